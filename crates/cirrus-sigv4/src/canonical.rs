@@ -1,0 +1,372 @@
+//! The canonical request: path, query and header canonicalization.
+
+use crate::encode::{decode_query_component, encode_into, encode_path_keep_escapes};
+use crate::error::{ErrorKind, SigningError};
+use crate::request::SignableRequest;
+use crate::sign::{check_expiry, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, PRESIGN_PARAMS};
+use crate::time::Civil;
+use std::borrow::Cow;
+
+pub(crate) const V4_ALGORITHM: &str = "AWS4-HMAC-SHA256";
+#[cfg(feature = "sigv4a")]
+pub(crate) const V4A_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
+
+/// Headers no SDK signs: they are changed by proxies and clients after signing.
+const UNSIGNED_HEADERS: [&str; 13] = [
+    "authorization",
+    "user-agent",
+    "x-amzn-trace-id",
+    "expect",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Whether a header is left out of every signature (case-insensitive).
+pub fn is_unsigned_header(name: &str) -> bool {
+    UNSIGNED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Scheme<'a> {
+    V4 {
+        #[allow(dead_code)]
+        region: &'a str,
+    },
+    #[cfg(feature = "sigv4a")]
+    V4a { region_set: &'a str },
+}
+
+impl Scheme<'_> {
+    fn region_set(&self) -> Option<&str> {
+        match self {
+            Scheme::V4 { .. } => None,
+            #[cfg(feature = "sigv4a")]
+            Scheme::V4a { region_set } => Some(region_set),
+        }
+    }
+}
+
+pub(crate) struct Canonical {
+    pub(crate) request: String,
+    signed_headers: String,
+    headers: Vec<(&'static str, String)>,
+    query: Vec<(&'static str, String)>,
+    unsigned_token: Option<String>,
+    presign: bool,
+}
+
+impl Canonical {
+    pub(crate) fn build(
+        req: &SignableRequest<'_>,
+        params: &SigningParams<'_>,
+        civil: &Civil,
+        amz_date: &str,
+        scope: &str,
+        scheme: Scheme<'_>,
+    ) -> Result<Canonical, SigningError> {
+        let settings = &params.settings;
+        let presign_expiry = match settings.location {
+            SignatureLocation::Headers => None,
+            SignatureLocation::Query { expires_in } => Some(check_expiry(expires_in)?),
+        };
+        let presign = presign_expiry.is_some();
+        let token = params.session_token.filter(|t| !t.is_empty());
+        let sign_token = settings.session_token == SessionTokenMode::Include;
+        let use_date = settings.use_date_header && !presign;
+        let sha_header = settings.content_sha256_header && !presign;
+        let payload_hash = req.payload.hash();
+
+        // Headers we add, and the ones of the request they replace.
+        let mut out_headers: Vec<(&'static str, String)> = Vec::with_capacity(4);
+        if !presign {
+            if use_date {
+                out_headers.push(("Date", civil.http_date()));
+            } else {
+                out_headers.push(("X-Amz-Date", amz_date.to_owned()));
+            }
+            if let (Some(t), true) = (token, sign_token) {
+                out_headers.push(("X-Amz-Security-Token", t.to_owned()));
+            }
+            if sha_header {
+                out_headers.push(("X-Amz-Content-SHA256", payload_hash.clone()));
+            }
+            if let Some(rs) = scheme.region_set() {
+                out_headers.push(("X-Amz-Region-Set", rs.to_owned()));
+            }
+        }
+
+        let replaced = |name: &str| {
+            name.eq_ignore_ascii_case("x-amz-date")
+                || name.eq_ignore_ascii_case("x-amz-security-token")
+                || (use_date && name.eq_ignore_ascii_case("date"))
+                || (sha_header && name.eq_ignore_ascii_case("x-amz-content-sha256"))
+                || (scheme.region_set().is_some() && name.eq_ignore_ascii_case("x-amz-region-set"))
+        };
+
+        let mut headers: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(req.headers.len() + 4);
+        let mut has_host = false;
+        for &(name, value) in &req.headers {
+            if is_unsigned_header(name) || replaced(name) {
+                continue;
+            }
+            let name = lowercase(name);
+            has_host |= name == "host";
+            headers.push((name, value));
+        }
+        if !has_host {
+            match req.authority {
+                Some(a) => headers.push((Cow::Borrowed("host"), a)),
+                None => return Err(SigningError::new(ErrorKind::MissingHost)),
+            }
+        }
+        for (name, value) in &out_headers {
+            headers.push((Cow::Owned(name.to_ascii_lowercase()), value.as_str()));
+        }
+        headers.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let mut signed_headers = String::with_capacity(headers.len() * 16);
+        let mut canon_headers = String::with_capacity(headers.len() * 48);
+        let mut prev: Option<&str> = None;
+        for (name, value) in &headers {
+            if prev == Some(name.as_ref()) {
+                canon_headers.pop(); // the '\n' of the previous value
+                canon_headers.push(',');
+            } else {
+                if prev.is_some() {
+                    signed_headers.push(';');
+                }
+                signed_headers.push_str(name);
+                canon_headers.push_str(name);
+                canon_headers.push(':');
+            }
+            push_trimmed(&mut canon_headers, value);
+            canon_headers.push('\n');
+            prev = Some(name.as_ref());
+        }
+
+        // Query: the request's own parameters, plus the presigning ones.
+        let mut out_query: Vec<(&'static str, String)> = Vec::new();
+        if let Some(expires) = presign_expiry {
+            let algorithm = match scheme.region_set() {
+                None => V4_ALGORITHM,
+                #[cfg(feature = "sigv4a")]
+                Some(_) => V4A_ALGORITHM,
+                #[cfg(not(feature = "sigv4a"))]
+                Some(_) => V4_ALGORITHM,
+            };
+            let mut credential = String::with_capacity(params.access_key_id.len() + scope.len() + 8);
+            encode_into(&mut credential, params.access_key_id.as_bytes(), false);
+            credential.push_str("%2F");
+            encode_into(&mut credential, scope.as_bytes(), false);
+            let mut signed = String::with_capacity(signed_headers.len() + 8);
+            encode_into(&mut signed, signed_headers.as_bytes(), false);
+            out_query.push(("X-Amz-Algorithm", algorithm.to_owned()));
+            out_query.push(("X-Amz-Credential", credential));
+            out_query.push(("X-Amz-Date", amz_date.to_owned()));
+            out_query.push(("X-Amz-SignedHeaders", signed));
+            out_query.push(("X-Amz-Expires", expires.to_string()));
+            if let Some(rs) = scheme.region_set() {
+                let mut v = String::new();
+                encode_into(&mut v, rs.as_bytes(), false);
+                out_query.push(("X-Amz-Region-Set", v));
+            }
+            if let (Some(t), true) = (token, sign_token) {
+                let mut v = String::with_capacity(t.len() + 32);
+                encode_into(&mut v, t.as_bytes(), false);
+                out_query.push(("X-Amz-Security-Token", v));
+            }
+        }
+        let mut canon_query = String::new();
+        if !req.query.is_empty() || !out_query.is_empty() {
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            let mut buf = Vec::new();
+            for pair in req.query.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                if presign && PRESIGN_PARAMS.contains(&k) {
+                    continue;
+                }
+                let mut ek = String::with_capacity(k.len());
+                decode_query_component(k.as_bytes(), &mut buf);
+                encode_into(&mut ek, &buf, false);
+                let mut ev = String::with_capacity(v.len());
+                decode_query_component(v.as_bytes(), &mut buf);
+                encode_into(&mut ev, &buf, false);
+                pairs.push((ek, ev));
+            }
+            for (k, v) in &out_query {
+                pairs.push(((*k).to_owned(), v.clone()));
+            }
+            pairs.sort_unstable();
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    canon_query.push('&');
+                }
+                canon_query.push_str(k);
+                canon_query.push('=');
+                canon_query.push_str(v);
+            }
+        }
+
+        let mut request = String::with_capacity(
+            req.method.len() + req.path.len() * 2 + canon_query.len() + canon_headers.len() + signed_headers.len() + 72,
+        );
+        request.push_str(req.method);
+        request.push('\n');
+        push_canonical_path(&mut request, req.path, settings.normalize_path, settings.double_encode_path);
+        request.push('\n');
+        request.push_str(&canon_query);
+        request.push('\n');
+        request.push_str(&canon_headers);
+        request.push('\n');
+        request.push_str(&signed_headers);
+        request.push('\n');
+        request.push_str(&payload_hash);
+
+        let unsigned_token = match (token, sign_token) {
+            (Some(t), false) => Some(t.to_owned()),
+            _ => None,
+        };
+        Ok(Canonical { request, signed_headers, headers: out_headers, query: out_query, unsigned_token, presign })
+    }
+
+    /// Turns the canonical request and the computed signature into the output to apply.
+    pub(crate) fn finish(
+        self,
+        params: &SigningParams<'_>,
+        scope: &str,
+        signature: String,
+        string_to_sign: String,
+        algorithm: &str,
+    ) -> SigningOutput {
+        let Canonical { request, signed_headers, mut headers, mut query, unsigned_token, presign } = self;
+        if presign {
+            if let Some(t) = unsigned_token {
+                let mut v = String::with_capacity(t.len() + 32);
+                encode_into(&mut v, t.as_bytes(), false);
+                query.push(("X-Amz-Security-Token", v));
+            }
+            query.push(("X-Amz-Signature", signature.clone()));
+        } else {
+            if let Some(t) = unsigned_token {
+                headers.push(("X-Amz-Security-Token", t));
+            }
+            let mut auth = String::with_capacity(
+                algorithm.len() + params.access_key_id.len() + scope.len() + signed_headers.len() + signature.len() + 48,
+            );
+            auth.push_str(algorithm);
+            auth.push_str(" Credential=");
+            auth.push_str(params.access_key_id);
+            auth.push('/');
+            auth.push_str(scope);
+            auth.push_str(", SignedHeaders=");
+            auth.push_str(&signed_headers);
+            auth.push_str(", Signature=");
+            auth.push_str(&signature);
+            headers.push(("Authorization", auth));
+        }
+        SigningOutput { headers, query, signature, canonical_request: request, string_to_sign }
+    }
+}
+
+fn lowercase(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// Trims the value and collapses each run of spaces and tabs into one space.
+fn push_trimmed(out: &mut String, value: &str) {
+    let value = value.trim_matches([' ', '\t']);
+    if !value.contains("  ") && !value.contains('\t') {
+        out.push_str(value);
+        return;
+    }
+    let mut in_space = false;
+    for c in value.chars() {
+        if c == ' ' || c == '\t' {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+}
+
+fn push_canonical_path(out: &mut String, path: &str, normalize: bool, double_encode: bool) {
+    let path = if path.is_empty() { "/" } else { path };
+    let path = if normalize { normalize_path(path) } else { Cow::Borrowed(path) };
+    if double_encode {
+        encode_into(out, path.as_bytes(), true);
+    } else {
+        encode_path_keep_escapes(out, path.as_bytes());
+    }
+}
+
+/// RFC 3986 dot-segment removal, with empty segments (repeated slashes) dropped too, as every
+/// AWS SDK does for non-S3 services. A trailing slash is kept.
+pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
+    if path.starts_with('/') && !path.contains("//") && !path.contains("/.") {
+        return Cow::Borrowed(path);
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    out.push('/');
+    out.push_str(&segments.join("/"));
+    let trailing = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..") || path == "." || path == "..";
+    if trailing && !segments.is_empty() {
+        out.push('/');
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        for (i, o) in [
+            ("/", "/"),
+            ("/example/..", "/"),
+            ("/example1/example2/../..", "/"),
+            ("/./", "/"),
+            ("/./example", "/example"),
+            ("//", "/"),
+            ("//example//", "/example/"),
+            ("/a/b/../c/./d/", "/a/c/d/"),
+            ("a/b", "/a/b"),
+            ("/.well-known/x", "/.well-known/x"),
+            ("/a/../../..", "/"),
+        ] {
+            assert_eq!(normalize_path(i), o, "{i}");
+        }
+    }
+
+    #[test]
+    fn trims_header_values() {
+        let mut s = String::new();
+        push_trimmed(&mut s, "  \"a   b \t c\"  ");
+        assert_eq!(s, "\"a b c\"");
+    }
+}

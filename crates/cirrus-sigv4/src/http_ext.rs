@@ -1,0 +1,97 @@
+//! Signing `http::Request`s and `http::request::Parts` (feature `http`, on by default).
+
+use crate::error::{ErrorKind, SigningError};
+use crate::request::{Payload, SignableRequest};
+use crate::sign::{sign, SigningOutput, SigningParams};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Uri};
+
+/// Signs request parts and, only if signing succeeds, applies the result to them: headers are
+/// set (replacing any of the same name; the session token and `Authorization` are marked
+/// sensitive), or the presigning parameters are added to the URI.
+///
+/// A header value that is not UTF-8 cannot be signed and gives an error; the parts are then
+/// unchanged.
+pub fn sign_http(
+    parts: &mut http::request::Parts,
+    payload: Payload<'_>,
+    params: &SigningParams<'_>,
+) -> Result<SigningOutput, SigningError> {
+    sign_and_apply(&parts.method, &mut parts.uri, &mut parts.headers, payload, params)
+}
+
+/// Signs a whole `http::Request` whose body is in memory, hashing the body. Use
+/// [`sign_http`] with another [`Payload`] for streaming or unsigned bodies.
+pub fn sign_request<B: AsRef<[u8]>>(
+    request: &mut http::Request<B>,
+    params: &SigningParams<'_>,
+) -> Result<SigningOutput, SigningError> {
+    // Move the URI and headers out so the body can be read while they are updated; they go
+    // back whatever the outcome.
+    let method = request.method().clone();
+    let mut uri = std::mem::take(request.uri_mut());
+    let mut headers = std::mem::take(request.headers_mut());
+    let result = sign_and_apply(&method, &mut uri, &mut headers, Payload::Bytes(request.body().as_ref()), params);
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    result
+}
+
+fn sign_and_apply(
+    method: &Method,
+    uri: &mut Uri,
+    headers: &mut HeaderMap,
+    payload: Payload<'_>,
+    params: &SigningParams<'_>,
+) -> Result<SigningOutput, SigningError> {
+    let out = {
+        let mut pairs = Vec::with_capacity(headers.len());
+        for (name, value) in headers.iter() {
+            let value = value
+                .to_str()
+                .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderValue(name.as_str().to_owned())))?;
+            pairs.push((name.as_str(), value));
+        }
+        let target = uri.to_string();
+        let req = SignableRequest::new(method.as_str(), &target, pairs, payload)?;
+        sign(&req, params)?
+    };
+    apply(&out, uri, headers)?;
+    Ok(out)
+}
+
+/// Applies a [`SigningOutput`] to request parts. It fails (leaving the parts unchanged) only if
+/// an output value is not a valid header value or URI, which a successful signing of these same
+/// parts never produces.
+pub fn apply_to_parts(out: &SigningOutput, parts: &mut http::request::Parts) -> Result<(), SigningError> {
+    apply(out, &mut parts.uri, &mut parts.headers)
+}
+
+fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<(), SigningError> {
+    let mut new_uri = None;
+    if out.query_params().next().is_some() {
+        let s = out.apply_to_uri(&uri.to_string());
+        new_uri = Some(s.parse::<Uri>().map_err(|_| SigningError::new(ErrorKind::InvalidUri(s)))?);
+    }
+    let mut new_headers = Vec::new();
+    for (name, value) in out.headers() {
+        let mut v = HeaderValue::from_str(value)
+            .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderValue(name.to_owned())))?;
+        if name == "Authorization" || name == "X-Amz-Security-Token" {
+            v.set_sensitive(true);
+        }
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderName(name.to_owned())))?;
+        new_headers.push((n, v));
+    }
+    if let Some(new_uri) = new_uri {
+        *uri = new_uri;
+        headers.remove("x-amz-date");
+        headers.remove("x-amz-security-token");
+        headers.remove(http::header::AUTHORIZATION);
+    }
+    for (n, v) in new_headers {
+        headers.insert(n, v);
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The request as the signer sees it: borrowed method, URI, headers and payload.
+
+use crate::error::{ErrorKind, SigningError};
+
+/// What the payload hash in the canonical request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Payload<'a> {
+    /// The whole body: its SHA-256 is computed while signing.
+    Bytes(&'a [u8]),
+    /// A hash (or literal) the caller already has, used exactly as given.
+    Precomputed(&'a str),
+    /// `UNSIGNED-PAYLOAD`: the body is not covered by the signature (S3 and presigned URLs).
+    Unsigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: aws-chunked, each chunk signed (see [`crate::chunked`]).
+    StreamingSigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks and a signed trailer.
+    StreamingSignedTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: unsigned chunks with a checksum trailer.
+    StreamingUnsignedTrailer,
+    /// `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD` (SigV4a chunked).
+    StreamingEcdsa,
+    /// `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER` (SigV4a chunked with trailer).
+    StreamingEcdsaTrailer,
+}
+
+impl Payload<'_> {
+    /// The literal for the non-hash modes, `None` for [`Payload::Bytes`].
+    pub fn literal(&self) -> Option<&str> {
+        Some(match self {
+            Payload::Bytes(_) => return None,
+            Payload::Precomputed(s) => s,
+            Payload::Unsigned => "UNSIGNED-PAYLOAD",
+            Payload::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            Payload::StreamingSignedTrailer => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+            Payload::StreamingUnsignedTrailer => "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            Payload::StreamingEcdsa => "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+            Payload::StreamingEcdsaTrailer => "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+        })
+    }
+
+    pub(crate) fn hash(&self) -> String {
+        match self {
+            Payload::Bytes(b) => crate::encode::hex(&crate::hmac::sha256(b)),
+            other => other.literal().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+/// A request to sign, borrowed from whatever HTTP type the caller uses.
+///
+/// Input contract:
+/// - `uri` is the request target as it goes on the wire: `/path?query`, or an absolute
+///   `https://host/path?query`. The path must already be percent-encoded the way it will be sent
+///   (a raw space or non-ASCII byte is encoded for the signature, but the caller must send it
+///   encoded too). The fragment, if any, is ignored.
+/// - `headers` are `(name, value)` pairs in order; names in any case. Repeated names are joined
+///   with `,` in the order given. A value must not hold CR, LF or NUL.
+/// - A `Host` header is used when present, otherwise the URI's authority.
+#[derive(Clone, Debug)]
+pub struct SignableRequest<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a str,
+    pub(crate) authority: Option<&'a str>,
+    pub(crate) headers: Vec<(&'a str, &'a str)>,
+    pub(crate) payload: Payload<'a>,
+}
+
+impl<'a> SignableRequest<'a> {
+    /// Borrows the parts of a request. Fails on a malformed method, URI or header.
+    pub fn new<I>(method: &'a str, uri: &'a str, headers: I, payload: Payload<'a>) -> Result<Self, SigningError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        if method.is_empty() || !method.bytes().all(is_tchar) {
+            return Err(SigningError::new(ErrorKind::InvalidMethod(method.to_owned())));
+        }
+        let (authority, path, query) = split_uri(uri)?;
+        let headers: Vec<(&str, &str)> = headers.into_iter().collect();
+        for (name, value) in &headers {
+            if name.is_empty() || !name.bytes().all(is_tchar) {
+                return Err(SigningError::new(ErrorKind::InvalidHeaderName((*name).to_owned())));
+            }
+            if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                return Err(SigningError::new(ErrorKind::InvalidHeaderValue((*name).to_owned())));
+            }
+        }
+        Ok(SignableRequest { method, path, query, authority, headers, payload })
+    }
+
+    /// The payload mode this request will be signed with.
+    pub fn payload(&self) -> Payload<'a> {
+        self.payload
+    }
+}
+
+/// RFC 7230 token characters (header names and methods).
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Splits a request target into (authority, path, query).
+fn split_uri(uri: &str) -> Result<(Option<&str>, &str, &str), SigningError> {
+    let bad = || SigningError::new(ErrorKind::InvalidUri(uri.to_owned()));
+    let uri = uri.split('#').next().unwrap_or_default();
+    let (authority, rest) = match uri.find("://") {
+        Some(i) if i > 0 && uri[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
+            let after = &uri[i + 3..];
+            let end = after.find(['/', '?']).unwrap_or(after.len());
+            let authority = &after[..end];
+            if authority.is_empty() {
+                return Err(bad());
+            }
+            // Drop any user info: it is never part of Host.
+            let authority = authority.rsplit('@').next().unwrap_or(authority);
+            (Some(authority), &after[end..])
+        }
+        _ => (None, uri),
+    };
+    if uri.bytes().any(|b| b.is_ascii_control()) {
+        return Err(bad());
+    }
+    let (path, query) = match rest.find('?') {
+        Some(q) => (&rest[..q], &rest[q + 1..]),
+        None => (rest, ""),
+    };
+    Ok((authority, path, query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_targets() {
+        assert_eq!(split_uri("/a?b=c").unwrap(), (None, "/a", "b=c"));
+        assert_eq!(split_uri("https://h.example:8443/a/b?x#frag").unwrap(), (Some("h.example:8443"), "/a/b", "x"));
+        assert_eq!(split_uri("http://u:p@h?x=1").unwrap(), (Some("h"), "", "x=1"));
+        assert!(split_uri("https:///x").is_err());
+        assert!(split_uri("/a\nb").is_err());
+    }
+
+    #[test]
+    fn rejects_bad_headers_and_methods() {
+        let e = SignableRequest::new("GET", "/", [("Bad Name", "v")], Payload::Unsigned).unwrap_err();
+        assert!(e.is_invalid_header());
+        let e = SignableRequest::new("GET", "/", [("X", "a\r\nInjected: 1")], Payload::Unsigned).unwrap_err();
+        assert!(e.is_invalid_header());
+        assert!(SignableRequest::new("G ET", "/", [], Payload::Unsigned).unwrap_err().is_invalid_request());
+    }
+}
