@@ -170,7 +170,6 @@ impl Canonical {
             out_query.push(("X-Amz-Algorithm", algorithm.to_owned()));
             out_query.push(("X-Amz-Credential", credential));
             out_query.push(("X-Amz-Date", amz_date.to_owned()));
-            out_query.push(("X-Amz-SignedHeaders", signed));
             out_query.push(("X-Amz-Expires", expires.to_string()));
             if let Some(rs) = scheme.region_set() {
                 let mut v = String::new();
@@ -182,6 +181,7 @@ impl Canonical {
                 encode_into(&mut v, t.as_bytes(), false);
                 out_query.push(("X-Amz-Security-Token", v));
             }
+            out_query.push(("X-Amz-SignedHeaders", signed));
         }
         let mut canon_query = String::new();
         if !req.query.is_empty() || !out_query.is_empty() {

@@ -16,7 +16,6 @@ pub(crate) enum ErrorKind {
     InvalidHeaderName(String),
     InvalidHeaderValue(String),
     InvalidExpires(u64),
-    InvalidParams(&'static str),
     PolicyInvalid(String),
 }
 
@@ -42,7 +41,7 @@ impl SigningError {
 
     /// A presign expiry outside 1 second ..= 7 days, or other out-of-range parameter.
     pub fn is_invalid_params(&self) -> bool {
-        matches!(self.kind, ErrorKind::InvalidExpires(_) | ErrorKind::InvalidParams(_) | ErrorKind::PolicyInvalid(_))
+        matches!(self.kind, ErrorKind::InvalidExpires(_) | ErrorKind::PolicyInvalid(_))
     }
 }
 
@@ -59,7 +58,6 @@ impl fmt::Display for SigningError {
             ErrorKind::InvalidExpires(s) => {
                 write!(f, "presigned URL expiry of {s} s is out of range (1 s to 604800 s, 7 days)")
             }
-            ErrorKind::InvalidParams(what) => f.write_str(what),
             ErrorKind::PolicyInvalid(what) => write!(f, "invalid POST policy: {what}"),
         }
     }
