@@ -258,7 +258,12 @@ impl Canonical {
                 headers.push(("X-Amz-Security-Token", t));
             }
             let mut auth = String::with_capacity(
-                algorithm.len() + params.access_key_id.len() + scope.len() + signed_headers.len() + signature.len() + 48,
+                algorithm.len()
+                    + params.access_key_id.len()
+                    + scope.len()
+                    + signed_headers.len()
+                    + signature.len()
+                    + 48,
             );
             auth.push_str(algorithm);
             auth.push_str(" Credential=");

@@ -41,9 +41,8 @@ pub(crate) fn encode_path_keep_escapes(out: &mut String, input: &[u8]) {
         if is_unreserved(b) || b == b'/' {
             out.push(b as char);
             i += 1;
-        } else if b == b'%'
-            && i + 2 < input.len()
-            && hex_val(input[i + 1]).is_some() && hex_val(input[i + 2]).is_some() {
+        } else if b == b'%' && i + 2 < input.len() && hex_val(input[i + 1]).is_some() && hex_val(input[i + 2]).is_some()
+        {
             out.push('%');
             out.push(input[i + 1].to_ascii_uppercase() as char);
             out.push(input[i + 2].to_ascii_uppercase() as char);
@@ -79,18 +78,16 @@ pub(crate) fn decode_query_component(input: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < input.len() {
         match input[i] {
-            b'%' if i + 2 < input.len() => {
-                match (hex_val(input[i + 1]), hex_val(input[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < input.len() => match (hex_val(input[i + 1]), hex_val(input[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
                 }
-            }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             b'+' => {
                 out.push(b' ');
                 i += 1;

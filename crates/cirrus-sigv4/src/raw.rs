@@ -118,8 +118,9 @@ impl RawRequest {
                 }
                 continue;
             }
-            let (name, value) =
-                line.split_once(':').ok_or_else(|| ParseError::at(no, format!("expected `Name:value`, found {line:?}")))?;
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| ParseError::at(no, format!("expected `Name:value`, found {line:?}")))?;
             if name.is_empty() || !name.bytes().all(crate::request::is_tchar) {
                 return Err(ParseError::at(no, format!("invalid header name {name:?}")));
             }
@@ -152,7 +153,8 @@ mod tests {
 
     #[test]
     fn parses_targets_with_spaces_and_folded_headers() {
-        let r = RawRequest::parse(b"GET /example space/ HTTP/1.1\r\nHost:h\r\nX-A: one\r\n  two\r\n\r\nbody\n").unwrap();
+        let r =
+            RawRequest::parse(b"GET /example space/ HTTP/1.1\r\nHost:h\r\nX-A: one\r\n  two\r\n\r\nbody\n").unwrap();
         assert_eq!(r.method, "GET");
         assert_eq!(r.target, "/example space/");
         assert_eq!(r.headers, vec![("Host".into(), "h".into()), ("X-A".into(), "one two".into())]);

@@ -73,7 +73,12 @@ impl SigningSettings {
     /// S3's rules: the path is neither normalized nor encoded a second time, and
     /// `X-Amz-Content-SHA256` is sent and signed.
     pub fn s3() -> Self {
-        SigningSettings { normalize_path: false, double_encode_path: false, content_sha256_header: true, ..Self::default() }
+        SigningSettings {
+            normalize_path: false,
+            double_encode_path: false,
+            content_sha256_header: true,
+            ..Self::default()
+        }
     }
 
     /// The rules for `service`: [`SigningSettings::s3`] for `s3` (and S3 Express / Outposts

@@ -111,9 +111,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if b.len() % 2 != 0 {
         return None;
     }
-    b.chunks(2)
-        .map(|p| Some(crate::encode::hex_val(p[0])? << 4 | crate::encode::hex_val(p[1])?))
-        .collect()
+    b.chunks(2).map(|p| Some(crate::encode::hex_val(p[0])? << 4 | crate::encode::hex_val(p[1])?)).collect()
 }
 
 /// Signs `request` with SigV4a for `region_set` (e.g. `us-east-1,us-west-2` or `*`); the

@@ -98,8 +98,7 @@ impl Civil {
     /// RFC 7231 HTTP date: `Sun, 30 Aug 2015 12:36:00 GMT`.
     pub(crate) fn http_date(&self) -> String {
         const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-        const MONTHS: [&str; 12] =
-            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
         let mut s = String::with_capacity(29);
         s.push_str(DAYS[self.weekday as usize % 7]);
         s.push_str(", ");

@@ -52,14 +52,25 @@ fn time() -> SystemTime {
     cirrus_sigv4::parse_amz_date("20130524T000000Z").unwrap()
 }
 
-fn s3_sign(method: &str, uri: &str, headers: &[(&str, &str)], payload: Payload<'_>, settings: SigningSettings) -> SigningOutput {
+fn s3_sign(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    payload: Payload<'_>,
+    settings: SigningSettings,
+) -> SigningOutput {
     let req = SignableRequest::new(method, uri, headers.iter().copied(), payload).unwrap();
     let params = SigningParams::new(AK, SK, "us-east-1", "s3", time()).settings(settings);
     sign(&req, &params).unwrap()
 }
 
 fn assert_hash_and_signature(out: &SigningOutput, text: &str) {
-    assert_eq!(sha256_hex(out.canonical_request().as_bytes()), after(text, "CanonicalRequest hash"), "{}", out.canonical_request());
+    assert_eq!(
+        sha256_hex(out.canonical_request().as_bytes()),
+        after(text, "CanonicalRequest hash"),
+        "{}",
+        out.canonical_request()
+    );
     assert_eq!(out.signature(), after(text, "Signature **"));
 }
 
@@ -76,7 +87,9 @@ fn example_1_get_object_with_range() {
     assert_hash_and_signature(&out, &text);
     let auth = out.headers().find(|(n, _)| *n == "Authorization").unwrap().1;
     assert!(auth.contains("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date"));
-    assert!(out.canonical_request().starts_with("GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"));
+    assert!(out
+        .canonical_request()
+        .starts_with("GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"));
 }
 
 #[test]
@@ -102,7 +115,13 @@ fn example_2_put_object_encodes_dollar_once() {
 #[test]
 fn example_3_bucket_lifecycle_valueless_key() {
     let text = section(3);
-    let out = s3_sign("GET", "/?lifecycle", &[("Host", "examplebucket.s3.amazonaws.com")], Payload::Bytes(b""), SigningSettings::s3());
+    let out = s3_sign(
+        "GET",
+        "/?lifecycle",
+        &[("Host", "examplebucket.s3.amazonaws.com")],
+        Payload::Bytes(b""),
+        SigningSettings::s3(),
+    );
     assert!(out.canonical_request().starts_with(&format!("GET\n/\n{}\n", after(&text, "Canonical query"))));
     assert_hash_and_signature(&out, &text);
 }

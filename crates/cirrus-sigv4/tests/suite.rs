@@ -17,7 +17,9 @@ fn testdata() -> PathBuf {
 
 fn read(dir: &Path, name: &str) -> Result<String, Failed> {
     let p = dir.join(name);
-    std::fs::read_to_string(&p).map(|s| s.replace("\r\n", "\n").trim_end().to_owned()).map_err(|e| format!("{}: {e}", p.display()).into())
+    std::fs::read_to_string(&p)
+        .map(|s| s.replace("\r\n", "\n").trim_end().to_owned())
+        .map_err(|e| format!("{}: {e}", p.display()).into())
 }
 
 struct Context {
@@ -57,11 +59,15 @@ fn context(dir: &Path) -> Result<Context, Failed> {
         // `double-url-encode` and `double-encode-path` have no context: the suite's credentials,
         // and the time and scope their canonical request and string to sign show.
         let creq = read(dir, "header-canonical-request.txt")?;
-        let date = creq.lines().find_map(|l| l.strip_prefix("x-amz-date:")).ok_or("no x-amz-date in canonical request")?;
+        let date =
+            creq.lines().find_map(|l| l.strip_prefix("x-amz-date:")).ok_or("no x-amz-date in canonical request")?;
         let (region, service) = match read(dir, "header-string-to-sign.txt") {
             Ok(sts) => {
                 let scope: Vec<&str> = sts.lines().nth(2).unwrap_or_default().split('/').collect();
-                (scope.get(1).copied().unwrap_or("us-east-1").to_owned(), scope.get(2).copied().unwrap_or("service").to_owned())
+                (
+                    scope.get(1).copied().unwrap_or("us-east-1").to_owned(),
+                    scope.get(2).copied().unwrap_or("service").to_owned(),
+                )
             }
             Err(_) => ("us-east-1".to_owned(), "service".to_owned()),
         };
@@ -98,7 +104,8 @@ fn original_target(dir: &Path, presign: bool) -> Result<Option<String>, Failed> 
     let query: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("X-Amz-")).collect();
     let target = if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) };
     let raw = read(dir, "request.txt")?;
-    let request_target = raw.lines().next().and_then(|l| l.split_once(' ')).and_then(|(_, r)| r.rsplit_once(' ')).map(|(t, _)| t);
+    let request_target =
+        raw.lines().next().and_then(|l| l.split_once(' ')).and_then(|(_, r)| r.rsplit_once(' ')).map(|(t, _)| t);
     Ok((request_target != Some(target.as_str())).then_some(target))
 }
 
@@ -117,7 +124,8 @@ fn run_case(dir: &Path, presign: bool, v4a: bool) -> Result<(), Failed> {
         raw.target = original;
     }
     let headers = raw.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-    let req = SignableRequest::new(&raw.method, &raw.target, headers, Payload::Bytes(&raw.body)).map_err(|e| e.to_string())?;
+    let req = SignableRequest::new(&raw.method, &raw.target, headers, Payload::Bytes(&raw.body))
+        .map_err(|e| e.to_string())?;
     let mut settings = SigningSettings::default();
     settings.normalize_path = ctx.normalize;
     settings.content_sha256_header = ctx.sign_body;
@@ -146,7 +154,8 @@ fn run_case(dir: &Path, presign: bool, v4a: bool) -> Result<(), Failed> {
     let signed = read(dir, &format!("{form}-signed-request.txt"))?;
     if presign {
         let line = signed.lines().next().unwrap_or_default();
-        let expected_target = line.split_once(' ').and_then(|(_, r)| r.rsplit_once(' ')).map(|(t, _)| t).unwrap_or_default();
+        let expected_target =
+            line.split_once(' ').and_then(|(_, r)| r.rsplit_once(' ')).map(|(t, _)| t).unwrap_or_default();
         // Same path and parameters; the suite lists them in another order than the sorted one
         // we emit (as AWS's own S3 examples do), with X-Amz-Signature last in both.
         let got = out.apply_to_uri(&raw.target);
@@ -163,7 +172,10 @@ fn run_case(dir: &Path, presign: bool, v4a: bool) -> Result<(), Failed> {
         check(&eq.join("&"), &gq.join("&"), "presigned parameters")?;
         check(&elast, &glast, "last parameter")?;
     } else {
-        let expected = signed.lines().find_map(|l| l.strip_prefix("Authorization:")).ok_or("no Authorization in signed request")?;
+        let expected = signed
+            .lines()
+            .find_map(|l| l.strip_prefix("Authorization:"))
+            .ok_or("no Authorization in signed request")?;
         let got = out.headers().find(|(n, _)| *n == "Authorization").map(|(_, v)| v).unwrap_or_default();
         check(expected.trim(), got, "Authorization")?;
     }
@@ -171,7 +183,13 @@ fn run_case(dir: &Path, presign: bool, v4a: bool) -> Result<(), Failed> {
 }
 
 #[cfg(feature = "sigv4a")]
-fn run_v4a(dir: &Path, form: &str, req: &SignableRequest<'_>, params: &SigningParams<'_>, region: &str) -> Result<(), Failed> {
+fn run_v4a(
+    dir: &Path,
+    form: &str,
+    req: &SignableRequest<'_>,
+    params: &SigningParams<'_>,
+    region: &str,
+) -> Result<(), Failed> {
     use cirrus_sigv4::sigv4a;
     let out = sigv4a::sign(req, params, region).map_err(|e| e.to_string())?;
     check(&read(dir, &format!("{form}-canonical-request.txt"))?, out.canonical_request(), "canonical request")?;
@@ -220,7 +238,11 @@ fn main() {
     v4a_dirs.sort();
     let v4a_count = v4a_dirs.len();
     trials.push(Trial::test("v4a_suite_is_complete", move || {
-        if v4a_count >= 38 { Ok(()) } else { Err(format!("expected 38 v4a cases, found {v4a_count}").into()) }
+        if v4a_count >= 38 {
+            Ok(())
+        } else {
+            Err(format!("expected 38 v4a cases, found {v4a_count}").into())
+        }
     }));
     for dir in v4a_dirs {
         let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
@@ -229,7 +251,11 @@ fn main() {
         trials.push(Trial::test(format!("v4a::{name}::query"), move || run_case(&dir, true, true)));
     }
     trials.push(Trial::test("suite_is_complete", move || {
-        if count >= 40 { Ok(()) } else { Err(format!("expected 40 cases, found {count}").into()) }
+        if count >= 40 {
+            Ok(())
+        } else {
+            Err(format!("expected 40 cases, found {count}").into())
+        }
     }));
     for dir in dirs {
         let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();

@@ -1,0 +1,349 @@
+//! Tests of the `cirrus` binary, run as a user would: a process, its stdin, stdout, stderr and
+//! exit code. `cirrus sign` is run on every request of the AWS SigV4 suite (one test per case).
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const AK: &str = "AKIDEXAMPLE";
+const SK: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+struct Run {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Run {
+    fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    fn header(&self, name: &str) -> Vec<String> {
+        let out = self.out();
+        let head = out.split("\n\n").next().unwrap_or_default().to_owned();
+        head.lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim_end_matches('\r').to_owned())
+            .collect()
+    }
+}
+
+fn cirrus(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cirrus"));
+    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for k in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.spawn().expect("spawn cirrus");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait for cirrus");
+    let _ = writer.join();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn creds() -> Vec<(&'static str, &'static str)> {
+    vec![("AWS_ACCESS_KEY_ID", AK), ("AWS_SECRET_ACCESS_KEY", SK)]
+}
+
+const SUITE_ARGS: [&str; 7] = ["sign", "--service", "service", "--region", "us-east-1", "--time", "20150830T123600Z"];
+
+fn ensure(cond: bool, what: impl Into<String>) -> Result<(), Failed> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what.into().into())
+    }
+}
+
+fn testdata() -> PathBuf {
+    match std::env::var_os("CIRRUS_TESTDATA") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
+    }
+}
+
+/// Runs `cirrus sign` on one suite case's `request.txt` and compares the signature.
+///
+/// `cirrus sign` normalizes the path of every service but S3, as the contract says, so a case
+/// with `normalize: false` must come out exactly as its `-normalized` sibling does.
+///
+/// Two inputs need a word: the suite's `sign_body` cases expect `X-Amz-Content-SHA256` signed,
+/// which a non-S3 request gets from `cirrus sign` by carrying that header (its value is used as
+/// given), so it is added to the input; and `omit_session_token` expects the token left out of
+/// the signature, which is what signing without a token gives. `get-space-normalized` is signed
+/// with the target the suite's signed request records (see the signer's suite test).
+fn suite_case(dir: &Path, presign: bool) -> Result<(), Failed> {
+    let ctx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("context.json"))?)?;
+    let mut input = std::fs::read_to_string(dir.join("request.txt"))?;
+    let form = if presign { "query" } else { "header" };
+    let signed = std::fs::read_to_string(dir.join(format!("{form}-signed-request.txt")))?;
+    let signed_target = signed
+        .lines()
+        .next()
+        .and_then(|l| l.split_once(' '))
+        .and_then(|(_, r)| r.strip_suffix(" HTTP/1.1"))
+        .unwrap_or_default();
+    let signed_path = signed_target.split('?').next().unwrap_or_default();
+    let req_target = input
+        .lines()
+        .next()
+        .and_then(|l| l.split_once(' '))
+        .and_then(|(_, r)| r.rsplit_once(' '))
+        .map(|(t, _)| t.to_owned())
+        .unwrap_or_default();
+    if !req_target.starts_with(signed_path) && !req_target.contains('?') {
+        input = input.replacen(&req_target, signed_path, 1);
+    }
+    if ctx["sign_body"].as_bool() == Some(true) && !presign {
+        let (head, body) = input.split_once("\n\n").unwrap_or((&input, ""));
+        let hash = cirrus::sigv4::sha256_hex(body.as_bytes());
+        input = format!("{head}\nX-Amz-Content-SHA256:{hash}\n\n{body}");
+    }
+    let mut env = creds();
+    let token = ctx["credentials"]["token"].as_str().unwrap_or_default().to_owned();
+    let token: &'static str = Box::leak(token.into_boxed_str());
+    if !token.is_empty() && ctx["omit_session_token"].as_bool() != Some(true) {
+        env.push(("AWS_SESSION_TOKEN", token));
+    }
+    let mut args = SUITE_ARGS.to_vec();
+    if presign {
+        args.extend(["--presign", "--expires", "3600"]);
+    }
+    let run = cirrus(&args, &env, input.as_bytes());
+    ensure(run.code == 0, format!("exit {}: {}", run.code, run.stderr))?;
+    let expect_dir = match dir.file_name().and_then(|n| n.to_str()) {
+        Some(n) if ctx["normalize"].as_bool() == Some(false) => {
+            dir.with_file_name(n.replace("-unnormalized", "-normalized"))
+        }
+        _ => dir.to_path_buf(),
+    };
+    let signed = std::fs::read_to_string(expect_dir.join(format!("{form}-signed-request.txt")))?;
+    let expected_sig = std::fs::read_to_string(expect_dir.join(format!("{form}-signature.txt")))?.trim().to_owned();
+    if presign {
+        let first = run.out().lines().next().unwrap_or_default().to_owned();
+        ensure(
+            first.contains(&format!("&X-Amz-Signature={expected_sig} HTTP/1.1")),
+            format!("{first}\nwanted signature {expected_sig} last"),
+        )?;
+    } else {
+        let expected =
+            signed.lines().find_map(|l| l.strip_prefix("Authorization:")).unwrap_or_default().trim().to_owned();
+        let got = run.header("Authorization");
+        ensure(got == vec![expected.clone()], format!("Authorization {got:?}, wanted {expected}"))?;
+    }
+    Ok(())
+}
+
+fn sign_vanilla(extra_headers: &str, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let input = format!("GET / HTTP/1.1\nHost:example.amazonaws.com\n{extra_headers}\n");
+    let mut a = SUITE_ARGS.to_vec();
+    a.extend_from_slice(args);
+    cirrus(&a, env, input.as_bytes())
+}
+
+fn malformed(input: &'static [u8], message: &'static str) -> impl FnOnce() -> Result<(), Failed> {
+    move || {
+        let run = cirrus(&SUITE_ARGS, &creds(), input);
+        ensure(run.code == 2, format!("exit {} (wanted 2): {}", run.code, run.stderr))?;
+        ensure(run.stderr.lines().count() == 1, format!("stderr is not one line: {:?}", run.stderr))?;
+        ensure(run.stderr.contains(message), format!("{:?} should say {message:?}", run.stderr))?;
+        ensure(!run.stderr.contains("panicked"), "panicked")?;
+        ensure(run.stdout.is_empty(), "printed a request anyway")
+    }
+}
+
+fn cli_trials() -> Vec<Trial> {
+    vec![
+        Trial::test("sign::malformed::empty", malformed(b"", "empty input")),
+        Trial::test("sign::malformed::request_line", malformed(b"GET\nHost:h\n", "line 1")),
+        Trial::test("sign::malformed::no_host", malformed(b"GET / HTTP/1.1\nX-A:1\n\n", "missing Host")),
+        Trial::test(
+            "sign::malformed::non_utf8_header",
+            malformed(b"GET / HTTP/1.1\nHost:h\nX-A:\xff\xfe\n\n", "not UTF-8"),
+        ),
+        Trial::test(
+            "sign::malformed::header_without_colon",
+            malformed(b"GET / HTTP/1.1\nHost:h\nnocolon\n\n", "line 3"),
+        ),
+        Trial::test("sign::malformed::bad_time", || {
+            let run = cirrus(
+                &["sign", "--service", "s", "--region", "r", "--time", "yesterday"],
+                &creds(),
+                b"GET / HTTP/1.1\nHost:h\n\n",
+            );
+            ensure(run.code == 2 && run.stderr.contains("YYYYMMDDTHHMMSSZ"), run.stderr)
+        }),
+        Trial::test("sign::no_credentials_is_an_error", || {
+            let run = sign_vanilla("", &[], &[]);
+            ensure(run.code == 1 && run.stderr.contains("AWS_ACCESS_KEY_ID not set"), run.stderr)
+        }),
+        Trial::test("sign::vanilla_matches_the_sanity_value", || {
+            let run = sign_vanilla("", &creds(), &[]);
+            ensure(run.code == 0, &run.stderr)?;
+            let auth = run.header("Authorization");
+            ensure(
+                auth.len() == 1
+                    && auth[0].ends_with("Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+                format!("{auth:?}"),
+            )
+        }),
+        Trial::test("sign::replaces_existing_signing_headers", || {
+            let mut env = creds();
+            env.push(("AWS_SESSION_TOKEN", "NEWTOKEN"));
+            let run = sign_vanilla(
+                "Authorization:AWS4-HMAC-SHA256 old\nX-Amz-Date:20000101T000000Z\nX-Amz-Security-Token:OLDTOKEN\n",
+                &env,
+                &[],
+            );
+            ensure(run.code == 0, &run.stderr)?;
+            ensure(run.header("Authorization").len() == 1, "Authorization doubled")?;
+            ensure(
+                run.header("X-Amz-Date") == vec!["20150830T123600Z".to_owned()],
+                format!("{:?}", run.header("X-Amz-Date")),
+            )?;
+            ensure(run.header("X-Amz-Security-Token") == vec!["NEWTOKEN".to_owned()], "token not replaced")?;
+            ensure(
+                run.header("Authorization")[0].contains("SignedHeaders=host;x-amz-date;x-amz-security-token,"),
+                "token not signed",
+            )
+        }),
+        Trial::test("sign::date_header_takes_the_time", || {
+            let run = sign_vanilla("Date:Mon, 01 Jan 2001 00:00:00 GMT\n", &creds(), &["--debug"]);
+            ensure(run.code == 0, &run.stderr)?;
+            ensure(
+                run.header("Date") == vec!["Sun, 30 Aug 2015 12:36:00 GMT".to_owned()],
+                format!("{:?}", run.header("Date")),
+            )?;
+            ensure(run.header("X-Amz-Date").is_empty(), "X-Amz-Date added next to Date")?;
+            ensure(run.stderr.contains("date:Sun, 30 Aug 2015 12:36:00 GMT\n"), &run.stderr)?;
+            ensure(run.header("Authorization")[0].contains("SignedHeaders=date;host,"), "date not signed")
+        }),
+        Trial::test("sign::unsigned_headers_are_left_out", || {
+            let run = sign_vanilla(
+                "User-Agent:curl/8\nX-Amzn-Trace-Id:Root=1\nExpect:100-continue\nConnection:keep-alive\nX-Custom:a\n",
+                &creds(),
+                &[],
+            );
+            ensure(run.code == 0, &run.stderr)?;
+            let auth = &run.header("Authorization")[0];
+            ensure(auth.contains("SignedHeaders=host;x-amz-date;x-custom,"), auth.clone())?;
+            ensure(run.header("User-Agent") == vec!["curl/8".to_owned()], "User-Agent not passed through")
+        }),
+        Trial::test("sign::debug_prints_canonical_request_and_string_to_sign", || {
+            let run = sign_vanilla("", &creds(), &["--debug"]);
+            ensure(
+                run.stderr.contains(
+                    "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c442",
+                ),
+                &run.stderr,
+            )?;
+            ensure(
+                run.stderr.contains("AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"),
+                &run.stderr,
+            )?;
+            ensure(!run.stderr.contains(SK), "secret printed")
+        }),
+        Trial::test("sign::s3_rules", || {
+            let input = b"PUT /my bucket//a/../b+c.txt HTTP/1.1\nHost:examplebucket.s3.amazonaws.com\n\nhello";
+            let run =
+                cirrus(&["sign", "--region", "us-east-1", "--time", "20130524T000000Z", "--debug"], &creds(), input);
+            ensure(run.code == 0, &run.stderr)?;
+            ensure(run.stderr.contains("PUT\n/my%20bucket//a/../b%2Bc.txt\n"), &run.stderr)?;
+            let sha = cirrus::sigv4::sha256_hex(b"hello");
+            ensure(run.header("X-Amz-Content-SHA256") == vec![sha], "payload hash header")?;
+            ensure(run.out().ends_with("\n\nhello"), "body not passed through")
+        }),
+        Trial::test("sign::s3_presign_is_unsigned_payload", || {
+            let input = b"GET /test.txt HTTP/1.1\nHost:examplebucket.s3.amazonaws.com\n\n";
+            let run = cirrus(
+                &["sign", "--region", "us-east-1", "--time", "20130524T000000Z", "--presign", "--expires", "86400"],
+                &creds(),
+                input,
+            );
+            ensure(run.code == 0, &run.stderr)?;
+            // The S3 API reference's presigned URL example.
+            ensure(run.out().starts_with("GET /test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature="), run.out())?;
+            ensure(run.header("Authorization").is_empty(), "presign printed Authorization")
+        }),
+        Trial::test("sign::unsigned_payload_flag", || {
+            let run = cirrus(
+                &["sign", "--service", "service", "--region", "us-east-1", "--unsigned-payload", "--debug"],
+                &creds(),
+                b"POST / HTTP/1.1\nHost:h\n\nbody",
+            );
+            ensure(run.code == 0 && run.stderr.contains("\nhost;x-amz-date\nUNSIGNED-PAYLOAD\n"), &run.stderr)
+        }),
+        Trial::test("sign::given_content_sha256_is_used_as_given", || {
+            let run = cirrus(&["sign", "--region", "us-east-1", "--debug"], &creds(), b"PUT /k HTTP/1.1\nHost:b.s3.amazonaws.com\nX-Amz-Content-SHA256:STREAMING-UNSIGNED-PAYLOAD-TRAILER\n\n");
+            ensure(run.code == 0, &run.stderr)?;
+            ensure(
+                run.header("X-Amz-Content-SHA256") == vec!["STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_owned()],
+                run.out(),
+            )?;
+            ensure(run.stderr.contains("\nSTREAMING-UNSIGNED-PAYLOAD-TRAILER\n----"), &run.stderr)
+        }),
+        Trial::test("sign::crlf_input_gives_crlf_output", || {
+            let run = cirrus(&SUITE_ARGS, &creds(), b"GET / HTTP/1.1\r\nHost:example.amazonaws.com\r\n\r\n");
+            ensure(run.code == 0, &run.stderr)?;
+            ensure(run.out().starts_with("GET / HTTP/1.1\r\nHost:example.amazonaws.com\r\n"), run.out())?;
+            ensure(
+                run.out()
+                    .contains("Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31\r\n\r\n"),
+                run.out(),
+            )
+        }),
+        Trial::test("sign::reads_a_file_argument", || {
+            let p = std::env::temp_dir().join(format!("cirrus-sign-{}.req", std::process::id()));
+            std::fs::write(&p, "GET / HTTP/1.1\nHost:example.amazonaws.com\n")?;
+            let mut args = SUITE_ARGS.to_vec();
+            let ps = p.to_string_lossy().into_owned();
+            args.push(&ps);
+            let run = cirrus(&args, &creds(), b"");
+            let _ = std::fs::remove_file(&p);
+            ensure(run.code == 0 && run.out().contains("Signature=5fa00fa3"), run.stderr)
+        }),
+    ]
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = cli_trials();
+    let root = testdata().join("sigv4/v4");
+    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),
+        Err(e) => {
+            eprintln!("the SigV4 suite is missing at {}: {e}", root.display());
+            std::process::exit(1);
+        }
+    };
+    dirs.sort();
+    let n = dirs.len();
+    trials.push(Trial::test("sign::suite::complete", move || ensure(n >= 38, format!("only {n} cases"))));
+    for dir in dirs {
+        let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let d = dir.clone();
+        trials.push(Trial::test(format!("sign::suite::{name}::header"), move || suite_case(&d, false)));
+        trials.push(Trial::test(format!("sign::suite::{name}::query"), move || suite_case(&dir, true)));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

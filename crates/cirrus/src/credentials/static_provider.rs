@@ -1,0 +1,27 @@
+//! Credentials given in code.
+
+use super::Credentials;
+
+/// Fixed credentials, e.g. from a CLI flag or a secret store.
+#[derive(Clone, Debug)]
+pub struct StaticCredentials {
+    credentials: Credentials,
+}
+
+impl StaticCredentials {
+    /// Wraps an access key, secret and optional session token.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        StaticCredentials {
+            credentials: Credentials::new(access_key_id, secret_access_key, session_token, None, "static"),
+        }
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.clone()
+    }
+}
