@@ -84,7 +84,7 @@ impl Canonical {
         let payload_hash = req.payload.hash();
 
         // Headers we add, and the ones of the request they replace.
-        let mut out_headers: Vec<(&'static str, String)> = Vec::with_capacity(4);
+        let mut out_headers: Vec<(&'static str, String)> = Vec::with_capacity(5);
         if !presign {
             if use_date {
                 out_headers.push(("Date", civil.http_date()));
@@ -127,28 +127,19 @@ impl Canonical {
             }
         }
         for (name, value) in &out_headers {
-            headers.push((Cow::Owned(name.to_ascii_lowercase()), value.as_str()));
+            headers.push((Cow::Borrowed(lower_static(name)), value.as_str()));
         }
         headers.sort_by(|a, b| a.0.cmp(&b.0));
 
         let mut signed_headers = String::with_capacity(headers.len() * 16);
-        let mut canon_headers = String::with_capacity(headers.len() * 48);
-        let mut prev: Option<&str> = None;
-        for (name, value) in &headers {
-            if prev == Some(name.as_ref()) {
-                canon_headers.pop(); // the '\n' of the previous value
-                canon_headers.push(',');
-            } else {
-                if prev.is_some() {
-                    signed_headers.push(';');
-                }
-                signed_headers.push_str(name);
-                canon_headers.push_str(name);
-                canon_headers.push(':');
+        for (i, (name, _)) in headers.iter().enumerate() {
+            if i > 0 && headers[i - 1].0 == *name {
+                continue;
             }
-            push_trimmed(&mut canon_headers, value);
-            canon_headers.push('\n');
-            prev = Some(name.as_ref());
+            if i > 0 {
+                signed_headers.push(';');
+            }
+            signed_headers.push_str(name);
         }
 
         // Query: the request's own parameters, plus the presigning ones.
@@ -214,8 +205,9 @@ impl Canonical {
             }
         }
 
+        let headers_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
         let mut request = String::with_capacity(
-            req.method.len() + req.path.len() * 2 + canon_query.len() + canon_headers.len() + signed_headers.len() + 72,
+            req.method.len() + req.path.len() * 3 + canon_query.len() + headers_len + signed_headers.len() + 80,
         );
         request.push_str(req.method);
         request.push('\n');
@@ -223,7 +215,19 @@ impl Canonical {
         request.push('\n');
         request.push_str(&canon_query);
         request.push('\n');
-        request.push_str(&canon_headers);
+        let mut prev: Option<&str> = None;
+        for (name, value) in &headers {
+            if prev == Some(name.as_ref()) {
+                request.pop(); // the '\n' of the previous value
+                request.push(',');
+            } else {
+                request.push_str(name);
+                request.push(':');
+            }
+            push_trimmed(&mut request, value);
+            request.push('\n');
+            prev = Some(name.as_ref());
+        }
         request.push('\n');
         request.push_str(&signed_headers);
         request.push('\n');
@@ -280,6 +284,18 @@ impl Canonical {
     }
 }
 
+/// The lowercase form of the header names the signer adds.
+fn lower_static(name: &'static str) -> &'static str {
+    match name {
+        "Date" => "date",
+        "X-Amz-Date" => "x-amz-date",
+        "X-Amz-Security-Token" => "x-amz-security-token",
+        "X-Amz-Content-SHA256" => "x-amz-content-sha256",
+        "X-Amz-Region-Set" => "x-amz-region-set",
+        _ => "x-unknown",
+    }
+}
+
 fn lowercase(name: &str) -> Cow<'_, str> {
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(name.to_ascii_lowercase())
@@ -291,7 +307,18 @@ fn lowercase(name: &str) -> Cow<'_, str> {
 /// Trims the value and collapses each run of spaces and tabs into one space.
 fn push_trimmed(out: &mut String, value: &str) {
     let value = value.trim_matches([' ', '\t']);
-    if !value.contains("  ") && !value.contains('\t') {
+    let bytes = value.as_bytes();
+    let mut simple = true;
+    let mut prev_space = false;
+    for &b in bytes {
+        let space = b == b' ' || b == b'\t';
+        if b == b'\t' || (space && prev_space) {
+            simple = false;
+            break;
+        }
+        prev_space = space;
+    }
+    if simple {
         out.push_str(value);
         return;
     }

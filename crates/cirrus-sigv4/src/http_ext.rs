@@ -52,8 +52,11 @@ fn sign_and_apply(
                 .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderValue(name.as_str().to_owned())))?;
             pairs.push((name.as_str(), value));
         }
-        let target = uri.to_string();
-        let req = SignableRequest::new(method.as_str(), &target, pairs, payload)?;
+        let path = uri.path();
+        let query = uri.query().unwrap_or_default();
+        let authority = uri.authority().map(|a| a.as_str());
+        let authority = authority.map(|a| a.rsplit('@').next().unwrap_or(a));
+        let req = SignableRequest::from_checked_parts(method.as_str(), authority, path, query, pairs, payload)?;
         sign(&req, params)?
     };
     apply(&out, uri, headers)?;
@@ -80,8 +83,16 @@ fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<
         if name == "Authorization" || name == "X-Amz-Security-Token" {
             v.set_sensitive(true);
         }
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderName(name.to_owned())))?;
+        let n = match name {
+            "Authorization" => http::header::AUTHORIZATION,
+            "Date" => http::header::DATE,
+            "X-Amz-Date" => HeaderName::from_static("x-amz-date"),
+            "X-Amz-Security-Token" => HeaderName::from_static("x-amz-security-token"),
+            "X-Amz-Content-SHA256" => HeaderName::from_static("x-amz-content-sha256"),
+            "X-Amz-Region-Set" => HeaderName::from_static("x-amz-region-set"),
+            other => HeaderName::from_bytes(other.as_bytes())
+                .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderName(other.to_owned())))?,
+        };
         new_headers.push((n, v));
     }
     if let Some(new_uri) = new_uri {

@@ -89,6 +89,24 @@ impl<'a> SignableRequest<'a> {
         Ok(SignableRequest { method, path, query, authority, headers, payload })
     }
 
+    /// Parts already split and checked by the `http` crate (names are tokens, values UTF-8).
+    #[cfg(feature = "http")]
+    pub(crate) fn from_checked_parts(
+        method: &'a str,
+        authority: Option<&'a str>,
+        path: &'a str,
+        query: &'a str,
+        headers: Vec<(&'a str, &'a str)>,
+        payload: Payload<'a>,
+    ) -> Result<Self, SigningError> {
+        for (name, value) in &headers {
+            if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                return Err(SigningError::new(ErrorKind::InvalidHeaderValue((*name).to_owned())));
+            }
+        }
+        Ok(SignableRequest { method, path, query, authority, headers, payload })
+    }
+
     /// The payload mode this request will be signed with.
     pub fn payload(&self) -> Payload<'a> {
         self.payload
