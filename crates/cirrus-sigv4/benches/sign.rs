@@ -32,6 +32,23 @@ fn benches(c: &mut Criterion) {
         })
     });
 
+    // What the header case costs before any signing: building and dropping the request.
+    c.bench_function("floor_build_request_only", |b| b.iter(|| black_box(request().into_parts())));
+
+    // The cryptographic floor with a warm key: one SHA-256 of a canonical request, one HMAC.
+    let creq = {
+        let headers = [("host", "examplebucket.s3.us-east-1.amazonaws.com"), ("range", "bytes=0-1023")];
+        let req = SignableRequest::new("GET", "/photos/2024/cat.jpg", headers, Payload::Unsigned).unwrap();
+        sign(&req, &params).unwrap()
+    };
+    let key = cirrus_sigv4::SigningKey::cached(SK, "20231114", "us-east-1", "s3");
+    c.bench_function("floor_sha256_plus_hmac", |b| {
+        b.iter(|| {
+            let h = sha256_hex(black_box(creq.canonical_request()).as_bytes());
+            black_box(key.sign_bytes(&[creq.string_to_sign().as_bytes(), h.as_bytes()]))
+        })
+    });
+
     c.bench_function("header_sign_borrowed_request", |b| {
         let headers = [
             ("host", "examplebucket.s3.us-east-1.amazonaws.com"),

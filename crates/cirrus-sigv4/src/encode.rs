@@ -36,13 +36,15 @@ pub(crate) fn encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
 /// byte outside the unreserved set and `/` is encoded once.
 pub(crate) fn encode_path_keep_escapes(out: &mut String, input: &[u8]) {
     let mut i = 0;
+    let mut start = 0;
     while i < input.len() {
         let b = input[i];
         if is_unreserved(b) || b == b'/' {
-            out.push(b as char);
             i += 1;
-        } else if b == b'%' && i + 2 < input.len() && hex_val(input[i + 1]).is_some() && hex_val(input[i + 2]).is_some()
-        {
+            continue;
+        }
+        out.push_str(ascii(&input[start..i]));
+        if b == b'%' && i + 2 < input.len() && hex_val(input[i + 1]).is_some() && hex_val(input[i + 2]).is_some() {
             out.push('%');
             out.push(input[i + 1].to_ascii_uppercase() as char);
             out.push(input[i + 2].to_ascii_uppercase() as char);
@@ -51,7 +53,9 @@ pub(crate) fn encode_path_keep_escapes(out: &mut String, input: &[u8]) {
             push_escape(out, b);
             i += 1;
         }
+        start = i;
     }
+    out.push_str(ascii(&input[start..]));
 }
 
 /// Interprets a run of bytes already known to be ASCII as `&str`.
@@ -102,10 +106,14 @@ pub(crate) fn decode_query_component(input: &[u8], out: &mut Vec<u8>) {
 
 /// Lowercase hex of `bytes` appended to `out`.
 pub(crate) fn hex_into(out: &mut String, bytes: &[u8]) {
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(HEX_LOWER[(b >> 4) as usize] as char);
-        out.push(HEX_LOWER[(b & 15) as usize] as char);
+    let mut buf = [0u8; 128];
+    for chunk in bytes.chunks(64) {
+        let n = chunk.len() * 2;
+        for (i, &b) in chunk.iter().enumerate() {
+            buf[2 * i] = HEX_LOWER[(b >> 4) as usize];
+            buf[2 * i + 1] = HEX_LOWER[(b & 15) as usize];
+        }
+        out.push_str(ascii(&buf[..n]));
     }
 }
 

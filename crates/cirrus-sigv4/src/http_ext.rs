@@ -101,6 +101,7 @@ fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<
         headers.remove("x-amz-security-token");
         headers.remove(http::header::AUTHORIZATION);
     }
+    headers.reserve(new_headers.len());
     for (n, v) in new_headers {
         headers.insert(n, v);
     }

@@ -81,7 +81,10 @@ proptest! {
 #[test]
 fn presign_expiry_is_bounded() {
     let req = SignableRequest::new("GET", "/", [("host", "h")], Payload::Unsigned).unwrap();
-    let p = |s| SigningParams::new("A", "S", "r", "s3", UNIX_EPOCH).settings(SigningSettings::s3().presigned(Duration::from_secs(s)));
+    let p = |s| {
+        SigningParams::new("A", "S", "r", "s3", UNIX_EPOCH)
+            .settings(SigningSettings::s3().presigned(Duration::from_secs(s)))
+    };
     assert!(sign(&req, &p(0)).unwrap_err().is_invalid_params());
     assert!(sign(&req, &p(604_801)).unwrap_err().is_invalid_params());
     assert!(sign(&req, &p(604_800)).is_ok());
