@@ -33,7 +33,8 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Output::Json)]
     pub output: Output,
-    /// Print debugging detail (for `sign`: the canonical request and string to sign) on stderr.
+    /// Print debugging detail on stderr (for `sign`: the canonical request and string to sign,
+    /// which include a session token when there is one).
     #[arg(long, global = true)]
     pub debug: bool,
 }

@@ -183,7 +183,7 @@ impl Canonical {
             let mut buf = Vec::new();
             for pair in req.query.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                if presign && PRESIGN_PARAMS.contains(&k) {
+                if presign && PRESIGN_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(k)) {
                     continue;
                 }
                 let mut ek = String::with_capacity(k.len());

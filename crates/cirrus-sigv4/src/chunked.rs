@@ -124,13 +124,16 @@ fn hex_len(n: u64) -> u64 {
 }
 
 /// The `Content-Length` of a signed aws-chunked body of `decoded_len` bytes cut into
-/// `chunk_size` chunks, without trailers (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
-pub fn signed_encoded_length(decoded_len: u64, chunk_size: u64) -> u64 {
-    let chunk = |n: u64| hex_len(n) + 17 + SIG_LEN + 2 + n + 2;
+/// `chunk_size` chunks, without trailers (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`). `None` if it
+/// does not fit in a `u64`.
+pub fn signed_encoded_length(decoded_len: u64, chunk_size: u64) -> Option<u64> {
+    let chunk = |n: u64| (hex_len(n) + 17 + SIG_LEN + 4).checked_add(n);
     let chunk_size = chunk_size.max(1);
     let full = decoded_len / chunk_size;
     let rest = decoded_len % chunk_size;
-    full * chunk(chunk_size) + if rest > 0 { chunk(rest) } else { 0 } + chunk(0)
+    let tail = if rest > 0 { chunk(rest)? } else { 0 };
+    let body = if full == 0 { 0 } else { full.checked_mul(chunk(chunk_size)?)? };
+    body.checked_add(tail)?.checked_add(chunk(0)?)
 }
 
 #[cfg(test)]
@@ -148,7 +151,9 @@ mod tests {
     #[test]
     fn content_length_of_the_s3_example() {
         // 66560 bytes in 64 KiB chunks: 66824 on the wire (S3 API reference).
-        assert_eq!(signed_encoded_length(66_560, 65_536), 66_824);
+        assert_eq!(signed_encoded_length(66_560, 65_536), Some(66_824));
+        assert_eq!(signed_encoded_length(u64::MAX, 1), None);
+        assert_eq!(signed_encoded_length(1, u64::MAX), Some(1 + 17 + 64 + 4 + 1 + 86));
     }
 
     #[test]

@@ -104,16 +104,25 @@ pub(crate) fn decode_query_component(input: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Two lowercase hex digits for every byte value.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX_LOWER[i >> 4], HEX_LOWER[i & 15]];
+        i += 1;
+    }
+    t
+};
+
 /// Lowercase hex of `bytes` appended to `out`.
 pub(crate) fn hex_into(out: &mut String, bytes: &[u8]) {
     let mut buf = [0u8; 128];
     for chunk in bytes.chunks(64) {
-        let n = chunk.len() * 2;
-        for (i, &b) in chunk.iter().enumerate() {
-            buf[2 * i] = HEX_LOWER[(b >> 4) as usize];
-            buf[2 * i + 1] = HEX_LOWER[(b & 15) as usize];
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair.copy_from_slice(&HEX_PAIRS[b as usize]);
         }
-        out.push_str(ascii(&buf[..n]));
+        out.push_str(ascii(&buf[..chunk.len() * 2]));
     }
 }
 

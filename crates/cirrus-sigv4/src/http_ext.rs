@@ -73,8 +73,10 @@ pub fn apply_to_parts(out: &SigningOutput, parts: &mut http::request::Parts) -> 
 fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<(), SigningError> {
     let mut new_uri = None;
     if out.query_params().next().is_some() {
-        let s = out.apply_to_uri(&uri.to_string());
-        new_uri = Some(s.parse::<Uri>().map_err(|_| SigningError::new(ErrorKind::InvalidUri(s)))?);
+        let original = uri.to_string();
+        let s = out.apply_to_uri(&original);
+        // The error names the URI as given: the new one carries the session token.
+        new_uri = Some(s.parse::<Uri>().map_err(|_| SigningError::new(ErrorKind::InvalidUri(original)))?);
     }
     let mut new_headers = Vec::new();
     for (name, value) in out.headers() {
@@ -97,10 +99,12 @@ fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<
     }
     if let Some(new_uri) = new_uri {
         *uri = new_uri;
-        headers.remove("x-amz-date");
-        headers.remove("x-amz-security-token");
-        headers.remove(http::header::AUTHORIZATION);
     }
+    // Whatever signed this request before is gone: the new signature's headers replace it, and
+    // an old token or date that this signature does not cover is not sent.
+    headers.remove("x-amz-date");
+    headers.remove("x-amz-security-token");
+    headers.remove(http::header::AUTHORIZATION);
     headers.reserve(new_headers.len());
     for (n, v) in new_headers {
         headers.insert(n, v);

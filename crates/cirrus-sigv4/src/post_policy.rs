@@ -58,7 +58,9 @@ pub struct PostPolicyBuilder {
 }
 
 /// The signed form: post `fields` (in order) and then the file, as `multipart/form-data`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Debug hides the session token (in the fields and inside the policy).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PresignedPost {
     /// The policy JSON.
     pub policy: String,
@@ -68,6 +70,24 @@ pub struct PresignedPost {
     pub signature: String,
     /// Form fields to send before the file.
     pub fields: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for PresignedPost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let secret = k == "x-amz-security-token" || k == "policy";
+                (k.as_str(), if secret { "** redacted **" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("PresignedPost")
+            .field("policy", &"** redacted **")
+            .field("signature", &self.signature)
+            .field("fields", &fields)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PostPolicy {

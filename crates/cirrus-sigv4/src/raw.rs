@@ -110,6 +110,9 @@ impl RawRequest {
                     return Err(ParseError::at(no, "continuation line before any header"));
                 };
                 let more = line.trim_matches([' ', '\t']);
+                if more.bytes().any(|b| b == 0 || (b.is_ascii_control() && b != b'\t')) {
+                    return Err(ParseError::at(no, "a continuation line has a control character"));
+                }
                 if !more.is_empty() {
                     if !last.1.is_empty() {
                         last.1.push(' ');

@@ -57,7 +57,7 @@ impl Payload<'_> {
 /// - `headers` are `(name, value)` pairs in order; names in any case. Repeated names are joined
 ///   with `,` in the order given. A value must not hold CR, LF or NUL.
 /// - A `Host` header is used when present, otherwise the URI's authority.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SignableRequest<'a> {
     pub(crate) method: &'a str,
     pub(crate) path: &'a str,
@@ -113,6 +113,26 @@ impl<'a> SignableRequest<'a> {
     }
 }
 
+/// Debug shows header names only (values may hold an old `Authorization` or token) and the
+/// payload mode, not the body.
+impl std::fmt::Debug for SignableRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        let payload = match self.payload {
+            Payload::Bytes(b) => format!("Bytes({} bytes)", b.len()),
+            other => format!("{:?}", other.literal().unwrap_or_default()),
+        };
+        f.debug_struct("SignableRequest")
+            .field("method", &self.method)
+            .field("authority", &self.authority)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("header_names", &names)
+            .field("payload", &payload)
+            .finish()
+    }
+}
+
 /// RFC 7230 token characters (header names and methods).
 pub(crate) fn is_tchar(b: u8) -> bool {
     TCHAR[b as usize]
@@ -136,25 +156,42 @@ static TCHAR: [bool; 256] = {
 /// Splits a request target into (authority, path, query).
 fn split_uri(uri: &str) -> Result<(Option<&str>, &str, &str), SigningError> {
     let bad = || SigningError::new(ErrorKind::InvalidUri(uri.to_owned()));
-    let uri = uri.split('#').next().unwrap_or_default();
-    let (authority, rest) = match uri.find("://") {
-        Some(i) if i > 0 && uri[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
-            let after = &uri[i + 3..];
-            let end = after.find(['/', '?']).unwrap_or(after.len());
-            let authority = &after[..end];
-            if authority.is_empty() {
-                return Err(bad());
+    // One pass: the end (at a fragment), the first '?', and no control bytes.
+    let bytes = uri.as_bytes();
+    let mut end = bytes.len();
+    let mut question = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' => {
+                end = i;
+                break;
             }
-            // Drop any user info: it is never part of Host.
-            let authority = authority.rsplit('@').next().unwrap_or(authority);
-            (Some(authority), &after[end..])
+            b'?' if question.is_none() => question = Some(i),
+            b if b.is_ascii_control() => return Err(bad()),
+            _ => {}
         }
-        _ => (None, uri),
-    };
-    if uri.bytes().any(|b| b.is_ascii_control()) {
-        return Err(bad());
     }
-    let (path, query) = match rest.find('?') {
+    let uri = &uri[..end];
+    let (authority, rest, question) = if bytes.first() == Some(&b'/') {
+        (None, uri, question)
+    } else {
+        match uri.find("://") {
+            Some(i) if i > 0 && uri[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
+                let after = &uri[i + 3..];
+                let auth_end = after.find(['/', '?']).unwrap_or(after.len());
+                let authority = &after[..auth_end];
+                if authority.is_empty() {
+                    return Err(bad());
+                }
+                // Drop any user info: it is never part of Host.
+                let authority = authority.rsplit('@').next().unwrap_or(authority);
+                let rest = &after[auth_end..];
+                (Some(authority), rest, rest.find('?'))
+            }
+            _ => (None, uri, question),
+        }
+    };
+    let (path, query) = match question {
         Some(q) => (&rest[..q], &rest[q + 1..]),
         None => (rest, ""),
     };

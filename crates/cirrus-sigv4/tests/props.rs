@@ -125,3 +125,53 @@ fn sign_request_applies_only_on_success() {
     assert_eq!(req.headers()["x-amz-date"], "19700101T000000Z");
     assert!(out.canonical_request().starts_with("GET\n/\nAction=GetCallerIdentity&Version=2011-06-15\n"));
 }
+
+#[test]
+fn presign_replaces_existing_params_whatever_their_case() {
+    let req = SignableRequest::new("GET", "/k?x-amz-date=1&a=b", [("host", "h")], Payload::Unsigned).unwrap();
+    let params = SigningParams::new("A", "S", "us-east-1", "s3", UNIX_EPOCH)
+        .settings(SigningSettings::s3().presigned(Duration::from_secs(60)));
+    let out = sign(&req, &params).unwrap();
+    let uri = out.apply_to_uri("/k?x-amz-date=1&a=b");
+    assert!(!uri.contains("x-amz-date=1"), "{uri}");
+    assert!(!out.canonical_request().contains("x-amz-date=1"), "{}", out.canonical_request());
+    assert!(uri.starts_with("/k?a=b&X-Amz-Algorithm="));
+}
+
+#[test]
+fn header_signing_drops_an_old_token_it_does_not_cover() {
+    let mut req = http::Request::get("https://h.example/")
+        .header("x-amz-security-token", "OLD")
+        .header("authorization", "stale")
+        .body(Vec::<u8>::new())
+        .unwrap();
+    let params = SigningParams::new("A", "S", "us-east-1", "sts", UNIX_EPOCH);
+    cirrus_sigv4::sign_request(&mut req, &params).unwrap();
+    assert!(req.headers().get("x-amz-security-token").is_none());
+    assert_eq!(req.headers().get_all("authorization").iter().count(), 1);
+}
+
+#[test]
+fn presigned_post_debug_hides_the_token() {
+    let form = cirrus_sigv4::post_policy::PostPolicy::builder(UNIX_EPOCH + Duration::from_secs(60))
+        .bucket("b")
+        .build()
+        .unwrap()
+        .sign("AKID", "SECRET", Some("SESSIONTOKEN"), "us-east-1", UNIX_EPOCH);
+    let s = format!("{form:?}");
+    assert!(!s.contains("SESSIONTOKEN") && !s.contains("SECRET\""), "{s}");
+    assert!(form.fields.iter().any(|(k, v)| k == "x-amz-security-token" && v == "SESSIONTOKEN"));
+}
+
+#[test]
+fn signable_request_debug_shows_no_header_values() {
+    let req = SignableRequest::new("GET", "/", [("host", "h"), ("authorization", "AWS4 SECRETSIG")], Payload::Unsigned)
+        .unwrap();
+    let s = format!("{req:?}");
+    assert!(!s.contains("SECRETSIG") && s.contains("authorization"), "{s}");
+}
+
+#[test]
+fn continuation_lines_reject_control_characters() {
+    assert!(RawRequest::parse(b"GET / HTTP/1.1\nHost:h\nX-A: a\n b\x1bc\n\n").is_err());
+}
