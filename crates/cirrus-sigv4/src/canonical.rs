@@ -97,7 +97,7 @@ impl Canonical {
                 out_headers.push(("X-Amz-Security-Token", t.to_owned()));
             }
             if sha_header {
-                out_headers.push(("X-Amz-Content-SHA256", payload_hash.clone()));
+                out_headers.push(("X-Amz-Content-SHA256", payload_hash.clone().into_owned()));
             }
             if let Some(rs) = scheme.region_set() {
                 out_headers.push(("X-Amz-Region-Set", rs.to_owned()));
@@ -247,11 +247,13 @@ impl Canonical {
     pub(crate) fn finish(
         self,
         params: &SigningParams<'_>,
-        scope: &str,
+        scope: std::ops::Range<usize>,
         signature: String,
         string_to_sign: String,
         algorithm: &str,
     ) -> SigningOutput {
+        // The scope is a part of the string to sign.
+        let scope = string_to_sign.get(scope).unwrap_or_default();
         let Canonical { request, signed_headers, mut headers, mut query, unsigned_token, presign } = self;
         if presign {
             if let Some(t) = unsigned_token {
@@ -309,18 +311,15 @@ fn lowercase(name: &str) -> Cow<'_, str> {
 
 /// Trims the value and collapses each run of spaces and tabs into one space.
 fn push_trimmed(out: &mut String, value: &str) {
-    let value = value.trim_matches([' ', '\t']);
     let bytes = value.as_bytes();
-    let mut simple = true;
-    let mut prev_space = false;
-    for &b in bytes {
-        let space = b == b' ' || b == b'\t';
-        if b == b'\t' || (space && prev_space) {
-            simple = false;
-            break;
-        }
-        prev_space = space;
-    }
+    let is_ws = |b: u8| b == b' ' || b == b'\t';
+    let start = bytes.iter().position(|&b| !is_ws(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| !is_ws(b)).map_or(start, |i| i + 1);
+    // Both ends are ASCII bytes, so these are char boundaries.
+    let value = value.get(start..end).unwrap_or_default();
+    // Fast path: no tab and no two spaces in a row, so nothing to collapse.
+    let simple =
+        !value.as_bytes().windows(2).any(|w| w[1] == b' ' && w[0] == b' ') && !value.as_bytes().contains(&b'\t');
     if simple {
         out.push_str(value);
         return;

@@ -6,8 +6,29 @@ const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 /// RFC 3986 unreserved characters: the only bytes SigV4 leaves unencoded.
 #[inline]
 pub(crate) fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[b as usize] & 1 != 0
 }
+
+/// Whether a byte passes through a path unencoded (unreserved or `/`).
+#[inline]
+fn is_path_safe(b: u8) -> bool {
+    UNRESERVED[b as usize] != 0
+}
+
+/// Bit 0: unreserved. Bit 1: `/`.
+static UNRESERVED: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            t[i] = 1;
+        }
+        i += 1;
+    }
+    t[b'/' as usize] = 2;
+    t
+};
 
 #[inline]
 fn push_escape(out: &mut String, b: u8) {
@@ -24,6 +45,7 @@ pub(crate) fn encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
         if is_unreserved(b) || (keep_slash && b == b'/') {
             continue;
         }
+        // (a run of safe bytes is copied in one go below)
         // SAFETY-free: the run [start, i) is ASCII unreserved, so it is valid UTF-8.
         out.push_str(ascii(&input[start..i]));
         push_escape(out, b);
@@ -39,7 +61,7 @@ pub(crate) fn encode_path_keep_escapes(out: &mut String, input: &[u8]) {
     let mut start = 0;
     while i < input.len() {
         let b = input[i];
-        if is_unreserved(b) || b == b'/' {
+        if is_path_safe(b) {
             i += 1;
             continue;
         }

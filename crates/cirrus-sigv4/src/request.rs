@@ -24,7 +24,7 @@ pub enum Payload<'a> {
     StreamingEcdsaTrailer,
 }
 
-impl Payload<'_> {
+impl<'a> Payload<'a> {
     /// The literal for the non-hash modes, `None` for [`Payload::Bytes`].
     pub fn literal(&self) -> Option<&str> {
         Some(match self {
@@ -39,10 +39,17 @@ impl Payload<'_> {
         })
     }
 
-    pub(crate) fn hash(&self) -> String {
-        match self {
-            Payload::Bytes(b) => crate::encode::hex(&crate::hmac::sha256(b)),
-            other => other.literal().unwrap_or_default().to_owned(),
+    pub(crate) fn hash(&self) -> std::borrow::Cow<'a, str> {
+        use std::borrow::Cow;
+        match *self {
+            Payload::Bytes(b) => Cow::Owned(crate::encode::hex(&crate::hmac::sha256(b))),
+            Payload::Precomputed(s) => Cow::Borrowed(s),
+            Payload::Unsigned => Cow::Borrowed("UNSIGNED-PAYLOAD"),
+            Payload::StreamingSigned => Cow::Borrowed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+            Payload::StreamingSignedTrailer => Cow::Borrowed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"),
+            Payload::StreamingUnsignedTrailer => Cow::Borrowed("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            Payload::StreamingEcdsa => Cow::Borrowed("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"),
+            Payload::StreamingEcdsaTrailer => Cow::Borrowed("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"),
         }
     }
 }

@@ -63,6 +63,24 @@ impl Civil {
         }
     }
 
+    /// `YYYYMMDDTHHMMSSZ` on the stack.
+    pub(crate) fn amz_date_bytes(&self) -> [u8; 16] {
+        let mut b = *b"00000000T000000Z";
+        let mut put = |at: usize, mut n: u32, width: usize| {
+            for i in (0..width).rev() {
+                b[at + i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, self.year.clamp(0, 9999) as u32, 4);
+        put(4, self.month, 2);
+        put(6, self.day, 2);
+        put(9, self.hour, 2);
+        put(11, self.minute, 2);
+        put(13, self.second, 2);
+        b
+    }
+
     /// `YYYYMMDDTHHMMSSZ`
     pub(crate) fn amz_date(&self) -> String {
         let mut s = String::with_capacity(16);
