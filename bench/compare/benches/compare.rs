@@ -19,6 +19,9 @@ const SK: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const HOST: &str = "examplebucket.s3.us-east-1.amazonaws.com";
 const URL: &str = "https://examplebucket.s3.us-east-1.amazonaws.com/photos/2024/cat.jpg";
 
+const BORROWED_HEADERS: [(&str, &str); 4] =
+    [("host", HOST), ("x-amz-meta-owner", "alice"), ("content-type", "image/jpeg"), ("range", "bytes=0-1023")];
+
 /// The header case: GET with 3 extra headers, UNSIGNED-PAYLOAD, built fresh every time.
 fn request() -> http::Request<()> {
     http::Request::get(URL)
@@ -150,6 +153,33 @@ fn main() {
         g.finish();
     }
     {
+        // Each signer's own request type, built from borrowed strings: no http::Request.
+        let mut g = c.benchmark_group("header_borrowed");
+        g.bench_function("cirrus", |b| {
+            let params = SigningParams::new(AK, SK, "us-east-1", "s3", time());
+            b.iter(|| {
+                let req = cirrus_sigv4::SignableRequest::new("GET", URL, BORROWED_HEADERS, Payload::Unsigned).unwrap();
+                black_box(cirrus_sigv4::sign(&req, black_box(&params)).unwrap())
+            })
+        });
+        g.bench_function("aws-sigv4", |b| {
+            b.iter(|| {
+                let params = v4::SigningParams::builder()
+                    .identity(&identity)
+                    .region("us-east-1")
+                    .name("s3")
+                    .time(time())
+                    .settings(aws_settings(false))
+                    .build()
+                    .unwrap()
+                    .into();
+                let req = AwsSignable::new("GET", URL, BORROWED_HEADERS.into_iter(), SignableBody::UnsignedPayload).unwrap();
+                black_box(aws_sign(req, black_box(&params)).unwrap())
+            })
+        });
+        g.finish();
+    }
+    {
         let mut g = c.benchmark_group("presign");
         let get = || http::Request::get(URL).body(()).unwrap();
         g.bench_function("cirrus", |b| b.iter(|| black_box(cirrus_presign())));
@@ -160,7 +190,7 @@ fn main() {
     c.final_summary();
 
     println!("\nmedians and ratios (other / cirrus), one run:");
-    for group in ["header", "presign"] {
+    for group in ["header", "header_borrowed", "presign"] {
         let base = median_ns(group, "cirrus");
         for name in ["cirrus", "aws-sigv4", "reqsign"] {
             match (median_ns(group, name), base) {

@@ -71,6 +71,15 @@ fn benches(c: &mut Criterion) {
         })
     });
 
+    c.bench_function("presign_borrowed_request_1h", |b| {
+        let headers = [("host", "examplebucket.s3.us-east-1.amazonaws.com")];
+        b.iter(|| {
+            let req = SignableRequest::new("GET", "/photos/2024/cat.jpg", headers, Payload::Unsigned).unwrap();
+            let out = sign(&req, black_box(&presign)).unwrap();
+            black_box(out.apply_to_uri("/photos/2024/cat.jpg"))
+        })
+    });
+
     c.bench_function("post_policy_sign", |b| {
         b.iter(|| {
             let policy = PostPolicy::builder(time + Duration::from_secs(3600))

@@ -179,23 +179,17 @@ impl Canonical {
         }
         let mut canon_query = String::new();
         if !req.query.is_empty() || !out_query.is_empty() {
-            let mut pairs: Vec<(String, String)> = Vec::new();
+            let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(out_query.len() + 4);
             let mut buf = Vec::new();
             for pair in req.query.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                 if presign && PRESIGN_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(k)) {
                     continue;
                 }
-                let mut ek = String::with_capacity(k.len());
-                decode_query_component(k.as_bytes(), &mut buf);
-                encode_into(&mut ek, &buf, false);
-                let mut ev = String::with_capacity(v.len());
-                decode_query_component(v.as_bytes(), &mut buf);
-                encode_into(&mut ev, &buf, false);
-                pairs.push((ek, ev));
+                pairs.push((canonical_query_component(k, &mut buf), canonical_query_component(v, &mut buf)));
             }
             for (k, v) in &out_query {
-                pairs.push(((*k).to_owned(), v.clone()));
+                pairs.push((Cow::Borrowed(k), Cow::Borrowed(v.as_str())));
             }
             pairs.sort_unstable();
             for (i, (k, v)) in pairs.iter().enumerate() {
@@ -287,6 +281,18 @@ impl Canonical {
         }
         SigningOutput { headers, query, signature, canonical_request: request, string_to_sign }
     }
+}
+
+/// A query key or value decoded and encoded again; borrowed when that changes nothing (only
+/// unreserved bytes).
+fn canonical_query_component<'a>(s: &'a str, buf: &mut Vec<u8>) -> Cow<'a, str> {
+    if s.bytes().all(crate::encode::is_unreserved) {
+        return Cow::Borrowed(s);
+    }
+    decode_query_component(s.as_bytes(), buf);
+    let mut out = String::with_capacity(s.len() + 8);
+    encode_into(&mut out, buf, false);
+    Cow::Owned(out)
 }
 
 /// The lowercase form of the header names the signer adds.
