@@ -57,8 +57,10 @@ impl Scheme<'_> {
 
 pub(crate) struct Canonical {
     pub(crate) request: String,
-    signed_headers: String,
-    headers: Vec<(&'static str, String)>,
+    /// In header mode `<algorithm> Credential=<key>/<scope>, SignedHeaders=<signed headers>`,
+    /// which becomes the Authorization value; in query mode the signed headers alone.
+    auth: String,
+    headers: Vec<(&'static str, Cow<'static, str>)>,
     query: Vec<(&'static str, String)>,
     unsigned_token: Option<String>,
     presign: bool,
@@ -86,21 +88,25 @@ impl Canonical {
         let payload_hash = req.payload.hash();
 
         // Headers we add, and the ones of the request they replace.
-        let mut out_headers: Vec<(&'static str, String)> = Vec::with_capacity(5);
+        let mut out_headers: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(5);
         if !presign {
             if use_date {
-                out_headers.push(("Date", civil.http_date()));
+                out_headers.push(("Date", Cow::Owned(civil.http_date())));
             } else {
-                out_headers.push(("X-Amz-Date", amz_date.to_owned()));
+                out_headers.push(("X-Amz-Date", Cow::Owned(amz_date.to_owned())));
             }
             if let (Some(t), true) = (token, sign_token) {
-                out_headers.push(("X-Amz-Security-Token", t.to_owned()));
+                out_headers.push(("X-Amz-Security-Token", Cow::Owned(t.to_owned())));
             }
             if sha_header {
-                out_headers.push(("X-Amz-Content-SHA256", payload_hash.clone().into_owned()));
+                let value = match req.payload.static_literal() {
+                    Some(literal) => Cow::Borrowed(literal),
+                    None => Cow::Owned(payload_hash.clone().into_owned()),
+                };
+                out_headers.push(("X-Amz-Content-SHA256", value));
             }
             if let Some(rs) = scheme.region_set() {
-                out_headers.push(("X-Amz-Region-Set", rs.to_owned()));
+                out_headers.push(("X-Amz-Region-Set", Cow::Owned(rs.to_owned())));
             }
         }
 
@@ -123,18 +129,40 @@ impl Canonical {
             has_host |= name == "host";
             headers.push((name, value));
         }
+        let mut plain_values = req.plain_values;
         if !has_host {
             match req.authority {
-                Some(a) => headers.push((Cow::Borrowed("host"), a)),
+                Some(a) => {
+                    plain_values &= crate::request::check_value(a) == Some(true);
+                    headers.push((Cow::Borrowed("host"), a))
+                }
                 None => return Err(SigningError::new(ErrorKind::MissingHost)),
             }
         }
         for (name, value) in &out_headers {
-            headers.push((Cow::Borrowed(lower_static(name)), value.as_str()));
+            headers.push((Cow::Borrowed(lower_static(name)), value.as_ref()));
         }
         headers.sort_by(|a, b| a.0.cmp(&b.0));
 
-        let mut signed_headers = String::with_capacity(headers.len() * 16);
+        let algorithm = match scheme.region_set() {
+            None => V4_ALGORITHM,
+            #[cfg(feature = "sigv4a")]
+            Some(_) => V4A_ALGORITHM,
+            #[cfg(not(feature = "sigv4a"))]
+            Some(_) => V4_ALGORITHM,
+        };
+        let mut signed_headers = String::with_capacity(
+            algorithm.len() + params.access_key_id.len() + scope.len() + headers.len() * 16 + 112,
+        );
+        if !presign {
+            signed_headers.push_str(algorithm);
+            signed_headers.push_str(" Credential=");
+            signed_headers.push_str(params.access_key_id);
+            signed_headers.push('/');
+            signed_headers.push_str(scope);
+            signed_headers.push_str(", SignedHeaders=");
+        }
+        let signed_start = signed_headers.len();
         for (i, (name, _)) in headers.iter().enumerate() {
             if i > 0 && headers[i - 1].0 == *name {
                 continue;
@@ -144,23 +172,17 @@ impl Canonical {
             }
             signed_headers.push_str(name);
         }
+        let signed = &signed_headers[signed_start..];
 
         // Query: the request's own parameters, plus the presigning ones.
         let mut out_query: Vec<(&'static str, String)> = Vec::new();
         if let Some(expires) = presign_expiry {
-            let algorithm = match scheme.region_set() {
-                None => V4_ALGORITHM,
-                #[cfg(feature = "sigv4a")]
-                Some(_) => V4A_ALGORITHM,
-                #[cfg(not(feature = "sigv4a"))]
-                Some(_) => V4_ALGORITHM,
-            };
             let mut credential = String::with_capacity(params.access_key_id.len() + scope.len() + 8);
             encode_into(&mut credential, params.access_key_id.as_bytes(), false);
             credential.push_str("%2F");
             encode_into(&mut credential, scope.as_bytes(), false);
-            let mut signed = String::with_capacity(signed_headers.len() + 8);
-            encode_into(&mut signed, signed_headers.as_bytes(), false);
+            let mut signed_param = String::with_capacity(signed.len() + 8);
+            encode_into(&mut signed_param, signed.as_bytes(), false);
             out_query.push(("X-Amz-Algorithm", algorithm.to_owned()));
             out_query.push(("X-Amz-Credential", credential));
             out_query.push(("X-Amz-Date", amz_date.to_owned()));
@@ -175,7 +197,7 @@ impl Canonical {
                 encode_into(&mut v, t.as_bytes(), false);
                 out_query.push(("X-Amz-Security-Token", v));
             }
-            out_query.push(("X-Amz-SignedHeaders", signed));
+            out_query.push(("X-Amz-SignedHeaders", signed_param));
         }
         let mut canon_query = String::new();
         if !req.query.is_empty() || !out_query.is_empty() {
@@ -204,7 +226,7 @@ impl Canonical {
 
         let headers_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
         let mut request = String::with_capacity(
-            req.method.len() + req.path.len() * 3 + canon_query.len() + headers_len + signed_headers.len() + 80,
+            req.method.len() + req.path.len() * 3 + canon_query.len() + headers_len + signed.len() + 80,
         );
         request.push_str(req.method);
         request.push('\n');
@@ -221,12 +243,16 @@ impl Canonical {
                 request.push_str(name);
                 request.push(':');
             }
-            push_trimmed(&mut request, value);
+            if plain_values {
+                request.push_str(value);
+            } else {
+                push_trimmed(&mut request, value);
+            }
             request.push('\n');
             prev = Some(name.as_ref());
         }
         request.push('\n');
-        request.push_str(&signed_headers);
+        request.push_str(signed);
         request.push('\n');
         request.push_str(&payload_hash);
 
@@ -234,21 +260,12 @@ impl Canonical {
             (Some(t), false) => Some(t.to_owned()),
             _ => None,
         };
-        Ok(Canonical { request, signed_headers, headers: out_headers, query: out_query, unsigned_token, presign })
+        Ok(Canonical { request, auth: signed_headers, headers: out_headers, query: out_query, unsigned_token, presign })
     }
 
     /// Turns the canonical request and the computed signature into the output to apply.
-    pub(crate) fn finish(
-        self,
-        params: &SigningParams<'_>,
-        scope: std::ops::Range<usize>,
-        signature: String,
-        string_to_sign: String,
-        algorithm: &str,
-    ) -> SigningOutput {
-        // The scope is a part of the string to sign.
-        let scope = string_to_sign.get(scope).unwrap_or_default();
-        let Canonical { request, signed_headers, mut headers, mut query, unsigned_token, presign } = self;
+    pub(crate) fn finish(self, signature: String, string_to_sign: String) -> SigningOutput {
+        let Canonical { request, mut auth, mut headers, mut query, unsigned_token, presign } = self;
         if presign {
             if let Some(t) = unsigned_token {
                 let mut v = String::with_capacity(t.len() + 32);
@@ -258,26 +275,11 @@ impl Canonical {
             query.push(("X-Amz-Signature", signature.clone()));
         } else {
             if let Some(t) = unsigned_token {
-                headers.push(("X-Amz-Security-Token", t));
+                headers.push(("X-Amz-Security-Token", Cow::Owned(t)));
             }
-            let mut auth = String::with_capacity(
-                algorithm.len()
-                    + params.access_key_id.len()
-                    + scope.len()
-                    + signed_headers.len()
-                    + signature.len()
-                    + 48,
-            );
-            auth.push_str(algorithm);
-            auth.push_str(" Credential=");
-            auth.push_str(params.access_key_id);
-            auth.push('/');
-            auth.push_str(scope);
-            auth.push_str(", SignedHeaders=");
-            auth.push_str(&signed_headers);
             auth.push_str(", Signature=");
             auth.push_str(&signature);
-            headers.push(("Authorization", auth));
+            headers.push(("Authorization", Cow::Owned(auth)));
         }
         SigningOutput { headers, query, signature, canonical_request: request, string_to_sign }
     }
@@ -350,7 +352,7 @@ fn push_canonical_path(out: &mut String, path: &str, normalize: bool, double_enc
     if double_encode {
         encode_into(out, path.as_bytes(), true);
     } else {
-        encode_path_keep_escapes(out, path.as_bytes());
+        encode_path_keep_escapes(out, &path);
     }
 }
 

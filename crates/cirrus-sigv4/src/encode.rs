@@ -56,7 +56,9 @@ pub(crate) fn encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
 
 /// Appends a path with S3's rules: existing `%XX` escapes are kept (hex uppercased), every other
 /// byte outside the unreserved set and `/` is encoded once.
-pub(crate) fn encode_path_keep_escapes(out: &mut String, input: &[u8]) {
+pub(crate) fn encode_path_keep_escapes(out: &mut String, path: &str) {
+    // Runs are cut at ASCII bytes, so slicing the str needs no UTF-8 validation.
+    let input = path.as_bytes();
     let mut i = 0;
     let mut start = 0;
     while i < input.len() {
@@ -65,7 +67,7 @@ pub(crate) fn encode_path_keep_escapes(out: &mut String, input: &[u8]) {
             i += 1;
             continue;
         }
-        out.push_str(ascii(&input[start..i]));
+        out.push_str(path.get(start..i).unwrap_or_default());
         if b == b'%' && i + 2 < input.len() && hex_val(input[i + 1]).is_some() && hex_val(input[i + 2]).is_some() {
             out.push('%');
             out.push(input[i + 1].to_ascii_uppercase() as char);
@@ -77,7 +79,7 @@ pub(crate) fn encode_path_keep_escapes(out: &mut String, input: &[u8]) {
         }
         start = i;
     }
-    out.push_str(ascii(&input[start..]));
+    out.push_str(path.get(start..).unwrap_or_default());
 }
 
 /// Interprets a run of bytes already known to be ASCII as `&str`.
@@ -187,7 +189,7 @@ mod tests {
     #[test]
     fn s3_path_keeps_escapes() {
         let mut s = String::new();
-        encode_path_keep_escapes(&mut s, b"/test$file.text/%2fx%zz%4");
+        encode_path_keep_escapes(&mut s, "/test$file.text/%2fx%zz%4");
         assert_eq!(s, "/test%24file.text/%2Fx%25zz%254");
     }
 

@@ -27,16 +27,23 @@ pub enum Payload<'a> {
 impl<'a> Payload<'a> {
     /// The literal for the non-hash modes, `None` for [`Payload::Bytes`].
     pub fn literal(&self) -> Option<&str> {
-        Some(match self {
-            Payload::Bytes(_) => return None,
-            Payload::Precomputed(s) => s,
-            Payload::Unsigned => "UNSIGNED-PAYLOAD",
-            Payload::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-            Payload::StreamingSignedTrailer => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-            Payload::StreamingUnsignedTrailer => "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-            Payload::StreamingEcdsa => "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
-            Payload::StreamingEcdsaTrailer => "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
-        })
+        match self {
+            Payload::Precomputed(s) => Some(s),
+            other => other.static_literal(),
+        }
+    }
+
+    /// The payload hash literal when it is a fixed string.
+    pub(crate) fn static_literal(&self) -> Option<&'static str> {
+        match self {
+            Payload::Bytes(_) | Payload::Precomputed(_) => None,
+            Payload::Unsigned => Some("UNSIGNED-PAYLOAD"),
+            Payload::StreamingSigned => Some("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+            Payload::StreamingSignedTrailer => Some("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"),
+            Payload::StreamingUnsignedTrailer => Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            Payload::StreamingEcdsa => Some("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"),
+            Payload::StreamingEcdsaTrailer => Some("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"),
+        }
     }
 
     pub(crate) fn hash(&self) -> std::borrow::Cow<'a, str> {
@@ -44,12 +51,7 @@ impl<'a> Payload<'a> {
         match *self {
             Payload::Bytes(b) => Cow::Owned(crate::encode::hex(&crate::hmac::sha256(b))),
             Payload::Precomputed(s) => Cow::Borrowed(s),
-            Payload::Unsigned => Cow::Borrowed("UNSIGNED-PAYLOAD"),
-            Payload::StreamingSigned => Cow::Borrowed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
-            Payload::StreamingSignedTrailer => Cow::Borrowed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"),
-            Payload::StreamingUnsignedTrailer => Cow::Borrowed("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
-            Payload::StreamingEcdsa => Cow::Borrowed("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"),
-            Payload::StreamingEcdsaTrailer => Cow::Borrowed("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"),
+            other => Cow::Borrowed(other.static_literal().unwrap_or_default()),
         }
     }
 }
@@ -72,6 +74,9 @@ pub struct SignableRequest<'a> {
     pub(crate) authority: Option<&'a str>,
     pub(crate) headers: Vec<(&'a str, &'a str)>,
     pub(crate) payload: Payload<'a>,
+    /// No value has spaces or tabs to trim or collapse: values go into the canonical request as
+    /// they are.
+    pub(crate) plain_values: bool,
 }
 
 impl<'a> SignableRequest<'a> {
@@ -85,15 +90,17 @@ impl<'a> SignableRequest<'a> {
         }
         let (authority, path, query) = split_uri(uri)?;
         let headers: Vec<(&str, &str)> = headers.into_iter().collect();
+        let mut plain_values = true;
         for (name, value) in &headers {
             if name.is_empty() || !name.bytes().all(is_tchar) {
                 return Err(SigningError::new(ErrorKind::InvalidHeaderName((*name).to_owned())));
             }
-            if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-                return Err(SigningError::new(ErrorKind::InvalidHeaderValue((*name).to_owned())));
+            match check_value(value) {
+                Some(plain) => plain_values &= plain,
+                None => return Err(SigningError::new(ErrorKind::InvalidHeaderValue((*name).to_owned()))),
             }
         }
-        Ok(SignableRequest { method, path, query, authority, headers, payload })
+        Ok(SignableRequest { method, path, query, authority, headers, payload, plain_values })
     }
 
     /// Parts already split and checked by the `http` crate (names are tokens, values UTF-8).
@@ -106,12 +113,14 @@ impl<'a> SignableRequest<'a> {
         headers: Vec<(&'a str, &'a str)>,
         payload: Payload<'a>,
     ) -> Result<Self, SigningError> {
+        let mut plain_values = true;
         for (name, value) in &headers {
-            if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-                return Err(SigningError::new(ErrorKind::InvalidHeaderValue((*name).to_owned())));
+            match check_value(value) {
+                Some(plain) => plain_values &= plain,
+                None => return Err(SigningError::new(ErrorKind::InvalidHeaderValue((*name).to_owned()))),
             }
         }
-        Ok(SignableRequest { method, path, query, authority, headers, payload })
+        Ok(SignableRequest { method, path, query, authority, headers, payload, plain_values })
     }
 
     /// The payload mode this request will be signed with.
@@ -138,6 +147,33 @@ impl std::fmt::Debug for SignableRequest<'_> {
             .field("payload", &payload)
             .finish()
     }
+}
+
+/// `None` if the value holds CR, LF or NUL (which cannot be signed); otherwise whether it is
+/// plain: no leading or trailing space or tab, no tab, no two spaces in a row.
+pub(crate) fn check_value(value: &str) -> Option<bool> {
+    let bytes = value.as_bytes();
+    let mut plain = !matches!(bytes.first(), Some(b' ' | b'\t')) && !matches!(bytes.last(), Some(b' ' | b'\t'));
+    let mut prev_space = false;
+    for &b in bytes {
+        // One compare for the common case: a visible character.
+        if b > b' ' {
+            prev_space = false;
+            continue;
+        }
+        match b {
+            b'\r' | b'\n' | 0 => return None,
+            b' ' => {
+                plain &= !prev_space;
+                prev_space = true;
+            }
+            _ => {
+                plain &= b != b'\t';
+                prev_space = false;
+            }
+        }
+    }
+    Some(plain)
 }
 
 /// RFC 7230 token characters (header names and methods).

@@ -171,7 +171,7 @@ impl fmt::Debug for SigningParams<'_> {
 /// a `SignatureDoesNotMatch`.
 #[derive(Clone)]
 pub struct SigningOutput {
-    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
     pub(crate) query: Vec<(&'static str, String)>,
     pub(crate) signature: String,
     pub(crate) canonical_request: String,
@@ -180,7 +180,7 @@ pub struct SigningOutput {
 
 impl fmt::Debug for SigningOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<_> = self.headers.iter().map(|(n, v)| (*n, redact(n, v))).collect();
+        let headers: Vec<_> = self.headers.iter().map(|(n, v)| (*n, redact(n, v.as_ref()))).collect();
         let query: Vec<_> = self.query.iter().map(|(n, v)| (*n, redact(n, v))).collect();
         f.debug_struct("SigningOutput")
             .field("headers", &headers)
@@ -213,7 +213,7 @@ pub(crate) const PRESIGN_PARAMS: [&str; 8] = [
 impl SigningOutput {
     /// Headers to set on the request, each replacing any header of the same name (case-insensitive).
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.headers.iter().map(|(n, v)| (*n, v.as_str()))
+        self.headers.iter().map(|(n, v)| (*n, v.as_ref()))
     }
 
     /// Query parameters to append, values already percent-encoded, `X-Amz-Signature` last. Any
@@ -310,7 +310,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     crate::encode::hex_into(&mut string_to_sign, &crate::hmac::sha256(canonical.request.as_bytes()));
     let key = SigningKey::cached(params.secret_access_key, date, params.region, params.service);
     let signature = key.sign(&string_to_sign);
-    Ok(canonical.finish(params, scope_start..scope_end, signature, string_to_sign, canonical::V4_ALGORITHM))
+    Ok(canonical.finish(signature, string_to_sign))
 }
 
 /// Checks a presign expiry: 1 second to 7 days.

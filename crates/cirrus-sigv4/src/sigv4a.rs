@@ -139,5 +139,5 @@ pub fn sign(
     sts.push('\n');
     crate::encode::hex_into(&mut sts, &crate::hmac::sha256(canonical.request.as_bytes()));
     let signature = SigV4aKey::cached(params.access_key_id, params.secret_access_key).sign(&sts);
-    Ok(canonical.finish(params, scope_start..scope_end, signature, sts, V4A_ALGORITHM))
+    Ok(canonical.finish(signature, sts))
 }
