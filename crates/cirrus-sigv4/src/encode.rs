@@ -139,6 +139,17 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
     t
 };
 
+/// Lowercase hex of a SHA-256 digest appended to `out` (fixed size: no bounds checks, unrolled).
+pub(crate) fn hex32_into(out: &mut String, digest: &[u8; 32]) {
+    let mut buf = [0u8; 64];
+    for i in 0..32 {
+        let pair = HEX_PAIRS[digest[i] as usize];
+        buf[2 * i] = pair[0];
+        buf[2 * i + 1] = pair[1];
+    }
+    out.push_str(ascii(&buf));
+}
+
 /// Lowercase hex of `bytes` appended to `out`.
 pub(crate) fn hex_into(out: &mut String, bytes: &[u8]) {
     let mut buf = [0u8; 128];

@@ -73,7 +73,9 @@ impl SigningKey {
 
     /// Lowercase hex HMAC-SHA256 of `string_to_sign`: the SigV4 signature.
     pub fn sign(&self, string_to_sign: &str) -> String {
-        crate::encode::hex(&self.key.mac(&[string_to_sign.as_bytes()]))
+        let mut out = String::with_capacity(64);
+        crate::encode::hex32_into(&mut out, &self.key.mac(&[string_to_sign.as_bytes()]));
+        out
     }
 }
 

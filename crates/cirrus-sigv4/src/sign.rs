@@ -307,7 +307,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     let canonical =
         Canonical::build(request, params, &civil, amz_date, &string_to_sign[scope_start..scope_end], scheme)?;
     string_to_sign.push('\n');
-    crate::encode::hex_into(&mut string_to_sign, &crate::hmac::sha256(canonical.request.as_bytes()));
+    crate::encode::hex32_into(&mut string_to_sign, &crate::hmac::sha256(canonical.request.as_bytes()));
     let key = SigningKey::cached(params.secret_access_key, date, params.region, params.service);
     let signature = key.sign(&string_to_sign);
     Ok(canonical.finish(signature, string_to_sign))
