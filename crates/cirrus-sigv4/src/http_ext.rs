@@ -70,6 +70,9 @@ pub fn apply_to_parts(out: &SigningOutput, parts: &mut http::request::Parts) -> 
     apply(out, &mut parts.uri, &mut parts.headers)
 }
 
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+
 fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<(), SigningError> {
     let mut new_uri = None;
     if out.query_params().next().is_some() {
@@ -78,7 +81,7 @@ fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<
         // The error names the URI as given: the new one carries the session token.
         new_uri = Some(s.parse::<Uri>().map_err(|_| SigningError::new(ErrorKind::InvalidUri(original)))?);
     }
-    let mut new_headers = Vec::new();
+    let mut new_headers = Vec::with_capacity(out.headers.len());
     for (name, value) in out.headers() {
         let mut v = HeaderValue::from_str(value)
             .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderValue(name.to_owned())))?;
@@ -88,8 +91,8 @@ fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<
         let n = match name {
             "Authorization" => http::header::AUTHORIZATION,
             "Date" => http::header::DATE,
-            "X-Amz-Date" => HeaderName::from_static("x-amz-date"),
-            "X-Amz-Security-Token" => HeaderName::from_static("x-amz-security-token"),
+            "X-Amz-Date" => X_AMZ_DATE,
+            "X-Amz-Security-Token" => X_AMZ_SECURITY_TOKEN,
             "X-Amz-Content-SHA256" => HeaderName::from_static("x-amz-content-sha256"),
             "X-Amz-Region-Set" => HeaderName::from_static("x-amz-region-set"),
             other => HeaderName::from_bytes(other.as_bytes())
@@ -102,8 +105,8 @@ fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<
     }
     // Whatever signed this request before is gone: the new signature's headers replace it, and
     // an old token or date that this signature does not cover is not sent.
-    headers.remove("x-amz-date");
-    headers.remove("x-amz-security-token");
+    headers.remove(X_AMZ_DATE);
+    headers.remove(X_AMZ_SECURITY_TOKEN);
     headers.remove(http::header::AUTHORIZATION);
     headers.reserve(new_headers.len());
     for (n, v) in new_headers {
