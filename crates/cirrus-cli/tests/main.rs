@@ -240,7 +240,7 @@ fn cli_trials() -> Vec<Trial> {
         }),
         Trial::test("sign::unsigned_headers_are_left_out", || {
             let run = sign_vanilla(
-                "User-Agent:curl/8\nX-Amzn-Trace-Id:Root=1\nExpect:100-continue\nConnection:keep-alive\nX-Custom:a\n",
+                "User-Agent:curl/8\nX-Amzn-Trace-Id:Root=1\nExpect:100-continue\nConnection:keep-alive\ntraceparent:00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\nX-Custom:a\n",
                 &creds(),
                 &[],
             );

@@ -11,9 +11,13 @@ pub(crate) const V4_ALGORITHM: &str = "AWS4-HMAC-SHA256";
 #[cfg(feature = "sigv4a")]
 pub(crate) const V4A_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
 
-/// Headers no SDK signs: they are changed by proxies and clients after signing.
-const UNSIGNED_HEADERS: [&str; 13] = [
+/// Headers no SDK signs: they are changed by proxies, clients and tracing after signing
+/// (botocore's list, plus `authorization` and `proxy-connection`).
+const UNSIGNED_HEADERS: [&str; 16] = [
     "authorization",
+    "baggage",
+    "traceparent",
+    "tracestate",
     "user-agent",
     "x-amzn-trace-id",
     "expect",
@@ -31,7 +35,7 @@ const UNSIGNED_HEADERS: [&str; 13] = [
 /// Whether a header is left out of every signature (case-insensitive).
 pub fn is_unsigned_header(name: &str) -> bool {
     // Only names of a length some unsigned header has can match: most headers skip the compares.
-    matches!(name.len(), 2 | 6 | 7 | 9 | 10 | 13 | 15 | 16 | 17 | 18 | 19)
+    matches!(name.len(), 2 | 6 | 7 | 10 | 11 | 13 | 15 | 16 | 17 | 18 | 19)
         && UNSIGNED_HEADERS.iter().any(|h| h.len() == name.len() && h.eq_ignore_ascii_case(name))
 }
 
