@@ -38,19 +38,8 @@ impl ChunkSigner {
     /// The signature of the next chunk (`data` empty for the final chunk), which becomes the
     /// previous signature for the one after.
     pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
-        let mut sts = String::with_capacity(256);
-        sts.push_str("AWS4-HMAC-SHA256-PAYLOAD\n");
-        sts.push_str(&self.amz_date);
-        sts.push('\n');
-        sts.push_str(&self.scope);
-        sts.push('\n');
-        sts.push_str(&self.previous);
-        sts.push('\n');
-        sts.push_str(EMPTY_SHA256);
-        sts.push('\n');
-        crate::encode::hex_into(&mut sts, &sha256(data));
-        self.previous = self.key.sign(&sts);
-        &self.previous
+        let hash = sha256(data);
+        self.chain("AWS4-HMAC-SHA256-PAYLOAD", Some(EMPTY_SHA256), &hash)
     }
 
     /// The signature over the trailing headers, chained to the final chunk's signature.
@@ -63,15 +52,19 @@ impl ChunkSigner {
             canonical.push_str(value.trim());
             canonical.push('\n');
         }
+        let hash = sha256(canonical.as_bytes());
+        self.chain("AWS4-HMAC-SHA256-TRAILER", None, &hash)
+    }
+
+    /// Signs `<algorithm>\n<date>\n<scope>\n<previous>\n[<extra>\n]<hex hash>` and makes the
+    /// result the previous signature.
+    fn chain(&mut self, algorithm: &str, extra: Option<&str>, hash: &[u8; 32]) -> &str {
         let mut sts = String::with_capacity(256);
-        sts.push_str("AWS4-HMAC-SHA256-TRAILER\n");
-        sts.push_str(&self.amz_date);
-        sts.push('\n');
-        sts.push_str(&self.scope);
-        sts.push('\n');
-        sts.push_str(&self.previous);
-        sts.push('\n');
-        crate::encode::hex_into(&mut sts, &sha256(canonical.as_bytes()));
+        for part in [algorithm, &self.amz_date, &self.scope, &self.previous].into_iter().chain(extra) {
+            sts.push_str(part);
+            sts.push('\n');
+        }
+        crate::encode::hex32_into(&mut sts, hash);
         self.previous = self.key.sign(&sts);
         &self.previous
     }
