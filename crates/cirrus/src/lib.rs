@@ -10,6 +10,7 @@
 pub mod config;
 pub mod credentials;
 pub mod env;
+pub mod fs;
 
 pub use cirrus_sigv4 as sigv4;
 pub use credentials::{Credentials, CredentialsError};

@@ -1,6 +1,9 @@
-//! Configuration: region (more sources come with the shared config files).
+//! Configuration: the shared config files and the region.
+
+pub mod profile;
 
 use crate::env::Env;
+pub use profile::{Profile, ProfileFileError, ProfileSet};
 
 /// The region from `AWS_REGION`, then `AWS_DEFAULT_REGION`. No network probe.
 pub fn region_from_env(env: &dyn Env) -> Option<String> {

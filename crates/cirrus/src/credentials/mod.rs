@@ -1,9 +1,12 @@
 //! AWS credentials and where they come from.
 
 mod env;
+mod process;
+pub mod profile;
 mod static_provider;
 
 pub use env::EnvCredentials;
+pub use profile::{ProfileChain, ProfileCredentials};
 pub use static_provider::StaticCredentials;
 
 use std::fmt;

@@ -1,0 +1,347 @@
+//! The shared config and credentials files (`~/.aws/config`, `~/.aws/credentials`).
+//!
+//! The format, as the AWS CLI and SDKs read it:
+//! - `[default]`, and `[profile NAME]` in the config file, `[NAME]` in the credentials file. A
+//!   config-file section without the `profile ` prefix (`[sso-session x]`, `[services y]`) is not a
+//!   profile.
+//! - `key = value` lines; the first `=` splits. A line starting with `#` or `;` is a comment, and
+//!   so is ` #...` or ` ;...` after a value (whitespace before it).
+//! - A property with an empty value followed by indented `key = value` lines holds sub-properties
+//!   (`s3 =` / `  max_concurrent_requests = 10`); an indented line after a non-empty value
+//!   continues that value.
+//! - The credentials file wins over the config file for the same key of the same profile.
+//!
+//! A line that fits none of these is an error naming the file and line.
+
+use crate::env::Env;
+use crate::fs::Fs;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One profile: its properties, and sub-properties under a property name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    name: String,
+    properties: BTreeMap<String, String>,
+    sub_properties: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Profile {
+    /// The profile's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A property, e.g. `region`. Empty values count as unset.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// A sub-property, e.g. `("s3", "addressing_style")`.
+    pub fn get_sub(&self, property: &str, key: &str) -> Option<&str> {
+        self.sub_properties.get(property)?.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// The property names, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.properties.keys().map(String::as_str)
+    }
+}
+
+/// Where the profiles were read from, for messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileSources {
+    /// The config file path, whether or not it exists.
+    pub config_file: PathBuf,
+    /// The credentials file path, whether or not it exists.
+    pub credentials_file: PathBuf,
+    /// Which of the two existed.
+    pub found: Vec<PathBuf>,
+}
+
+/// Every profile of both files, merged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileSet {
+    profiles: BTreeMap<String, Profile>,
+    sources: ProfileSources,
+}
+
+/// A malformed profile file, or one that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileFileError {
+    path: PathBuf,
+    line: usize,
+    message: String,
+}
+
+impl ProfileFileError {
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The 1-based line, 0 when the file could not be read.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+}
+
+impl fmt::Display for ProfileFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path.display(), self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ProfileFileError {}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Config,
+    Credentials,
+}
+
+/// `~/.aws/<name>` with `~` from `HOME` (or `USERPROFILE`).
+fn default_path(env: &dyn Env, name: &str) -> PathBuf {
+    let home = env.get("HOME").or_else(|| env.get("USERPROFILE")).unwrap_or_else(|| ".".to_owned());
+    Path::new(&home).join(".aws").join(name)
+}
+
+fn expand_home(env: &dyn Env, p: &str) -> PathBuf {
+    match p.strip_prefix("~/").or_else(|| p.strip_prefix("~\\")) {
+        Some(rest) => {
+            let home = env.get("HOME").or_else(|| env.get("USERPROFILE")).unwrap_or_else(|| ".".to_owned());
+            Path::new(&home).join(rest)
+        }
+        None => PathBuf::from(p),
+    }
+}
+
+impl ProfileSet {
+    /// Reads `AWS_CONFIG_FILE` (default `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE`
+    /// (default `~/.aws/credentials`). A missing file is an empty one.
+    pub fn load(env: &dyn Env, fs: &dyn Fs) -> Result<ProfileSet, ProfileFileError> {
+        let config_file =
+            env.get("AWS_CONFIG_FILE").map_or_else(|| default_path(env, "config"), |p| expand_home(env, &p));
+        let credentials_file = env
+            .get("AWS_SHARED_CREDENTIALS_FILE")
+            .map_or_else(|| default_path(env, "credentials"), |p| expand_home(env, &p));
+        let mut set = ProfileSet {
+            profiles: BTreeMap::new(),
+            sources: ProfileSources {
+                config_file: config_file.clone(),
+                credentials_file: credentials_file.clone(),
+                found: vec![],
+            },
+        };
+        for (path, kind) in [(config_file, FileKind::Config), (credentials_file, FileKind::Credentials)] {
+            match fs.read_to_string(&path) {
+                Ok(text) => {
+                    set.parse_into(&path, &text, kind)?;
+                    set.sources.found.push(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ProfileFileError { path, line: 0, message: format!("cannot read: {e}") });
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// Parses the text of a config file (`[profile x]` sections).
+    pub fn parse_config(path: &Path, text: &str) -> Result<ProfileSet, ProfileFileError> {
+        let mut set = ProfileSet::default();
+        set.parse_into(path, text, FileKind::Config)?;
+        Ok(set)
+    }
+
+    /// Parses the text of a credentials file (`[x]` sections).
+    pub fn parse_credentials(path: &Path, text: &str) -> Result<ProfileSet, ProfileFileError> {
+        let mut set = ProfileSet::default();
+        set.parse_into(path, text, FileKind::Credentials)?;
+        Ok(set)
+    }
+
+    /// A profile by name.
+    pub fn get(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    /// The profile names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.profiles.keys().map(String::as_str)
+    }
+
+    /// The files behind this set.
+    pub fn sources(&self) -> &ProfileSources {
+        &self.sources
+    }
+
+    fn parse_into(&mut self, path: &Path, text: &str, kind: FileKind) -> Result<(), ProfileFileError> {
+        let err = |line: usize, message: String| ProfileFileError { path: path.to_owned(), line, message };
+        // The profile being filled (None: a section that is not a profile, skipped), and the
+        // last property, for continuations and sub-properties.
+        let mut current: Option<Option<String>> = None;
+        let mut last_key: Option<String> = None;
+        for (i, raw) in text.lines().enumerate() {
+            let no = i + 1;
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            let indented = line.starts_with([' ', '\t']);
+            if indented && !trimmed.starts_with('[') {
+                // A continuation or a sub-property of the last property.
+                let (Some(Some(profile)), Some(key)) = (&current, &last_key) else {
+                    if matches!(current, Some(None)) {
+                        continue;
+                    }
+                    return Err(err(no, "an indented line must follow a property".to_owned()));
+                };
+                let p = self.profiles.entry(profile.clone()).or_default();
+                let parent_empty = p.properties.get(key).is_none_or(|v| v.is_empty());
+                if parent_empty {
+                    let (k, v) = trimmed
+                        .split_once('=')
+                        .ok_or_else(|| err(no, format!("expected `key = value` under `{key}`, found {trimmed:?}")))?;
+                    let k = k.trim();
+                    if k.is_empty() {
+                        return Err(err(no, "a sub-property has no name".to_owned()));
+                    }
+                    p.sub_properties.entry(key.clone()).or_default().insert(k.to_owned(), v.trim().to_owned());
+                } else if let Some(v) = p.properties.get_mut(key) {
+                    v.push('\n');
+                    v.push_str(trimmed);
+                }
+                continue;
+            }
+            if let Some(rest) = trimmed.strip_prefix('[') {
+                let Some(end) = rest.find(']') else {
+                    return Err(err(no, format!("section header without `]`: {trimmed:?}")));
+                };
+                let after = rest[end + 1..].trim();
+                if !after.is_empty() && !after.starts_with('#') && !after.starts_with(';') {
+                    return Err(err(no, format!("unexpected text after the section header: {after:?}")));
+                }
+                let header = rest[..end].trim();
+                if header.is_empty() {
+                    return Err(err(no, "empty section name `[]`".to_owned()));
+                }
+                let name = match kind {
+                    FileKind::Credentials => Some(header.to_owned()),
+                    FileKind::Config if header == "default" => Some("default".to_owned()),
+                    FileKind::Config => match header.strip_prefix("profile") {
+                        Some(n) if n.starts_with([' ', '\t']) && !n.trim().is_empty() => Some(n.trim().to_owned()),
+                        _ => None,
+                    },
+                };
+                if let Some(n) = &name {
+                    let p = self.profiles.entry(n.clone()).or_default();
+                    p.name = n.clone();
+                }
+                current = Some(name);
+                last_key = None;
+                continue;
+            }
+            let Some((key, value)) = trimmed.split_once('=') else {
+                return Err(err(no, format!("expected `[section]` or `key = value`, found {trimmed:?}")));
+            };
+            let key = key.trim();
+            if key.is_empty() {
+                return Err(err(no, "a property has no name".to_owned()));
+            }
+            let Some(section) = &current else {
+                return Err(err(no, format!("property `{key}` before any [section]")));
+            };
+            last_key = Some(key.to_owned());
+            let Some(profile) = section else { continue };
+            let value = strip_inline_comment(value.trim());
+            let p = self.profiles.entry(profile.clone()).or_default();
+            p.properties.insert(key.to_owned(), value.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Drops ` #...` / ` ;...` (a comment preceded by whitespace) from a value.
+fn strip_inline_comment(value: &str) -> &str {
+    let bytes = value.as_bytes();
+    for i in 1..bytes.len() {
+        if matches!(bytes[i], b'#' | b';') && matches!(bytes[i - 1], b' ' | b'\t') {
+            return value[..i].trim_end();
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemFs;
+
+    fn cfg(text: &str) -> ProfileSet {
+        ProfileSet::parse_config(Path::new("config"), text).unwrap()
+    }
+
+    #[test]
+    fn config_sections_need_the_profile_prefix() {
+        let set = cfg("[default]\nregion = us-east-1\n[profile dev]\nregion=eu-west-1\n[dev2]\nregion = x\n[sso-session s]\nsso_region = y\n");
+        assert_eq!(set.names().collect::<Vec<_>>(), ["default", "dev"]);
+        assert_eq!(set.get("dev").unwrap().get("region"), Some("eu-west-1"));
+        let creds =
+            ProfileSet::parse_credentials(Path::new("credentials"), "[dev]\naws_access_key_id = A\n[profile x]\nk=v\n")
+                .unwrap();
+        assert_eq!(creds.names().collect::<Vec<_>>(), ["dev", "profile x"]);
+    }
+
+    #[test]
+    fn comments_sub_properties_and_continuations() {
+        let set = cfg("# top\n[profile a] ; note\nregion = us-west-2 # inline\nname=a#b\ns3 =\n  addressing_style = path\n  max_concurrent_requests=10\nlong = first\n  second\n");
+        let a = set.get("a").unwrap();
+        assert_eq!(a.get("region"), Some("us-west-2"));
+        assert_eq!(a.get("name"), Some("a#b"));
+        assert_eq!(a.get_sub("s3", "addressing_style"), Some("path"));
+        assert_eq!(a.get_sub("s3", "max_concurrent_requests"), Some("10"));
+        assert_eq!(a.get("long"), Some("first\nsecond"));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        for (text, line, what) in [
+            ("region = x\n", 1, "before any [section]"),
+            ("[default]\nregion\n", 2, "expected `[section]` or `key = value`"),
+            ("[default\n", 1, "without `]`"),
+            ("[default]\n= v\n", 2, "no name"),
+            ("\n\n  indented = 1\n", 3, "must follow a property"),
+        ] {
+            let e = ProfileSet::parse_config(Path::new("/home/u/.aws/config"), text).unwrap_err();
+            assert_eq!(e.line(), line, "{text:?}: {e}");
+            let s = e.to_string();
+            assert!(s.starts_with(&format!("/home/u/.aws/config:{line}: ")) && s.contains(what), "{s}");
+        }
+    }
+
+    #[test]
+    fn credentials_file_wins_and_paths_follow_the_environment() {
+        let fs = MemFs::new([
+            ("/h/.aws/config", "[default]\nregion = us-east-1\naws_access_key_id = FROMCONFIG\n"),
+            ("/h/.aws/credentials", "[default]\naws_access_key_id = FROMCREDS\n"),
+            ("/elsewhere/cfg", "[profile z]\nregion = ap-south-1\n"),
+        ]);
+        let set = ProfileSet::load(&[("HOME", "/h")], &fs).unwrap();
+        let d = set.get("default").unwrap();
+        assert_eq!((d.get("region"), d.get("aws_access_key_id")), (Some("us-east-1"), Some("FROMCREDS")));
+        assert_eq!(set.sources().found.len(), 2);
+        let set = ProfileSet::load(&[("HOME", "/h"), ("AWS_CONFIG_FILE", "/elsewhere/cfg")], &fs).unwrap();
+        assert_eq!(set.get("z").unwrap().get("region"), Some("ap-south-1"));
+        assert_eq!(set.get("default").unwrap().get("region"), None);
+        let set = ProfileSet::load(&[("HOME", "/nobody")], &fs).unwrap();
+        assert_eq!(set.names().count(), 0);
+    }
+}

@@ -1,0 +1,420 @@
+//! Credentials from a profile of the shared config and credentials files.
+//!
+//! A profile leads to credentials through a chain: static keys, a `credential_process`, a web
+//! identity token file, or a `credential_source`, then zero or more roles to assume
+//! (`role_arn` + `source_profile`). [`ProfileChain::resolve`] works the chain out from the files
+//! alone, with cycles detected; [`ProfileCredentials`] runs it.
+//!
+//! The rules are the SDKs': in the profile asked for, `role_arn` comes first; in a source profile,
+//! static keys come first (so a profile may name itself as `source_profile` to assume a role with
+//! its own keys).
+
+use super::process::run_credential_process;
+use super::{Credentials, CredentialsError};
+use crate::config::profile::{Profile, ProfileSet};
+use crate::env::Env;
+use crate::fs::Fs;
+use std::fmt;
+
+/// Where the chain's first credentials come from.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BaseCredentials {
+    /// `aws_access_key_id` / `aws_secret_access_key` (/ `aws_session_token`) of `profile`.
+    Static {
+        /// The profile holding them.
+        profile: String,
+        /// The credentials.
+        credentials: Credentials,
+    },
+    /// `credential_process` of `profile`.
+    Process {
+        /// The profile naming the command.
+        profile: String,
+        /// The command line.
+        command: String,
+    },
+    /// `web_identity_token_file` with `role_arn` of `profile` (AssumeRoleWithWebIdentity).
+    WebIdentity {
+        /// The profile.
+        profile: String,
+        /// The role to assume.
+        role_arn: String,
+        /// The token file.
+        token_file: String,
+        /// `role_session_name`, if set.
+        session_name: Option<String>,
+    },
+    /// `credential_source` of `profile`: `Environment`, `Ec2InstanceMetadata` or `EcsContainer`.
+    Source {
+        /// The profile.
+        profile: String,
+        /// The source named.
+        source: CredentialSource,
+    },
+}
+
+impl fmt::Debug for BaseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // Credentials' own Debug redacts the secret and token.
+            BaseCredentials::Static { profile, credentials } => {
+                f.debug_struct("Static").field("profile", profile).field("credentials", credentials).finish()
+            }
+            BaseCredentials::Process { profile, command } => {
+                f.debug_struct("Process").field("profile", profile).field("command", command).finish()
+            }
+            BaseCredentials::WebIdentity { profile, role_arn, token_file, session_name } => f
+                .debug_struct("WebIdentity")
+                .field("profile", profile)
+                .field("role_arn", role_arn)
+                .field("token_file", token_file)
+                .field("session_name", session_name)
+                .finish(),
+            BaseCredentials::Source { profile, source } => {
+                f.debug_struct("Source").field("profile", profile).field("source", source).finish()
+            }
+        }
+    }
+}
+
+/// The `credential_source` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// The environment variables.
+    Environment,
+    /// The EC2 instance metadata service.
+    Ec2InstanceMetadata,
+    /// The ECS/EKS container credentials endpoint.
+    EcsContainer,
+}
+
+/// One role to assume with the credentials before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleLink {
+    /// The profile that names the role.
+    pub profile: String,
+    /// `role_arn`.
+    pub role_arn: String,
+    /// `external_id`.
+    pub external_id: Option<String>,
+    /// `role_session_name`.
+    pub session_name: Option<String>,
+    /// `duration_seconds`.
+    pub duration_seconds: Option<u32>,
+}
+
+/// A profile's way to credentials: a base, then roles to assume in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileChain {
+    /// The first credentials.
+    pub base: BaseCredentials,
+    /// Roles assumed one after the other, the last one giving the final credentials.
+    pub roles: Vec<RoleLink>,
+}
+
+fn static_keys(p: &Profile) -> Result<Option<Credentials>, CredentialsError> {
+    match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
+        (Some(ak), Some(sk)) => {
+            Ok(Some(Credentials::new(ak, sk, p.get("aws_session_token").map(str::to_owned), None, "profile")))
+        }
+        (Some(_), None) => Err(CredentialsError::invalid(format!(
+            "profile `{}` has aws_access_key_id but no aws_secret_access_key",
+            p.name()
+        ))),
+        (None, Some(_)) => Err(CredentialsError::invalid(format!(
+            "profile `{}` has aws_secret_access_key but no aws_access_key_id",
+            p.name()
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn role_link(p: &Profile, role_arn: &str) -> Result<RoleLink, CredentialsError> {
+    let duration_seconds = match p.get("duration_seconds") {
+        None => None,
+        Some(d) => Some(d.parse::<u32>().map_err(|_| {
+            CredentialsError::invalid(format!("profile `{}`: duration_seconds must be a number, got {d:?}", p.name()))
+        })?),
+    };
+    Ok(RoleLink {
+        profile: p.name().to_owned(),
+        role_arn: role_arn.to_owned(),
+        external_id: p.get("external_id").map(str::to_owned),
+        session_name: p.get("role_session_name").map(str::to_owned),
+        duration_seconds,
+    })
+}
+
+fn credential_source(p: &Profile, value: &str) -> Result<CredentialSource, CredentialsError> {
+    match value {
+        "Environment" => Ok(CredentialSource::Environment),
+        "Ec2InstanceMetadata" => Ok(CredentialSource::Ec2InstanceMetadata),
+        "EcsContainer" => Ok(CredentialSource::EcsContainer),
+        other => Err(CredentialsError::invalid(format!(
+            "profile `{}`: credential_source {other:?} is not one of Environment, Ec2InstanceMetadata, EcsContainer",
+            p.name()
+        ))),
+    }
+}
+
+impl ProfileChain {
+    /// Works out the chain for profile `name` from the files. `not configured` when the profile
+    /// does not exist or holds no credential settings; an error for a broken chain (a cycle, a
+    /// missing source profile, conflicting settings).
+    pub fn resolve(set: &ProfileSet, name: &str) -> Result<ProfileChain, CredentialsError> {
+        let mut roles: Vec<RoleLink> = Vec::new();
+        let mut visited: Vec<String> = Vec::new();
+        let mut current = name.to_owned();
+        loop {
+            let first = visited.is_empty();
+            let Some(p) = set.get(&current) else {
+                let files = set.sources();
+                let where_ = format!("{} or {}", files.config_file.display(), files.credentials_file.display());
+                return Err(if first {
+                    CredentialsError::not_configured(format!("profile `{current}` not found in {where_}"))
+                } else {
+                    CredentialsError::invalid(format!(
+                        "profile `{}` names source_profile `{current}`, which is not found in {where_}",
+                        visited.last().map(String::as_str).unwrap_or_default()
+                    ))
+                });
+            };
+            if visited.contains(&current) {
+                visited.push(current);
+                return Err(CredentialsError::invalid(format!("source_profile cycle: {}", visited.join(" -> "))));
+            }
+            visited.push(current.clone());
+
+            // In a source profile, static keys end the chain before its own role.
+            if !first {
+                if let Some(creds) = static_keys(p)? {
+                    roles.reverse();
+                    return Ok(ProfileChain {
+                        base: BaseCredentials::Static { profile: current, credentials: creds },
+                        roles,
+                    });
+                }
+            }
+            if let Some(role_arn) = p.get("role_arn") {
+                match (p.get("source_profile"), p.get("credential_source")) {
+                    (Some(_), Some(_)) => {
+                        return Err(CredentialsError::invalid(format!(
+                            "profile `{current}` sets both source_profile and credential_source: choose one"
+                        )))
+                    }
+                    (Some(source), None) => {
+                        roles.push(role_link(p, role_arn)?);
+                        if source == current {
+                            // Assume the role with this profile's own keys.
+                            let creds = static_keys(p)?.ok_or_else(|| {
+                                CredentialsError::invalid(format!(
+                                    "profile `{current}` is its own source_profile but has no static keys"
+                                ))
+                            })?;
+                            roles.reverse();
+                            return Ok(ProfileChain {
+                                base: BaseCredentials::Static { profile: current, credentials: creds },
+                                roles,
+                            });
+                        }
+                        current = source.to_owned();
+                        continue;
+                    }
+                    (None, Some(src)) => {
+                        roles.push(role_link(p, role_arn)?);
+                        roles.reverse();
+                        let source = credential_source(p, src)?;
+                        return Ok(ProfileChain { base: BaseCredentials::Source { profile: current, source }, roles });
+                    }
+                    (None, None) => {
+                        if let Some(token_file) = p.get("web_identity_token_file") {
+                            roles.reverse();
+                            return Ok(ProfileChain {
+                                base: BaseCredentials::WebIdentity {
+                                    profile: current.clone(),
+                                    role_arn: role_arn.to_owned(),
+                                    token_file: token_file.to_owned(),
+                                    session_name: p.get("role_session_name").map(str::to_owned),
+                                },
+                                roles,
+                            });
+                        }
+                        return Err(CredentialsError::invalid(format!(
+                            "profile `{current}` has role_arn but no source_profile, credential_source or web_identity_token_file"
+                        )));
+                    }
+                }
+            }
+            if let Some(creds) = static_keys(p)? {
+                roles.reverse();
+                return Ok(ProfileChain {
+                    base: BaseCredentials::Static { profile: current, credentials: creds },
+                    roles,
+                });
+            }
+            if let Some(command) = p.get("credential_process") {
+                roles.reverse();
+                return Ok(ProfileChain {
+                    base: BaseCredentials::Process { profile: current, command: command.to_owned() },
+                    roles,
+                });
+            }
+            if p.get("sso_session").is_some() || p.get("sso_start_url").is_some() {
+                return Err(CredentialsError::invalid(format!(
+                    "profile `{current}` uses IAM Identity Center (SSO), which cirrus does not support yet"
+                )));
+            }
+            return Err(if first {
+                CredentialsError::not_configured(format!("profile `{current}` has no credentials"))
+            } else {
+                CredentialsError::invalid(format!("source_profile `{current}` has no credentials"))
+            });
+        }
+    }
+}
+
+/// The profile provider: the profile from `AWS_PROFILE` (or the one given), resolved through
+/// its chain.
+pub struct ProfileCredentials<'e> {
+    env: &'e dyn Env,
+    fs: &'e dyn Fs,
+    profile: Option<String>,
+}
+
+impl<'e> ProfileCredentials<'e> {
+    /// Reads the files through `fs`, the variables through `env`.
+    pub fn new(env: &'e dyn Env, fs: &'e dyn Fs) -> Self {
+        ProfileCredentials { env, fs, profile: None }
+    }
+
+    /// Uses this profile instead of `AWS_PROFILE` / `default`.
+    #[must_use]
+    pub fn profile(mut self, name: Option<&str>) -> Self {
+        self.profile = name.map(str::to_owned);
+        self
+    }
+
+    /// The profile name in use: the one given, `AWS_PROFILE`, or `default`.
+    pub fn profile_name(&self) -> String {
+        self.profile.clone().or_else(|| self.env.get("AWS_PROFILE")).unwrap_or_else(|| "default".to_owned())
+    }
+
+    /// Resolves and runs the chain. Roles, web identity and credential sources need STS and the
+    /// metadata endpoints, which come with the transport; until then they are a clear error.
+    pub fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let set =
+            crate::config::ProfileSet::load(self.env, self.fs).map_err(|e| CredentialsError::invalid(e.to_string()))?;
+        let chain = ProfileChain::resolve(&set, &self.profile_name())?;
+        if let Some(role) = chain.roles.last() {
+            return Err(CredentialsError::invalid(format!(
+                "profile `{}` assumes role {}: AssumeRole is not supported yet",
+                role.profile, role.role_arn
+            )));
+        }
+        match chain.base {
+            BaseCredentials::Static { credentials, .. } => Ok(credentials),
+            BaseCredentials::Process { profile, command } => run_credential_process(&profile, &command),
+            BaseCredentials::WebIdentity { profile, .. } => Err(CredentialsError::invalid(format!(
+                "profile `{profile}` uses web_identity_token_file: AssumeRoleWithWebIdentity is not supported yet"
+            ))),
+            BaseCredentials::Source { profile, source } => Err(CredentialsError::invalid(format!(
+                "profile `{profile}` uses credential_source {source:?}, which is not supported yet"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn set(config: &str, credentials: &str) -> ProfileSet {
+        let fs = crate::fs::MemFs::new([("/h/.aws/config", config), ("/h/.aws/credentials", credentials)]);
+        ProfileSet::load(&[("HOME", "/h")], &fs).unwrap()
+    }
+
+    fn err(set: &ProfileSet, name: &str) -> String {
+        ProfileChain::resolve(set, name).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_link_type() {
+        let s = set(
+            "[profile keys]\naws_access_key_id = AK\naws_secret_access_key = SK\naws_session_token = TOK\n\
+             [profile proc]\ncredential_process = /bin/echo {}\n\
+             [profile web]\nrole_arn = arn:aws:iam::1:role/web\nweb_identity_token_file = /t\nrole_session_name = s\n\
+             [profile ecs]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = EcsContainer\n\
+             [profile admin]\nrole_arn = arn:aws:iam::1:role/admin\nsource_profile = dev\nexternal_id = X\nduration_seconds = 900\n\
+             [profile dev]\nrole_arn = arn:aws:iam::1:role/dev\nsource_profile = base\n",
+            "[base]\naws_access_key_id = BASE\naws_secret_access_key = BASESECRET\n\
+             [self]\naws_access_key_id = SELF\naws_secret_access_key = S\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\n",
+        );
+        let keys = ProfileChain::resolve(&s, "keys").unwrap();
+        assert!(keys.roles.is_empty());
+        match keys.base {
+            BaseCredentials::Static { credentials, .. } => assert_eq!(credentials.session_token(), Some("TOK")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(ProfileChain::resolve(&s, "proc").unwrap().base, BaseCredentials::Process { .. }));
+        assert!(matches!(ProfileChain::resolve(&s, "web").unwrap().base, BaseCredentials::WebIdentity { .. }));
+        let ecs = ProfileChain::resolve(&s, "ecs").unwrap();
+        assert!(matches!(ecs.base, BaseCredentials::Source { source: CredentialSource::EcsContainer, .. }));
+        assert_eq!(ecs.roles.len(), 1);
+
+        let admin = ProfileChain::resolve(&s, "admin").unwrap();
+        assert!(matches!(&admin.base, BaseCredentials::Static { profile, .. } if profile == "base"));
+        let arns: Vec<&str> = admin.roles.iter().map(|r| r.role_arn.as_str()).collect();
+        assert_eq!(arns, ["arn:aws:iam::1:role/dev", "arn:aws:iam::1:role/admin"]);
+        assert_eq!(admin.roles[1].external_id.as_deref(), Some("X"));
+        assert_eq!(admin.roles[1].duration_seconds, Some(900));
+
+        let own = ProfileChain::resolve(&s, "self").unwrap();
+        assert!(matches!(&own.base, BaseCredentials::Static { profile, .. } if profile == "self"));
+        assert_eq!(own.roles.len(), 1);
+    }
+
+    #[test]
+    fn broken_chains_say_what_and_where() {
+        let s = set(
+            "[profile a]\nrole_arn = r\nsource_profile = b\n[profile b]\nrole_arn = r\nsource_profile = a\n\
+             [profile lost]\nrole_arn = r\nsource_profile = nowhere\n\
+             [profile both]\nrole_arn = r\nsource_profile = a\ncredential_source = Environment\n\
+             [profile bad-source]\nrole_arn = r\ncredential_source = Laptop\n\
+             [profile half]\naws_access_key_id = AK\n\
+             [profile empty]\nregion = us-east-1\n\
+             [profile sso]\nsso_session = x\n",
+            "",
+        );
+        assert_eq!(err(&s, "a"), "source_profile cycle: a -> b -> a");
+        assert!(err(&s, "lost")
+            .contains("names source_profile `nowhere`, which is not found in /h/.aws/config or /h/.aws/credentials"));
+        assert!(err(&s, "both").contains("both source_profile and credential_source"));
+        assert!(err(&s, "bad-source").contains("\"Laptop\" is not one of"));
+        assert!(err(&s, "half").contains("no aws_secret_access_key"));
+        assert!(err(&s, "sso").contains("SSO"));
+        let e = ProfileChain::resolve(&s, "empty").unwrap_err();
+        assert!(e.is_not_configured(), "{e}");
+        let e = ProfileChain::resolve(&s, "dev").unwrap_err();
+        assert!(e.is_not_configured());
+        assert_eq!(e.to_string(), "profile `dev` not found in /h/.aws/config or /h/.aws/credentials");
+    }
+
+    #[test]
+    fn provider_uses_aws_profile_and_redacts() {
+        let fs = crate::fs::MemFs::new([(
+            "/h/.aws/credentials",
+            "[dev]\naws_access_key_id = AK\naws_secret_access_key = SECRET\n",
+        )]);
+        let env = [("HOME", "/h"), ("AWS_PROFILE", "dev")];
+        let p = ProfileCredentials::new(&env, &fs);
+        assert_eq!(p.profile_name(), "dev");
+        let c = p.credentials().unwrap();
+        assert_eq!(c.access_key_id(), "AK");
+        assert_eq!(c.provider(), "profile");
+        let chain = ProfileChain::resolve(&crate::config::ProfileSet::load(&env, &fs).unwrap(), "dev").unwrap();
+        assert!(!format!("{chain:?}").contains("SECRET"));
+        let _ = Path::new("/");
+    }
+}
