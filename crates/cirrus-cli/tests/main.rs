@@ -120,8 +120,7 @@ fn suite_case(dir: &Path, presign: bool) -> Result<(), Failed> {
         input = format!("{head}\nX-Amz-Content-SHA256:{hash}\n\n{body}");
     }
     let mut env = creds();
-    let token = ctx["credentials"]["token"].as_str().unwrap_or_default().to_owned();
-    let token: &'static str = Box::leak(token.into_boxed_str());
+    let token = ctx["credentials"]["token"].as_str().unwrap_or_default();
     if !token.is_empty() && ctx["omit_session_token"].as_bool() != Some(true) {
         env.push(("AWS_SESSION_TOKEN", token));
     }

@@ -39,23 +39,22 @@ pub fn is_unsigned_header(name: &str) -> bool {
         && UNSIGNED_HEADERS.iter().any(|h| h.len() == name.len() && h.eq_ignore_ascii_case(name))
 }
 
+/// SigV4, or SigV4a with its region set.
 #[derive(Clone, Copy)]
-pub(crate) enum Scheme<'a> {
-    V4 {
-        #[allow(dead_code)]
-        region: &'a str,
-    },
-    #[cfg(feature = "sigv4a")]
-    V4a { region_set: &'a str },
+pub(crate) struct Scheme<'a> {
+    region_set: Option<&'a str>,
 }
 
-impl Scheme<'_> {
-    fn region_set(&self) -> Option<&str> {
-        match self {
-            Scheme::V4 { .. } => None,
-            #[cfg(feature = "sigv4a")]
-            Scheme::V4a { region_set } => Some(region_set),
-        }
+impl<'a> Scheme<'a> {
+    pub(crate) const V4: Scheme<'static> = Scheme { region_set: None };
+
+    #[cfg(feature = "sigv4a")]
+    pub(crate) fn v4a(region_set: &'a str) -> Self {
+        Scheme { region_set: Some(region_set) }
+    }
+
+    fn region_set(&self) -> Option<&'a str> {
+        self.region_set
     }
 }
 

@@ -45,7 +45,6 @@ pub(crate) fn encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
         if is_unreserved(b) || (keep_slash && b == b'/') {
             continue;
         }
-        // (a run of safe bytes is copied in one go below)
         // SAFETY-free: the run [start, i) is ASCII unreserved, so it is valid UTF-8.
         out.push_str(ascii(&input[start..i]));
         push_escape(out, b);

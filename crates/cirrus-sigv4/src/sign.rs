@@ -303,7 +303,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     string_to_sign.push_str(params.service);
     string_to_sign.push_str("/aws4_request");
     let scope_end = string_to_sign.len();
-    let scheme = canonical::Scheme::V4 { region: params.region };
+    let scheme = canonical::Scheme::V4;
     let canonical =
         Canonical::build(request, params, &civil, amz_date, &string_to_sign[scope_start..scope_end], scheme)?;
     string_to_sign.push('\n');

@@ -135,7 +135,7 @@ pub fn sign(
     sts.push_str("/aws4_request");
     let scope_end = sts.len();
     let canonical =
-        Canonical::build(request, params, &civil, &amz_date, &sts[scope_start..scope_end], Scheme::V4a { region_set })?;
+        Canonical::build(request, params, &civil, &amz_date, &sts[scope_start..scope_end], Scheme::v4a(region_set))?;
     sts.push('\n');
     crate::encode::hex_into(&mut sts, &crate::hmac::sha256(canonical.request.as_bytes()));
     let signature = SigV4aKey::cached(params.access_key_id, params.secret_access_key).sign(&sts);

@@ -158,6 +158,13 @@ fn credential_source(p: &Profile, value: &str) -> Result<CredentialSource, Crede
     }
 }
 
+/// The chain with its roles in the order they are assumed: collected from the profile asked for
+/// inwards, assumed from the base outwards.
+fn outward(base: BaseCredentials, mut roles: Vec<RoleLink>) -> ProfileChain {
+    roles.reverse();
+    ProfileChain { base, roles }
+}
+
 impl ProfileChain {
     /// Works out the chain for profile `name` from the files. `not configured` when the profile
     /// does not exist or holds no credential settings; an error for a broken chain (a cycle, a
@@ -189,11 +196,7 @@ impl ProfileChain {
             // In a source profile, static keys end the chain before its own role.
             if !first {
                 if let Some(creds) = static_keys(p)? {
-                    roles.reverse();
-                    return Ok(ProfileChain {
-                        base: BaseCredentials::Static { profile: current, credentials: creds },
-                        roles,
-                    });
+                    return Ok(outward(BaseCredentials::Static { profile: current, credentials: creds }, roles));
                 }
             }
             if let Some(role_arn) = p.get("role_arn") {
@@ -212,33 +215,30 @@ impl ProfileChain {
                                     "profile `{current}` is its own source_profile but has no static keys"
                                 ))
                             })?;
-                            roles.reverse();
-                            return Ok(ProfileChain {
-                                base: BaseCredentials::Static { profile: current, credentials: creds },
+                            return Ok(outward(
+                                BaseCredentials::Static { profile: current, credentials: creds },
                                 roles,
-                            });
+                            ));
                         }
                         current = source.to_owned();
                         continue;
                     }
                     (None, Some(src)) => {
                         roles.push(role_link(p, role_arn)?);
-                        roles.reverse();
                         let source = credential_source(p, src)?;
-                        return Ok(ProfileChain { base: BaseCredentials::Source { profile: current, source }, roles });
+                        return Ok(outward(BaseCredentials::Source { profile: current, source }, roles));
                     }
                     (None, None) => {
                         if let Some(token_file) = p.get("web_identity_token_file") {
-                            roles.reverse();
-                            return Ok(ProfileChain {
-                                base: BaseCredentials::WebIdentity {
+                            return Ok(outward(
+                                BaseCredentials::WebIdentity {
                                     profile: current.clone(),
                                     role_arn: role_arn.to_owned(),
                                     token_file: token_file.to_owned(),
                                     session_name: p.get("role_session_name").map(str::to_owned),
                                 },
                                 roles,
-                            });
+                            ));
                         }
                         return Err(CredentialsError::invalid(format!(
                             "profile `{current}` has role_arn but no source_profile, credential_source or web_identity_token_file"
@@ -247,18 +247,10 @@ impl ProfileChain {
                 }
             }
             if let Some(creds) = static_keys(p)? {
-                roles.reverse();
-                return Ok(ProfileChain {
-                    base: BaseCredentials::Static { profile: current, credentials: creds },
-                    roles,
-                });
+                return Ok(outward(BaseCredentials::Static { profile: current, credentials: creds }, roles));
             }
             if let Some(command) = p.get("credential_process") {
-                roles.reverse();
-                return Ok(ProfileChain {
-                    base: BaseCredentials::Process { profile: current, command: command.to_owned() },
-                    roles,
-                });
+                return Ok(outward(BaseCredentials::Process { profile: current, command: command.to_owned() }, roles));
             }
             if p.get("sso_session").is_some() || p.get("sso_start_url").is_some() {
                 return Err(CredentialsError::invalid(format!(
