@@ -56,7 +56,9 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
             .ok_or_else(|| Failure::input(anyhow!("--time must be YYYYMMDDTHHMMSSZ, got {t:?}")))?,
         None => SystemTime::now(),
     };
-    let creds = cirrus::credentials::resolve(None, &env).context("no credentials to sign with")?;
+    let creds = cirrus::credentials::EnvCredentials::new(&cirrus::Context::from_process())
+        .credentials()
+        .context("no credentials to sign with")?;
 
     let given_sha = raw.header("x-amz-content-sha256").map(str::to_owned);
     let is_s3 = SigningSettings::for_service(&service) == SigningSettings::s3();

@@ -1,16 +1,25 @@
 //! cirrus: a lean AWS toolkit.
 //!
-//! Today this crate holds the credential types and the first link of the default chain
-//! (static credentials and the standard environment variables), plus region resolution from the
-//! environment. Signing lives in [`cirrus_sigv4`], re-exported as [`sigv4`].
+//! - [`credentials`]: every standard credential source, a default chain that explains itself,
+//!   and a cache that refreshes ahead of expiry with one fetch at a time.
+//! - [`config`]: region, endpoints and the shared config files.
+//! - [`transport`]: one pooled HTTP client with the SDKs' standard retries, timeouts, clock-skew
+//!   correction and errors that name service, operation, code, message and request id.
+//!
+//! Signing lives in [`cirrus_sigv4`], re-exported as [`sigv4`].
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod config;
+pub mod context;
 pub mod credentials;
 pub mod env;
 pub mod fs;
+pub mod transport;
 
 pub use cirrus_sigv4 as sigv4;
-pub use credentials::{Credentials, CredentialsError};
+pub use context::Context;
+pub use credentials::{Credentials, CredentialsError, ProvideCredentials};
+pub use transport::Error;

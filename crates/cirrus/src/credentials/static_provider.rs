@@ -1,6 +1,6 @@
 //! Credentials given in code.
 
-use super::Credentials;
+use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 
 /// Fixed credentials, e.g. from a CLI flag or a secret store.
 #[derive(Clone, Debug)]
@@ -20,8 +20,20 @@ impl StaticCredentials {
         }
     }
 
+    /// Wraps credentials that already exist.
+    pub fn from_credentials(credentials: Credentials) -> Self {
+        StaticCredentials { credentials }
+    }
+
     /// The credentials.
     pub fn credentials(&self) -> Credentials {
         self.credentials.clone()
+    }
+}
+
+impl ProvideCredentials for StaticCredentials {
+    fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+        let c = self.credentials.clone();
+        Box::pin(async move { Ok(c) })
     }
 }

@@ -1,0 +1,76 @@
+//! The world as providers and clients see it: environment, files, clock and HTTP, each behind a
+//! seam so tests hand in their own (reqsign's `Context`).
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::env::{Env, ProcessEnv};
+use crate::fs::{Fs, RealFs};
+use crate::transport::HttpClient;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// Environment, files, clock and HTTP client, shared by providers and clients. Cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    env: Arc<dyn Env>,
+    fs: Arc<dyn Fs>,
+    clock: SharedClock,
+    http: Arc<OnceLock<HttpClient>>,
+}
+
+impl Context {
+    /// The real process environment, file system and clock. The HTTP client is built on first use.
+    pub fn from_process() -> Self {
+        Context::new(Arc::new(ProcessEnv), Arc::new(RealFs))
+    }
+
+    /// A context over this environment and file system, with the system clock.
+    pub fn new(env: Arc<dyn Env>, fs: Arc<dyn Fs>) -> Self {
+        Context { env, fs, clock: Arc::new(SystemClock), http: Arc::new(OnceLock::new()) }
+    }
+
+    /// Uses this clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses this HTTP client.
+    #[must_use]
+    pub fn with_http(mut self, http: HttpClient) -> Self {
+        self.http = Arc::new(OnceLock::from(http));
+        self
+    }
+
+    /// The environment.
+    pub fn env(&self) -> &dyn Env {
+        &*self.env
+    }
+
+    /// The file system.
+    pub fn fs(&self) -> &dyn Fs {
+        &*self.fs
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The HTTP client, built with default settings on first use.
+    pub fn http(&self) -> &HttpClient {
+        self.http.get_or_init(HttpClient::default)
+    }
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::from_process()
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").field("clock", &self.clock).finish_non_exhaustive()
+    }
+}

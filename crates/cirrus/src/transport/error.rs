@@ -1,0 +1,234 @@
+//! The one error type of every AWS call.
+
+use crate::credentials::CredentialsError;
+use std::fmt;
+
+/// What went wrong with an AWS call. Display names the service, operation, HTTP status, AWS
+/// error code, message, request id and the number of attempts, e.g.
+/// `STS GetCallerIdentity: HTTP 403 InvalidClientTokenId: The security token included in the
+/// request is invalid (request id 0d3c..., 1 attempt)`.
+#[derive(Debug)]
+pub struct Error {
+    service: &'static str,
+    operation: &'static str,
+    attempts: u32,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// The service answered with an error.
+    Service { status: u16, code: String, message: String, request_id: Option<String> },
+    /// No credentials to sign with.
+    Credentials(CredentialsError),
+    /// The request never got an answer: connect failure, reset, timeout.
+    Transport { message: String, timeout: bool },
+    /// The answer could not be understood.
+    Response(String),
+    /// The caller's input cannot make a request.
+    Input(String),
+}
+
+impl Error {
+    pub(crate) fn service(
+        service: &'static str,
+        operation: &'static str,
+        status: u16,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    ) -> Self {
+        Error { service, operation, attempts: 1, kind: Kind::Service { status, code, message, request_id } }
+    }
+
+    pub(crate) fn credentials(service: &'static str, operation: &'static str, e: CredentialsError) -> Self {
+        Error { service, operation, attempts: 0, kind: Kind::Credentials(e) }
+    }
+
+    pub(crate) fn transport(service: &'static str, operation: &'static str, message: String, timeout: bool) -> Self {
+        Error { service, operation, attempts: 1, kind: Kind::Transport { message, timeout } }
+    }
+
+    /// A response that could not be understood.
+    pub(crate) fn response(service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
+        Error { service, operation, attempts: 1, kind: Kind::Response(message.into()) }
+    }
+
+    /// Input that cannot make a request.
+    pub(crate) fn input(service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
+        Error { service, operation, attempts: 0, kind: Kind::Input(message.into()) }
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// The service (`"STS"`, `"S3"`...).
+    pub fn service_name(&self) -> &'static str {
+        self.service
+    }
+
+    /// The operation (`"GetCallerIdentity"`...).
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// How many times the request was sent.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The HTTP status, when the service answered.
+    pub fn status(&self) -> Option<u16> {
+        match &self.kind {
+            Kind::Service { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The AWS error code (`"AccessDenied"`...), when the service answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Service { code, .. } if !code.is_empty() => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The service's message.
+    pub fn message(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Service { message, .. } if !message.is_empty() => Some(message),
+            _ => None,
+        }
+    }
+
+    /// The request id the service gave, for AWS support.
+    pub fn request_id(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Service { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The credentials error, when there were no credentials to sign with.
+    pub fn credentials_error(&self) -> Option<&CredentialsError> {
+        match &self.kind {
+            Kind::Credentials(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn code_in(&self, codes: &[&str]) -> bool {
+        self.code().is_some_and(|c| codes.contains(&c))
+    }
+
+    /// The session token has expired (`ExpiredToken`, `ExpiredTokenException`, `RequestExpired`...).
+    pub fn is_expired_token(&self) -> bool {
+        self.code_in(&["ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"])
+    }
+
+    /// The access key is not known (`InvalidClientTokenId`, `InvalidAccessKeyId`...).
+    pub fn is_invalid_client_token_id(&self) -> bool {
+        self.code_in(&["InvalidClientTokenId", "InvalidAccessKeyId", "UnrecognizedClientException"])
+    }
+
+    /// The caller may not do this (`AccessDenied`, HTTP 403 without a more precise code...).
+    pub fn is_access_denied(&self) -> bool {
+        self.code_in(&["AccessDenied", "AccessDeniedException", "Forbidden"])
+    }
+
+    /// The service asked us to slow down.
+    pub fn is_throttling(&self) -> bool {
+        self.code().is_some_and(super::retry::is_throttling_code) || self.status() == Some(429)
+    }
+
+    /// The thing asked for does not exist (HTTP 404, `NoSuchKey`, `NotFound`...).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+            || self
+                .code()
+                .is_some_and(|c| c.starts_with("NoSuch") || c.ends_with("NotFound") || c.ends_with("NotFoundException"))
+    }
+
+    /// The call timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, Kind::Transport { timeout: true, .. })
+    }
+
+    /// The request could not be sent or had no answer (connect, reset, timeout).
+    pub fn is_transport(&self) -> bool {
+        matches!(self.kind, Kind::Transport { .. })
+    }
+
+    /// The caller's input was rejected before anything was sent.
+    pub fn is_input(&self) -> bool {
+        matches!(self.kind, Kind::Input(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: ", self.service, self.operation)?;
+        match &self.kind {
+            Kind::Service { status, code, message, request_id } => {
+                write!(f, "HTTP {status}")?;
+                if !code.is_empty() {
+                    write!(f, " {code}")?;
+                }
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                f.write_str(" (")?;
+                if let Some(id) = request_id {
+                    write!(f, "request id {id}, ")?;
+                }
+            }
+            Kind::Credentials(e) => return write!(f, "no credentials: {e}"),
+            Kind::Transport { message, .. } => write!(f, "{message} (")?,
+            Kind::Response(m) => write!(f, "unreadable response: {m} (")?,
+            Kind::Input(m) => return f.write_str(m),
+        }
+        let n = self.attempts;
+        write!(f, "{n} attempt{})", if n == 1 { "" } else { "s" })
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            Kind::Credentials(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_everything() {
+        let e = Error::service(
+            "STS",
+            "GetCallerIdentity",
+            403,
+            "InvalidClientTokenId".into(),
+            "bad token".into(),
+            Some("r-1".into()),
+        )
+        .with_attempts(1);
+        assert_eq!(
+            e.to_string(),
+            "STS GetCallerIdentity: HTTP 403 InvalidClientTokenId: bad token (request id r-1, 1 attempt)"
+        );
+        assert!(e.is_invalid_client_token_id() && !e.is_throttling());
+        let e = Error::service("S3", "PutObject", 503, "SlowDown".into(), "".into(), None).with_attempts(3);
+        assert_eq!(e.to_string(), "S3 PutObject: HTTP 503 SlowDown (3 attempts)");
+        assert!(e.is_throttling());
+        let e = Error::service("S3", "GetObject", 404, "NoSuchKey".into(), "gone".into(), None);
+        assert!(e.is_not_found());
+        let e = Error::transport("STS", "AssumeRole", "connection reset".into(), false).with_attempts(3);
+        assert_eq!(e.to_string(), "STS AssumeRole: connection reset (3 attempts)");
+    }
+}

@@ -1,0 +1,458 @@
+//! HTTP for every AWS call: one pooled reqwest client (rustls with ring), timeouts, the standard
+//! retry mode, clock-skew correction, re-signing on every attempt, and errors read per protocol.
+
+mod error;
+pub mod paginate;
+pub mod protocol;
+pub(crate) mod retry;
+pub mod xml;
+
+pub use error::Error;
+pub use protocol::Protocol;
+pub use retry::RetryConfig;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::credentials::SharedCredentialsProvider;
+use bytes::Bytes;
+use cirrus_sigv4::{Payload, SigningParams, SigningSettings};
+use http::{HeaderMap, HeaderValue, Method};
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Timeouts, retries and limits of the HTTP client.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TransportSettings {
+    /// Time allowed to open a connection (TCP and TLS). 3.1 s, as the SDKs.
+    pub connect_timeout: Duration,
+    /// Time allowed between two reads of a response. 60 s.
+    pub read_timeout: Option<Duration>,
+    /// Time allowed for a whole operation, retries and backoffs included. None by default.
+    pub operation_timeout: Option<Duration>,
+    /// Retry settings.
+    pub retry: RetryConfig,
+    /// The largest response body read into memory. 64 MiB.
+    pub max_response_bytes: usize,
+}
+
+impl Default for TransportSettings {
+    fn default() -> Self {
+        TransportSettings {
+            connect_timeout: Duration::from_millis(3100),
+            read_timeout: Some(Duration::from_secs(60)),
+            operation_timeout: None,
+            retry: RetryConfig::default(),
+            max_response_bytes: 64 << 20,
+        }
+    }
+}
+
+impl TransportSettings {
+    /// These settings with another connect timeout.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// These settings with another read timeout.
+    #[must_use]
+    pub fn with_read_timeout(mut self, d: Option<Duration>) -> Self {
+        self.read_timeout = d;
+        self
+    }
+
+    /// These settings with an operation timeout.
+    #[must_use]
+    pub fn with_operation_timeout(mut self, d: Option<Duration>) -> Self {
+        self.operation_timeout = d;
+        self
+    }
+
+    /// These settings with other retry settings.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+/// The HTTP client: a connection pool, the retry quota and the measured clock skew, shared by
+/// every service client made from it. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    settings: TransportSettings,
+    quota: retry::RetryQuota,
+    /// Server time minus local time, in milliseconds, from the last `Date` seen.
+    skew_ms: AtomicI64,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::new(TransportSettings::default())
+    }
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient").field("settings", &self.inner.settings).finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// A client with these settings.
+    pub fn new(settings: TransportSettings) -> Self {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .user_agent(concat!("cirrus/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(t) = settings.read_timeout {
+            b = b.read_timeout(t);
+        }
+        // Building fails only when the TLS backend cannot start; fall back to the defaults then.
+        let client = b.build().unwrap_or_default();
+        let quota = retry::RetryQuota::new(settings.retry.quota);
+        HttpClient { inner: Arc::new(Inner { client, settings, quota, skew_ms: AtomicI64::new(0) }) }
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &TransportSettings {
+        &self.inner.settings
+    }
+
+    /// The underlying reqwest client, for requests cirrus does not model.
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.inner.client
+    }
+
+    /// The clock skew measured from servers' `Date` headers (server minus local).
+    pub fn clock_skew(&self) -> Duration {
+        Duration::from_millis(self.inner.skew_ms.load(Ordering::Relaxed).unsigned_abs())
+    }
+
+    fn signing_time(&self, clock: &SharedClock) -> SystemTime {
+        let skew = self.inner.skew_ms.load(Ordering::Relaxed);
+        let now = clock.now();
+        if skew >= 0 {
+            now + Duration::from_millis(skew as u64)
+        } else {
+            now - Duration::from_millis(skew.unsigned_abs())
+        }
+    }
+
+    fn record_skew(&self, headers: &HeaderMap, clock: &SharedClock) -> i64 {
+        let server = headers
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| httpdate::parse_http_date(s).ok());
+        let Some(server) = server else { return self.inner.skew_ms.load(Ordering::Relaxed) };
+        let local = clock.now();
+        let skew = match server.duration_since(local) {
+            Ok(ahead) => ahead.as_millis() as i64,
+            Err(behind) => -(behind.duration().as_millis() as i64),
+        };
+        // Date has whole seconds: ignore differences below that.
+        let skew = if skew.abs() < 1500 { 0 } else { skew };
+        self.inner.skew_ms.store(skew, Ordering::Relaxed);
+        skew
+    }
+}
+
+/// Who a request goes to and how it is signed: built once per service client.
+#[derive(Clone)]
+pub struct ServiceConfig {
+    /// The service as people name it in messages (`"STS"`, `"S3"`).
+    pub name: &'static str,
+    /// The SigV4 signing name (`"sts"`, `"s3"`, `"ses"`...).
+    pub signing_name: &'static str,
+    /// The wire protocol, for reading errors.
+    pub protocol: Protocol,
+    /// The region signed for.
+    pub region: String,
+    /// Base URL, no trailing slash (`https://sts.eu-west-1.amazonaws.com`).
+    pub endpoint: String,
+    /// Credentials; `None` sends requests unsigned (anonymous, like botocore's UNSIGNED).
+    pub credentials: Option<SharedCredentialsProvider>,
+    /// The HTTP client.
+    pub http: HttpClient,
+    /// The clock used for signing.
+    pub clock: SharedClock,
+}
+
+impl fmt::Debug for ServiceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceConfig")
+            .field("name", &self.name)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("anonymous", &self.credentials.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceConfig {
+    /// A config with the system clock.
+    pub fn new(
+        name: &'static str,
+        signing_name: &'static str,
+        protocol: Protocol,
+        region: impl Into<String>,
+        endpoint: impl Into<String>,
+        credentials: Option<SharedCredentialsProvider>,
+        http: HttpClient,
+    ) -> Self {
+        let endpoint = endpoint.into().trim_end_matches('/').to_owned();
+        ServiceConfig {
+            name,
+            signing_name,
+            protocol,
+            region: region.into(),
+            endpoint,
+            credentials,
+            http,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// A request ready to be signed and sent.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The full URL, already percent-encoded.
+    pub url: String,
+    /// Headers (`Host` is added from the URL).
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Request {
+    /// A request with no headers.
+    pub fn new(method: Method, url: impl Into<String>, body: impl Into<Bytes>) -> Self {
+        Request { method, url: url.into(), headers: HeaderMap::new(), body: body.into() }
+    }
+
+    /// Adds a header. Names and values that are not valid HTTP are dropped (callers pass constants).
+    #[must_use]
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+}
+
+/// A successful answer, body read.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+enum Attempt {
+    Done(Response),
+    Failed { error: Error, retry: bool, timeout: bool, hint: Option<Duration> },
+}
+
+impl ServiceConfig {
+    /// Signs and sends `request`, retrying as the standard retry mode does and re-signing each
+    /// attempt. Non-2xx answers (and S3's errors in a `200`) become [`Error`]s.
+    pub async fn send(&self, operation: &'static str, request: Request) -> Result<Response, Error> {
+        match self.http.inner.settings.operation_timeout {
+            None => self.send_with_retries(operation, request).await,
+            Some(t) => match tokio::time::timeout(t, self.send_with_retries(operation, request)).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::transport(self.name, operation, format!("timed out after {t:?}"), true)),
+            },
+        }
+    }
+
+    async fn send_with_retries(&self, operation: &'static str, request: Request) -> Result<Response, Error> {
+        let retry = &self.http.inner.settings.retry;
+        let quota = &self.http.inner.quota;
+        let mut spent = 0u32;
+        let mut skew_retried = false;
+        let mut token_refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let used_skew = self.http.inner.skew_ms.load(Ordering::Relaxed);
+            let (outcome, access_key) = self.attempt(operation, &request).await?;
+            let (error, mut retryable, timeout, hint) = match outcome {
+                Attempt::Done(r) => {
+                    quota.release(spent);
+                    return Ok(r);
+                }
+                Attempt::Failed { error, retry, timeout, hint } => (error, retry, timeout, hint),
+            };
+            if !retryable && !skew_retried && error.code().is_some_and(retry::is_clock_skew_code) {
+                let now_skew = self.http.inner.skew_ms.load(Ordering::Relaxed);
+                if (now_skew - used_skew).abs() >= 60_000 {
+                    tracing::debug!(skew_ms = now_skew, "clock skew corrected; retrying");
+                    skew_retried = true;
+                    retryable = true;
+                }
+            }
+            if !retryable && !token_refreshed && error.is_expired_token() {
+                if let (Some(p), Some(ak)) = (&self.credentials, access_key) {
+                    p.invalidate(&ak);
+                    token_refreshed = true;
+                    retryable = true;
+                }
+            }
+            if !retryable || attempt >= retry.max_attempts {
+                return Err(error.with_attempts(attempt));
+            }
+            let Some(cost) = quota.acquire(timeout) else {
+                tracing::debug!("retry quota spent; not retrying");
+                return Err(error.with_attempts(attempt));
+            };
+            spent += cost;
+            let delay = retry.backoff(attempt, hint);
+            tracing::debug!(service = self.name, operation, attempt, ?delay, error = %error, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(&self, operation: &'static str, request: &Request) -> Result<(Attempt, Option<String>), Error> {
+        let credentials = match &self.credentials {
+            None => None,
+            Some(p) => Some(p.provide_credentials().await.map_err(|e| Error::credentials(self.name, operation, e))?),
+        };
+        let mut parts = {
+            let mut b = http::Request::builder().method(request.method.clone()).uri(&request.url);
+            if let Some(h) = b.headers_mut() {
+                h.clone_from(&request.headers);
+            }
+            let (mut parts, ()) = b
+                .body(())
+                .map_err(|e| Error::input(self.name, operation, format!("bad request URL {:?}: {e}", request.url)))?
+                .into_parts();
+            let host = parts.uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+            let host = HeaderValue::from_str(&host)
+                .map_err(|_| Error::input(self.name, operation, format!("URL {:?} has no host", request.url)))?;
+            parts.headers.insert(http::header::HOST, host);
+            parts
+        };
+        if let Some(c) = &credentials {
+            let time = self.http.signing_time(&self.clock);
+            let settings = SigningSettings::for_service(self.signing_name);
+            let params =
+                SigningParams::new(c.access_key_id(), c.secret_access_key(), &self.region, self.signing_name, time)
+                    .session_token(c.session_token())
+                    .settings(settings);
+            cirrus_sigv4::sign_http(&mut parts, Payload::Bytes(&request.body), &params)
+                .map_err(|e| Error::input(self.name, operation, format!("cannot sign the request: {e}")))?;
+        }
+        // hyper sets Host itself from the URL.
+        parts.headers.remove(http::header::HOST);
+        let http_req = http::Request::from_parts(parts, request.body.clone());
+        let req = reqwest::Request::try_from(http_req)
+            .map_err(|e| Error::input(self.name, operation, format!("bad request: {e}")))?;
+        tracing::debug!(service = self.name, operation, method = %request.method, url = %request.url, "sending");
+        let access_key = credentials.as_ref().map(|c| c.access_key_id().to_owned());
+        let transport = |e: reqwest::Error| {
+            let timeout = e.is_timeout();
+            let msg = describe_reqwest_error(&e);
+            Attempt::Failed {
+                error: Error::transport(self.name, operation, msg, timeout),
+                retry: true,
+                timeout,
+                hint: None,
+            }
+        };
+        let resp = match self.http.inner.client.execute(req).await {
+            Ok(r) => r,
+            Err(e) => return Ok((transport(e), access_key)),
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        self.http.record_skew(&headers, &self.clock);
+        let body = match read_body(resp, self.http.inner.settings.max_response_bytes).await {
+            Ok(b) => b,
+            Err(BodyError::Http(e)) => return Ok((transport(e), access_key)),
+            Err(BodyError::TooLarge(n)) => {
+                return Err(Error::response(self.name, operation, format!("response body larger than {n} bytes")))
+            }
+        };
+        tracing::debug!(service = self.name, operation, status, bytes = body.len(), "answered");
+        let disguised = self.protocol == Protocol::RestXml && status == 200 && protocol::is_error_body(&body);
+        if (200..300).contains(&status) && !disguised {
+            return Ok((Attempt::Done(Response { status, headers, body }), access_key));
+        }
+        let p = protocol::parse_error(self.protocol, status, &headers, &body);
+        let retry = retry::is_throttling_code(&p.code)
+            || retry::is_transient_code(&p.code)
+            || (retry::is_transient_status(status) && !retry::is_clock_skew_code(&p.code));
+        let hint = retry_after(&headers);
+        let error = Error::service(self.name, operation, status, p.code, p.message, p.request_id);
+        Ok((Attempt::Failed { error, retry, timeout: false, hint }, access_key))
+    }
+}
+
+enum BodyError {
+    Http(reqwest::Error),
+    TooLarge(usize),
+}
+
+async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Http)? {
+        if buf.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// `x-amz-retry-after` (milliseconds) or `Retry-After` (seconds).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<u64>().ok());
+    get("x-amz-retry-after").map(Duration::from_millis).or_else(|| get("retry-after").map(Duration::from_secs))
+}
+
+/// reqwest's Display hides the cause ("error sending request"); walk the chain for the reason.
+fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else if e.is_body() || e.is_decode() {
+        "the response body broke off".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    if let Some(url) = e.url() {
+        msg.push_str(&format!(
+            " ({}://{}{})",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        ));
+    }
+    let mut source = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(l) = last {
+        msg.push_str(": ");
+        msg.push_str(&l);
+    }
+    msg
+}

@@ -1,0 +1,192 @@
+//! The four AWS wire formats: how requests are shaped and how errors are read.
+//!
+//! - **query** (STS, SNS, SES v1): `POST` of a form with `Action` and `Version`; XML answers;
+//!   errors as `<ErrorResponse><Error><Code/><Message/></Error><RequestId/></ErrorResponse>`.
+//! - **rest-xml** (S3): REST paths; XML answers; errors as `<Error><Code/><Message/><RequestId/></Error>`,
+//!   sometimes inside a `200 OK`.
+//! - **rest-json** (SES v2): REST paths; JSON answers; the code in `x-amzn-ErrorType` or the body.
+//! - **json** 1.0 / 1.1 (Cognito): `POST /` with `X-Amz-Target: Service.Operation`; errors with `__type`.
+
+use super::xml;
+use bytes::Bytes;
+use http::HeaderMap;
+
+/// An AWS wire protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// awsQuery.
+    Query,
+    /// restXml.
+    RestXml,
+    /// restJson1.
+    RestJson,
+    /// awsJson 1.0 or 1.1 (the version is in the content type).
+    Json,
+}
+
+/// The parts of an error answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ErrorParts {
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+/// Reads the error out of a failed response. Never fails: an unreadable body gives an empty
+/// code and the start of the body as the message.
+pub(crate) fn parse_error(protocol: Protocol, status: u16, headers: &HeaderMap, body: &[u8]) -> ErrorParts {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = header("x-amzn-requestid").or_else(|| header("x-amz-request-id"));
+    let mut parts = match protocol {
+        Protocol::Query | Protocol::RestXml => xml_error(body),
+        Protocol::RestJson | Protocol::Json => json_error(header("x-amzn-errortype"), body),
+    };
+    if parts.request_id.is_none() {
+        parts.request_id = request_id;
+    }
+    if parts.code.is_empty() && parts.message.is_empty() {
+        parts.message = snippet(body);
+        if parts.code.is_empty() {
+            parts.code = status_code_name(status).to_owned();
+        }
+    }
+    parts
+}
+
+fn xml_error(body: &[u8]) -> ErrorParts {
+    let Ok(root) = xml::parse(body) else { return ErrorParts::default() };
+    let err = if root.name == "Error" { Some(&root) } else { root.child("Error") };
+    let text = |e: Option<&xml::Element>, name: &str| e.and_then(|e| e.text_of(name)).unwrap_or_default().to_owned();
+    let request_id = err
+        .and_then(|e| e.text_of("RequestId"))
+        .or_else(|| root.text_of("RequestId"))
+        .or_else(|| root.text_of("RequestID"))
+        .map(str::to_owned);
+    ErrorParts { code: text(err, "Code"), message: text(err, "Message"), request_id }
+}
+
+fn json_error(header_type: Option<String>, body: &[u8]) -> ErrorParts {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let raw = header_type.or_else(|| s("__type")).or_else(|| s("code")).or_else(|| s("Code")).unwrap_or_default();
+    ErrorParts {
+        code: clean_code(&raw).to_owned(),
+        message: s("message").or_else(|| s("Message")).unwrap_or_default(),
+        request_id: None,
+    }
+}
+
+/// `aws.protocoltests#FooError:http://...` is `FooError`.
+fn clean_code(raw: &str) -> &str {
+    let raw = raw.split(':').next().unwrap_or(raw);
+    raw.rsplit('#').next().unwrap_or(raw)
+}
+
+/// A `200 OK` from S3 that is an error in disguise (CompleteMultipartUpload, CopyObject...).
+pub(crate) fn is_error_body(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(256)];
+    let s = String::from_utf8_lossy(head);
+    let s = s.trim_start();
+    let s = if s.starts_with("<?xml") { s.split_once("?>").map(|(_, r)| r.trim_start()).unwrap_or("") } else { s };
+    s.starts_with("<Error>")
+}
+
+fn snippet(body: &[u8]) -> String {
+    let s = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn status_code_name(status: u16) -> &'static str {
+    match status {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        409 => "Conflict",
+        412 => "PreconditionFailed",
+        429 => "TooManyRequests",
+        500 => "InternalError",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        _ => "",
+    }
+}
+
+/// A query-protocol request body: `Action=...&Version=...` and the parameters, form-encoded.
+pub fn query_body<'a>(action: &str, version: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Bytes {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("Action", action).append_pair("Version", version);
+    for (k, v) in params {
+        form.append_pair(k, v);
+    }
+    Bytes::from(form.finish())
+}
+
+/// Parses a query-protocol answer and returns its `<{Action}Result>` element.
+pub fn query_result(action: &str, body: &[u8]) -> Result<xml::Element, String> {
+    let root = xml::parse(body)?;
+    let want = format!("{action}Result");
+    let mut root = root;
+    match root.children.iter().position(|c| c.name == want) {
+        Some(i) => Ok(root.children.swap_remove(i)),
+        None => Err(format!("no <{want}> in the <{}> answer", root.name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_errors() {
+        let body = br#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>abc-123</RequestId></ErrorResponse>"#;
+        let p = parse_error(Protocol::Query, 403, &HeaderMap::new(), body);
+        assert_eq!(p.code, "InvalidClientTokenId");
+        assert_eq!(p.request_id.as_deref(), Some("abc-123"));
+        assert!(p.message.starts_with("The security token"));
+    }
+
+    #[test]
+    fn rest_xml_errors_and_disguised_ones() {
+        let body = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>gone</Message><RequestId>R</RequestId></Error>";
+        let p = parse_error(Protocol::RestXml, 404, &HeaderMap::new(), body);
+        assert_eq!((p.code.as_str(), p.message.as_str(), p.request_id.as_deref()), ("NoSuchKey", "gone", Some("R")));
+        assert!(is_error_body(body));
+        assert!(!is_error_body(b"<?xml version=\"1.0\"?><CompleteMultipartUploadResult/>"));
+    }
+
+    #[test]
+    fn json_errors() {
+        let mut h = HeaderMap::new();
+        let p = parse_error(
+            Protocol::Json,
+            400,
+            &h,
+            br#"{"__type":"com.amazon#NotAuthorizedException","message":"Incorrect username or password."}"#,
+        );
+        assert_eq!(
+            (p.code.as_str(), p.message.as_str()),
+            ("NotAuthorizedException", "Incorrect username or password.")
+        );
+        h.insert("x-amzn-errortype", "MessageRejected:http://internal".parse().unwrap());
+        h.insert("x-amzn-requestid", "id-9".parse().unwrap());
+        let p = parse_error(Protocol::RestJson, 400, &h, br#"{"message":"Email address is not verified."}"#);
+        assert_eq!((p.code.as_str(), p.request_id.as_deref()), ("MessageRejected", Some("id-9")));
+    }
+
+    #[test]
+    fn unreadable_bodies_still_say_something() {
+        let p = parse_error(Protocol::RestXml, 503, &HeaderMap::new(), b"<html>  upstream\n down</html>");
+        assert_eq!(p.code, "ServiceUnavailable");
+        assert_eq!(p.message, "<html> upstream down</html>");
+    }
+
+    #[test]
+    fn query_bodies_are_form_encoded() {
+        let b = query_body("AssumeRole", "2011-06-15", [("RoleSessionName", "a b&c")]);
+        assert_eq!(&b[..], b"Action=AssumeRole&Version=2011-06-15&RoleSessionName=a+b%26c");
+    }
+}

@@ -1,0 +1,195 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+
+/// Runs a future on a fresh multi-threaded runtime.
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(f)
+}
+
+/// A libtest-mimic trial from a test that returns a Result.
+pub fn trial(name: impl Into<String>, f: impl FnOnce() -> Result<(), String> + Send + 'static) -> libtest_mimic::Trial {
+    libtest_mimic::Trial::test(name, move || f().map_err(Into::into))
+}
+
+/// `../shared/testdata` seen from the workspace.
+pub fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
+}
+
+/// Fails the test with a message.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A request as a loopback server saw it.
+#[derive(Clone, Debug, Default)]
+pub struct Seen {
+    pub method: String,
+    pub target: String,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+}
+
+/// What a loopback server answers.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// Status, headers, body.
+    Http(u16, Vec<(String, String)>, Vec<u8>),
+    /// Headers announcing `len` bytes, then only half of them, then the connection is closed.
+    CutBody(usize),
+    /// Wait this long before answering.
+    Slow(std::time::Duration, Box<Reply>),
+}
+
+impl Reply {
+    pub fn ok(body: impl Into<Vec<u8>>) -> Reply {
+        Reply::Http(200, vec![], body.into())
+    }
+
+    pub fn status(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+        Reply::Http(status, vec![], body.into())
+    }
+
+    pub fn with_header(self, name: &str, value: &str) -> Reply {
+        match self {
+            Reply::Http(s, mut h, b) => {
+                h.push((name.to_owned(), value.to_owned()));
+                Reply::Http(s, h, b)
+            }
+            other => other,
+        }
+    }
+}
+
+type Handler = dyn Fn(usize, &Seen) -> Reply + Send + Sync;
+
+/// A small HTTP/1.1 server on 127.0.0.1 for what no emulator offers (IMDS, the container
+/// endpoint, fault injection). Records every request; `handler` gets the request's index.
+pub struct Loopback {
+    pub url: String,
+    pub port: u16,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    count: Arc<AtomicUsize>,
+}
+
+impl Loopback {
+    pub async fn start(handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) -> Loopback {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let count = Arc::new(AtomicUsize::new(0));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let (s, c) = (seen.clone(), count.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((conn, _)) = listener.accept().await else { return };
+                let (s, c, h) = (s.clone(), c.clone(), handler.clone());
+                tokio::spawn(async move {
+                    let _ = serve(conn, s, c, h).await;
+                });
+            }
+        });
+        Loopback { url: format!("http://127.0.0.1:{port}"), port, seen, count }
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve(
+    mut conn: TcpStream,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    count: Arc<AtomicUsize>,
+    handler: Arc<Handler>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = conn.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or("").split(' ');
+        let mut req = Seen {
+            method: first.next().unwrap_or("").to_owned(),
+            target: first.next().unwrap_or("").to_owned(),
+            ..Seen::default()
+        };
+        for l in lines {
+            if let Some((k, v)) = l.split_once(':') {
+                req.headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+            }
+        }
+        let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        buf.drain(..head_end + 4);
+        while buf.len() < len {
+            let mut chunk = [0u8; 4096];
+            let n = conn.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        req.body = buf.drain(..len).collect();
+        let i = count.fetch_add(1, Ordering::SeqCst);
+        let mut reply = handler(i, &req);
+        seen.lock().unwrap().push(req);
+        while let Reply::Slow(d, r) = reply {
+            tokio::time::sleep(d).await;
+            reply = *r;
+        }
+        match reply {
+            Reply::Http(status, headers, body) => {
+                let mut out = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n", body.len());
+                for (k, v) in headers {
+                    out.push_str(&format!("{k}: {v}\r\n"));
+                }
+                out.push_str("\r\n");
+                conn.write_all(out.as_bytes()).await?;
+                conn.write_all(&body).await?;
+            }
+            Reply::CutBody(n) => {
+                let out = format!("HTTP/1.1 200 OK\r\ncontent-length: {n}\r\n\r\n");
+                conn.write_all(out.as_bytes()).await?;
+                conn.write_all(&vec![b'x'; n / 2]).await?;
+                conn.flush().await?;
+                return Ok(());
+            }
+            Reply::Slow(..) => unreachable!(),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the cirrus crate, one binary (libtest-mimic, so data-driven cases are
+//! one test each).
+
+mod common;
+mod credential_refresh;
+mod transport;
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let mut trials = Vec::new();
+    trials.extend(credential_refresh::trials());
+    trials.extend(transport::trials());
+    libtest_mimic::run(&args, trials).exit();
+}

@@ -1,0 +1,252 @@
+//! The transport against loopback fault injection: storms that clear and ones that do not,
+//! resets, a server clock 20 minutes off, errors that must not be retried, timeouts.
+
+use crate::common::{block_on, trial, Loopback, Reply, Seen};
+use crate::ensure;
+use cirrus::credentials::{BoxFuture, ProvideCredentials, StaticCredentials};
+use cirrus::transport::{HttpClient, Protocol, Request, RetryConfig, ServiceConfig, TransportSettings};
+use cirrus::{Credentials, CredentialsError};
+use http::Method;
+use libtest_mimic::Trial;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+fn settings() -> TransportSettings {
+    TransportSettings::default().with_retry(RetryConfig::default().with_base_delay(Duration::from_millis(5)))
+}
+
+fn service(url: &str, settings: TransportSettings) -> ServiceConfig {
+    let creds = StaticCredentials::new("AKIDTEST", "SECRETTEST", None);
+    ServiceConfig::new(
+        "S3",
+        "s3",
+        Protocol::RestXml,
+        "us-east-1",
+        url,
+        Some(Arc::new(creds)),
+        HttpClient::new(settings),
+    )
+}
+
+fn xml_error(code: &str) -> Vec<u8> {
+    format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>{code} happened</Message><RequestId>REQ-{code}</RequestId></Error>").into_bytes()
+}
+
+fn get(
+    svc: &ServiceConfig,
+) -> impl std::future::Future<Output = Result<cirrus::transport::Response, cirrus::Error>> + '_ {
+    svc.send("GetObject", Request::new(Method::GET, format!("{}/bucket/key", svc.endpoint), ""))
+}
+
+fn storm_clears() -> Result<(), String> {
+    block_on(async {
+        let server =
+            Loopback::start(|i, _| if i < 2 { Reply::status(503, xml_error("SlowDown")) } else { Reply::ok("done") })
+                .await;
+        let svc = service(&server.url, settings());
+        let r = get(&svc).await.map_err(|e| e.to_string())?;
+        ensure!(&r.body[..] == b"done", "body {:?}", r.body);
+        ensure!(server.count() == 3, "{} requests", server.count());
+        // Each attempt is signed afresh.
+        let auths: Vec<String> =
+            server.requests().iter().filter_map(|s| s.header("authorization").map(str::to_owned)).collect();
+        ensure!(auths.len() == 3, "unsigned attempts: {auths:?}");
+        Ok(())
+    })
+}
+
+fn storm_persists() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, _| Reply::status(503, xml_error("SlowDown"))).await;
+        let svc = service(&server.url, settings());
+        let e = get(&svc).await.err().ok_or("a storm that never clears succeeded")?;
+        ensure!(server.count() == 3, "{} requests, want exactly 3", server.count());
+        ensure!(e.attempts() == 3 && e.is_throttling() && e.status() == Some(503), "{e}");
+        let s = e.to_string();
+        ensure!(s == "S3 GetObject: HTTP 503 SlowDown: SlowDown happened (request id REQ-SlowDown, 3 attempts)", "{s}");
+        Ok(())
+    })
+}
+
+fn reset_mid_body() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|i, _| if i == 0 { Reply::CutBody(1000) } else { Reply::ok("whole") }).await;
+        let svc = service(&server.url, settings());
+        let r = get(&svc).await.map_err(|e| e.to_string())?;
+        ensure!(&r.body[..] == b"whole" && server.count() == 2, "{:?} after {}", r.body, server.count());
+        Ok(())
+    })
+}
+
+/// A server whose clock is 20 minutes ahead refuses requests signed more than 5 minutes off,
+/// as AWS does, and says its time in `Date`.
+fn skewed_server(seen: &Seen) -> Reply {
+    let server_now = SystemTime::now() + Duration::from_secs(20 * 60);
+    let date = httpdate::fmt_http_date(server_now);
+    let signed = seen.header("x-amz-date").and_then(cirrus::sigv4::parse_amz_date);
+    let ok = signed.is_some_and(|t| {
+        let d = t.duration_since(server_now).or_else(|e| Ok::<_, ()>(e.duration())).unwrap_or_default();
+        d < Duration::from_secs(300)
+    });
+    if ok {
+        Reply::ok("in time").with_header("Date", &date)
+    } else {
+        Reply::status(403, xml_error("RequestTimeTooSkewed")).with_header("Date", &date)
+    }
+}
+
+fn clock_skew_corrected() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, s| skewed_server(s)).await;
+        let svc = service(&server.url, settings());
+        let r = get(&svc).await.map_err(|e| e.to_string())?;
+        ensure!(&r.body[..] == b"in time", "{:?}", r.body);
+        ensure!(server.count() == 2, "{} requests", server.count());
+        let skew = svc.http.clock_skew();
+        ensure!(skew > Duration::from_secs(19 * 60) && skew < Duration::from_secs(21 * 60), "skew {skew:?}");
+        // The next call is signed with the corrected time at once.
+        get(&svc).await.map_err(|e| e.to_string())?;
+        ensure!(server.count() == 3, "{} requests", server.count());
+        Ok(())
+    })
+}
+
+fn bad_request_not_retried() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, _| Reply::status(400, xml_error("InvalidArgument"))).await;
+        let svc = service(&server.url, settings());
+        let e = get(&svc).await.err().ok_or("succeeded")?;
+        ensure!(server.count() == 1, "{} requests", server.count());
+        ensure!(
+            e.code() == Some("InvalidArgument") && e.attempts() == 1 && e.request_id() == Some("REQ-InvalidArgument"),
+            "{e}"
+        );
+        Ok(())
+    })
+}
+
+fn s3_error_in_a_200() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|i, _| {
+            if i == 0 {
+                Reply::ok(xml_error("InternalError"))
+            } else {
+                Reply::ok("<CopyObjectResult/>")
+            }
+        })
+        .await;
+        let svc = service(&server.url, settings());
+        let r = get(&svc).await.map_err(|e| e.to_string())?;
+        ensure!(&r.body[..] == b"<CopyObjectResult/>" && server.count() == 2, "{:?}", r.body);
+        Ok(())
+    })
+}
+
+fn retry_after_is_honoured() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|i, _| {
+            if i == 0 {
+                Reply::status(429, xml_error("TooManyRequests")).with_header("x-amz-retry-after", "300")
+            } else {
+                Reply::ok("ok")
+            }
+        })
+        .await;
+        let svc = service(&server.url, settings());
+        let t = std::time::Instant::now();
+        get(&svc).await.map_err(|e| e.to_string())?;
+        ensure!(t.elapsed() >= Duration::from_millis(300), "waited only {:?}", t.elapsed());
+        Ok(())
+    })
+}
+
+fn read_timeout_then_operation_timeout() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, _| Reply::Slow(Duration::from_secs(5), Box::new(Reply::ok("late")))).await;
+        let s = settings().with_read_timeout(Some(Duration::from_millis(200)));
+        let svc = service(&server.url, s);
+        let e = get(&svc).await.err().ok_or("a slow server did not time out")?;
+        ensure!(e.is_timeout() && e.attempts() == 3, "{e}");
+        let s = settings().with_read_timeout(None).with_operation_timeout(Some(Duration::from_millis(300)));
+        let svc = service(&server.url, s);
+        let t = std::time::Instant::now();
+        let e = get(&svc).await.err().ok_or("no operation timeout")?;
+        ensure!(e.is_timeout() && t.elapsed() < Duration::from_secs(2), "{e} after {:?}", t.elapsed());
+        Ok(())
+    })
+}
+
+fn connection_refused() -> Result<(), String> {
+    block_on(async {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let svc = service(&format!("http://127.0.0.1:{port}"), settings());
+        let e = get(&svc).await.err().ok_or("connected to nothing")?;
+        ensure!(e.is_transport() && e.attempts() == 3, "{e}");
+        ensure!(e.to_string().contains("could not connect"), "{e}");
+        Ok(())
+    })
+}
+
+/// Credentials that change each time they are asked after an invalidation.
+#[derive(Debug, Default)]
+struct Rotating {
+    generation: AtomicUsize,
+}
+
+impl ProvideCredentials for Rotating {
+    fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+        let g = self.generation.load(Ordering::SeqCst);
+        Box::pin(async move { Ok(Credentials::new(format!("AKID{g}"), "s", Some("t".into()), None, "rotating")) })
+    }
+
+    fn invalidate(&self, _: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn expired_token_refreshes_once() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, s| {
+            if s.header("authorization").is_some_and(|a| a.contains("Credential=AKID0/")) {
+                Reply::status(400, xml_error("ExpiredToken"))
+            } else {
+                Reply::ok("fresh")
+            }
+        })
+        .await;
+        let mut svc = service(&server.url, settings());
+        svc.credentials = Some(Arc::new(Rotating::default()));
+        let r = get(&svc).await.map_err(|e| e.to_string())?;
+        ensure!(&r.body[..] == b"fresh" && server.count() == 2, "{:?}", r.body);
+        Ok(())
+    })
+}
+
+fn anonymous_requests_are_unsigned() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, _| Reply::ok("public")).await;
+        let mut svc = service(&server.url, settings());
+        svc.credentials = None;
+        get(&svc).await.map_err(|e| e.to_string())?;
+        let seen = server.requests();
+        ensure!(seen[0].header("authorization").is_none() && seen[0].header("x-amz-date").is_none(), "{:?}", seen[0]);
+        Ok(())
+    })
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial("transport::slowdown_storm_that_clears_succeeds_within_3_attempts", storm_clears),
+        trial("transport::slowdown_storm_that_persists_fails_after_exactly_3", storm_persists),
+        trial("transport::connection_reset_mid_body_is_retried", reset_mid_body),
+        trial("transport::server_clock_20_minutes_off_is_corrected", clock_skew_corrected),
+        trial("transport::a_400_is_not_retried", bad_request_not_retried),
+        trial("transport::s3_error_inside_a_200_is_retried", s3_error_in_a_200),
+        trial("transport::retry_after_is_honoured", retry_after_is_honoured),
+        trial("transport::read_and_operation_timeouts", read_timeout_then_operation_timeout),
+        trial("transport::connection_refused_is_a_transport_error", connection_refused),
+        trial("transport::expired_token_invalidates_and_retries_once", expired_token_refreshes_once),
+        trial("transport::anonymous_requests_are_unsigned", anonymous_requests_are_unsigned),
+    ]
+}
