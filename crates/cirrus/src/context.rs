@@ -2,6 +2,7 @@
 //! seam so tests hand in their own (reqsign's `Context`).
 
 use crate::clock::{SharedClock, SystemClock};
+use crate::config::profile::{ProfileFileError, ProfileSet};
 use crate::env::{Env, ProcessEnv};
 use crate::fs::{Fs, RealFs};
 use crate::transport::HttpClient;
@@ -15,6 +16,7 @@ pub struct Context {
     fs: Arc<dyn Fs>,
     clock: SharedClock,
     http: Arc<OnceLock<HttpClient>>,
+    profiles: Arc<OnceLock<Result<Arc<ProfileSet>, ProfileFileError>>>,
 }
 
 impl Context {
@@ -25,7 +27,13 @@ impl Context {
 
     /// A context over this environment and file system, with the system clock.
     pub fn new(env: Arc<dyn Env>, fs: Arc<dyn Fs>) -> Self {
-        Context { env, fs, clock: Arc::new(SystemClock), http: Arc::new(OnceLock::new()) }
+        Context {
+            env,
+            fs,
+            clock: Arc::new(SystemClock),
+            http: Arc::new(OnceLock::new()),
+            profiles: Arc::new(OnceLock::new()),
+        }
     }
 
     /// Uses this clock.
@@ -55,6 +63,12 @@ impl Context {
     /// The clock.
     pub fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+
+    /// The shared config and credentials files, read on first use and then kept (missing files
+    /// are empty; a malformed line is an error naming the file and line).
+    pub fn profiles(&self) -> Result<Arc<ProfileSet>, ProfileFileError> {
+        self.profiles.get_or_init(|| ProfileSet::load(self.env(), self.fs()).map(Arc::new)).clone()
     }
 
     /// The HTTP client, built with default settings on first use.

@@ -17,9 +17,11 @@ pub mod context;
 pub mod credentials;
 pub mod env;
 pub mod fs;
+pub mod sts;
 pub mod transport;
 
 pub use cirrus_sigv4 as sigv4;
+pub use config::Config;
 pub use context::Context;
 pub use credentials::{Credentials, CredentialsError, ProvideCredentials};
 pub use transport::Error;

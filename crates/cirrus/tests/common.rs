@@ -193,3 +193,28 @@ async fn serve(
         }
     }
 }
+
+/// The moto server started by scripts/test. Missing is a failure, never a skip.
+pub fn moto() -> Result<String, String> {
+    std::env::var("CIRRUS_MOTO_URL")
+        .map_err(|_| "CIRRUS_MOTO_URL is not set: the moto server is not running (scripts/test starts it)".to_owned())
+}
+
+/// A context over these variables and the real file system.
+pub fn ctx_with(vars: &[(&str, &str)]) -> cirrus::Context {
+    let env: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    cirrus::Context::new(Arc::new(env), Arc::new(cirrus::fs::RealFs))
+}
+
+/// A fresh directory under the system temp dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "cirrus-test-{}-{tag}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -3,6 +3,8 @@
 
 mod common;
 mod credential_refresh;
+mod providers;
+mod sts;
 mod transport;
 
 fn main() {
@@ -10,5 +12,7 @@ fn main() {
     let mut trials = Vec::new();
     trials.extend(credential_refresh::trials());
     trials.extend(transport::trials());
+    trials.extend(sts::trials());
+    trials.extend(providers::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -1,13 +1,280 @@
-//! Configuration: the shared config files and the region.
+//! Configuration: region, endpoints, credentials and the HTTP client, resolved the way the AWS
+//! SDKs and CLI do, and the shared config files.
 
+pub mod endpoint;
 pub mod profile;
 
+use crate::context::Context;
+use crate::credentials::{CredentialsCache, DefaultChain, SharedCredentialsProvider};
 use crate::env::Env;
+use crate::sts::StsClient;
+use crate::transport::{HttpClient, Protocol, ServiceConfig, TransportSettings};
+pub use endpoint::ServiceId;
 pub use profile::{Profile, ProfileFileError, ProfileSet};
+use std::fmt;
+use std::sync::Arc;
 
 /// The region from `AWS_REGION`, then `AWS_DEFAULT_REGION`. No network probe.
 pub fn region_from_env(env: &dyn Env) -> Option<String> {
     env.get("AWS_REGION").or_else(|| env.get("AWS_DEFAULT_REGION"))
+}
+
+/// How requests are signed.
+#[derive(Clone)]
+pub enum CredentialsChoice {
+    /// The default chain, cached.
+    Default,
+    /// Unsigned requests (public buckets), like botocore's `UNSIGNED` and `--no-sign-request`.
+    Anonymous,
+    /// This provider (cached by the caller if it should be).
+    Provider(SharedCredentialsProvider),
+}
+
+/// Builds a [`Config`].
+#[must_use]
+pub struct ConfigLoader {
+    ctx: Context,
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    credentials: CredentialsChoice,
+    transport: Option<TransportSettings>,
+}
+
+/// Region, credentials, endpoints and the HTTP client: what every service client is made from.
+#[derive(Clone)]
+pub struct Config {
+    ctx: Context,
+    region: Option<String>,
+    region_source: &'static str,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    credentials: Option<SharedCredentialsProvider>,
+    chain: Option<DefaultChain>,
+    http: HttpClient,
+}
+
+/// Why a configuration cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigLoader {
+    /// A loader over `ctx`.
+    pub fn new(ctx: Context) -> Self {
+        ConfigLoader {
+            ctx,
+            region: None,
+            profile: None,
+            endpoint_url: None,
+            credentials: CredentialsChoice::Default,
+            transport: None,
+        }
+    }
+
+    /// Uses this region, whatever the environment says.
+    pub fn region(mut self, region: Option<&str>) -> Self {
+        self.region = region.map(str::to_owned);
+        self
+    }
+
+    /// Uses this profile instead of `AWS_PROFILE`.
+    pub fn profile(mut self, profile: Option<&str>) -> Self {
+        self.profile = profile.map(str::to_owned);
+        self
+    }
+
+    /// Sends every service's requests to this URL (`--endpoint-url`).
+    pub fn endpoint_url(mut self, url: Option<&str>) -> Self {
+        self.endpoint_url = url.map(str::to_owned);
+        self
+    }
+
+    /// How to sign.
+    pub fn credentials(mut self, choice: CredentialsChoice) -> Self {
+        self.credentials = choice;
+        self
+    }
+
+    /// HTTP settings (timeouts, retries).
+    pub fn transport(mut self, settings: TransportSettings) -> Self {
+        self.transport = Some(settings);
+        self
+    }
+
+    /// Resolves the region (explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's
+    /// `region`; never IMDS) and sets up credentials. Reads the config files only when the
+    /// region is not in the environment; contacts nothing.
+    pub fn load(self) -> Result<Config, ConfigError> {
+        let ctx = match self.transport {
+            Some(t) => self.ctx.clone().with_http(HttpClient::new(t)),
+            None => self.ctx.clone(),
+        };
+        let (region, region_source) = match (self.region, region_from_env(ctx.env())) {
+            (Some(r), _) => (Some(r), "explicit"),
+            (None, Some(r)) => {
+                (Some(r), if ctx.env().get("AWS_REGION").is_some() { "AWS_REGION" } else { "AWS_DEFAULT_REGION" })
+            }
+            (None, None) => {
+                let set = ctx.profiles().map_err(|e| ConfigError(e.to_string()))?;
+                let name =
+                    self.profile.clone().or_else(|| ctx.env().get("AWS_PROFILE")).unwrap_or_else(|| "default".into());
+                match set.get(&name).and_then(|p| p.get("region")) {
+                    Some(r) => (Some(r.to_owned()), "profile"),
+                    None => (None, "none"),
+                }
+            }
+        };
+        let http = ctx.http().clone();
+        let mut config = Config {
+            ctx,
+            region,
+            region_source,
+            profile: self.profile,
+            endpoint_url: self.endpoint_url,
+            credentials: None,
+            chain: None,
+            http,
+        };
+        match self.credentials {
+            CredentialsChoice::Anonymous => {}
+            CredentialsChoice::Provider(p) => config.credentials = Some(p),
+            CredentialsChoice::Default => {
+                let sts = config.sts_with(None);
+                let chain = DefaultChain::new(&config.ctx, sts, config.profile.as_deref());
+                config.credentials = Some(Arc::new(CredentialsCache::with_settings(
+                    Arc::new(chain.clone()),
+                    Default::default(),
+                    config.ctx.clock().clone(),
+                )));
+                config.chain = Some(chain);
+            }
+        }
+        Ok(config)
+    }
+}
+
+impl Config {
+    /// A loader over the real process environment.
+    pub fn loader() -> ConfigLoader {
+        ConfigLoader::new(Context::from_process())
+    }
+
+    /// The configuration the environment describes, as the AWS CLI would see it.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::loader().load()
+    }
+
+    /// The context.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// The region, if one is configured.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// Where the region came from (`"explicit"`, `"AWS_REGION"`, `"AWS_DEFAULT_REGION"`, `"profile"`, `"none"`).
+    pub fn region_source(&self) -> &'static str {
+        self.region_source
+    }
+
+    /// The region, or an error that says how to set one.
+    pub fn require_region(&self) -> Result<&str, ConfigError> {
+        self.region().ok_or_else(|| {
+            ConfigError("no region: pass --region, set AWS_REGION, or set region in the profile".to_owned())
+        })
+    }
+
+    /// The credentials provider (cached); `None` when requests go unsigned.
+    pub fn credentials(&self) -> Option<&SharedCredentialsProvider> {
+        self.credentials.as_ref()
+    }
+
+    /// The default chain, when it is in use (for [`DefaultChain::explain`]).
+    pub fn chain(&self) -> Option<&DefaultChain> {
+        self.chain.as_ref()
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// The endpoint of `service` and where it came from.
+    pub fn endpoint(&self, service: ServiceId, region: &str) -> (String, &'static str) {
+        let explicit = self.endpoint_url.as_deref();
+        let needs_profile = explicit.is_none()
+            && self.ctx.env().get(&format!("AWS_ENDPOINT_URL_{}", service.env_suffix)).is_none()
+            && self.ctx.env().get("AWS_ENDPOINT_URL").is_none();
+        let set = if needs_profile { self.ctx.profiles().ok() } else { None };
+        let name =
+            self.profile.clone().or_else(|| self.ctx.env().get("AWS_PROFILE")).unwrap_or_else(|| "default".into());
+        let profile = set.as_ref().and_then(|s| s.get(&name));
+        endpoint::resolve(service, region, explicit, self.ctx.env(), profile)
+    }
+
+    /// A service configuration for a client: region (or `default_region` when none is set),
+    /// endpoint, credentials, HTTP client and clock.
+    pub fn service(
+        &self,
+        name: &'static str,
+        signing_name: &'static str,
+        protocol: Protocol,
+        id: ServiceId,
+        credentials: Option<SharedCredentialsProvider>,
+    ) -> Result<ServiceConfig, ConfigError> {
+        let region = self.require_region()?.to_owned();
+        Ok(self.service_in(name, signing_name, protocol, id, &region, credentials))
+    }
+
+    fn service_in(
+        &self,
+        name: &'static str,
+        signing_name: &'static str,
+        protocol: Protocol,
+        id: ServiceId,
+        region: &str,
+        credentials: Option<SharedCredentialsProvider>,
+    ) -> ServiceConfig {
+        let (endpoint, _) = self.endpoint(id, region);
+        let mut svc =
+            ServiceConfig::new(name, signing_name, protocol, region, endpoint, credentials, self.http.clone());
+        svc.clock = self.ctx.clock().clone();
+        svc
+    }
+
+    fn sts_with(&self, credentials: Option<SharedCredentialsProvider>) -> StsClient {
+        let (name, signing, protocol) = crate::sts::SERVICE;
+        // Credential providers need STS even when no region is set: use us-east-1 then, as the SDKs do.
+        let region = self.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
+        let this = self.clone();
+        StsClient::lazy(move || this.service_in(name, signing, protocol, crate::sts::ID, &region, credentials.clone()))
+    }
+
+    /// An STS client signing with this configuration's credentials.
+    pub fn sts(&self) -> StsClient {
+        self.sts_with(self.credentials.clone())
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("anonymous", &self.credentials.is_none())
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

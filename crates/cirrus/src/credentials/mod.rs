@@ -1,14 +1,26 @@
 //! AWS credentials and where they come from.
 //!
 //! Every source is a [`ProvideCredentials`]; the default chain tries them in the order the
-//! official SDKs use and can explain its choice; [`CredentialsCache`]
+//! official SDKs use and can [explain](DefaultChain::explain) its choice; [`CredentialsCache`]
 //! wraps any provider with refresh ahead of expiry and one fetch at a time.
 
+mod assume_role;
 mod cache;
+mod chain;
+mod container;
 mod env;
+mod imds;
 mod process;
 pub mod profile;
 mod static_provider;
+mod web_identity;
+
+pub use assume_role::AssumeRoleProvider;
+pub use chain::{ChainLink, DefaultChain, Explanation, LinkOutcome};
+pub use container::ContainerCredentials;
+pub use imds::ImdsCredentials;
+pub use process::ProcessCredentials;
+pub use web_identity::WebIdentityCredentials;
 
 pub use cache::{CacheSettings, CacheStats, CredentialsCache};
 pub use env::EnvCredentials;
@@ -210,6 +222,17 @@ impl CredentialsError {
     /// The source failed for a passing reason (network, timeout, 5xx, throttling).
     pub fn unavailable(why: impl Into<String>) -> Self {
         CredentialsError { kind: ErrorKind::Unavailable, message: why.into() }
+    }
+
+    /// The failure of a call to AWS (STS, Cognito) made to get credentials: passing failures
+    /// (network, throttling, 5xx) may be retried, the rest are refusals.
+    pub fn from_call(e: &crate::transport::Error) -> Self {
+        let passing = e.is_transport() || e.is_throttling() || e.status().is_some_and(|s| s >= 500);
+        if passing {
+            CredentialsError::unavailable(e.to_string())
+        } else {
+            CredentialsError::rejected(e.to_string())
+        }
     }
 
     /// The source is simply not set up (e.g. `AWS_ACCESS_KEY_ID not set`).

@@ -6,31 +6,62 @@
 //! The command's standard error goes to ours, as the AWS CLI does; its output is never put in an
 //! error message, since it holds secrets.
 
-use super::{Credentials, CredentialsError};
-use std::process::{Command, Stdio};
+use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
+use std::process::Stdio;
+use std::time::Duration;
 
-/// Runs `command` through the shell and parses what it prints.
-pub(crate) fn run_credential_process(profile: &str, command: &str) -> Result<Credentials, CredentialsError> {
-    let fail = |what: String| CredentialsError::invalid(format!("credential_process of profile `{profile}` {what}"));
-    let mut cmd = if cfg!(windows) {
-        let mut c = Command::new("cmd");
-        c.arg("/C").arg(command);
-        c
-    } else {
-        let mut c = Command::new("sh");
-        c.arg("-c").arg(command);
-        c
-    };
-    let out = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| fail(format!("could not start: {e}")))?;
-    if !out.status.success() {
-        return Err(fail(format!("failed ({})", out.status)));
+/// A `credential_process` command as a provider. The command runs through the shell, with its
+/// standard error passed through; it is killed if it runs longer than the timeout (60 s).
+#[derive(Clone, Debug)]
+pub struct ProcessCredentials {
+    profile: String,
+    command: String,
+    timeout: Duration,
+}
+
+impl ProcessCredentials {
+    /// The command of `profile`.
+    pub fn new(profile: impl Into<String>, command: impl Into<String>) -> Self {
+        ProcessCredentials { profile: profile.into(), command: command.into(), timeout: Duration::from_secs(60) }
     }
-    parse_process_output(&out.stdout).map_err(fail)
+
+    /// Kills the command after this long.
+    #[must_use]
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    async fn run(&self) -> Result<Credentials, CredentialsError> {
+        let profile = &self.profile;
+        let fail =
+            |what: String| CredentialsError::invalid(format!("credential_process of profile `{profile}` {what}"));
+        let mut cmd = if cfg!(windows) {
+            let mut c = tokio::process::Command::new("cmd");
+            c.arg("/C").arg(&self.command);
+            c
+        } else {
+            let mut c = tokio::process::Command::new("sh");
+            c.arg("-c").arg(&self.command);
+            c
+        };
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
+        let child = cmd.spawn().map_err(|e| fail(format!("could not start: {e}")))?;
+        let out = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
+            Ok(r) => r.map_err(|e| fail(format!("failed: {e}")))?,
+            Err(_) => return Err(fail(format!("did not finish within {:?}", self.timeout))),
+        };
+        if !out.status.success() {
+            return Err(fail(format!("failed ({})", out.status)));
+        }
+        parse_process_output(&out.stdout).map_err(fail)
+    }
+}
+
+impl ProvideCredentials for ProcessCredentials {
+    fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+        Box::pin(self.run())
+    }
 }
 
 /// Parses the Version 1 JSON document.
@@ -87,13 +118,21 @@ mod tests {
         }
     }
 
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
     #[cfg(unix)]
     #[test]
-    fn runs_the_command() {
-        let c = run_credential_process("p", r#"printf '{"Version":1,"AccessKeyId":"FROMPROC","SecretAccessKey":"s"}'"#)
-            .unwrap();
-        assert_eq!(c.access_key_id(), "FROMPROC");
-        let e = run_credential_process("p", "exit 3").unwrap_err().to_string();
+    fn runs_the_command_and_kills_a_hung_one() {
+        let ok =
+            ProcessCredentials::new("p", r#"printf '{"Version":1,"AccessKeyId":"FROMPROC","SecretAccessKey":"s"}'"#);
+        assert_eq!(block(ok.run()).unwrap().access_key_id(), "FROMPROC");
+        let e = block(ProcessCredentials::new("p", "exit 3").run()).unwrap_err().to_string();
         assert!(e.contains("credential_process of profile `p` failed") && e.contains('3'), "{e}");
+        let hung = ProcessCredentials::new("p", "sleep 30").timeout(Duration::from_millis(200));
+        let t = std::time::Instant::now();
+        let e = block(hung.run()).unwrap_err().to_string();
+        assert!(e.contains("did not finish") && t.elapsed() < Duration::from_secs(5), "{e}");
     }
 }

@@ -9,12 +9,16 @@
 //! static keys come first (so a profile may name itself as `source_profile` to assume a role with
 //! its own keys).
 
-use super::process::run_credential_process;
-use super::{Credentials, CredentialsError};
+use super::{
+    AssumeRoleProvider, BoxFuture, ContainerCredentials, Credentials, CredentialsError, EnvCredentials,
+    ImdsCredentials, ProcessCredentials, ProvideCredentials, SharedCredentialsProvider, StaticCredentials,
+    WebIdentityCredentials,
+};
 use crate::config::profile::{Profile, ProfileSet};
-use crate::env::Env;
-use crate::fs::Fs;
+use crate::context::Context;
+use crate::sts::{AssumeRoleRequest, StsClient};
 use std::fmt;
+use std::sync::Arc;
 
 /// Where the chain's first credentials come from.
 #[derive(Clone, PartialEq, Eq)]
@@ -267,17 +271,18 @@ impl ProfileChain {
 }
 
 /// The profile provider: the profile from `AWS_PROFILE` (or the one given), resolved through
-/// its chain.
-pub struct ProfileCredentials<'e> {
-    env: &'e dyn Env,
-    fs: &'e dyn Fs,
+/// its chain: base credentials, then each role assumed with the credentials before it.
+#[derive(Clone, Debug)]
+pub struct ProfileCredentials {
+    ctx: Context,
+    sts: StsClient,
     profile: Option<String>,
 }
 
-impl<'e> ProfileCredentials<'e> {
-    /// Reads the files through `fs`, the variables through `env`.
-    pub fn new(env: &'e dyn Env, fs: &'e dyn Fs) -> Self {
-        ProfileCredentials { env, fs, profile: None }
+impl ProfileCredentials {
+    /// Reads the files and variables through `ctx`; roles are assumed through `sts`.
+    pub fn new(ctx: &Context, sts: StsClient) -> Self {
+        ProfileCredentials { ctx: ctx.clone(), sts, profile: None }
     }
 
     /// Uses this profile instead of `AWS_PROFILE` / `default`.
@@ -289,38 +294,66 @@ impl<'e> ProfileCredentials<'e> {
 
     /// The profile name in use: the one given, `AWS_PROFILE`, or `default`.
     pub fn profile_name(&self) -> String {
-        self.profile.clone().or_else(|| self.env.get("AWS_PROFILE")).unwrap_or_else(|| "default".to_owned())
+        self.profile.clone().or_else(|| self.ctx.env().get("AWS_PROFILE")).unwrap_or_else(|| "default".to_owned())
     }
 
-    /// Resolves and runs the chain. Roles, web identity and credential sources need STS and the
-    /// metadata endpoints, which come with the transport; until then they are a clear error.
-    pub fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        let set =
-            crate::config::ProfileSet::load(self.env, self.fs).map_err(|e| CredentialsError::invalid(e.to_string()))?;
-        let chain = ProfileChain::resolve(&set, &self.profile_name())?;
-        if let Some(role) = chain.roles.last() {
-            return Err(CredentialsError::invalid(format!(
-                "profile `{}` assumes role {}: AssumeRole is not supported yet",
-                role.profile, role.role_arn
-            )));
+    /// The chain for the profile in use, from the files alone.
+    pub fn chain(&self) -> Result<ProfileChain, CredentialsError> {
+        let set = self.ctx.profiles().map_err(|e| CredentialsError::invalid(e.to_string()))?;
+        ProfileChain::resolve(&set, &self.profile_name())
+    }
+
+    async fn fetch(&self) -> Result<Credentials, CredentialsError> {
+        let chain = self.chain()?;
+        let base: SharedCredentialsProvider = match &chain.base {
+            BaseCredentials::Static { credentials, .. } => {
+                Arc::new(StaticCredentials::from_credentials(credentials.clone()))
+            }
+            BaseCredentials::Process { profile, command } => Arc::new(ProcessCredentials::new(profile, command)),
+            BaseCredentials::WebIdentity { role_arn, token_file, session_name, .. } => Arc::new(
+                WebIdentityCredentials::new(&self.ctx, self.sts.clone(), token_file, role_arn, session_name.as_deref()),
+            ),
+            BaseCredentials::Source { source: CredentialSource::Environment, .. } => {
+                Arc::new(EnvCredentials::new(&self.ctx))
+            }
+            BaseCredentials::Source { source: CredentialSource::Ec2InstanceMetadata, .. } => {
+                Arc::new(ImdsCredentials::new(&self.ctx))
+            }
+            BaseCredentials::Source { source: CredentialSource::EcsContainer, .. } => {
+                Arc::new(ContainerCredentials::new(&self.ctx))
+            }
+        };
+        let mut creds = base.provide_credentials().await.map_err(|e| {
+            // A source that is missing here is an error: the profile asked for it.
+            if e.is_not_configured() { CredentialsError::invalid(e.to_string()) } else { e }
+                .context(format!("profile `{}`", self.profile_name()))
+        })?;
+        for role in &chain.roles {
+            let source = Arc::new(StaticCredentials::from_credentials(creds));
+            let mut req = AssumeRoleRequest::new(
+                &role.role_arn,
+                role.session_name.clone().unwrap_or_else(|| super::web_identity::default_session_name(&self.ctx)),
+            );
+            req.external_id = role.external_id.clone();
+            req.duration_seconds = role.duration_seconds;
+            creds = AssumeRoleProvider::new(self.sts.clone(), source, req)
+                .provide_credentials()
+                .await
+                .map_err(|e| e.context(format!("profile `{}` assuming {}", role.profile, role.role_arn)))?;
         }
-        match chain.base {
-            BaseCredentials::Static { credentials, .. } => Ok(credentials),
-            BaseCredentials::Process { profile, command } => run_credential_process(&profile, &command),
-            BaseCredentials::WebIdentity { profile, .. } => Err(CredentialsError::invalid(format!(
-                "profile `{profile}` uses web_identity_token_file: AssumeRoleWithWebIdentity is not supported yet"
-            ))),
-            BaseCredentials::Source { profile, source } => Err(CredentialsError::invalid(format!(
-                "profile `{profile}` uses credential_source {source:?}, which is not supported yet"
-            ))),
-        }
+        Ok(if chain.roles.is_empty() { creds.with_provider("profile") } else { creds })
+    }
+}
+
+impl ProvideCredentials for ProfileCredentials {
+    fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+        Box::pin(self.fetch())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn set(config: &str, credentials: &str) -> ProfileSet {
         let fs = crate::fs::MemFs::new([("/h/.aws/config", config), ("/h/.aws/credentials", credentials)]);
@@ -394,19 +427,17 @@ mod tests {
     }
 
     #[test]
-    fn provider_uses_aws_profile_and_redacts() {
+    fn chain_uses_aws_profile_and_redacts() {
         let fs = crate::fs::MemFs::new([(
             "/h/.aws/credentials",
             "[dev]\naws_access_key_id = AK\naws_secret_access_key = SECRET\n",
         )]);
         let env = [("HOME", "/h"), ("AWS_PROFILE", "dev")];
-        let p = ProfileCredentials::new(&env, &fs);
-        assert_eq!(p.profile_name(), "dev");
-        let c = p.credentials().unwrap();
-        assert_eq!(c.access_key_id(), "AK");
-        assert_eq!(c.provider(), "profile");
-        let chain = ProfileChain::resolve(&crate::config::ProfileSet::load(&env, &fs).unwrap(), "dev").unwrap();
+        let set = crate::config::ProfileSet::load(&env, &fs).unwrap();
+        let chain = ProfileChain::resolve(&set, "dev").unwrap();
+        assert!(
+            matches!(&chain.base, BaseCredentials::Static { credentials, .. } if credentials.access_key_id() == "AK")
+        );
         assert!(!format!("{chain:?}").contains("SECRET"));
-        let _ = Path::new("/");
     }
 }

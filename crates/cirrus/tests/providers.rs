@@ -1,0 +1,312 @@
+//! Providers that need a server no emulator offers (IMDS, the container endpoint), the default
+//! chain and its explanation, and profile files written into a temporary HOME.
+
+use crate::common::{block_on, ctx_with, moto, temp_dir, trial, Loopback, Reply, Seen};
+use crate::ensure;
+use cirrus::config::ConfigLoader;
+use cirrus::credentials::{ContainerCredentials, ImdsCredentials, LinkOutcome, ProvideCredentials};
+use cirrus::fs::{Fs, RealFs};
+use cirrus::Context;
+use libtest_mimic::Trial;
+use std::collections::HashMap;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+fn creds_json(key: &str, expires_in: i64) -> String {
+    let now = SystemTime::now();
+    let at = if expires_in >= 0 {
+        now + Duration::from_secs(expires_in as u64)
+    } else {
+        now - Duration::from_secs(expires_in.unsigned_abs())
+    };
+    let at = cirrus::sigv4::format_amz_date(at);
+    let rfc = format!("{}-{}-{}T{}:{}:{}Z", &at[0..4], &at[4..6], &at[6..8], &at[9..11], &at[11..13], &at[13..15]);
+    format!(
+        r#"{{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"{key}","SecretAccessKey":"imds-secret","Token":"imds-token","Expiration":"{rfc}"}}"#
+    )
+}
+
+/// An IMDSv2 imitation: token flow, role listing, credentials. `rotate_after`: the token is
+/// changed (old one gets 401) after that many credential documents; `expired_after`: documents
+/// after that many are already expired.
+struct Imds {
+    token: Mutex<String>,
+    docs: AtomicUsize,
+    rotate_after: usize,
+    expired_after: usize,
+}
+
+impl Imds {
+    fn handle(&self, seen: &Seen) -> Reply {
+        match (seen.method.as_str(), seen.target.as_str()) {
+            ("PUT", "/latest/api/token") => {
+                if seen.header("x-aws-ec2-metadata-token-ttl-seconds").is_none() {
+                    return Reply::status(400, "missing TTL");
+                }
+                let t = self.token.lock().unwrap().clone();
+                Reply::ok(t).with_header("x-aws-ec2-metadata-token-ttl-seconds", "21600")
+            }
+            ("GET", path) => {
+                if seen.header("x-aws-ec2-metadata-token") != Some(self.token.lock().unwrap().as_str()) {
+                    return Reply::status(401, "");
+                }
+                match path {
+                    "/latest/meta-data/iam/security-credentials/" => Reply::ok("test-role\n"),
+                    "/latest/meta-data/iam/security-credentials/test-role" => {
+                        let n = self.docs.fetch_add(1, Ordering::SeqCst);
+                        if n + 1 == self.rotate_after {
+                            *self.token.lock().unwrap() = "ROTATED".into();
+                        }
+                        let life = if n >= self.expired_after { -60 } else { 6 * 3600 };
+                        Reply::ok(creds_json(&format!("IMDSKEY{n}"), life))
+                    }
+                    _ => Reply::status(404, ""),
+                }
+            }
+            _ => Reply::status(405, ""),
+        }
+    }
+}
+
+async fn imds_server(rotate_after: usize, expired_after: usize) -> Loopback {
+    let imds =
+        Arc::new(Imds { token: Mutex::new("TOKEN1".into()), docs: AtomicUsize::new(0), rotate_after, expired_after });
+    Loopback::start(move |_, s| imds.handle(s)).await
+}
+
+fn imds_token_flow_and_stale_token() -> Result<(), String> {
+    block_on(async {
+        let server = imds_server(1, usize::MAX).await;
+        let p = ImdsCredentials::new(&ctx_with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &server.url)]));
+        let c = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(
+            c.access_key_id() == "IMDSKEY0" && c.session_token() == Some("imds-token") && c.provider() == "imds",
+            "{c:?}"
+        );
+        // The server rotated its token: the next fetch gets a 401, renews once, and succeeds.
+        let c = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c.access_key_id() == "IMDSKEY1", "{c:?}");
+        let puts = server.requests().iter().filter(|s| s.method == "PUT").count();
+        ensure!(puts == 2, "{puts} token requests");
+        Ok(())
+    })
+}
+
+fn imds_expired_credentials_keep_the_last_good() -> Result<(), String> {
+    block_on(async {
+        let server = imds_server(usize::MAX, 1).await;
+        let p = ImdsCredentials::new(&ctx_with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &server.url)]));
+        let good = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        let again = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(again.access_key_id() == good.access_key_id(), "served {again:?}");
+        ensure!(!again.is_expired_at(SystemTime::now() + Duration::from_secs(240)), "{again:?} expires too soon");
+        Ok(())
+    })
+}
+
+fn imds_timeouts_and_disabled() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, _| Reply::Slow(Duration::from_secs(5), Box::new(Reply::ok("late")))).await;
+        let p = ImdsCredentials::new(&ctx_with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &server.url)]));
+        let t = std::time::Instant::now();
+        let e = p.provide_credentials().await.err().ok_or("a silent IMDS gave credentials")?;
+        ensure!(t.elapsed() < Duration::from_millis(2500), "took {:?}", t.elapsed());
+        ensure!(e.is_not_configured() && e.to_string().contains("timed out"), "{e}");
+        let off = Loopback::start(|_, _| Reply::ok("")).await;
+        let p = ImdsCredentials::new(&ctx_with(&[
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &off.url),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]));
+        let e = p.provide_credentials().await.err().ok_or("disabled IMDS gave credentials")?;
+        ensure!(e.to_string() == "AWS_EC2_METADATA_DISABLED is true" && off.count() == 0, "{e}");
+        Ok(())
+    })
+}
+
+fn container_endpoint_with_token_file() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, s| {
+            if s.header("authorization") == Some("Bearer pod-token") && s.target == "/creds" {
+                Reply::ok(creds_json("ECSKEY", 3600))
+            } else {
+                Reply::status(403, r#"{"code":"AccessDenied","message":"bad token"}"#)
+            }
+        })
+        .await;
+        let dir = temp_dir("ecs");
+        let token_file = dir.join("token");
+        std::fs::write(&token_file, "Bearer pod-token\n").map_err(|e| e.to_string())?;
+        let url = format!("{}/creds", server.url);
+        let tf = token_file.to_string_lossy().into_owned();
+        let ctx =
+            ctx_with(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url), ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &tf)]);
+        let c = ContainerCredentials::new(&ctx).provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c.access_key_id() == "ECSKEY" && c.provider() == "container", "{c:?}");
+        let ctx =
+            ctx_with(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url), ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong")]);
+        let e = ContainerCredentials::new(&ctx).provide_credentials().await.err().ok_or("wrong token accepted")?;
+        ensure!(e.to_string().contains("403") && e.to_string().contains("bad token"), "{e}");
+        Ok(())
+    })
+}
+
+/// A file system that counts reads.
+#[derive(Debug, Default)]
+struct CountingFs {
+    reads: AtomicUsize,
+}
+
+impl Fs for CountingFs {
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        RealFs.read_to_string(path)
+    }
+}
+
+fn env_credentials_touch_nothing_else() -> Result<(), String> {
+    block_on(async {
+        let imds = Loopback::start(|_, _| Reply::ok("")).await;
+        let vars: HashMap<String, String> = [
+            ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecret"),
+            ("AWS_REGION", "eu-west-1"),
+            ("HOME", "/nonexistent-home"),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let fs = Arc::new(CountingFs::default());
+        let config = ConfigLoader::new(Context::new(Arc::new(vars), fs.clone())).load().map_err(|e| e.to_string())?;
+        let c = config.credentials().ok_or("anonymous")?.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c.access_key_id() == "AKIDENV" && config.region() == Some("eu-west-1"), "{c:?}");
+        let explained = config.chain().ok_or("no chain")?.explain().await;
+        ensure!(explained.winner() == Some("environment"), "{explained}");
+        ensure!(explained.links.iter().skip(1).all(|(_, o)| *o == LinkOutcome::NotTried), "{explained}");
+        ensure!(fs.reads.load(Ordering::SeqCst) == 0, "{} file reads", fs.reads.load(Ordering::SeqCst));
+        ensure!(imds.count() == 0, "IMDS was contacted {} times", imds.count());
+        Ok(())
+    })
+}
+
+fn explain_says_why_each_link_was_skipped() -> Result<(), String> {
+    block_on(async {
+        let imds = imds_server(usize::MAX, usize::MAX).await;
+        let home = temp_dir("explain");
+        let home_s = home.to_string_lossy().into_owned();
+        let config =
+            ConfigLoader::new(ctx_with(&[("HOME", &home_s), ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url)]))
+                .region(Some("us-east-1"))
+                .profile(Some("dev"))
+                .load()
+                .map_err(|e| e.to_string())?;
+        let e = config.chain().ok_or("no chain")?.explain().await;
+        ensure!(e.winner() == Some("imds"), "{e}");
+        let why: HashMap<&str, String> = e
+            .links
+            .iter()
+            .map(|(n, o)| (*n, if let LinkOutcome::Skipped(w) = o { w.clone() } else { String::new() }))
+            .collect();
+        ensure!(why["environment"] == "AWS_ACCESS_KEY_ID not set", "{e}");
+        ensure!(
+            why["profile"] == format!("profile `dev` not found in {home_s}/.aws/config or {home_s}/.aws/credentials"),
+            "{e}"
+        );
+        ensure!(why["web_identity"] == "AWS_WEB_IDENTITY_TOKEN_FILE not set", "{e}");
+        ensure!(why["container"].contains("not set"), "{e}");
+        let text = e.to_string();
+        ensure!(text.contains("imds         used") && !text.contains("imds-secret"), "{text}");
+        Ok(())
+    })
+}
+
+fn profile_files_in_a_temp_home() -> Result<(), String> {
+    let url = moto()?;
+    block_on(async {
+        let imds = imds_server(usize::MAX, usize::MAX).await;
+        let ecs = Loopback::start(|_, _| Reply::ok(creds_json("ECSKEY", 3600))).await;
+        let home = temp_dir("profiles");
+        let aws = home.join(".aws");
+        std::fs::create_dir_all(&aws).map_err(|e| e.to_string())?;
+        let token = home.join("web-token");
+        std::fs::write(&token, "header.payload.sig").map_err(|e| e.to_string())?;
+        let role = "arn:aws:iam::123456789012:role/p";
+        std::fs::write(
+            aws.join("config"),
+            format!(
+                "[default]\nregion = us-west-2\n[profile keys]\nregion = eu-central-1\n\
+                 [profile proc]\ncredential_process = printf '{{\"Version\":1,\"AccessKeyId\":\"PROCKEY\",\"SecretAccessKey\":\"s\"}}'\n\
+                 [profile web]\nrole_arn = {role}\nweb_identity_token_file = {}\n\
+                 [profile from-env]\nrole_arn = {role}\ncredential_source = Environment\n\
+                 [profile from-ecs]\nrole_arn = {role}\ncredential_source = EcsContainer\n\
+                 [profile from-imds]\nrole_arn = {role}\ncredential_source = Ec2InstanceMetadata\n\
+                 [profile loop-a]\nrole_arn = {role}\nsource_profile = loop-b\n\
+                 [profile loop-b]\nrole_arn = {role}\nsource_profile = loop-a\n",
+                token.display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(
+            aws.join("credentials"),
+            "[keys]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let home_s = home.to_string_lossy().into_owned();
+        let ecs_url = format!("{}/creds", ecs.url);
+        let base = [
+            ("HOME", home_s.as_str()),
+            ("AWS_ENDPOINT_URL", url.as_str()),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str()),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", ecs_url.as_str()),
+        ];
+        let resolve = |profile: &'static str, extra: &'static [(&'static str, &'static str)]| {
+            let mut vars: Vec<(&str, &str)> = base.to_vec();
+            vars.extend_from_slice(extra);
+            let config = ConfigLoader::new(ctx_with(&vars)).profile(Some(profile)).load();
+            async move {
+                let config = config.map_err(|e| e.to_string())?;
+                let p = config.chain().ok_or("no chain")?.links()[1].provider.clone();
+                p.provide_credentials().await.map_err(|e| e.to_string()).map(|c| (c, config))
+            }
+        };
+        let (c, config) = resolve("keys", &[]).await?;
+        ensure!(c.access_key_id() == "FILEKEY" && c.provider() == "profile", "{c:?}");
+        ensure!(config.region() == Some("eu-central-1") && config.region_source() == "profile", "{config:?}");
+        let (c, _) = resolve("proc", &[]).await?;
+        ensure!(c.access_key_id() == "PROCKEY", "{c:?}");
+        for p in ["web", "from-ecs", "from-imds"] {
+            let (c, _) = resolve(p, &[]).await.map_err(|e| format!("{p}: {e}"))?;
+            ensure!(c.session_token().is_some(), "{p}: {c:?}");
+        }
+        let (c, _) = resolve("from-env", &[("AWS_ACCESS_KEY_ID", "AKIDENV"), ("AWS_SECRET_ACCESS_KEY", "s")]).await?;
+        ensure!(c.provider() == "assume_role", "{c:?}");
+        let e = resolve("from-env", &[]).await.err().ok_or("no env, yet credentials")?;
+        ensure!(e.contains("AWS_ACCESS_KEY_ID not set") && e.contains("from-env"), "{e}");
+        let e = resolve("loop-a", &[]).await.err().ok_or("a cycle resolved")?;
+        ensure!(e == "source_profile cycle: loop-a -> loop-b -> loop-a", "{e}");
+        let e = resolve("nobody", &[]).await.err().ok_or("a missing profile resolved")?;
+        ensure!(e.starts_with("profile `nobody` not found in"), "{e}");
+        // A malformed line: the error names the file and the line.
+        std::fs::write(aws.join("credentials"), "[keys]\naws_access_key_id = FILEKEY\nthis line is wrong\n")
+            .map_err(|e| e.to_string())?;
+        let e = resolve("keys", &[]).await.err().ok_or("a malformed file parsed")?;
+        let want = format!("{}:3", aws.join("credentials").display());
+        ensure!(e.contains(&want), "{e} (want {want})");
+        Ok(())
+    })
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial("providers::imds_token_flow_and_stale_token", imds_token_flow_and_stale_token),
+        trial("providers::imds_expired_credentials_keep_the_last_good", imds_expired_credentials_keep_the_last_good),
+        trial("providers::imds_timeouts_and_disabled", imds_timeouts_and_disabled),
+        trial("providers::container_endpoint_with_token_file", container_endpoint_with_token_file),
+        trial("chain::env_credentials_read_no_file_and_never_contact_imds", env_credentials_touch_nothing_else),
+        trial("chain::explain_says_why_each_link_was_skipped", explain_says_why_each_link_was_skipped),
+        trial("profiles::every_link_type_cycle_missing_and_malformed", profile_files_in_a_temp_home),
+    ]
+}
