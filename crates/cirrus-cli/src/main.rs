@@ -1,6 +1,9 @@
 //! `cirrus`: the command line.
 
+mod credentials;
+mod curl;
 mod sign;
+mod sts;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -21,7 +24,7 @@ pub struct GlobalArgs {
     /// The AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION).
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// A named profile from the shared config files (not read yet by `sign`).
+    /// A named profile from the shared config files (default: AWS_PROFILE, then `default`).
     #[arg(long, global = true)]
     pub profile: Option<String>,
     /// Send requests to this endpoint instead of AWS.
@@ -33,8 +36,8 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Output::Json)]
     pub output: Output,
-    /// Print debugging detail on stderr (for `sign`: the canonical request and string to sign,
-    /// which include a session token when there is one).
+    /// Print debugging detail on stderr: every log line of cirrus and its HTTP stack, and for
+    /// `sign` the canonical request and string to sign (secrets redacted).
     #[arg(long, global = true)]
     pub debug: bool,
 }
@@ -52,6 +55,13 @@ pub enum Output {
 enum Command {
     /// Read a raw HTTP request and print it signed with SigV4.
     Sign(sign::SignArgs),
+    /// Sign and send any request, print the response (like awscurl).
+    Curl(curl::CurlArgs),
+    /// Resolve credentials through the default chain and print them, or explain the choice.
+    Credentials(credentials::CredentialsArgs),
+    /// STS commands.
+    #[command(subcommand)]
+    Sts(sts::StsCommand),
 }
 
 /// An error with the exit code it maps to: 2 for bad input, 1 for everything else.
@@ -74,10 +84,45 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// The configuration the global flags and the environment describe.
+pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
+    let credentials = if global.no_sign_request {
+        cirrus::config::CredentialsChoice::Anonymous
+    } else {
+        cirrus::config::CredentialsChoice::Default
+    };
+    cirrus::Config::loader()
+        .region(global.region.as_deref())
+        .profile(global.profile.as_deref())
+        .endpoint_url(global.endpoint_url.as_deref())
+        .credentials(credentials)
+        .load()
+        .map_err(|e| Failure::from(anyhow::Error::new(e)))
+}
+
+/// Runs a future to completion on a single-threaded runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, Failure> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::from(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+    Ok(rt.block_on(f))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.global.debug {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .init();
+    }
     let result = match cli.command {
         Command::Sign(args) => sign::run(&cli.global, args),
+        Command::Curl(args) => curl::run(&cli.global, args),
+        Command::Credentials(args) => credentials::run(&cli.global, args),
+        Command::Sts(cmd) => sts::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,6 @@
 
 use crate::{Failure, GlobalArgs};
 use anyhow::{anyhow, Context};
-use cirrus::env::ProcessEnv;
 use cirrus::sigv4::raw::RawRequest;
 use cirrus::sigv4::{sign, Payload, SignableRequest, SigningParams, SigningSettings};
 use std::io::{Read, Write};
@@ -45,8 +44,8 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
         None => service_from_host(&host)
             .ok_or_else(|| Failure::input(anyhow!("cannot tell the service from Host {host:?}: pass --service")))?,
     };
-    let env = ProcessEnv;
-    let region = match global.region.clone().or_else(|| cirrus::config::region_from_env(&env)) {
+    let config = crate::load_config(global)?;
+    let region = match config.region().map(str::to_owned) {
         Some(r) => r,
         None => region_from_host(&host)
             .ok_or_else(|| Failure::input(anyhow!("no region: pass --region or set AWS_REGION")))?,
@@ -56,9 +55,9 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
             .ok_or_else(|| Failure::input(anyhow!("--time must be YYYYMMDDTHHMMSSZ, got {t:?}")))?,
         None => SystemTime::now(),
     };
-    let creds = cirrus::credentials::EnvCredentials::new(&cirrus::Context::from_process())
-        .credentials()
-        .context("no credentials to sign with")?;
+    let provider =
+        config.credentials().ok_or_else(|| Failure::input(anyhow!("--no-sign-request: nothing to sign with")))?;
+    let creds = crate::block_on(provider.provide_credentials())?.context("no credentials to sign with")?;
 
     let given_sha = raw.header("x-amz-content-sha256").map(str::to_owned);
     let is_s3 = SigningSettings::for_service(&service) == SigningSettings::s3();
@@ -82,11 +81,14 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
     let out = sign(&request, &params).map_err(|e| Failure::input(anyhow!("cannot sign: {e}")))?;
 
     if global.debug {
-        eprintln!(
-            "---- canonical request\n{}\n---- string to sign\n{}\n----",
-            out.canonical_request(),
-            out.string_to_sign()
-        );
+        // The canonical request carries the session token as a header or parameter: redact it.
+        let mut canonical = out.canonical_request().to_owned();
+        if let Some(t) = creds.session_token() {
+            canonical = canonical.replace(t, "** redacted **");
+            let encoded: String = form_encode(t);
+            canonical = canonical.replace(&encoded, "** redacted **");
+        }
+        eprintln!("---- canonical request\n{canonical}\n---- string to sign\n{}\n----", out.string_to_sign());
     }
 
     let eol = if first_line_crlf(&input) { "\r\n" } else { "\n" };
@@ -128,6 +130,19 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Percent-encodes as SigV4 does in query strings (unreserved characters kept).
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn first_line_crlf(input: &[u8]) -> bool {
     match input.iter().position(|&b| b == b'\n') {
         Some(i) => i > 0 && input[i - 1] == b'\r',
@@ -152,7 +167,7 @@ fn aws_labels(host: &str) -> Option<Vec<&str>> {
     Some(rest.split('.').collect())
 }
 
-fn service_from_host(host: &str) -> Option<String> {
+pub fn service_from_host(host: &str) -> Option<String> {
     let labels = aws_labels(host)?;
     if labels.iter().any(|l| *l == "s3" || l.starts_with("s3-")) {
         return Some("s3".to_owned());
@@ -160,7 +175,7 @@ fn service_from_host(host: &str) -> Option<String> {
     labels.first().filter(|l| !l.is_empty()).map(|l| (*l).to_owned())
 }
 
-fn region_from_host(host: &str) -> Option<String> {
+pub fn region_from_host(host: &str) -> Option<String> {
     let labels = aws_labels(host)?;
     labels
         .iter()

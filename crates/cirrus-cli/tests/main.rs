@@ -42,9 +42,18 @@ fn cirrus(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
         "AWS_PROFILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_ENDPOINT_URL",
     ] {
         cmd.env_remove(k);
     }
+    // Hermetic: no profile files of the machine, no instance metadata.
+    cmd.env("HOME", "/nonexistent-cirrus-test-home").env("AWS_EC2_METADATA_DISABLED", "true");
     cmd.envs(env.iter().copied());
     let mut child = cmd.spawn().expect("spawn cirrus");
     let mut pipe = child.stdin.take().expect("stdin");
@@ -327,6 +336,7 @@ fn cli_trials() -> Vec<Trial> {
 fn main() {
     let args = Arguments::from_args();
     let mut trials = cli_trials();
+    trials.extend(service_trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),
@@ -345,4 +355,146 @@ fn main() {
         trials.push(Trial::test(format!("sign::suite::{name}::query"), move || suite_case(&dir, true)));
     }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// The moto server scripts/test starts; missing is a failure.
+fn moto() -> Result<String, Failed> {
+    std::env::var("CIRRUS_MOTO_URL")
+        .map_err(|_| "CIRRUS_MOTO_URL is not set: moto server is not running (scripts/test starts it)".into())
+}
+
+const SECRET: &str = "SECRETMUSTNEVERBEPRINTED0000000000000000";
+const TOKEN: &str = "TOKENMUSTNEVERBEPRINTED/with+special=chars";
+
+fn aws_env(moto: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "AKIDCLITEST".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned()),
+        ("AWS_SESSION_TOKEN", TOKEN.to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ENDPOINT_URL", moto.to_owned()),
+    ]
+}
+
+fn run_with(args: &[&str], env: &[(&'static str, String)]) -> Run {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    cirrus(args, &env, b"")
+}
+
+fn service_trials() -> Vec<Trial> {
+    vec![
+        Trial::test("sts::whoami_json_and_text", || {
+            let env = aws_env(&moto()?);
+            let run = run_with(&["sts", "whoami"], &env);
+            ensure(run.code == 0, run.stderr.clone())?;
+            let v: serde_json::Value = serde_json::from_slice(&run.stdout).map_err(|e| e.to_string())?;
+            ensure(
+                v["Account"] == "123456789012" && v["Arn"].as_str().is_some_and(|a| a.starts_with("arn:aws:")),
+                run.out(),
+            )?;
+            let run = run_with(&["--output", "text", "sts", "whoami"], &env);
+            ensure(run.code == 0 && run.out().starts_with("123456789012\tarn:aws:"), run.out())
+        }),
+        Trial::test("sts::whoami_without_region_is_exit_2", || {
+            let mut env = aws_env(&moto()?);
+            env.retain(|(k, _)| *k != "AWS_REGION");
+            let run = run_with(&["sts", "whoami"], &env);
+            ensure(run.code == 2 && run.stderr.contains("no region"), run.stderr)
+        }),
+        Trial::test("credentials::formats", || {
+            let env = aws_env(&moto()?);
+            let run = run_with(&["credentials", "--format", "process"], &env);
+            let v: serde_json::Value =
+                serde_json::from_slice(&run.stdout).map_err(|e| format!("{e}: {}", run.stderr))?;
+            ensure(
+                v["Version"] == 1
+                    && v["AccessKeyId"] == "AKIDCLITEST"
+                    && v["SecretAccessKey"] == SECRET
+                    && v["SessionToken"] == TOKEN,
+                run.out(),
+            )?;
+            let run = run_with(&["credentials", "--format", "env"], &env);
+            ensure(
+                run.out().contains("export AWS_ACCESS_KEY_ID='AKIDCLITEST'\n")
+                    && run.out().contains(&format!("export AWS_SESSION_TOKEN='{TOKEN}'")),
+                run.out(),
+            )?;
+            let run = run_with(&["credentials", "--format", "json"], &env);
+            let v: serde_json::Value = serde_json::from_slice(&run.stdout).map_err(|e| e.to_string())?;
+            ensure(v["Provider"] == "environment" && v.get("Version").is_none(), run.out())
+        }),
+        Trial::test("credentials::explain_names_the_winner_and_the_rest", || {
+            let run = run_with(&["credentials", "--explain"], &aws_env(&moto()?));
+            let out = run.out();
+            ensure(
+                run.code == 0 && out.contains("environment  used") && out.contains("imds         not tried"),
+                out.clone(),
+            )?;
+            ensure(out.contains("access key   AKIDCLITEST from environment") && !out.contains(SECRET), out.clone())?;
+            let run = cirrus(&["credentials", "--explain"], &[("AWS_PROFILE", "dev")], b"");
+            let out = run.out();
+            ensure(run.code == 1, format!("exit {}", run.code))?;
+            ensure(out.contains("environment  skipped: AWS_ACCESS_KEY_ID not set"), out.clone())?;
+            ensure(
+                out.contains(
+                    "profile      skipped: profile `dev` not found in /nonexistent-cirrus-test-home/.aws/config",
+                ),
+                out.clone(),
+            )?;
+            ensure(out.contains("imds         skipped: AWS_EC2_METADATA_DISABLED is true"), out)
+        }),
+        Trial::test("curl::signs_and_sends", || {
+            let moto = moto()?;
+            let env = aws_env(&moto);
+            let url = format!("{moto}/");
+            let run = run_with(
+                &[
+                    "curl",
+                    "--service",
+                    "sts",
+                    "-i",
+                    "-H",
+                    "Content-Type: application/x-www-form-urlencoded",
+                    "-d",
+                    "Action=GetCallerIdentity&Version=2011-06-15",
+                    &url,
+                ],
+                &env,
+            );
+            ensure(
+                run.code == 0 && run.out().contains("200 OK") && run.out().contains("<GetCallerIdentityResult>"),
+                format!("{}{}", run.out(), run.stderr),
+            )
+        }),
+        Trial::test("debug_output_never_shows_secrets", || {
+            let moto = moto()?;
+            let env = aws_env(&moto);
+            let url = format!("{moto}/");
+            let runs = [
+                run_with(&["--debug", "sts", "whoami"], &env),
+                run_with(&["--debug", "credentials", "--explain"], &env),
+                run_with(
+                    &["--debug", "curl", "--service", "sts", "-d", "Action=GetCallerIdentity&Version=2011-06-15", &url],
+                    &env,
+                ),
+            ];
+            for run in &runs {
+                let all = format!("{}{}", run.out(), run.stderr);
+                ensure(run.code == 0, all.clone())?;
+                ensure(
+                    run.stderr.contains("TRACE") || run.stderr.contains("DEBUG"),
+                    format!("no tracing output: {}", run.stderr),
+                )?;
+                for secret in [SECRET, TOKEN, "Signature=", "TOKENMUSTNEVER"] {
+                    ensure(!all.contains(secret), format!("{secret} appears in:\n{all}"))?;
+                }
+            }
+            // `sign --debug` prints the canonical request on stderr: the token is redacted there.
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let run =
+                cirrus(&["--debug", "sign", "--service", "sts"], &env, b"GET / HTTP/1.1\nHost: sts.amazonaws.com\n\n");
+            ensure(run.code == 0 && run.stderr.contains("canonical request"), run.stderr.clone())?;
+            ensure(!run.stderr.contains("TOKENMUSTNEVER") && !run.stderr.contains(SECRET), run.stderr)
+        }),
+    ]
 }

@@ -17,6 +17,7 @@ pub mod context;
 pub mod credentials;
 pub mod env;
 pub mod fs;
+pub mod signing;
 pub mod sts;
 pub mod transport;
 

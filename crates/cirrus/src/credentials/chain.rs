@@ -114,10 +114,12 @@ impl DefaultChain {
             }
             match l.provider.provide_credentials().await {
                 Ok(c) => {
+                    tracing::debug!(source = l.name, access_key_id = c.access_key_id(), "credentials resolved");
                     links.push((l.name, LinkOutcome::Won));
                     result = Some(Ok(c));
                 }
                 Err(e) if e.is_not_configured() => {
+                    tracing::debug!(source = l.name, reason = %e, "credentials source skipped");
                     skipped.push(format!("{}: {e}", l.name));
                     links.push((l.name, LinkOutcome::Skipped(e.to_string())));
                 }

@@ -1,0 +1,96 @@
+//! `cirrus credentials`: resolve credentials through the default chain and print them in the
+//! format asked for, or explain which source won and why the others were skipped.
+
+use crate::{block_on, load_config, Failure, GlobalArgs};
+use anyhow::anyhow;
+use clap::ValueEnum;
+use std::time::SystemTime;
+
+#[derive(clap::Args, Debug)]
+pub struct CredentialsArgs {
+    /// Say which source won and why each other one was skipped (prints no secret).
+    #[arg(long)]
+    explain: bool,
+    /// How to print the credentials: `process` is the credential_process JSON, so cirrus can be
+    /// another tool's credential_process; `env` is shell `export` lines.
+    #[arg(long, value_enum, default_value_t = Format::Process)]
+    format: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// `export AWS_ACCESS_KEY_ID=...` lines.
+    Env,
+    /// A JSON object with the keys, the expiry and the provider.
+    Json,
+    /// The credential_process Version 1 JSON.
+    Process,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    let d = cirrus::sigv4::format_amz_date(t);
+    format!("{}-{}-{}T{}:{}:{}Z", &d[0..4], &d[4..6], &d[6..8], &d[9..11], &d[11..13], &d[13..15])
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
+    let config = load_config(global)?;
+    if global.no_sign_request {
+        return Err(Failure::input(anyhow!("--no-sign-request: there are no credentials to show")));
+    }
+    if args.explain {
+        let chain = config.chain().ok_or_else(|| anyhow!("no credentials chain in use"))?;
+        let e = block_on(chain.explain())?;
+        print!("{e}");
+        println!("region       {} ({})", config.region().unwrap_or("none"), config.region_source());
+        return match e.result {
+            Ok(c) => {
+                println!("access key   {} from {}", c.access_key_id(), c.provider());
+                Ok(())
+            }
+            Err(err) => Err(anyhow!("no credentials: {err}").into()),
+        };
+    }
+    let provider = config.credentials().ok_or_else(|| anyhow!("no credentials provider"))?;
+    let c = block_on(provider.provide_credentials())?.map_err(|e| anyhow!("no credentials: {e}"))?;
+    let expiry = c.expiry().map(rfc3339);
+    let text = match args.format {
+        Format::Env => {
+            let mut s = format!(
+                "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\n",
+                shell_quote(c.access_key_id()),
+                shell_quote(c.secret_access_key())
+            );
+            if let Some(t) = c.session_token() {
+                s.push_str(&format!("export AWS_SESSION_TOKEN={}\n", shell_quote(t)));
+            }
+            if let Some(e) = &expiry {
+                s.push_str(&format!("export AWS_CREDENTIAL_EXPIRATION={e}\n"));
+            }
+            s
+        }
+        Format::Json | Format::Process => {
+            let mut v = serde_json::Map::new();
+            if args.format == Format::Process {
+                v.insert("Version".into(), 1.into());
+            }
+            v.insert("AccessKeyId".into(), c.access_key_id().into());
+            v.insert("SecretAccessKey".into(), c.secret_access_key().into());
+            if let Some(t) = c.session_token() {
+                v.insert("SessionToken".into(), t.into());
+            }
+            if let Some(e) = expiry {
+                v.insert("Expiration".into(), e.into());
+            }
+            if args.format == Format::Json {
+                v.insert("Provider".into(), c.provider().into());
+            }
+            format!("{}\n", serde_json::Value::Object(v))
+        }
+    };
+    print!("{text}");
+    Ok(())
+}

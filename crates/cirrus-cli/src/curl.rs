@@ -1,0 +1,95 @@
+//! `cirrus curl`: sign and send any request (awscurl). Prints the body; `-i` prints the status
+//! line and headers first. Exits 1 when the status is 400 or more (the body is still printed).
+
+use crate::{block_on, load_config, Failure, GlobalArgs};
+use anyhow::{anyhow, Context};
+use cirrus::signing::RequestSigner;
+use std::io::Write;
+
+#[derive(clap::Args, Debug)]
+pub struct CurlArgs {
+    /// The signing name of the service (`execute-api`, `es`, `s3`...). Default: from the host.
+    #[arg(long)]
+    service: Option<String>,
+    /// The method. Default: GET, or POST with -d.
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    method: Option<String>,
+    /// A header, `Name: value`. Repeatable.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The body, or `@FILE` to read it from a file (`@-` for standard input).
+    #[arg(short = 'd', long = "data", value_name = "DATA|@FILE")]
+    data: Option<String>,
+    /// Print the status line and the response headers before the body.
+    #[arg(short = 'i', long = "include")]
+    include: bool,
+    /// The URL.
+    url: String,
+}
+
+pub fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
+    let url = reqwest::Url::parse(&args.url).map_err(|e| Failure::input(anyhow!("bad URL {:?}: {e}", args.url)))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let service = match args.service.clone().or_else(|| crate::sign::service_from_host(&host)) {
+        Some(s) => s,
+        None => return Err(Failure::input(anyhow!("cannot tell the service from host {host:?}: pass --service"))),
+    };
+    let config = load_config(global)?;
+    let region = match config.region().map(str::to_owned).or_else(|| crate::sign::region_from_host(&host)) {
+        Some(r) => r,
+        None => return Err(Failure::input(anyhow!("no region: pass --region or set AWS_REGION"))),
+    };
+    let body = match args.data.as_deref() {
+        None => Vec::new(),
+        Some("@-") => {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).context("cannot read standard input")?;
+            b
+        }
+        Some(d) if d.starts_with('@') => {
+            std::fs::read(&d[1..]).with_context(|| format!("cannot read {}", &d[1..])).map_err(Failure::input)?
+        }
+        Some(d) => d.as_bytes().to_vec(),
+    };
+    let method = args.method.clone().unwrap_or_else(|| if args.data.is_some() { "POST".into() } else { "GET".into() });
+    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| Failure::input(anyhow!("bad method {method:?}")))?;
+    let client = config.http().reqwest().clone();
+    let mut req = client.request(method, url.clone()).body(body).build().context("cannot build the request")?;
+    for h in &args.headers {
+        let (name, value) =
+            h.split_once(':').ok_or_else(|| Failure::input(anyhow!("header {h:?} is not `Name: value`")))?;
+        let name = http::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Failure::input(anyhow!("bad header name in {h:?}")))?;
+        let value = http::HeaderValue::from_str(value.trim())
+            .map_err(|_| Failure::input(anyhow!("bad header value in {h:?}")))?;
+        req.headers_mut().append(name, value);
+    }
+    let response = block_on(async move {
+        if let Some(provider) = config.credentials() {
+            let signer = RequestSigner::new(provider.clone(), region, service);
+            signer.sign_reqwest(&mut req).await.map_err(anyhow::Error::new)?;
+        }
+        let resp = client.execute(req).await.map_err(|e| anyhow!("request to {url} failed: {e}"))?;
+        let status = resp.status();
+        let version = resp.version();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| anyhow!("reading the response from {url} failed: {e}"))?;
+        Ok::<_, anyhow::Error>((status, version, headers, body))
+    })??;
+    let (status, version, headers, body) = response;
+    let mut out = std::io::stdout().lock();
+    if args.include {
+        let mut head = format!("{version:?} {status}\n");
+        for (k, v) in &headers {
+            head.push_str(&format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes())));
+        }
+        head.push('\n');
+        out.write_all(head.as_bytes()).context("cannot write to standard output")?;
+    }
+    out.write_all(&body).and_then(|_| out.flush()).context("cannot write to standard output")?;
+    if status.as_u16() >= 400 {
+        return Err(anyhow!("HTTP {status}").into());
+    }
+    Ok(())
+}

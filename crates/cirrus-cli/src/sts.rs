@@ -1,0 +1,31 @@
+//! `cirrus sts ...`.
+
+use crate::{block_on, load_config, Failure, GlobalArgs, Output};
+use anyhow::anyhow;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum StsCommand {
+    /// Who the credentials belong to (GetCallerIdentity): account, ARN, user id.
+    Whoami,
+}
+
+pub fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
+    match cmd {
+        StsCommand::Whoami => {
+            let config = load_config(global)?;
+            if config.region().is_none() {
+                return Err(Failure::input(anyhow!(
+                    "no region: pass --region, set AWS_REGION, or set region in the profile"
+                )));
+            }
+            let id = block_on(config.sts().get_caller_identity())?.map_err(anyhow::Error::new)?;
+            match global.output {
+                Output::Json => {
+                    println!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))
+                }
+                Output::Text => println!("{}\t{}\t{}", id.account, id.arn, id.user_id),
+            }
+            Ok(())
+        }
+    }
+}
