@@ -125,6 +125,20 @@ pub fn query_body<'a>(action: &str, version: &str, params: impl IntoIterator<Ite
     Bytes::from(form.finish())
 }
 
+/// A json-protocol (awsJson 1.0 / 1.1) request: `POST /` with `X-Amz-Target: {target_prefix}.{operation}`
+/// and the JSON body. `version` is `"1.0"` or `"1.1"`.
+pub fn json_request(
+    endpoint: &str,
+    version: &str,
+    target_prefix: &str,
+    operation: &str,
+    body: &serde_json::Value,
+) -> super::Request {
+    super::Request::new(http::Method::POST, format!("{}/", endpoint.trim_end_matches('/')), body.to_string())
+        .header("content-type", &format!("application/x-amz-json-{version}"))
+        .header("x-amz-target", &format!("{target_prefix}.{operation}"))
+}
+
 /// Parses a query-protocol answer and returns its `<{Action}Result>` element.
 pub fn query_result(action: &str, body: &[u8]) -> Result<xml::Element, String> {
     let root = xml::parse(body)?;
@@ -182,6 +196,21 @@ mod tests {
         let p = parse_error(Protocol::RestXml, 503, &HeaderMap::new(), b"<html>  upstream\n down</html>");
         assert_eq!(p.code, "ServiceUnavailable");
         assert_eq!(p.message, "<html> upstream down</html>");
+    }
+
+    #[test]
+    fn json_requests_carry_the_target() {
+        let r = json_request(
+            "https://cognito-idp.eu-west-1.amazonaws.com/",
+            "1.1",
+            "AWSCognitoIdentityProviderService",
+            "InitiateAuth",
+            &serde_json::json!({"AuthFlow": "USER_SRP_AUTH"}),
+        );
+        assert_eq!(r.url, "https://cognito-idp.eu-west-1.amazonaws.com/");
+        assert_eq!(r.headers["x-amz-target"], "AWSCognitoIdentityProviderService.InitiateAuth");
+        assert_eq!(r.headers["content-type"], "application/x-amz-json-1.1");
+        assert_eq!(&r.body[..], br#"{"AuthFlow":"USER_SRP_AUTH"}"#);
     }
 
     #[test]
