@@ -131,7 +131,8 @@ impl CredentialsCache {
                 }
             }
         }
-        self.refresh_path(now).await
+        // Boxed so the future of a warm lookup stays small (it is moved on every call).
+        Box::pin(self.refresh_path(now)).await
     }
 
     async fn refresh_path(&self, now: SystemTime) -> Result<Credentials, CredentialsError> {
