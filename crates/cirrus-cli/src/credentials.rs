@@ -4,7 +4,6 @@
 use crate::{block_on, load_config, Failure, GlobalArgs};
 use anyhow::anyhow;
 use clap::ValueEnum;
-use std::time::SystemTime;
 
 #[derive(clap::Args, Debug)]
 pub struct CredentialsArgs {
@@ -27,11 +26,6 @@ enum Format {
     Process,
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    let d = cirrus::sigv4::format_amz_date(t);
-    format!("{}-{}-{}T{}:{}:{}Z", &d[0..4], &d[4..6], &d[6..8], &d[9..11], &d[11..13], &d[13..15])
-}
-
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
@@ -45,7 +39,10 @@ pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
         let chain = config.chain().ok_or_else(|| anyhow!("no credentials chain in use"))?;
         let e = block_on(chain.explain())?;
         print!("{e}");
-        println!("region       {} ({})", config.region().unwrap_or("none"), config.region_source());
+        match config.region() {
+            Some(r) => println!("region       {r} ({})", config.region_source()),
+            None => println!("region       none: pass --region, set AWS_REGION, or set region in the profile"),
+        }
         return match e.result {
             Ok(c) => {
                 println!("access key   {} from {}", c.access_key_id(), c.provider());
@@ -56,7 +53,7 @@ pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
     }
     let provider = config.credentials().ok_or_else(|| anyhow!("no credentials provider"))?;
     let c = block_on(provider.provide_credentials())?.map_err(|e| anyhow!("no credentials: {e}"))?;
-    let expiry = c.expiry().map(rfc3339);
+    let expiry = c.expiry().map(cirrus::sigv4::format_rfc3339);
     let text = match args.format {
         Format::Env => {
             let mut s = format!(

@@ -80,6 +80,12 @@ pub fn format_amz_date(time: std::time::SystemTime) -> String {
     time::Civil::from_system_time(time).amz_date()
 }
 
+/// Formats a time as RFC 3339 UTC with whole seconds (`2015-08-30T12:36:00Z`), the form AWS
+/// uses for credential expirations.
+pub fn format_rfc3339(time: std::time::SystemTime) -> String {
+    time::Civil::from_system_time(time).rfc3339_seconds()
+}
+
 /// Formats a time as an RFC 7231 HTTP date (`Sun, 30 Aug 2015 12:36:00 GMT`).
 pub fn format_http_date(time: std::time::SystemTime) -> String {
     time::Civil::from_system_time(time).http_date()

@@ -95,8 +95,15 @@ impl Civil {
         s
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` (ISO 8601, as POST policies want with `.000Z`).
+    /// `YYYY-MM-DDTHH:MM:SS.000Z` (ISO 8601, as POST policies want it).
     pub(crate) fn iso8601(&self) -> String {
+        let mut s = self.rfc3339_seconds();
+        s.insert_str(s.len() - 1, ".000");
+        s
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub(crate) fn rfc3339_seconds(&self) -> String {
         let mut s = String::with_capacity(24);
         push_num(&mut s, self.year.clamp(0, 9999) as u32, 4);
         s.push('-');
@@ -109,7 +116,7 @@ impl Civil {
         push_num(&mut s, self.minute, 2);
         s.push(':');
         push_num(&mut s, self.second, 2);
-        s.push_str(".000Z");
+        s.push('Z');
         s
     }
 
@@ -225,6 +232,8 @@ mod tests {
         assert_eq!(c.amz_date(), "20150830T123600Z");
         assert_eq!(c.http_date(), "Sun, 30 Aug 2015 12:36:00 GMT");
         assert_eq!(c.iso8601(), "2015-08-30T12:36:00.000Z");
+        assert_eq!(c.rfc3339_seconds(), "2015-08-30T12:36:00Z");
+        assert_eq!(parse_rfc3339(&c.rfc3339_seconds()), Some(t));
         assert_eq!(parse_amz_date("20150830T123600Z"), Some(t));
     }
 

@@ -22,8 +22,7 @@ fn creds_json(key: &str, expires_in: i64) -> String {
     } else {
         now - Duration::from_secs(expires_in.unsigned_abs())
     };
-    let at = cirrus::sigv4::format_amz_date(at);
-    let rfc = format!("{}-{}-{}T{}:{}:{}Z", &at[0..4], &at[4..6], &at[6..8], &at[9..11], &at[11..13], &at[13..15]);
+    let rfc = cirrus::sigv4::format_rfc3339(at);
     format!(
         r#"{{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"{key}","SecretAccessKey":"imds-secret","Token":"imds-token","Expiration":"{rfc}"}}"#
     )

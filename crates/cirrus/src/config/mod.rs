@@ -19,6 +19,11 @@ pub fn region_from_env(env: &dyn Env) -> Option<String> {
     env.get("AWS_REGION").or_else(|| env.get("AWS_DEFAULT_REGION"))
 }
 
+/// The profile in use: the one asked for, then `AWS_PROFILE`, then `default`.
+pub fn profile_name(explicit: Option<&str>, env: &dyn Env) -> String {
+    explicit.map(str::to_owned).or_else(|| env.get("AWS_PROFILE")).unwrap_or_else(|| "default".to_owned())
+}
+
 /// How requests are signed.
 #[derive(Clone)]
 pub enum CredentialsChoice {
@@ -124,8 +129,7 @@ impl ConfigLoader {
             }
             (None, None) => {
                 let set = ctx.profiles().map_err(|e| ConfigError(e.to_string()))?;
-                let name =
-                    self.profile.clone().or_else(|| ctx.env().get("AWS_PROFILE")).unwrap_or_else(|| "default".into());
+                let name = profile_name(self.profile.as_deref(), ctx.env());
                 match set.get(&name).and_then(|p| p.get("region")) {
                     Some(r) => (Some(r.to_owned()), "profile"),
                     None => (None, "none"),
@@ -216,8 +220,7 @@ impl Config {
             && self.ctx.env().get(&format!("AWS_ENDPOINT_URL_{}", service.env_suffix)).is_none()
             && self.ctx.env().get("AWS_ENDPOINT_URL").is_none();
         let set = if needs_profile { self.ctx.profiles().ok() } else { None };
-        let name =
-            self.profile.clone().or_else(|| self.ctx.env().get("AWS_PROFILE")).unwrap_or_else(|| "default".into());
+        let name = profile_name(self.profile.as_deref(), self.ctx.env());
         let profile = set.as_ref().and_then(|s| s.get(&name));
         endpoint::resolve(service, region, explicit, self.ctx.env(), profile)
     }

@@ -130,7 +130,7 @@ impl DefaultChain {
             }
         }
         let result = result.unwrap_or_else(|| {
-            Err(CredentialsError::not_configured(format!("no credentials found ({})", skipped.join("; "))))
+            Err(CredentialsError::not_configured(format!("every source was skipped ({})", skipped.join("; "))))
         });
         Explanation { links, result }
     }

@@ -9,6 +9,7 @@
 
 use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 use crate::context::Context;
+use crate::transport::describe_reqwest_error;
 use std::time::Duration;
 
 const ECS_HOST: &str = "http://169.254.170.2";
@@ -97,7 +98,10 @@ impl ContainerCredentials {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = Some(CredentialsError::unavailable(format!("container credentials endpoint {url}: {e}")));
+                    last = Some(CredentialsError::unavailable(format!(
+                        "container credentials endpoint: {}",
+                        describe_reqwest_error(&e)
+                    )));
                     continue;
                 }
             };
@@ -105,7 +109,10 @@ impl ContainerCredentials {
             let body = match resp.bytes().await {
                 Ok(b) => b,
                 Err(e) => {
-                    last = Some(CredentialsError::unavailable(format!("container credentials endpoint {url}: {e}")));
+                    last = Some(CredentialsError::unavailable(format!(
+                        "container credentials endpoint: {}",
+                        describe_reqwest_error(&e)
+                    )));
                     continue;
                 }
             };

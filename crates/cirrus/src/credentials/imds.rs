@@ -9,6 +9,7 @@
 
 use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 use crate::context::Context;
+use crate::transport::describe_reqwest_error;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -86,7 +87,10 @@ impl ImdsCredentials {
             .await
             .map_err(|e| {
                 // Nothing answers: not on EC2 (or IMDS is off). The chain moves on.
-                CredentialsError::not_configured(format!("no instance metadata service at {base} ({})", short(&e)))
+                CredentialsError::not_configured(format!(
+                    "no instance metadata service at {base} ({})",
+                    describe_reqwest_error(&e)
+                ))
             })?;
         let status = resp.status().as_u16();
         if status == 403 {
@@ -101,8 +105,10 @@ impl ImdsCredentials {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(TOKEN_TTL_SECS);
-        let token =
-            resp.text().await.map_err(|e| CredentialsError::unavailable(format!("IMDS token: {}", short(&e))))?;
+        let token = resp
+            .text()
+            .await
+            .map_err(|e| CredentialsError::unavailable(format!("IMDS token: {}", describe_reqwest_error(&e))))?;
         // Renew a little before the service would call it stale.
         let until = now + Duration::from_secs(ttl.saturating_sub(60).max(1));
         *lock(&self.token) = Some((token.clone(), until));
@@ -123,14 +129,16 @@ impl ImdsCredentials {
                 .timeout(self.timeout)
                 .send()
                 .await
-                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {}", short(&e))))?;
+                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {}", describe_reqwest_error(&e))))?;
             let status = resp.status().as_u16();
             if status == 401 && !renew {
                 renew = true;
                 continue;
             }
-            let body =
-                resp.text().await.map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {}", short(&e))))?;
+            let body = resp
+                .text()
+                .await
+                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {}", describe_reqwest_error(&e))))?;
             return match status {
                 200 => Ok(body),
                 404 => Err(CredentialsError::not_configured(format!(
@@ -169,16 +177,6 @@ impl ImdsCredentials {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn short(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        e.to_string()
-    }
 }
 
 impl ProvideCredentials for ImdsCredentials {

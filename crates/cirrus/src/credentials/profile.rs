@@ -294,7 +294,7 @@ impl ProfileCredentials {
 
     /// The profile name in use: the one given, `AWS_PROFILE`, or `default`.
     pub fn profile_name(&self) -> String {
-        self.profile.clone().or_else(|| self.ctx.env().get("AWS_PROFILE")).unwrap_or_else(|| "default".to_owned())
+        crate::config::profile_name(self.profile.as_deref(), self.ctx.env())
     }
 
     /// The chain for the profile in use, from the files alone.

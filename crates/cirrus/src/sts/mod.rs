@@ -17,7 +17,7 @@ const VERSION: &str = "2011-06-15";
 #[derive(Clone)]
 pub struct StsClient {
     svc: Arc<OnceLock<ServiceConfig>>,
-    make: Option<Arc<dyn Fn() -> ServiceConfig + Send + Sync>>,
+    make: Arc<dyn Fn() -> ServiceConfig + Send + Sync>,
 }
 
 impl fmt::Debug for StsClient {
@@ -80,21 +80,18 @@ impl fmt::Debug for AssumedRole {
 impl StsClient {
     /// A client over this service configuration (see [`crate::config::Config::sts`]).
     pub fn new(svc: ServiceConfig) -> Self {
-        StsClient { svc: Arc::new(OnceLock::from(svc)), make: None }
+        let fallback = svc.clone();
+        StsClient { svc: Arc::new(OnceLock::from(svc)), make: Arc::new(move || fallback.clone()) }
     }
 
     /// A client whose configuration is worked out on first use (so a credential chain that
     /// never needs STS never reads the files that name its endpoint).
     pub(crate) fn lazy(make: impl Fn() -> ServiceConfig + Send + Sync + 'static) -> Self {
-        StsClient { svc: Arc::new(OnceLock::new()), make: Some(Arc::new(make)) }
+        StsClient { svc: Arc::new(OnceLock::new()), make: Arc::new(make) }
     }
 
     fn svc(&self) -> &ServiceConfig {
-        self.svc.get_or_init(|| match &self.make {
-            Some(m) => m(),
-            // `new` always fills the cell.
-            None => unreachable!("an eager StsClient has its configuration"),
-        })
+        self.svc.get_or_init(|| (self.make)())
     }
 
     /// The same client signing with other credentials (`None`: unsigned).

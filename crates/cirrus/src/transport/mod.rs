@@ -426,7 +426,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// reqwest's Display hides the cause ("error sending request"); walk the chain for the reason.
-fn describe_reqwest_error(e: &reqwest::Error) -> String {
+pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
     let mut msg = if e.is_timeout() {
         "timed out".to_owned()
     } else if e.is_connect() {
