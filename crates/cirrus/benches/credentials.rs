@@ -23,6 +23,10 @@ fn cached_lookup(c: &mut Criterion) {
     cache.credentials().now_or_never().expect("ready").expect("credentials");
     c.bench_function("credentials/cache_warm_lookup", |b| b.iter(|| black_box(cache.credentials().now_or_never())));
 
+    c.bench_function("credentials/cache_warm_borrow", |b| {
+        b.iter(|| black_box(cache.with_credentials(|c| c.access_key_id().len()).now_or_never()))
+    });
+
     // The same lookup on two threads at once (one per core here): each thread's time per
     // lookup, which stays near the single-thread figure when nothing is contended.
     let cache = Arc::new(cache);
@@ -35,6 +39,22 @@ fn cached_lookup(c: &mut Criterion) {
                     s.spawn(move || {
                         for _ in 0..iters {
                             black_box(cache.credentials().now_or_never());
+                        }
+                    });
+                }
+            });
+            start.elapsed()
+        })
+    });
+    c.bench_function("credentials/cache_warm_borrow_2_threads", |b| {
+        b.iter_custom(|iters| {
+            let start = std::time::Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    let cache = cache.clone();
+                    s.spawn(move || {
+                        for _ in 0..iters {
+                            black_box(cache.with_credentials(|c| c.access_key_id().len()).now_or_never());
                         }
                     });
                 }

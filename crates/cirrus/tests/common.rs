@@ -91,6 +91,7 @@ pub struct Loopback {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     count: Arc<AtomicUsize>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Loopback {
@@ -100,17 +101,19 @@ impl Loopback {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let count = Arc::new(AtomicUsize::new(0));
         let handler: Arc<Handler> = Arc::new(handler);
-        let (s, c) = (seen.clone(), count.clone());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (s, c, accepted) = (seen.clone(), count.clone(), connections.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else { return };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let (s, c, h) = (s.clone(), c.clone(), handler.clone());
                 tokio::spawn(async move {
                     let _ = serve(conn, s, c, h).await;
                 });
             }
         });
-        Loopback { url: format!("http://127.0.0.1:{port}"), port, seen, count }
+        Loopback { url: format!("http://127.0.0.1:{port}"), port, seen, count, connections }
     }
 
     pub fn requests(&self) -> Vec<Seen> {
@@ -119,6 +122,11 @@ impl Loopback {
 
     pub fn count(&self) -> usize {
         self.count.load(Ordering::SeqCst)
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 

@@ -218,6 +218,31 @@ fn single_flight(state: &'static str) -> Result<(), String> {
     })
 }
 
+/// The borrowing lookup follows the same rules: it fetches when nothing is cached, borrows
+/// without asking the source while fresh, and refreshes once the advisory window opens.
+fn with_credentials_borrows_and_refreshes() -> Result<(), String> {
+    let t0 = SystemTime::now();
+    let clock = ManualClock::new(t0);
+    let source = Arc::new(Scripted::new(clock.clone()));
+    let cache = CredentialsCache::with_settings(source.clone(), CacheSettings::default(), Arc::new(clock.clone()));
+    block_on(async {
+        source.next(Answer::Fresh { lifetime: 3600 }, "FIRST");
+        let key = cache.with_credentials(|c| c.access_key_id().to_owned()).await.map_err(|e| e.to_string())?;
+        ensure!(key == "FIRST", "{key}");
+        for _ in 0..10 {
+            let key = cache.with_credentials(|c| c.access_key_id().to_owned()).await.map_err(|e| e.to_string())?;
+            ensure!(key == "FIRST", "{key}");
+        }
+        ensure!(source.calls.load(Ordering::SeqCst) == 1, "the source was asked while the credentials were fresh");
+        clock.set(t0 + Duration::from_secs(3600 - 30)); // mandatory window: everyone waits
+        source.next(Answer::Fresh { lifetime: 3600 }, "SECOND");
+        let key = cache.with_credentials(|c| c.access_key_id().to_owned()).await.map_err(|e| e.to_string())?;
+        ensure!(key == "SECOND", "{key}");
+        ensure!(source.calls.load(Ordering::SeqCst) == 2, "calls: {}", source.calls.load(Ordering::SeqCst));
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     let path = testdata().join("credential-refresh/credential-refresh-tests.json");
     let cases: Vec<Value> = match std::fs::read(&path)
@@ -246,6 +271,7 @@ pub fn trials() -> Vec<Trial> {
             })
         })
         .collect();
+    out.push(trial("credential_cache::with_credentials_borrows_and_refreshes", with_credentials_borrows_and_refreshes));
     for state in ["none", "expired", "advisory"] {
         out.push(trial(format!("credential_cache::single_flight_1000_callers_{state}"), move || single_flight(state)));
     }

@@ -4,6 +4,7 @@
 mod common;
 mod credential_refresh;
 mod providers;
+mod signing;
 mod sts;
 mod transport;
 
@@ -14,5 +15,6 @@ fn main() {
     trials.extend(transport::trials());
     trials.extend(sts::trials());
     trials.extend(providers::trials());
+    trials.extend(signing::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -54,6 +54,7 @@ impl Imds {
                 }
                 match path {
                     "/latest/meta-data/iam/security-credentials/" => Reply::ok("test-role\n"),
+                    "/latest/meta-data/placement/region" => Reply::ok("eu-central-1"),
                     "/latest/meta-data/iam/security-credentials/test-role" => {
                         let n = self.docs.fetch_add(1, Ordering::SeqCst);
                         if n + 1 == self.rotate_after {
@@ -298,11 +299,42 @@ fn profile_files_in_a_temp_home() -> Result<(), String> {
     })
 }
 
+/// The region comes from IMDS only when asked, and only when nothing else sets one.
+fn imds_region_only_when_asked() -> Result<(), String> {
+    block_on(async {
+        let server = imds_server(usize::MAX, usize::MAX).await;
+        let home = temp_dir("imds-region").join("no-such-home");
+        let home = home.to_string_lossy().into_owned();
+        let vars = [("HOME", home.as_str()), ("AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url.as_str())];
+
+        let plain = ConfigLoader::new(ctx_with(&vars)).load().map_err(|e| e.to_string())?;
+        ensure!(plain.region().is_none() && plain.region_source() == "none", "{:?}", plain.region());
+        ensure!(server.count() == 0, "load() contacted IMDS");
+
+        let with_env = [vars[0], vars[1], ("AWS_REGION", "us-west-2")];
+        let c = ConfigLoader::new(ctx_with(&with_env)).load_with_imds_region().await.map_err(|e| e.to_string())?;
+        ensure!(c.region() == Some("us-west-2") && c.region_source() == "AWS_REGION", "{:?}", c.region());
+        ensure!(server.count() == 0, "IMDS was asked although AWS_REGION is set");
+
+        let c = ConfigLoader::new(ctx_with(&vars)).load_with_imds_region().await.map_err(|e| e.to_string())?;
+        ensure!(c.region() == Some("eu-central-1") && c.region_source() == "imds", "{:?}", c.region());
+        let paths: Vec<String> = server.requests().iter().map(|s| format!("{} {}", s.method, s.target)).collect();
+        ensure!(paths == ["PUT /latest/api/token", "GET /latest/meta-data/placement/region"], "IMDS saw {paths:?}");
+
+        let off = [vars[0], vars[1], ("AWS_EC2_METADATA_DISABLED", "true")];
+        let c = ConfigLoader::new(ctx_with(&off)).load_with_imds_region().await.map_err(|e| e.to_string())?;
+        ensure!(c.region().is_none(), "{:?}", c.region());
+        ensure!(server.count() == 2, "IMDS was asked although disabled");
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         trial("providers::imds_token_flow_and_stale_token", imds_token_flow_and_stale_token),
         trial("providers::imds_expired_credentials_keep_the_last_good", imds_expired_credentials_keep_the_last_good),
         trial("providers::imds_timeouts_and_disabled", imds_timeouts_and_disabled),
+        trial("providers::imds_region_only_when_asked", imds_region_only_when_asked),
         trial("providers::container_endpoint_with_token_file", container_endpoint_with_token_file),
         trial("chain::env_credentials_read_no_file_and_never_contact_imds", env_credentials_touch_nothing_else),
         trial("chain::explain_says_why_each_link_was_skipped", explain_says_why_each_link_was_skipped),

@@ -235,6 +235,33 @@ fn anonymous_requests_are_unsigned() -> Result<(), String> {
     })
 }
 
+/// Calls through one client share its connection pool: ten calls, from two services built on the
+/// same `HttpClient`, open one connection.
+fn connection_pool_is_reused() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, _| Reply::ok("x")).await;
+        let http = HttpClient::new(settings());
+        let creds = Arc::new(StaticCredentials::new("AKIDTEST", "SECRETTEST", None));
+        let s3 = ServiceConfig::new(
+            "S3",
+            "s3",
+            Protocol::RestXml,
+            "us-east-1",
+            &server.url,
+            Some(creds.clone()),
+            http.clone(),
+        );
+        let sts = ServiceConfig::new("STS", "sts", Protocol::Query, "us-east-1", &server.url, Some(creds), http);
+        for _ in 0..5 {
+            get(&s3).await.map_err(|e| e.to_string())?;
+            get(&sts).await.map_err(|e| e.to_string())?;
+        }
+        ensure!(server.count() == 10, "{} requests", server.count());
+        ensure!(server.connections() == 1, "{} connections for 10 sequential calls", server.connections());
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         trial("transport::slowdown_storm_that_clears_succeeds_within_3_attempts", storm_clears),
@@ -248,5 +275,6 @@ pub fn trials() -> Vec<Trial> {
         trial("transport::connection_refused_is_a_transport_error", connection_refused),
         trial("transport::expired_token_invalidates_and_retries_once", expired_token_refreshes_once),
         trial("transport::anonymous_requests_are_unsigned", anonymous_requests_are_unsigned),
+        trial("transport::connection_pool_is_reused_across_calls", connection_pool_is_reused),
     ]
 }

@@ -118,12 +118,37 @@ impl ConfigLoader {
     /// `region`; never IMDS) and sets up credentials. Reads the config files only when the
     /// region is not in the environment; contacts nothing.
     pub fn load(self) -> Result<Config, ConfigError> {
-        let ctx = match self.transport {
-            Some(t) => self.ctx.clone().with_http(HttpClient::new(t)),
+        let ctx = self.context();
+        let region = self.configured_region(&ctx)?;
+        self.build(ctx, region)
+    }
+
+    /// Like [`load`](Self::load), and when nothing configures a region, asks the EC2 instance
+    /// metadata service for the instance's (the official SDKs' last region source). Off EC2 this
+    /// costs up to the IMDS timeout (1 s) unless `AWS_EC2_METADATA_DISABLED=true`, which is why
+    /// [`load`](Self::load) never does it. An IMDS failure leaves the region unset.
+    pub async fn load_with_imds_region(self) -> Result<Config, ConfigError> {
+        let ctx = self.context();
+        let mut region = self.configured_region(&ctx)?;
+        if region.0.is_none() {
+            match crate::credentials::ImdsCredentials::new(&ctx).region().await {
+                Ok(r) => region = (Some(r), "imds"),
+                Err(e) => tracing::debug!(error = %e, "no region from IMDS"),
+            }
+        }
+        self.build(ctx, region)
+    }
+
+    fn context(&self) -> Context {
+        match &self.transport {
+            Some(t) => self.ctx.clone().with_http(HttpClient::new(t.clone())),
             None => self.ctx.clone(),
-        };
-        let (region, region_source) = match (self.region, region_from_env(ctx.env())) {
-            (Some(r), _) => (Some(r), "explicit"),
+        }
+    }
+
+    fn configured_region(&self, ctx: &Context) -> Result<(Option<String>, &'static str), ConfigError> {
+        Ok(match (&self.region, region_from_env(ctx.env())) {
+            (Some(r), _) => (Some(r.clone()), "explicit"),
             (None, Some(r)) => {
                 (Some(r), if ctx.env().get("AWS_REGION").is_some() { "AWS_REGION" } else { "AWS_DEFAULT_REGION" })
             }
@@ -135,7 +160,14 @@ impl ConfigLoader {
                     None => (None, "none"),
                 }
             }
-        };
+        })
+    }
+
+    fn build(
+        self,
+        ctx: Context,
+        (region, region_source): (Option<String>, &'static str),
+    ) -> Result<Config, ConfigError> {
         let http = ctx.http().clone();
         let mut config = Config {
             ctx,
@@ -186,7 +218,8 @@ impl Config {
         self.region.as_deref()
     }
 
-    /// Where the region came from (`"explicit"`, `"AWS_REGION"`, `"AWS_DEFAULT_REGION"`, `"profile"`, `"none"`).
+    /// Where the region came from (`"explicit"`, `"AWS_REGION"`, `"AWS_DEFAULT_REGION"`,
+    /// `"profile"`, `"imds"`, `"none"`).
     pub fn region_source(&self) -> &'static str {
         self.region_source
     }

@@ -150,6 +150,22 @@ impl ImdsCredentials {
         }
     }
 
+    /// The instance's region (`/latest/meta-data/placement/region`), with the same token flow,
+    /// timeouts and off switch as the credentials.
+    pub async fn region(&self) -> Result<String, CredentialsError> {
+        let base = self.base()?;
+        let body = self.get(&base, "/latest/meta-data/placement/region").await?;
+        let region = body.trim();
+        let valid = !region.is_empty()
+            && region.len() <= 64
+            && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid {
+            let shown: String = region.chars().take(64).collect();
+            return Err(CredentialsError::invalid(format!("IMDS at {base} returned {shown:?}, which is not a region")));
+        }
+        Ok(region.to_owned())
+    }
+
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let base = self.base()?;
         let roles = self.get(&base, CREDS_PATH).await?;
