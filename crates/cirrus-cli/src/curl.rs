@@ -28,8 +28,13 @@ pub struct CurlArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
-    let url = reqwest::Url::parse(&args.url).map_err(|e| Failure::input(anyhow!("bad URL {:?}: {e}", args.url)))?;
-    let host = url.host_str().unwrap_or_default().to_owned();
+    let url = args
+        .url
+        .parse::<http::Uri>()
+        .ok()
+        .filter(|u| u.host().is_some() && matches!(u.scheme_str(), Some("http" | "https")))
+        .ok_or_else(|| Failure::input(anyhow!("bad URL {:?}: expected http:// or https://HOST/...", args.url)))?;
+    let host = url.host().unwrap_or_default().to_owned();
     let service = match args.service.clone().or_else(|| crate::sign::service_from_host(&host)) {
         Some(s) => s,
         None => return Err(Failure::input(anyhow!("cannot tell the service from host {host:?}: pass --service"))),
@@ -52,10 +57,13 @@ pub fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
         Some(d) => d.as_bytes().to_vec(),
     };
     let method = args.method.clone().unwrap_or_else(|| if args.data.is_some() { "POST".into() } else { "GET".into() });
-    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+    let method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| Failure::input(anyhow!("bad method {method:?}")))?;
-    let client = config.http().reqwest().clone();
-    let mut req = client.request(method, url.clone()).body(body).build().context("cannot build the request")?;
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(url.clone())
+        .body(bytes::Bytes::from(body))
+        .context("cannot build the request")?;
     for h in &args.headers {
         let (name, value) =
             h.split_once(':').ok_or_else(|| Failure::input(anyhow!("header {h:?} is not `Name: value`")))?;
@@ -68,14 +76,10 @@ pub fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
     let response = block_on(async move {
         if let Some(provider) = config.credentials() {
             let signer = RequestSigner::new(provider.clone(), region, service);
-            signer.sign_reqwest(&mut req).await.map_err(anyhow::Error::new)?;
+            signer.sign_http(&mut req).await.map_err(anyhow::Error::new)?;
         }
-        let resp = client.execute(req).await.map_err(|e| anyhow!("request to {url} failed: {e}"))?;
-        let status = resp.status();
-        let version = resp.version();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| anyhow!("reading the response from {url} failed: {e}"))?;
-        Ok::<_, anyhow::Error>((status, version, headers, body))
+        let resp = config.http().call(req, None).await.map_err(|e| anyhow!("request to {url} failed: {e}"))?;
+        Ok::<_, anyhow::Error>((resp.status(), resp.version(), resp.headers().clone(), resp.into_body()))
     })??;
     let (status, version, headers, body) = response;
     let mut out = std::io::stdout().lock();

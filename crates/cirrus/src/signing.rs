@@ -1,8 +1,8 @@
 //! Signing requests that cirrus does not send itself (the aws-requests-auth use case:
 //! OpenSearch, API Gateway `execute-api`, any service): a [`RequestSigner`] signs a
-//! `reqwest::Request` or an `http::Request` with credentials from any provider, refreshed
-//! through the cache; with the `middleware` feature, [`SigningMiddleware`] signs every request a
-//! `reqwest-middleware` client sends.
+//! `http::Request` (or, with the `reqwest` feature, a `reqwest::Request`) with credentials from
+//! any provider, refreshed through the cache; with the `middleware` feature,
+//! [`SigningMiddleware`] signs every request a `reqwest-middleware` client sends.
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::credentials::{CredentialsError, SharedCredentialsProvider};
@@ -82,8 +82,9 @@ impl RequestSigner {
         Ok(())
     }
 
-    /// Signs a `reqwest::Request`. A body in memory is hashed; a streaming body is signed as
-    /// `UNSIGNED-PAYLOAD` (which S3 accepts; most services do not).
+    /// Signs a `reqwest::Request` (feature `reqwest`). A body in memory is hashed; a streaming
+    /// body is signed as `UNSIGNED-PAYLOAD` (which S3 accepts; most services do not).
+    #[cfg(feature = "reqwest")]
     pub async fn sign_reqwest(&self, request: &mut reqwest::Request) -> Result<(), SignError> {
         let mut parts = parts_of(request.method(), request.url().as_str(), request.headers())?;
         let body = request.body().map(|b| b.as_bytes());

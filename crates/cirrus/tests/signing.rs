@@ -81,6 +81,7 @@ fn http_request(name: &'static str) -> Result<(), String> {
     Ok(())
 }
 
+#[cfg(feature = "reqwest")]
 fn reqwest_request(name: &'static str) -> Result<(), String> {
     let case = load(name)?;
     let mut request = reqwest::Request::new(case.method.clone(), case.url.parse().map_err(|e| format!("{e}"))?);
@@ -98,6 +99,7 @@ pub fn trials() -> Vec<Trial> {
     let mut out = Vec::new();
     for name in ["get-vanilla", "get-vanilla-query-order-key-case", "get-vanilla-with-session-token", "post-vanilla"] {
         out.push(trial(format!("signing::sign_http::{name}"), move || http_request(name)));
+        #[cfg(feature = "reqwest")]
         out.push(trial(format!("signing::sign_reqwest::{name}"), move || reqwest_request(name)));
     }
     out

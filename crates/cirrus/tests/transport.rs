@@ -235,8 +235,10 @@ fn anonymous_requests_are_unsigned() -> Result<(), String> {
     })
 }
 
-/// Calls through one client share its connection pool: ten calls, from two services built on the
-/// same `HttpClient`, open one connection.
+/// Calls through one client share its connection pool: twenty sequential calls, from two services
+/// built on the same `HttpClient`, open at most two connections. (hyper hands a connection back
+/// to the pool from a task of its own; a call that arrives before that races a new connect
+/// against the wait, so a second connection can appear once. A client per call would open 20.)
 fn connection_pool_is_reused() -> Result<(), String> {
     block_on(async {
         let server = Loopback::start(|_, _| Reply::ok("x")).await;
@@ -252,12 +254,12 @@ fn connection_pool_is_reused() -> Result<(), String> {
             http.clone(),
         );
         let sts = ServiceConfig::new("STS", "sts", Protocol::Query, "us-east-1", &server.url, Some(creds), http);
-        for _ in 0..5 {
+        for _ in 0..10 {
             get(&s3).await.map_err(|e| e.to_string())?;
             get(&sts).await.map_err(|e| e.to_string())?;
         }
-        ensure!(server.count() == 10, "{} requests", server.count());
-        ensure!(server.connections() == 1, "{} connections for 10 sequential calls", server.connections());
+        ensure!(server.count() == 20, "{} requests", server.count());
+        ensure!(server.connections() <= 2, "{} connections for 20 sequential calls", server.connections());
         Ok(())
     })
 }

@@ -9,7 +9,6 @@
 
 use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 use crate::context::Context;
-use crate::transport::describe_reqwest_error;
 use std::time::Duration;
 
 const ECS_HOST: &str = "http://169.254.170.2";
@@ -44,16 +43,16 @@ impl ContainerCredentials {
                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set",
             ));
         };
-        let url = reqwest::Url::parse(&full).map_err(|e| {
-            CredentialsError::invalid(format!("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL ({e}): {full:?}"))
+        let url = full.parse::<http::Uri>().ok().filter(|u| u.host().is_some()).ok_or_else(|| {
+            CredentialsError::invalid(format!("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL: {full:?}"))
         })?;
-        match url.scheme() {
+        match url.scheme_str().unwrap_or("") {
             "https" => {}
-            "http" if allowed_http_host(&url) => {}
+            "http" if allowed_http_host(url.host().unwrap_or("")) => {}
             "http" => {
                 return Err(CredentialsError::invalid(format!(
                     "AWS_CONTAINER_CREDENTIALS_FULL_URI host {:?} is not allowed over http: use https, a loopback address, 169.254.170.2, 169.254.170.23 or fd00:ec2::23",
-                    url.host_str().unwrap_or("")
+                    url.host().unwrap_or("")
                 )))
             }
             other => {
@@ -85,37 +84,27 @@ impl ContainerCredentials {
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let url = self.endpoint()?;
         let token = self.token()?;
-        let client = self.ctx.http().reqwest();
         let mut last = None;
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
-            let mut req = client.get(&url).timeout(TIMEOUT);
+            let mut req = http::Request::get(&url);
             if let Some(t) = &token {
                 req = req.header("authorization", t);
             }
-            let resp = match req.send().await {
+            let req = req.body(bytes::Bytes::new()).map_err(|e| {
+                CredentialsError::invalid(format!("container credentials request to {url} cannot be built: {e}"))
+            })?;
+            let resp = match self.ctx.http().call(req, Some(TIMEOUT)).await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = Some(CredentialsError::unavailable(format!(
-                        "container credentials endpoint: {}",
-                        describe_reqwest_error(&e)
-                    )));
+                    last = Some(CredentialsError::unavailable(format!("container credentials endpoint: {e}")));
                     continue;
                 }
             };
             let status = resp.status().as_u16();
-            let body = match resp.bytes().await {
-                Ok(b) => b,
-                Err(e) => {
-                    last = Some(CredentialsError::unavailable(format!(
-                        "container credentials endpoint: {}",
-                        describe_reqwest_error(&e)
-                    )));
-                    continue;
-                }
-            };
+            let body = resp.into_body();
             if status >= 500 || status == 429 {
                 last = Some(CredentialsError::unavailable(format!(
                     "container credentials endpoint {url} answered {status}"
@@ -138,18 +127,21 @@ impl ContainerCredentials {
     }
 }
 
-fn allowed_http_host(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => {
+/// The hosts the SDKs allow over plain http: loopback, and the ECS and EKS agents.
+fn allowed_http_host(host: &str) -> bool {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+    if let Some(v6) = bare {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23));
+    }
+    match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => {
             ip.is_loopback()
                 || ip == std::net::Ipv4Addr::new(169, 254, 170, 2)
                 || ip == std::net::Ipv4Addr::new(169, 254, 170, 23)
         }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23)
-        }
-        None => false,
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 

@@ -9,7 +9,6 @@
 
 use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 use crate::context::Context;
-use crate::transport::describe_reqwest_error;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -76,22 +75,14 @@ impl ImdsCredentials {
                 }
             }
         }
-        let resp = self
-            .ctx
-            .http()
-            .reqwest()
-            .put(format!("{base}/latest/api/token"))
+        let req = http::Request::put(format!("{base}/latest/api/token"))
             .header("x-aws-ec2-metadata-token-ttl-seconds", TOKEN_TTL_SECS.to_string())
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(|e| {
-                // Nothing answers: not on EC2 (or IMDS is off). The chain moves on.
-                CredentialsError::not_configured(format!(
-                    "no instance metadata service at {base} ({})",
-                    describe_reqwest_error(&e)
-                ))
-            })?;
+            .body(bytes::Bytes::new())
+            .map_err(|e| CredentialsError::invalid(format!("IMDS endpoint {base:?} is not a valid URL: {e}")))?;
+        let resp = self.ctx.http().call(req, Some(self.timeout)).await.map_err(|e| {
+            // Nothing answers: not on EC2 (or IMDS is off). The chain moves on.
+            CredentialsError::not_configured(format!("no instance metadata service at {base} ({e})"))
+        })?;
         let status = resp.status().as_u16();
         if status == 403 {
             return Err(CredentialsError::not_configured(format!("instance metadata at {base} is disabled (403)")));
@@ -105,10 +96,8 @@ impl ImdsCredentials {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(TOKEN_TTL_SECS);
-        let token = resp
-            .text()
-            .await
-            .map_err(|e| CredentialsError::unavailable(format!("IMDS token: {}", describe_reqwest_error(&e))))?;
+        let token = String::from_utf8(resp.into_body().to_vec())
+            .map_err(|_| CredentialsError::unavailable("the IMDS token is not UTF-8"))?;
         // Renew a little before the service would call it stale.
         let until = now + Duration::from_secs(ttl.saturating_sub(60).max(1));
         *lock(&self.token) = Some((token.clone(), until));
@@ -120,25 +109,22 @@ impl ImdsCredentials {
         let mut renew = false;
         loop {
             let token = self.session_token(base, renew).await?;
+            let req = http::Request::get(format!("{base}{path}"))
+                .header("x-aws-ec2-metadata-token", token)
+                .body(bytes::Bytes::new())
+                .map_err(|e| CredentialsError::invalid(format!("IMDS URL {base}{path}: {e}")))?;
             let resp = self
                 .ctx
                 .http()
-                .reqwest()
-                .get(format!("{base}{path}"))
-                .header("x-aws-ec2-metadata-token", token)
-                .timeout(self.timeout)
-                .send()
+                .call(req, Some(self.timeout))
                 .await
-                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {}", describe_reqwest_error(&e))))?;
+                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {e}")))?;
             let status = resp.status().as_u16();
             if status == 401 && !renew {
                 renew = true;
                 continue;
             }
-            let body = resp
-                .text()
-                .await
-                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {}", describe_reqwest_error(&e))))?;
+            let body = String::from_utf8_lossy(resp.body()).into_owned();
             return match status {
                 200 => Ok(body),
                 404 => Err(CredentialsError::not_configured(format!(

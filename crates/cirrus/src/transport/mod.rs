@@ -1,12 +1,14 @@
-//! HTTP for every AWS call: one pooled reqwest client (rustls with ring), timeouts, the standard
+//! HTTP for every AWS call: one pooled hyper client (rustls with ring), timeouts, the standard
 //! retry mode, clock-skew correction, re-signing on every attempt, and errors read per protocol.
 
+mod client;
 mod error;
 pub mod paginate;
 pub mod protocol;
 pub(crate) mod retry;
 pub mod xml;
 
+pub use client::CallError;
 pub use error::Error;
 pub use protocol::Protocol;
 pub use retry::RetryConfig;
@@ -15,6 +17,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::credentials::SharedCredentialsProvider;
 use bytes::Bytes;
 use cirrus_sigv4::{Payload, SigningParams, SigningSettings};
+use futures_util::stream::{BoxStream, StreamExt};
 use http::{HeaderMap, HeaderValue, Method};
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -87,7 +90,7 @@ pub struct HttpClient {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    pool: client::LazyPool,
     settings: TransportSettings,
     quota: retry::RetryQuota,
     /// Server time minus local time, in milliseconds, from the last `Date` seen.
@@ -107,19 +110,12 @@ impl fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// A client with these settings.
+    /// A client with these settings. Nothing is set up until the first request.
     pub fn new(settings: TransportSettings) -> Self {
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .user_agent(concat!("cirrus/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(t) = settings.read_timeout {
-            b = b.read_timeout(t);
-        }
-        // Building fails only when the TLS backend cannot start; fall back to the defaults then.
-        let client = b.build().unwrap_or_default();
         let quota = retry::RetryQuota::new(settings.retry.quota);
-        HttpClient { inner: Arc::new(Inner { client, settings, quota, skew_ms: AtomicI64::new(0) }) }
+        HttpClient {
+            inner: Arc::new(Inner { pool: client::LazyPool::default(), settings, quota, skew_ms: AtomicI64::new(0) }),
+        }
     }
 
     /// The settings in use.
@@ -127,9 +123,33 @@ impl HttpClient {
         &self.inner.settings
     }
 
-    /// The underlying reqwest client, for requests cirrus does not model.
-    pub fn reqwest(&self) -> &reqwest::Client {
-        &self.inner.client
+    fn pool(&self) -> &client::Hyper {
+        self.inner.pool.get(&self.inner.settings)
+    }
+
+    /// Sends one request as it is (no signing, no retry) through the pool and reads the whole
+    /// answer, whatever its status: for calls cirrus does not model (IMDS, the container
+    /// endpoint, `cirrus curl`). With `timeout`, the whole call must finish within it; without,
+    /// each read must come within the read timeout. The body is limited to
+    /// [`max_response_bytes`](TransportSettings::max_response_bytes).
+    pub async fn call(
+        &self,
+        request: http::Request<Bytes>,
+        timeout: Option<Duration>,
+    ) -> Result<http::Response<Bytes>, CallError> {
+        let uri = request.uri().clone();
+        let settings = &self.inner.settings;
+        let whole = async {
+            let wait = if timeout.is_some() { None } else { settings.read_timeout };
+            let resp = client::send(self.pool(), request, wait).await?;
+            let (parts, body) = resp.into_parts();
+            let body = client::read_all(body, settings.max_response_bytes, wait, &uri).await?;
+            Ok(http::Response::from_parts(parts, body))
+        };
+        match timeout {
+            Some(t) => tokio::time::timeout(t, whole).await.map_err(|_| CallError::timed_out("the answer", t, &uri))?,
+            None => whole.await,
+        }
     }
 
     /// The clock skew measured from servers' `Date` headers (server minus local).
@@ -227,18 +247,29 @@ impl ServiceConfig {
 pub struct Request {
     /// The method.
     pub method: Method,
-    /// The full URL, already percent-encoded.
+    /// The full URL, already percent-encoded. Sent exactly as given: `.` and `..` path
+    /// segments are not resolved.
     pub url: String,
     /// Headers (`Host` is added from the URL).
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+    /// Sign the payload as `UNSIGNED-PAYLOAD` instead of hashing it (S3 over https).
+    pub unsigned_payload: bool,
 }
 
 impl Request {
     /// A request with no headers.
     pub fn new(method: Method, url: impl Into<String>, body: impl Into<Bytes>) -> Self {
-        Request { method, url: url.into(), headers: HeaderMap::new(), body: body.into() }
+        Request { method, url: url.into(), headers: HeaderMap::new(), body: body.into(), unsigned_payload: false }
+    }
+
+    /// Adds a header whose value comes from the caller, refusing values that are not valid
+    /// HTTP (control characters, new lines) with a message that names the header.
+    pub fn try_header(mut self, name: http::HeaderName, value: &str) -> Result<Self, String> {
+        let v = HeaderValue::from_str(value).map_err(|_| format!("{name}: {value:?} is not a valid header value"))?;
+        self.headers.insert(name, v);
+        Ok(self)
     }
 
     /// Adds a header. Names and values that are not valid HTTP are dropped (callers pass constants).
@@ -262,8 +293,33 @@ pub struct Response {
     pub body: Bytes,
 }
 
+/// A body read as it arrives.
+pub type ByteStream = BoxStream<'static, Result<Bytes, Error>>;
+
+/// A successful answer whose body has not been read yet.
+pub struct StreamingResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, chunk by chunk. A failure mid-body is an error item (not retried: the caller
+    /// knows how much it has and can ask for the rest with a range).
+    pub body: ByteStream,
+}
+
+impl fmt::Debug for StreamingResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamingResponse").field("status", &self.status).field("headers", &self.headers).finish()
+    }
+}
+
+enum Answer {
+    Buffered(Response),
+    Streaming(StreamingResponse),
+}
+
 enum Attempt {
-    Done(Response),
+    Done(Answer),
     Failed { error: Error, retry: bool, timeout: bool, hint: Option<Duration> },
 }
 
@@ -271,16 +327,45 @@ impl ServiceConfig {
     /// Signs and sends `request`, retrying as the standard retry mode does and re-signing each
     /// attempt. Non-2xx answers (and S3's errors in a `200`) become [`Error`]s.
     pub async fn send(&self, operation: &'static str, request: Request) -> Result<Response, Error> {
+        match self.send_answer(operation, request, false).await? {
+            Answer::Buffered(r) => Ok(r),
+            Answer::Streaming(_) => Err(Error::response(self.name, operation, "a streamed answer to a buffered call")),
+        }
+    }
+
+    /// Like [`send`](Self::send), but a successful answer's body is handed over unread, as a
+    /// stream (errors are still read whole, and retried as `send` does). The operation timeout
+    /// covers the wait for the response head, not the reading of the body.
+    pub async fn send_streaming(&self, operation: &'static str, request: Request) -> Result<StreamingResponse, Error> {
+        match self.send_answer(operation, request, true).await? {
+            Answer::Streaming(r) => Ok(r),
+            Answer::Buffered(r) => {
+                let body = r.body;
+                Ok(StreamingResponse {
+                    status: r.status,
+                    headers: r.headers,
+                    body: futures_util::stream::once(async move { Ok(body) }).boxed(),
+                })
+            }
+        }
+    }
+
+    async fn send_answer(&self, operation: &'static str, request: Request, stream: bool) -> Result<Answer, Error> {
         match self.http.inner.settings.operation_timeout {
-            None => self.send_with_retries(operation, request).await,
-            Some(t) => match tokio::time::timeout(t, self.send_with_retries(operation, request)).await {
+            None => self.send_with_retries(operation, request, stream).await,
+            Some(t) => match tokio::time::timeout(t, self.send_with_retries(operation, request, stream)).await {
                 Ok(r) => r,
                 Err(_) => Err(Error::transport(self.name, operation, format!("timed out after {t:?}"), true)),
             },
         }
     }
 
-    async fn send_with_retries(&self, operation: &'static str, request: Request) -> Result<Response, Error> {
+    async fn send_with_retries(
+        &self,
+        operation: &'static str,
+        request: Request,
+        stream: bool,
+    ) -> Result<Answer, Error> {
         let retry = &self.http.inner.settings.retry;
         let quota = &self.http.inner.quota;
         let mut spent = 0u32;
@@ -290,7 +375,7 @@ impl ServiceConfig {
         loop {
             attempt += 1;
             let used_skew = self.http.inner.skew_ms.load(Ordering::Relaxed);
-            let (outcome, access_key) = self.attempt(operation, &request).await?;
+            let (outcome, access_key) = self.attempt(operation, &request, stream).await?;
             let (error, mut retryable, timeout, hint) = match outcome {
                 Attempt::Done(r) => {
                     quota.release(spent);
@@ -327,7 +412,12 @@ impl ServiceConfig {
         }
     }
 
-    async fn attempt(&self, operation: &'static str, request: &Request) -> Result<(Attempt, Option<String>), Error> {
+    async fn attempt(
+        &self,
+        operation: &'static str,
+        request: &Request,
+        stream: bool,
+    ) -> Result<(Attempt, Option<String>), Error> {
         let credentials = match &self.credentials {
             None => None,
             Some(p) => Some(p.provide_credentials().await.map_err(|e| Error::credentials(self.name, operation, e))?),
@@ -354,44 +444,46 @@ impl ServiceConfig {
                 SigningParams::new(c.access_key_id(), c.secret_access_key(), &self.region, self.signing_name, time)
                     .session_token(c.session_token())
                     .settings(settings);
-            cirrus_sigv4::sign_http(&mut parts, Payload::Bytes(&request.body), &params)
+            let payload = if request.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&request.body) };
+            cirrus_sigv4::sign_http(&mut parts, payload, &params)
                 .map_err(|e| Error::input(self.name, operation, format!("cannot sign the request: {e}")))?;
         }
-        // hyper sets Host itself from the URL.
-        parts.headers.remove(http::header::HOST);
+        let uri = parts.uri.clone();
         let http_req = http::Request::from_parts(parts, request.body.clone());
-        let req = reqwest::Request::try_from(http_req)
-            .map_err(|e| Error::input(self.name, operation, format!("bad request: {e}")))?;
         tracing::debug!(service = self.name, operation, method = %request.method, url = %request.url, "sending");
         let access_key = credentials.as_ref().map(|c| c.access_key_id().to_owned());
-        let transport = |e: reqwest::Error| {
-            let timeout = e.is_timeout();
-            let msg = describe_reqwest_error(&e);
-            Attempt::Failed {
-                error: Error::transport(self.name, operation, msg, timeout),
-                retry: true,
-                timeout,
-                hint: None,
-            }
+        let transport = |e: CallError| Attempt::Failed {
+            timeout: e.is_timeout(),
+            error: Error::transport(self.name, operation, e.to_string(), e.is_timeout()),
+            retry: true,
+            hint: None,
         };
-        let resp = match self.http.inner.client.execute(req).await {
+        let settings = &self.http.inner.settings;
+        let resp = match client::send(self.http.pool(), http_req, settings.read_timeout).await {
             Ok(r) => r,
             Err(e) => return Ok((transport(e), access_key)),
         };
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        self.http.record_skew(&headers, &self.clock);
-        let body = match read_body(resp, self.http.inner.settings.max_response_bytes).await {
+        self.http.record_skew(resp.headers(), &self.clock);
+        let (head, incoming) = resp.into_parts();
+        let headers = head.headers;
+        if stream && (200..300).contains(&status) {
+            tracing::debug!(service = self.name, operation, status, "answered; streaming the body");
+            let (name, wait) = (self.name, settings.read_timeout);
+            let body = client::stream_body(incoming, wait, uri)
+                .map(move |r| r.map_err(|e| Error::transport(name, operation, e.to_string(), e.is_timeout())))
+                .boxed();
+            return Ok((Attempt::Done(Answer::Streaming(StreamingResponse { status, headers, body })), access_key));
+        }
+        let body = match client::read_all(incoming, settings.max_response_bytes, settings.read_timeout, &uri).await {
             Ok(b) => b,
-            Err(BodyError::Http(e)) => return Ok((transport(e), access_key)),
-            Err(BodyError::TooLarge(n)) => {
-                return Err(Error::response(self.name, operation, format!("response body larger than {n} bytes")))
-            }
+            Err(e) if e.is_too_large() => return Err(Error::response(self.name, operation, e.to_string())),
+            Err(e) => return Ok((transport(e), access_key)),
         };
         tracing::debug!(service = self.name, operation, status, bytes = body.len(), "answered");
         let disguised = self.protocol == Protocol::RestXml && status == 200 && protocol::is_error_body(&body);
         if (200..300).contains(&status) && !disguised {
-            return Ok((Attempt::Done(Response { status, headers, body }), access_key));
+            return Ok((Attempt::Done(Answer::Buffered(Response { status, headers, body })), access_key));
         }
         let p = protocol::parse_error(self.protocol, status, &headers, &body);
         let retry = retry::is_throttling_code(&p.code)
@@ -403,56 +495,8 @@ impl ServiceConfig {
     }
 }
 
-enum BodyError {
-    Http(reqwest::Error),
-    TooLarge(usize),
-}
-
-async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
-    let mut buf = bytes::BytesMut::new();
-    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Http)? {
-        if buf.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge(limit));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
-}
-
 /// `x-amz-retry-after` (milliseconds) or `Retry-After` (seconds).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<u64>().ok());
     get("x-amz-retry-after").map(Duration::from_millis).or_else(|| get("retry-after").map(Duration::from_secs))
-}
-
-/// reqwest's Display hides the cause ("error sending request"); walk the chain for the reason.
-pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "could not connect".to_owned()
-    } else if e.is_body() || e.is_decode() {
-        "the response body broke off".to_owned()
-    } else {
-        "the request failed".to_owned()
-    };
-    if let Some(url) = e.url() {
-        msg.push_str(&format!(
-            " ({}://{}{})",
-            url.scheme(),
-            url.host_str().unwrap_or(""),
-            url.port().map(|p| format!(":{p}")).unwrap_or_default()
-        ));
-    }
-    let mut source = std::error::Error::source(e);
-    let mut last = None;
-    while let Some(s) = source {
-        last = Some(s.to_string());
-        source = s.source();
-    }
-    if let Some(l) = last {
-        msg.push_str(": ");
-        msg.push_str(&l);
-    }
-    msg
 }
