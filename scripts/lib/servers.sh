@@ -17,8 +17,10 @@ free_port() {
 }
 
 SERVER_PIDS=()
+SERVER_DIRS=()
 stop_servers() {
   for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for dir in "${SERVER_DIRS[@]}"; do rm -rf "$dir"; done
 }
 trap stop_servers EXIT
 
@@ -39,6 +41,45 @@ start_moto() {
     sleep 0.3
   done
   echo "moto server did not start on port $port; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+# s3s-fs, an S3 server that checks SigV4 signatures, pinned at 0.14.1 (newer releases need a
+# newer rustc), built once (~3 min) into ~/.cache/cirrus (or CIRRUS_TOOLS_DIR) and reused.
+S3S_VERSION=0.14.1
+ensure_s3s() {
+  local root="${CIRRUS_TOOLS_DIR:-$HOME/.cache/cirrus}/s3s-fs-$S3S_VERSION"
+  S3S_BIN="$root/bin/s3s-fs"
+  if [ ! -x "$S3S_BIN" ]; then
+    echo "== building s3s-fs $S3S_VERSION into $root (once, about 3 minutes)"
+    cargo install "s3s-fs@$S3S_VERSION" --features binary --locked --root "$root" --quiet
+  fi
+}
+
+# Starts s3s-fs on a free port with a fresh data directory; exports CIRRUS_S3S_URL and the keys
+# it accepts (CIRRUS_S3S_ACCESS_KEY, CIRRUS_S3S_SECRET_KEY). Fails if it does not come up.
+start_s3s() {
+  local port log data
+  ensure_s3s
+  port=$(free_port)
+  data=$(mktemp -d "${TMPDIR:-/tmp}/cirrus-s3s.XXXXXX")
+  log=target/s3s.log
+  mkdir -p target
+  export CIRRUS_S3S_ACCESS_KEY=AKIDS3S CIRRUS_S3S_SECRET_KEY=s3s-secret-key
+  "$S3S_BIN" --host 127.0.0.1 --port "$port" --access-key "$CIRRUS_S3S_ACCESS_KEY" \
+    --secret-key "$CIRRUS_S3S_SECRET_KEY" "$data" >"$log" 2>&1 &
+  SERVER_PIDS+=($!)
+  SERVER_DIRS+=("$data")
+  for _ in $(seq 100); do
+    if .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=1)" 2>/dev/null; then
+      export CIRRUS_S3S_URL="http://127.0.0.1:$port"
+      echo "== s3s-fs (checks signatures) on $CIRRUS_S3S_URL"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "s3s-fs did not start on port $port; its log:" >&2
   cat "$log" >&2
   return 1
 }

@@ -5,6 +5,8 @@
 //! - [`config`]: region, endpoints and the shared config files.
 //! - [`transport`]: one pooled HTTP client with the SDKs' standard retries, timeouts, clock-skew
 //!   correction and errors that name service, operation, code, message and request id.
+//! - `s3` (feature `s3`): buckets, streamed listing, uploads and downloads, multipart, batch and
+//!   recursive deletes, presigned URLs and POST forms.
 //!
 //! Signing lives in [`cirrus_sigv4`], re-exported as [`sigv4`].
 
@@ -18,6 +20,8 @@ pub mod context;
 pub mod credentials;
 pub mod env;
 pub mod fs;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod signing;
 pub mod sts;
 pub mod transport;

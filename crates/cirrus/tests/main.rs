@@ -4,6 +4,8 @@
 mod common;
 mod credential_refresh;
 mod providers;
+#[cfg(feature = "s3")]
+mod s3;
 mod signing;
 mod sts;
 mod transport;
@@ -16,5 +18,7 @@ fn main() {
     trials.extend(sts::trials());
     trials.extend(providers::trials());
     trials.extend(signing::trials());
+    #[cfg(feature = "s3")]
+    trials.extend(s3::trials());
     libtest_mimic::run(&args, trials).exit();
 }

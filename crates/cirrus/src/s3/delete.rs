@@ -1,0 +1,112 @@
+//! DeleteObjects in batches of 1,000, and deleting everything under a prefix page by page.
+
+use super::{check_bucket, xml_escape, ListOptions, S3Client};
+use crate::transport::xml;
+use crate::transport::Error;
+use futures_util::StreamExt;
+use http::Method;
+use md5::Digest;
+
+/// S3's limit of keys per DeleteObjects call.
+const BATCH: usize = 1000;
+
+/// A key S3 would not delete, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteFailure {
+    /// The key.
+    pub key: String,
+    /// S3's error code (`AccessDenied`...).
+    pub code: String,
+    /// S3's message.
+    pub message: String,
+}
+
+/// What a batch or recursive delete did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteReport {
+    /// Keys deleted.
+    pub deleted: u64,
+    /// Keys S3 refused to delete, each with its reason. Never dropped silently.
+    pub failed: Vec<DeleteFailure>,
+}
+
+impl DeleteReport {
+    /// Whether every key was deleted.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+impl S3Client {
+    /// Deletes `keys` with DeleteObjects, 1,000 at a time. A key S3 refuses is reported in
+    /// [`DeleteReport::failed`]; an error of a whole call stops and is returned.
+    pub async fn delete_many<I>(&self, bucket: &str, keys: I) -> Result<DeleteReport, Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        check_bucket("DeleteObjects", bucket)?;
+        let mut report = DeleteReport::default();
+        let mut batch: Vec<String> = Vec::with_capacity(BATCH);
+        for k in keys {
+            batch.push(k.as_ref().to_owned());
+            if batch.len() == BATCH {
+                self.delete_batch(bucket, &batch, &mut report).await?;
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            self.delete_batch(bucket, &batch, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// Deletes every object whose key starts with `prefix` (all of them for `""`), listing a
+    /// page and deleting it before listing the next, so memory does not grow with the number
+    /// of keys. Keys outside the prefix are never touched.
+    pub async fn delete_prefix(&self, bucket: &str, prefix: &str) -> Result<DeleteReport, Error> {
+        let mut report = DeleteReport::default();
+        let mut pages = Box::pin(self.list_pages(bucket, ListOptions::prefix(prefix)));
+        while let Some(page) = pages.next().await {
+            let keys: Vec<String> =
+                page?.objects.into_iter().map(|o| o.key).filter(|k| k.starts_with(prefix)).collect();
+            if !keys.is_empty() {
+                self.delete_batch(bucket, &keys, &mut report).await?;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn delete_batch(&self, bucket: &str, keys: &[String], report: &mut DeleteReport) -> Result<(), Error> {
+        const OP: &str = "DeleteObjects";
+        let mut body = String::from("<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>");
+        for k in keys {
+            body.push_str("<Object><Key>");
+            body.push_str(&xml_escape(k));
+            body.push_str("</Key></Object>");
+        }
+        body.push_str("</Delete>");
+        // DeleteObjects requires an integrity header; Content-MD5 is the one every S3-compatible
+        // store knows.
+        let md5 = cirrus_sigv4::base64(&md5::Md5::digest(body.as_bytes()));
+        let req = self
+            .request(Method::POST, self.url(bucket, "", "delete="), body)
+            .header("content-md5", &md5)
+            .header("content-type", "application/xml");
+        let r = self.send(OP, req).await?;
+        let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
+        let mut failed = 0u64;
+        for e in root.children_named("Error") {
+            failed += 1;
+            report.failed.push(DeleteFailure {
+                key: e.text_of("Key").unwrap_or_default().to_owned(),
+                code: e.text_of("Code").unwrap_or_default().to_owned(),
+                message: e.text_of("Message").unwrap_or_default().to_owned(),
+            });
+        }
+        report.deleted += keys.len() as u64 - failed.min(keys.len() as u64);
+        Ok(())
+    }
+}

@@ -1,0 +1,280 @@
+//! Presigned URLs (GET, PUT, HEAD, DELETE) and presigned POST forms.
+
+use super::{check_bucket, check_bucket_key, encode_query, S3Client};
+use crate::credentials::Credentials;
+use crate::transport::Error;
+use cirrus_sigv4::post_policy::PostPolicy;
+use cirrus_sigv4::{Payload, SigningParams, SigningSettings};
+use http::Method;
+use std::time::{Duration, SystemTime};
+
+/// The longest a SigV4 presigned URL can live.
+pub const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Extras for a presigned URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PresignOptions {
+    /// `response-*` overrides for a GET: (`content-disposition`, `attachment; filename="a.pdf"`)
+    /// sets `response-content-disposition`; also `content-type`, `content-language`, `expires`,
+    /// `cache-control`, `content-encoding`.
+    pub response_overrides: Vec<(String, String)>,
+}
+
+impl PresignOptions {
+    /// These options, overriding a response header (`content-disposition`, `content-type`...).
+    #[must_use]
+    pub fn with_response_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.response_overrides.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+}
+
+/// A presigned URL and how long it works.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Presigned {
+    /// The URL. It carries a signature (and a session token): treat it as a secret.
+    pub url: String,
+    /// When the signature expires.
+    pub expires_at: SystemTime,
+    /// When the credentials that signed it expire, if they do. After that the URL stops
+    /// working, whatever `expires_at` says.
+    pub credentials_expire_at: Option<SystemTime>,
+}
+
+impl Presigned {
+    /// A sentence for the user when the credentials expire before the URL would.
+    pub fn warning(&self) -> Option<String> {
+        let creds = self.credentials_expire_at?;
+        (creds < self.expires_at).then(|| {
+            let left = creds.duration_since(SystemTime::now()).unwrap_or_default().as_secs();
+            format!(
+                "the URL stops working in {left} s, when the temporary credentials that signed it expire, before its own expiry"
+            )
+        })
+    }
+}
+
+impl std::fmt::Debug for Presigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.url.split_once('?').map(|(base, _)| base).unwrap_or(&self.url);
+        f.debug_struct("Presigned")
+            .field("url", &format_args!("{shown}?** signed query redacted **"))
+            .field("expires_at", &self.expires_at)
+            .field("credentials_expire_at", &self.credentials_expire_at)
+            .finish()
+    }
+}
+
+/// The aioaws-style upload form: a key (a prefix plus a file name, or a fixed key), and what
+/// the upload may be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostOptions {
+    /// The key prefix (`user/42/`). With `filename`, the key is exactly prefix + filename;
+    /// without, any key starting with the prefix is allowed.
+    pub prefix: String,
+    /// The file name appended to the prefix.
+    pub filename: Option<String>,
+    /// The exact `Content-Type` the upload must have.
+    pub content_type: Option<String>,
+    /// The largest file allowed, in bytes.
+    pub max_size: Option<u64>,
+    /// How long the form works. 1 hour.
+    pub expires_in: Duration,
+}
+
+impl PostOptions {
+    /// A form for keys under `prefix`, valid for an hour.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        PostOptions {
+            prefix: prefix.into(),
+            filename: None,
+            content_type: None,
+            max_size: None,
+            expires_in: Duration::from_secs(3600),
+        }
+    }
+
+    /// These options with a file name.
+    #[must_use]
+    pub fn with_filename(mut self, f: impl Into<String>) -> Self {
+        self.filename = Some(f.into());
+        self
+    }
+
+    /// These options with a required content type.
+    #[must_use]
+    pub fn with_content_type(mut self, t: impl Into<String>) -> Self {
+        self.content_type = Some(t.into());
+        self
+    }
+
+    /// These options with a size limit.
+    #[must_use]
+    pub fn with_max_size(mut self, n: u64) -> Self {
+        self.max_size = Some(n);
+        self
+    }
+
+    /// These options with another lifetime.
+    #[must_use]
+    pub fn with_expires_in(mut self, d: Duration) -> Self {
+        self.expires_in = d;
+        self
+    }
+}
+
+/// A signed upload form: POST `fields` (in order) and then the file, as
+/// `multipart/form-data`, to `url`.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostForm {
+    /// Where the form goes (the bucket's URL).
+    pub url: String,
+    /// Form fields to send before the file.
+    pub fields: Vec<(String, String)>,
+    /// When the form expires.
+    pub expires_at: SystemTime,
+}
+
+impl std::fmt::Debug for PostForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("PostForm").field("url", &self.url).field("fields", &names).finish_non_exhaustive()
+    }
+}
+
+impl S3Client {
+    async fn signing_credentials(&self, op: &'static str) -> Result<Credentials, Error> {
+        match &self.service().credentials {
+            Some(p) => p.provide_credentials().await.map_err(|e| Error::credentials(super::NAME, op, e)),
+            None => Err(Self::input_error(op, "cannot presign without credentials (anonymous mode)")),
+        }
+    }
+
+    /// A presigned URL for `method` (GET, PUT, HEAD or DELETE) on `key`, valid for
+    /// `expires_in` (at most 7 days).
+    pub async fn presign(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: &str,
+        expires_in: Duration,
+        options: &PresignOptions,
+    ) -> Result<Presigned, Error> {
+        const OP: &str = "Presign";
+        check_bucket_key(OP, bucket, key)?;
+        if !matches!(method, Method::GET | Method::PUT | Method::HEAD | Method::DELETE) {
+            return Err(Self::input_error(OP, format!("cannot presign {method}: GET, PUT, HEAD or DELETE")));
+        }
+        if expires_in.is_zero() || expires_in > MAX_EXPIRY {
+            return Err(Self::input_error(
+                OP,
+                format!("expiry {} s is not within 1 s to 7 days (604800 s)", expires_in.as_secs()),
+            ));
+        }
+        let mut query: Vec<String> = Vec::new();
+        for (name, value) in &options.response_overrides {
+            let allowed = [
+                "content-type",
+                "content-language",
+                "expires",
+                "cache-control",
+                "content-disposition",
+                "content-encoding",
+            ];
+            if !allowed.contains(&name.as_str()) {
+                return Err(Self::input_error(OP, format!("response-{name} is not a header S3 lets a URL override")));
+            }
+            query.push(format!("response-{name}={}", encode_query(value)));
+        }
+        query.sort();
+        let url = self.url(bucket, key, &query.join("&"));
+        let creds = self.signing_credentials(OP).await?;
+        let svc = self.service();
+        let now = svc.clock.now();
+        let mut parts = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .body(())
+            .map_err(|e| Self::input_error(OP, format!("bad URL {url:?}: {e}")))?
+            .into_parts()
+            .0;
+        let host = parts.uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let host = http::HeaderValue::from_str(&host).map_err(|_| Self::input_error(OP, "the URL has no host"))?;
+        parts.headers.insert(http::header::HOST, host);
+        let params = SigningParams::new(creds.access_key_id(), creds.secret_access_key(), &svc.region, "s3", now)
+            .session_token(creds.session_token())
+            .settings(SigningSettings::s3().presigned(expires_in));
+        cirrus_sigv4::sign_http(&mut parts, Payload::Unsigned, &params)
+            .map_err(|e| Self::input_error(OP, format!("cannot sign: {e}")))?;
+        Ok(Presigned {
+            url: parts.uri.to_string(),
+            expires_at: now + expires_in,
+            credentials_expire_at: creds.expiry(),
+        })
+    }
+
+    /// A presigned POST form in the aioaws shape: the key, content type and size limits of
+    /// `options`. For other conditions, build a [`PostPolicy`] and use
+    /// [`presign_post_policy`](Self::presign_post_policy).
+    pub async fn presign_post(&self, bucket: &str, options: &PostOptions) -> Result<PostForm, Error> {
+        const OP: &str = "PresignPost";
+        check_bucket(OP, bucket)?;
+        let now = self.service().clock.now();
+        let mut b = PostPolicy::builder(now + options.expires_in).bucket(bucket);
+        let mut fixed = Vec::new();
+        match &options.filename {
+            Some(f) => {
+                if f.is_empty() || f.contains('/') {
+                    return Err(Self::input_error(OP, format!("file name {f:?} must be non-empty and have no '/'")));
+                }
+                let key = format!("{}{f}", options.prefix);
+                b = b.key(&key);
+                fixed.push(("key".to_owned(), key));
+            }
+            None => {
+                b = b.key_starts_with(&options.prefix);
+                fixed.push(("key".to_owned(), format!("{}${{filename}}", options.prefix)));
+            }
+        }
+        if let Some(t) = &options.content_type {
+            b = b.content_type(t);
+        }
+        if let Some(max) = options.max_size {
+            b = b.content_length_range(0, max);
+        }
+        let policy = b.build().map_err(|e| Self::input_error(OP, e.to_string()))?;
+        let mut form = self.presign_post_policy(bucket, &policy, now + options.expires_in).await?;
+        // The key field: fixed keys come from the policy already; a prefix form gets S3's
+        // ${filename} substitution.
+        if !form.fields.iter().any(|(k, _)| k == "key") {
+            form.fields.splice(0..0, fixed);
+        }
+        Ok(form)
+    }
+
+    /// Signs any [`PostPolicy`] for `bucket`.
+    pub async fn presign_post_policy(
+        &self,
+        bucket: &str,
+        policy: &PostPolicy,
+        expires_at: SystemTime,
+    ) -> Result<PostForm, Error> {
+        const OP: &str = "PresignPost";
+        check_bucket(OP, bucket)?;
+        let creds = self.signing_credentials(OP).await?;
+        let svc = self.service();
+        let signed = policy.sign(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            creds.session_token(),
+            &svc.region,
+            svc.clock.now(),
+        );
+        let url = self.url(bucket, "", "");
+        Ok(PostForm { url, fields: signed.fields, expires_at })
+    }
+}

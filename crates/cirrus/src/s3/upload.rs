@@ -1,0 +1,402 @@
+//! PutObject, and uploads from any reader that switch to multipart above a threshold, with a
+//! bounded number of parts in flight, and that abort the upload on any failure or cancellation.
+
+use super::{check_bucket_key, encode_query, xml_escape, S3Client};
+use crate::transport::xml;
+use crate::transport::{Error, Request};
+use bytes::Bytes;
+use http::Method;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// S3's limit of parts in one upload.
+const MAX_PARTS: u64 = 10_000;
+
+/// Called with the number of bytes uploaded so far.
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// Headers of a new object.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct PutOptions {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `x-amz-meta-*` metadata (names without the prefix).
+    pub metadata: Vec<(String, String)>,
+    /// `x-amz-storage-class` (`STANDARD_IA`, `GLACIER_IR`...).
+    pub storage_class: Option<String>,
+    /// Told of the bytes uploaded so far, as parts complete.
+    pub progress: Option<Progress>,
+}
+
+impl fmt::Debug for PutOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PutOptions")
+            .field("content_type", &self.content_type)
+            .field("content_disposition", &self.content_disposition)
+            .field("cache_control", &self.cache_control)
+            .field("metadata", &self.metadata)
+            .field("storage_class", &self.storage_class)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PutOptions {
+    /// Options with this content type.
+    pub fn content_type(t: impl Into<String>) -> Self {
+        PutOptions { content_type: Some(t.into()), ..PutOptions::default() }
+    }
+
+    /// These options with one more `x-amz-meta-<name>` value.
+    #[must_use]
+    pub fn with_metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.push((name.into(), value.into()));
+        self
+    }
+
+    /// These options with a progress callback.
+    #[must_use]
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    fn apply(&self, op: &'static str, mut req: Request) -> Result<Request, Error> {
+        let set = |req: Request, name: &'static str, v: &Option<String>| match v {
+            Some(v) => req.try_header(http::HeaderName::from_static(name), v).map_err(|e| S3Client::input_error(op, e)),
+            None => Ok(req),
+        };
+        req = set(req, "content-type", &self.content_type)?;
+        req = set(req, "content-disposition", &self.content_disposition)?;
+        req = set(req, "cache-control", &self.cache_control)?;
+        req = set(req, "x-amz-storage-class", &self.storage_class)?;
+        for (k, v) in &self.metadata {
+            let name = http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes())
+                .map_err(|_| S3Client::input_error(op, format!("{k:?} is not a valid metadata name")))?;
+            req = req.try_header(name, v).map_err(|e| S3Client::input_error(op, e))?;
+        }
+        Ok(req)
+    }
+}
+
+/// What S3 says about a new object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PutOutput {
+    /// The ETag (a multipart upload's ends in `-<parts>`).
+    pub etag: Option<String>,
+    /// The version id, on versioned buckets.
+    pub version_id: Option<String>,
+    /// Parts used; 0 for a single PutObject.
+    pub parts: u32,
+}
+
+impl S3Client {
+    /// PutObject from memory.
+    pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: impl Into<Bytes>,
+        options: &PutOptions,
+    ) -> Result<PutOutput, Error> {
+        const OP: &str = "PutObject";
+        check_bucket_key(OP, bucket, key)?;
+        let body = body.into();
+        let len = body.len() as u64;
+        let req = options.apply(OP, self.request(Method::PUT, self.url(bucket, key, ""), body))?;
+        let r = self.send(OP, req).await?;
+        if let Some(p) = &options.progress {
+            p(len);
+        }
+        Ok(PutOutput {
+            etag: super::header(&r.headers, "etag").map(str::to_owned),
+            version_id: super::header(&r.headers, "x-amz-version-id").map(str::to_owned),
+            parts: 0,
+        })
+    }
+
+    /// Uploads a file, streaming it (see [`upload`](Self::upload)).
+    pub async fn upload_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        options: &PutOptions,
+    ) -> Result<PutOutput, Error> {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?;
+        let size = file.metadata().await.ok().map(|m| m.len());
+        self.upload_sized(bucket, key, file, size, options).await
+    }
+
+    /// Uploads everything `reader` yields: one PutObject below the multipart threshold,
+    /// otherwise a multipart upload with [`concurrency`](super::S3Settings::concurrency) parts
+    /// in flight, so memory stays at about `part_size * (concurrency + 1)` whatever the size.
+    /// If anything fails, or the returned future is dropped, the multipart upload is aborted
+    /// so no parts are left behind.
+    pub async fn upload<R: AsyncRead + Unpin + Send>(
+        &self,
+        bucket: &str,
+        key: &str,
+        reader: R,
+        options: &PutOptions,
+    ) -> Result<PutOutput, Error> {
+        self.upload_sized(bucket, key, reader, None, options).await
+    }
+
+    async fn upload_sized<R: AsyncRead + Unpin + Send>(
+        &self,
+        bucket: &str,
+        key: &str,
+        mut reader: R,
+        size_hint: Option<u64>,
+        options: &PutOptions,
+    ) -> Result<PutOutput, Error> {
+        check_bucket_key("PutObject", bucket, key)?;
+        let settings = self.settings();
+        let mut part_size = settings.part_size;
+        if let Some(n) = size_hint {
+            // Stay within 10,000 parts.
+            part_size = part_size.max(n.div_ceil(MAX_PARTS));
+        }
+        let threshold = settings.multipart_threshold;
+        let first = read_up_to(&mut reader, threshold as usize)
+            .await
+            .map_err(|e| Self::input_error("PutObject", format!("reading the upload: {e}")))?;
+        if (first.len() as u64) < threshold {
+            return self.put(bucket, key, first, options).await;
+        }
+        let upload_id = self.create_multipart_upload(bucket, key, options).await?;
+        let mut guard = AbortGuard {
+            client: self.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            upload_id: Some(upload_id.clone()),
+        };
+        let result = self.upload_parts(bucket, key, &upload_id, first, reader, part_size, options).await;
+        match result {
+            Ok(parts) => {
+                let n = parts.len() as u32;
+                let done = self.complete_multipart_upload(bucket, key, &upload_id, &parts).await;
+                match done {
+                    Ok(mut out) => {
+                        guard.upload_id = None;
+                        out.parts = n;
+                        Ok(out)
+                    }
+                    Err(e) => {
+                        guard.abort_now().await;
+                        Err(e)
+                    }
+                }
+            }
+            Err(e) => {
+                guard.abort_now().await;
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn upload_parts<R: AsyncRead + Unpin + Send>(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        first: Bytes,
+        mut reader: R,
+        part_size: u64,
+        options: &PutOptions,
+    ) -> Result<Vec<(u32, String)>, Error> {
+        let concurrency = self.settings().concurrency.max(1);
+        let mut in_flight = tokio::task::JoinSet::new();
+        let mut etags: Vec<(u32, String)> = Vec::new();
+        let mut pending = first;
+        let mut number = 0u32;
+        let uploaded = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        loop {
+            // Cut the first read into parts, then read one part at a time.
+            let chunk = if pending.is_empty() {
+                read_up_to(&mut reader, part_size as usize)
+                    .await
+                    .map_err(|e| Self::input_error("UploadPart", format!("reading the upload: {e}")))?
+            } else {
+                let take = pending.len().min(part_size as usize);
+                pending.split_to(take)
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            number += 1;
+            if u64::from(number) > MAX_PARTS {
+                return Err(Self::input_error("UploadPart", "more than 10,000 parts: raise the part size"));
+            }
+            while in_flight.len() >= concurrency {
+                if let Some(done) = in_flight.join_next().await {
+                    etags.push(joined(done)?);
+                }
+            }
+            let (client, bucket, key, upload_id) =
+                (self.clone(), bucket.to_owned(), key.to_owned(), upload_id.to_owned());
+            let (progress, uploaded) = (options.progress.clone(), uploaded.clone());
+            let n = number;
+            in_flight.spawn(async move {
+                let len = chunk.len() as u64;
+                let etag = client.upload_part(&bucket, &key, &upload_id, n, chunk).await?;
+                let total = uploaded.fetch_add(len, std::sync::atomic::Ordering::Relaxed) + len;
+                if let Some(p) = progress {
+                    p(total);
+                }
+                Ok::<_, Error>((n, etag))
+            });
+        }
+        while let Some(done) = in_flight.join_next().await {
+            etags.push(joined(done)?);
+        }
+        etags.sort_by_key(|(n, _)| *n);
+        Ok(etags)
+    }
+
+    /// CreateMultipartUpload; returns the upload id.
+    pub async fn create_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: &PutOptions,
+    ) -> Result<String, Error> {
+        const OP: &str = "CreateMultipartUpload";
+        check_bucket_key(OP, bucket, key)?;
+        let req = options.apply(OP, self.request(Method::POST, self.url(bucket, key, "uploads="), ""))?;
+        let r = self.send(OP, req).await?;
+        let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
+        root.text_of("UploadId")
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| Self::response_error(OP, "no UploadId in the answer"))
+    }
+
+    /// UploadPart; returns the part's ETag.
+    pub async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        body: Bytes,
+    ) -> Result<String, Error> {
+        const OP: &str = "UploadPart";
+        let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
+        let r = self.send(OP, self.request(Method::PUT, self.url(bucket, key, &query), body)).await?;
+        super::header(&r.headers, "etag")
+            .map(str::to_owned)
+            .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))
+    }
+
+    /// CompleteMultipartUpload with `(part number, ETag)` pairs in order.
+    pub async fn complete_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<PutOutput, Error> {
+        const OP: &str = "CompleteMultipartUpload";
+        let mut body = String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+        for (n, etag) in parts {
+            body.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>", xml_escape(etag)));
+        }
+        body.push_str("</CompleteMultipartUpload>");
+        let query = format!("uploadId={}", encode_query(upload_id));
+        // A failure after the 200 went out comes back in the body: the transport reads it as
+        // the error it is (and retries it when it is transient).
+        let r = self.send(OP, self.request(Method::POST, self.url(bucket, key, &query), body)).await?;
+        let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
+        Ok(PutOutput {
+            etag: root.text_of("ETag").map(str::to_owned),
+            version_id: super::header(&r.headers, "x-amz-version-id").map(str::to_owned),
+            parts: parts.len() as u32,
+        })
+    }
+
+    /// AbortMultipartUpload: S3 drops the parts uploaded so far.
+    pub async fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), Error> {
+        const OP: &str = "AbortMultipartUpload";
+        let query = format!("uploadId={}", encode_query(upload_id));
+        self.send(OP, self.request(Method::DELETE, self.url(bucket, key, &query), "")).await?;
+        Ok(())
+    }
+
+    /// ListMultipartUploads (first page): `(key, upload id)` of the uploads in progress.
+    pub async fn list_multipart_uploads(&self, bucket: &str) -> Result<Vec<(String, String)>, Error> {
+        const OP: &str = "ListMultipartUploads";
+        super::check_bucket(OP, bucket)?;
+        let r = self.send(OP, self.request(Method::GET, self.url(bucket, "", "uploads="), "")).await?;
+        let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
+        Ok(root
+            .children_named("Upload")
+            .map(|u| {
+                (u.text_of("Key").unwrap_or_default().to_owned(), u.text_of("UploadId").unwrap_or_default().to_owned())
+            })
+            .collect())
+    }
+}
+
+fn joined(done: Result<Result<(u32, String), Error>, tokio::task::JoinError>) -> Result<(u32, String), Error> {
+    match done {
+        Ok(r) => r,
+        Err(e) => Err(S3Client::response_error("UploadPart", format!("an upload task failed: {e}"))),
+    }
+}
+
+/// Reads until `limit` bytes or the end.
+async fn read_up_to<R: AsyncRead + Unpin>(reader: &mut R, limit: usize) -> std::io::Result<Bytes> {
+    let mut buf = Vec::with_capacity(limit.min(16 << 20));
+    let mut taken = (&mut *reader).take(limit as u64);
+    taken.read_to_end(&mut buf).await?;
+    Ok(Bytes::from(buf))
+}
+
+/// Aborts the multipart upload unless it completed: awaited on failure, spawned when the
+/// upload's future is dropped mid-way.
+struct AbortGuard {
+    client: S3Client,
+    bucket: String,
+    key: String,
+    upload_id: Option<String>,
+}
+
+impl AbortGuard {
+    async fn abort_now(&mut self) {
+        if let Some(id) = self.upload_id.take() {
+            if let Err(e) = self.client.abort_multipart_upload(&self.bucket, &self.key, &id).await {
+                tracing::warn!(error = %e, upload_id = %id, "could not abort the multipart upload");
+            }
+        }
+    }
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        let Some(id) = self.upload_id.take() else { return };
+        let (client, bucket, key) =
+            (self.client.clone(), std::mem::take(&mut self.bucket), std::mem::take(&mut self.key));
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(async move {
+                    if let Err(e) = client.abort_multipart_upload(&bucket, &key, &id).await {
+                        tracing::warn!(error = %e, upload_id = %id, "could not abort the cancelled multipart upload");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!(upload_id = %id, "multipart upload cancelled outside a runtime; not aborted"),
+        }
+    }
+}
