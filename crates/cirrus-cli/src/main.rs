@@ -2,6 +2,7 @@
 
 mod credentials;
 mod curl;
+mod s3;
 mod sign;
 mod sts;
 
@@ -62,6 +63,9 @@ enum Command {
     /// STS commands.
     #[command(subcommand)]
     Sts(sts::StsCommand),
+    /// S3 commands: ls, cp, rm, mb, rb, presign, presign-post.
+    #[command(subcommand)]
+    S3(s3::S3Command),
 }
 
 /// An error with the exit code it maps to: 2 for bad input, 1 for everything else.
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Command::Curl(args) => curl::run(&cli.global, args),
         Command::Credentials(args) => credentials::run(&cli.global, args),
         Command::Sts(cmd) => sts::run(&cli.global, cmd),
+        Command::S3(cmd) => s3::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
 //! Tests of the `cirrus` binary, run as a user would: a process, its stdin, stdout, stderr and
 //! exit code. `cirrus sign` is run on every request of the AWS SigV4 suite (one test per case).
 
+mod s3;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -337,6 +339,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials = cli_trials();
     trials.extend(service_trials());
+    trials.extend(s3::trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),

@@ -1,0 +1,143 @@
+//! `cirrus s3` against s3s-fs, the server that checks every signature, presigned URL and POST
+//! policy (started by scripts/test; missing is a failure).
+
+use crate::{cirrus, ensure, Run};
+use libtest_mimic::{Failed, Trial};
+use std::process::Command;
+
+fn s3s_env() -> Result<Vec<(&'static str, String)>, Failed> {
+    let get = |k: &str| {
+        std::env::var(k)
+            .map_err(|_| Failed::from(format!("{k} is not set: s3s-fs is not running (scripts/test starts it)")))
+    };
+    Ok(vec![
+        ("AWS_ACCESS_KEY_ID", get("CIRRUS_S3S_ACCESS_KEY")?),
+        ("AWS_SECRET_ACCESS_KEY", get("CIRRUS_S3S_SECRET_KEY")?),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ENDPOINT_URL", get("CIRRUS_S3S_URL")?),
+    ])
+}
+
+fn run(args: &[&str], env: &[(&'static str, String)], stdin: &[u8]) -> Run {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    cirrus(args, &env, stdin)
+}
+
+fn ok(r: &Run, what: &str) -> Result<(), Failed> {
+    ensure(r.code == 0, format!("{what}: exit {} {}", r.code, r.stderr))
+}
+
+fn bucket(tag: &str) -> String {
+    format!("cli-{tag}-{}", std::process::id())
+}
+
+fn round_trip() -> Result<(), Failed> {
+    let env = s3s_env()?;
+    let b = bucket("trip");
+    let dir = std::env::temp_dir().join(format!("cirrus-cli-s3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("tree/sub")).map_err(|e| e.to_string())?;
+    let file = dir.join("my file+1.txt");
+    std::fs::write(&file, b"first file").map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("tree/a.json"), b"{}").map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("tree/sub/b.txt"), b"bee").map_err(|e| e.to_string())?;
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+
+    ok(&run(&["s3", "mb", &format!("s3://{b}")], &env, b""), "mb")?;
+    let r = run(&["s3", "cp", &path(&file), &format!("s3://{b}/docs/")], &env, b"");
+    ok(&r, "cp up")?;
+    ensure(r.out().contains(&format!("s3://{b}/docs/my file+1.txt")), r.out())?;
+    ok(&run(&["s3", "cp", "-", &format!("s3://{b}/docs/stdin.txt")], &env, b"from stdin"), "cp stdin")?;
+    ok(&run(&["s3", "cp", "--recursive", &path(&dir.join("tree")), &format!("s3://{b}/tree")], &env, b""), "cp -r up")?;
+
+    let r = run(&["s3", "ls", &format!("s3://{b}/docs/")], &env, b"");
+    ok(&r, "ls")?;
+    ensure(r.out().contains(" 10 my file+1.txt\n") && r.out().contains(" 10 stdin.txt\n"), r.out())?;
+    let r = run(&["s3", "ls", &format!("s3://{b}/")], &env, b"");
+    ensure(r.out().contains("PRE docs/") && r.out().contains("PRE tree/"), r.out())?;
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env, b"");
+    let keys: Vec<&str> = r
+        .stdout
+        .split(|c| *c == b'\n')
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    ensure(keys.len() == 4 && r.out().contains("tree/sub/b.txt"), r.out())?;
+
+    let r = run(&["s3", "cp", &format!("s3://{b}/docs/stdin.txt"), "-"], &env, b"");
+    ensure(r.code == 0 && r.stdout == b"from stdin", r.out())?;
+    let down = dir.join("down/");
+    ok(&run(&["s3", "cp", "--recursive", &format!("s3://{b}/tree/"), &path(&down)], &env, b""), "cp -r down")?;
+    ensure(std::fs::read(down.join("sub/b.txt")).ok().as_deref() == Some(&b"bee"[..]), "b.txt not downloaded")?;
+    let one = dir.join("one.txt");
+    ok(&run(&["s3", "cp", &format!("s3://{b}/docs/my file+1.txt"), &path(&one)], &env, b""), "cp down")?;
+    ensure(std::fs::read(&one).ok().as_deref() == Some(&b"first file"[..]), "download differs")?;
+    ok(&run(&["s3", "cp", &format!("s3://{b}/docs/stdin.txt"), &format!("s3://{b}/copied/")], &env, b""), "cp s3 s3")?;
+
+    let r = run(&["s3", "presign", &format!("s3://{b}/docs/my file+1.txt"), "--expires-in", "120"], &env, b"");
+    ok(&r, "presign")?;
+    let url = r.out().trim().to_owned();
+    let got = Command::new("curl").args(["-sS", "-f", &url]).output().map_err(|e| e.to_string())?;
+    ensure(got.stdout == b"first file", format!("curl {url}: {}", String::from_utf8_lossy(&got.stderr)))?;
+
+    let r = run(
+        &[
+            "s3",
+            "presign-post",
+            &format!("s3://{b}/forms/"),
+            "--filename",
+            "f.txt",
+            "--content-type",
+            "text/plain",
+            "--max-size",
+            "100",
+        ],
+        &env,
+        b"",
+    );
+    ok(&r, "presign-post")?;
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).map_err(|e| format!("{e}: {}", r.out()))?;
+    let mut args: Vec<String> = vec!["-sS".into(), "-o".into(), "/dev/null".into(), "-w".into(), "%{http_code}".into()];
+    for (k, val) in v["fields"].as_object().ok_or("no fields")? {
+        args.push("-F".into());
+        args.push(format!("{k}={}", val.as_str().unwrap_or_default()));
+    }
+    args.push("-F".into());
+    args.push(format!("file=@{}", path(&one)));
+    args.push(v["url"].as_str().unwrap_or_default().to_owned());
+    let got = Command::new("curl").args(&args).output().map_err(|e| e.to_string())?;
+    let status = String::from_utf8_lossy(&got.stdout).trim().to_owned();
+    ensure(status.starts_with('2'), format!("form upload got {status}"))?;
+    let r = run(&["s3", "cp", &format!("s3://{b}/forms/f.txt"), "-"], &env, b"");
+    ensure(r.stdout == b"first file", r.out())?;
+
+    let r = run(&["s3", "rm", "--recursive", &format!("s3://{b}/tree/")], &env, b"");
+    ensure(r.code == 0 && r.out().contains("deleted 2 objects"), r.out())?;
+    ok(&run(&["s3", "rm", &format!("s3://{b}/copied/stdin.txt")], &env, b""), "rm")?;
+    ok(&run(&["s3", "rb", "--force", &format!("s3://{b}")], &env, b""), "rb --force")?;
+    let r = run(&["s3", "ls"], &env, b"");
+    ensure(r.code == 0 && !r.out().contains(&b), r.out())?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn bad_input() -> Result<(), Failed> {
+    let env = s3s_env()?;
+    let r = run(&["s3", "ls", "bucket/key"], &env, b"");
+    ensure(r.code == 2 && r.stderr.contains("not an s3:// URL"), r.stderr)?;
+    let r = run(&["s3", "presign", "s3://b/k", "--expires-in", "700000"], &env, b"");
+    ensure(r.code == 2 && r.stderr.contains("7 days"), r.stderr)?;
+    let r = run(&["s3", "cp", "/no/such/file", "s3://b/k"], &env, b"");
+    ensure(r.code == 2 && r.stderr.contains("/no/such/file"), r.stderr)?;
+    let r = run(&["s3", "cp", "a", "b"], &env, b"");
+    ensure(r.code == 2 && r.stderr.contains("s3://"), r.stderr)?;
+    let r = run(&["s3", "ls", "s3://no-such-bucket-cirrus/"], &env, b"");
+    ensure(r.code == 1 && r.stderr.contains("NoSuchBucket"), r.stderr)
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
+        Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
+    ]
+}
