@@ -24,6 +24,18 @@ stop_servers() {
 }
 trap stop_servers EXIT
 
+# Waits (up to 30 s) until a Python check passes; otherwise shows the server's log and fails.
+wait_for_server() {
+  local what=$1 log=$2 check=$3
+  for _ in $(seq 100); do
+    if .venv/bin/python -c "$check" 2>/dev/null; then return 0; fi
+    sleep 0.3
+  done
+  echo "$what did not start; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
 # Starts moto server and exports CIRRUS_MOTO_URL. Fails (never skips) if it does not come up.
 start_moto() {
   local port log
@@ -32,17 +44,10 @@ start_moto() {
   log=target/moto.log
   .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   SERVER_PIDS+=($!)
-  for _ in $(seq 100); do
-    if .venv/bin/python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/data.json', timeout=1)" 2>/dev/null; then
-      export CIRRUS_MOTO_URL="http://127.0.0.1:$port"
-      echo "== moto server on $CIRRUS_MOTO_URL"
-      return 0
-    fi
-    sleep 0.3
-  done
-  echo "moto server did not start on port $port; its log:" >&2
-  cat "$log" >&2
-  return 1
+  wait_for_server "moto server on port $port" "$log" \
+    "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/data.json', timeout=1)" || return 1
+  export CIRRUS_MOTO_URL="http://127.0.0.1:$port"
+  echo "== moto server on $CIRRUS_MOTO_URL"
 }
 
 # s3s-fs, an S3 server that checks SigV4 signatures, pinned at 0.14.1 (newer releases need a
@@ -71,15 +76,8 @@ start_s3s() {
     --secret-key "$CIRRUS_S3S_SECRET_KEY" "$data" >"$log" 2>&1 &
   SERVER_PIDS+=($!)
   SERVER_DIRS+=("$data")
-  for _ in $(seq 100); do
-    if .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=1)" 2>/dev/null; then
-      export CIRRUS_S3S_URL="http://127.0.0.1:$port"
-      echo "== s3s-fs (checks signatures) on $CIRRUS_S3S_URL"
-      return 0
-    fi
-    sleep 0.2
-  done
-  echo "s3s-fs did not start on port $port; its log:" >&2
-  cat "$log" >&2
-  return 1
+  wait_for_server "s3s-fs on port $port" "$log" \
+    "import socket; socket.create_connection(('127.0.0.1', $port), timeout=1)" || return 1
+  export CIRRUS_S3S_URL="http://127.0.0.1:$port"
+  echo "== s3s-fs (checks signatures) on $CIRRUS_S3S_URL"
 }

@@ -53,6 +53,13 @@ pub(crate) fn encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
     out.push_str(ascii(&input[start..]));
 }
 
+/// Appends `input` percent-encoded as SigV4 and S3 expect: every byte except the RFC 3986
+/// unreserved ones (and `/` when `keep_slash`) becomes `%XX`, uppercase hex. For building URLs
+/// whose path and query must match what is signed (S3 keys, query values).
+pub fn uri_encode_into(out: &mut String, input: &str, keep_slash: bool) {
+    encode_into(out, input.as_bytes(), keep_slash);
+}
+
 /// Appends a path with S3's rules: existing `%XX` escapes are kept (hex uppercased), every other
 /// byte outside the unreserved set and `/` is encoded once.
 pub(crate) fn encode_path_keep_escapes(out: &mut String, path: &str) {

@@ -59,7 +59,7 @@ pub mod sigv4a;
 mod time;
 
 pub use canonical::is_unsigned_header;
-pub use encode::{base64, hex};
+pub use encode::{base64, hex, uri_encode_into};
 pub use error::SigningError;
 #[cfg(feature = "http")]
 pub use http_ext::{apply_to_parts, sign_http, sign_request};

@@ -29,39 +29,31 @@ fn cached_lookup(c: &mut Criterion) {
 
     // The same lookup on two threads at once (one per core here): each thread's time per
     // lookup, which stays near the single-thread figure when nothing is contended.
-    let cache = Arc::new(cache);
     c.bench_function("credentials/cache_warm_lookup_2_threads", |b| {
-        b.iter_custom(|iters| {
-            let start = std::time::Instant::now();
-            std::thread::scope(|s| {
-                for _ in 0..2 {
-                    let cache = cache.clone();
-                    s.spawn(move || {
-                        for _ in 0..iters {
-                            black_box(cache.credentials().now_or_never());
-                        }
-                    });
-                }
-            });
-            start.elapsed()
-        })
+        b.iter_custom(|iters| on_two_threads(iters, || black_box(cache.credentials().now_or_never()).is_some()))
     });
     c.bench_function("credentials/cache_warm_borrow_2_threads", |b| {
         b.iter_custom(|iters| {
-            let start = std::time::Instant::now();
-            std::thread::scope(|s| {
-                for _ in 0..2 {
-                    let cache = cache.clone();
-                    s.spawn(move || {
-                        for _ in 0..iters {
-                            black_box(cache.with_credentials(|c| c.access_key_id().len()).now_or_never());
-                        }
-                    });
-                }
-            });
-            start.elapsed()
+            on_two_threads(iters, || {
+                black_box(cache.with_credentials(|c| c.access_key_id().len()).now_or_never()).is_some()
+            })
         })
     });
+}
+
+/// Runs `lookup` `iters` times on each of two threads at once; the wall time of the whole.
+fn on_two_threads(iters: u64, lookup: impl Fn() -> bool + Sync) -> Duration {
+    let start = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..iters {
+                    black_box(lookup());
+                }
+            });
+        }
+    });
+    start.elapsed()
 }
 
 fn chain_from_env(c: &mut Criterion) {

@@ -260,8 +260,12 @@ impl S3Client {
     pub async fn get_bytes(&self, bucket: &str, key: &str) -> Result<bytes::Bytes, Error> {
         use futures_util::TryStreamExt;
         let got = self.get(bucket, key, None).await?;
-        let chunks: Vec<bytes::Bytes> = got.body.try_collect().await?;
-        Ok(chunks.concat().into())
+        let mut buf = bytes::BytesMut::with_capacity(got.info.content_length.min(64 << 20) as usize);
+        let mut body = got.body;
+        while let Some(chunk) = body.try_next().await? {
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
     }
 
     /// DeleteObject. Deleting a key that does not exist succeeds, as in S3.
@@ -322,23 +326,14 @@ fn check_bucket_key(op: &'static str, bucket: &str, key: &str) -> Result<(), Err
 /// Percent-encodes a key for a URL path: every byte but the unreserved ones and `/`, so the key
 /// reaches S3 exactly as given.
 pub(crate) fn encode_key_into(key: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in key.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
+    cirrus_sigv4::uri_encode_into(out, key, true);
 }
 
 /// Percent-encodes a query parameter value (everything but the unreserved bytes).
 pub(crate) fn encode_query(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    encode_key_into(value, &mut out);
-    out.replace('/', "%2F")
+    cirrus_sigv4::uri_encode_into(&mut out, value, false);
+    out
 }
 
 pub(crate) fn xml_escape(s: &str) -> String {

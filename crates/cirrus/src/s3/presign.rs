@@ -195,16 +195,9 @@ impl S3Client {
         let creds = self.signing_credentials(OP).await?;
         let svc = self.service();
         let now = svc.clock.now();
-        let mut parts = http::Request::builder()
-            .method(method)
-            .uri(&url)
-            .body(())
-            .map_err(|e| Self::input_error(OP, format!("bad URL {url:?}: {e}")))?
-            .into_parts()
-            .0;
-        let host = parts.uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
-        let host = http::HeaderValue::from_str(&host).map_err(|_| Self::input_error(OP, "the URL has no host"))?;
-        parts.headers.insert(http::header::HOST, host);
+        let mut parts = crate::transport::Request::new(method, url, bytes::Bytes::new())
+            .head()
+            .map_err(|m| Self::input_error(OP, m))?;
         let params = SigningParams::new(creds.access_key_id(), creds.secret_access_key(), &svc.region, "s3", now)
             .session_token(creds.session_token())
             .settings(SigningSettings::s3().presigned(expires_in));

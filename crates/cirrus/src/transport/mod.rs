@@ -264,6 +264,19 @@ impl Request {
         Request { method, url: url.into(), headers: HeaderMap::new(), body: body.into(), unsigned_payload: false }
     }
 
+    /// The request line and headers, `Host` set from the URL (it is signed).
+    pub(crate) fn head(&self) -> Result<http::request::Parts, String> {
+        let mut b = http::Request::builder().method(self.method.clone()).uri(&self.url);
+        if let Some(h) = b.headers_mut() {
+            h.clone_from(&self.headers);
+        }
+        let (mut parts, ()) = b.body(()).map_err(|e| format!("bad request URL {:?}: {e}", self.url))?.into_parts();
+        let host = parts.uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let host = HeaderValue::from_str(&host).map_err(|_| format!("URL {:?} has no host", self.url))?;
+        parts.headers.insert(http::header::HOST, host);
+        Ok(parts)
+    }
+
     /// Adds a header whose value comes from the caller, refusing values that are not valid
     /// HTTP (control characters, new lines) with a message that names the header.
     pub fn try_header(mut self, name: http::HeaderName, value: &str) -> Result<Self, String> {
@@ -422,21 +435,7 @@ impl ServiceConfig {
             None => None,
             Some(p) => Some(p.provide_credentials().await.map_err(|e| Error::credentials(self.name, operation, e))?),
         };
-        let mut parts = {
-            let mut b = http::Request::builder().method(request.method.clone()).uri(&request.url);
-            if let Some(h) = b.headers_mut() {
-                h.clone_from(&request.headers);
-            }
-            let (mut parts, ()) = b
-                .body(())
-                .map_err(|e| Error::input(self.name, operation, format!("bad request URL {:?}: {e}", request.url)))?
-                .into_parts();
-            let host = parts.uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
-            let host = HeaderValue::from_str(&host)
-                .map_err(|_| Error::input(self.name, operation, format!("URL {:?} has no host", request.url)))?;
-            parts.headers.insert(http::header::HOST, host);
-            parts
-        };
+        let mut parts = request.head().map_err(|m| Error::input(self.name, operation, m))?;
         if let Some(c) = &credentials {
             let time = self.http.signing_time(&self.clock);
             let settings = SigningSettings::for_service(self.signing_name);
