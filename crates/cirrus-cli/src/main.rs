@@ -135,8 +135,12 @@ fn main() -> ExitCode {
             // One line: the error and its causes, never a backtrace.
             let mut msg = f.error.to_string();
             for cause in f.error.chain().skip(1) {
-                msg.push_str(": ");
-                msg.push_str(&cause.to_string());
+                // Some errors (cirrus::Error among them) already show their source in Display.
+                let cause = cause.to_string();
+                if !msg.contains(&cause) {
+                    msg.push_str(": ");
+                    msg.push_str(&cause);
+                }
             }
             eprintln!("cirrus: {}", msg.replace('\n', " "));
             ExitCode::from(f.code)

@@ -135,9 +135,18 @@ fn bad_input() -> Result<(), Failed> {
     ensure(r.code == 1 && r.stderr.contains("NoSuchBucket"), r.stderr)
 }
 
+/// With no credentials anywhere, one line says why each source was skipped, once.
+fn no_credentials_said_once() -> Result<(), Failed> {
+    let env = [("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")];
+    let r = cirrus(&["s3", "ls", "s3://some-bucket/"], &env, b"");
+    ensure(r.code == 1 && r.stderr.matches("AWS_ACCESS_KEY_ID not set").count() == 1, r.stderr.clone())?;
+    ensure(r.stderr.starts_with("cirrus: S3 ListObjectsV2: no credentials"), r.stderr)
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
+        Trial::test("s3::no_credentials_is_said_once", no_credentials_said_once),
     ]
 }
