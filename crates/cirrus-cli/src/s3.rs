@@ -3,7 +3,7 @@
 
 use crate::{block_on, load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context as _};
-use cirrus::s3::{ListOptions, PostOptions, PresignOptions, PutOptions, S3Client};
+use cirrus::s3::{ChecksumAlgorithm, ListOptions, PostOptions, PresignOptions, PutOptions, S3Client};
 use futures_util::{StreamExt, TryStreamExt};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +29,9 @@ pub enum S3Command {
         /// Content-Type of uploaded objects (default: from the file name).
         #[arg(long)]
         content_type: Option<String>,
+        /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
+        #[arg(long, value_name = "ALGORITHM")]
+        checksum_algorithm: Option<ChecksumAlgorithm>,
         /// Source: a path, `-`, or s3://BUCKET/KEY.
         src: String,
         /// Destination: a path, `-`, or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
@@ -105,7 +108,12 @@ fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
 pub fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
     match cmd {
         S3Command::Ls { recursive, target } => ls(global, recursive, target.as_deref()),
-        S3Command::Cp { recursive, content_type, src, dst } => cp(global, recursive, content_type, &src, &dst),
+        S3Command::Cp { recursive, content_type, checksum_algorithm, src, dst } => {
+            let mut opts = PutOptions::default();
+            opts.content_type = content_type;
+            opts.checksum = checksum_algorithm;
+            cp(global, recursive, &opts, &src, &dst)
+        }
         S3Command::Rm { recursive, target } => {
             let (bucket, key) = parse_s3(&target)?;
             let s3 = client(global)?;
@@ -292,7 +300,8 @@ fn progress(total: Option<u64>, what: &str) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
-fn cp(global: &GlobalArgs, recursive: bool, content_type: Option<String>, src: &str, dst: &str) -> Result<(), Failure> {
+/// `opts`: what the command line says about uploaded objects.
+fn cp(global: &GlobalArgs, recursive: bool, opts: &PutOptions, src: &str, dst: &str) -> Result<(), Failure> {
     let s3 = client(global)?;
     match (src.starts_with("s3://"), dst.starts_with("s3://")) {
         (false, true) => {
@@ -303,17 +312,15 @@ fn cp(global: &GlobalArgs, recursive: bool, content_type: Option<String>, src: &
                 let base = if key.is_empty() || key.ends_with('/') { key.clone() } else { format!("{key}/") };
                 for f in files {
                     let rel = f.strip_prefix(&root).unwrap_or(&f).to_string_lossy().replace('\\', "/");
-                    upload(&s3, &f, &bucket, &format!("{base}{rel}"), content_type.clone())?;
+                    upload(&s3, &f, &bucket, &format!("{base}{rel}"), opts)?;
                 }
                 Ok(())
             } else if src == "-" {
-                let mut opts = PutOptions::default();
-                opts.content_type = content_type.clone();
                 if key.is_empty() || key.ends_with('/') {
                     return Err(Failure::input(anyhow!("{dst:?}: name the key to write standard input to")));
                 }
                 let pb = progress(None, "stdin");
-                let opts = with_progress(opts, &pb);
+                let opts = with_progress(opts.clone(), &pb);
                 block_on(s3.upload(&bucket, &key, tokio::io::stdin(), &opts))?.map_err(anyhow::Error::new)?;
                 if let Some(pb) = pb {
                     pb.finish_and_clear();
@@ -324,7 +331,7 @@ fn cp(global: &GlobalArgs, recursive: bool, content_type: Option<String>, src: &
                 let path = Path::new(src);
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 let key = if key.is_empty() || key.ends_with('/') { format!("{key}{name}") } else { key };
-                upload(&s3, path, &bucket, &key, content_type)
+                upload(&s3, path, &bucket, &key, opts)
             }
         }
         (true, false) => {
@@ -410,10 +417,11 @@ fn with_progress(opts: PutOptions, pb: &Option<indicatif::ProgressBar>) -> PutOp
     }
 }
 
-fn upload(s3: &S3Client, path: &Path, bucket: &str, key: &str, content_type: Option<String>) -> Result<(), Failure> {
-    let content_type = content_type.or_else(|| guess_content_type(key).map(str::to_owned));
-    let mut opts = PutOptions::default();
-    opts.content_type = content_type;
+fn upload(s3: &S3Client, path: &Path, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Failure> {
+    let mut opts = opts.clone();
+    if opts.content_type.is_none() {
+        opts.content_type = guess_content_type(key).map(str::to_owned);
+    }
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))
         .map_err(Failure::input)?

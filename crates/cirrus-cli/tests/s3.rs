@@ -72,6 +72,12 @@ fn round_trip() -> Result<(), Failed> {
     let one = dir.join("one.txt");
     ok(&run(&["s3", "cp", &format!("s3://{b}/docs/my file+1.txt"), &path(&one)], &env, b""), "cp down")?;
     ensure(std::fs::read(&one).ok().as_deref() == Some(&b"first file"[..]), "download differs")?;
+    // The checksum goes out (the debug log names the header) and the server, which checks it,
+    // accepts it.
+    let to = format!("s3://{b}/summed/");
+    let r = run(&["--debug", "s3", "cp", "--checksum-algorithm", "sha256", &path(&file), &to], &env, b"");
+    ok(&r, "cp --checksum-algorithm")?;
+    ensure(r.stderr.contains("x-amz-checksum-sha256"), r.stderr.clone())?;
     ok(&run(&["s3", "cp", &format!("s3://{b}/docs/stdin.txt"), &format!("s3://{b}/copied/")], &env, b""), "cp s3 s3")?;
 
     let r = run(&["s3", "presign", &format!("s3://{b}/docs/my file+1.txt"), "--expires-in", "120"], &env, b"");
@@ -129,6 +135,8 @@ fn bad_input() -> Result<(), Failed> {
     ensure(r.code == 2 && r.stderr.contains("7 days"), r.stderr)?;
     let r = run(&["s3", "cp", "/no/such/file", "s3://b/k"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("/no/such/file"), r.stderr)?;
+    let r = run(&["s3", "cp", "--checksum-algorithm", "md5", "a", "s3://b/k"], &env, b"");
+    ensure(r.code == 2 && r.stderr.contains("CRC32, CRC32C or SHA256"), r.stderr)?;
     let r = run(&["s3", "cp", "a", "b"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("s3://"), r.stderr)?;
     let r = run(&["s3", "ls", "s3://no-such-bucket-cirrus/"], &env, b"");

@@ -7,15 +7,17 @@
 //!
 //! API reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html>
 
+mod checksum;
 mod delete;
 mod list;
 mod presign;
 mod upload;
 
+pub use checksum::{Checksum, ChecksumAlgorithm};
 pub use delete::{DeleteFailure, DeleteReport};
 pub use list::{Bucket, ListOptions, ListPage, Object};
 pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
-pub use upload::{Progress, PutOptions, PutOutput};
+pub use upload::{CompletedPart, Progress, PutOptions, PutOutput};
 
 use crate::config::endpoint::ServiceId;
 use crate::config::{Config, ConfigError};
@@ -123,6 +125,9 @@ pub struct ObjectInfo {
     pub version_id: Option<String>,
     /// `Content-Range`, for a ranged get.
     pub content_range: Option<String>,
+    /// The checksum stored with the object, when S3 sent it (see
+    /// [`head_with_checksum`](S3Client::head_with_checksum)).
+    pub checksum: Option<Checksum>,
 }
 
 /// A GetObject answer: what S3 says about the object, and its bytes as they arrive.
@@ -242,6 +247,16 @@ impl S3Client {
     pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
         let r = self.send("HeadObject", self.request(Method::HEAD, self.url(bucket, key, ""), "")).await?;
+        Ok(object_info(&r.headers))
+    }
+
+    /// HeadObject with `x-amz-checksum-mode: ENABLED`, so that
+    /// [`ObjectInfo::checksum`] holds the checksum stored at upload, if there is one. (On
+    /// AWS, for a KMS-encrypted object this needs `kms:Decrypt`, hence not the default.)
+    pub async fn head_with_checksum(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
+        check_bucket_key("HeadObject", bucket, key)?;
+        let req = self.request(Method::HEAD, self.url(bucket, key, ""), "").header("x-amz-checksum-mode", "ENABLED");
+        let r = self.send("HeadObject", req).await?;
         Ok(object_info(&r.headers))
     }
 
@@ -374,6 +389,7 @@ fn object_info(h: &HeaderMap) -> ObjectInfo {
         metadata,
         version_id: header(h, "x-amz-version-id").map(str::to_owned),
         content_range: header(h, "content-range").map(str::to_owned),
+        checksum: Checksum::from_headers(h),
     }
 }
 

@@ -1,7 +1,7 @@
 //! PutObject, and uploads from any reader that switch to multipart above a threshold, with a
 //! bounded number of parts in flight, and that abort the upload on any failure or cancellation.
 
-use super::{check_bucket_key, encode_query, xml_escape, S3Client};
+use super::{check_bucket_key, encode_query, xml_escape, Checksum, ChecksumAlgorithm, S3Client};
 use crate::transport::xml;
 use crate::transport::{Error, Request};
 use bytes::Bytes;
@@ -31,6 +31,12 @@ pub struct PutOptions {
     pub metadata: Vec<(String, String)>,
     /// `x-amz-storage-class` (`STANDARD_IA`, `GLACIER_IR`...).
     pub storage_class: Option<String>,
+    /// A checksum for S3 to verify: the whole object for a single PutObject, every part
+    /// for a multipart upload (S3 then stores a checksum of the part checksums).
+    pub checksum: Option<ChecksumAlgorithm>,
+    /// The value of [`checksum`](Self::checksum) when the caller already has it (single
+    /// PutObject only): sent as given instead of computed.
+    pub checksum_value: Option<String>,
     /// Told of the bytes uploaded so far, as parts complete.
     pub progress: Option<Progress>,
 }
@@ -43,6 +49,8 @@ impl fmt::Debug for PutOptions {
             .field("cache_control", &self.cache_control)
             .field("metadata", &self.metadata)
             .field("storage_class", &self.storage_class)
+            .field("checksum", &self.checksum)
+            .field("checksum_value", &self.checksum_value)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +65,22 @@ impl PutOptions {
     #[must_use]
     pub fn with_metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.push((name.into(), value.into()));
+        self
+    }
+
+    /// These options with a checksum S3 verifies (computed by cirrus).
+    #[must_use]
+    pub fn with_checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.checksum = Some(algorithm);
+        self
+    }
+
+    /// These options with a checksum already computed (base64, as S3 wants it). Only a
+    /// single PutObject can carry it: an upload that goes multipart fails with an error.
+    #[must_use]
+    pub fn with_checksum_value(mut self, algorithm: ChecksumAlgorithm, value: impl Into<String>) -> Self {
+        self.checksum = Some(algorithm);
+        self.checksum_value = Some(value.into());
         self
     }
 
@@ -93,8 +117,22 @@ pub struct PutOutput {
     pub etag: Option<String>,
     /// The version id, on versioned buckets.
     pub version_id: Option<String>,
+    /// The checksum S3 verified and stored, when one was sent.
+    pub checksum: Option<Checksum>,
     /// Parts used; 0 for a single PutObject.
     pub parts: u32,
+}
+
+/// One uploaded part, as CompleteMultipartUpload needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompletedPart {
+    /// The part number, from 1.
+    pub number: u32,
+    /// The ETag S3 gave the part.
+    pub etag: String,
+    /// The part's checksum, when the upload has one.
+    pub checksum: Option<Checksum>,
 }
 
 impl S3Client {
@@ -110,7 +148,18 @@ impl S3Client {
         check_bucket_key(OP, bucket, key)?;
         let body = body.into();
         let len = body.len() as u64;
-        let req = options.apply(OP, self.request(Method::PUT, self.url(bucket, key, ""), body))?;
+        let mut req = options.apply(OP, self.request(Method::PUT, self.url(bucket, key, ""), body.clone()))?;
+        if let Some(algorithm) = options.checksum {
+            let value = match &options.checksum_value {
+                Some(v) => v.clone(),
+                None => algorithm.checksum(&body),
+            };
+            // The SDKs name the algorithm too; some S3-compatible stores go by that header.
+            req = req
+                .header("x-amz-sdk-checksum-algorithm", algorithm.as_str())
+                .try_header(http::HeaderName::from_static(algorithm.header_name()), &value)
+                .map_err(|e| Self::input_error(OP, e))?;
+        }
         let r = self.send(OP, req).await?;
         if let Some(p) = &options.progress {
             p(len);
@@ -118,6 +167,7 @@ impl S3Client {
         Ok(PutOutput {
             etag: super::header(&r.headers, "etag").map(str::to_owned),
             version_id: super::header(&r.headers, "x-amz-version-id").map(str::to_owned),
+            checksum: Checksum::from_headers(&r.headers),
             parts: 0,
         })
     }
@@ -174,6 +224,13 @@ impl S3Client {
         if (first.len() as u64) < threshold {
             return self.put(bucket, key, first, options).await;
         }
+        if options.checksum_value.is_some() {
+            return Err(Self::input_error(
+                "CreateMultipartUpload",
+                "a given checksum value covers one PutObject, but this upload needs multipart: \
+                 set only the algorithm and let each part be checksummed",
+            ));
+        }
         let upload_id = self.create_multipart_upload(bucket, key, options).await?;
         let mut guard = AbortGuard {
             client: self.clone(),
@@ -215,10 +272,10 @@ impl S3Client {
         mut reader: R,
         part_size: u64,
         options: &PutOptions,
-    ) -> Result<Vec<(u32, String)>, Error> {
+    ) -> Result<Vec<CompletedPart>, Error> {
         let concurrency = self.settings().concurrency.max(1);
         let mut in_flight = tokio::task::JoinSet::new();
-        let mut etags: Vec<(u32, String)> = Vec::new();
+        let mut etags: Vec<CompletedPart> = Vec::new();
         let mut pending = first;
         let mut number = 0u32;
         let uploaded = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -247,21 +304,21 @@ impl S3Client {
             let (client, bucket, key, upload_id) =
                 (self.clone(), bucket.to_owned(), key.to_owned(), upload_id.to_owned());
             let (progress, uploaded) = (options.progress.clone(), uploaded.clone());
-            let n = number;
+            let (n, checksum) = (number, options.checksum);
             in_flight.spawn(async move {
                 let len = chunk.len() as u64;
-                let etag = client.upload_part(&bucket, &key, &upload_id, n, chunk).await?;
+                let part = client.upload_part(&bucket, &key, &upload_id, n, chunk, checksum).await?;
                 let total = uploaded.fetch_add(len, std::sync::atomic::Ordering::Relaxed) + len;
                 if let Some(p) = progress {
                     p(total);
                 }
-                Ok::<_, Error>((n, etag))
+                Ok::<_, Error>(part)
             });
         }
         while let Some(done) = in_flight.join_next().await {
             etags.push(joined(done)?);
         }
-        etags.sort_by_key(|(n, _)| *n);
+        etags.sort_by_key(|p| p.number);
         Ok(etags)
     }
 
@@ -274,7 +331,10 @@ impl S3Client {
     ) -> Result<String, Error> {
         const OP: &str = "CreateMultipartUpload";
         check_bucket_key(OP, bucket, key)?;
-        let req = options.apply(OP, self.request(Method::POST, self.url(bucket, key, "uploads="), ""))?;
+        let mut req = options.apply(OP, self.request(Method::POST, self.url(bucket, key, "uploads="), ""))?;
+        if let Some(algorithm) = options.checksum {
+            req = req.header("x-amz-checksum-algorithm", algorithm.as_str());
+        }
         let r = self.send(OP, req).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         root.text_of("UploadId")
@@ -283,7 +343,7 @@ impl S3Client {
             .ok_or_else(|| Self::response_error(OP, "no UploadId in the answer"))
     }
 
-    /// UploadPart; returns the part's ETag.
+    /// UploadPart, with the part's checksum when the upload was created with one.
     pub async fn upload_part(
         &self,
         bucket: &str,
@@ -291,27 +351,42 @@ impl S3Client {
         upload_id: &str,
         number: u32,
         body: Bytes,
-    ) -> Result<String, Error> {
+        checksum: Option<ChecksumAlgorithm>,
+    ) -> Result<CompletedPart, Error> {
         const OP: &str = "UploadPart";
         let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
-        let r = self.send(OP, self.request(Method::PUT, self.url(bucket, key, &query), body)).await?;
-        super::header(&r.headers, "etag")
+        let sent = checksum.map(|algorithm| Checksum { algorithm, value: algorithm.checksum(&body) });
+        let mut req = self.request(Method::PUT, self.url(bucket, key, &query), body);
+        if let Some(c) = &sent {
+            req = req
+                .header("x-amz-sdk-checksum-algorithm", c.algorithm.as_str())
+                .header(c.algorithm.header_name(), &c.value);
+        }
+        let r = self.send(OP, req).await?;
+        let etag = super::header(&r.headers, "etag")
             .map(str::to_owned)
-            .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))
+            .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))?;
+        Ok(CompletedPart { number, etag, checksum: sent })
     }
 
-    /// CompleteMultipartUpload with `(part number, ETag)` pairs in order.
+    /// CompleteMultipartUpload with the parts in order.
     pub async fn complete_multipart_upload(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
-        parts: &[(u32, String)],
+        parts: &[CompletedPart],
     ) -> Result<PutOutput, Error> {
+        use std::fmt::Write;
         const OP: &str = "CompleteMultipartUpload";
         let mut body = String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-        for (n, etag) in parts {
-            body.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>", xml_escape(etag)));
+        for p in parts {
+            let _ = write!(body, "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag>", p.number, xml_escape(&p.etag));
+            if let Some(c) = &p.checksum {
+                let tag = c.algorithm.xml_tag();
+                let _ = write!(body, "<{tag}>{}</{tag}>", xml_escape(&c.value));
+            }
+            body.push_str("</Part>");
         }
         body.push_str("</CompleteMultipartUpload>");
         let query = format!("uploadId={}", encode_query(upload_id));
@@ -322,6 +397,10 @@ impl S3Client {
         Ok(PutOutput {
             etag: root.text_of("ETag").map(str::to_owned),
             version_id: super::header(&r.headers, "x-amz-version-id").map(str::to_owned),
+            checksum: ChecksumAlgorithm::ALL.into_iter().find_map(|algorithm| {
+                let value = root.text_of(algorithm.xml_tag()).filter(|v| !v.is_empty())?;
+                Some(Checksum { algorithm, value: value.to_owned() })
+            }),
             parts: parts.len() as u32,
         })
     }
@@ -349,7 +428,7 @@ impl S3Client {
     }
 }
 
-fn joined(done: Result<Result<(u32, String), Error>, tokio::task::JoinError>) -> Result<(u32, String), Error> {
+fn joined(done: Result<Result<CompletedPart, Error>, tokio::task::JoinError>) -> Result<CompletedPart, Error> {
     match done {
         Ok(r) => r,
         Err(e) => Err(S3Client::response_error("UploadPart", format!("an upload task failed: {e}"))),

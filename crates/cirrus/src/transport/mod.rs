@@ -450,6 +450,11 @@ impl ServiceConfig {
         let uri = parts.uri.clone();
         let http_req = http::Request::from_parts(parts, request.body.clone());
         tracing::debug!(service = self.name, operation, method = %request.method, url = %request.url, "sending");
+        if tracing::enabled!(tracing::Level::TRACE) {
+            // Names only: values carry the signature and the session token.
+            let names: Vec<&str> = http_req.headers().keys().map(|k| k.as_str()).collect();
+            tracing::trace!(service = self.name, operation, headers = ?names, "request headers");
+        }
         let access_key = credentials.as_ref().map(|c| c.access_key_id().to_owned());
         let transport = |e: CallError| Attempt::Failed {
             timeout: e.is_timeout(),
