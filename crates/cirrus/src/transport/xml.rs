@@ -1,11 +1,11 @@
 //! A small element tree over quick-xml for AWS responses: no DTDs, no entity expansion beyond the
 //! five predefined ones, a depth limit, and errors that say where the document broke.
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesRef, Event};
 use quick_xml::Reader;
 
 /// Deeper documents are refused: no AWS response comes near.
-const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// One element: its local name (namespace prefix dropped), its text, its children.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,6 +38,29 @@ impl Element {
     pub fn text_of(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.as_str())
     }
+}
+
+/// Appends what the entity or character reference `r` stands for: the five predefined
+/// entities and `&#...;` only, anything else is an error (no DTD, so no other entity exists).
+pub(crate) fn push_reference(out: &mut String, r: &BytesRef<'_>, at: u64) -> Result<(), String> {
+    let name = r.decode().map_err(|e| format!("bad reference at byte {at}: {e}"))?;
+    match &*name {
+        "lt" => out.push('<'),
+        "gt" => out.push('>'),
+        "amp" => out.push('&'),
+        "apos" => out.push('\''),
+        "quot" => out.push('"'),
+        n if n.starts_with('#') => {
+            let c = r
+                .resolve_char_ref()
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("bad character reference &{n}; at byte {at}"))?;
+            out.push(c);
+        }
+        n => return Err(format!("unknown entity &{n}; at byte {at}")),
+    }
+    Ok(())
 }
 
 /// Parses a whole document into its root element.
@@ -79,8 +102,8 @@ pub fn parse(body: &[u8]) -> Result<Element, String> {
                 }
             }
             Event::Text(t) => {
+                // References come as their own events: text holds none to unescape.
                 let text = t.decode().map_err(|e| format!("bad text at byte {at}: {e}"))?;
-                let text = quick_xml::escape::unescape(&text).map_err(|e| format!("bad escape at byte {at}: {e}"))?;
                 if let Some(cur) = stack.last_mut() {
                     cur.text.push_str(&text);
                 }
@@ -91,25 +114,8 @@ pub fn parse(body: &[u8]) -> Result<Element, String> {
                 }
             }
             Event::GeneralRef(r) => {
-                let name = r.decode().map_err(|e| format!("bad reference at byte {at}: {e}"))?;
-                let ch = match &*name {
-                    "lt" => "<".to_owned(),
-                    "gt" => ">".to_owned(),
-                    "amp" => "&".to_owned(),
-                    "apos" => "'".to_owned(),
-                    "quot" => "\"".to_owned(),
-                    n if n.starts_with('#') => {
-                        let c = r
-                            .resolve_char_ref()
-                            .ok()
-                            .flatten()
-                            .ok_or_else(|| format!("bad character reference &{n}; at byte {at}"))?;
-                        c.to_string()
-                    }
-                    n => return Err(format!("unknown entity &{n}; at byte {at}")),
-                };
                 if let Some(cur) = stack.last_mut() {
-                    cur.text.push_str(&ch);
+                    push_reference(&mut cur.text, &r, at)?;
                 }
             }
             Event::DocType(_) => return Err(format!("DOCTYPE not allowed at byte {at}")),
