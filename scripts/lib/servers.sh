@@ -63,7 +63,8 @@ ensure_s3s() {
 }
 
 # Starts s3s-fs on a free port with a fresh data directory; exports CIRRUS_S3S_URL and the keys
-# it accepts (CIRRUS_S3S_ACCESS_KEY, CIRRUS_S3S_SECRET_KEY). Fails if it does not come up.
+# it accepts (CIRRUS_S3S_ACCESS_KEY, CIRRUS_S3S_SECRET_KEY), and its data directory
+# (CIRRUS_S3S_DATA: a bucket is a directory, an object a file). Fails if it does not come up.
 start_s3s() {
   local port log data
   ensure_s3s
@@ -78,6 +79,6 @@ start_s3s() {
   SERVER_DIRS+=("$data")
   wait_for_server "s3s-fs on port $port" "$log" \
     "import socket; socket.create_connection(('127.0.0.1', $port), timeout=1)" || return 1
-  export CIRRUS_S3S_URL="http://127.0.0.1:$port"
+  export CIRRUS_S3S_URL="http://127.0.0.1:$port" CIRRUS_S3S_DATA="$data"
   echo "== s3s-fs (checks signatures) on $CIRRUS_S3S_URL"
 }
