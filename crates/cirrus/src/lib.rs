@@ -22,6 +22,8 @@ pub mod env;
 pub mod fs;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "ses")]
+pub mod ses;
 pub mod signing;
 pub mod sts;
 pub mod transport;

@@ -6,6 +6,8 @@ mod credential_refresh;
 mod providers;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "ses")]
+mod ses;
 mod signing;
 mod sts;
 mod transport;
@@ -20,5 +22,7 @@ fn main() {
     trials.extend(signing::trials());
     #[cfg(feature = "s3")]
     trials.extend(s3::trials());
+    #[cfg(feature = "ses")]
+    trials.extend(ses::trials());
     libtest_mimic::run(&args, trials).exit();
 }
