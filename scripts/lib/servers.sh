@@ -36,18 +36,19 @@ wait_for_server() {
   return 1
 }
 
-# Starts moto server and exports CIRRUS_MOTO_URL. Fails (never skips) if it does not come up.
+# Starts moto server and exports its URL as CIRRUS_MOTO_URL, or as the variable named by $1.
+# Fails (never skips) if it does not come up.
 start_moto() {
-  local port log
+  local var=${1:-CIRRUS_MOTO_URL} port log
   port=$(free_port)
   mkdir -p target
-  log=target/moto.log
+  log=target/moto-$port.log
   .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   SERVER_PIDS+=($!)
   wait_for_server "moto server on port $port" "$log" \
     "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/data.json', timeout=1)" || return 1
-  export CIRRUS_MOTO_URL="http://127.0.0.1:$port"
-  echo "== moto server on $CIRRUS_MOTO_URL"
+  export "$var=http://127.0.0.1:$port"
+  echo "== moto server on http://127.0.0.1:$port ($var)"
 }
 
 # s3s-fs, an S3 server that checks SigV4 signatures, pinned at 0.14.1 (newer releases need a

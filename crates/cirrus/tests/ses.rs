@@ -3,7 +3,7 @@
 //! display names, the unsubscribe headers and the blind copies are checked as a mail client
 //! would see them.
 
-use crate::common::{block_on, ctx_with, moto, trial};
+use crate::common::{block_on, ctx_with, trial};
 use crate::ensure;
 use cirrus::config::{ConfigLoader, CredentialsChoice};
 use cirrus::credentials::StaticCredentials;
@@ -11,6 +11,13 @@ use cirrus::ses::{Email, Mailbox, SendOptions, SesClient};
 use libtest_mimic::Trial;
 use mail_parser::{MessageParser, MimeHeaders};
 use std::sync::Arc;
+
+/// The moto server kept for tests that read back what it received (see scripts/test).
+fn moto() -> Result<String, String> {
+    std::env::var("CIRRUS_MOTO_MAIL_URL").map_err(|_| {
+        "CIRRUS_MOTO_MAIL_URL is not set: the second moto server is not running (scripts/test starts it)".into()
+    })
+}
 
 fn client() -> Result<SesClient, String> {
     let config = ConfigLoader::new(ctx_with(&[]))
@@ -30,7 +37,8 @@ fn parse(raw: &str) -> Option<mail_parser::Message<'_>> {
 fn sent_by_moto() -> Result<Vec<(Vec<String>, String)>, String> {
     let url = format!("{}/moto-api/data.json", moto()?);
     let out = std::process::Command::new("curl").args(["-sS", "-f", &url]).output().map_err(|e| e.to_string())?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("data.json: {e}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("moto's data.json: {e}; curl said {}", String::from_utf8_lossy(&out.stderr).trim()))?;
     let mut found = Vec::new();
     for m in v["ses"]["RawMessage"].as_array().into_iter().flatten() {
         let dest = m["destinations"].as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_owned));
