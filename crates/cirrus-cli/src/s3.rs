@@ -252,36 +252,6 @@ fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Result<(), 
     Ok(())
 }
 
-/// A content type from a file name, for the common web types; S3's default otherwise.
-fn guess_content_type(name: &str) -> Option<&'static str> {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-    Some(match ext.as_str() {
-        "txt" => "text/plain",
-        "html" | "htm" => "text/html",
-        "css" => "text/css",
-        "js" | "mjs" => "text/javascript",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "csv" => "text/csv",
-        "md" => "text/markdown",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "webp" => "image/webp",
-        "ico" => "image/vnd.microsoft.icon",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "gz" | "tgz" => "application/gzip",
-        "tar" => "application/x-tar",
-        "wasm" => "application/wasm",
-        "mp4" => "video/mp4",
-        "mp3" => "audio/mpeg",
-        "woff2" => "font/woff2",
-        _ => return None,
-    })
-}
-
 /// A byte counter on stderr when it is a terminal; nothing otherwise.
 fn progress(total: Option<u64>, what: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
@@ -420,7 +390,7 @@ fn with_progress(opts: PutOptions, pb: &Option<indicatif::ProgressBar>) -> PutOp
 fn upload(s3: &S3Client, path: &Path, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Failure> {
     let mut opts = opts.clone();
     if opts.content_type.is_none() {
-        opts.content_type = guess_content_type(key).map(str::to_owned);
+        opts.content_type = cirrus::content_type::guess(key).map(str::to_owned);
     }
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))

@@ -16,6 +16,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod content_type;
 pub mod context;
 pub mod credentials;
 pub mod env;

@@ -173,7 +173,7 @@ impl Email {
     #[must_use]
     pub fn attach(mut self, filename: impl Into<String>, data: impl Into<Vec<u8>>) -> Self {
         let filename = filename.into();
-        let content_type = content_type_for(&filename).to_owned();
+        let content_type = content_type_for(&filename);
         self.attachments.push(Attachment { filename, content_type, data: data.into(), content_id: None });
         self
     }
@@ -194,7 +194,7 @@ impl Email {
         data: impl Into<Vec<u8>>,
     ) -> Self {
         let filename = filename.into();
-        let content_type = content_type_for(&filename).to_owned();
+        let content_type = content_type_for(&filename);
         self.attachments.push(Attachment {
             filename,
             content_type,
@@ -286,29 +286,13 @@ impl Email {
     }
 }
 
-fn has_line_break(s: &str) -> bool {
-    s.contains(['\r', '\n'])
+/// The type [`crate::content_type::guess`] gives, `application/octet-stream` otherwise.
+fn content_type_for(filename: &str) -> String {
+    crate::content_type::guess(filename).unwrap_or("application/octet-stream").to_owned()
 }
 
-/// A content type from a file name's extension; `application/octet-stream` otherwise.
-pub fn content_type_for(filename: &str) -> &'static str {
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    match ext.as_str() {
-        "txt" => "text/plain",
-        "html" | "htm" => "text/html",
-        "csv" => "text/csv",
-        "json" => "application/json",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "webp" => "image/webp",
-        "ics" => "text/calendar",
-        "xml" => "application/xml",
-        _ => "application/octet-stream",
-    }
+fn has_line_break(s: &str) -> bool {
+    s.contains(['\r', '\n'])
 }
 
 /// How to send: the configuration set and the message tags SES reports events with.
