@@ -3,6 +3,7 @@
 mod credentials;
 mod curl;
 mod s3;
+mod ses;
 mod sign;
 mod sts;
 
@@ -66,6 +67,9 @@ enum Command {
     /// S3 commands: ls, cp, rm, mb, rb, presign, presign-post.
     #[command(subcommand)]
     S3(s3::S3Command),
+    /// SES commands: send.
+    #[command(subcommand)]
+    Ses(ses::SesCommand),
 }
 
 /// An error with the exit code it maps to: 2 for bad input, 1 for everything else.
@@ -128,6 +132,7 @@ fn main() -> ExitCode {
         Command::Credentials(args) => credentials::run(&cli.global, args),
         Command::Sts(cmd) => sts::run(&cli.global, cmd),
         Command::S3(cmd) => s3::run(&cli.global, cmd),
+        Command::Ses(cmd) => ses::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! exit code. `cirrus sign` is run on every request of the AWS SigV4 suite (one test per case).
 
 mod s3;
+mod ses;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::io::Write;
@@ -340,6 +341,7 @@ fn main() {
     let mut trials = cli_trials();
     trials.extend(service_trials());
     trials.extend(s3::trials());
+    trials.extend(ses::trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),
