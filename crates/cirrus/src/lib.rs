@@ -7,6 +7,9 @@
 //!   correction and errors that name service, operation, code, message and request id.
 //! - `s3` (feature `s3`): buckets, streamed listing, uploads and downloads, multipart, batch and
 //!   recursive deletes, presigned URLs and POST forms.
+//! - `ses` (feature `ses`): an email builder over mail-builder, sent with SES v2.
+//! - `sns` (feature `sns`): publish and subscribe, webhook signature verification, typed SES
+//!   events.
 //!
 //! Signing lives in [`cirrus_sigv4`], re-exported as [`sigv4`].
 
@@ -26,6 +29,8 @@ pub mod s3;
 #[cfg(feature = "ses")]
 pub mod ses;
 pub mod signing;
+#[cfg(feature = "sns")]
+pub mod sns;
 pub mod sts;
 pub mod transport;
 

@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// A request as a loopback server saw it.
 #[derive(Clone, Debug, Default)]
@@ -116,6 +116,35 @@ impl Loopback {
         Loopback { url: format!("http://127.0.0.1:{port}"), port, seen, count, connections }
     }
 
+    /// The same server over TLS with this certificate chain and key (`url` is https).
+    #[cfg(feature = "sns")]
+    pub async fn start_tls(
+        config: Arc<rustls::ServerConfig>,
+        handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
+    ) -> Loopback {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let count = Arc::new(AtomicUsize::new(0));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (s, c, accepted) = (seen.clone(), count.clone(), connections.clone());
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        tokio::spawn(async move {
+            loop {
+                let Ok((conn, _)) = listener.accept().await else { return };
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let (s, c, h, acceptor) = (s.clone(), c.clone(), handler.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(conn).await {
+                        let _ = serve(tls, s, c, h).await;
+                    }
+                });
+            }
+        });
+        Loopback { url: format!("https://127.0.0.1:{port}"), port, seen, count, connections }
+    }
+
     pub fn requests(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
@@ -130,8 +159,8 @@ impl Loopback {
     }
 }
 
-async fn serve(
-    mut conn: TcpStream,
+async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut conn: S,
     seen: Arc<Mutex<Vec<Seen>>>,
     count: Arc<AtomicUsize>,
     handler: Arc<Handler>,

@@ -9,6 +9,8 @@ mod s3;
 #[cfg(feature = "ses")]
 mod ses;
 mod signing;
+#[cfg(feature = "sns")]
+mod sns;
 mod sts;
 mod transport;
 
@@ -24,5 +26,7 @@ fn main() {
     trials.extend(s3::trials());
     #[cfg(feature = "ses")]
     trials.extend(ses::trials());
+    #[cfg(feature = "sns")]
+    trials.extend(sns::trials());
     libtest_mimic::run(&args, trials).exit();
 }

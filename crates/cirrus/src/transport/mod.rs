@@ -1,7 +1,7 @@
 //! HTTP for every AWS call: one pooled hyper client (rustls with ring), timeouts, the standard
 //! retry mode, clock-skew correction, re-signing on every attempt, and errors read per protocol.
 
-mod client;
+pub(crate) mod client;
 mod error;
 pub mod paginate;
 pub mod protocol;

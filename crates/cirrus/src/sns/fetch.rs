@@ -1,0 +1,136 @@
+//! One https GET at a time, for the signing certificate and `SubscribeURL`: no redirects, no
+//! plain http, a size limit and a time limit. Rare enough (certificates are cached) that a
+//! connection per fetch costs nothing worth pooling.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Fetches SNS certificates over https.
+#[derive(Clone)]
+pub struct CertFetcher {
+    tls: Arc<rustls::ClientConfig>,
+    connect_to: Option<SocketAddr>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for CertFetcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertFetcher")
+            .field("connect_to", &self.connect_to)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for CertFetcher {
+    fn default() -> Self {
+        CertFetcher::new()
+    }
+}
+
+pub(crate) enum FetchError {
+    TooLarge(usize),
+    Other(String),
+}
+
+impl FetchError {
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            FetchError::TooLarge(n) => format!("the answer is larger than {n} bytes"),
+            FetchError::Other(r) => r.clone(),
+        }
+    }
+}
+
+fn tls_config(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+        Ok(b) => b.with_root_certificates(roots).with_no_client_auth(),
+        // ring supports the default versions; this arm is for a provider that would not.
+        Err(_) => rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth(),
+    };
+    Arc::new(config)
+}
+
+impl CertFetcher {
+    /// Trusts the webpki roots (Mozilla's), waits at most 10 seconds.
+    pub fn new() -> Self {
+        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        CertFetcher { tls: tls_config(roots), connect_to: None, timeout: Duration::from_secs(10) }
+    }
+
+    /// Trusts only these root certificates (DER), e.g. a private CA in front of SNS or in tests.
+    pub fn with_root_certificates<'a>(self, roots: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, String> {
+        let mut store = rustls::RootCertStore::empty();
+        for der in roots {
+            store
+                .add(rustls::pki_types::CertificateDer::from(der.to_vec()))
+                .map_err(|e| format!("not a usable root certificate: {e}"))?;
+        }
+        Ok(CertFetcher { tls: tls_config(store), ..self })
+    }
+
+    /// Connects to this address whatever the URL's host (which TLS still checks the server's
+    /// certificate against): for a proxy that terminates nothing, or a test server.
+    #[must_use]
+    pub fn connect_to(mut self, addr: SocketAddr) -> Self {
+        self.connect_to = Some(addr);
+        self
+    }
+
+    /// The most a fetch may take, connection included.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// GETs an `https://host/...` URL; only a 200 answer of at most `limit` bytes is returned.
+    pub(crate) async fn get(&self, url: &str, limit: usize) -> Result<Bytes, FetchError> {
+        let other = |r: String| FetchError::Other(r);
+        let rest = url.strip_prefix("https://").ok_or_else(|| other("not an https URL".into()))?;
+        let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let target = if target.is_empty() { "/" } else { target };
+        let uri: http::Uri = url.parse().map_err(|e| other(format!("bad URL: {e}")))?;
+        let work = async {
+            let tcp = match self.connect_to {
+                Some(addr) => tokio::net::TcpStream::connect(addr).await,
+                None => tokio::net::TcpStream::connect((host, 443)).await,
+            }
+            .map_err(|e| other(format!("could not connect: {e}")))?;
+            let _ = tcp.set_nodelay(true);
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                .map_err(|e| other(format!("bad host name: {e}")))?;
+            let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+                .connect(name, tcp)
+                .await
+                .map_err(|e| other(format!("TLS: {e}")))?;
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+                .await
+                .map_err(|e| other(format!("HTTP: {e}")))?;
+            let driver = tokio::spawn(conn);
+            let request = http::Request::get(target)
+                .header(http::header::HOST, host)
+                .header(http::header::USER_AGENT, concat!("cirrus/", env!("CARGO_PKG_VERSION")))
+                .header(http::header::CONNECTION, "close")
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| other(format!("bad request: {e}")))?;
+            let response = sender.send_request(request).await.map_err(|e| other(format!("HTTP: {e}")))?;
+            if response.status() != http::StatusCode::OK {
+                driver.abort();
+                return Err(other(format!("HTTP {} (redirects are not followed)", response.status())));
+            }
+            let body = crate::transport::client::read_all(response.into_body(), limit, None, &uri).await;
+            driver.abort();
+            body.map_err(|e| if e.is_too_large() { FetchError::TooLarge(limit) } else { other(e.to_string()) })
+        };
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .map_err(|_| other(format!("no answer within {:?}", self.timeout)))?
+    }
+}
