@@ -5,6 +5,7 @@ mod curl;
 mod s3;
 mod ses;
 mod sign;
+mod sns;
 mod sts;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -70,6 +71,9 @@ enum Command {
     /// SES commands: send.
     #[command(subcommand)]
     Ses(ses::SesCommand),
+    /// SNS commands: verify (a webhook message), publish.
+    #[command(subcommand)]
+    Sns(sns::SnsCommand),
 }
 
 /// An error with the exit code it maps to: 2 for bad input, 1 for everything else.
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
         Command::Sts(cmd) => sts::run(&cli.global, cmd),
         Command::S3(cmd) => s3::run(&cli.global, cmd),
         Command::Ses(cmd) => ses::run(&cli.global, cmd),
+        Command::Sns(cmd) => sns::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

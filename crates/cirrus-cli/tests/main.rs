@@ -3,6 +3,7 @@
 
 mod s3;
 mod ses;
+mod sns;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::io::Write;
@@ -342,6 +343,7 @@ fn main() {
     trials.extend(service_trials());
     trials.extend(s3::trials());
     trials.extend(ses::trials());
+    trials.extend(sns::trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),

@@ -1,0 +1,129 @@
+//! `cirrus sns verify` (an SNS HTTP message: checked, printed with the SES event inside) and
+//! `cirrus sns publish`.
+
+use crate::{block_on, load_config, Failure, GlobalArgs, Output};
+use anyhow::anyhow;
+use cirrus::sns::{PublishOptions, SesEvent, SnsClient, Verifier};
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SnsCommand {
+    /// Verify an SNS HTTP message (or a Lambda SNS record); print it, and the SES event inside,
+    /// as JSON. Exit 1 naming the check that failed.
+    Verify(VerifyArgs),
+    /// Publish a message to a topic; print the message id.
+    Publish {
+        /// The topic.
+        #[arg(long, value_name = "ARN")]
+        topic_arn: String,
+        /// The message.
+        #[arg(long)]
+        message: String,
+        /// The subject (email subscribers see it).
+        #[arg(long)]
+        subject: Option<String>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// Use this certificate (PEM) instead of fetching SigningCertURL; it gets the same checks,
+    /// and the URL is still checked.
+    #[arg(long, value_name = "PEM")]
+    cert: Option<PathBuf>,
+    /// Check certificate validity and message age as of this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+    /// Refuse messages older than this many seconds.
+    #[arg(long, value_name = "SECS")]
+    max_age: Option<u64>,
+    /// Accept only this topic. Repeatable.
+    #[arg(long, value_name = "ARN")]
+    allow_topic: Vec<String>,
+    /// The message: a file, or `-` (default) for standard input.
+    #[arg(default_value = "-")]
+    file: PathBuf,
+}
+
+pub fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
+    match cmd {
+        SnsCommand::Verify(args) => verify(global, args),
+        SnsCommand::Publish { topic_arn, message, subject } => {
+            let config = load_config(global)?;
+            if config.region().is_none() {
+                return Err(Failure::input(anyhow!(
+                    "no region: pass --region, set AWS_REGION, or set region in the profile"
+                )));
+            }
+            let sns = SnsClient::new(&config).map_err(anyhow::Error::new)?;
+            let mut options = PublishOptions::default();
+            options.subject = subject;
+            let id = block_on(sns.publish(&topic_arn, &message, &options))?.map_err(anyhow::Error::new)?;
+            match global.output {
+                Output::Json => println!("{}", serde_json::json!({ "MessageId": id })),
+                Output::Text => println!("{id}"),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, Failure> {
+    let mut b = Vec::new();
+    let r = if path.as_os_str() == "-" {
+        std::io::stdin().take(cirrus::sns::MAX_BODY_BYTES as u64 + 1).read_to_end(&mut b).map(drop)
+    } else {
+        std::fs::read(path).map(|d| b = d)
+    };
+    r.map_err(|e| Failure::input(anyhow!("{what} {}: {e}", path.display())))?;
+    Ok(b)
+}
+
+fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
+    let at = match &args.at {
+        Some(s) => cirrus::sigv4::parse_rfc3339(s).ok_or_else(|| {
+            Failure::input(anyhow!("--at {s:?}: expected an RFC 3339 time like 2026-03-01T12:00:00Z"))
+        })?,
+        None => SystemTime::now(),
+    };
+    let body = read("the message", &args.file)?;
+    let cert = args.cert.as_ref().map(|p| read("--cert", p)).transpose()?;
+    let mut verifier = Verifier::new();
+    if !args.allow_topic.is_empty() {
+        verifier = verifier.allow_topics(args.allow_topic);
+    }
+    if let Some(secs) = args.max_age {
+        verifier = verifier.max_age(Duration::from_secs(secs));
+    }
+    let result = match cert {
+        Some(pem) => verifier.verify_with_certificate(&body, &pem, at),
+        None => block_on(verifier.verify_at(&body, at))?,
+    };
+    match result {
+        Ok(msg) => {
+            let event = SesEvent::from_message(&msg.message).ok();
+            match global.output {
+                Output::Json => {
+                    let mut out = serde_json::json!({ "verified": true, "message": msg.to_json() });
+                    if let Some(e) = &event {
+                        out["ses_event"] = e.to_json();
+                    }
+                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                }
+                Output::Text => {
+                    let kind = event.as_ref().map(|e| e.kind.name()).unwrap_or("-");
+                    println!("verified\t{}\t{}\t{}\t{kind}", msg.kind.as_str(), msg.topic_arn, msg.message_id);
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if global.output == Output::Json {
+                println!("{}", serde_json::json!({ "verified": false, "check": e.check.as_str(), "reason": e.reason }));
+            }
+            Err(Failure::from(anyhow::Error::new(e)))
+        }
+    }
+}
