@@ -48,13 +48,7 @@ impl FetchError {
 }
 
 fn tls_config(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
-        Ok(b) => b.with_root_certificates(roots).with_no_client_auth(),
-        // ring supports the default versions; this arm is for a provider that would not.
-        Err(_) => rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth(),
-    };
-    Arc::new(config)
+    Arc::new(crate::transport::client::tls_config(roots))
 }
 
 impl CertFetcher {
