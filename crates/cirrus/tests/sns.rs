@@ -222,6 +222,14 @@ fn verification_trials() -> Vec<Trial> {
         g.remove("Subject");
         refused(&body(&g), &Verifier::new(), Check::Signature, "SHA256withRSA")
     }));
+    t.push(trial("sns::verify::a_256_kib_message_that_escapes_large_passes", || {
+        // 256 KiB of control characters, quotes and backslashes: over 1 MiB once escaped as JSON.
+        let mut f = fields(MessageType::Notification);
+        f.insert("Message".into(), "\u{1}\"\\\u{2}".repeat(64 * 1024).into());
+        let b = body(&signed(f, 2));
+        ensure!(b.len() > 1024 * 1024, "only {} bytes", b.len());
+        check_with_cert(&b, &Verifier::new()).map(drop).map_err(|e| e.to_string())
+    }));
     t.push(trial("sns::verify::lambda_style_names_and_null_subject", || {
         let mut f = fields(MessageType::Notification);
         f.remove("Subject");

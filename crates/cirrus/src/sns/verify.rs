@@ -25,8 +25,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// The largest certificate body accepted (AWS's are under 2 KB).
 pub const MAX_CERT_BYTES: usize = 10 * 1024;
-/// The largest message body accepted (SNS messages are at most 256 KiB, plus the envelope).
-pub const MAX_BODY_BYTES: usize = 512 * 1024;
+/// The largest message body accepted. SNS messages are at most 256 KiB, but JSON escaping can
+/// make the envelope several times larger (a control character becomes `\u00XX`).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The three kinds of message SNS posts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
