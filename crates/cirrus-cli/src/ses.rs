@@ -57,6 +57,9 @@ pub struct SendArgs {
     tag: Vec<String>,
 }
 
+/// Adds one recipient of a kind (to, cc, bcc, reply-to) to the message.
+type AddRecipient = fn(Email, Mailbox) -> Email;
+
 fn mailbox(flag: &str, s: &str) -> Result<Mailbox, Failure> {
     Mailbox::parse(s).map_err(|e| Failure::input(anyhow!("--{flag} {s:?}: {e}")))
 }
@@ -88,15 +91,15 @@ fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
         return Err(Failure::input(anyhow!("--text-file and --html-file cannot both read standard input")));
     }
     let mut email = Email::new(mailbox("from", &args.from)?, args.subject);
-    for (flag, list) in [("to", &args.to), ("cc", &args.cc), ("bcc", &args.bcc), ("reply-to", &args.reply_to)] {
+    let lists: [(&str, &[String], AddRecipient); 4] = [
+        ("to", &args.to, Email::to),
+        ("cc", &args.cc, Email::cc),
+        ("bcc", &args.bcc, Email::bcc),
+        ("reply-to", &args.reply_to, Email::reply_to),
+    ];
+    for (flag, list, add) in lists {
         for s in list {
-            let m = mailbox(flag, s)?;
-            email = match flag {
-                "to" => email.to(m),
-                "cc" => email.cc(m),
-                "bcc" => email.bcc(m),
-                _ => email.reply_to(m),
-            };
+            email = add(email, mailbox(flag, s)?);
         }
     }
     let text = match (&args.text, &args.text_file) {
@@ -133,15 +136,19 @@ fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
             .ok_or_else(|| Failure::input(anyhow!("--tag {t:?}: expected NAME=VALUE")))?;
         options = options.with_tag(name, value);
     }
-    // Bad input is refused before any configuration or network work.
-    email.to_mime().map_err(|e| Failure::input(anyhow!("{e}")))?;
-
     let config = load_config(global)?;
     if config.region().is_none() {
         return Err(Failure::input(anyhow!("no region: pass --region, set AWS_REGION, or set region in the profile")));
     }
     let ses = SesClient::new(&config).map_err(anyhow::Error::new)?;
-    let id = block_on(ses.send(&email, &options))?.map_err(anyhow::Error::new)?;
+    // A message the builder refuses (a line break in a header, over 40 MB) is bad input: exit 2.
+    let id = block_on(ses.send(&email, &options))?.map_err(|e| {
+        if e.is_input() {
+            Failure::input(anyhow::Error::new(e))
+        } else {
+            Failure::from(anyhow::Error::new(e))
+        }
+    })?;
     match global.output {
         Output::Json => println!("{}", serde_json::json!({ "MessageId": id })),
         Output::Text => println!("{id}"),

@@ -96,30 +96,19 @@ pub struct Loopback {
 
 impl Loopback {
     pub async fn start(handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) -> Loopback {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let count = Arc::new(AtomicUsize::new(0));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let connections = Arc::new(AtomicUsize::new(0));
-        let (s, c, accepted) = (seen.clone(), count.clone(), connections.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((conn, _)) = listener.accept().await else { return };
-                accepted.fetch_add(1, Ordering::SeqCst);
-                let (s, c, h) = (s.clone(), c.clone(), handler.clone());
-                tokio::spawn(async move {
-                    let _ = serve(conn, s, c, h).await;
-                });
-            }
-        });
-        Loopback { url: format!("http://127.0.0.1:{port}"), port, seen, count, connections }
+        Loopback::launch(None, handler).await
     }
 
     /// The same server over TLS with this certificate chain and key (`url` is https).
-    #[cfg(feature = "sns")]
     pub async fn start_tls(
         config: Arc<rustls::ServerConfig>,
+        handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
+    ) -> Loopback {
+        Loopback::launch(Some(tokio_rustls::TlsAcceptor::from(config)), handler).await
+    }
+
+    async fn launch(
+        tls: Option<tokio_rustls::TlsAcceptor>,
         handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
     ) -> Loopback {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -129,20 +118,24 @@ impl Loopback {
         let handler: Arc<Handler> = Arc::new(handler);
         let connections = Arc::new(AtomicUsize::new(0));
         let (s, c, accepted) = (seen.clone(), count.clone(), connections.clone());
-        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tokio::spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else { return };
                 accepted.fetch_add(1, Ordering::SeqCst);
-                let (s, c, h, acceptor) = (s.clone(), c.clone(), handler.clone(), acceptor.clone());
+                let (s, c, h, tls) = (s.clone(), c.clone(), handler.clone(), tls.clone());
                 tokio::spawn(async move {
-                    if let Ok(tls) = acceptor.accept(conn).await {
-                        let _ = serve(tls, s, c, h).await;
-                    }
+                    let _ = match tls {
+                        None => serve(conn, s, c, h).await,
+                        Some(acceptor) => match acceptor.accept(conn).await {
+                            Ok(stream) => serve(stream, s, c, h).await,
+                            Err(_) => Ok(()),
+                        },
+                    };
                 });
             }
         });
-        Loopback { url: format!("https://127.0.0.1:{port}"), port, seen, count, connections }
+        Loopback { url: format!("{scheme}://127.0.0.1:{port}"), port, seen, count, connections }
     }
 
     pub fn requests(&self) -> Vec<Seen> {

@@ -165,6 +165,13 @@ fn refused(body: &[u8], verifier: &Verifier, want: Check, words: &str) -> Result
     }
 }
 
+/// A message of `kind` with `field` set to `value`, signed: refused by `want` with `words`.
+fn refused_with(kind: MessageType, field: &str, value: &str, want: Check, words: &str) -> Result<(), String> {
+    let mut f = fields(kind);
+    f.insert(field.into(), value.into());
+    refused(&body(&signed(f, 2)), &Verifier::new(), want, words).map_err(|e| format!("{field} {value}: {e}"))
+}
+
 const KINDS: [MessageType; 3] =
     [MessageType::Notification, MessageType::SubscriptionConfirmation, MessageType::UnsubscribeConfirmation];
 
@@ -300,10 +307,7 @@ fn verification_trials() -> Vec<Trial> {
             (" https://sns.us-east-1.amazonaws.com/cert.pem", "not https"),
         ];
         for (url, words) in bad {
-            let mut f = fields(MessageType::Notification);
-            f.insert("SigningCertURL".into(), url.into());
-            let f = signed(f, 2);
-            refused(&body(&f), &Verifier::new(), Check::CertUrl, words).map_err(|e| format!("{url}: {e}"))?;
+            refused_with(MessageType::Notification, "SigningCertURL", url, Check::CertUrl, words)?;
         }
         for good in [
             "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem",
@@ -324,10 +328,7 @@ fn verification_trials() -> Vec<Trial> {
             ("https://sns.us-east-1.amazonaws.com/admin?Action=ConfirmSubscription", "expected https://"),
         ];
         for (url, words) in bad {
-            let mut f = fields(MessageType::SubscriptionConfirmation);
-            f.insert("SubscribeURL".into(), url.into());
-            let f = signed(f, 2);
-            refused(&body(&f), &Verifier::new(), Check::SubscribeUrl, words).map_err(|e| format!("{url}: {e}"))?;
+            refused_with(MessageType::SubscriptionConfirmation, "SubscribeURL", url, Check::SubscribeUrl, words)?;
         }
         Ok(())
     }));

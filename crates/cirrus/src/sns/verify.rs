@@ -564,7 +564,7 @@ impl Verifier {
 
     /// Verifies a message body as of `at` (certificate validity and message age).
     pub async fn verify_at(&self, body: &[u8], at: SystemTime) -> Result<Message, VerifyError> {
-        let (unverified, _) = self.precheck(body, at)?;
+        let unverified = self.precheck(body, at)?;
         let cert = self.certificate(&unverified.msg.signing_cert_url).await?;
         finish(unverified, &cert, at)
     }
@@ -578,17 +578,17 @@ impl Verifier {
         cert_pem: &[u8],
         at: SystemTime,
     ) -> Result<Message, VerifyError> {
-        let (unverified, _) = self.precheck(body, at)?;
+        let unverified = self.precheck(body, at)?;
         let cert = SigningCert::from_pem(cert_pem)?;
         finish(unverified, &cert, at)
     }
 
     /// Everything but the certificate and the signature.
-    fn precheck(&self, body: &[u8], at: SystemTime) -> Result<(Unverified, String), VerifyError> {
+    fn precheck(&self, body: &[u8], at: SystemTime) -> Result<Unverified, VerifyError> {
         let u = parse(body)?;
-        let host = check_cert_url(&u.msg.signing_cert_url)?.to_owned();
+        let host = check_cert_url(&u.msg.signing_cert_url)?;
         if let Some(url) = &u.msg.subscribe_url {
-            check_subscribe_url(url, &host)?;
+            check_subscribe_url(url, host)?;
         }
         if let Some(topics) = &self.topics {
             if !topics.contains(&u.msg.topic_arn) {
@@ -617,7 +617,7 @@ impl Verifier {
                 _ => {}
             }
         }
-        Ok((u, host))
+        Ok(u)
     }
 
     /// The certificate at `url` (already checked), from the cache or fetched once.
