@@ -8,6 +8,8 @@
 //! - `s3` (feature `s3`): buckets, streamed listing, uploads and downloads, multipart, batch and
 //!   recursive deletes, presigned URLs and POST forms.
 //! - `ses` (feature `ses`): an email builder over mail-builder, sent with SES v2.
+//! - `cognito` (feature `cognito`): user pool login (SRP, password, refresh token) and identity
+//!   pool credentials, as a provider for the chain.
 //! - `sns` (feature `sns`): publish and subscribe, webhook signature verification, typed SES
 //!   events.
 //!
@@ -18,6 +20,8 @@
 #![deny(unsafe_code)]
 
 pub mod clock;
+#[cfg(feature = "cognito")]
+pub mod cognito;
 pub mod config;
 pub mod content_type;
 pub mod context;

@@ -248,3 +248,10 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The Python of the test virtualenv (pycognito, boto3), named by scripts/test. Missing is a
+/// failure, never a skip.
+pub fn python() -> Result<String, String> {
+    std::env::var("CIRRUS_PYTHON")
+        .map_err(|_| "CIRRUS_PYTHON is not set: scripts/test names the .venv Python with pycognito".to_owned())
+}

@@ -1,6 +1,8 @@
 //! Integration tests of the cirrus crate, one binary (libtest-mimic, so data-driven cases are
 //! one test each).
 
+#[cfg(feature = "cognito")]
+mod cognito;
 mod common;
 mod credential_refresh;
 mod providers;
@@ -28,5 +30,7 @@ fn main() {
     trials.extend(ses::trials());
     #[cfg(feature = "sns")]
     trials.extend(sns::trials());
+    #[cfg(feature = "cognito")]
+    trials.extend(cognito::trials());
     libtest_mimic::run(&args, trials).exit();
 }
