@@ -17,7 +17,7 @@ pub struct CredentialsArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     /// `export AWS_ACCESS_KEY_ID=...` lines.
     Env,
     /// A JSON object with the keys, the expiry and the provider.
@@ -26,7 +26,7 @@ enum Format {
     Process,
 }
 
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -53,8 +53,14 @@ pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
     }
     let provider = config.credentials().ok_or_else(|| anyhow!("no credentials provider"))?;
     let c = block_on(provider.provide_credentials())?.map_err(|e| anyhow!("no credentials: {e}"))?;
+    print!("{}", render(&c, args.format));
+    Ok(())
+}
+
+/// Credentials as `format` prints them (with a final new line).
+pub(crate) fn render(c: &cirrus::Credentials, format: Format) -> String {
     let expiry = c.expiry().map(cirrus::sigv4::format_rfc3339);
-    let text = match args.format {
+    let text = match format {
         Format::Env => {
             let mut s = format!(
                 "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\n",
@@ -71,7 +77,7 @@ pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
         }
         Format::Json | Format::Process => {
             let mut v = serde_json::Map::new();
-            if args.format == Format::Process {
+            if format == Format::Process {
                 v.insert("Version".into(), 1.into());
             }
             v.insert("AccessKeyId".into(), c.access_key_id().into());
@@ -82,12 +88,11 @@ pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
             if let Some(e) = expiry {
                 v.insert("Expiration".into(), e.into());
             }
-            if args.format == Format::Json {
+            if format == Format::Json {
                 v.insert("Provider".into(), c.provider().into());
             }
             format!("{}\n", serde_json::Value::Object(v))
         }
     };
-    print!("{text}");
-    Ok(())
+    text
 }

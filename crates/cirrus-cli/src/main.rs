@@ -1,5 +1,6 @@
 //! `cirrus`: the command line.
 
+mod cognito;
 mod credentials;
 mod curl;
 mod s3;
@@ -74,6 +75,9 @@ enum Command {
     /// SNS commands: verify (a webhook message), publish.
     #[command(subcommand)]
     Sns(sns::SnsCommand),
+    /// Cognito commands: login (a user pool login turned into AWS credentials).
+    #[command(subcommand)]
+    Cognito(cognito::CognitoCommand),
 }
 
 /// An error with the exit code it maps to: 2 for bad input, 1 for everything else.
@@ -138,6 +142,7 @@ fn main() -> ExitCode {
         Command::S3(cmd) => s3::run(&cli.global, cmd),
         Command::Ses(cmd) => ses::run(&cli.global, cmd),
         Command::Sns(cmd) => sns::run(&cli.global, cmd),
+        Command::Cognito(cmd) => cognito::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

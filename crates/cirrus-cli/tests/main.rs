@@ -1,6 +1,7 @@
 //! Tests of the `cirrus` binary, run as a user would: a process, its stdin, stdout, stderr and
 //! exit code. `cirrus sign` is run on every request of the AWS SigV4 suite (one test per case).
 
+mod cognito;
 mod s3;
 mod ses;
 mod sns;
@@ -53,6 +54,13 @@ fn cirrus(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_ENDPOINT_URL",
+        "COGNITO_USERNAME",
+        "COGNITO_PASSWORD",
+        "COGNITO_USER_POOL_ID",
+        "COGNITO_IDENTITY_POOL_ID",
+        "COGNITO_APP_ID",
+        "COGNITO_METADATA",
+        "COGNITO_CREDENTIALS_FILE",
     ] {
         cmd.env_remove(k);
     }
@@ -344,6 +352,7 @@ fn main() {
     trials.extend(s3::trials());
     trials.extend(ses::trials());
     trials.extend(sns::trials());
+    trials.extend(cognito::trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),

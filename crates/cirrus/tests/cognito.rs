@@ -1,20 +1,51 @@
 //! Cognito: the SRP arithmetic against pycognito (PyPI) with the same fixed ephemeral values,
-//! one test per case of `tests/data/srp/cases.json`.
+//! one test per case of `tests/data/srp/cases.json`; logins, challenges, refresh, identity pool
+//! credentials, the token cache and the chain end to end against moto server.
 
-use crate::common::{python, trial};
+use crate::common::{block_on, ctx_with, moto, python, temp_dir, trial};
 use crate::ensure;
+use cirrus::clock::ManualClock;
 use cirrus::cognito::srp::{PasswordVerifier, SrpClient};
+use cirrus::cognito::{
+    AuthResult, AuthType, ChallengeAnswer, ChallengeKind, ClientMetadata, CognitoCredentials, CognitoSettings,
+    UserPoolClient,
+};
+use cirrus::config::{ConfigLoader, CredentialsChoice, ServiceId};
+use cirrus::credentials::{ProvideCredentials, StaticCredentials};
+use cirrus::transport::protocol::json_request;
+use cirrus::transport::Protocol;
+use cirrus::Config;
 use libtest_mimic::Trial;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 fn data() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/srp")
 }
 
 pub fn trials() -> Vec<Trial> {
+    let mut trials = vec![
+        trial("cognito::srp_login_gives_tokens_and_credentials_then_refreshes", srp_login_and_refresh),
+        trial("cognito::password_login_with_a_client_secret", password_login_with_secret),
+        trial("cognito::wrong_password_is_not_authorized", wrong_password),
+        trial("cognito::temporary_password_returns_the_typed_challenge", new_password_challenge),
+        trial("cognito::basic_flow_assumes_the_role", basic_flow),
+        trial("cognito::unauthenticated_identity", unauthenticated),
+        trial("cognito::token_cache_is_0600_without_password_and_reused", token_cache),
+        trial("cognito::chain_uses_cognito_first_when_env_is_set", chain_from_env),
+        trial("cognito::profile_file_and_precedence", profile_file),
+        trial("cognito::configuration_errors_name_field_and_place", configuration_errors),
+        trial("cognito::token_fetcher_runs_until_dropped", token_fetcher),
+    ];
+    trials.extend(srp_trials());
+    trials
+}
+
+fn srp_trials() -> Vec<Trial> {
     let text = std::fs::read_to_string(data().join("cases.json")).expect("tests/data/srp/cases.json");
     let cases: Vec<Value> = serde_json::from_str(&text).expect("cases.json is JSON");
     cases
@@ -70,4 +101,495 @@ fn srp_case(case: &Value) -> Result<(), String> {
 fn hex(s: &str) -> Result<Vec<u8>, String> {
     let s = if s.len() % 2 == 1 { format!("0{s}") } else { s.to_owned() };
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| e.to_string())).collect()
+}
+
+// ---- against moto server ----
+
+const IDP: ServiceId = ServiceId { host_prefix: "cognito-idp", env_suffix: "COGNITO_IDENTITY_PROVIDER" };
+const IDENTITY: ServiceId = ServiceId { host_prefix: "cognito-identity", env_suffix: "COGNITO_IDENTITY" };
+
+fn config_with(ctx: cirrus::Context) -> Result<Config, String> {
+    let url = moto()?;
+    ConfigLoader::new(ctx)
+        .region(Some("us-east-1"))
+        .endpoint_url(Some(&url))
+        .credentials(CredentialsChoice::Provider(Arc::new(StaticCredentials::new("AKIDCOGNITO", "secret", None))))
+        .load()
+        .map_err(|e| e.to_string())
+}
+
+/// A signed administrative call (pool and user set-up).
+async fn admin(config: &Config, identity: bool, op: &str, body: Value) -> Result<Value, String> {
+    let (name, signing, id, target) = if identity {
+        ("Cognito Identity", "cognito-identity", IDENTITY, "AWSCognitoIdentityService")
+    } else {
+        ("Cognito Identity Provider", "cognito-idp", IDP, "AWSCognitoIdentityProviderService")
+    };
+    let svc =
+        config.service(name, signing, Protocol::Json, id, config.credentials().cloned()).map_err(|e| e.to_string())?;
+    let op: &'static str = Box::leak(op.to_owned().into_boxed_str());
+    let resp = svc.send(op, json_request(&svc.endpoint, "1.1", target, op, &body)).await.map_err(|e| e.to_string())?;
+    serde_json::from_slice(&resp.body).map_err(|e| e.to_string())
+}
+
+/// A pool, an app client (with a secret if asked), a user with a permanent password, and an
+/// identity pool trusting the app client.
+struct Pool {
+    user_pool_id: String,
+    app_id: String,
+    app_secret: Option<String>,
+    identity_pool_id: String,
+}
+
+const USER: &str = "alice";
+const PASSWORD: &str = "Correct-Horse-9";
+
+async fn make_pool(config: &Config, secret: bool, permanent: bool) -> Result<Pool, String> {
+    let pool = admin(config, false, "CreateUserPool", json!({"PoolName": "cirrus-test"})).await?;
+    let user_pool_id = pool["UserPool"]["Id"].as_str().ok_or("no pool id")?.to_owned();
+    let client = admin(
+        config,
+        false,
+        "CreateUserPoolClient",
+        json!({"UserPoolId": user_pool_id, "ClientName": "app", "GenerateSecret": secret,
+               "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    )
+    .await?;
+    let app_id = client["UserPoolClient"]["ClientId"].as_str().ok_or("no client id")?.to_owned();
+    let app_secret = client["UserPoolClient"]["ClientSecret"].as_str().map(str::to_owned);
+    ensure!(app_secret.is_some() == secret, "client secret: {client}");
+    admin(
+        config,
+        false,
+        "AdminCreateUser",
+        json!({"UserPoolId": user_pool_id, "Username": USER, "TemporaryPassword": "Temp-Pass-1"}),
+    )
+    .await?;
+    if permanent {
+        admin(
+            config,
+            false,
+            "AdminSetUserPassword",
+            json!({"UserPoolId": user_pool_id, "Username": USER, "Password": PASSWORD, "Permanent": true}),
+        )
+        .await?;
+    }
+    let provider = format!("cognito-idp.us-east-1.amazonaws.com/{user_pool_id}");
+    let ip = admin(
+        config,
+        true,
+        "CreateIdentityPool",
+        json!({"IdentityPoolName": "cirrus_test", "AllowUnauthenticatedIdentities": true,
+               "CognitoIdentityProviders": [{"ProviderName": provider, "ClientId": app_id}]}),
+    )
+    .await?;
+    let identity_pool_id = ip["IdentityPoolId"].as_str().ok_or("no identity pool id")?.to_owned();
+    Ok(Pool { user_pool_id, app_id, app_secret, identity_pool_id })
+}
+
+fn provider(config: &Config, pool: &Pool, auth: AuthType) -> Result<CognitoCredentials, String> {
+    let mut b = CognitoCredentials::builder(config)
+        .username(USER)
+        .password(PASSWORD)
+        .user_pool_id(&pool.user_pool_id)
+        .app_id(&pool.app_id)
+        .identity_pool_id(&pool.identity_pool_id)
+        .auth_type(auth);
+    if let Some(s) = &pool.app_secret {
+        b = b.app_secret(s);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+fn srp_login_and_refresh() -> Result<(), String> {
+    let clock = ManualClock::new(SystemTime::now());
+    let config = config_with(ctx_with(&[]).with_clock(Arc::new(clock.clone())))?;
+    block_on(async {
+        let pool = make_pool(&config, false, true).await?;
+        let p = provider(&config, &pool, AuthType::UserSrp)?;
+        let creds = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(creds.provider() == "cognito" && creds.session_token().is_some(), "{creds:?}");
+        ensure!(creds.expiry().is_some(), "identity pool credentials have an expiry: {creds:?}");
+        let id = p.identity_id().await.ok_or("no identity id")?;
+        ensure!(id.starts_with("us-east-1:"), "{id}");
+        let tokens = p.tokens().await.map_err(|e| e.to_string())?;
+        ensure!(tokens.id_token.split('.').count() == 3, "the id token is a JWT");
+        ensure!(tokens.refresh_token.is_some(), "a login returns a refresh token");
+        ensure!(!format!("{tokens:?}").contains(tokens.id_token.as_str()), "Debug shows the id token");
+        ensure!(p.stats().logins == 1 && p.stats().refreshes == 0, "{:?}", p.stats());
+
+        // A second fetch reuses the tokens and the identity.
+        p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(p.stats().logins == 1 && p.stats().refreshes == 0, "{:?}", p.stats());
+
+        // Near expiry the refresh token is used, not the password.
+        clock.advance(Duration::from_secs(3600 - 120));
+        let fresh = p.tokens().await.map_err(|e| e.to_string())?;
+        ensure!(p.stats().logins == 1 && p.stats().refreshes == 1, "{:?}", p.stats());
+        ensure!(fresh.refresh_token.as_deref() == tokens.refresh_token.as_deref(), "the refresh token is kept");
+        ensure!(fresh.expires_at > clock_now(&clock) + Duration::from_secs(3000), "refreshed tokens are new");
+        p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(p.stats().logins == 1, "{:?}", p.stats());
+
+        // Concurrent callers share one refresh.
+        clock.advance(Duration::from_secs(3600));
+        let all = futures_join(&p, 8).await;
+        ensure!(all.iter().all(Result::is_ok), "{all:?}");
+        ensure!(p.stats().logins == 1 && p.stats().refreshes == 2, "one refresh for eight callers: {:?}", p.stats());
+        Ok(())
+    })
+}
+
+fn clock_now(clock: &ManualClock) -> SystemTime {
+    cirrus::clock::Clock::now(clock)
+}
+
+async fn futures_join(p: &CognitoCredentials, n: usize) -> Vec<Result<(), String>> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let p = p.clone();
+        tasks.push(tokio::spawn(async move { p.tokens().await.map(|_| ()).map_err(|e| e.to_string()) }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.map_err(|e| e.to_string()).and_then(|r| r));
+    }
+    out
+}
+
+fn password_login_with_secret() -> Result<(), String> {
+    let config = config_with(ctx_with(&[]))?;
+    block_on(async {
+        let pool = make_pool(&config, true, true).await?;
+        let p = provider(&config, &pool, AuthType::UserPassword)?;
+        let creds = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(creds.provider() == "cognito", "{creds:?}");
+        // SRP through a client with a secret, and client metadata.
+        let client = UserPoolClient::new(&config, &pool.user_pool_id, &pool.app_id)
+            .map_err(|e| e.to_string())?
+            .with_client_secret(pool.app_secret.as_deref());
+        ensure!(!format!("{client:?}").contains(pool.app_secret.as_deref().unwrap_or("?")), "Debug shows the secret");
+        let meta = ClientMetadata::from_json(r#"{"source": "cirrus-test"}"#)?;
+        let r = client.login_srp(USER, PASSWORD, &meta).await.map_err(|e| e.to_string())?;
+        let t = r.into_tokens().map_err(|e| e.to_string())?;
+        let refreshed = client
+            .refresh(t.refresh_token.as_deref().ok_or("no refresh token")?, USER, &meta)
+            .await
+            .map_err(|e| e.to_string())?;
+        ensure!(refreshed.access_token.len() > 10, "refresh gave an access token");
+        Ok(())
+    })
+}
+
+fn wrong_password() -> Result<(), String> {
+    let config = config_with(ctx_with(&[]))?;
+    block_on(async {
+        let pool = make_pool(&config, false, true).await?;
+        let client = UserPoolClient::new(&config, &pool.user_pool_id, &pool.app_id).map_err(|e| e.to_string())?;
+        let e = client
+            .login_password(USER, "Wrong-Pass-1", &ClientMetadata::default())
+            .await
+            .err()
+            .ok_or("wrong password accepted")?;
+        ensure!(e.code() == Some("NotAuthorizedException"), "{e}");
+        let msg = e.to_string();
+        ensure!(msg.contains("Cognito Identity Provider") && msg.contains("InitiateAuth"), "{msg}");
+        ensure!(msg.contains("NotAuthorizedException") && msg.contains("Incorrect username or password"), "{msg}");
+        ensure!(!msg.contains("Wrong-Pass-1"), "the password is in the error: {msg}");
+        // Through the provider: a refusal, with the same message, and no password in it.
+        let p = CognitoCredentials::builder(&config)
+            .username(USER)
+            .password("Wrong-Pass-1")
+            .user_pool_id(&pool.user_pool_id)
+            .app_id(&pool.app_id)
+            .identity_pool_id(&pool.identity_pool_id)
+            .auth_type(AuthType::UserPassword)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let e = p.provide_credentials().await.err().ok_or("wrong password gave credentials")?;
+        ensure!(!e.is_retryable() && e.to_string().contains("NotAuthorizedException"), "{e}");
+        ensure!(!e.to_string().contains("Wrong-Pass-1"), "{e}");
+        Ok(())
+    })
+}
+
+fn new_password_challenge() -> Result<(), String> {
+    let config = config_with(ctx_with(&[]))?;
+    block_on(async {
+        let pool = make_pool(&config, false, false).await?;
+        let client = UserPoolClient::new(&config, &pool.user_pool_id, &pool.app_id).map_err(|e| e.to_string())?;
+        let none = ClientMetadata::default();
+        let r = client.login_password(USER, "Temp-Pass-1", &none).await.map_err(|e| e.to_string())?;
+        let AuthResult::Challenge(c) = r else { return Err("a temporary password gave tokens".into()) };
+        ensure!(matches!(c.kind, ChallengeKind::NewPasswordRequired { .. }), "{c:?}");
+        ensure!(c.name() == "NEW_PASSWORD_REQUIRED" && c.username == USER, "{c:?}");
+        ensure!(format!("{c:?}").contains("redacted"), "Debug shows the session");
+        // The provider stops at it with a message that names it.
+        let p = CognitoCredentials::builder(&config)
+            .username(USER)
+            .password("Temp-Pass-1")
+            .user_pool_id(&pool.user_pool_id)
+            .app_id(&pool.app_id)
+            .identity_pool_id(&pool.identity_pool_id)
+            .auth_type(AuthType::UserPassword)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let e = p.provide_credentials().await.err().ok_or("challenge gave credentials")?;
+        ensure!(e.to_string().contains("NEW_PASSWORD_REQUIRED"), "{e}");
+        ensure!(matches!(p.authenticate().await, Ok(AuthResult::Challenge(_))), "authenticate returns the challenge");
+        // Answering it signs in.
+        let answer =
+            ChallengeAnswer::NewPassword { password: "Brand-New-Pass-2".to_owned().into(), attributes: vec![] };
+        let r = client.respond(&c, answer, &none).await.map_err(|e| e.to_string())?;
+        ensure!(matches!(r, AuthResult::Tokens(_)), "{r:?}");
+        let r = client.login_password(USER, "Brand-New-Pass-2", &none).await.map_err(|e| e.to_string())?;
+        ensure!(matches!(r, AuthResult::Tokens(_)), "the new password works: {r:?}");
+        Ok(())
+    })
+}
+
+fn basic_flow() -> Result<(), String> {
+    let config = config_with(ctx_with(&[]))?;
+    block_on(async {
+        let pool = make_pool(&config, false, true).await?;
+        let p = CognitoCredentials::builder(&config)
+            .username(USER)
+            .password(PASSWORD)
+            .user_pool_id(&pool.user_pool_id)
+            .app_id(&pool.app_id)
+            .identity_pool_id(&pool.identity_pool_id)
+            .role_arn("arn:aws:iam::123456789012:role/cognito-basic")
+            .build()
+            .map_err(|e| e.to_string())?;
+        let creds = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(creds.provider() == "cognito", "{creds:?}");
+        // moto's STS knows the session it issued: the caller is the assumed role.
+        let sts = config.sts().with_credentials(Some(Arc::new(StaticCredentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            creds.session_token().map(str::to_owned),
+        ))));
+        let who = sts.get_caller_identity().await.map_err(|e| e.to_string())?;
+        ensure!(who.arn.contains("assumed-role/cognito-basic/cirrus-"), "{who:?}");
+        Ok(())
+    })
+}
+
+fn unauthenticated() -> Result<(), String> {
+    let config = config_with(ctx_with(&[]))?;
+    block_on(async {
+        let pool = make_pool(&config, false, true).await?;
+        let p = CognitoCredentials::builder(&config)
+            .identity_pool_id(&pool.identity_pool_id)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let creds = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(creds.provider() == "cognito" && p.stats().logins == 0, "{creds:?} {:?}", p.stats());
+        let e = p.tokens().await.err().ok_or("a guest has tokens")?;
+        ensure!(e.to_string().contains("no user pool login"), "{e}");
+        Ok(())
+    })
+}
+
+fn token_cache() -> Result<(), String> {
+    let config = config_with(ctx_with(&[]))?;
+    let dir = temp_dir("cognito-cache");
+    let cache_dir = dir.join("tokens");
+    block_on(async {
+        let pool = make_pool(&config, false, true).await?;
+        let build = || {
+            CognitoCredentials::builder(&config)
+                .username(USER)
+                .password(PASSWORD)
+                .user_pool_id(&pool.user_pool_id)
+                .app_id(&pool.app_id)
+                .identity_pool_id(&pool.identity_pool_id)
+                .cache(true)
+                .cache_dir(&cache_dir)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        let first = build()?;
+        let tokens = first.tokens().await.map_err(|e| e.to_string())?;
+        let files: Vec<_> = std::fs::read_dir(&cache_dir).map_err(|e| e.to_string())?.flatten().collect();
+        ensure!(files.len() == 1, "one cache file, no temporary left: {files:?}");
+        let path = files[0].path();
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        ensure!(!text.contains(PASSWORD), "the cache holds the password");
+        let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        ensure!(
+            v["refresh_token"].as_str() == tokens.refresh_token.as_deref().map(String::as_str),
+            "refresh token in its slot"
+        );
+        ensure!(v["id_token"].as_str() == Some(tokens.id_token.as_str()), "id token in its slot");
+        ensure!(v["access_token"].as_str() == Some(tokens.access_token.as_str()), "access token in its slot");
+        ensure!(v["refresh_token"] != v["id_token"] && v["refresh_token"] != v["access_token"], "slots mixed up");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map_err(|e| e.to_string())?.permissions().mode() & 0o777;
+            ensure!(mode == 0o600, "cache file mode {mode:o}");
+            let dmode = std::fs::metadata(&cache_dir).map_err(|e| e.to_string())?.permissions().mode() & 0o777;
+            ensure!(dmode == 0o700, "cache dir mode {dmode:o}");
+        }
+        // A new provider (a new process) uses the cached tokens: no login.
+        let second = build()?;
+        second.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(second.stats().logins == 0, "the cache was not used: {:?}", second.stats());
+        // A cache dir without the cache enabled is a configuration error.
+        let e = CognitoCredentials::builder(&config)
+            .identity_pool_id(&pool.identity_pool_id)
+            .cache_dir(&cache_dir)
+            .build()
+            .err()
+            .ok_or("cache_dir without cache accepted")?;
+        ensure!(e.to_string().contains("cache is not enabled"), "{e}");
+        Ok(())
+    })?;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+fn chain_from_env() -> Result<(), String> {
+    let setup = config_with(ctx_with(&[]))?;
+    let pool = block_on(make_pool(&setup, false, true))?;
+    let url = moto()?;
+    let vars = [
+        ("COGNITO_USERNAME", USER),
+        ("COGNITO_PASSWORD", PASSWORD),
+        ("COGNITO_USER_POOL_ID", pool.user_pool_id.as_str()),
+        ("COGNITO_APP_ID", pool.app_id.as_str()),
+        ("COGNITO_IDENTITY_POOL_ID", pool.identity_pool_id.as_str()),
+        ("COGNITO_METADATA", r#"{"k": "v"}"#),
+        ("AWS_ACCESS_KEY_ID", "AKIDENVIRONMENT"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("HOME", "/nonexistent"),
+    ];
+    let config = ConfigLoader::new(ctx_with(&vars))
+        .region(Some("us-east-1"))
+        .endpoint_url(Some(&url))
+        .load()
+        .map_err(|e| e.to_string())?;
+    block_on(async {
+        let chain = config.chain().ok_or("no default chain")?;
+        ensure!(chain.links()[0].name == "cognito", "{chain:?}");
+        let ex = chain.explain().await;
+        ensure!(ex.winner() == Some("cognito"), "{ex}");
+        let c = ex.result.map_err(|e| e.to_string())?;
+        ensure!(c.provider() == "cognito", "{c:?}");
+        // Without COGNITO_* the link is skipped and says why.
+        let plain =
+            ConfigLoader::new(ctx_with(&vars[6..])).region(Some("us-east-1")).load().map_err(|e| e.to_string())?;
+        let ex = plain.chain().ok_or("no chain")?.explain().await;
+        ensure!(ex.winner() == Some("environment"), "{ex}");
+        ensure!(
+            ex.to_string()
+                .starts_with("cognito      skipped: COGNITO_USER_POOL_ID and COGNITO_IDENTITY_POOL_ID not set"),
+            "{ex}"
+        );
+        // A half-set environment fails with the missing field named.
+        let half = ConfigLoader::new(ctx_with(&[("COGNITO_USERNAME", USER), ("HOME", "/nonexistent")]))
+            .region(Some("us-east-1"))
+            .load()
+            .map_err(|e| e.to_string())?;
+        let ex = half.chain().ok_or("no chain")?.explain().await;
+        let e = ex.result.err().ok_or("half-set Cognito gave credentials")?;
+        ensure!(
+            e.to_string().contains("user_pool_id is not set") && e.to_string().contains("COGNITO_USER_POOL_ID"),
+            "{e}"
+        );
+        Ok(())
+    })
+}
+
+fn profile_file() -> Result<(), String> {
+    let setup = config_with(ctx_with(&[]))?;
+    let pool = block_on(make_pool(&setup, false, true))?;
+    let dir = temp_dir("cognito-profile");
+    let file = dir.join("cognito_credentials");
+    std::fs::write(
+        &file,
+        format!(
+            "[dev]\nusername = {USER}\npassword = {PASSWORD}\napp_id = {}\nuser_pool_id = {}\nidentity_pool_id = {}\nregion = us-east-1\nauth_type = user_password\nmetadata = {{\"team\": \"cirrus\"}}\n",
+            pool.app_id, pool.user_pool_id, pool.identity_pool_id
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let f = file.to_string_lossy().into_owned();
+    // The environment names another user: the profile wins over it.
+    let config = config_with(ctx_with(&[("COGNITO_CREDENTIALS_FILE", &f), ("COGNITO_USERNAME", "mallory")]))?;
+    block_on(async {
+        let p = CognitoCredentials::builder(&config).profile("dev").build().map_err(|e| e.to_string())?;
+        let c = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c.provider() == "cognito", "{c:?}");
+        // An explicit argument wins over the profile.
+        let p = CognitoCredentials::builder(&config)
+            .profile("dev")
+            .password("Wrong-Pass-1")
+            .build()
+            .map_err(|e| e.to_string())?;
+        let e = p.tokens().await.err().ok_or("explicit password ignored")?;
+        ensure!(e.to_string().contains("NotAuthorizedException"), "{e}");
+        // A profile and a settings value at once.
+        let e = CognitoCredentials::builder(&config)
+            .profile("dev")
+            .settings(CognitoSettings::default())
+            .build()
+            .err()
+            .ok_or("profile + settings accepted")?;
+        ensure!(e.to_string().contains("a profile and a settings value were both given"), "{e}");
+        Ok(())
+    })?;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+fn configuration_errors() -> Result<(), String> {
+    let config = config_with(ctx_with(&[("HOME", "/nonexistent")]))?;
+    let err = |b: cirrus::cognito::CognitoBuilder| b.build().err().map(|e| e.to_string()).unwrap_or_default();
+    let e = err(CognitoCredentials::builder(&config).username(USER).password("p").app_id("a"));
+    ensure!(e.contains("user_pool_id is not set (looked in the arguments, COGNITO_USER_POOL_ID)"), "{e}");
+    let e = err(CognitoCredentials::builder(&config).username(USER).user_pool_id("us-east-1_X").app_id("a"));
+    ensure!(e.contains("password is not set") && e.contains("COGNITO_PASSWORD"), "{e}");
+    let e = err(CognitoCredentials::builder(&config).profile("missing"));
+    ensure!(e.contains("/nonexistent/.aws/cognito_credentials cannot be read"), "{e}");
+    let e = err(CognitoCredentials::builder(&config).username(USER).password("p").app_id("a").user_pool_id("nope"));
+    ensure!(e.contains("user_pool_id") && e.contains("is not <region>_<name>"), "{e}");
+    let e = err(CognitoCredentials::builder(&config).identity_pool_id("no-colon"));
+    ensure!(e.contains("is not <region>:<id>"), "{e}");
+    let e = err(CognitoCredentials::builder(&config)
+        .identity_pool_id("us-east-1:x")
+        .identity_flow(cirrus::cognito::IdentityFlow::Basic));
+    ensure!(e.contains("role_arn"), "{e}");
+    let e = err(CognitoCredentials::builder(&config));
+    ensure!(e.contains("user_pool_id or identity_pool_id is not set"), "{e}");
+    Ok(())
+}
+
+fn token_fetcher() -> Result<(), String> {
+    let clock = ManualClock::new(SystemTime::now());
+    let config = config_with(ctx_with(&[]).with_clock(Arc::new(clock.clone())))?;
+    block_on(async {
+        let pool = make_pool(&config, false, true).await?;
+        let p = provider(&config, &pool, AuthType::UserSrp)?;
+        let fetcher = p.spawn_token_fetcher_checking_every(Duration::from_millis(20));
+        let t = fetcher.tokens().await.map_err(|e| e.to_string())?;
+        ensure!(t.id_token.len() > 10 && fetcher.is_running(), "fetcher tokens");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        ensure!(p.stats().logins == 1 && p.stats().refreshes == 0, "the fetcher logged in once: {:?}", p.stats());
+        // Near expiry the task refreshes without anyone asking.
+        clock.advance(Duration::from_secs(3600 - 200));
+        let mut waited = 0;
+        while p.stats().refreshes == 0 && waited < 100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        ensure!(p.stats().refreshes == 1 && p.stats().logins == 1, "no background refresh: {:?}", p.stats());
+        // Dropped, it stops: time passes and nothing refreshes.
+        drop(fetcher);
+        clock.advance(Duration::from_secs(3600));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ensure!(p.stats().refreshes == 1, "the task ran after drop: {:?}", p.stats());
+        Ok(())
+    })
 }

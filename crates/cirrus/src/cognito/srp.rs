@@ -146,9 +146,14 @@ impl SrpClient {
         now: SystemTime,
     ) -> Result<PasswordClaim, SrpError> {
         let key = self.derive(&challenge.user_id, password, &challenge.salt, &challenge.srp_b)?.key;
-        let secret_block = base64ct::Base64::decode_vec(challenge.secret_block.trim())
-            .ok()
-            .ok_or_else(|| err("SECRET_BLOCK is not base64"))?;
+        // Decoded as pycognito (Python's base64) does: characters outside the alphabet are
+        // skipped (moto's blocks carry dashes).
+        let block: String = challenge
+            .secret_block
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+            .collect();
+        let secret_block = base64ct::Base64::decode_vec(&block).map_err(|_| err("SECRET_BLOCK is not base64"))?;
         let timestamp = timestamp(now);
         let key = hmac::Key::new(hmac::HMAC_SHA256, &key);
         let mut ctx = hmac::Context::with_key(&key);

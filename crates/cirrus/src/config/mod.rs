@@ -71,6 +71,12 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        ConfigError(message.into())
+    }
+}
+
 impl ConfigLoader {
     /// A loader over `ctx`.
     pub fn new(ctx: Context) -> Self {
@@ -185,6 +191,15 @@ impl ConfigLoader {
             CredentialsChoice::Default => {
                 let sts = config.sts_with(None);
                 let chain = DefaultChain::new(&config.ctx, sts, config.profile.as_deref());
+                // A Cognito login goes first when the COGNITO_* variables ask for one.
+                #[cfg(feature = "cognito")]
+                let chain = {
+                    let cognito = crate::cognito::CognitoCredentials::from_env(&config);
+                    let mut links =
+                        vec![crate::credentials::ChainLink { name: "cognito", provider: Arc::new(cognito) }];
+                    links.extend(chain.links().iter().cloned());
+                    DefaultChain::from_links(links)
+                };
                 config.credentials = Some(Arc::new(CredentialsCache::with_settings(
                     Arc::new(chain.clone()),
                     Default::default(),
@@ -272,7 +287,9 @@ impl Config {
         Ok(self.service_in(name, signing_name, protocol, id, &region, credentials))
     }
 
-    fn service_in(
+    /// Like [`service`](Self::service), in this region whatever the configured one is (for
+    /// services whose resources name their region, like Cognito pools).
+    pub fn service_in(
         &self,
         name: &'static str,
         signing_name: &'static str,

@@ -106,12 +106,12 @@ enum FileKind {
 }
 
 /// `~/.aws/<name>` with `~` from `HOME` (or `USERPROFILE`).
-fn default_path(env: &dyn Env, name: &str) -> PathBuf {
+pub(crate) fn default_path(env: &dyn Env, name: &str) -> PathBuf {
     let home = env.get("HOME").or_else(|| env.get("USERPROFILE")).unwrap_or_else(|| ".".to_owned());
     Path::new(&home).join(".aws").join(name)
 }
 
-fn expand_home(env: &dyn Env, p: &str) -> PathBuf {
+pub(crate) fn expand_home(env: &dyn Env, p: &str) -> PathBuf {
     match p.strip_prefix("~/").or_else(|| p.strip_prefix("~\\")) {
         Some(rest) => {
             let home = env.get("HOME").or_else(|| env.get("USERPROFILE")).unwrap_or_else(|| ".".to_owned());

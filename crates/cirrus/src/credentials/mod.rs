@@ -20,6 +20,8 @@ pub use chain::{ChainLink, DefaultChain, Explanation, LinkOutcome};
 pub use container::ContainerCredentials;
 pub use imds::ImdsCredentials;
 pub use process::ProcessCredentials;
+#[cfg(feature = "cognito")]
+pub(crate) use web_identity::default_session_name;
 pub use web_identity::WebIdentityCredentials;
 
 pub use cache::{CacheSettings, CacheStats, CredentialsCache};

@@ -1,0 +1,188 @@
+//! `cirrus cognito login`: log in to a user pool (SRP or password) and print the identity pool's
+//! AWS credentials; tokens are redacted unless `--show-tokens`.
+
+use crate::credentials::{render, Format};
+use crate::{block_on, Failure, GlobalArgs};
+use anyhow::anyhow;
+use cirrus::cognito::{AuthResult, AuthType, CognitoCredentials};
+use cirrus::credentials::ProvideCredentials;
+use clap::ValueEnum;
+use std::io::Read;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum CognitoCommand {
+    /// Log in and print AWS credentials (settings: flags, then --cognito-profile, then COGNITO_*).
+    Login(LoginArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LoginArgs {
+    /// SRP (the password never leaves this machine) or password (USER_PASSWORD_AUTH).
+    #[arg(long, value_enum)]
+    auth_type: Option<AuthTypeArg>,
+    /// A profile of COGNITO_CREDENTIALS_FILE (default ~/.aws/cognito_credentials).
+    #[arg(long, value_name = "NAME")]
+    cognito_profile: Option<String>,
+    /// Print the id, access and refresh tokens (redacted otherwise).
+    #[arg(long)]
+    show_tokens: bool,
+    /// How to print: `json` (credentials, tokens, identity id), `env` (export lines), or
+    /// `process` (credential_process JSON, credentials only).
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// The user name (default: the profile's username, then COGNITO_USERNAME).
+    #[arg(long)]
+    username: Option<String>,
+    /// Read the password from standard input (default: the profile's password, then
+    /// COGNITO_PASSWORD). There is no password flag: command lines are visible to other users.
+    #[arg(long)]
+    password_stdin: bool,
+    /// The user pool id (default: the profile's user_pool_id, then COGNITO_USER_POOL_ID).
+    #[arg(long)]
+    user_pool_id: Option<String>,
+    /// The app client id (default: the profile's app_id, then COGNITO_APP_ID).
+    #[arg(long)]
+    app_id: Option<String>,
+    /// The identity pool id (default: the profile's identity_pool_id, then
+    /// COGNITO_IDENTITY_POOL_ID). Without one, only tokens are printed.
+    #[arg(long)]
+    identity_pool_id: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum AuthTypeArg {
+    /// USER_SRP_AUTH.
+    Srp,
+    /// USER_PASSWORD_AUTH.
+    Password,
+}
+
+pub fn run(global: &GlobalArgs, cmd: CognitoCommand) -> Result<(), Failure> {
+    match cmd {
+        CognitoCommand::Login(args) => login(global, args),
+    }
+}
+
+fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
+    if args.show_tokens && args.format == Format::Process {
+        return Err(Failure::input(anyhow!(
+            "--show-tokens: the process format holds credentials only; use json or env"
+        )));
+    }
+    // The Cognito calls are unsigned: no credential chain is set up.
+    let config = cirrus::Config::loader()
+        .region(global.region.as_deref())
+        .endpoint_url(global.endpoint_url.as_deref())
+        .credentials(cirrus::config::CredentialsChoice::Anonymous)
+        .load()
+        .map_err(|e| Failure::input(anyhow::Error::new(e)))?;
+    let mut b = CognitoCredentials::builder(&config);
+    if let Some(p) = &args.cognito_profile {
+        b = b.profile(p);
+    }
+    if let Some(t) = args.auth_type {
+        b = b.auth_type(if t == AuthTypeArg::Srp { AuthType::UserSrp } else { AuthType::UserPassword });
+    }
+    if let Some(v) = &args.username {
+        b = b.username(v);
+    }
+    if let Some(v) = &args.user_pool_id {
+        b = b.user_pool_id(v);
+    }
+    if let Some(v) = &args.app_id {
+        b = b.app_id(v);
+    }
+    if let Some(v) = &args.identity_pool_id {
+        b = b.identity_pool_id(v);
+    }
+    if args.password_stdin {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_to_string(&mut password)
+            .map_err(|e| Failure::input(anyhow!("--password-stdin: cannot read standard input: {e}")))?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        if password.is_empty() {
+            return Err(Failure::input(anyhow!("--password-stdin: standard input is empty")));
+        }
+        b = b.password(password);
+    }
+    let provider = b.build().map_err(|e| Failure::input(anyhow::Error::new(e)))?;
+
+    block_on(async {
+        let tokens = if provider.has_login() {
+            match provider.authenticate().await {
+                Ok(AuthResult::Tokens(t)) => Some(t),
+                Ok(AuthResult::Challenge(c)) => {
+                    return Err(Failure::from(anyhow!(
+                        "the login stopped at the {} challenge, which needs the user's answer (cirrus cannot ask for it yet)",
+                        c.name()
+                    )))
+                }
+                Err(e) => return Err(anyhow!("Cognito login failed: {e}").into()),
+            }
+        } else {
+            None
+        };
+        let creds = if provider.has_identity_pool() {
+            Some(
+                provider
+                    .provide_credentials()
+                    .await
+                    .map_err(|e| anyhow!("no AWS credentials from the identity pool: {e}"))?,
+            )
+        } else {
+            None
+        };
+        let show = |t: &str| if args.show_tokens { t.to_owned() } else { "** redacted **".to_owned() };
+        match args.format {
+            Format::Process | Format::Env => {
+                let Some(c) = &creds else {
+                    return Err(Failure::input(anyhow!(
+                        "no identity pool is configured, so there are no AWS credentials to print in {} format; use --format json",
+                        if args.format == Format::Env { "env" } else { "process" }
+                    )));
+                };
+                print!("{}", render(c, args.format));
+                if args.format == Format::Env {
+                    if let Some(t) = &tokens {
+                        if args.show_tokens {
+                            println!("export COGNITO_ID_TOKEN={}", crate::credentials::shell_quote(&t.id_token));
+                            println!(
+                                "export COGNITO_ACCESS_TOKEN={}",
+                                crate::credentials::shell_quote(&t.access_token)
+                            );
+                            if let Some(r) = &t.refresh_token {
+                                println!("export COGNITO_REFRESH_TOKEN={}", crate::credentials::shell_quote(r));
+                            }
+                        } else {
+                            println!("# Cognito tokens redacted: pass --show-tokens to print them");
+                        }
+                    }
+                }
+            }
+            Format::Json => {
+                let mut out = serde_json::Map::new();
+                if let Some(id) = provider.identity_id().await {
+                    out.insert("IdentityId".into(), id.into());
+                }
+                if let Some(c) = &creds {
+                    let v: serde_json::Value = serde_json::from_str(&render(c, Format::Json))
+                        .map_err(|e| anyhow!("cannot render the credentials: {e}"))?;
+                    out.insert("Credentials".into(), v);
+                }
+                if let Some(t) = &tokens {
+                    let mut tv = serde_json::Map::new();
+                    tv.insert("IdToken".into(), show(&t.id_token).into());
+                    tv.insert("AccessToken".into(), show(&t.access_token).into());
+                    if let Some(r) = &t.refresh_token {
+                        tv.insert("RefreshToken".into(), show(r).into());
+                    }
+                    tv.insert("ExpiresAt".into(), cirrus::sigv4::format_rfc3339(t.expires_at).into());
+                    out.insert("Tokens".into(), tv.into());
+                }
+                println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default());
+            }
+        }
+        Ok(())
+    })?
+}
