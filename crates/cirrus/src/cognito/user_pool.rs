@@ -377,42 +377,107 @@ impl UserPoolClient {
     }
 
     fn result(&self, op: &'static str, answer: Value) -> Result<AuthResult, Error> {
-        if let Some(r) = answer.get("AuthenticationResult").filter(|r| r.is_object()) {
-            let s = |k: &str| r.get(k).and_then(Value::as_str).map(|v| Zeroizing::new(v.to_owned()));
-            let missing = |k: &str| Error::response(NAME, op, format!("the answer has no {k}"));
-            let expires_in = r.get("ExpiresIn").and_then(Value::as_u64).unwrap_or(3600);
-            return Ok(AuthResult::Tokens(Tokens {
-                id_token: s("IdToken").ok_or_else(|| missing("IdToken"))?,
-                access_token: s("AccessToken").ok_or_else(|| missing("AccessToken"))?,
-                refresh_token: s("RefreshToken"),
-                expires_at: self.svc.clock.now() + Duration::from_secs(expires_in),
-            }));
+        parse_result(op, answer, self.svc.clock.now())
+    }
+}
+
+/// An InitiateAuth or RespondToAuthChallenge answer: tokens, or a typed challenge.
+fn parse_result(op: &'static str, answer: Value, now: SystemTime) -> Result<AuthResult, Error> {
+    if let Some(r) = answer.get("AuthenticationResult").filter(|r| r.is_object()) {
+        let s = |k: &str| r.get(k).and_then(Value::as_str).map(|v| Zeroizing::new(v.to_owned()));
+        let missing = |k: &str| Error::response(NAME, op, format!("the answer has no {k}"));
+        let expires_in = r.get("ExpiresIn").and_then(Value::as_u64).unwrap_or(3600);
+        return Ok(AuthResult::Tokens(Tokens {
+            id_token: s("IdToken").ok_or_else(|| missing("IdToken"))?,
+            access_token: s("AccessToken").ok_or_else(|| missing("AccessToken"))?,
+            refresh_token: s("RefreshToken"),
+            expires_at: now + Duration::from_secs(expires_in),
+        }));
+    }
+    let Some(name) = answer.get("ChallengeName").and_then(Value::as_str) else {
+        return Err(Error::response(NAME, op, "the answer has neither tokens nor a challenge"));
+    };
+    let parameters = answer.get("ChallengeParameters").and_then(Value::as_object).cloned().unwrap_or_default();
+    let p = |k: &str| parameters.get(k).and_then(Value::as_str).map(str::to_owned);
+    let kind = match name {
+        "NEW_PASSWORD_REQUIRED" => ChallengeKind::NewPasswordRequired {
+            required_attributes: p("requiredAttributes")
+                .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a.trim_start_matches("userAttributes.").to_owned())
+                .collect(),
+        },
+        "SOFTWARE_TOKEN_MFA" => ChallengeKind::SoftwareTokenMfa,
+        "SMS_MFA" => ChallengeKind::SmsMfa { destination: p("CODE_DELIVERY_DESTINATION") },
+        "MFA_SETUP" => ChallengeKind::MfaSetup,
+        "SELECT_MFA_TYPE" => ChallengeKind::SelectMfaType,
+        other => ChallengeKind::Other(other.to_owned()),
+    };
+    Ok(AuthResult::Challenge(Challenge {
+        kind,
+        username: p("USERNAME").or_else(|| p("USER_ID_FOR_SRP")).unwrap_or_default(),
+        session: Zeroizing::new(answer.get("Session").and_then(Value::as_str).unwrap_or_default().to_owned()),
+        parameters,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn challenge(answer: Value) -> Challenge {
+        match parse_result("InitiateAuth", answer, UNIX_EPOCH) {
+            Ok(AuthResult::Challenge(c)) => c,
+            other => panic!("not a challenge: {other:?}"),
         }
-        let Some(name) = answer.get("ChallengeName").and_then(Value::as_str) else {
-            return Err(Error::response(NAME, op, "the answer has neither tokens nor a challenge"));
-        };
-        let parameters = answer.get("ChallengeParameters").and_then(Value::as_object).cloned().unwrap_or_default();
-        let p = |k: &str| parameters.get(k).and_then(Value::as_str).map(str::to_owned);
-        let kind = match name {
-            "NEW_PASSWORD_REQUIRED" => ChallengeKind::NewPasswordRequired {
-                required_attributes: p("requiredAttributes")
-                    .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|a| a.trim_start_matches("userAttributes.").to_owned())
-                    .collect(),
-            },
-            "SOFTWARE_TOKEN_MFA" => ChallengeKind::SoftwareTokenMfa,
-            "SMS_MFA" => ChallengeKind::SmsMfa { destination: p("CODE_DELIVERY_DESTINATION") },
-            "MFA_SETUP" => ChallengeKind::MfaSetup,
-            "SELECT_MFA_TYPE" => ChallengeKind::SelectMfaType,
-            other => ChallengeKind::Other(other.to_owned()),
-        };
-        Ok(AuthResult::Challenge(Challenge {
-            kind,
-            username: p("USERNAME").or_else(|| p("USER_ID_FOR_SRP")).unwrap_or_default(),
-            session: Zeroizing::new(answer.get("Session").and_then(Value::as_str).unwrap_or_default().to_owned()),
-            parameters,
-        }))
+    }
+
+    #[test]
+    fn challenges_are_typed() {
+        let c = challenge(json!({"ChallengeName": "SMS_MFA", "Session": "s3cr3t",
+            "ChallengeParameters": {"CODE_DELIVERY_DESTINATION": "+*******1234", "USERNAME": "u-1"}}));
+        assert_eq!(c.kind, ChallengeKind::SmsMfa { destination: Some("+*******1234".into()) });
+        assert_eq!((c.name(), c.username.as_str()), ("SMS_MFA", "u-1"));
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        let c = challenge(json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "ChallengeParameters": {"USERNAME": "u"}}));
+        assert_eq!(c.kind, ChallengeKind::SoftwareTokenMfa);
+        let c = challenge(json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "ChallengeParameters":
+            {"USERNAME": "u", "requiredAttributes": "[\"userAttributes.email\", \"userAttributes.name\"]"}}));
+        assert_eq!(
+            c.kind,
+            ChallengeKind::NewPasswordRequired { required_attributes: vec!["email".into(), "name".into()] }
+        );
+        let c = challenge(json!({"ChallengeName": "CUSTOM_CHALLENGE"}));
+        assert_eq!(c.kind, ChallengeKind::Other("CUSTOM_CHALLENGE".into()));
+        assert_eq!(c.name(), "CUSTOM_CHALLENGE");
+    }
+
+    #[test]
+    fn tokens_and_malformed_answers() {
+        let r = parse_result(
+            "InitiateAuth",
+            json!({"AuthenticationResult":
+            {"IdToken": "i", "AccessToken": "a", "RefreshToken": "r", "ExpiresIn": 60}}),
+            UNIX_EPOCH,
+        )
+        .unwrap();
+        let AuthResult::Tokens(t) = r else { panic!("no tokens") };
+        assert_eq!((t.id_token.as_str(), t.access_token.as_str()), ("i", "a"));
+        assert_eq!(t.expires_at, UNIX_EPOCH + Duration::from_secs(60));
+        let d = format!("{t:?}");
+        assert!(!d.contains("\"i\"") && d.contains("redacted"), "{d}");
+        let e = parse_result("InitiateAuth", json!({"AuthenticationResult": {"AccessToken": "a"}}), UNIX_EPOCH);
+        assert!(e.unwrap_err().to_string().contains("no IdToken"));
+        let e = parse_result("InitiateAuth", json!({}), UNIX_EPOCH);
+        assert!(e.unwrap_err().to_string().contains("neither tokens nor a challenge"));
+    }
+
+    #[test]
+    fn login_provider_names_region_and_pool() {
+        assert_eq!(login_provider("eu-west-1_Ab1").unwrap(), "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab1");
+        assert_eq!(login_provider("cn-north-1_X").unwrap(), "cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_X");
+        assert!(login_provider("nope").is_err());
     }
 }
