@@ -107,6 +107,12 @@ fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         b = b.password(password);
     }
     let provider = b.build().map_err(|e| Failure::input(anyhow::Error::new(e)))?;
+    if args.format != Format::Json && !provider.has_identity_pool() {
+        return Err(Failure::input(anyhow!(
+            "no identity pool is configured (--identity-pool-id, identity_pool_id, COGNITO_IDENTITY_POOL_ID), so there are no AWS credentials to print in {} format; use --format json for the tokens",
+            if args.format == Format::Env { "env" } else { "process" }
+        )));
+    }
 
     block_on(async {
         let tokens = if provider.has_login() {
@@ -136,12 +142,7 @@ fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         let show = |t: &str| if args.show_tokens { t.to_owned() } else { "** redacted **".to_owned() };
         match args.format {
             Format::Process | Format::Env => {
-                let Some(c) = &creds else {
-                    return Err(Failure::input(anyhow!(
-                        "no identity pool is configured, so there are no AWS credentials to print in {} format; use --format json",
-                        if args.format == Format::Env { "env" } else { "process" }
-                    )));
-                };
+                let Some(c) = &creds else { return Err(anyhow!("no AWS credentials").into()) };
                 print!("{}", render(c, args.format));
                 if args.format == Format::Env {
                     if let Some(t) = &tokens {

@@ -118,7 +118,15 @@ fn env_and_process_formats() -> Result<(), Failed> {
     let v: Value = serde_json::from_slice(&r.stdout).map_err(|e| e.to_string())?;
     ensure(v["Version"] == 1 && v["AccessKeyId"].is_string() && v.get("Tokens").is_none(), format!("{v}"))?;
     let r = login(&["--format", "process", "--show-tokens"], &env, &moto, b"");
-    ensure(r.code == 2 && r.stderr.contains("--show-tokens"), format!("{} {}", r.code, r.stderr))
+    ensure(r.code == 2 && r.stderr.contains("--show-tokens"), format!("{} {}", r.code, r.stderr))?;
+    // Without an identity pool: tokens only, and no credentials to print as a process.
+    let tokens_only: Vec<_> = env.iter().filter(|(k, _)| *k != "COGNITO_IDENTITY_POOL_ID").cloned().collect();
+    let r = login(&[], &tokens_only, &moto, b"");
+    ensure(r.code == 0, format!("tokens only: {} {}", r.stderr, r.out()))?;
+    let v: Value = serde_json::from_slice(&r.stdout).map_err(|e| e.to_string())?;
+    ensure(v.get("Credentials").is_none() && v["Tokens"]["IdToken"] == "** redacted **", format!("{v}"))?;
+    let r = login(&["--format", "process"], &tokens_only, &moto, b"");
+    ensure(r.code == 2 && r.stderr.contains("no identity pool"), format!("{} {}", r.code, r.stderr))
 }
 
 fn profile_flags_and_stdin() -> Result<(), Failed> {

@@ -84,7 +84,10 @@ impl IdentityPoolClient {
         let key = string(c, "AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?;
         let secret = string(c, "SecretKey").ok_or_else(|| missing("SecretKey"))?;
         let expiry = match &c["Expiration"] {
-            Value::Number(n) => n.as_f64().map(|s| UNIX_EPOCH + Duration::from_secs_f64(s.max(0.0))),
+            // A hostile or broken number (negative, huge, not finite) is no expiry, never a panic.
+            Value::Number(n) => {
+                n.as_f64().and_then(|s| Duration::try_from_secs_f64(s).ok()).and_then(|d| UNIX_EPOCH.checked_add(d))
+            }
             Value::String(s) => cirrus_sigv4::parse_rfc3339(s),
             _ => None,
         };

@@ -19,6 +19,7 @@ use crate::credentials::{BoxFuture, Credentials, CredentialsError, ProvideCreden
 use crate::sts::StsClient;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -38,6 +39,8 @@ struct Inner {
     ctx: Context,
     clock: SharedClock,
     ctx_label: String,
+    logins: AtomicU64,
+    refreshes: AtomicU64,
 }
 
 struct Setup {
@@ -62,8 +65,6 @@ struct State {
     tokens: Option<Tokens>,
     identity_id: Option<String>,
     cache_read: bool,
-    logins: u64,
-    refreshes: u64,
 }
 
 /// How often the provider went to the user pool.
@@ -254,6 +255,8 @@ impl CognitoCredentials {
                 ctx: config.context().clone(),
                 clock: config.context().clock().clone(),
                 ctx_label: label,
+                logins: AtomicU64::new(0),
+                refreshes: AtomicU64::new(0),
             }),
         }
     }
@@ -280,9 +283,9 @@ impl CognitoCredentials {
 
     /// How many password logins and refreshes were made.
     pub fn stats(&self) -> LoginStats {
-        match self.inner.state.try_lock() {
-            Ok(st) => LoginStats { logins: st.logins, refreshes: st.refreshes },
-            Err(_) => LoginStats::default(),
+        LoginStats {
+            logins: self.inner.logins.load(Ordering::Relaxed),
+            refreshes: self.inner.refreshes.load(Ordering::Relaxed),
         }
     }
 
@@ -317,7 +320,7 @@ impl CognitoCredentials {
         if let Some(refresh) = st.tokens.as_ref().and_then(|t| t.refresh_token.clone()) {
             match login.client.refresh(&refresh, &login.username, &login.metadata).await {
                 Ok(t) => {
-                    st.refreshes += 1;
+                    self.inner.refreshes.fetch_add(1, Ordering::Relaxed);
                     self.keep(&mut st, t.clone());
                     return Ok(AuthResult::Tokens(t));
                 }
@@ -338,7 +341,7 @@ impl CognitoCredentials {
             }
         }
         .map_err(|e| CredentialsError::from_call(&e))?;
-        st.logins += 1;
+        self.inner.logins.fetch_add(1, Ordering::Relaxed);
         if let AuthResult::Tokens(t) = &result {
             self.keep(&mut st, t.clone());
         }
@@ -346,12 +349,12 @@ impl CognitoCredentials {
     }
 
     fn keep(&self, st: &mut State, tokens: Tokens) {
-        if let (Ok(setup), Some(login)) = (self.setup(), self.setup().ok().and_then(|s| s.login.as_ref())) {
-            if let Some(cache) = &setup.cache {
-                let (pool, app) = (login.client.user_pool_id(), login.client.client_id());
-                if let Err(e) = cache.store(pool, app, &login.username, &tokens) {
-                    tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot write the Cognito token cache");
-                }
+        let setup = self.setup().ok();
+        if let (Some(cache), Some(login)) = (setup.and_then(|s| s.cache.as_ref()), setup.and_then(|s| s.login.as_ref()))
+        {
+            let (pool, app) = (login.client.user_pool_id(), login.client.client_id());
+            if let Err(e) = cache.store(pool, app, &login.username, &tokens) {
+                tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot write the Cognito token cache");
             }
         }
         st.tokens = Some(tokens);

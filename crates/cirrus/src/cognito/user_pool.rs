@@ -386,7 +386,9 @@ fn parse_result(op: &'static str, answer: Value, now: SystemTime) -> Result<Auth
     if let Some(r) = answer.get("AuthenticationResult").filter(|r| r.is_object()) {
         let s = |k: &str| r.get(k).and_then(Value::as_str).map(|v| Zeroizing::new(v.to_owned()));
         let missing = |k: &str| Error::response(NAME, op, format!("the answer has no {k}"));
-        let expires_in = r.get("ExpiresIn").and_then(Value::as_u64).unwrap_or(3600);
+        // At most a day: Cognito's tokens live 5 minutes to 1 day, and a huge value must not
+        // overflow the clock.
+        let expires_in = r.get("ExpiresIn").and_then(Value::as_u64).unwrap_or(3600).min(86_400);
         return Ok(AuthResult::Tokens(Tokens {
             id_token: s("IdToken").ok_or_else(|| missing("IdToken"))?,
             access_token: s("AccessToken").ok_or_else(|| missing("AccessToken"))?,
@@ -468,6 +470,9 @@ mod tests {
         assert_eq!(t.expires_at, UNIX_EPOCH + Duration::from_secs(60));
         let d = format!("{t:?}");
         assert!(!d.contains("\"i\"") && d.contains("redacted"), "{d}");
+        let huge = json!({"AuthenticationResult": {"IdToken": "i", "AccessToken": "a", "ExpiresIn": u64::MAX}});
+        let Ok(AuthResult::Tokens(t)) = parse_result("InitiateAuth", huge, UNIX_EPOCH) else { panic!("no tokens") };
+        assert_eq!(t.expires_at, UNIX_EPOCH + Duration::from_secs(86_400));
         let e = parse_result("InitiateAuth", json!({"AuthenticationResult": {"AccessToken": "a"}}), UNIX_EPOCH);
         assert!(e.unwrap_err().to_string().contains("no IdToken"));
         let e = parse_result("InitiateAuth", json!({}), UNIX_EPOCH);
