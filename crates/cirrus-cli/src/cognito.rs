@@ -96,7 +96,7 @@ fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         b = b.identity_pool_id(v);
     }
     if args.password_stdin {
-        let mut password = String::new();
+        let mut password = zeroize::Zeroizing::new(String::new());
         std::io::stdin()
             .read_to_string(&mut password)
             .map_err(|e| Failure::input(anyhow!("--password-stdin: cannot read standard input: {e}")))?;

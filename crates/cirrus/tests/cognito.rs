@@ -215,6 +215,7 @@ fn srp_login_and_refresh() -> Result<(), String> {
         let tokens = p.tokens().await.map_err(|e| e.to_string())?;
         ensure!(tokens.id_token.split('.').count() == 3, "the id token is a JWT");
         ensure!(tokens.refresh_token.is_some(), "a login returns a refresh token");
+        ensure!(tokens.username().as_deref() == Some(USER), "cognito:username: {:?}", tokens.username());
         ensure!(!format!("{tokens:?}").contains(tokens.id_token.as_str()), "Debug shows the id token");
         ensure!(p.stats().logins == 1 && p.stats().refreshes == 0, "{:?}", p.stats());
 
@@ -487,11 +488,24 @@ fn chain_from_env() -> Result<(), String> {
                 .starts_with("cognito      skipped: COGNITO_USER_POOL_ID and COGNITO_IDENTITY_POOL_ID not set"),
             "{ex}"
         );
+        // A user pool login without an identity pool gives no AWS credentials: skipped, and the
+        // environment's keys are used.
+        let no_pool: Vec<_> = vars.iter().filter(|(k, _)| *k != "COGNITO_IDENTITY_POOL_ID").copied().collect();
+        let c = ConfigLoader::new(ctx_with(&no_pool)).region(Some("us-east-1")).load().map_err(|e| e.to_string())?;
+        let ex = c.chain().ok_or("no chain")?.explain().await;
+        ensure!(
+            ex.winner() == Some("environment") && ex.to_string().contains("COGNITO_IDENTITY_POOL_ID not set"),
+            "{ex}"
+        );
         // A half-set environment fails with the missing field named.
-        let half = ConfigLoader::new(ctx_with(&[("COGNITO_USERNAME", USER), ("HOME", "/nonexistent")]))
-            .region(Some("us-east-1"))
-            .load()
-            .map_err(|e| e.to_string())?;
+        let half = ConfigLoader::new(ctx_with(&[
+            ("COGNITO_USERNAME", USER),
+            ("COGNITO_IDENTITY_POOL_ID", "us-east-1:x"),
+            ("HOME", "/nonexistent"),
+        ]))
+        .region(Some("us-east-1"))
+        .load()
+        .map_err(|e| e.to_string())?;
         let ex = half.chain().ok_or("no chain")?.explain().await;
         let e = ex.result.err().ok_or("half-set Cognito gave credentials")?;
         ensure!(

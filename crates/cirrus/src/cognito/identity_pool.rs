@@ -28,8 +28,34 @@ pub fn pool_region(identity_pool_id: &str) -> Result<&str, ConfigError> {
 }
 
 /// Logins: provider name (`cognito-idp.<region>.amazonaws.com/<user pool id>`) to id token.
-/// Empty for an unauthenticated (guest) identity.
-pub type Logins = Vec<(String, Zeroizing<String>)>;
+/// Empty for an unauthenticated (guest) identity. Debug shows the provider names only.
+#[derive(Clone, Default)]
+pub struct Logins(Vec<(String, Zeroizing<String>)>);
+
+impl Logins {
+    /// No logins: a guest identity.
+    pub fn new() -> Self {
+        Logins::default()
+    }
+
+    /// These logins plus `provider` with `token`.
+    #[must_use]
+    pub fn with(mut self, provider: impl Into<String>, token: &str) -> Self {
+        self.0.push((provider.into(), Zeroizing::new(token.to_owned())));
+        self
+    }
+
+    /// True for a guest identity.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Logins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(k, _)| (k, "** redacted **"))).finish()
+    }
+}
 
 /// An identity pool.
 #[derive(Clone, Debug)]
@@ -109,7 +135,7 @@ impl IdentityPoolClient {
 }
 
 fn logins_json(logins: &Logins) -> Value {
-    Value::Object(logins.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<Map<_, _>>())
+    Value::Object(logins.0.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<Map<_, _>>())
 }
 
 fn string(v: &Value, key: &str) -> Option<String> {

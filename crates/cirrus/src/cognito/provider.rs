@@ -203,12 +203,17 @@ fn setup(config: &Config, layers: &Layers) -> Result<Setup, String> {
     if flow == IdentityFlow::Basic && s.role_arn.is_none() {
         return Err(layers.missing("role_arn (the basic flow assumes it)", "AWS_ROLE_ARN"));
     }
+    let env = config.context().env();
     let cache = match (s.cache, &s.cache_dir) {
         (Some(true), dir) => {
-            let default = crate::config::profile::default_path(config.context().env(), "cognito").join("cache");
-            Some(TokenCache::new(dir.clone().unwrap_or(default)))
+            let dir = match dir {
+                Some(d) => crate::config::profile::expand_home(env, &d.to_string_lossy()),
+                None => crate::config::profile::default_path(env, "cognito").join("cache"),
+            };
+            Some(TokenCache::new(dir))
         }
-        (_, Some(dir)) => {
+        (Some(false), _) => None,
+        (None, Some(dir)) => {
             return Err(format!(
                 "Cognito cache_dir is set ({}) but the cache is not enabled: set cache = true (COGNITO_CACHE=true) or drop cache_dir",
                 dir.display()
@@ -239,6 +244,11 @@ impl CognitoCredentials {
         let env = config.context().env();
         let setup = if ENV_VARS.iter().all(|v| env.get(v).is_none()) {
             Err(CredentialsError::not_configured("COGNITO_USER_POOL_ID and COGNITO_IDENTITY_POOL_ID not set"))
+        } else if env.get("COGNITO_IDENTITY_POOL_ID").is_none() {
+            // A user pool login alone gives tokens, not AWS credentials: leave them to the rest.
+            Err(CredentialsError::not_configured(
+                "COGNITO_IDENTITY_POOL_ID not set (a user pool login alone gives no AWS credentials)",
+            ))
         } else {
             Layers::resolve(config.context(), &CognitoSettings::default(), None)
                 .and_then(|layers| setup(config, &layers))
@@ -318,7 +328,9 @@ impl CognitoCredentials {
             }
         }
         if let Some(refresh) = st.tokens.as_ref().and_then(|t| t.refresh_token.clone()) {
-            match login.client.refresh(&refresh, &login.username, &login.metadata).await {
+            // The secret hash of a refresh is over Cognito's own user name (not an alias).
+            let hash_user = st.tokens.as_ref().and_then(Tokens::username).unwrap_or_else(|| login.username.clone());
+            match login.client.refresh(&refresh, &hash_user, &login.metadata).await {
                 Ok(t) => {
                     self.inner.refreshes.fetch_add(1, Ordering::Relaxed);
                     self.keep(&mut st, t.clone());
@@ -389,9 +401,15 @@ impl CognitoCredentials {
                         let due = t.expires_at.checked_sub(REFRESH_AHEAD).unwrap_or(t.expires_at);
                         due.duration_since(this.inner.clock.now()).unwrap_or_default() + Duration::from_secs(1)
                     }
-                    Err(e) => {
+                    Err(e) if e.is_retryable() => {
                         tracing::warn!(error = %e, "Cognito token refresh failed; trying again in 30 s");
                         Duration::from_secs(30)
+                    }
+                    Err(e) => {
+                        // A refused password or a challenge: trying again would only repeat it
+                        // (and could lock the account or send SMS codes).
+                        tracing::warn!(error = %e, "Cognito token refresh refused; the token fetcher stops");
+                        return;
                     }
                 };
                 tokio::time::sleep(wait.min(check)).await;
@@ -407,12 +425,12 @@ impl CognitoCredentials {
                 "Cognito identity_pool_id is not set: it turns the user pool login into AWS credentials",
             ));
         };
-        let mut logins: Logins = Vec::new();
+        let mut logins = Logins::new();
         if let Some(login) = &setup.login {
             let tokens = self.tokens().await?;
             let provider =
                 login_provider(login.client.user_pool_id()).map_err(|e| CredentialsError::invalid(e.to_string()))?;
-            logins.push((provider, tokens.id_token.clone()));
+            logins = logins.with(provider, &tokens.id_token);
         }
         let known = self.inner.state.lock().await.identity_id.clone();
         let identity_id = match known {

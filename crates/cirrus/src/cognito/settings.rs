@@ -192,8 +192,8 @@ fn from_env(ctx: &Context) -> Result<CognitoSettings, String> {
     let get = |k: &str| env.get(&format!("COGNITO_{}", k.to_ascii_uppercase()));
     let at = |key: &str| format!("COGNITO_{}", key.to_ascii_uppercase());
     let mut s = layer(&get, &at)?;
-    // The environment's role is the SDKs' AWS_ROLE_ARN.
-    s.role_arn = env.get("AWS_ROLE_ARN");
+    // COGNITO_ROLE_ARN, else the SDKs' AWS_ROLE_ARN.
+    s.role_arn = s.role_arn.or_else(|| env.get("AWS_ROLE_ARN"));
     Ok(s)
 }
 

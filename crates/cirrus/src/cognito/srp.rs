@@ -145,7 +145,7 @@ impl SrpClient {
         password: &str,
         now: SystemTime,
     ) -> Result<PasswordClaim, SrpError> {
-        let key = self.derive(&challenge.user_id, password, &challenge.salt, &challenge.srp_b)?.key;
+        let key = self.key(&challenge.user_id, password, &challenge.salt, &challenge.srp_b)?.0;
         // Decoded as pycognito (Python's base64) does: characters outside the alphabet are
         // skipped (moto's blocks carry dashes).
         let block: String = challenge
@@ -155,7 +155,7 @@ impl SrpClient {
             .collect();
         let secret_block = base64ct::Base64::decode_vec(&block).map_err(|_| err("SECRET_BLOCK is not base64"))?;
         let timestamp = timestamp(now);
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &key);
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &key[..]);
         let mut ctx = hmac::Context::with_key(&key);
         ctx.update(self.pool_name.as_bytes());
         ctx.update(challenge.user_id.as_bytes());
@@ -168,6 +168,25 @@ impl SrpClient {
     /// The values on the way to the password key: k, u, x, S and the key.
     #[doc(hidden)]
     pub fn derive(&self, user_id: &str, password: &str, salt: &str, srp_b: &str) -> Result<Derivation, SrpError> {
+        let (key, k, u, x, s) = self.key(user_id, password, salt, srp_b)?;
+        Ok(Derivation {
+            k: hex_trimmed(&k.to_be_bytes()),
+            u: hex_trimmed(&u),
+            x: hex_trimmed(&x.to_be_bytes()),
+            s: hex_trimmed(&be_bytes(&s)),
+            key: *key,
+        })
+    }
+
+    /// The password key, with k, u, x and S.
+    #[allow(clippy::type_complexity)]
+    fn key(
+        &self,
+        user_id: &str,
+        password: &str,
+        salt: &str,
+        srp_b: &str,
+    ) -> Result<(Zeroizing<[u8; 16]>, U256, [u8; 32], Zeroizing<U256>, Zeroizing<U3072>), SrpError> {
         let b = parse_hex(srp_b).ok_or_else(|| err("SRP_B is not hex"))?;
         let b = to_u3072(&b).ok_or_else(|| err("SRP_B is longer than 3072 bits"))?;
         let p = params();
@@ -198,15 +217,9 @@ impl SrpClient {
         let s_bytes = Zeroizing::new(pad(&be_bytes(&s)));
         let prk = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &pad(&u_bytes)), &s_bytes);
         let okm = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, prk.as_ref()), b"Caldera Derived Key\x01");
-        let mut key = [0u8; 16];
+        let mut key = Zeroizing::new([0u8; 16]);
         key.copy_from_slice(&okm.as_ref()[..16]);
-        Ok(Derivation {
-            k: hex_trimmed(&k.to_be_bytes()),
-            u: hex_trimmed(&u_bytes),
-            x: hex_trimmed(&x.to_be_bytes()),
-            s: hex_trimmed(&be_bytes(&s)),
-            key,
-        })
+        Ok((key, k, u_bytes, x, s))
     }
 }
 
@@ -223,7 +236,7 @@ pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> Stri
 /// The claim's timestamp: `Sat Jan 1 00:00:00 UTC 2022` (day of month not padded).
 pub fn timestamp(now: SystemTime) -> String {
     // "Sat, 01 Jan 2022 00:00:00 GMT"
-    let http = httpdate::fmt_http_date(now);
+    let http = crate::sigv4::format_http_date(now);
     let (weekday, rest) = http.split_once(", ").unwrap_or(("", &http));
     let mut parts = rest.split(' ');
     let day = parts.next().unwrap_or("");

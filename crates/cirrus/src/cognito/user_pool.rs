@@ -44,6 +44,19 @@ pub struct Tokens {
     pub expires_at: SystemTime,
 }
 
+impl Tokens {
+    /// Cognito's user name for the user (`cognito:username` in the id token): the name a
+    /// client secret's hash is over, even when the user signed in with an alias. Read without
+    /// checking the token's signature (it came from Cognito over TLS).
+    pub fn username(&self) -> Option<String> {
+        use base64ct::Encoding;
+        let payload = self.id_token.split('.').nth(1)?;
+        let bytes = Zeroizing::new(base64ct::Base64UrlUnpadded::decode_vec(payload.trim_end_matches('=')).ok()?);
+        let claims: Value = serde_json::from_slice(&bytes).ok()?;
+        claims.get("cognito:username")?.as_str().map(str::to_owned)
+    }
+}
+
 impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tokens")
@@ -245,7 +258,7 @@ impl UserPoolClient {
         }
         let answer = self.initiate("USER_SRP_AUTH", params, metadata).await?;
         if answer.get("ChallengeName").and_then(Value::as_str) != Some("PASSWORD_VERIFIER") {
-            return self.result(op, answer);
+            return self.result(op, answer, username);
         }
         let p = |k: &str| {
             answer["ChallengeParameters"][k]
@@ -273,7 +286,7 @@ impl UserPoolClient {
             responses.insert("SECRET_HASH".into(), h.into());
         }
         let session = answer.get("Session").and_then(Value::as_str);
-        self.respond_raw("PASSWORD_VERIFIER", session, responses, metadata).await
+        self.respond_raw("PASSWORD_VERIFIER", session, responses, metadata, &internal).await
     }
 
     /// `USER_PASSWORD_AUTH`: the password goes to Cognito over TLS (the app client must allow it).
@@ -290,7 +303,7 @@ impl UserPoolClient {
             params.insert("SECRET_HASH".into(), h.into());
         }
         let answer = self.initiate("USER_PASSWORD_AUTH", params, metadata).await?;
-        self.result("InitiateAuth", answer)
+        self.result("InitiateAuth", answer, username)
     }
 
     /// `REFRESH_TOKEN_AUTH`: new id and access tokens. `username` is needed only for app
@@ -307,7 +320,7 @@ impl UserPoolClient {
             params.insert("SECRET_HASH".into(), h.into());
         }
         let answer = self.initiate("REFRESH_TOKEN_AUTH", params, metadata).await?;
-        let mut tokens = self.result("InitiateAuth", answer)?.into_tokens()?;
+        let mut tokens = self.result("InitiateAuth", answer, username)?.into_tokens()?;
         if tokens.refresh_token.is_none() {
             tokens.refresh_token = Some(Zeroizing::new(refresh_token.to_owned()));
         }
@@ -331,18 +344,14 @@ impl UserPoolClient {
                 }
             }
             ChallengeAnswer::MfaCode(code) => {
-                let key = if challenge.kind == ChallengeKind::SoftwareTokenMfa {
-                    "SOFTWARE_TOKEN_MFA_CODE"
-                } else {
-                    "SMS_MFA_CODE"
-                };
-                responses.insert(key.into(), code.into());
+                // SMS_MFA_CODE, SOFTWARE_TOKEN_MFA_CODE, EMAIL_OTP_CODE...
+                responses.insert(format!("{}_CODE", challenge.name()), code.into());
             }
         }
         if let Some(h) = self.secret_hash(&challenge.username) {
             responses.insert("SECRET_HASH".into(), h.into());
         }
-        self.respond_raw(challenge.name(), Some(&challenge.session), responses, metadata).await
+        self.respond_raw(challenge.name(), Some(&challenge.session), responses, metadata, &challenge.username).await
     }
 
     async fn initiate(
@@ -364,6 +373,7 @@ impl UserPoolClient {
         session: Option<&str>,
         responses: Map<String, Value>,
         metadata: &ClientMetadata,
+        username: &str,
     ) -> Result<AuthResult, Error> {
         let mut body = json!({"ChallengeName": name, "ClientId": self.client_id, "ChallengeResponses": responses});
         if let Some(s) = session {
@@ -373,11 +383,18 @@ impl UserPoolClient {
             body["ClientMetadata"] = metadata.to_json();
         }
         let answer = json_call(&self.svc, TARGET, "RespondToAuthChallenge", &body).await?;
-        self.result("RespondToAuthChallenge", answer)
+        self.result("RespondToAuthChallenge", answer, username)
     }
 
-    fn result(&self, op: &'static str, answer: Value) -> Result<AuthResult, Error> {
-        parse_result(op, answer, self.svc.clock.now())
+    fn result(&self, op: &'static str, answer: Value, username: &str) -> Result<AuthResult, Error> {
+        let mut r = parse_result(op, answer, self.svc.clock.now())?;
+        // A challenge that names no user is answered for the one who logged in.
+        if let AuthResult::Challenge(c) = &mut r {
+            if c.username.is_empty() {
+                username.clone_into(&mut c.username);
+            }
+        }
+        Ok(r)
     }
 }
 
@@ -477,6 +494,22 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("no IdToken"));
         let e = parse_result("InitiateAuth", json!({}), UNIX_EPOCH);
         assert!(e.unwrap_err().to_string().contains("neither tokens nor a challenge"));
+    }
+
+    #[test]
+    fn username_comes_from_the_id_token() {
+        use base64ct::Encoding;
+        let claims = base64ct::Base64UrlUnpadded::encode_string(br#"{"cognito:username":"7d8c-uuid","email":"a@b.c"}"#);
+        let t = |id: &str| Tokens {
+            id_token: Zeroizing::new(id.to_owned()),
+            access_token: Zeroizing::new("a".into()),
+            refresh_token: None,
+            expires_at: UNIX_EPOCH,
+        };
+        assert_eq!(t(&format!("e30.{claims}.sig")).username().as_deref(), Some("7d8c-uuid"));
+        for bad in ["", "nodots", "e30.!!!.sig", "e30.e30.sig"] {
+            assert_eq!(t(bad).username(), None, "{bad}");
+        }
     }
 
     #[test]
