@@ -437,6 +437,17 @@ fn token_cache() -> Result<(), String> {
         let second = build()?;
         second.provide_credentials().await.map_err(|e| e.to_string())?;
         ensure!(second.stats().logins == 0, "the cache was not used: {:?}", second.stats());
+        // A cache file others can read is not trusted: a login, and the file is private again.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).map_err(|e| e.to_string())?;
+            let third = build()?;
+            third.tokens().await.map_err(|e| e.to_string())?;
+            ensure!(third.stats().logins == 1, "a world-readable cache was trusted: {:?}", third.stats());
+            let mode = std::fs::metadata(&path).map_err(|e| e.to_string())?.permissions().mode() & 0o777;
+            ensure!(mode == 0o600, "the rewritten cache file is {mode:o}");
+        }
         // A cache dir without the cache enabled is a configuration error.
         let e = CognitoCredentials::builder(&config)
             .identity_pool_id(&pool.identity_pool_id)

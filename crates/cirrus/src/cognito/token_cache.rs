@@ -36,9 +36,14 @@ impl TokenCache {
         self.dir.join(format!("{name}.json"))
     }
 
-    /// The cached tokens, if a readable entry for this user exists.
+    /// The cached tokens, if a readable entry for this user exists. An entry other users can
+    /// read or write (not 0600) is not trusted: it is ignored, and the next store replaces it.
     pub fn load(&self, user_pool_id: &str, app_id: &str, username: &str) -> Option<Tokens> {
         let path = self.path(user_pool_id, app_id, username);
+        if !private(&path) {
+            tracing::warn!(path = %path.display(), "ignoring a Cognito token cache file others can read or write");
+            return None;
+        }
         let text = Zeroizing::new(std::fs::read_to_string(&path).ok()?);
         let v: Value = serde_json::from_str(&text).ok()?;
         let same = v["user_pool_id"] == user_pool_id && v["app_id"] == app_id && v["username"] == username;
@@ -88,6 +93,17 @@ impl TokenCache {
     pub fn remove(&self, user_pool_id: &str, app_id: &str, username: &str) {
         let _ = std::fs::remove_file(self.path(user_pool_id, app_id, username));
     }
+}
+
+#[cfg(unix)]
+fn private(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o077 == 0)
+}
+
+#[cfg(not(unix))]
+fn private(path: &Path) -> bool {
+    path.is_file()
 }
 
 #[cfg(unix)]
