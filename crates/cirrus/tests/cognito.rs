@@ -2,7 +2,7 @@
 //! one test per case of `tests/data/srp/cases.json`; logins, challenges, refresh, identity pool
 //! credentials, the token cache and the chain end to end against moto server.
 
-use crate::common::{block_on, ctx_with, moto, python, temp_dir, trial};
+use crate::common::{block_on, ctx_with, moto, python, temp_dir, trial, Loopback, Reply, Seen};
 use crate::ensure;
 use cirrus::clock::ManualClock;
 use cirrus::cognito::srp::{PasswordVerifier, SrpClient};
@@ -40,6 +40,7 @@ pub fn trials() -> Vec<Trial> {
         trial("cognito::profile_file_and_precedence", profile_file),
         trial("cognito::configuration_errors_name_field_and_place", configuration_errors),
         trial("cognito::token_fetcher_runs_until_dropped", token_fetcher),
+        trial("cognito::wire_secret_hash_metadata_mfa_answer_custom_role", wire),
     ];
     trials.extend(srp_trials());
     trials
@@ -615,6 +616,117 @@ fn token_fetcher() -> Result<(), String> {
         clock.advance(Duration::from_secs(3600));
         tokio::time::sleep(Duration::from_millis(300)).await;
         ensure!(p.stats().refreshes == 1, "the task ran after drop: {:?}", p.stats());
+        Ok(())
+    })
+}
+
+// ---- what goes on the wire (moto checks neither SECRET_HASH nor metadata) ----
+
+/// A stand-in for both pools that records every request: SMS_MFA for the password "mfa",
+/// tokens for `cognito:username` "internal-u" otherwise.
+fn answer(seen: &Seen) -> Reply {
+    let body: Value = serde_json::from_slice(&seen.body).unwrap_or_default();
+    let claims = cirrus::sigv4::base64(br#"{"cognito:username":"internal-u"}"#);
+    let tokens = json!({"AuthenticationResult": {"IdToken": format!("e30.{}.sig", claims.trim_end_matches('=')),
+        "AccessToken": "access", "RefreshToken": "refresh", "ExpiresIn": 3600}});
+    let reply = match seen.header("x-amz-target").unwrap_or_default().rsplit('.').next().unwrap_or_default() {
+        "InitiateAuth" if body["AuthParameters"]["PASSWORD"] == "mfa" => json!({"ChallengeName": "SMS_MFA",
+            "Session": "sess-1", "ChallengeParameters": {"USERNAME": "internal-u", "CODE_DELIVERY_DESTINATION": "+***1"}}),
+        "InitiateAuth" | "RespondToAuthChallenge" => tokens,
+        "GetId" => json!({"IdentityId": "us-east-1:abc"}),
+        "GetCredentialsForIdentity" => json!({"IdentityId": "us-east-1:abc", "Credentials":
+            {"AccessKeyId": "AKIDLOOP", "SecretKey": "s", "SessionToken": "t", "Expiration": 1.9e9}}),
+        other => return Reply::status(400, format!("unexpected {other}")),
+    };
+    Reply::ok(reply.to_string())
+}
+
+fn wire() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, seen| answer(seen)).await;
+        let clock = ManualClock::new(SystemTime::now());
+        let ctx = ctx_with(&[("COGNITO_USERNAME", "from-env"), ("COGNITO_APP_ID", "env-app")])
+            .with_clock(Arc::new(clock.clone()));
+        let config = ConfigLoader::new(ctx)
+            .region(Some("us-east-1"))
+            .endpoint_url(Some(&server.url))
+            .credentials(CredentialsChoice::Anonymous)
+            .load()
+            .map_err(|e| e.to_string())?;
+        let bodies = || -> Vec<Value> {
+            server.requests().iter().map(|s| serde_json::from_slice(&s.body).unwrap_or_default()).collect()
+        };
+        let hash = |user: &str| cirrus::cognito::srp::secret_hash("sekret", user, "app-1");
+        let meta = ClientMetadata::from_json(r#"{"k": "v"}"#)?;
+
+        // The client: SECRET_HASH and metadata on every call, the MFA code under its name.
+        let client = UserPoolClient::new(&config, "us-east-1_Pool", "app-1")
+            .map_err(|e| e.to_string())?
+            .with_client_secret(Some("sekret"));
+        let r = client.login_password("alias@example.com", "mfa", &meta).await.map_err(|e| e.to_string())?;
+        let AuthResult::Challenge(c) = r else { return Err("no SMS_MFA challenge".into()) };
+        ensure!(c.kind == ChallengeKind::SmsMfa { destination: Some("+***1".into()) }, "{c:?}");
+        let r =
+            client.respond(&c, ChallengeAnswer::MfaCode("123456".into()), &meta).await.map_err(|e| e.to_string())?;
+        ensure!(matches!(r, AuthResult::Tokens(_)), "{r:?}");
+        let b = bodies();
+        ensure!(b[0]["AuthFlow"] == "USER_PASSWORD_AUTH" && b[0]["ClientId"] == "app-1", "{}", b[0]);
+        ensure!(b[0]["AuthParameters"]["SECRET_HASH"] == hash("alias@example.com").as_str(), "{}", b[0]);
+        ensure!(b[0]["ClientMetadata"] == json!({"k": "v"}), "{}", b[0]);
+        ensure!(b[1]["ChallengeName"] == "SMS_MFA" && b[1]["Session"] == "sess-1", "{}", b[1]);
+        let cr = &b[1]["ChallengeResponses"];
+        ensure!(cr["SMS_MFA_CODE"] == "123456" && cr["USERNAME"] == "internal-u", "{}", b[1]);
+        ensure!(
+            cr["SECRET_HASH"] == hash("internal-u").as_str() && b[1]["ClientMetadata"] == json!({"k": "v"}),
+            "{}",
+            b[1]
+        );
+        ensure!(server.requests().iter().all(|s| s.header("authorization").is_none()), "a Cognito call was signed");
+
+        // The provider from a settings value (over COGNITO_* in the environment), the enhanced
+        // flow with a custom role, and a refresh hashed over Cognito's user name.
+        let mut settings = CognitoSettings::default();
+        settings.username = Some("alias@example.com".into());
+        settings.password = Some("pw".to_owned().into());
+        settings.user_pool_id = Some("us-east-1_Pool".into());
+        settings.app_id = Some("app-1".into());
+        settings.app_secret = Some("sekret".to_owned().into());
+        settings.identity_pool_id = Some("us-east-1:pool".into());
+        settings.role_arn = Some("arn:aws:iam::123456789012:role/custom".into());
+        settings.identity_flow = Some(cirrus::cognito::IdentityFlow::Enhanced);
+        let p = CognitoCredentials::builder(&config).settings(settings).build().map_err(|e| e.to_string())?;
+        let c = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c.access_key_id() == "AKIDLOOP" && c.provider() == "cognito", "{c:?}");
+        let b = bodies();
+        let login = &b[2];
+        ensure!(
+            login["AuthParameters"]["USERNAME"] == "alias@example.com" && login["ClientId"] == "app-1",
+            "the settings value lost to the environment: {login}"
+        );
+        let creds = b
+            .iter()
+            .find(|v| v.get("IdentityId").is_some() && v.get("CustomRoleArn").is_some())
+            .ok_or("no CustomRoleArn sent")?;
+        ensure!(creds["CustomRoleArn"] == "arn:aws:iam::123456789012:role/custom", "{creds}");
+        ensure!(
+            creds["Logins"]["cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("e30.")),
+            "{creds}"
+        );
+        clock.advance(Duration::from_secs(3600));
+        p.tokens().await.map_err(|e| e.to_string())?;
+        let b = bodies();
+        let refresh = b.last().ok_or("no refresh")?;
+        ensure!(
+            refresh["AuthFlow"] == "REFRESH_TOKEN_AUTH" && refresh["AuthParameters"]["REFRESH_TOKEN"] == "refresh",
+            "{refresh}"
+        );
+        ensure!(
+            refresh["AuthParameters"]["SECRET_HASH"] == hash("internal-u").as_str(),
+            "refresh hashed the alias: {refresh}"
+        );
+        ensure!(p.stats().logins == 1 && p.stats().refreshes == 1, "{:?}", p.stats());
         Ok(())
     })
 }

@@ -320,6 +320,16 @@ mod tests {
     }
 
     #[test]
+    fn role_from_cognito_role_arn_then_aws_role_arn() {
+        let c = ctx(&[("COGNITO_USER_POOL_ID", "us-east-1_X"), ("AWS_ROLE_ARN", "arn:aws")], &[]);
+        let l = Layers::resolve(&c, &CognitoSettings::default(), None).unwrap();
+        assert_eq!(l.merged.role_arn.as_deref(), Some("arn:aws"));
+        let c = ctx(&[("COGNITO_ROLE_ARN", "arn:cognito"), ("AWS_ROLE_ARN", "arn:aws")], &[]);
+        let l = Layers::resolve(&c, &CognitoSettings::default(), None).unwrap();
+        assert_eq!(l.merged.role_arn.as_deref(), Some("arn:cognito"));
+    }
+
+    #[test]
     fn debug_hides_secrets() {
         let s = CognitoSettings {
             password: Some(Zeroizing::new("hunter2".into())),
