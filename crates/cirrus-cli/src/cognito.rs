@@ -1,7 +1,7 @@
 //! `cirrus cognito login`: log in to a user pool (SRP or password) and print the identity pool's
 //! AWS credentials; tokens are redacted unless `--show-tokens`.
 
-use crate::credentials::{render, Format};
+use crate::credentials::{render, shell_quote, to_json, Format};
 use crate::{block_on, Failure, GlobalArgs};
 use anyhow::anyhow;
 use cirrus::cognito::{AuthResult, AuthType, CognitoCredentials};
@@ -147,13 +147,10 @@ fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
                 if args.format == Format::Env {
                     if let Some(t) = &tokens {
                         if args.show_tokens {
-                            println!("export COGNITO_ID_TOKEN={}", crate::credentials::shell_quote(&t.id_token));
-                            println!(
-                                "export COGNITO_ACCESS_TOKEN={}",
-                                crate::credentials::shell_quote(&t.access_token)
-                            );
+                            println!("export COGNITO_ID_TOKEN={}", shell_quote(&t.id_token));
+                            println!("export COGNITO_ACCESS_TOKEN={}", shell_quote(&t.access_token));
                             if let Some(r) = &t.refresh_token {
-                                println!("export COGNITO_REFRESH_TOKEN={}", crate::credentials::shell_quote(r));
+                                println!("export COGNITO_REFRESH_TOKEN={}", shell_quote(r));
                             }
                         } else {
                             println!("# Cognito tokens redacted: pass --show-tokens to print them");
@@ -167,9 +164,7 @@ fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
                     out.insert("IdentityId".into(), id.into());
                 }
                 if let Some(c) = &creds {
-                    let v: serde_json::Value = serde_json::from_str(&render(c, Format::Json))
-                        .map_err(|e| anyhow!("cannot render the credentials: {e}"))?;
-                    out.insert("Credentials".into(), v);
+                    out.insert("Credentials".into(), to_json(c, Format::Json));
                 }
                 if let Some(t) = &tokens {
                     let mut tv = serde_json::Map::new();

@@ -59,8 +59,7 @@ pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
 
 /// Credentials as `format` prints them (with a final new line).
 pub(crate) fn render(c: &cirrus::Credentials, format: Format) -> String {
-    let expiry = c.expiry().map(cirrus::sigv4::format_rfc3339);
-    let text = match format {
+    match format {
         Format::Env => {
             let mut s = format!(
                 "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\n",
@@ -70,29 +69,31 @@ pub(crate) fn render(c: &cirrus::Credentials, format: Format) -> String {
             if let Some(t) = c.session_token() {
                 s.push_str(&format!("export AWS_SESSION_TOKEN={}\n", shell_quote(t)));
             }
-            if let Some(e) = &expiry {
-                s.push_str(&format!("export AWS_CREDENTIAL_EXPIRATION={e}\n"));
+            if let Some(e) = c.expiry() {
+                s.push_str(&format!("export AWS_CREDENTIAL_EXPIRATION={}\n", cirrus::sigv4::format_rfc3339(e)));
             }
             s
         }
-        Format::Json | Format::Process => {
-            let mut v = serde_json::Map::new();
-            if format == Format::Process {
-                v.insert("Version".into(), 1.into());
-            }
-            v.insert("AccessKeyId".into(), c.access_key_id().into());
-            v.insert("SecretAccessKey".into(), c.secret_access_key().into());
-            if let Some(t) = c.session_token() {
-                v.insert("SessionToken".into(), t.into());
-            }
-            if let Some(e) = expiry {
-                v.insert("Expiration".into(), e.into());
-            }
-            if format == Format::Json {
-                v.insert("Provider".into(), c.provider().into());
-            }
-            format!("{}\n", serde_json::Value::Object(v))
-        }
-    };
-    text
+        Format::Json | Format::Process => format!("{}\n", to_json(c, format)),
+    }
+}
+
+/// The JSON of `--format json` (with `Provider`) or `process` (with `Version`).
+pub(crate) fn to_json(c: &cirrus::Credentials, format: Format) -> serde_json::Value {
+    let mut v = serde_json::Map::new();
+    if format == Format::Process {
+        v.insert("Version".into(), 1.into());
+    }
+    v.insert("AccessKeyId".into(), c.access_key_id().into());
+    v.insert("SecretAccessKey".into(), c.secret_access_key().into());
+    if let Some(t) = c.session_token() {
+        v.insert("SessionToken".into(), t.into());
+    }
+    if let Some(e) = c.expiry() {
+        v.insert("Expiration".into(), cirrus::sigv4::format_rfc3339(e).into());
+    }
+    if format == Format::Json {
+        v.insert("Provider".into(), c.provider().into());
+    }
+    serde_json::Value::Object(v)
 }

@@ -7,8 +7,8 @@ use crate::ensure;
 use cirrus::clock::ManualClock;
 use cirrus::cognito::srp::{PasswordVerifier, SrpClient};
 use cirrus::cognito::{
-    AuthResult, AuthType, ChallengeAnswer, ChallengeKind, ClientMetadata, CognitoCredentials, CognitoSettings,
-    UserPoolClient,
+    AuthResult, AuthType, ChallengeAnswer, ChallengeKind, ClientMetadata, CognitoBuilder, CognitoCredentials,
+    CognitoSettings, UserPoolClient,
 };
 use cirrus::config::{ConfigLoader, CredentialsChoice, ServiceId};
 use cirrus::credentials::{ProvideCredentials, StaticCredentials};
@@ -188,18 +188,22 @@ async fn make_pool(config: &Config, secret: bool, permanent: bool) -> Result<Poo
     Ok(Pool { user_pool_id, app_id, app_secret, identity_pool_id })
 }
 
-fn provider(config: &Config, pool: &Pool, auth: AuthType) -> Result<CognitoCredentials, String> {
-    let mut b = CognitoCredentials::builder(config)
+/// A builder for the pool's user with this password.
+fn builder(config: &Config, pool: &Pool, password: &str) -> CognitoBuilder {
+    let b = CognitoCredentials::builder(config)
         .username(USER)
-        .password(PASSWORD)
+        .password(password)
         .user_pool_id(&pool.user_pool_id)
         .app_id(&pool.app_id)
-        .identity_pool_id(&pool.identity_pool_id)
-        .auth_type(auth);
-    if let Some(s) = &pool.app_secret {
-        b = b.app_secret(s);
+        .identity_pool_id(&pool.identity_pool_id);
+    match &pool.app_secret {
+        Some(s) => b.app_secret(s),
+        None => b,
     }
-    b.build().map_err(|e| e.to_string())
+}
+
+fn provider(config: &Config, pool: &Pool, auth: AuthType) -> Result<CognitoCredentials, String> {
+    builder(config, pool, PASSWORD).auth_type(auth).build().map_err(|e| e.to_string())
 }
 
 fn srp_login_and_refresh() -> Result<(), String> {
@@ -299,12 +303,7 @@ fn wrong_password() -> Result<(), String> {
         ensure!(msg.contains("NotAuthorizedException") && msg.contains("Incorrect username or password"), "{msg}");
         ensure!(!msg.contains("Wrong-Pass-1"), "the password is in the error: {msg}");
         // Through the provider: a refusal, with the same message, and no password in it.
-        let p = CognitoCredentials::builder(&config)
-            .username(USER)
-            .password("Wrong-Pass-1")
-            .user_pool_id(&pool.user_pool_id)
-            .app_id(&pool.app_id)
-            .identity_pool_id(&pool.identity_pool_id)
+        let p = builder(&config, &pool, "Wrong-Pass-1")
             .auth_type(AuthType::UserPassword)
             .build()
             .map_err(|e| e.to_string())?;
@@ -327,12 +326,7 @@ fn new_password_challenge() -> Result<(), String> {
         ensure!(c.name() == "NEW_PASSWORD_REQUIRED" && c.username == USER, "{c:?}");
         ensure!(format!("{c:?}").contains("redacted"), "Debug shows the session");
         // The provider stops at it with a message that names it.
-        let p = CognitoCredentials::builder(&config)
-            .username(USER)
-            .password("Temp-Pass-1")
-            .user_pool_id(&pool.user_pool_id)
-            .app_id(&pool.app_id)
-            .identity_pool_id(&pool.identity_pool_id)
+        let p = builder(&config, &pool, "Temp-Pass-1")
             .auth_type(AuthType::UserPassword)
             .build()
             .map_err(|e| e.to_string())?;
@@ -354,12 +348,7 @@ fn basic_flow() -> Result<(), String> {
     let config = config_with(ctx_with(&[]))?;
     block_on(async {
         let pool = make_pool(&config, false, true).await?;
-        let p = CognitoCredentials::builder(&config)
-            .username(USER)
-            .password(PASSWORD)
-            .user_pool_id(&pool.user_pool_id)
-            .app_id(&pool.app_id)
-            .identity_pool_id(&pool.identity_pool_id)
+        let p = builder(&config, &pool, PASSWORD)
             .role_arn("arn:aws:iam::123456789012:role/cognito-basic")
             .build()
             .map_err(|e| e.to_string())?;
@@ -399,18 +388,8 @@ fn token_cache() -> Result<(), String> {
     let cache_dir = dir.join("tokens");
     block_on(async {
         let pool = make_pool(&config, false, true).await?;
-        let build = || {
-            CognitoCredentials::builder(&config)
-                .username(USER)
-                .password(PASSWORD)
-                .user_pool_id(&pool.user_pool_id)
-                .app_id(&pool.app_id)
-                .identity_pool_id(&pool.identity_pool_id)
-                .cache(true)
-                .cache_dir(&cache_dir)
-                .build()
-                .map_err(|e| e.to_string())
-        };
+        let build =
+            || builder(&config, &pool, PASSWORD).cache(true).cache_dir(&cache_dir).build().map_err(|e| e.to_string());
         let first = build()?;
         let tokens = first.tokens().await.map_err(|e| e.to_string())?;
         let files: Vec<_> = std::fs::read_dir(&cache_dir).map_err(|e| e.to_string())?.flatten().collect();
