@@ -125,7 +125,26 @@ pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, Failure> {
     Ok(rt.block_on(f))
 }
 
+/// A reader that went away (`cirrus ... | head`) ends the program quietly, as SIGPIPE ends C
+/// tools (exit 141), instead of the panic `print!` raises on a closed stdout.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     if cli.global.debug {
         tracing_subscriber::fmt()

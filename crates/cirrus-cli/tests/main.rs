@@ -192,8 +192,33 @@ fn malformed(input: &'static [u8], message: &'static str) -> impl FnOnce() -> Re
     }
 }
 
+/// A reader that closes the pipe early gets no panic: exit 141, nothing on stderr.
+fn closed_stdout_is_quiet() -> Result<(), Failed> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cirrus"))
+        .args(["credentials", "--format", "env"])
+        .env("AWS_ACCESS_KEY_ID", AK)
+        .env("AWS_SECRET_ACCESS_KEY", SK)
+        .env("AWS_REGION", "us-east-1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"GET / HTTP/1.1\nHost: example.amazonaws.com\n\n")
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure(out.status.code() == Some(141) && !stderr.contains("panicked"), format!("{:?} {stderr}", out.status))
+}
+
 fn cli_trials() -> Vec<Trial> {
     vec![
+        Trial::test("cli::closed_stdout_is_quiet", closed_stdout_is_quiet),
         Trial::test("sign::malformed::empty", malformed(b"", "empty input")),
         Trial::test("sign::malformed::request_line", malformed(b"GET\nHost:h\n", "line 1")),
         Trial::test("sign::malformed::no_host", malformed(b"GET / HTTP/1.1\nX-A:1\n\n", "missing Host")),
