@@ -2,7 +2,7 @@
 //! AWS credentials; tokens are redacted unless `--show-tokens`.
 
 use crate::credentials::{render, shell_quote, to_json, Format};
-use crate::{block_on, Failure, GlobalArgs};
+use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
 use cirrus::cognito::{AuthResult, AuthType, CognitoCredentials};
 use cirrus::credentials::ProvideCredentials;
@@ -57,13 +57,13 @@ enum AuthTypeArg {
     Password,
 }
 
-pub fn run(global: &GlobalArgs, cmd: CognitoCommand) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, cmd: CognitoCommand) -> Result<(), Failure> {
     match cmd {
-        CognitoCommand::Login(args) => login(global, args),
+        CognitoCommand::Login(args) => login(global, args).await,
     }
 }
 
-fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
+async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
     if args.show_tokens && args.format == Format::Process {
         return Err(Failure::input(anyhow!(
             "--show-tokens: the process format holds credentials only; use json or env"
@@ -114,7 +114,7 @@ fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         )));
     }
 
-    block_on(async {
+    async {
         let tokens = if provider.has_login() {
             match provider.authenticate().await {
                 Ok(AuthResult::Tokens(t)) => Some(t),
@@ -180,5 +180,5 @@ fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
             }
         }
         Ok(())
-    })?
+    }.await
 }

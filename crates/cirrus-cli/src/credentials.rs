@@ -1,7 +1,7 @@
 //! `cirrus credentials`: resolve credentials through the default chain and print them in the
 //! format asked for, or explain which source won and why the others were skipped.
 
-use crate::{block_on, load_config, Failure, GlobalArgs};
+use crate::{load_config, Failure, GlobalArgs};
 use anyhow::anyhow;
 use clap::ValueEnum;
 
@@ -30,14 +30,14 @@ pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
     let config = load_config(global)?;
     if global.no_sign_request {
         return Err(Failure::input(anyhow!("--no-sign-request: there are no credentials to show")));
     }
     if args.explain {
         let chain = config.chain().ok_or_else(|| anyhow!("no credentials chain in use"))?;
-        let e = block_on(chain.explain())?;
+        let e = chain.explain().await;
         print!("{e}");
         match config.region() {
             Some(r) => println!("region       {r} ({})", config.region_source()),
@@ -52,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
         };
     }
     let provider = config.credentials().ok_or_else(|| anyhow!("no credentials provider"))?;
-    let c = block_on(provider.provide_credentials())?.map_err(|e| anyhow!("no credentials: {e}"))?;
+    let c = provider.provide_credentials().await.map_err(|e| anyhow!("no credentials: {e}"))?;
     print!("{}", render(&c, args.format));
     Ok(())
 }

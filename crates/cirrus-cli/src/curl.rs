@@ -1,7 +1,7 @@
 //! `cirrus curl`: sign and send any request (awscurl). Prints the body; `-i` prints the status
 //! line and headers first. Exits 1 when the status is 400 or more (the body is still printed).
 
-use crate::{block_on, load_config, Failure, GlobalArgs};
+use crate::{load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context};
 use cirrus::signing::RequestSigner;
 use std::io::Write;
@@ -27,7 +27,7 @@ pub struct CurlArgs {
     url: String,
 }
 
-pub fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
     let url = args
         .url
         .parse::<http::Uri>()
@@ -73,14 +73,15 @@ pub fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
             .map_err(|_| Failure::input(anyhow!("bad header value in {h:?}")))?;
         req.headers_mut().append(name, value);
     }
-    let response = block_on(async move {
+    let response = async move {
         if let Some(provider) = config.credentials() {
             let signer = RequestSigner::new(provider.clone(), region, service);
             signer.sign_http(&mut req).await.map_err(anyhow::Error::new)?;
         }
         let resp = config.http().call(req, None).await.map_err(|e| anyhow!("request to {url} failed: {e}"))?;
         Ok::<_, anyhow::Error>((resp.status(), resp.version(), resp.headers().clone(), resp.into_body()))
-    })??;
+    }
+    .await?;
     let (status, version, headers, body) = response;
     let mut out = std::io::stdout().lock();
     if args.include {

@@ -80,23 +80,29 @@ enum Command {
     Cognito(cognito::CognitoCommand),
 }
 
-/// An error with the exit code it maps to: 2 for bad input, 1 for everything else.
+/// An error with the exit code it maps to: 2 for bad input, 1 for everything else; or only an
+/// exit code, when the command has already said why (a transfer's summary, an interrupt).
 #[derive(Debug)]
 pub struct Failure {
     code: u8,
-    error: anyhow::Error,
+    error: Option<anyhow::Error>,
 }
 
 impl Failure {
     /// Bad input (a malformed request, an invalid flag value): exit 2.
     pub fn input(error: impl Into<anyhow::Error>) -> Self {
-        Failure { code: 2, error: error.into() }
+        Failure { code: 2, error: Some(error.into()) }
+    }
+
+    /// Exit with `code`, printing nothing more.
+    pub fn silent(code: u8) -> Self {
+        Failure { code, error: None }
     }
 }
 
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
-        Failure { code: 1, error }
+        Failure { code: 1, error: Some(error) }
     }
 }
 
@@ -114,15 +120,6 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
         .credentials(credentials)
         .load()
         .map_err(|e| Failure::from(anyhow::Error::new(e)))
-}
-
-/// Runs a future to completion on a single-threaded runtime.
-pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, Failure> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::from(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
-    Ok(rt.block_on(f))
 }
 
 /// A reader that went away (`cirrus ... | head`) ends the program quietly, as SIGPIPE ends C
@@ -153,22 +150,24 @@ fn main() -> ExitCode {
             .with_ansi(false)
             .init();
     }
-    let result = match cli.command {
-        Command::Sign(args) => sign::run(&cli.global, args),
-        Command::Curl(args) => curl::run(&cli.global, args),
-        Command::Credentials(args) => credentials::run(&cli.global, args),
-        Command::Sts(cmd) => sts::run(&cli.global, cmd),
-        Command::S3(cmd) => s3::run(&cli.global, cmd),
-        Command::Ses(cmd) => ses::run(&cli.global, cmd),
-        Command::Sns(cmd) => sns::run(&cli.global, cmd),
-        Command::Cognito(cmd) => cognito::run(&cli.global, cmd),
+    // One runtime for the whole process: every command shares one connection pool.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cirrus: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
     };
+    let result = runtime.block_on(run(cli));
+    // Nothing is left to wait for; a blocked read of standard input must not hold the exit.
+    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
+        Err(Failure { code, error: None }) => ExitCode::from(code),
+        Err(Failure { code, error: Some(error) }) => {
             // One line: the error and its causes, never a backtrace.
-            let mut msg = f.error.to_string();
-            for cause in f.error.chain().skip(1) {
+            let mut msg = error.to_string();
+            for cause in error.chain().skip(1) {
                 // Some errors (cirrus::Error among them) already show their source in Display.
                 let cause = cause.to_string();
                 if !msg.contains(&cause) {
@@ -177,7 +176,21 @@ fn main() -> ExitCode {
                 }
             }
             eprintln!("cirrus: {}", msg.replace('\n', " "));
-            ExitCode::from(f.code)
+            ExitCode::from(code)
         }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Sign(args) => sign::run(global, args).await,
+        Command::Curl(args) => curl::run(global, args).await,
+        Command::Credentials(args) => credentials::run(global, args).await,
+        Command::Sts(cmd) => sts::run(global, cmd).await,
+        Command::S3(cmd) => s3::run(global, cmd).await,
+        Command::Ses(cmd) => ses::run(global, cmd).await,
+        Command::Sns(cmd) => sns::run(global, cmd).await,
+        Command::Cognito(cmd) => cognito::run(global, cmd).await,
     }
 }

@@ -1,15 +1,32 @@
 //! `cirrus s3 ...`: ls, cp, rm, mb, rb, presign, presign-post, following the AWS CLI's
-//! conventions (`s3://bucket/key`, a trailing `/` names a "directory", `--recursive`).
+//! conventions (`s3://bucket/key`, a trailing `/` names a "directory", `--recursive`). Copies
+//! and deletes run on the library's transfer engine; this file parses, prints and maps the
+//! summary to an exit code.
 
-use crate::{block_on, load_config, Failure, GlobalArgs};
+use crate::{load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context as _};
+use cirrus::s3::transfer::{Cancel, Event, Location, Summary, TransferOptions, Transfers};
 use cirrus::s3::{ChecksumAlgorithm, ListOptions, PostOptions, PresignOptions, PutOptions, S3Client};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::io::AsyncWriteExt;
+
+/// What a copy or delete prints, as the AWS CLI's flags choose.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct OutputArgs {
+    /// Do not print the operations done (failures still go to stderr).
+    #[arg(long)]
+    quiet: bool,
+    /// Print only errors and warnings.
+    #[arg(long)]
+    only_show_errors: bool,
+    /// No progress display (there is none when stderr is not a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
 
 #[derive(clap::Subcommand, Debug)]
 pub enum S3Command {
@@ -23,7 +40,7 @@ pub enum S3Command {
     },
     /// Copy local <-> S3 or S3 -> S3; `-` is standard input or output.
     Cp {
-        /// Copy everything under a directory or prefix.
+        /// Copy everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
         #[arg(long)]
         recursive: bool,
         /// Content-Type of uploaded objects (default: from the file name).
@@ -32,17 +49,27 @@ pub enum S3Command {
         /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
         #[arg(long, value_name = "ALGORITHM")]
         checksum_algorithm: Option<ChecksumAlgorithm>,
+        /// Follow symlinks in a local source (the default).
+        #[arg(long, overrides_with = "no_follow_symlinks")]
+        follow_symlinks: bool,
+        /// Leave symlinks in a local source out.
+        #[arg(long)]
+        no_follow_symlinks: bool,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Source: a path, `-`, or s3://BUCKET/KEY.
         src: String,
         /// Destination: a path, `-`, or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
         dst: String,
     },
-    /// Delete a key, or everything under a prefix with --recursive.
+    /// Delete a key, or everything under a folder with --recursive (`data` means `data/`).
     Rm {
-        /// Delete every key under the prefix.
+        /// Delete every key under the folder.
         #[arg(long)]
         recursive: bool,
-        /// s3://BUCKET/KEY_OR_PREFIX
+        #[command(flatten)]
+        output: OutputArgs,
+        /// s3://BUCKET/KEY_OR_FOLDER
         target: String,
     },
     /// Make a bucket.
@@ -87,7 +114,6 @@ pub enum S3Command {
         target: String,
     },
 }
-
 /// `s3://bucket/key` split; the key may be empty.
 fn parse_s3(url: &str) -> Result<(String, String), Failure> {
     let rest = url
@@ -102,58 +128,72 @@ fn parse_s3(url: &str) -> Result<(String, String), Failure> {
 
 fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
     let config = load_config(global)?;
-    S3Client::new(&config).map_err(|e| Failure::input(anyhow!("{e}")))
+    S3Client::from_config(&config).map_err(|e| Failure::input(anyhow!("{e}")))
 }
 
-pub fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
+fn library_error(e: cirrus::transport::Error) -> Failure {
+    if e.is_input() {
+        Failure::input(e)
+    } else {
+        anyhow::Error::new(e).into()
+    }
+}
+
+pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
     match cmd {
-        S3Command::Ls { recursive, target } => ls(global, recursive, target.as_deref()),
-        S3Command::Cp { recursive, content_type, checksum_algorithm, src, dst } => {
-            let mut opts = PutOptions::default();
-            opts.content_type = content_type;
-            opts.checksum = checksum_algorithm;
-            cp(global, recursive, &opts, &src, &dst)
+        S3Command::Ls { recursive, target } => ls(global, recursive, target.as_deref()).await,
+        S3Command::Cp {
+            recursive,
+            content_type,
+            checksum_algorithm,
+            follow_symlinks: _,
+            no_follow_symlinks,
+            output,
+            src,
+            dst,
+        } => {
+            let mut put = PutOptions::default();
+            put.content_type = content_type;
+            put.checksum = checksum_algorithm;
+            let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
+            let options = options.with_follow_symlinks(!no_follow_symlinks);
+            cp(global, options.with_put_options(put), output, &src, &dst).await
         }
-        S3Command::Rm { recursive, target } => {
+        S3Command::Rm { recursive, output, target } => {
             let (bucket, key) = parse_s3(&target)?;
-            let s3 = client(global)?;
-            if recursive {
-                let report = block_on(s3.delete_prefix(&bucket, &key))?.map_err(anyhow::Error::new)?;
-                for f in &report.failed {
-                    eprintln!("delete failed: s3://{bucket}/{} {}: {}", f.key, f.code, f.message);
-                }
-                println!("deleted {} objects under s3://{bucket}/{key}", report.deleted);
-                if !report.is_complete() {
-                    return Err(anyhow!("{} objects could not be deleted", report.failed.len()).into());
-                }
-            } else {
-                if key.is_empty() {
-                    return Err(Failure::input(anyhow!("{target:?} names no key (use --recursive for a prefix)")));
-                }
-                block_on(s3.delete(&bucket, &key))?.map_err(anyhow::Error::new)?;
-                println!("delete: s3://{bucket}/{key}");
-            }
-            Ok(())
+            let engine = Transfers::new(client(global)?);
+            let printer = Printer::new(output, recursive);
+            let cancel = interrupt_on_signal();
+            let observer = printer.clone();
+            let summary = engine
+                .remove(&Location::s3(bucket, key), recursive, move |e| observer.on(e), &cancel)
+                .await
+                .map_err(library_error)?;
+            printer.finish(&summary, recursive)
         }
         S3Command::Mb { target } => {
             let (bucket, _) = parse_s3(&target)?;
-            block_on(client(global)?.create_bucket(&bucket))?.map_err(anyhow::Error::new)?;
+            client(global)?.create_bucket(&bucket).await.map_err(anyhow::Error::new)?;
             println!("make_bucket: {bucket}");
             Ok(())
         }
         S3Command::Rb { force, target } => {
             let (bucket, _) = parse_s3(&target)?;
             let s3 = client(global)?;
-            block_on(async {
-                if force {
-                    let report = s3.delete_prefix(&bucket, "").await?;
-                    if !report.is_complete() {
-                        return Err(anyhow!("{} objects could not be deleted", report.failed.len()));
-                    }
+            if force {
+                let printer =
+                    Printer::new(OutputArgs { quiet: false, only_show_errors: false, no_progress: false }, true);
+                let observer = printer.clone();
+                let cancel = interrupt_on_signal();
+                let summary = Transfers::new(s3.clone())
+                    .remove(&Location::s3(bucket.clone(), ""), true, move |e| observer.on(e), &cancel)
+                    .await
+                    .map_err(library_error)?;
+                if !summary.is_complete() {
+                    return printer.finish(&summary, true);
                 }
-                s3.delete_bucket(&bucket).await?;
-                Ok(())
-            })??;
+            }
+            s3.delete_bucket(&bucket).await.map_err(anyhow::Error::new)?;
             println!("remove_bucket: {bucket}");
             Ok(())
         }
@@ -166,8 +206,10 @@ pub fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             };
             let s3 = client(global)?;
             let opts = PresignOptions::default();
-            let p = block_on(s3.presign(method, &bucket, &key, Duration::from_secs(expires_in), &opts))?
-                .map_err(|e| if e.is_input() { Failure::input(e) } else { anyhow::Error::new(e).into() })?;
+            let p = s3
+                .presign(method, &bucket, &key, Duration::from_secs(expires_in), &opts)
+                .await
+                .map_err(library_error)?;
             if let Some(w) = p.warning() {
                 eprintln!("cirrus: warning: {w}");
             }
@@ -185,13 +227,7 @@ pub fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
                 opts = opts.with_max_size(n);
             }
             let s3 = client(global)?;
-            let form = block_on(s3.presign_post(&bucket, &opts))?.map_err(|e| {
-                if e.is_input() {
-                    Failure::input(e)
-                } else {
-                    anyhow::Error::new(e).into()
-                }
-            })?;
+            let form = s3.presign_post(&bucket, &opts).await.map_err(library_error)?;
             let fields: serde_json::Map<String, serde_json::Value> =
                 form.fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
             println!("{}", serde_json::json!({"url": form.url, "fields": fields}));
@@ -206,18 +242,18 @@ fn date(t: Option<SystemTime>) -> String {
     s.trim_end_matches('Z').replacen('T', " ", 1)
 }
 
-fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Result<(), Failure> {
+async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Result<(), Failure> {
     let s3 = client(global)?;
     let mut out = std::io::stdout().lock();
     let Some(target) = target else {
-        let buckets = block_on(s3.list_buckets())?.map_err(anyhow::Error::new)?;
+        let buckets = s3.list_buckets().await.map_err(anyhow::Error::new)?;
         for b in buckets {
             writeln!(out, "{} {}", date(b.created), b.name).context("cannot write to standard output")?;
         }
         return Ok(());
     };
     let (bucket, prefix) = parse_s3(target)?;
-    block_on(async {
+    async {
         if recursive {
             let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(prefix.clone())));
             while let Some(o) = objects.next().await {
@@ -248,218 +284,208 @@ fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Result<(), 
             }
         }
         Ok::<_, anyhow::Error>(())
-    })??;
+    }
+    .await?;
     Ok(())
 }
 
-/// A byte counter on stderr when it is a terminal; nothing otherwise.
-fn progress(total: Option<u64>, what: &str) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let pb = match total {
-        Some(n) => indicatif::ProgressBar::new(n),
-        None => indicatif::ProgressBar::no_length(),
-    };
-    let style = indicatif::ProgressStyle::with_template(
-        "{msg} {bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    pb.set_style(style);
-    pb.set_message(what.to_owned());
-    Some(pb)
+/// Stops the engine on SIGINT or SIGTERM (it cleans up, then the command exits 130); a second
+/// signal ends the program at once.
+fn interrupt_on_signal() -> Cancel {
+    use tokio::signal::unix::{signal, SignalKind};
+    let cancel = Cancel::new();
+    // Registered now, before any work starts, so an early signal is not lost.
+    let (int, term) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    let (Ok(mut int), Ok(mut term)) = (int, term) else { return cancel };
+    let fire = cancel.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("cirrus: interrupted: stopping, aborting multipart uploads, removing temporary files");
+        fire.cancel();
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        std::process::exit(130);
+    });
+    cancel
 }
 
-/// `opts`: what the command line says about uploaded objects.
-fn cp(global: &GlobalArgs, recursive: bool, opts: &PutOptions, src: &str, dst: &str) -> Result<(), Failure> {
-    let s3 = client(global)?;
-    match (src.starts_with("s3://"), dst.starts_with("s3://")) {
-        (false, true) => {
-            let (bucket, key) = parse_s3(dst)?;
-            if recursive {
-                let root = PathBuf::from(src);
-                let files = walk(&root).with_context(|| format!("cannot read {src}")).map_err(Failure::input)?;
-                let base = if key.is_empty() || key.ends_with('/') { key.clone() } else { format!("{key}/") };
-                for f in files {
-                    let rel = f.strip_prefix(&root).unwrap_or(&f).to_string_lossy().replace('\\', "/");
-                    upload(&s3, &f, &bucket, &format!("{base}{rel}"), opts)?;
-                }
-                Ok(())
-            } else if src == "-" {
-                if key.is_empty() || key.ends_with('/') {
-                    return Err(Failure::input(anyhow!("{dst:?}: name the key to write standard input to")));
-                }
-                let pb = progress(None, "stdin");
-                let opts = with_progress(opts.clone(), &pb);
-                block_on(s3.upload(&bucket, &key, tokio::io::stdin(), &opts))?.map_err(anyhow::Error::new)?;
-                if let Some(pb) = pb {
-                    pb.finish_and_clear();
-                }
-                println!("upload: - to s3://{bucket}/{key}");
-                Ok(())
+/// Prints the engine's events as the AWS CLI does (`upload: A to B` on stdout, failures and
+/// warnings on stderr), keeps the progress display, and ends with the summary and exit code.
+#[derive(Clone)]
+struct Printer(Arc<PrinterInner>);
+
+struct PrinterInner {
+    output: OutputArgs,
+    bar: Option<indicatif::ProgressBar>,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Printer {
+    fn new(output: OutputArgs, bulk: bool) -> Self {
+        let bar = (!output.no_progress && !output.quiet && std::io::stderr().is_terminal()).then(|| {
+            let template = if bulk {
+                "{spinner} {msg} {binary_bytes} {binary_bytes_per_sec} {elapsed}"
             } else {
-                let path = Path::new(src);
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let key = if key.is_empty() || key.ends_with('/') { format!("{key}{name}") } else { key };
-                upload(&s3, path, &bucket, &key, opts)
+                "{spinner} {binary_bytes} {binary_bytes_per_sec} {elapsed}"
+            };
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Printer(Arc::new(PrinterInner { output, bar, done: AtomicU64::new(0), total: AtomicU64::new(u64::MAX) }))
+    }
+
+    fn line(&self, to_stderr: bool, text: &str) {
+        let print = || {
+            if to_stderr {
+                eprintln!("{text}");
+            } else {
+                println!("{text}");
+            }
+        };
+        match &self.0.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    fn update(&self) {
+        if let Some(bar) = &self.0.bar {
+            let done = self.0.done.load(Ordering::Relaxed);
+            match self.0.total.load(Ordering::Relaxed) {
+                u64::MAX => bar.set_message(format!("{done} files")),
+                total => bar.set_message(format!("{done}/{total} files")),
             }
         }
-        (true, false) => {
-            let (bucket, key) = parse_s3(src)?;
-            if recursive {
-                let prefix = if key.is_empty() || key.ends_with('/') { key.clone() } else { format!("{key}/") };
-                let objects: Vec<_> =
-                    block_on(s3.list(&bucket, ListOptions::prefix(prefix.clone())).try_collect::<Vec<_>>())?
-                        .map_err(anyhow::Error::new)?;
-                for o in objects {
-                    let rel = o.key.strip_prefix(&prefix).unwrap_or(&o.key);
-                    if rel.is_empty() || rel.ends_with('/') || rel.split('/').any(|s| s == ".." || s == ".") {
-                        eprintln!("cirrus: skipping s3://{bucket}/{}: not a safe local file name", o.key);
-                        continue;
-                    }
-                    download(&s3, &bucket, &o.key, &Path::new(dst).join(rel))?;
+    }
+
+    fn on(&self, event: &Event) {
+        let o = &self.0.output;
+        match event {
+            Event::Done { .. } => {
+                self.0.done.fetch_add(1, Ordering::Relaxed);
+                if !o.quiet && !o.only_show_errors {
+                    self.line(false, &event.to_string());
                 }
-                Ok(())
-            } else if key.is_empty() {
-                Err(Failure::input(anyhow!("{src:?} names no key (use --recursive for a prefix)")))
-            } else if dst == "-" {
-                block_on(async {
-                    let got = s3.get(&bucket, &key, None).await?;
-                    let mut body = got.body;
-                    let mut out = tokio::io::stdout();
-                    while let Some(chunk) = body.next().await {
-                        out.write_all(&chunk?).await?;
-                    }
-                    out.flush().await?;
-                    Ok::<_, anyhow::Error>(())
-                })??;
-                Ok(())
-            } else {
-                let name = key.rsplit('/').next().unwrap_or(&key);
-                let target = if dst.ends_with('/') || Path::new(dst).is_dir() {
-                    Path::new(dst).join(name)
-                } else {
-                    PathBuf::from(dst)
-                };
-                download(&s3, &bucket, &key, &target)
+                self.update();
             }
-        }
-        (true, true) => {
-            let (from_bucket, from_key) = parse_s3(src)?;
-            let (bucket, key) = parse_s3(dst)?;
-            if recursive {
-                let prefix = if from_key.is_empty() || from_key.ends_with('/') {
-                    from_key.clone()
-                } else {
-                    format!("{from_key}/")
-                };
-                let base = if key.is_empty() || key.ends_with('/') { key.clone() } else { format!("{key}/") };
-                block_on(async {
-                    let mut objects = Box::pin(s3.list(&from_bucket, ListOptions::prefix(prefix.clone())));
-                    while let Some(o) = objects.next().await {
-                        let o = o?;
-                        let to = format!("{base}{}", o.key.strip_prefix(&prefix).unwrap_or(&o.key));
-                        s3.copy(&from_bucket, &o.key, &bucket, &to).await?;
-                        println!("copy: s3://{from_bucket}/{} to s3://{bucket}/{to}", o.key);
-                    }
-                    Ok::<_, anyhow::Error>(())
-                })??;
-                Ok(())
-            } else {
-                let name = from_key.rsplit('/').next().unwrap_or(&from_key);
-                let key = if key.is_empty() || key.ends_with('/') { format!("{key}{name}") } else { key };
-                block_on(s3.copy(&from_bucket, &from_key, &bucket, &key))?.map_err(anyhow::Error::new)?;
-                println!("copy: {src} to s3://{bucket}/{key}");
-                Ok(())
+            Event::Failed { .. } => self.line(true, &event.to_string()),
+            Event::Skipped { .. } if !o.quiet => self.line(true, &event.to_string()),
+            Event::Bytes(n) => {
+                if let Some(bar) = &self.0.bar {
+                    bar.inc(*n);
+                }
             }
+            Event::Listed { objects, .. } => {
+                self.0.total.store(*objects, Ordering::Relaxed);
+                self.update();
+            }
+            _ => {}
         }
-        (false, false) => Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL"))),
     }
-}
 
-fn with_progress(opts: PutOptions, pb: &Option<indicatif::ProgressBar>) -> PutOptions {
-    match pb {
-        Some(pb) => {
-            let pb = pb.clone();
-            opts.with_progress(Arc::new(move |n| pb.set_position(n)))
+    /// The summary (for a bulk command, or when something went wrong) and the exit code: 130
+    /// interrupted, 1 anything failed or skipped, 0 otherwise.
+    fn finish(&self, summary: &Summary, bulk: bool) -> Result<(), Failure> {
+        if let Some(bar) = &self.0.bar {
+            bar.finish_and_clear();
         }
-        None => opts,
+        for left in &summary.left_behind {
+            eprintln!("cirrus: {left}");
+        }
+        let o = &self.0.output;
+        if bulk && !o.quiet && !(o.only_show_errors && summary.is_complete()) {
+            eprintln!("cirrus: {summary}");
+        }
+        if summary.interrupted {
+            Err(Failure::silent(130))
+        } else if !summary.is_complete() {
+            Err(Failure::silent(1))
+        } else {
+            Ok(())
+        }
     }
 }
 
-fn upload(s3: &S3Client, path: &Path, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Failure> {
-    let mut opts = opts.clone();
-    if opts.content_type.is_none() {
-        opts.content_type = cirrus::content_type::guess(key).map(str::to_owned);
+/// `cp`: standard input and output here; everything else on the engine.
+async fn cp(
+    global: &GlobalArgs,
+    options: TransferOptions,
+    output: OutputArgs,
+    src: &str,
+    dst: &str,
+) -> Result<(), Failure> {
+    if src == "-" {
+        let (bucket, key) = parse_s3(dst)?;
+        if key.is_empty() || key.ends_with('/') {
+            return Err(Failure::input(anyhow!("{dst:?}: name the key to write standard input to")));
+        }
+        let s3 = client(global)?;
+        let printer = Printer::new(output, false);
+        let mut put = options.put.clone();
+        if let Some(bar) = printer.0.bar.clone() {
+            put = put.with_progress(Arc::new(move |n| bar.set_position(n)));
+        }
+        let cancel = interrupt_on_signal();
+        let uploaded = s3.upload_with_cancel(&bucket, &key, tokio::io::stdin(), &put, &cancel).await;
+        if cancel.is_cancelled() {
+            if let Err(e) = &uploaded {
+                eprintln!("cirrus: {e}");
+            }
+            return Err(Failure::silent(130));
+        }
+        uploaded.map_err(library_error)?;
+        printer.finish(&Summary::default(), false)?;
+        if !output.quiet && !output.only_show_errors {
+            println!("upload: - to s3://{bucket}/{key}");
+        }
+        return Ok(());
     }
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {}", path.display()))
-        .map_err(Failure::input)?
-        .len();
-    let pb = progress(Some(size), &path.display().to_string());
-    let opts = with_progress(opts, &pb);
-    block_on(s3.upload_file(bucket, key, path, &opts))?.map_err(anyhow::Error::new)?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    println!("upload: {} to s3://{bucket}/{key}", path.display());
-    Ok(())
-}
-
-/// Streams an object into a temporary file beside `target`, renamed into place only once
-/// complete: a failed download leaves no partial file.
-fn download(s3: &S3Client, bucket: &str, key: &str, target: &Path) -> Result<(), Failure> {
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))
-            .map_err(Failure::input)?;
-    }
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = target.with_file_name(format!(".{name}.cirrus-{}.part", std::process::id()));
-    let result = block_on(async {
-        let got = s3.get(bucket, key, None).await?;
-        let pb = progress(Some(got.info.content_length), &format!("s3://{bucket}/{key}"));
-        let mut file =
-            tokio::fs::File::create(&tmp).await.with_context(|| format!("cannot create {}", tmp.display()))?;
+    if dst == "-" {
+        let (bucket, key) = parse_s3(src)?;
+        if key.is_empty() || key.ends_with('/') {
+            return Err(Failure::input(anyhow!("{src:?} names no object")));
+        }
+        let got = client(global)?.get(&bucket, &key, None).await.map_err(anyhow::Error::new)?;
         let mut body = got.body;
+        let mut out = tokio::io::stdout();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk?;
-            file.write_all(&chunk).await.with_context(|| format!("cannot write {}", tmp.display()))?;
-            if let Some(pb) = &pb {
-                pb.inc(chunk.len() as u64);
-            }
+            let chunk = chunk.map_err(anyhow::Error::new)?;
+            out.write_all(&chunk).await.map_err(stdout_error)?;
         }
-        file.flush().await?;
-        file.sync_all().await.ok();
-        if let Some(pb) = pb {
-            pb.finish_and_clear();
-        }
-        std::fs::rename(&tmp, target).with_context(|| format!("cannot move the download to {}", target.display()))?;
-        Ok::<_, anyhow::Error>(())
-    })?;
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.into());
+        out.flush().await.map_err(stdout_error)?;
+        return Ok(());
     }
-    println!("download: s3://{bucket}/{key} to {}", target.display());
-    Ok(())
+    let src_at = Location::parse(src).map_err(library_error)?;
+    let dst_at = Location::parse(dst).map_err(library_error)?;
+    if !src_at.is_s3() && !dst_at.is_s3() {
+        return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
+    }
+    let engine = Transfers::new(client(global)?);
+    let printer = Printer::new(output, options.recursive);
+    let cancel = interrupt_on_signal();
+    let observer = printer.clone();
+    let summary =
+        engine.copy(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(library_error)?;
+    printer.finish(&summary, options.recursive)
 }
 
-/// Every file under `root`, sorted; symlinked directories are not followed.
-fn walk(root: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else if kind.is_file() {
-                out.push(entry.path());
-            }
-        }
+/// A reader of standard output that went away ends the program quietly with 141, as SIGPIPE
+/// ends C tools.
+fn stdout_error(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Failure::silent(141)
+    } else {
+        anyhow!("cannot write to standard output: {e}").into()
     }
-    out.sort();
-    Ok(out)
 }

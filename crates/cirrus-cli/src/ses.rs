@@ -1,6 +1,6 @@
 //! `cirrus ses send`: one email through SES v2 (raw MIME built by `cirrus::ses::Email`).
 
-use crate::{block_on, load_config, Failure, GlobalArgs, Output};
+use crate::{load_config, Failure, GlobalArgs, Output};
 use anyhow::{anyhow, Context as _};
 use cirrus::ses::{Email, Mailbox, SendOptions, SesClient};
 use std::path::PathBuf;
@@ -75,13 +75,13 @@ fn read_body(flag: &str, path: &PathBuf) -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|_| Failure::input(anyhow!("--{flag} {}: not UTF-8 text", path.display())))
 }
 
-pub fn run(global: &GlobalArgs, cmd: SesCommand) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, cmd: SesCommand) -> Result<(), Failure> {
     match cmd {
-        SesCommand::Send(args) => send(global, *args),
+        SesCommand::Send(args) => send(global, *args).await,
     }
 }
 
-fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
+async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
     if args.to.is_empty() && args.cc.is_empty() && args.bcc.is_empty() {
         return Err(Failure::input(anyhow!("no recipient: pass --to, --cc or --bcc")));
     }
@@ -142,7 +142,7 @@ fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
     }
     let ses = SesClient::new(&config).map_err(anyhow::Error::new)?;
     // A message the builder refuses (a line break in a header, over 40 MB) is bad input: exit 2.
-    let id = block_on(ses.send(&email, &options))?.map_err(|e| {
+    let id = ses.send(&email, &options).await.map_err(|e| {
         if e.is_input() {
             Failure::input(anyhow::Error::new(e))
         } else {

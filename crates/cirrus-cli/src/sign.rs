@@ -31,7 +31,7 @@ pub struct SignArgs {
     file: Option<PathBuf>,
 }
 
-pub fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
     let input = match args.file.as_deref() {
         None => read_stdin()?,
         Some(p) if p.as_os_str() == "-" => read_stdin()?,
@@ -57,7 +57,7 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
     };
     let provider =
         config.credentials().ok_or_else(|| Failure::input(anyhow!("--no-sign-request: nothing to sign with")))?;
-    let creds = crate::block_on(provider.provide_credentials())?.context("no credentials to sign with")?;
+    let creds = provider.provide_credentials().await.context("no credentials to sign with")?;
 
     let given_sha = raw.header("x-amz-content-sha256").map(str::to_owned);
     let is_s3 = SigningSettings::for_service(&service) == SigningSettings::s3();

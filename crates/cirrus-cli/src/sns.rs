@@ -1,7 +1,7 @@
 //! `cirrus sns verify` (an SNS HTTP message: checked, printed with the SES event inside) and
 //! `cirrus sns publish`.
 
-use crate::{block_on, load_config, Failure, GlobalArgs, Output};
+use crate::{load_config, Failure, GlobalArgs, Output};
 use anyhow::anyhow;
 use cirrus::sns::{PublishOptions, SesEvent, SnsClient, Verifier};
 use std::io::Read;
@@ -47,9 +47,9 @@ pub struct VerifyArgs {
     file: PathBuf,
 }
 
-pub fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
     match cmd {
-        SnsCommand::Verify(args) => verify(global, args),
+        SnsCommand::Verify(args) => verify(global, args).await,
         SnsCommand::Publish { topic_arn, message, subject } => {
             let config = load_config(global)?;
             if config.region().is_none() {
@@ -60,7 +60,7 @@ pub fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
             let sns = SnsClient::new(&config).map_err(anyhow::Error::new)?;
             let mut options = PublishOptions::default();
             options.subject = subject;
-            let id = block_on(sns.publish(&topic_arn, &message, &options))?.map_err(anyhow::Error::new)?;
+            let id = sns.publish(&topic_arn, &message, &options).await.map_err(anyhow::Error::new)?;
             match global.output {
                 Output::Json => println!("{}", serde_json::json!({ "MessageId": id })),
                 Output::Text => println!("{id}"),
@@ -81,7 +81,7 @@ fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, Failure> {
     Ok(b)
 }
 
-fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
+async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
     let at = match &args.at {
         Some(s) => cirrus::sigv4::parse_rfc3339(s).ok_or_else(|| {
             Failure::input(anyhow!("--at {s:?}: expected an RFC 3339 time like 2026-03-01T12:00:00Z"))
@@ -99,7 +99,7 @@ fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
     }
     let result = match cert {
         Some(pem) => verifier.verify_with_certificate(&body, &pem, at),
-        None => block_on(verifier.verify_at(&body, at))?,
+        None => verifier.verify_at(&body, at).await,
     };
     match result {
         Ok(msg) => {

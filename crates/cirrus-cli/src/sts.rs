@@ -1,6 +1,6 @@
 //! `cirrus sts ...`.
 
-use crate::{block_on, load_config, Failure, GlobalArgs, Output};
+use crate::{load_config, Failure, GlobalArgs, Output};
 use anyhow::anyhow;
 
 #[derive(clap::Subcommand, Debug)]
@@ -9,7 +9,7 @@ pub enum StsCommand {
     Whoami,
 }
 
-pub fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
+pub async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
     match cmd {
         StsCommand::Whoami => {
             let config = load_config(global)?;
@@ -18,7 +18,7 @@ pub fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
                     "no region: pass --region, set AWS_REGION, or set region in the profile"
                 )));
             }
-            let id = block_on(config.sts().get_caller_identity())?.map_err(anyhow::Error::new)?;
+            let id = config.sts().get_caller_identity().await.map_err(anyhow::Error::new)?;
             match global.output {
                 Output::Json => {
                     println!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))

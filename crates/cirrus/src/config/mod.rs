@@ -246,6 +246,14 @@ impl Config {
         })
     }
 
+    /// The profile in use (the one asked for, `AWS_PROFILE`, then `default`) as the shared
+    /// config and credentials files hold it; `None` when they do not name it.
+    pub fn profile(&self) -> Result<Option<Profile>, ConfigError> {
+        let set = self.ctx.profiles().map_err(|e| ConfigError(e.to_string()))?;
+        let name = profile_name(self.profile.as_deref(), self.ctx.env());
+        Ok(set.get(&name).cloned())
+    }
+
     /// The credentials provider (cached); `None` when requests go unsigned.
     pub fn credentials(&self) -> Option<&SharedCredentialsProvider> {
         self.credentials.as_ref()

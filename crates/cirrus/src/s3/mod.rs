@@ -11,12 +11,15 @@ mod checksum;
 mod delete;
 mod list;
 mod presign;
+mod settings;
+pub mod transfer;
 mod upload;
 
 pub use checksum::{Checksum, ChecksumAlgorithm};
 pub use delete::{DeleteFailure, DeleteReport};
 pub use list::{Bucket, ListOptions, ListPage, Object};
 pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
+pub use settings::S3Settings;
 pub use upload::{CompletedPart, Progress, PutOptions, PutOutput};
 
 use crate::config::endpoint::ServiceId;
@@ -30,60 +33,6 @@ use std::time::SystemTime;
 /// Endpoint names of S3.
 pub const ID: ServiceId = ServiceId { host_prefix: "s3", env_suffix: "S3" };
 const NAME: &str = "S3";
-
-/// How the client talks to the store.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct S3Settings {
-    /// Path-style addressing (`https://host/bucket/key`): `Some(true)` always, `Some(false)`
-    /// never, `None` (default) for custom endpoints and for bucket names that cannot be a DNS
-    /// label, virtual-hosted (`https://bucket.host/key`) otherwise.
-    pub path_style: Option<bool>,
-    /// Uploads at least this large go in parts. 8 MiB, as the AWS CLI.
-    pub multipart_threshold: u64,
-    /// The size of each part. 8 MiB; raised when needed to stay within 10,000 parts.
-    pub part_size: u64,
-    /// Parts uploaded at once. 4: memory is bounded by `part_size * (concurrency + 1)`.
-    pub concurrency: usize,
-}
-
-impl Default for S3Settings {
-    fn default() -> Self {
-        S3Settings { path_style: None, multipart_threshold: 8 << 20, part_size: 8 << 20, concurrency: 4 }
-    }
-}
-
-impl S3Settings {
-    /// Settings for an S3-compatible store (MinIO, Ceph, Garage, R2...): path-style
-    /// addressing. cirrus sends checksums only where the API requires one (DeleteObjects'
-    /// Content-MD5) and never aws-chunked bodies, so nothing else needs switching off.
-    pub fn s3_compatible() -> Self {
-        S3Settings { path_style: Some(true), ..S3Settings::default() }
-    }
-
-    /// These settings with path-style addressing on or off.
-    #[must_use]
-    pub fn with_path_style(mut self, on: bool) -> Self {
-        self.path_style = Some(on);
-        self
-    }
-
-    /// These settings with another multipart threshold and part size (at least 5 MiB each,
-    /// S3's minimum part size, except for tests against stores that allow less).
-    #[must_use]
-    pub fn with_part_size(mut self, threshold: u64, part_size: u64) -> Self {
-        self.multipart_threshold = threshold.max(1);
-        self.part_size = part_size.max(1);
-        self
-    }
-
-    /// These settings with another number of parts in flight (at least 1).
-    #[must_use]
-    pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-}
 
 /// The S3 client. Cheap to clone.
 #[derive(Clone)]
@@ -148,6 +97,12 @@ impl S3Client {
     /// A client for `config`'s region, endpoint and credentials, with default settings.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
         Self::with_settings(config, S3Settings::default())
+    }
+
+    /// A client with the settings of the profile's `s3` section, as the AWS CLI reads them
+    /// (see [`S3Settings::from_config`]).
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        Self::with_settings(config, S3Settings::from_config(config)?)
     }
 
     /// A client with these settings.
@@ -262,10 +217,26 @@ impl S3Client {
 
     /// GetObject, the body streamed. `range` is an HTTP range (`bytes=0-99`, `bytes=-100`).
     pub async fn get(&self, bucket: &str, key: &str, range: Option<&str>) -> Result<GetObject, Error> {
+        self.get_if(bucket, key, range, None).await
+    }
+
+    /// GetObject of the version whose ETag is `if_match` (`If-Match`): when the object has
+    /// changed since that ETag was read, S3 answers 412 PreconditionFailed instead of mixing
+    /// two versions in one download.
+    pub async fn get_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<&str>,
+        if_match: Option<&str>,
+    ) -> Result<GetObject, Error> {
         check_bucket_key("GetObject", bucket, key)?;
         let mut req = self.request(Method::GET, self.url(bucket, key, ""), "");
         if let Some(r) = range {
             req = req.try_header(http::header::RANGE, r).map_err(|e| Self::input_error("GetObject", e))?;
+        }
+        if let Some(etag) = if_match {
+            req = req.try_header(http::header::IF_MATCH, etag).map_err(|e| Self::input_error("GetObject", e))?;
         }
         let r = self.inner.svc.send_streaming("GetObject", req).await?;
         Ok(GetObject { info: object_info(&r.headers), body: r.body })

@@ -1,6 +1,7 @@
 //! PutObject, and uploads from any reader that switch to multipart above a threshold, with a
 //! bounded number of parts in flight, and that abort the upload on any failure or cancellation.
 
+use super::transfer::Cancel;
 use super::{check_bucket_key, encode_query, xml_escape, Checksum, ChecksumAlgorithm, S3Client};
 use crate::transport::xml;
 use crate::transport::{Error, Request};
@@ -184,12 +185,14 @@ impl S3Client {
             .await
             .map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?;
         let size = file.metadata().await.ok().map(|m| m.len());
-        self.upload_sized(bucket, key, file, size, options).await
+        self.upload_sized(bucket, key, file, size, options, None).await
     }
 
     /// Uploads everything `reader` yields: one PutObject below the multipart threshold,
-    /// otherwise a multipart upload with [`concurrency`](super::S3Settings::concurrency) parts
-    /// in flight, so memory stays at about `part_size * (concurrency + 1)` whatever the size.
+    /// otherwise a multipart upload with as many parts in flight as
+    /// [`memory_budget`](super::S3Settings::memory_budget) holds (at least one, at most
+    /// [`concurrency`](super::S3Settings::concurrency)), so memory stays bounded whatever the
+    /// size.
     /// If anything fails, or the returned future is dropped, the multipart upload is aborted
     /// so no parts are left behind.
     pub async fn upload<R: AsyncRead + Unpin + Send>(
@@ -199,7 +202,21 @@ impl S3Client {
         reader: R,
         options: &PutOptions,
     ) -> Result<PutOutput, Error> {
-        self.upload_sized(bucket, key, reader, None, options).await
+        self.upload_sized(bucket, key, reader, None, options, None).await
+    }
+
+    /// Like [`upload`](Self::upload), stopping when `cancel` fires: a multipart upload in
+    /// progress is aborted (and awaited) before the error returns; an abort that fails is
+    /// named in the error with its upload id.
+    pub async fn upload_with_cancel<R: AsyncRead + Unpin + Send>(
+        &self,
+        bucket: &str,
+        key: &str,
+        reader: R,
+        options: &PutOptions,
+        cancel: &Cancel,
+    ) -> Result<PutOutput, Error> {
+        self.upload_sized(bucket, key, reader, None, options, Some(cancel)).await
     }
 
     async fn upload_sized<R: AsyncRead + Unpin + Send>(
@@ -209,7 +226,15 @@ impl S3Client {
         mut reader: R,
         size_hint: Option<u64>,
         options: &PutOptions,
+        cancel: Option<&Cancel>,
     ) -> Result<PutOutput, Error> {
+        let interrupted = |op| Self::response_error(op, "interrupted");
+        let stop = || async move {
+            match cancel {
+                Some(c) => c.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
         check_bucket_key("PutObject", bucket, key)?;
         let settings = self.settings();
         let mut part_size = settings.part_size;
@@ -218,9 +243,11 @@ impl S3Client {
             part_size = part_size.max(n.div_ceil(MAX_PARTS));
         }
         let threshold = settings.multipart_threshold;
-        let first = read_up_to(&mut reader, threshold as usize)
-            .await
-            .map_err(|e| Self::input_error("PutObject", format!("reading the upload: {e}")))?;
+        let first = tokio::select! {
+            read = read_up_to(&mut reader, threshold as usize) => read,
+            () = stop() => return Err(interrupted("PutObject")),
+        }
+        .map_err(|e| Self::input_error("PutObject", format!("reading the upload: {e}")))?;
         if (first.len() as u64) < threshold {
             return self.put(bucket, key, first, options).await;
         }
@@ -238,7 +265,10 @@ impl S3Client {
             key: key.to_owned(),
             upload_id: Some(upload_id.clone()),
         };
-        let result = self.upload_parts(bucket, key, &upload_id, first, reader, part_size, options).await;
+        let result = tokio::select! {
+            r = self.upload_parts(bucket, key, &upload_id, first, reader, part_size, options) => r,
+            () = stop() => Err(interrupted("UploadPart")),
+        };
         match result {
             Ok(parts) => {
                 let n = parts.len() as u32;
@@ -249,16 +279,10 @@ impl S3Client {
                         out.parts = n;
                         Ok(out)
                     }
-                    Err(e) => {
-                        guard.abort_now().await;
-                        Err(e)
-                    }
+                    Err(e) => Err(guard.abort_after(e).await),
                 }
             }
-            Err(e) => {
-                guard.abort_now().await;
-                Err(e)
-            }
+            Err(e) => Err(guard.abort_after(e).await),
         }
     }
 
@@ -273,7 +297,9 @@ impl S3Client {
         part_size: u64,
         options: &PutOptions,
     ) -> Result<Vec<CompletedPart>, Error> {
-        let concurrency = self.settings().concurrency.max(1);
+        let settings = self.settings();
+        let fit = (settings.memory_budget / part_size.max(1)).saturating_sub(1).max(1);
+        let concurrency = settings.concurrency.min(fit as usize).max(1);
         let mut in_flight = tokio::task::JoinSet::new();
         let mut etags: Vec<CompletedPart> = Vec::new();
         let mut pending = first;
@@ -453,10 +479,20 @@ struct AbortGuard {
 }
 
 impl AbortGuard {
-    async fn abort_now(&mut self) {
-        if let Some(id) = self.upload_id.take() {
-            if let Err(e) = self.client.abort_multipart_upload(&self.bucket, &self.key, &id).await {
-                tracing::warn!(error = %e, upload_id = %id, "could not abort the multipart upload");
+    /// Aborts after `error`; an abort that fails too is added to the error, upload id and all.
+    async fn abort_after(&mut self, error: Error) -> Error {
+        let Some(id) = self.upload_id.take() else { return error };
+        match self.client.abort_multipart_upload(&self.bucket, &self.key, &id).await {
+            Ok(()) => error,
+            Err(e) => {
+                let (op, left) = (
+                    error.operation(),
+                    format!(
+                        "{error}; and the multipart upload of s3://{}/{} (upload id {id}) could not be aborted: {e}",
+                        self.bucket, self.key
+                    ),
+                );
+                S3Client::response_error(op, left)
             }
         }
     }

@@ -16,7 +16,8 @@ pub struct Page<T> {
 
 /// Pages of a token-paginated operation. `fetch` gets the token (`None` for the first page).
 /// The stream ends after the page without a next token, after an error, or when the service
-/// returns the same token twice (which would otherwise loop forever: that is an error too).
+/// returns a token it already returned (which would otherwise loop forever: that is an error
+/// too).
 pub fn pages<T, F, Fut>(first_token: Option<String>, fetch: F) -> impl Stream<Item = Result<Page<T>, Error>>
 where
     F: FnMut(Option<String>) -> Fut,
@@ -26,19 +27,26 @@ where
         fetch: F,
         token: Option<String>,
         done: bool,
+        /// Every token seen so far (a hostile server could cycle through several).
+        seen: std::collections::HashSet<String>,
     }
-    stream::unfold(St { fetch, token: first_token, done: false }, |mut st| async move {
+    let seen = std::collections::HashSet::new();
+    stream::unfold(St { fetch, token: first_token, done: false, seen }, |mut st| async move {
         if st.done {
             return None;
         }
-        let sent = st.token.clone();
         match (st.fetch)(st.token.take()).await {
             Ok(page) => {
-                if page.next_token.is_some() && page.next_token == sent {
-                    st.done = true;
-                    let e =
-                        Error::response("pagination", "next page", "the service returned the same page token twice");
-                    return Some((Err(e), st));
+                if let Some(t) = &page.next_token {
+                    if !st.seen.insert(t.clone()) {
+                        st.done = true;
+                        let e = Error::response(
+                            "pagination",
+                            "next page",
+                            "the service returned a page token it had already returned",
+                        );
+                        return Some((Err(e), st));
+                    }
                 }
                 st.token = page.next_token.clone();
                 st.done = st.token.is_none();
@@ -92,6 +100,21 @@ mod tests {
         let got: Vec<Result<Page<u8>, Error>> =
             block(pages(None, |_| async { Ok(Page { items: vec![1], next_token: Some("same".into()) }) }).collect());
         assert_eq!(got.len(), 2);
-        assert!(got[1].as_ref().unwrap_err().to_string().contains("same page token twice"));
+        assert!(got[1].as_ref().unwrap_err().to_string().contains("already returned"));
+    }
+
+    #[test]
+    fn a_cycle_of_tokens_ends_with_an_error() {
+        // a -> b -> a: no two pages in a row share a token, but the listing would never end.
+        let got: Vec<Result<Page<u8>, Error>> = block(
+            pages(None, |t: Option<String>| async move {
+                let next = if t.as_deref() == Some("a") { "b" } else { "a" };
+                Ok(Page { items: vec![1], next_token: Some(next.into()) })
+            })
+            .collect(),
+        );
+        assert_eq!(got.len(), 3, "pages: first (-> a), a (-> b), b (-> a again: error)");
+        assert!(got[..2].iter().all(Result::is_ok));
+        assert!(got[2].as_ref().unwrap_err().to_string().contains("already returned"));
     }
 }

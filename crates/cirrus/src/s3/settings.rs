@@ -1,0 +1,166 @@
+//! How the S3 client and its transfers behave: addressing, multipart sizes, requests in flight
+//! and the memory they may hold; read from code or from the profile's `s3` section.
+
+use crate::config::{Config, ConfigError};
+
+/// How the client talks to the store, and how hard its transfers push.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct S3Settings {
+    /// Path-style addressing (`https://host/bucket/key`): `Some(true)` always, `Some(false)`
+    /// never, `None` (default) for custom endpoints and for bucket names that cannot be a DNS
+    /// label, virtual-hosted (`https://bucket.host/key`) otherwise.
+    pub path_style: Option<bool>,
+    /// Uploads, downloads and copies at least this large go in parts. 8 MiB, as the AWS CLI.
+    pub multipart_threshold: u64,
+    /// The size of each part. 8 MiB, as the AWS CLI; raised when needed to stay within 10,000
+    /// parts.
+    pub part_size: u64,
+    /// Requests in flight at once, across every object of a transfer and the parts of each.
+    /// 64 by default: small objects spend their time waiting on round trips, and 64 requests
+    /// keep a 20 ms link busy where the AWS CLI's 10 leave it idle (see BENCHMARKS.md).
+    pub concurrency: usize,
+    /// Bytes of object data held in memory at once by the parts and buffers of transfers. 40
+    /// MiB by default; together with the rest of the program that keeps a transfer of any size
+    /// under 64 MiB of memory.
+    pub memory_budget: u64,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            path_style: None,
+            multipart_threshold: 8 << 20,
+            part_size: 8 << 20,
+            concurrency: 64,
+            memory_budget: 40 << 20,
+        }
+    }
+}
+
+impl S3Settings {
+    /// Settings for an S3-compatible store (MinIO, Ceph, Garage, R2...): path-style
+    /// addressing. cirrus sends checksums only where the API requires one (DeleteObjects'
+    /// Content-MD5) and never aws-chunked bodies, so nothing else needs switching off.
+    pub fn s3_compatible() -> Self {
+        S3Settings { path_style: Some(true), ..S3Settings::default() }
+    }
+
+    /// The defaults, changed by the `s3` section of the profile in use, as the AWS CLI reads
+    /// it:
+    ///
+    /// ```ini
+    /// [profile dev]
+    /// s3 =
+    ///   max_concurrent_requests = 20
+    ///   multipart_threshold = 64MB
+    ///   multipart_chunksize = 16MB
+    ///   addressing_style = path
+    /// ```
+    ///
+    /// Sizes are bytes or a number with `KB`, `MB`, `GB`, `TB` (powers of 1024, as the AWS
+    /// CLI counts them; `KiB`... too). A value that cannot be read is an error naming it.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let mut s = S3Settings::default();
+        let Some(profile) = config.profile()? else { return Ok(s) };
+        let bad = |key: &str, value: &str, want: &str| {
+            ConfigError::new(format!("profile {:?}: s3.{key} = {value:?} is not {want}", profile.name()))
+        };
+        if let Some(v) = profile.get_sub("s3", "max_concurrent_requests") {
+            s.concurrency = match v.trim().parse::<usize>() {
+                Ok(n) if (1..=10_000).contains(&n) => n,
+                _ => return Err(bad("max_concurrent_requests", v, "a number from 1 to 10000")),
+            };
+        }
+        for (key, field) in
+            [("multipart_threshold", &mut s.multipart_threshold), ("multipart_chunksize", &mut s.part_size)]
+        {
+            if let Some(v) = profile.get_sub("s3", key) {
+                *field = match parse_size(v) {
+                    Some(n) if (1..=5 << 30).contains(&n) => n,
+                    _ => return Err(bad(key, v, "a size from 1 byte to 5GB (e.g. 8MB)")),
+                };
+            }
+        }
+        if let Some(v) = profile.get_sub("s3", "addressing_style") {
+            s.path_style = match v.trim() {
+                "path" => Some(true),
+                "virtual" => Some(false),
+                "auto" => None,
+                _ => return Err(bad("addressing_style", v, "auto, path or virtual")),
+            };
+        }
+        Ok(s)
+    }
+
+    /// These settings with path-style addressing on or off.
+    #[must_use]
+    pub fn with_path_style(mut self, on: bool) -> Self {
+        self.path_style = Some(on);
+        self
+    }
+
+    /// These settings with another multipart threshold and part size (at least 5 MiB each,
+    /// S3's minimum part size, except for tests against stores that allow less).
+    #[must_use]
+    pub fn with_part_size(mut self, threshold: u64, part_size: u64) -> Self {
+        self.multipart_threshold = threshold.max(1);
+        self.part_size = part_size.max(1);
+        self
+    }
+
+    /// These settings with another number of requests in flight (at least 1).
+    #[must_use]
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// These settings with another memory budget for object data (at least one part is always
+    /// allowed in flight, whatever the budget).
+    #[must_use]
+    pub fn with_memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = bytes.max(1);
+        self
+    }
+}
+
+/// `1048576`, `8MB`, `8 MiB`, `1.5GB`: bytes, as the AWS CLI reads its size settings (every
+/// unit a power of 1024).
+pub(crate) fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "kib" => 1 << 10,
+        "mb" | "mib" => 1 << 20,
+        "gb" | "gib" => 1 << 30,
+        "tb" | "tib" => 1 << 40,
+        _ => return None,
+    };
+    if let Ok(n) = number.parse::<u64>() {
+        return n.checked_mul(scale);
+    }
+    let f: f64 = number.parse().ok()?;
+    let bytes = f * scale as f64;
+    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_as_the_aws_cli_reads_them() {
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size("8MB"), Some(8 << 20));
+        assert_eq!(parse_size("8 MiB"), Some(8 << 20));
+        assert_eq!(parse_size("64kb"), Some(64 << 10));
+        assert_eq!(parse_size("1.5GB"), Some(3 << 29));
+        assert_eq!(parse_size("2TB"), Some(2 << 40));
+        for bad in ["", "MB", "8 XB", "-1", "1e99GB", "99999999999999999999TB", "8M B"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! S3 to S3, server side: CopyObject below the multipart threshold, otherwise UploadPartCopy
+//! ranges in parallel (the only way past CopyObject's 5 GiB), pinned to the source's ETag.
+
+use super::run::{Ctx, Outcome, UploadGuard};
+use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, PutOptions, S3Client};
+use crate::transport::{xml, Error};
+use http::Method;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// S3's limit of parts in one upload.
+const MAX_PARTS: u64 = 10_000;
+/// CopyObject's limit.
+const MAX_COPY_OBJECT: u64 = 5 << 30;
+
+impl S3Client {
+    /// UploadPartCopy: bytes `first..=last` of `from_key` in `from_bucket` as part `number` of
+    /// the upload, only while the source's ETag is `if_match` (when given).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload_part_copy(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        from_bucket: &str,
+        from_key: &str,
+        (first, last): (u64, u64),
+        if_match: Option<&str>,
+    ) -> Result<CompletedPart, Error> {
+        const OP: &str = "UploadPartCopy";
+        check_bucket_key(OP, from_bucket, from_key)?;
+        check_bucket_key(OP, bucket, key)?;
+        let mut source = format!("{from_bucket}/");
+        encode_key_into(from_key, &mut source);
+        let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
+        let mut req = self
+            .request(Method::PUT, self.url(bucket, key, &query), "")
+            .try_header(http::HeaderName::from_static("x-amz-copy-source"), &source)
+            .map_err(|e| Self::input_error(OP, e))?
+            .header("x-amz-copy-source-range", &format!("bytes={first}-{last}"));
+        if let Some(etag) = if_match {
+            req = req
+                .try_header(http::HeaderName::from_static("x-amz-copy-source-if-match"), etag)
+                .map_err(|e| Self::input_error(OP, e))?;
+        }
+        let r = self.send(OP, req).await?;
+        let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
+        let etag = root
+            .text_of("ETag")
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))?;
+        Ok(CompletedPart { number, etag: etag.to_owned(), checksum: None })
+    }
+}
+
+pub(crate) async fn copy_object(
+    ctx: &Arc<Ctx>,
+    from_bucket: &str,
+    from_key: &str,
+    object: Option<&Object>,
+    bucket: &str,
+    key: &str,
+) -> Outcome {
+    let settings = ctx.client.settings();
+    let size = object.map(|o| o.size);
+    if let Some(size) = size.filter(|s| *s < settings.multipart_threshold) {
+        return single(ctx, from_bucket, from_key, bucket, key, size).await;
+    }
+    // Large or unknown: what the source is (size, ETag, type, metadata: a multipart copy
+    // carries none of them over by itself).
+    let head = {
+        let _slot = match ctx.request_slot().await {
+            Ok(s) => s,
+            Err(e) => return Outcome::Failed(e),
+        };
+        match ctx.client.head(from_bucket, from_key).await {
+            Ok(h) => h,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        }
+    };
+    let size = head.content_length;
+    if size < settings.multipart_threshold {
+        return single(ctx, from_bucket, from_key, bucket, key, size).await;
+    }
+    let mut put =
+        PutOptions { content_type: head.content_type.clone(), metadata: head.metadata.clone(), ..ctx.put.clone() };
+    put.progress = None;
+    put.checksum_value = None;
+    let upload_id = {
+        let created = match ctx.request_slot().await {
+            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match created {
+            Ok(id) => id,
+            Err(e) => return Outcome::Failed(e),
+        }
+    };
+    let guard = UploadGuard::new(ctx, bucket, key, &upload_id);
+    let part_size = settings.part_size.max(size.div_ceil(MAX_PARTS)).max(1);
+    let etag = head.etag.or_else(|| object.and_then(|o| o.etag.clone()));
+    let parts = copy_parts(ctx, (from_bucket, from_key), (bucket, key, &upload_id), size, part_size, etag).await;
+    let result = match parts {
+        Ok(parts) => {
+            let completed = match ctx.request_slot().await {
+                Ok(_slot) => ctx
+                    .client
+                    .complete_multipart_upload(bucket, key, &upload_id, &parts)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            completed.map(|_| ())
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            guard.done();
+            ctx.progress(size);
+            Outcome::Done(size)
+        }
+        Err(e) => Outcome::Failed(guard.abort(e).await),
+    }
+}
+
+async fn single(ctx: &Arc<Ctx>, from_bucket: &str, from_key: &str, bucket: &str, key: &str, size: u64) -> Outcome {
+    if size > MAX_COPY_OBJECT {
+        return Outcome::Failed("over 5 GiB: raise the multipart threshold no higher than 5 GiB".to_owned());
+    }
+    let copied = match ctx.request_slot().await {
+        Ok(_slot) => ctx.client.copy(from_bucket, from_key, bucket, key).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    match copied {
+        Ok(()) => {
+            ctx.progress(size);
+            Outcome::Done(size)
+        }
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+async fn copy_parts(
+    ctx: &Arc<Ctx>,
+    (from_bucket, from_key): (&str, &str),
+    (bucket, key, upload_id): (&str, &str, &str),
+    size: u64,
+    part_size: u64,
+    etag: Option<String>,
+) -> Result<Vec<CompletedPart>, String> {
+    let count = size.div_ceil(part_size);
+    let window = ctx.client.settings().concurrency.max(1);
+    let mut set: JoinSet<Result<CompletedPart, String>> = JoinSet::new();
+    let mut parts = Vec::with_capacity(count as usize);
+    let joined = |r: Result<Result<CompletedPart, String>, tokio::task::JoinError>| {
+        r.map_err(|e| format!("a part's task failed: {e}"))?
+    };
+    for index in 0..count {
+        while set.len() >= window {
+            if let Some(r) = set.join_next().await {
+                parts.push(joined(r)?);
+            }
+        }
+        let first = index * part_size;
+        let last = (first + part_size).min(size) - 1;
+        let ctx = ctx.clone();
+        let (fb, fk, b, k, id, etag) = (
+            from_bucket.to_owned(),
+            from_key.to_owned(),
+            bucket.to_owned(),
+            key.to_owned(),
+            upload_id.to_owned(),
+            etag.clone(),
+        );
+        set.spawn(async move {
+            let _slot = ctx.request_slot().await?;
+            ctx.client
+                .upload_part_copy(&b, &k, &id, index as u32 + 1, &fb, &fk, (first, last), etag.as_deref())
+                .await
+                .map_err(|e| e.to_string())
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        parts.push(joined(r)?);
+    }
+    parts.sort_by_key(|p| p.number);
+    Ok(parts)
+}

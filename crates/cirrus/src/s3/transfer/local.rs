@@ -1,0 +1,215 @@
+//! The local side of a download: where a key may be written under a destination, and the
+//! temporary file it is written to before it is renamed into place.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Where a download writes.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A regular file (new or to be replaced): written to a temporary file, then renamed.
+    File(PathBuf),
+    /// An existing FIFO, device or socket: written into, never replaced.
+    Special(PathBuf),
+}
+
+/// The path `rel` (a key below the prefix being downloaded) takes under `root`, with every
+/// missing directory made. Refused, with the reason, when the key would write outside `root`
+/// (a `..` segment, or a directory on the way that is a symlink), when the leaf is a symlink
+/// or a directory, or when a file is where a directory must go (keys `a` and `a/b`). Empty
+/// segments (a leading `/`, `//`) are dropped: a key never names an absolute path.
+///
+/// Checks and creations are separate system calls: a local user racing the download could
+/// swap a directory for a symlink between the two. The destination is assumed to be the
+/// user's own.
+pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
+    let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    let Some((leaf, dirs)) = segments.split_last() else {
+        return Err("the key names no file".to_owned());
+    };
+    for s in &segments {
+        if *s == "." || *s == ".." {
+            return Err(format!("the key has a {s:?} segment: it would write outside the destination"));
+        }
+        if s.contains('\0') {
+            return Err("the key holds a NUL byte, which no file name can".to_owned());
+        }
+    }
+    let mut path = root.to_path_buf();
+    for dir in dirs {
+        path.push(dir);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!("{} is a symlink: the key would be written through it", path.display()))
+            }
+            Ok(_) => return Err(format!("{} is a file, where the key needs a directory", path.display())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(&path) {
+                Ok(()) => {}
+                // Made at the same moment by another download of the same tree.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() && !is_symlink(&path) => {}
+                Err(e) => return Err(format!("cannot create the directory {}: {e}", path.display())),
+            },
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+    path.push(leaf);
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Target::File(path)),
+        Err(e) => Err(format!("cannot use {}: {e}", path.display())),
+        Ok(m) if m.file_type().is_symlink() => {
+            Err(format!("{} is a symlink: the key would be written through it", path.display()))
+        }
+        Ok(m) if m.is_dir() => Err(format!("{} is a directory, where the key needs a file", path.display())),
+        Ok(m) if m.is_file() => Ok(Target::File(path)),
+        Ok(_) => Ok(Target::Special(path)),
+    }
+}
+
+/// The target of a download to a path the user named: symlinks are followed (it is the
+/// user's own choice), a directory is refused.
+pub(crate) fn target_at(path: &Path) -> Result<Target, String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Target::File(path.to_path_buf())),
+        Err(e) => Err(format!("cannot use {}: {e}", path.display())),
+        Ok(m) if m.is_dir() => Err(format!("{} is a directory", path.display())),
+        Ok(m) if m.is_file() => Ok(Target::File(path.to_path_buf())),
+        Ok(_) => Ok(Target::Special(path.to_path_buf())),
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).map(|m| m.file_type().is_symlink()).unwrap_or(false)
+}
+
+/// The longest file name most file systems take (ext4, xfs, btrfs, tmpfs, APFS: 255 bytes).
+const NAME_MAX: usize = 255;
+
+/// A temporary file beside its target, created exclusively (`O_EXCL`, never through a
+/// symlink) under a random name that fits the file system's name limit; removed when dropped
+/// unless [`persist`](Self::persist) renamed it into place.
+#[derive(Debug)]
+pub(crate) struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    /// Creates the temporary file for `target` in `target`'s directory.
+    pub(crate) fn create(target: &Path) -> io::Result<(TempFile, File)> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut last = None;
+        for _ in 0..16 {
+            let path = dir.join(temp_name(&name));
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+            }
+            match options.open(&path) {
+                Ok(f) => return Ok((TempFile { path, armed: true }, f)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
+    }
+
+    /// Renames the file onto `target` (replacing a regular file there, or the symlink itself,
+    /// never what it points to).
+    pub(crate) fn persist(mut self, target: &Path) -> io::Result<()> {
+        std::fs::rename(&self.path, target)?;
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `.<start of name>.<8 random characters>.cirrus`, at most [`NAME_MAX`] bytes.
+fn temp_name(name: &str) -> String {
+    const SUFFIX: usize = 1 + 8 + ".cirrus".len();
+    let mut keep = name.len().min(NAME_MAX - 1 - SUFFIX);
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let random: String = (0..8).map(|_| fastrand::alphanumeric()).collect();
+    format!(".{}.{random}.cirrus", &name[..keep])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("cirrus-local-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn temporary_names_fit_and_differ() {
+        let long = "é".repeat(127); // 254 bytes: a legal name
+        let a = temp_name(&long);
+        assert!(a.len() <= NAME_MAX, "{}", a.len());
+        assert!(a.starts_with('.') && a.ends_with(".cirrus"));
+        assert_ne!(temp_name("x"), temp_name("x"));
+    }
+
+    #[test]
+    fn keys_stay_inside_the_destination() {
+        let root = scratch("inside");
+        assert_eq!(target_under(&root, "a/b.txt"), Ok(Target::File(root.join("a/b.txt"))));
+        assert!(root.join("a").is_dir());
+        // A leading slash or doubled slashes never make a path absolute.
+        assert_eq!(target_under(&root, "/etc/passwd"), Ok(Target::File(root.join("etc/passwd"))));
+        assert_eq!(target_under(&root, "x//y"), Ok(Target::File(root.join("x/y"))));
+        for bad in ["../escape", "a/../../escape", "a/./b", "..", "", "/", "a\0b"] {
+            assert!(target_under(&root, bad).is_err(), "{bad:?}");
+        }
+        assert!(!root.parent().unwrap().join("escape").exists());
+    }
+
+    #[test]
+    fn symlinks_inside_the_destination_are_not_followed() {
+        let root = scratch("links");
+        let outside = scratch("links-outside");
+        std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
+        std::os::unix::fs::symlink(outside.join("f"), root.join("leaf")).unwrap();
+        assert!(target_under(&root, "out/f").unwrap_err().contains("symlink"));
+        assert!(target_under(&root, "leaf").unwrap_err().contains("symlink"));
+        std::fs::write(root.join("file"), b"x").unwrap();
+        assert!(target_under(&root, "file/b").unwrap_err().contains("is a file"));
+        std::fs::create_dir(root.join("dir")).unwrap();
+        assert!(target_under(&root, "dir").unwrap_err().contains("is a directory"));
+    }
+
+    #[test]
+    fn temporary_files_are_exclusive_and_removed() {
+        let root = scratch("temp");
+        let target = root.join("t");
+        let (tmp, _f) = TempFile::create(&target).unwrap();
+        let path = tmp.path.clone();
+        assert!(path.exists());
+        drop(tmp);
+        assert!(!path.exists());
+        let (tmp, _f) = TempFile::create(&target).unwrap();
+        tmp.persist(&target).unwrap();
+        assert!(target.exists());
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,178 @@
+//! A file to S3 inside a transfer: one PutObject below the multipart threshold, otherwise a
+//! multipart upload whose parts are read at their offsets and sent in parallel, each holding a
+//! request slot and its bytes of the memory budget.
+
+use super::run::{Ctx, Outcome, UploadGuard};
+use crate::s3::CompletedPart;
+use bytes::Bytes;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// S3's limit of parts in one upload.
+const MAX_PARTS: u64 = 10_000;
+
+pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: &str) -> Outcome {
+    let owned = path.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || -> std::io::Result<(File, std::fs::Metadata)> {
+        let f = File::open(&owned)?;
+        let m = f.metadata()?;
+        Ok((f, m))
+    })
+    .await;
+    let (file, meta) = match opened {
+        Ok(Ok(x)) => x,
+        // Unreadable (permissions, gone since the walk): reported and left out.
+        Ok(Err(e)) => return Outcome::Skipped(format!("cannot read it: {e}")),
+        Err(e) => return Outcome::Failed(format!("internal error: {e}")),
+    };
+    if !meta.is_file() {
+        return Outcome::Skipped("not a regular file".to_owned());
+    }
+    let size = meta.len();
+    let mut put = ctx.put.clone();
+    if put.content_type.is_none() {
+        put.content_type = crate::content_type::guess(key).map(str::to_owned);
+    }
+    let file = Arc::new(file);
+    let settings = ctx.client.settings();
+    if size < settings.multipart_threshold {
+        let result = async {
+            let _slot = ctx.request_slot().await?;
+            let _memory = ctx.memory(size).await?;
+            let data = read_at(&file, 0, size).await?;
+            ctx.client.put(bucket, key, data, &put).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(())
+        }
+        .await;
+        return match result {
+            Ok(()) => {
+                ctx.progress(size);
+                Outcome::Done(size)
+            }
+            Err(e) => Outcome::Failed(e),
+        };
+    }
+    if put.checksum_value.is_some() {
+        return Outcome::Failed("a given checksum value covers one PutObject, not a multipart upload".to_owned());
+    }
+    let upload_id = {
+        let slot = ctx.request_slot().await;
+        let created = match slot {
+            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match created {
+            Ok(id) => id,
+            Err(e) => return Outcome::Failed(e),
+        }
+    };
+    let guard = UploadGuard::new(ctx, bucket, key, &upload_id);
+    let part_size = settings.part_size.max(size.div_ceil(MAX_PARTS)).max(1);
+    match upload_parts(ctx, &file, size, part_size, bucket, key, &upload_id, &put).await {
+        Ok(parts) => {
+            let completed = async {
+                let _slot = ctx.request_slot().await?;
+                ctx.client.complete_multipart_upload(bucket, key, &upload_id, &parts).await.map_err(|e| e.to_string())
+            }
+            .await;
+            match completed {
+                Ok(_) => {
+                    guard.done();
+                    Outcome::Done(size)
+                }
+                Err(e) => Outcome::Failed(guard.abort(e).await),
+            }
+        }
+        Err(e) => Outcome::Failed(guard.abort(e).await),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn upload_parts(
+    ctx: &Arc<Ctx>,
+    file: &Arc<File>,
+    size: u64,
+    part_size: u64,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    put: &crate::s3::PutOptions,
+) -> Result<Vec<CompletedPart>, String> {
+    let count = size.div_ceil(part_size);
+    let window = ctx.client.settings().concurrency.max(1);
+    let mut set: JoinSet<Result<CompletedPart, String>> = JoinSet::new();
+    let mut parts = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        while set.len() >= window {
+            if let Some(done) = set.join_next().await {
+                parts.push(joined(done)?);
+            }
+        }
+        let offset = index * part_size;
+        let len = part_size.min(size - offset);
+        let (ctx, file) = (ctx.clone(), file.clone());
+        let (bucket, key, upload_id) = (bucket.to_owned(), key.to_owned(), upload_id.to_owned());
+        let checksum = put.checksum;
+        set.spawn(async move {
+            let _slot = ctx.request_slot().await?;
+            let _memory = ctx.memory(len).await?;
+            let data = read_at(&file, offset, len).await?;
+            let number = index as u32 + 1;
+            let part = ctx
+                .client
+                .upload_part(&bucket, &key, &upload_id, number, data, checksum)
+                .await
+                .map_err(|e| e.to_string())?;
+            ctx.progress(len);
+            Ok(part)
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        parts.push(joined(done)?);
+    }
+    parts.sort_by_key(|p| p.number);
+    Ok(parts)
+}
+
+fn joined(done: Result<Result<CompletedPart, String>, tokio::task::JoinError>) -> Result<CompletedPart, String> {
+    match done {
+        Ok(r) => r,
+        Err(e) => Err(format!("a part's task failed: {e}")),
+    }
+}
+
+/// Exactly `len` bytes of `file` from `offset`; a file that is shorter than it was has changed
+/// while it was sent, which is an error, never a short object.
+async fn read_at(file: &Arc<File>, offset: u64, len: u64) -> Result<Bytes, String> {
+    let file = file.clone();
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; len as usize];
+        read_exact_at(&file, &mut buf, offset)?;
+        Ok(buf)
+    })
+    .await
+    .map_err(|e| format!("internal error: {e}"))?;
+    match read {
+        Ok(buf) => Ok(Bytes::from(buf)),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err("the file got shorter while it was being uploaded".to_owned())
+        }
+        Err(e) => Err(format!("cannot read the file: {e}")),
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
+}
