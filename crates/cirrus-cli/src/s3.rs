@@ -438,13 +438,15 @@ async fn cp(
         }
         let cancel = interrupt_on_signal();
         let uploaded = s3.upload_with_cancel(&bucket, &key, tokio::io::stdin(), &put, &cancel).await;
-        if cancel.is_cancelled() {
-            if let Err(e) = &uploaded {
+        match uploaded {
+            Ok(_) => {}
+            // Interrupted: the multipart upload is aborted (or the error says it could not be).
+            Err(e) if cancel.is_cancelled() => {
                 eprintln!("cirrus: {e}");
+                return Err(Failure::silent(130));
             }
-            return Err(Failure::silent(130));
+            Err(e) => return Err(library_error(e)),
         }
-        uploaded.map_err(library_error)?;
         printer.finish(&Summary::default(), false)?;
         if !output.quiet && !output.only_show_errors {
             println!("upload: - to s3://{bucket}/{key}");

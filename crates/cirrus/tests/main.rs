@@ -14,6 +14,8 @@ mod signing;
 #[cfg(feature = "sns")]
 mod sns;
 mod sts;
+#[cfg(feature = "s3")]
+mod transfer;
 mod transport;
 
 fn main() {
@@ -26,6 +28,8 @@ fn main() {
     trials.extend(signing::trials());
     #[cfg(feature = "s3")]
     trials.extend(s3::trials());
+    #[cfg(feature = "s3")]
+    trials.extend(transfer::trials());
     #[cfg(feature = "ses")]
     trials.extend(ses::trials());
     #[cfg(feature = "sns")]

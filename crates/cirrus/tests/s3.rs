@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug)]
-enum Server {
+pub(crate) enum Server {
     Moto,
     S3s,
 }
@@ -37,7 +37,7 @@ fn env(name: &str) -> Result<String, String> {
         .map_err(|_| format!("{name} is not set: the S3 test servers are not running (scripts/test starts them)"))
 }
 
-fn client_with(server: Server, secret: Option<&str>, settings: S3Settings) -> Result<S3Client, String> {
+pub(crate) fn client_with(server: Server, secret: Option<&str>, settings: S3Settings) -> Result<S3Client, String> {
     let (url, key, default_secret) = match server {
         Server::Moto => (moto()?, "AKIDMOTO".to_owned(), "moto-secret".to_owned()),
         Server::S3s => (env("CIRRUS_S3S_URL")?, env("CIRRUS_S3S_ACCESS_KEY")?, env("CIRRUS_S3S_SECRET_KEY")?),
@@ -52,17 +52,17 @@ fn client_with(server: Server, secret: Option<&str>, settings: S3Settings) -> Re
     S3Client::with_settings(&config, settings).map_err(|e| e.to_string())
 }
 
-fn client(server: Server) -> Result<S3Client, String> {
+pub(crate) fn client(server: Server) -> Result<S3Client, String> {
     client_with(server, None, S3Settings::default())
 }
 
 /// A bucket name no other test uses.
-fn bucket(tag: &str) -> String {
+pub(crate) fn bucket(tag: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     format!("cirrus-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
-fn e<E: std::fmt::Display>(e: E) -> String {
+pub(crate) fn e<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 

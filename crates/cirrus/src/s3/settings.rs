@@ -66,21 +66,25 @@ impl S3Settings {
         let bad = |key: &str, value: &str, want: &str| {
             ConfigError::new(format!("profile {:?}: s3.{key} = {value:?} is not {want}", profile.name()))
         };
+        // As the AWS CLI, any positive value is taken; cirrus keeps it within what works
+        // (S3's 5 MiB to 5 GiB parts, at most 10,000 requests in flight).
         if let Some(v) = profile.get_sub("s3", "max_concurrent_requests") {
-            s.concurrency = match v.trim().parse::<usize>() {
-                Ok(n) if (1..=10_000).contains(&n) => n,
-                _ => return Err(bad("max_concurrent_requests", v, "a number from 1 to 10000")),
+            s.concurrency = match v.trim().parse::<u64>() {
+                Ok(n) if n >= 1 => n.min(10_000) as usize,
+                _ => return Err(bad("max_concurrent_requests", v, "a positive number")),
             };
         }
-        for (key, field) in
-            [("multipart_threshold", &mut s.multipart_threshold), ("multipart_chunksize", &mut s.part_size)]
-        {
-            if let Some(v) = profile.get_sub("s3", key) {
-                *field = match parse_size(v) {
-                    Some(n) if (1..=5 << 30).contains(&n) => n,
-                    _ => return Err(bad(key, v, "a size from 1 byte to 5GB (e.g. 8MB)")),
-                };
-            }
+        if let Some(v) = profile.get_sub("s3", "multipart_threshold") {
+            s.multipart_threshold = match parse_size(v) {
+                Some(n) if n >= 1 => n,
+                _ => return Err(bad("multipart_threshold", v, "a positive size (e.g. 8MB)")),
+            };
+        }
+        if let Some(v) = profile.get_sub("s3", "multipart_chunksize") {
+            s.part_size = match parse_size(v) {
+                Some(n) if n >= 1 => n.clamp(5 << 20, 5 << 30),
+                _ => return Err(bad("multipart_chunksize", v, "a positive size (e.g. 8MB)")),
+            };
         }
         if let Some(v) = profile.get_sub("s3", "addressing_style") {
             s.path_style = match v.trim() {

@@ -481,9 +481,13 @@ struct AbortGuard {
 impl AbortGuard {
     /// Aborts after `error`; an abort that fails too is added to the error, upload id and all.
     async fn abort_after(&mut self, error: Error) -> Error {
-        let Some(id) = self.upload_id.take() else { return error };
-        match self.client.abort_multipart_upload(&self.bucket, &self.key, &id).await {
+        let Some(id) = self.upload_id.clone() else { return error };
+        // Still armed while the abort is awaited: dropped mid-way, Drop aborts it again.
+        let aborted = self.client.abort_multipart_upload(&self.bucket, &self.key, &id).await;
+        self.upload_id = None;
+        match aborted {
             Ok(()) => error,
+            Err(e) if e.code() == Some("NoSuchUpload") => error,
             Err(e) => {
                 let (op, left) = (
                     error.operation(),

@@ -2,6 +2,7 @@
 //! ranges in parallel (the only way past CopyObject's 5 GiB), pinned to the source's ETag.
 
 use super::run::{Ctx, Outcome, UploadGuard};
+use super::upload::stop_parts;
 use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, PutOptions, S3Client};
 use crate::transport::{xml, Error};
 use http::Method;
@@ -160,7 +161,10 @@ async fn copy_parts(
     for index in 0..count {
         while set.len() >= window {
             if let Some(r) = set.join_next().await {
-                parts.push(joined(r)?);
+                match joined(r) {
+                    Ok(p) => parts.push(p),
+                    Err(e) => return Err(stop_parts(set, e).await),
+                }
             }
         }
         let first = index * part_size;
@@ -183,7 +187,10 @@ async fn copy_parts(
         });
     }
     while let Some(r) = set.join_next().await {
-        parts.push(joined(r)?);
+        match joined(r) {
+            Ok(p) => parts.push(p),
+            Err(e) => return Err(stop_parts(set, e).await),
+        }
     }
     parts.sort_by_key(|p| p.number);
     Ok(parts)

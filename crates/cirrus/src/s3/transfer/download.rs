@@ -6,6 +6,7 @@ use super::local::{Target, TempFile};
 use super::run::{Ctx, Outcome};
 use crate::s3::{check_bucket_key, Object, S3Client};
 use crate::transport::{ByteStream, Error};
+
 use bytes::BytesMut;
 use futures_util::StreamExt;
 use std::fs::File;
@@ -114,6 +115,11 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     .await;
     match placed {
         Ok(Ok(())) => Outcome::Done(n),
+        // A directory where the file must go (keys `a` and `a/b`), a name too long: the key
+        // cannot be a file here.
+        Ok(Err(e)) if cannot_be_a_file(&e) => {
+            Outcome::Skipped(format!("it cannot be the file {}: {e}", path.display()))
+        }
         Ok(Err(e)) => Outcome::Failed(format!("cannot move the download into {}: {e}", path.display())),
         Err(e) => Outcome::Failed(format!("internal error: {e}")),
     }
@@ -130,11 +136,9 @@ async fn whole(
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(BUF).await?;
     let got = ctx.client.get_if(bucket, key, None, etag).await.map_err(|e| e.to_string())?;
-    let expect = got.info.content_length;
-    let n = write_stream(ctx, got.body, file, 0).await?;
-    if n != expect {
-        return Err(format!("the object is {expect} bytes, but {n} came"));
-    }
+    let pinned = got.info.etag.clone().or_else(|| etag.map(str::to_owned));
+    let want = Range { start: 0, len: got.info.content_length };
+    let n = finish_range(ctx, (bucket, key, pinned.as_deref()), file, want, got.body).await?;
     Ok((n, got.info.last_modified))
 }
 
@@ -160,20 +164,17 @@ async fn ranged(
         Err(e) => return Err(e.to_string()),
     };
     let modified = first.info.last_modified;
+    let pinned = first.info.etag.clone().or_else(|| etag.map(str::to_owned));
+    let object = (bucket, key, pinned.as_deref());
     let total = match first.info.content_range.as_deref() {
         None => {
             // The whole object, unranged.
-            let expect = first.info.content_length;
-            let n = write_stream(ctx, first.body, file, 0).await?;
-            return if n == expect {
-                Ok((n, modified))
-            } else {
-                Err(format!("the object is {expect} bytes, but {n} came"))
-            };
+            let want = Range { start: 0, len: first.info.content_length };
+            let n = finish_range(ctx, object, file, want, first.body).await?;
+            return Ok((n, modified));
         }
         Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
     };
-    let pinned = first.info.etag.clone().or_else(|| etag.map(str::to_owned));
     let mut set: JoinSet<Result<u64, String>> = JoinSet::new();
     let window = ctx.client.settings().concurrency.max(1);
     let mut offset = part.min(total);
@@ -181,13 +182,9 @@ async fn ranged(
     let first_body = first.body;
     // The first range is written by this task while the others run.
     let first_write = async {
-        let n = write_stream(ctx, first_body, file, 0).await?;
+        let n = finish_range(ctx, object, file, Range { start: 0, len: first_len }, first_body).await?;
         drop((slot, memory));
-        if n == first_len {
-            Ok(n)
-        } else {
-            Err(format!("the first range should hold {first_len} bytes, but {n} came"))
-        }
+        Ok::<u64, String>(n)
     };
     let spawn_rest = async {
         let mut done = 0u64;
@@ -197,39 +194,108 @@ async fn ranged(
                     done += joined(r)?;
                 }
             }
-            let len = part.min(total - offset);
+            let want = Range { start: offset, len: part.min(total - offset) };
             let (ctx, file, bucket, key, pinned) =
                 (ctx.clone(), file.clone(), bucket.to_owned(), key.to_owned(), pinned.clone());
-            let start = offset;
             set.spawn(async move {
                 let _slot = ctx.request_slot().await?;
                 let _memory = ctx.memory(BUF).await?;
-                let range = format!("bytes={start}-{}", start + len - 1);
                 let got = ctx
                     .client
-                    .get_if(&bucket, &key, Some(&range), pinned.as_deref())
+                    .get_if(&bucket, &key, Some(&want.header()), pinned.as_deref())
                     .await
                     .map_err(|e| e.to_string())?;
-                let n = write_stream(&ctx, got.body, &file, start).await?;
-                if n == len {
-                    Ok(n)
-                } else {
-                    Err(format!("the range {range} should hold {len} bytes, but {n} came"))
-                }
+                finish_range(&ctx, (&bucket, &key, pinned.as_deref()), &file, want, got.body).await
             });
-            offset += len;
+            offset += want.len;
         }
         while let Some(r) = set.join_next().await {
             done += joined(r)?;
         }
         Ok::<u64, String>(done)
     };
-    let (a, b) = futures_util::future::join(first_write, spawn_rest).await;
-    let n = a? + b?;
+    // The first failure ends the download (dropping the set stops the other ranges).
+    let (a, b) = futures_util::future::try_join(first_write, spawn_rest).await?;
+    let n = a + b;
     if n != total {
         return Err(format!("the object is {total} bytes, but {n} came"));
     }
     Ok((n, modified))
+}
+
+/// Bytes of an object.
+#[derive(Clone, Copy, Debug)]
+struct Range {
+    start: u64,
+    len: u64,
+}
+
+impl Range {
+    fn header(self) -> String {
+        format!("bytes={}-{}", self.start, self.start + self.len.saturating_sub(1))
+    }
+}
+
+/// Times a range that broke off mid-body is asked for again (what is missing of it).
+const RANGE_RETRIES: u32 = 3;
+
+/// Writes `body`, the answer for `want`, at its offsets; when the body breaks off, asks for
+/// what is missing (pinned to the ETag) up to [`RANGE_RETRIES`] times, as the AWS CLI retries
+/// a download that stalls. More bytes than asked for is an error, never written.
+async fn finish_range(
+    ctx: &Arc<Ctx>,
+    (bucket, key, etag): (&str, &str, Option<&str>),
+    file: &Arc<File>,
+    want: Range,
+    body: ByteStream,
+) -> Result<u64, String> {
+    let mut body = body;
+    let mut done = 0u64;
+    let mut retries = 0;
+    loop {
+        let rest = Range { start: want.start + done, len: want.len - done };
+        let (n, end) = write_stream(ctx, body, file, rest).await;
+        done += n;
+        let broken = match end {
+            StreamEnd::Complete if done == want.len => return Ok(done),
+            StreamEnd::Complete => format!("the answer ended after {done} of {} bytes", want.len),
+            StreamEnd::Broken(e) => e,
+            StreamEnd::Fatal(e) => return Err(e),
+        };
+        if retries == RANGE_RETRIES {
+            return Err(broken);
+        }
+        retries += 1;
+        let rest = Range { start: want.start + done, len: want.len - done };
+        tracing::debug!(bucket, key, range = %rest.header(), error = %broken, "asking again for the rest of a range");
+        body = ctx.client.get_if(bucket, key, Some(&rest.header()), etag).await.map_err(|e| e.to_string())?.body;
+    }
+}
+
+/// How a body ended.
+enum StreamEnd {
+    /// Its end came.
+    Complete,
+    /// It broke off (a reset, a timeout): the rest can be asked for again.
+    Broken(String),
+    /// Writing failed, or more came than asked for: give up.
+    Fatal(String),
+}
+
+/// The file system refuses this name or this place for a file.
+fn cannot_be_a_file(e: &std::io::Error) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        matches!(
+            e.raw_os_error(),
+            Some(libc::EISDIR | libc::ENOTDIR | libc::ENAMETOOLONG | libc::EEXIST | libc::ENOTEMPTY)
+        )
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 fn joined(r: Result<Result<u64, String>, tokio::task::JoinError>) -> Result<u64, String> {
@@ -241,32 +307,40 @@ fn parse_total(content_range: &str) -> Option<u64> {
     content_range.rsplit_once('/')?.1.trim().parse().ok()
 }
 
-/// Writes a body at `offset` on, a buffer of [`BUF`] at a time; the number of bytes written.
-async fn write_stream(ctx: &Arc<Ctx>, mut body: ByteStream, file: &Arc<File>, mut offset: u64) -> Result<u64, String> {
+/// Writes a body into `want`, a buffer of [`BUF`] at a time; the bytes written and how the
+/// body ended.
+async fn write_stream(ctx: &Arc<Ctx>, mut body: ByteStream, file: &Arc<File>, want: Range) -> (u64, StreamEnd) {
     let mut buf = BytesMut::new();
     let mut written = 0u64;
     loop {
         let chunk = body.next().await;
-        let end = chunk.is_none();
-        if let Some(c) = chunk {
-            let c: bytes::Bytes = c.map_err(|e: Error| e.to_string())?;
-            buf.extend_from_slice(&c);
+        let end = match chunk {
+            None => Some(StreamEnd::Complete),
+            Some(Err(e)) => Some(StreamEnd::Broken(e.to_string())),
+            Some(Ok(c)) => {
+                buf.extend_from_slice(&c);
+                None
+            }
+        };
+        if written + buf.len() as u64 > want.len {
+            return (written, StreamEnd::Fatal(format!("the answer holds more than the {} bytes asked for", want.len)));
         }
-        if (end && !buf.is_empty()) || buf.len() as u64 >= BUF {
+        if (end.is_some() && !buf.is_empty()) || buf.len() as u64 >= BUF {
             let data = buf.split().freeze();
             let len = data.len() as u64;
             let f = file.clone();
-            let at = offset;
-            tokio::task::spawn_blocking(move || write_all_at(&f, &data, at))
-                .await
-                .map_err(|e| format!("internal error: {e}"))?
-                .map_err(|e| format!("cannot write the file: {e}"))?;
-            offset += len;
+            let at = want.start + written;
+            let wrote = tokio::task::spawn_blocking(move || write_all_at(&f, &data, at)).await;
+            match wrote {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return (written, StreamEnd::Fatal(format!("cannot write the file: {e}"))),
+                Err(e) => return (written, StreamEnd::Fatal(format!("internal error: {e}"))),
+            }
             written += len;
             ctx.progress(len);
         }
-        if end {
-            return Ok(written);
+        if let Some(end) = end {
+            return (written, end);
         }
     }
 }

@@ -35,6 +35,9 @@ pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
         if s.contains('\0') {
             return Err("the key holds a NUL byte, which no file name can".to_owned());
         }
+        if s.len() > NAME_MAX {
+            return Err(format!("a name in the key is {} bytes; a file name may have {NAME_MAX}", s.len()));
+        }
     }
     let mut path = root.to_path_buf();
     for dir in dirs {
@@ -178,7 +181,8 @@ mod tests {
         // A leading slash or doubled slashes never make a path absolute.
         assert_eq!(target_under(&root, "/etc/passwd"), Ok(Target::File(root.join("etc/passwd"))));
         assert_eq!(target_under(&root, "x//y"), Ok(Target::File(root.join("x/y"))));
-        for bad in ["../escape", "a/../../escape", "a/./b", "..", "", "/", "a\0b"] {
+        let long = "n".repeat(256);
+        for bad in ["../escape", "a/../../escape", "a/./b", "..", "", "/", "a\0b", long.as_str()] {
             assert!(target_under(&root, bad).is_err(), "{bad:?}");
         }
         assert!(!root.parent().unwrap().join("escape").exists());

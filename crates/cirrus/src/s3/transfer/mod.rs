@@ -110,7 +110,7 @@ pub struct TransferOptions {
     /// `data/`), not one file or object.
     pub recursive: bool,
     /// Follow symlinks in a local source (the default, as the AWS CLI); when off, they are
-    /// skipped and reported.
+    /// passed over silently, as the AWS CLI's `--no-follow-symlinks` does.
     pub follow_symlinks: bool,
     /// Headers of the objects written (content type, metadata, storage class, checksum...).
     /// A content type left unset is guessed from each file's name.

@@ -42,7 +42,7 @@ impl Ctx {
         let settings = client.settings();
         let memory_kib = u32::try_from(settings.memory_budget.div_ceil(1024)).unwrap_or(u32::MAX >> 4).max(1);
         Arc::new(Ctx {
-            requests: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            requests: Arc::new(Semaphore::new(settings.concurrency.clamp(1, 100_000))),
             memory: Arc::new(Semaphore::new(memory_kib as usize)),
             memory_kib,
             client,
@@ -80,6 +80,9 @@ impl Ctx {
     pub(crate) async fn abort(&self, bucket: &str, key: &str, upload_id: &str) -> Option<String> {
         match self.client.abort_multipart_upload(bucket, key, upload_id).await {
             Ok(()) => None,
+            // Gone already: completed after all (an interrupt during CompleteMultipartUpload)
+            // or aborted by someone else. Nothing is left to pay for.
+            Err(e) if e.code() == Some("NoSuchUpload") => None,
             Err(e) => {
                 let left = LeftBehind {
                     bucket: bucket.to_owned(),
@@ -93,6 +96,31 @@ impl Ctx {
                 }
                 Some(msg)
             }
+        }
+    }
+}
+
+impl Drop for Ctx {
+    /// The run was dropped before it could abort what its jobs left (a caller's timeout or
+    /// `select!`): abort on the runtime, as the single-object upload does.
+    fn drop(&mut self) {
+        let orphans = self.orphans.get_mut().map(std::mem::take).unwrap_or_default();
+        if orphans.is_empty() {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            for (b, k, id) in orphans {
+                tracing::warn!(bucket = %b, key = %k, upload_id = %id, "multipart upload dropped outside a runtime; not aborted");
+            }
+            return;
+        };
+        for (b, k, id) in orphans {
+            let client = self.client.clone();
+            handle.spawn(async move {
+                if let Err(e) = client.abort_multipart_upload(&b, &k, &id).await {
+                    tracing::warn!(bucket = %b, key = %k, upload_id = %id, error = %e, "could not abort a dropped multipart upload");
+                }
+            });
         }
     }
 }
@@ -116,8 +144,11 @@ impl<'a> UploadGuard<'a> {
 
     /// Failed: abort now; the reason, with the abort's failure if it failed too.
     pub(crate) async fn abort(mut self, reason: String) -> String {
-        let Some((b, k, id)) = self.upload.take() else { return reason };
-        match self.ctx.abort(&b, &k, &id).await {
+        let Some((b, k, id)) = self.upload.clone() else { return reason };
+        // Still armed while the abort is awaited: dropped mid-way, the run aborts it again.
+        let failed = self.ctx.abort(&b, &k, &id).await;
+        self.upload = None;
+        match failed {
             None => reason,
             Some(e) => format!("{reason}; {e}"),
         }
@@ -319,7 +350,7 @@ impl Transfers {
                         root: root.clone(),
                         rel: o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned(),
                     };
-                    Ok(self.list_jobs(bucket, &folder(key), None, move |o| {
+                    Ok(self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
                         // A folder marker (`dir/`) is a directory, made by the keys under it.
                         if o.key.ends_with('/') && o.size == 0 {
                             return None;
@@ -340,10 +371,12 @@ impl Transfers {
                     } else {
                         path.clone()
                     };
-                    if into_dir {
-                        tokio::fs::create_dir_all(path)
+                    // The folders on the way are made, as the AWS CLI makes them.
+                    let parent = if into_dir { Some(path.as_path()) } else { target.parent() };
+                    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+                        tokio::fs::create_dir_all(dir)
                             .await
-                            .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
+                            .map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
                     }
                     let job = Job::Download {
                         bucket: bucket.clone(),
@@ -368,7 +401,11 @@ impl Transfers {
                         (from_bucket == bucket && to_prefix.starts_with(&from_prefix)).then(|| to_prefix.clone());
                     let (fb, b) = (from_bucket.clone(), bucket.clone());
                     let fp = from_prefix.clone();
-                    Ok(self.list_jobs(from_bucket, &from_prefix, exclude, move |o| {
+                    Ok(self.list_jobs(Action::Copy, from_bucket, &from_prefix, exclude, move |o| {
+                        // Folder markers are not copied, as the AWS CLI leaves them.
+                        if o.key.ends_with('/') && o.size == 0 {
+                            return None;
+                        }
                         let rel = o.key.strip_prefix(&fp).unwrap_or(&o.key);
                         Some(Job::Copy {
                             from_bucket: fb.clone(),
@@ -405,6 +442,7 @@ impl Transfers {
     /// `exclude` left out; a listing error ends the plan with a failure.
     fn list_jobs(
         &self,
+        action: Action,
         bucket: &str,
         prefix: &str,
         exclude: Option<String>,
@@ -425,11 +463,7 @@ impl Transfers {
                             job(o).map(|j| Planned::Job(j, size))
                         }
                     }
-                    Err(e) => Some(Planned::Fail {
-                        action: Action::Copy,
-                        src: src.clone(),
-                        reason: format!("listing stopped: {e}"),
-                    }),
+                    Err(e) => Some(Planned::Fail { action, src: src.clone(), reason: format!("listing stopped: {e}") }),
                 };
                 std::future::ready(planned)
             })
@@ -453,9 +487,10 @@ impl Transfers {
         let start = Instant::now();
         let mut summary = Summary::default();
         if !recursive {
-            if key.is_empty() || key.ends_with('/') {
+            if key.is_empty() {
                 return Err(input(format!("{target} names no object (use --recursive for a folder)")));
             }
+            // `dir/` without --recursive is the folder marker object itself, as in the AWS CLI.
             match self.client.delete(bucket, key).await {
                 Ok(()) => {
                     summary.done = 1;
@@ -546,8 +581,10 @@ impl Transfers {
                 continue;
             }
             while in_flight.len() >= 4 {
-                if let Some(Ok(done)) = in_flight.join_next().await {
-                    settle(&mut summary, done);
+                match in_flight.join_next().await {
+                    Some(Ok(done)) => settle(&mut summary, done),
+                    Some(Err(_)) => summary.failed += 1,
+                    None => {}
                 }
             }
             let (client, b) = (self.client.clone(), bucket.clone());
@@ -559,8 +596,10 @@ impl Transfers {
         // Batches already sent are waited for, even on interrupt: a DeleteObjects call is done
         // in one go and its report says what it removed.
         while let Some(done) = in_flight.join_next().await {
-            if let Ok(done) = done {
-                settle(&mut summary, done);
+            match done {
+                Ok(done) => settle(&mut summary, done),
+                // A batch whose task died: its keys' fate is unknown, which is a failure.
+                Err(_) => summary.failed += 1,
             }
         }
         summary.elapsed = start.elapsed();

@@ -107,7 +107,10 @@ async fn upload_parts(
     for index in 0..count {
         while set.len() >= window {
             if let Some(done) = set.join_next().await {
-                parts.push(joined(done)?);
+                match joined(done) {
+                    Ok(p) => parts.push(p),
+                    Err(e) => return Err(stop_parts(set, e).await),
+                }
             }
         }
         let offset = index * part_size;
@@ -130,10 +133,20 @@ async fn upload_parts(
         });
     }
     while let Some(done) = set.join_next().await {
-        parts.push(joined(done)?);
+        match joined(done) {
+            Ok(p) => parts.push(p),
+            Err(e) => return Err(stop_parts(set, e).await),
+        }
     }
     parts.sort_by_key(|p| p.number);
     Ok(parts)
+}
+
+/// Stops the other parts and waits until none is in flight, so the abort that follows is the
+/// last word on the upload (a part that landed after an abort would be billed again).
+pub(crate) async fn stop_parts<T: 'static>(mut set: JoinSet<T>, error: String) -> String {
+    set.shutdown().await;
+    error
 }
 
 fn joined(done: Result<Result<CompletedPart, String>, tokio::task::JoinError>) -> Result<CompletedPart, String> {

@@ -1,0 +1,454 @@
+//! The transfer engine (`cirrus::s3::transfer`) against the real servers: trees up and down
+//! and across, large objects in parts, every safety rule with hostile keys put by another
+//! client, keep-going summaries, and interrupts that leave nothing behind.
+
+use crate::common::{block_on, temp_dir, trial};
+use crate::ensure;
+use crate::s3::{bucket, client, client_with, e, Server};
+use cirrus::s3::transfer::{Cancel, Event, Location, Summary, TransferOptions, Transfers};
+use cirrus::s3::{ListOptions, PutOptions, S3Client, S3Settings};
+use futures_util::TryStreamExt;
+use libtest_mimic::Trial;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Parts of 5 MiB (S3's smallest), so a 12 MiB file goes in three.
+fn small_parts() -> S3Settings {
+    S3Settings::default().with_part_size(5 << 20, 5 << 20)
+}
+
+/// Events as lines, for assertions.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn observer(&self) -> impl Fn(&Event) + Send + Sync + 'static {
+        let log = self.0.clone();
+        move |ev| {
+            if !matches!(ev, Event::Bytes(_)) {
+                log.lock().unwrap().push(ev.to_string());
+            }
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn with(&self, needle: &str) -> usize {
+        self.lines().iter().filter(|l| l.contains(needle)).count()
+    }
+}
+
+async fn run_copy(
+    s3: &S3Client,
+    src: &Location,
+    dst: &Location,
+    options: TransferOptions,
+) -> Result<(Summary, Log), String> {
+    let log = Log::default();
+    let summary =
+        Transfers::new(s3.clone()).copy(src, dst, &options, log.observer(), &Cancel::new()).await.map_err(e)?;
+    Ok((summary, log))
+}
+
+async fn keys(s3: &S3Client, b: &str, prefix: &str) -> Result<Vec<String>, String> {
+    let mut k: Vec<String> =
+        s3.list(b, ListOptions::prefix(prefix)).map_ok(|o| o.key).try_collect().await.map_err(e)?;
+    k.sort();
+    Ok(k)
+}
+
+fn bytes(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 12) as u8).collect()
+}
+
+/// Every file under `root`, relative, with its bytes.
+fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A tree with a large file (multipart), a symlinked file (followed) and nested directories
+/// goes up, comes down identical with the objects' times, and is copied across, the large
+/// object with UploadPartCopy.
+fn tree_round_trip(server: Server) -> Result<(), String> {
+    let s3 = client_with(server, None, small_parts())?;
+    let b = bucket("tree");
+    let dir = temp_dir("tree");
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("a/b")).map_err(e)?;
+    for i in 0..40 {
+        std::fs::write(src.join(format!("a/f{i}.txt")), bytes(1000 + i * 37, i as u8)).map_err(e)?;
+    }
+    std::fs::write(src.join("a/b/big.bin"), bytes(12 << 20, 7)).map_err(e)?;
+    std::fs::write(src.join("empty"), b"").map_err(e)?;
+    std::fs::write(dir.join("outside.txt"), b"followed").map_err(e)?;
+    std::os::unix::fs::symlink(dir.join("outside.txt"), src.join("link.txt")).map_err(e)?;
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let up = Location::s3(&b, "up");
+        let (summary, log) = run_copy(&s3, &Location::Local(src.clone()), &up, TransferOptions::recursive()).await?;
+        ensure!(summary.is_complete() && summary.done == 43, "{summary} {:?}", log.lines());
+        ensure!(log.with("upload: ") == 43 && log.with("s3://") == 43, "{:?}", log.lines());
+        let listed = keys(&s3, &b, "up/").await?;
+        ensure!(listed.len() == 43 && listed.contains(&"up/a/b/big.bin".to_owned()), "{listed:?}");
+        ensure!(listed.contains(&"up/link.txt".to_owned()), "the symlinked file was not followed: {listed:?}");
+        let head = s3.head(&b, "up/a/b/big.bin").await.map_err(e)?;
+        ensure!(head.etag.as_deref().is_some_and(|t| t.ends_with("-3\"")), "not three parts: {:?}", head.etag);
+
+        let down = dir.join("down");
+        let (summary, log) = run_copy(&s3, &up, &Location::Local(down.clone()), TransferOptions::recursive()).await?;
+        ensure!(summary.is_complete() && summary.done == 43, "{summary} {:?}", log.lines());
+        let mut expect = tree(&src);
+        for (rel, data) in &mut expect {
+            if rel == "link.txt" {
+                *data = b"followed".to_vec();
+            }
+        }
+        ensure!(tree(&down) == expect, "the downloaded tree differs");
+        let modified = std::fs::metadata(down.join("a/b/big.bin")).map_err(e)?.modified().map_err(e)?;
+        ensure!(
+            Some(modified) == head.last_modified,
+            "mtime {modified:?} is not LastModified {:?}",
+            head.last_modified
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(down.join("a/b")).map_err(e)?.collect();
+        ensure!(leftovers.len() == 1, "temporary files left: {leftovers:?}");
+
+        let (summary, log) = run_copy(&s3, &up, &Location::s3(&b, "across/"), TransferOptions::recursive()).await?;
+        ensure!(summary.is_complete() && summary.done == 43, "{summary} {:?}", log.lines());
+        ensure!(log.with("copy: s3://") == 43, "{:?}", log.lines());
+        let big = s3.get_bytes(&b, "across/a/b/big.bin").await.map_err(e)?;
+        ensure!(big.as_ref() == bytes(12 << 20, 7).as_slice(), "the multipart copy differs");
+
+        // One object each way, and onto a folder.
+        let one = dir.join("one.bin");
+        let (summary, _) = run_copy(
+            &s3,
+            &Location::s3(&b, "up/a/b/big.bin"),
+            &Location::Local(one.clone()),
+            TransferOptions::default(),
+        )
+        .await?;
+        ensure!(summary.done == 1 && std::fs::read(&one).map_err(e)? == bytes(12 << 20, 7), "{summary}");
+        let n = s3.download_file(&b, "up/empty", &dir.join("empty.out")).await.map_err(e)?;
+        ensure!(n == 0 && std::fs::read(dir.join("empty.out")).map_err(e)?.is_empty(), "empty object");
+        let (summary, _) =
+            run_copy(&s3, &Location::Local(one), &Location::s3(&b, "single/"), TransferOptions::default()).await?;
+        ensure!(summary.done == 1 && keys(&s3, &b, "single/").await? == ["single/one.bin"], "{summary}");
+
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
+/// Keys put by another client that would escape the destination, pass through a symlink in
+/// it, or cannot be files there are skipped and reported; everything else lands inside.
+fn hostile_keys_stay_inside() -> Result<(), String> {
+    let s3 = client(Server::Moto)?;
+    let b = bucket("hostile");
+    let dir = temp_dir("hostile");
+    let dest = dir.join("dest");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&dest).map_err(e)?;
+    std::fs::create_dir_all(&outside).map_err(e)?;
+    std::os::unix::fs::symlink(&outside, dest.join("link")).map_err(e)?;
+    let long = "n".repeat(250);
+    let too_long = "n".repeat(256);
+    let escapes = ["../escape.txt", "a/../../escape2.txt", "link/through.txt", "x/./y"];
+    let fine = ["ok.txt", "/abs/etc-passwd", "double//slash.txt", long.as_str()];
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        for k in escapes.iter().chain(&fine).chain([&too_long.as_str()]) {
+            s3.put(&b, k, k.as_bytes().to_vec(), &PutOptions::default()).await.map_err(e)?;
+        }
+        let (summary, log) =
+            run_copy(&s3, &Location::s3(&b, ""), &Location::Local(dest.clone()), TransferOptions::recursive()).await?;
+        ensure!(summary.done == 4 && summary.skipped == 5 && summary.failed == 0, "{summary}: {:?}", log.lines());
+        ensure!(!summary.is_complete(), "a summary with skips is not complete");
+        ensure!(log.with("warning: skipping s3://") == 5, "{:?}", log.lines());
+        ensure!(std::fs::read_dir(&outside).map_err(e)?.count() == 0, "written through the symlink");
+        ensure!(!dir.join("escape.txt").exists() && !dir.join("escape2.txt").exists(), "escaped");
+        ensure!(std::fs::read(dest.join("abs/etc-passwd")).map_err(e)? == b"/abs/etc-passwd", "leading slash");
+        ensure!(dest.join("double/slash.txt").exists() && dest.join(&long).exists(), "{:?}", tree(&dest));
+        Ok(())
+    })
+}
+
+/// Keys that are both a file and a folder (`x` and `x/y`): one of the two cannot be, and is
+/// reported; the other lands.
+fn file_and_folder_keys() -> Result<(), String> {
+    let s3 = client(Server::Moto)?;
+    let b = bucket("clash");
+    let dest = temp_dir("clash");
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        for k in ["x", "x/y", "z.txt"] {
+            s3.put(&b, k, "v", &PutOptions::default()).await.map_err(e)?;
+        }
+        let (summary, log) =
+            run_copy(&s3, &Location::s3(&b, ""), &Location::Local(dest.clone()), TransferOptions::recursive()).await?;
+        ensure!(summary.done == 2 && summary.skipped == 1, "{summary}: {:?}", log.lines());
+        let names: Vec<String> = std::fs::read_dir(&dest)
+            .map_err(e)?
+            .map(|d| d.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        ensure!(!names.iter().any(|n| n.ends_with(".cirrus")), "temporary file left: {names:?}");
+        Ok(())
+    })
+}
+
+/// `data` with a recursive delete means `data/`: `data-backup/...` and `database.sql` stay.
+fn recursive_path_is_a_folder() -> Result<(), String> {
+    let s3 = client(Server::S3s)?;
+    let b = bucket("folder");
+    let dest = temp_dir("folder");
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        for k in ["data/a", "data/sub/b", "data-backup/c", "database.sql"] {
+            s3.put(&b, k, "v", &PutOptions::default()).await.map_err(e)?;
+        }
+        let (summary, _) =
+            run_copy(&s3, &Location::s3(&b, "data"), &Location::Local(dest.clone()), TransferOptions::recursive())
+                .await?;
+        ensure!(
+            summary.done == 2 && tree(&dest).len() == 2 && dest.join("sub/b").exists(),
+            "{summary} {:?}",
+            tree(&dest)
+        );
+        let log = Log::default();
+        let summary = Transfers::new(s3.clone())
+            .remove(&Location::s3(&b, "data"), true, log.observer(), &Cancel::new())
+            .await
+            .map_err(e)?;
+        ensure!(summary.done == 2 && summary.is_complete(), "{summary}");
+        ensure!(log.with(&format!("delete: s3://{b}/data/")) == 2, "{:?}", log.lines());
+        ensure!(keys(&s3, &b, "").await? == ["data-backup/c", "database.sql"], "deleted too much");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
+/// A recursive copy into a folder inside its source ends, and copies each object once: with
+/// more keys than a page, and a destination that sorts after them, a second page would list
+/// the copy's own output.
+fn copy_into_itself_ends() -> Result<(), String> {
+    let s3 = client(Server::S3s)?;
+    let b = bucket("self");
+    let src = temp_dir("self");
+    for i in 0..1100 {
+        std::fs::write(src.join(format!("k{i:04}")), b"v").map_err(e)?;
+    }
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let (up, _) =
+            run_copy(&s3, &Location::Local(src.clone()), &Location::s3(&b, "src"), TransferOptions::recursive())
+                .await?;
+        ensure!(up.done == 1100, "{up}");
+        let (summary, _) = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            run_copy(&s3, &Location::s3(&b, "src"), &Location::s3(&b, "src/zz"), TransferOptions::recursive()),
+        )
+        .await
+        .map_err(|_| "the copy into its own source did not end".to_owned())??;
+        ensure!(summary.done == 1100 && summary.is_complete(), "{summary}");
+        ensure!(keys(&s3, &b, "src/zz/").await?.len() == 1100, "copied its own output");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
+/// One object that fails (a key over S3's 1,024 bytes) and one special file do not stop the
+/// others; the summary counts each.
+fn keeps_going() -> Result<(), String> {
+    let s3 = client(Server::S3s)?;
+    let b = bucket("going");
+    let src = temp_dir("going");
+    for i in 0..20 {
+        std::fs::write(src.join(format!("f{i}")), b"data").map_err(e)?;
+    }
+    let deep: PathBuf = (0..6).map(|i| format!("{i}{}", "d".repeat(199))).collect();
+    std::fs::create_dir_all(src.join(&deep)).map_err(e)?;
+    std::fs::write(src.join(&deep).join("too-long-a-key"), b"x").map_err(e)?;
+    let fifo = src.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().map_err(e)?;
+    ensure!(made.success(), "mkfifo failed");
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let (summary, log) =
+            run_copy(&s3, &Location::Local(src.clone()), &Location::s3(&b, ""), TransferOptions::recursive()).await?;
+        ensure!(summary.done == 20 && summary.failed == 1 && summary.skipped == 1, "{summary}: {:?}", log.lines());
+        ensure!(log.with("upload failed: ") == 1 && log.with("1024") == 1, "{:?}", log.lines());
+        ensure!(log.with("FIFO") == 1, "{:?}", log.lines());
+        ensure!(keys(&s3, &b, "").await?.len() == 20, "the others did not all land");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
+/// A download onto a FIFO writes into it (a reader gets the bytes) and leaves it a FIFO.
+fn fifo_target_is_written_into() -> Result<(), String> {
+    let s3 = client(Server::S3s)?;
+    let b = bucket("fifo");
+    let dir = temp_dir("fifo");
+    let fifo = dir.join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().map_err(e)?;
+    ensure!(made.success(), "mkfifo failed");
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo))
+    };
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        s3.put(&b, "k", bytes(100_000, 3), &PutOptions::default()).await.map_err(e)?;
+        let n = s3.download_file(&b, "k", &fifo).await.map_err(e)?;
+        ensure!(n == 100_000, "{n}");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })?;
+    let got = reader.join().map_err(|_| "reader panicked".to_owned())?.map_err(e)?;
+    ensure!(got == bytes(100_000, 3), "the reader got {} bytes", got.len());
+    use std::os::unix::fs::FileTypeExt;
+    ensure!(std::fs::symlink_metadata(&fifo).map_err(e)?.file_type().is_fifo(), "the FIFO was replaced");
+    ensure!(std::fs::read_dir(&dir).map_err(e)?.count() == 1, "a temporary file was left");
+    Ok(())
+}
+
+/// The ETag pin: a ranged GET for another version is refused (412), so a download never
+/// mixes two versions of an object.
+fn stale_etag_is_refused() -> Result<(), String> {
+    let s3 = client(Server::Moto)?;
+    let b = bucket("pin");
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        s3.put(&b, "k", "first version", &PutOptions::default()).await.map_err(e)?;
+        let old = s3.head(&b, "k").await.map_err(e)?.etag.ok_or("no etag")?;
+        let ok = s3.get_if(&b, "k", Some("bytes=0-4"), Some(&old)).await.map_err(e)?;
+        ensure!(ok.info.content_length == 5, "{:?}", ok.info);
+        s3.put(&b, "k", "second version", &PutOptions::default()).await.map_err(e)?;
+        let err = s3.get_if(&b, "k", Some("bytes=5-9"), Some(&old)).await.map(|_| ()).unwrap_err();
+        ensure!(err.status() == Some(412), "{err}");
+        Ok(())
+    })
+}
+
+/// Interrupted mid multipart upload: the upload is aborted (nothing in ListMultipartUploads,
+/// no object) before the summary returns. Interrupted mid download: no temporary file, no
+/// target.
+fn interrupt_cleans_up() -> Result<(), String> {
+    let settings = small_parts().with_concurrency(1);
+    let s3 = client_with(Server::Moto, None, settings)?;
+    let b = bucket("interrupt");
+    let dir = temp_dir("interrupt");
+    std::fs::create_dir_all(dir.join("src")).map_err(e)?;
+    std::fs::write(dir.join("src/big.bin"), bytes(30 << 20, 1)).map_err(e)?;
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let cancel = Cancel::new();
+        let fire = cancel.clone();
+        // Cancelled once the first part is in.
+        let observer = move |ev: &Event| {
+            if matches!(ev, Event::Bytes(_)) {
+                fire.cancel();
+            }
+        };
+        let summary = Transfers::new(s3.clone())
+            .copy(
+                &Location::Local(dir.join("src")),
+                &Location::s3(&b, "up"),
+                &TransferOptions::recursive(),
+                observer,
+                &cancel,
+            )
+            .await
+            .map_err(e)?;
+        ensure!(summary.interrupted && summary.done == 0 && summary.left_behind.is_empty(), "{summary}");
+        let uploads = s3.list_multipart_uploads(&b).await.map_err(e)?;
+        ensure!(uploads.is_empty(), "left behind: {uploads:?}");
+        ensure!(keys(&s3, &b, "").await?.is_empty(), "an object appeared");
+
+        let plain = client(Server::Moto)?;
+        plain.upload_file(&b, "big.bin", &dir.join("src/big.bin"), &PutOptions::default()).await.map_err(e)?;
+        let cancel = Cancel::new();
+        let fire = cancel.clone();
+        let observer = move |ev: &Event| {
+            if matches!(ev, Event::Bytes(_)) {
+                fire.cancel();
+            }
+        };
+        let down = dir.join("down");
+        let summary = Transfers::new(s3.clone())
+            .copy(
+                &Location::s3(&b, ""),
+                &Location::Local(down.clone()),
+                &TransferOptions::recursive(),
+                observer,
+                &cancel,
+            )
+            .await
+            .map_err(e)?;
+        ensure!(summary.interrupted && summary.done == 0, "{summary}");
+        let left: Vec<_> = std::fs::read_dir(&down).map_err(e)?.collect();
+        ensure!(left.is_empty(), "left in the destination: {left:?}");
+        plain.delete_prefix(&b, "").await.map_err(e)?;
+        plain.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
+/// Bad input is an error before anything starts.
+fn bad_input() -> Result<(), String> {
+    let s3 = client(Server::S3s)?;
+    let dir = temp_dir("bad");
+    block_on(async {
+        let t = Transfers::new(s3);
+        let cases = [
+            (Location::Local(dir.join("missing")), Location::s3("b", "k"), false, "missing"),
+            (Location::Local(dir.clone()), Location::s3("b", "k"), false, "use --recursive"),
+            (Location::Local(dir.clone()), Location::Local(dir.clone()), true, "must be in S3"),
+            (Location::s3("b", "folder/"), Location::Local(dir.clone()), false, "names no object"),
+            (Location::s3("b", "p"), Location::s3("b", "p/"), true, "the same folder"),
+        ];
+        for (src, dst, recursive, want) in cases {
+            let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
+            let err = t.copy(&src, &dst, &options, |_| {}, &Cancel::new()).await.map(|_| ()).unwrap_err();
+            ensure!(err.is_input() && err.to_string().contains(want), "{src} -> {dst}: {err}");
+        }
+        Ok(())
+    })
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial("transfer::s3s::tree_round_trip", || tree_round_trip(Server::S3s)),
+        trial("transfer::moto::tree_round_trip", || tree_round_trip(Server::Moto)),
+        trial("transfer::moto::hostile_keys_stay_inside_the_destination", hostile_keys_stay_inside),
+        trial("transfer::moto::a_key_that_is_a_file_and_a_folder_is_reported", file_and_folder_keys),
+        trial("transfer::s3s::a_recursive_path_is_a_folder", recursive_path_is_a_folder),
+        trial("transfer::s3s::a_copy_into_its_own_source_ends", copy_into_itself_ends),
+        trial("transfer::s3s::one_failure_does_not_stop_the_others", keeps_going),
+        trial("transfer::s3s::a_fifo_target_is_written_into", fifo_target_is_written_into),
+        trial("transfer::moto::a_stale_etag_is_refused", stale_etag_is_refused),
+        trial("transfer::moto::an_interrupt_aborts_and_removes", interrupt_cleans_up),
+        trial("transfer::s3s::bad_input_is_refused_before_starting", bad_input),
+    ]
+}
