@@ -5,6 +5,7 @@ mod cognito;
 mod s3;
 mod ses;
 mod sns;
+mod transfer;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::io::Write;
@@ -38,6 +39,24 @@ impl Run {
 }
 
 fn cirrus(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
+    let mut child = command(args, env).spawn().expect("spawn cirrus");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait for cirrus");
+    let _ = writer.join();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `cirrus ARGS` with a hermetic environment (no AWS variables, profile files or IMDS of the
+/// machine) plus `env`, every stream piped.
+fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cirrus"));
     cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for k in [
@@ -67,19 +86,7 @@ fn cirrus(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
     // Hermetic: no profile files of the machine, no instance metadata.
     cmd.env("HOME", "/nonexistent-cirrus-test-home").env("AWS_EC2_METADATA_DISABLED", "true");
     cmd.envs(env.iter().copied());
-    let mut child = cmd.spawn().expect("spawn cirrus");
-    let mut pipe = child.stdin.take().expect("stdin");
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("wait for cirrus");
-    let _ = writer.join();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd
 }
 
 fn creds() -> Vec<(&'static str, &'static str)> {
@@ -375,6 +382,7 @@ fn main() {
     let mut trials = cli_trials();
     trials.extend(service_trials());
     trials.extend(s3::trials());
+    trials.extend(transfer::trials());
     trials.extend(ses::trials());
     trials.extend(sns::trials());
     trials.extend(cognito::trials());

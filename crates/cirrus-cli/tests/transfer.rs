@@ -1,0 +1,266 @@
+//! `cirrus s3 cp|rm` on the transfer engine, run as a user would: one connection pool for a
+//! whole tree, the AWS CLI's lines, the summary and exit codes, and Ctrl-C (SIGINT) mid-upload
+//! and mid-download that leaves no multipart upload and no temporary file behind.
+
+use crate::{command, ensure, moto, Run};
+use libtest_mimic::{Failed, Trial};
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn var(k: &str) -> Result<String, Failed> {
+    std::env::var(k).map_err(|_| {
+        Failed::from(format!("{k} is not set: the S3 test servers are not running (scripts/test starts them)"))
+    })
+}
+
+/// Credentials and endpoint for s3s-fs (or `endpoint` in front of it), and a config file.
+fn s3s_env(endpoint: Option<&str>, config: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
+    Ok(vec![
+        ("AWS_ACCESS_KEY_ID", var("CIRRUS_S3S_ACCESS_KEY")?),
+        ("AWS_SECRET_ACCESS_KEY", var("CIRRUS_S3S_SECRET_KEY")?),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint.map(str::to_owned).unwrap_or(var("CIRRUS_S3S_URL")?)),
+        ("AWS_CONFIG_FILE", config.to_string_lossy().into_owned()),
+    ])
+}
+
+fn moto_env(config: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
+    Ok(vec![
+        ("AWS_ACCESS_KEY_ID", "AKIDTRANSFER".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "transfer-secret".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ENDPOINT_URL", moto()?),
+        ("AWS_CONFIG_FILE", config.to_string_lossy().into_owned()),
+    ])
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cirrus-cli-transfer-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+/// A profile whose `s3` section sets these values, as the AWS CLI reads them.
+fn config_file(dir: &Path, s3: &[(&str, &str)]) -> Result<PathBuf, Failed> {
+    let mut text = String::from("[default]\ns3 =\n");
+    for (k, v) in s3 {
+        text.push_str(&format!("  {k} = {v}\n"));
+    }
+    let path = dir.join("config");
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+fn run(args: &[&str], env: &[(&'static str, String)]) -> Run {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::cirrus(args, &env, b"")
+}
+
+fn spawn(args: &[&str], env: &[(&'static str, String)]) -> Result<Child, Failed> {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    command(args, &env).spawn().map_err(|e| Failed::from(e.to_string()))
+}
+
+/// Waits for the child and reads what it printed.
+fn finish(mut child: Child) -> Result<Run, Failed> {
+    let mut stderr = String::new();
+    if let Some(mut s) = child.stderr.take() {
+        let _ = s.read_to_string(&mut stderr);
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    Ok(Run { code: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr })
+}
+
+fn sigint(child: &Child) -> Result<(), Failed> {
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure(ok.success(), "kill -INT failed")
+}
+
+/// Polls `check` every 5 ms for up to 60 s.
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<(), Failed> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if check() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Err(format!("timed out waiting for {what}").into())
+}
+
+/// A loopback TCP relay that counts the connections made through it.
+fn counting_proxy(target: &str) -> Result<(String, Arc<AtomicUsize>), Failed> {
+    let target = target.trim_start_matches("http://").to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let Ok(server) = TcpStream::connect(&target) else { continue };
+            let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else { continue };
+            std::thread::spawn(move || pipe(client, server));
+            std::thread::spawn(move || pipe(s2, c2));
+        }
+    });
+    Ok((format!("http://{addr}"), count))
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    let _ = std::io::copy(&mut from, &mut to);
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+/// 200 files go up through one connection pool: no more connections than requests allowed in
+/// flight (8, from the profile's `s3` section), where one runtime per file opened 200.
+fn one_pool_for_a_tree() -> Result<(), Failed> {
+    let dir = scratch("pool");
+    std::fs::create_dir_all(dir.join("tree")).map_err(|e| e.to_string())?;
+    for i in 0..200 {
+        std::fs::write(dir.join(format!("tree/f{i:03}.txt")), format!("file {i}")).map_err(|e| e.to_string())?;
+    }
+    let config = config_file(&dir, &[("max_concurrent_requests", "8")])?;
+    let (proxy, connections) = counting_proxy(&var("CIRRUS_S3S_URL")?)?;
+    let env = s3s_env(Some(&proxy), &config)?;
+    let b = format!("cli-pool-{}", std::process::id());
+    let r = run(&["s3", "mb", &format!("s3://{b}")], &env);
+    ensure(r.code == 0, r.stderr)?;
+    let before = connections.load(Ordering::SeqCst);
+    let r = run(&["s3", "cp", "--recursive", &dir.join("tree").to_string_lossy(), &format!("s3://{b}/t/")], &env);
+    ensure(r.code == 0, format!("{} {}", r.code, r.stderr))?;
+    let used = connections.load(Ordering::SeqCst) - before;
+    ensure(r.out().matches("upload: ").count() == 200, r.out())?;
+    ensure(r.stderr.contains("cirrus: 200 done, 0 failed, 0 skipped"), r.stderr.clone())?;
+    ensure((1..=8).contains(&used), format!("{used} connections for 200 files"))?;
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
+    ensure(r.out().lines().count() == 200, r.out())?;
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    ensure(r.code == 0, r.stderr)
+}
+
+/// The AWS CLI's lines, --quiet and --only-show-errors, a recursive rm of a folder, and a tree
+/// where one file fails (a key over 1,024 bytes) and a FIFO is skipped: the rest goes up, the
+/// summary says so, exit 1.
+fn lines_summary_and_exit_codes() -> Result<(), Failed> {
+    let dir = scratch("lines");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).map_err(|e| e.to_string())?;
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        std::fs::write(tree.join(name), name).map_err(|e| e.to_string())?;
+    }
+    let config = config_file(&dir, &[])?;
+    let env = s3s_env(None, &config)?;
+    let b = format!("cli-lines-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let t = tree.to_string_lossy().into_owned();
+    let r = run(&["s3", "cp", "--recursive", "--quiet", &t, &format!("s3://{b}/data")], &env);
+    ensure(r.code == 0 && r.stdout.is_empty() && r.stderr.is_empty(), format!("--quiet: {} {}", r.out(), r.stderr))?;
+    let r = run(&["s3", "cp", "--recursive", "--only-show-errors", &t, &format!("s3://{b}/data-backup/")], &env);
+    ensure(r.code == 0 && r.stdout.is_empty() && r.stderr.is_empty(), format!("--only-show-errors: {}", r.stderr))?;
+    let r = run(&["s3", "cp", &tree.join("a.txt").to_string_lossy(), &format!("s3://{b}/database.sql")], &env);
+    ensure(r.out() == format!("upload: {}/a.txt to s3://{b}/database.sql\n", t), r.out())?;
+
+    let down = dir.join("down");
+    let r = run(&["s3", "cp", "--recursive", &format!("s3://{b}/data"), &down.to_string_lossy()], &env);
+    ensure(
+        r.code == 0 && r.out().contains(&format!("download: s3://{b}/data/a.txt to {}", down.join("a.txt").display())),
+        r.out(),
+    )?;
+    let r = run(&["s3", "cp", "--recursive", &format!("s3://{b}/data/"), &format!("s3://{b}/copy/")], &env);
+    ensure(r.code == 0 && r.out().contains(&format!("copy: s3://{b}/data/b.txt to s3://{b}/copy/b.txt")), r.out())?;
+
+    // `data` is the folder `data/`: data-backup/ and database.sql stay.
+    let r = run(&["s3", "rm", "--recursive", &format!("s3://{b}/data")], &env);
+    ensure(r.code == 0 && r.out().matches(&format!("delete: s3://{b}/data/")).count() == 3, r.out())?;
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
+    ensure(r.out().lines().count() == 7 && r.out().contains("database.sql") && !r.out().contains(" data/"), r.out())?;
+
+    // Keep going: one failure, one skip, the rest done; exit 1 after the summary.
+    let deep: PathBuf = (0..6).map(|i| format!("{i}{}", "d".repeat(199))).collect();
+    std::fs::create_dir_all(tree.join(&deep)).map_err(|e| e.to_string())?;
+    std::fs::write(tree.join(&deep).join("f"), b"x").map_err(|e| e.to_string())?;
+    let fifo = tree.join("fifo");
+    ensure(std::process::Command::new("mkfifo").arg(&fifo).status().map_err(|e| e.to_string())?.success(), "mkfifo")?;
+    let r = run(&["s3", "cp", "--recursive", &t, &format!("s3://{b}/going/")], &env);
+    ensure(r.code == 1, format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(r.out().matches("upload: ").count() == 3, r.out())?;
+    ensure(r.stderr.contains("upload failed: ") && r.stderr.contains("1024"), r.stderr.clone())?;
+    ensure(r.stderr.contains(&format!("warning: skipping {}", fifo.display())), r.stderr.clone())?;
+    ensure(r.stderr.contains("cirrus: 3 done, 1 failed, 1 skipped"), r.stderr.clone())?;
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    ensure(r.code == 0, r.stderr)
+}
+
+/// `ListMultipartUploads` of `bucket` through `cirrus curl`: the upload ids in progress.
+fn uploads_in_progress(env: &[(&'static str, String)], bucket: &str) -> Result<usize, Failed> {
+    let r = run(&["curl", "--service", "s3", &format!("{}/{bucket}?uploads", moto()?)], env);
+    ensure(r.code == 0, r.stderr.clone())?;
+    Ok(r.out().matches("<UploadId>").count())
+}
+
+/// Ctrl-C mid multipart upload: exit 130 once the upload is aborted (moto lists none, no
+/// object); Ctrl-C mid download: exit 130, no temporary file, no target.
+fn interrupt_cleans_up() -> Result<(), Failed> {
+    let dir = scratch("sigint");
+    let big = dir.join("big.bin");
+    let data: Vec<u8> = (0..(100u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&big, &data).map_err(|e| e.to_string())?;
+    drop(data);
+    let config = config_file(
+        &dir,
+        &[("max_concurrent_requests", "1"), ("multipart_chunksize", "5MB"), ("multipart_threshold", "5MB")],
+    )?;
+    let env = moto_env(&config)?;
+    let b = format!("cli-sigint-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+
+    let child = spawn(&["s3", "cp", &big.to_string_lossy(), &format!("s3://{b}/big.bin")], &env)?;
+    wait_until("the multipart upload to start", || uploads_in_progress(&env, &b).unwrap_or(0) > 0)?;
+    sigint(&child)?;
+    let r = finish(child)?;
+    ensure(r.code == 130, format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(r.stderr.contains("interrupted"), r.stderr.clone())?;
+    ensure(uploads_in_progress(&env, &b)? == 0, "the multipart upload was left behind")?;
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
+    ensure(r.out().is_empty(), format!("an object appeared: {}", r.out()))?;
+
+    let plain = config_file(&dir, &[])?;
+    let r = run(&["s3", "cp", &big.to_string_lossy(), &format!("s3://{b}/big.bin")], &moto_env(&plain)?);
+    ensure(r.code == 0, r.stderr)?;
+    let config = config_file(
+        &dir,
+        &[("max_concurrent_requests", "1"), ("multipart_chunksize", "5MB"), ("multipart_threshold", "5MB")],
+    )?;
+    let env = moto_env(&config)?;
+    let down = dir.join("down");
+    std::fs::create_dir_all(&down).map_err(|e| e.to_string())?;
+    let child = spawn(&["s3", "cp", &format!("s3://{b}/big.bin"), &format!("{}/", down.display())], &env)?;
+    wait_until("the temporary file", || std::fs::read_dir(&down).map(|d| d.count() > 0).unwrap_or(false))?;
+    sigint(&child)?;
+    let r = finish(child)?;
+    ensure(r.code == 130, format!("exit {}: {}", r.code, r.stderr))?;
+    let left: Vec<_> = std::fs::read_dir(&down).map_err(|e| e.to_string())?.flatten().map(|e| e.file_name()).collect();
+    ensure(left.is_empty(), format!("left in the destination: {left:?}"))?;
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    ensure(r.code == 0, r.stderr)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
+        Trial::test("transfer::cli::lines_summary_and_exit_codes", lines_summary_and_exit_codes),
+        Trial::test("transfer::cli::sigint_aborts_uploads_and_removes_temporary_files", interrupt_cleans_up),
+    ]
+}
