@@ -40,11 +40,13 @@
 mod copy;
 mod download;
 mod local;
+mod plan;
+mod remove;
 mod run;
 mod upload;
 mod walk;
 
-pub use run::Transfers;
+pub use plan::Transfers;
 
 use super::{PutOptions, S3Client};
 use crate::transport::Error;

@@ -1,0 +1,268 @@
+//! Planning: what a copy's source and destination mean (a file, a directory walked, a prefix
+//! listed page by page) turned into a stream of jobs for the executor.
+
+use super::run::{execute, Ctx, DownloadTo, Job, Planned};
+use super::walk::{walk, Found};
+use super::{Action, Cancel, Event, Location, Summary, TransferOptions};
+use crate::s3::{ListOptions, Object, S3Client};
+use crate::transport::Error;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use std::path::PathBuf;
+
+/// Runs transfers with one client: every transfer it starts shares the client's connection
+/// pool, and each is held to the client's [`S3Settings`](crate::s3::S3Settings): requests in
+/// flight ([`concurrency`](crate::s3::S3Settings::concurrency)), object data in memory
+/// ([`memory_budget`](crate::s3::S3Settings::memory_budget)), multipart threshold and part size.
+#[derive(Clone, Debug)]
+pub struct Transfers {
+    client: S3Client,
+}
+
+/// `data` -> `data/`: a recursive path names a folder. `""` stays the whole bucket.
+pub(crate) fn folder(key: &str) -> String {
+    if key.is_empty() || key.ends_with('/') {
+        key.to_owned()
+    } else {
+        format!("{key}/")
+    }
+}
+
+/// The last segment of a key, as the file or key name a single transfer into a folder keeps.
+fn base_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
+pub(crate) fn input(msg: impl Into<String>) -> Error {
+    S3Client::input_error("Transfer", msg)
+}
+
+impl Transfers {
+    /// Transfers with `client`'s settings and connection pool.
+    pub fn new(client: S3Client) -> Self {
+        Transfers { client }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &S3Client {
+        &self.client
+    }
+
+    /// Copies `src` to `dst`, as `aws s3 cp` does: a local path to S3, S3 to a local path, or
+    /// S3 to S3; one file or object, or with [`TransferOptions::recursive`] everything under
+    /// a directory or prefix. A destination that ends in `/` (or, for downloads, is a
+    /// directory) keeps the source's name. `observer` hears of every object as it ends; the
+    /// summary comes at the end. An error means nothing could start (bad input, a missing
+    /// source); failures of single objects are in the summary.
+    ///
+    /// A recursive S3 -> S3 copy whose destination lies inside its source never copies what is
+    /// already under the destination (its own output).
+    pub async fn copy(
+        &self,
+        src: &Location,
+        dst: &Location,
+        options: &TransferOptions,
+        observer: impl Fn(&Event) + Send + Sync + 'static,
+        cancel: &Cancel,
+    ) -> Result<Summary, Error> {
+        let plan = self.plan(src, dst, options).await?;
+        let mut put = options.put.clone();
+        put.progress = None;
+        let ctx = Ctx::new(self.client.clone(), put, Box::new(observer));
+        Ok(execute(ctx, plan, cancel).await)
+    }
+
+    async fn plan(
+        &self,
+        src: &Location,
+        dst: &Location,
+        options: &TransferOptions,
+    ) -> Result<BoxStream<'static, Planned>, Error> {
+        match (src, dst) {
+            (Location::Local(path), Location::S3 { bucket, key }) => {
+                crate::s3::check_bucket("PutObject", bucket)?;
+                let meta = tokio::fs::metadata(path)
+                    .await
+                    .map_err(|e| input(format!("cannot read {}: {e}", path.display())))?;
+                if options.recursive {
+                    if !meta.is_dir() {
+                        return Err(input(format!("{} is not a directory", path.display())));
+                    }
+                    Ok(upload_tree(path.clone(), bucket.clone(), folder(key), options.follow_symlinks))
+                } else {
+                    if !meta.is_file() {
+                        let what = if meta.is_dir() { "a directory (use --recursive)" } else { "not a file" };
+                        return Err(input(format!("{} is {what}", path.display())));
+                    }
+                    let key = if key.is_empty() || key.ends_with('/') {
+                        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                            input(format!("{}: the file name is not UTF-8; name the key", path.display()))
+                        })?;
+                        format!("{key}{name}")
+                    } else {
+                        key.clone()
+                    };
+                    let job = Job::Upload {
+                        path: path.clone(),
+                        src: Location::Local(path.clone()),
+                        bucket: bucket.clone(),
+                        key,
+                    };
+                    Ok(stream::iter([Planned::Job(job, meta.len())]).boxed())
+                }
+            }
+            (Location::S3 { bucket, key }, Location::Local(path)) => {
+                crate::s3::check_bucket("GetObject", bucket)?;
+                if options.recursive {
+                    tokio::fs::create_dir_all(path)
+                        .await
+                        .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
+                    let prefix = folder(key);
+                    let (root, b) = (path.clone(), bucket.clone());
+                    let to = move |o: &Object| DownloadTo::Under {
+                        root: root.clone(),
+                        rel: o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned(),
+                    };
+                    Ok(self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
+                        // A folder marker (`dir/`) is a directory, made by the keys under it.
+                        if o.key.ends_with('/') && o.size == 0 {
+                            return None;
+                        }
+                        Some(Job::Download { bucket: b.clone(), key: o.key.clone(), to: to(&o), object: Some(o) })
+                    }))
+                } else {
+                    if key.is_empty() || key.ends_with('/') {
+                        return Err(input(format!("{src} names no object (use --recursive for a folder)")));
+                    }
+                    let name = base_name(key);
+                    let into_dir = path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir();
+                    let target = if into_dir {
+                        if name == "." || name == ".." {
+                            return Err(input(format!("{src}: {name:?} cannot be a file name; name the file")));
+                        }
+                        path.join(name)
+                    } else {
+                        path.clone()
+                    };
+                    // The folders on the way are made, as the AWS CLI makes them.
+                    let parent = if into_dir { Some(path.as_path()) } else { target.parent() };
+                    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+                        tokio::fs::create_dir_all(dir)
+                            .await
+                            .map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
+                    }
+                    let job = Job::Download {
+                        bucket: bucket.clone(),
+                        key: key.clone(),
+                        object: None,
+                        to: DownloadTo::Path(target),
+                    };
+                    Ok(stream::iter([Planned::Job(job, 0)]).boxed())
+                }
+            }
+            (Location::S3 { bucket: from_bucket, key: from_key }, Location::S3 { bucket, key }) => {
+                crate::s3::check_bucket("CopyObject", from_bucket)?;
+                crate::s3::check_bucket("CopyObject", bucket)?;
+                if options.recursive {
+                    let (from_prefix, to_prefix) = (folder(from_key), folder(key));
+                    if from_bucket == bucket && from_prefix == to_prefix {
+                        return Err(input(format!("{src} and {dst} are the same folder")));
+                    }
+                    // The destination inside the source: what is under it is the copy's own
+                    // output (or will be), never copied again.
+                    let exclude =
+                        (from_bucket == bucket && to_prefix.starts_with(&from_prefix)).then(|| to_prefix.clone());
+                    let (fb, b) = (from_bucket.clone(), bucket.clone());
+                    let fp = from_prefix.clone();
+                    Ok(self.list_jobs(Action::Copy, from_bucket, &from_prefix, exclude, move |o| {
+                        // Folder markers are not copied, as the AWS CLI leaves them.
+                        if o.key.ends_with('/') && o.size == 0 {
+                            return None;
+                        }
+                        let rel = o.key.strip_prefix(&fp).unwrap_or(&o.key);
+                        Some(Job::Copy {
+                            from_bucket: fb.clone(),
+                            from_key: o.key.clone(),
+                            bucket: b.clone(),
+                            key: format!("{to_prefix}{rel}"),
+                            object: Some(o),
+                        })
+                    }))
+                } else {
+                    if from_key.is_empty() || from_key.ends_with('/') {
+                        return Err(input(format!("{src} names no object (use --recursive for a folder)")));
+                    }
+                    let key = if key.is_empty() || key.ends_with('/') {
+                        format!("{key}{}", base_name(from_key))
+                    } else {
+                        key.clone()
+                    };
+                    let job = Job::Copy {
+                        from_bucket: from_bucket.clone(),
+                        from_key: from_key.clone(),
+                        object: None,
+                        bucket: bucket.clone(),
+                        key,
+                    };
+                    Ok(stream::iter([Planned::Job(job, 0)]).boxed())
+                }
+            }
+            (Location::Local(_), Location::Local(_)) => Err(input("one of the source and destination must be in S3")),
+        }
+    }
+
+    /// The objects under `prefix` (page by page, as listed) turned into jobs; keys under
+    /// `exclude` left out; a listing error ends the plan with a failure.
+    fn list_jobs(
+        &self,
+        action: Action,
+        bucket: &str,
+        prefix: &str,
+        exclude: Option<String>,
+        job: impl Fn(Object) -> Option<Job> + Send + 'static,
+    ) -> BoxStream<'static, Planned> {
+        let src = Location::s3(bucket, prefix);
+        let client = self.client.clone();
+        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
+        let objects = async_stream_list(client, bucket, prefix);
+        objects
+            .filter_map(move |o| {
+                let planned = match o {
+                    Ok(o) => {
+                        if exclude.as_deref().is_some_and(|x| o.key.starts_with(x)) {
+                            None
+                        } else {
+                            let size = o.size;
+                            job(o).map(|j| Planned::Job(j, size))
+                        }
+                    }
+                    Err(e) => Some(Planned::Fail { action, src: src.clone(), reason: format!("listing stopped: {e}") }),
+                };
+                std::future::ready(planned)
+            })
+            .boxed()
+    }
+}
+
+/// Every object under `prefix`, page by page.
+fn async_stream_list(client: S3Client, bucket: String, prefix: String) -> BoxStream<'static, Result<Object, Error>> {
+    stream::once(async move { client.list(&bucket, ListOptions::prefix(prefix)).boxed() }).flatten().boxed()
+}
+
+/// Every file under `root`, as upload jobs to `prefix`.
+fn upload_tree(root: PathBuf, bucket: String, prefix: String, follow: bool) -> BoxStream<'static, Planned> {
+    let rx = walk(root, follow);
+    stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) })
+        .map(move |found| match found {
+            Found::File { path, rel, size } => {
+                let job = Job::Upload {
+                    src: Location::Local(path.clone()),
+                    path,
+                    bucket: bucket.clone(),
+                    key: format!("{prefix}{rel}"),
+                };
+                Planned::Job(job, size)
+            }
+            Found::Skip { path, reason } => Planned::Skip { src: Location::Local(path), reason },
+        })
+        .boxed()
+}

@@ -1,0 +1,141 @@
+//! Deleting one key, or every key under a folder, page by page with DeleteObjects.
+
+use super::plan::{folder, input};
+use super::{Action, Cancel, Event, Location, Summary, Transfers};
+use crate::s3::{DeleteReport, ListOptions};
+use crate::transport::Error;
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::task::JoinSet;
+
+impl Transfers {
+    /// Deletes `target`: one key, or with `recursive` every key under the folder it names
+    /// (`data` means `data/`), page by page with DeleteObjects. Keys S3 refuses are reported
+    /// and the rest go on.
+    pub async fn remove(
+        &self,
+        target: &Location,
+        recursive: bool,
+        observer: impl Fn(&Event) + Send + Sync + 'static,
+        cancel: &Cancel,
+    ) -> Result<Summary, Error> {
+        let Location::S3 { bucket, key } = target else {
+            return Err(input(format!("{target} is not in S3")));
+        };
+        crate::s3::check_bucket("DeleteObject", bucket)?;
+        let start = Instant::now();
+        let mut summary = Summary::default();
+        if !recursive {
+            if key.is_empty() {
+                return Err(input(format!("{target} names no object (use --recursive for a folder)")));
+            }
+            // `dir/` without --recursive is the folder marker object itself, as in the AWS CLI.
+            match self.client().delete(bucket, key).await {
+                Ok(()) => {
+                    summary.done = 1;
+                    observer(&Event::Done { action: Action::Delete, src: target.clone(), dst: None, bytes: 0 });
+                }
+                Err(e) => {
+                    summary.failed = 1;
+                    observer(&Event::Failed {
+                        action: Action::Delete,
+                        src: target.clone(),
+                        dst: None,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+            summary.elapsed = start.elapsed();
+            return Ok(summary);
+        }
+        let prefix = folder(key);
+        let mut pages = Box::pin(self.client().list_pages(bucket, ListOptions::prefix(prefix.clone())));
+        let observer = Arc::new(observer);
+        let mut in_flight: JoinSet<(Vec<String>, Result<DeleteReport, Error>)> = JoinSet::new();
+        let settle = |summary: &mut Summary, (keys, report): (Vec<String>, Result<DeleteReport, Error>)| match report {
+            Ok(r) => {
+                let failed: std::collections::HashMap<&str, String> =
+                    r.failed.iter().map(|f| (f.key.as_str(), format!("{}: {}", f.code, f.message))).collect();
+                for k in &keys {
+                    let src = Location::s3(bucket, k);
+                    match failed.get(k.as_str()) {
+                        None => {
+                            summary.done += 1;
+                            observer(&Event::Done { action: Action::Delete, src, dst: None, bytes: 0 });
+                        }
+                        Some(reason) => {
+                            summary.failed += 1;
+                            observer(&Event::Failed { action: Action::Delete, src, dst: None, reason: reason.clone() });
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                for k in &keys {
+                    summary.failed += 1;
+                    let reason = e.to_string();
+                    observer(&Event::Failed {
+                        action: Action::Delete,
+                        src: Location::s3(bucket, k),
+                        dst: None,
+                        reason,
+                    });
+                }
+            }
+        };
+        loop {
+            if cancel.is_cancelled() {
+                summary.interrupted = true;
+                break;
+            }
+            let page = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => { summary.interrupted = true; break; }
+                p = pages.next() => p,
+            };
+            let Some(page) = page else { break };
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    summary.failed += 1;
+                    observer(&Event::Failed {
+                        action: Action::Delete,
+                        src: Location::s3(bucket, &prefix),
+                        dst: None,
+                        reason: format!("listing stopped: {e}"),
+                    });
+                    break;
+                }
+            };
+            let keys: Vec<String> =
+                page.objects.into_iter().map(|o| o.key).filter(|k| k.starts_with(&prefix)).collect();
+            if keys.is_empty() {
+                continue;
+            }
+            while in_flight.len() >= 4 {
+                match in_flight.join_next().await {
+                    Some(Ok(done)) => settle(&mut summary, done),
+                    Some(Err(_)) => summary.failed += 1,
+                    None => {}
+                }
+            }
+            let (client, b) = (self.client().clone(), bucket.clone());
+            in_flight.spawn(async move {
+                let r = client.delete_many(&b, &keys).await;
+                (keys, r)
+            });
+        }
+        // Batches already sent are waited for, even on interrupt: a DeleteObjects call is done
+        // in one go and its report says what it removed.
+        while let Some(done) = in_flight.join_next().await {
+            match done {
+                Ok(done) => settle(&mut summary, done),
+                // A batch whose task died: its keys' fate is unknown, which is a failure.
+                Err(_) => summary.failed += 1,
+            }
+        }
+        summary.elapsed = start.elapsed();
+        Ok(summary)
+    }
+}
