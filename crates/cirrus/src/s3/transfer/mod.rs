@@ -299,7 +299,7 @@ impl fmt::Display for Summary {
             self.skipped,
             human_bytes(self.bytes as f64)
         )?;
-        if secs > 0.0 {
+        if secs > 0.0 && self.bytes > 0 {
             write!(f, " ({}/s)", human_bytes(self.bytes as f64 / secs))?;
         }
         if self.interrupted {
