@@ -257,8 +257,27 @@ fn interrupt_cleans_up() -> Result<(), Failed> {
     Ok(())
 }
 
+/// `cp s3://b/k - | head -c 10`: the reader goes away, cirrus ends quietly with 141.
+fn closed_pipe_on_download_to_stdout() -> Result<(), Failed> {
+    let dir = scratch("pipe");
+    let config = config_file(&dir, &[])?;
+    let env = s3s_env(None, &config)?;
+    let b = format!("cli-pipe-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let big = dir.join("big");
+    std::fs::write(&big, vec![b'x'; 8 << 20]).map_err(|e| e.to_string())?;
+    ensure(run(&["s3", "cp", &big.to_string_lossy(), &format!("s3://{b}/big")], &env).code == 0, "cp up")?;
+    let mut child = spawn(&["s3", "cp", &format!("s3://{b}/big"), "-"], &env)?;
+    let mut head = [0u8; 10];
+    child.stdout.take().ok_or("no stdout")?.read_exact(&mut head).map_err(|e| e.to_string())?;
+    let r = finish(child)?;
+    ensure(r.code == 141 && r.stderr.is_empty(), format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("transfer::cli::a_closed_pipe_ends_cp_to_stdout_with_141", closed_pipe_on_download_to_stdout),
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
         Trial::test("transfer::cli::lines_summary_and_exit_codes", lines_summary_and_exit_codes),
         Trial::test("transfer::cli::sigint_aborts_uploads_and_removes_temporary_files", interrupt_cleans_up),
