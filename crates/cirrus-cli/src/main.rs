@@ -140,7 +140,20 @@ fn quiet_on_closed_stdout() {
     }));
 }
 
+/// Transfers hold their object data in buffers of 512 KiB to 8 MiB, freed on many threads.
+/// glibc's dynamic mmap threshold would grow to their size and keep every freed buffer in a
+/// per-thread heap, so the process would grow well past the transfer's memory budget; a fixed
+/// threshold of 1 MiB returns each part buffer to the system when it is freed.
+fn bounded_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    bounded_allocator();
     quiet_on_closed_stdout();
     let cli = Cli::parse();
     if cli.global.debug {
