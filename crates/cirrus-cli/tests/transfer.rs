@@ -67,8 +67,18 @@ fn spawn(args: &[&str], env: &[(&'static str, String)]) -> Result<Child, Failed>
     command(args, &env).spawn().map_err(|e| Failed::from(e.to_string()))
 }
 
-/// Waits for the child and reads what it printed.
+/// Waits for the child (killing it after 60 s: a test must fail, not hang) and reads what it
+/// printed.
 fn finish(mut child: Child) -> Result<Run, Failed> {
+    let start = Instant::now();
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("cirrus did not end within 60 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let mut stderr = String::new();
     if let Some(mut s) = child.stderr.take() {
         let _ = s.read_to_string(&mut stderr);
@@ -275,8 +285,33 @@ fn closed_pipe_on_download_to_stdout() -> Result<(), Failed> {
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
+/// Ctrl-C while standard input streams into a multipart upload: exit 130 after the abort.
+/// The test feeds 6 MiB (past the 5 MiB threshold, so the upload is created) and holds the
+/// pipe open.
+fn interrupt_stdin_upload() -> Result<(), Failed> {
+    use std::io::Write;
+    let dir = scratch("stdin");
+    let config = config_file(&dir, &[("multipart_chunksize", "5MB"), ("multipart_threshold", "5MB")])?;
+    let env = moto_env(&config)?;
+    let b = format!("cli-stdin-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let mut child = spawn(&["s3", "cp", "-", &format!("s3://{b}/from-stdin")], &env)?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    stdin.write_all(&vec![7u8; 6 << 20]).map_err(|e| e.to_string())?;
+    wait_until("the multipart upload to start", || uploads_in_progress(&env, &b).unwrap_or(0) > 0)?;
+    sigint(&child)?;
+    let r = finish(child)?;
+    drop(stdin);
+    ensure(r.code == 130, format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(uploads_in_progress(&env, &b)? == 0, "the multipart upload was left behind")?;
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
+    ensure(r.out().is_empty(), format!("an object appeared: {}", r.out()))?;
+    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("transfer::cli::sigint_aborts_a_stdin_upload", interrupt_stdin_upload),
         Trial::test("transfer::cli::a_closed_pipe_ends_cp_to_stdout_with_141", closed_pipe_on_download_to_stdout),
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
         Trial::test("transfer::cli::lines_summary_and_exit_codes", lines_summary_and_exit_codes),

@@ -154,6 +154,51 @@ pub(crate) fn parse_size(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{ConfigLoader, CredentialsChoice};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    fn from_profile(text: &str) -> Result<S3Settings, ConfigError> {
+        let env: HashMap<String, String> = [("AWS_CONFIG_FILE", "/cfg"), ("AWS_SHARED_CREDENTIALS_FILE", "/none")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let fs = crate::fs::MemFs::new([("/cfg", text)]);
+        let config = ConfigLoader::new(crate::Context::new(Arc::new(env), Arc::new(fs)))
+            .region(Some("us-east-1"))
+            .credentials(CredentialsChoice::Anonymous)
+            .load()?;
+        S3Settings::from_config(&config)
+    }
+
+    #[test]
+    fn the_profiles_s3_section() {
+        let s = from_profile(
+            "[default]\ns3 =\n  max_concurrent_requests = 20\n  multipart_threshold = 64MB\n  \
+             multipart_chunksize = 16MB\n  addressing_style = path\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.concurrency, s.multipart_threshold, s.part_size, s.path_style),
+            (20, 64 << 20, 16 << 20, Some(true))
+        );
+        let s = from_profile("[default]\nregion = x\n").unwrap();
+        assert_eq!((s.concurrency, s.part_size, s.path_style), (64, 8 << 20, None));
+        // Taken as the AWS CLI takes them, kept within what S3 allows.
+        let s =
+            from_profile("[default]\ns3 =\n  multipart_chunksize = 1KB\n  max_concurrent_requests = 99999\n").unwrap();
+        assert_eq!((s.part_size, s.concurrency), (5 << 20, 10_000));
+        let virt = from_profile("[default]\ns3 =\n  addressing_style = virtual\n").unwrap();
+        assert_eq!(virt.path_style, Some(false));
+        for (bad, key) in [
+            ("max_concurrent_requests = 0", "max_concurrent_requests"),
+            ("multipart_threshold = lots", "multipart_threshold"),
+            ("addressing_style = sideways", "addressing_style"),
+        ] {
+            let e = from_profile(&format!("[default]\ns3 =\n  {bad}\n")).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains("default"), "{e}");
+        }
+    }
 
     #[test]
     fn sizes_as_the_aws_cli_reads_them() {
