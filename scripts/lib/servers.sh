@@ -66,11 +66,13 @@ ensure_s3s() {
 # Starts s3s-fs on a free port with a fresh data directory; exports CIRRUS_S3S_URL and the keys
 # it accepts (CIRRUS_S3S_ACCESS_KEY, CIRRUS_S3S_SECRET_KEY), and its data directory
 # (CIRRUS_S3S_DATA: a bucket is a directory, an object a file). Fails if it does not come up.
+# An optional argument names the directory to make the data directory in (default: $TMPDIR or
+# /tmp), e.g. /dev/shm for benchmarks that should not measure the disk.
 start_s3s() {
-  local port log data
+  local port log data parent=${1:-${TMPDIR:-/tmp}}
   ensure_s3s
   port=$(free_port)
-  data=$(mktemp -d "${TMPDIR:-/tmp}/cirrus-s3s.XXXXXX")
+  data=$(mktemp -d "$parent/cirrus-s3s.XXXXXX")
   log=target/s3s.log
   mkdir -p target
   export CIRRUS_S3S_ACCESS_KEY=AKIDS3S CIRRUS_S3S_SECRET_KEY=s3s-secret-key
