@@ -57,7 +57,20 @@ fn cirrus(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
 /// `cirrus ARGS` with a hermetic environment (no AWS variables, profile files or IMDS of the
 /// machine) plus `env`, every stream piped.
 fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cirrus"));
+    command_via(&[], args, env)
+}
+
+/// Like [`command`], run through `wrapper` (e.g. `setpriv --reuid=...`) when it is not empty.
+fn command_via(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Command {
+    let bin = env!("CARGO_BIN_EXE_cirrus");
+    let mut cmd = match wrapper.split_first() {
+        None => Command::new(bin),
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(bin);
+            c
+        }
+    };
     cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for k in [
         "AWS_ACCESS_KEY_ID",

@@ -2,7 +2,7 @@
 //! whole tree, the AWS CLI's lines, the summary and exit codes, and Ctrl-C (SIGINT) mid-upload
 //! and mid-download that leaves no multipart upload and no temporary file behind.
 
-use crate::{command, ensure, moto, Run};
+use crate::{command, command_via, ensure, moto, Run};
 use libtest_mimic::{Failed, Trial};
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -88,11 +88,15 @@ fn finish(mut child: Child) -> Result<Run, Failed> {
 }
 
 fn sigint(child: &Child) -> Result<(), Failed> {
+    signal(child, "-INT")
+}
+
+fn signal(child: &Child, which: &str) -> Result<(), Failed> {
     let ok = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([which, &child.id().to_string()])
         .status()
         .map_err(|e| e.to_string())?;
-    ensure(ok.success(), "kill -INT failed")
+    ensure(ok.success(), format!("kill {which} failed"))
 }
 
 /// Polls `check` every 5 ms for up to 60 s.
@@ -219,7 +223,7 @@ fn uploads_in_progress(env: &[(&'static str, String)], bucket: &str) -> Result<u
 }
 
 /// Ctrl-C mid multipart upload: exit 130 once the upload is aborted (moto lists none, no
-/// object); Ctrl-C mid download: exit 130, no temporary file, no target.
+/// object); SIGTERM mid download: exit 130, no temporary file, no target.
 fn interrupt_cleans_up() -> Result<(), Failed> {
     let dir = scratch("sigint");
     let big = dir.join("big.bin");
@@ -256,7 +260,7 @@ fn interrupt_cleans_up() -> Result<(), Failed> {
     std::fs::create_dir_all(&down).map_err(|e| e.to_string())?;
     let child = spawn(&["s3", "cp", &format!("s3://{b}/big.bin"), &format!("{}/", down.display())], &env)?;
     wait_until("the temporary file", || std::fs::read_dir(&down).map(|d| d.count() > 0).unwrap_or(false))?;
-    sigint(&child)?;
+    signal(&child, "-TERM")?;
     let r = finish(child)?;
     ensure(r.code == 130, format!("exit {}: {}", r.code, r.stderr))?;
     let left: Vec<_> = std::fs::read_dir(&down).map_err(|e| e.to_string())?.flatten().map(|e| e.file_name()).collect();
@@ -309,8 +313,51 @@ fn interrupt_stdin_upload() -> Result<(), Failed> {
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
+/// A file the user cannot read is reported and skipped; the others go up; exit 1. As root,
+/// which reads everything, cirrus runs as `nobody` (setpriv) so the permission holds.
+fn unreadable_file_is_skipped() -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("unreadable");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).map_err(|e| e.to_string())?;
+    for d in [&dir, &tree] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+    }
+    for name in ["a.txt", "b.txt", "secret.txt"] {
+        std::fs::write(tree.join(name), name).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(tree.join(name), std::fs::Permissions::from_mode(0o644)).map_err(|e| e.to_string())?;
+    }
+    std::fs::set_permissions(tree.join("secret.txt"), std::fs::Permissions::from_mode(0o000))
+        .map_err(|e| e.to_string())?;
+    let config = config_file(&dir, &[])?;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).map_err(|e| e.to_string())?;
+    let env = s3s_env(None, &config)?;
+    let b = format!("cli-unreadable-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let root = std::process::Command::new("id").arg("-u").output().map_err(|e| e.to_string())?.stdout == b"0\n";
+    let wrapper: &[&str] =
+        if root { &["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] } else { &[] };
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let child =
+        command_via(wrapper, &["s3", "cp", "--recursive", &tree.to_string_lossy(), &format!("s3://{b}/u/")], &envs)
+            .spawn()
+            .map_err(|e| e.to_string())?;
+    let r = finish(child)?;
+    ensure(r.code == 1, format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(r.out().matches("upload: ").count() == 2, r.out())?;
+    ensure(
+        r.stderr.contains("warning: skipping")
+            && r.stderr.contains("secret.txt")
+            && r.stderr.contains("ermission denied"),
+        r.stderr.clone(),
+    )?;
+    ensure(r.stderr.contains("2 done, 0 failed, 1 skipped"), r.stderr.clone())?;
+    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("transfer::cli::an_unreadable_file_is_reported_and_skipped", unreadable_file_is_skipped),
         Trial::test("transfer::cli::sigint_aborts_a_stdin_upload", interrupt_stdin_upload),
         Trial::test("transfer::cli::a_closed_pipe_ends_cp_to_stdout_with_141", closed_pipe_on_download_to_stdout),
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),

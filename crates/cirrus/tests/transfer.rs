@@ -2,7 +2,7 @@
 //! and across, large objects in parts, every safety rule with hostile keys put by another
 //! client, keep-going summaries, and interrupts that leave nothing behind.
 
-use crate::common::{block_on, temp_dir, trial};
+use crate::common::{block_on, ctx_with, temp_dir, trial, Loopback, Reply};
 use crate::ensure;
 use crate::s3::{bucket, client, client_with, e, Server};
 use cirrus::s3::transfer::{Cancel, Event, Location, Summary, TransferOptions, Transfers};
@@ -437,8 +437,81 @@ fn bad_input() -> Result<(), String> {
     })
 }
 
+/// A client for a loopback stand-in (fault injection: what no emulator does on demand).
+fn client_at(url: &str, settings: S3Settings) -> Result<S3Client, String> {
+    use cirrus::config::{ConfigLoader, CredentialsChoice};
+    use cirrus::credentials::StaticCredentials;
+    let config = ConfigLoader::new(ctx_with(&[]))
+        .region(Some("us-east-1"))
+        .endpoint_url(Some(url))
+        .credentials(CredentialsChoice::Provider(Arc::new(StaticCredentials::new("AKIDLOOP", "loop-secret", None))))
+        .load()
+        .map_err(e)?;
+    S3Client::with_settings(&config, settings).map_err(e)
+}
+
+fn denied() -> Reply {
+    Reply::status(403, "<Error><Code>AccessDenied</Code><Message>no</Message></Error>")
+}
+
+/// A part refused and then the abort refused too: the object fails, and the upload left
+/// behind is reported with its bucket, key and upload id (in the failure and the summary).
+fn failed_abort_is_reported() -> Result<(), String> {
+    let dir = temp_dir("left");
+    std::fs::write(dir.join("big.bin"), bytes(12 << 20, 9)).map_err(e)?;
+    block_on(async {
+        let server = Loopback::start(|_, req| {
+            if req.method == "POST" && req.target.ends_with("?uploads=") {
+                Reply::ok(
+                    "<InitiateMultipartUploadResult><UploadId>UPLOAD-42</UploadId></InitiateMultipartUploadResult>",
+                )
+            } else {
+                denied()
+            }
+        })
+        .await;
+        let s3 = client_at(&server.url, small_parts())?;
+        let (summary, log) = run_copy(
+            &s3,
+            &Location::Local(dir.join("big.bin")),
+            &Location::s3("bucket", "big.bin"),
+            TransferOptions::default(),
+        )
+        .await?;
+        ensure!(summary.failed == 1 && summary.left_behind.len() == 1, "{summary}: {:?}", log.lines());
+        let left = &summary.left_behind[0];
+        ensure!(left.upload_id == "UPLOAD-42" && left.key == "big.bin" && left.bucket == "bucket", "{left:?}");
+        ensure!(log.with("UPLOAD-42") == 1 && log.with("could not abort") == 1, "{:?}", log.lines());
+        let aborts = server.requests().iter().filter(|r| r.method == "DELETE").count();
+        ensure!(aborts >= 1, "no abort was sent");
+        Ok(())
+    })
+}
+
+/// A body that breaks off mid-way is asked for again from where it stopped (a Range for the
+/// rest), and the file comes out whole.
+fn broken_body_is_resumed() -> Result<(), String> {
+    let dir = temp_dir("resume");
+    block_on(async {
+        let server = Loopback::start(|i, _| match i {
+            // Announces 1,000 bytes of 'x', sends 500, closes.
+            0 => Reply::CutBody(1000),
+            _ => Reply::Http(206, vec![("content-range".into(), "bytes 500-999/1000".into())], vec![b'x'; 500]),
+        })
+        .await;
+        let s3 = client_at(&server.url, S3Settings::default())?;
+        let n = s3.download_file("bucket", "k", &dir.join("k")).await.map_err(e)?;
+        ensure!(n == 1000 && std::fs::read(dir.join("k")).map_err(e)? == vec![b'x'; 1000], "{n}");
+        let seen = server.requests();
+        ensure!(seen.len() == 2 && seen[1].header("range") == Some("bytes=500-999"), "{seen:?}");
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        trial("transfer::loopback::a_failed_abort_is_reported_with_its_upload_id", failed_abort_is_reported),
+        trial("transfer::loopback::a_broken_body_is_asked_for_again_from_where_it_stopped", broken_body_is_resumed),
         trial("transfer::s3s::tree_round_trip", || tree_round_trip(Server::S3s)),
         trial("transfer::moto::tree_round_trip", || tree_round_trip(Server::Moto)),
         trial("transfer::moto::hostile_keys_stay_inside_the_destination", hostile_keys_stay_inside),
