@@ -119,7 +119,7 @@ fn ensure(cond: bool, what: impl Into<String>) -> Result<(), Failed> {
 fn testdata() -> PathBuf {
     match std::env::var_os("CIRRUS_TESTDATA") {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
     }
 }
 

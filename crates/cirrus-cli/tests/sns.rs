@@ -1,4 +1,4 @@
-//! `cirrus sns verify` on the synthetic messages of `../shared/testdata/sns` (with their
+//! `cirrus sns verify` on the synthetic messages of `testdata/sns` (with their
 //! certificate, as of a time it is valid), and `cirrus sns publish` against moto.
 
 use crate::{cirrus, ensure, testdata, Run};

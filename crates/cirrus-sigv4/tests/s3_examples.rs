@@ -1,4 +1,4 @@
-//! The S3 examples of `shared/testdata/sigv4/s3-examples.md`, one test per example. The requests
+//! The S3 examples of `testdata/sigv4/s3-examples.md`, one test per example. The requests
 //! are described in prose there, so they are built here; every expected value (hashes,
 //! signatures, the URL, the policy) is read from the file in place.
 
@@ -14,7 +14,7 @@ const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 fn doc() -> String {
     let root = match std::env::var_os("CIRRUS_TESTDATA") {
         Some(p) => p.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
     };
     let path = root.join("sigv4/s3-examples.md");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

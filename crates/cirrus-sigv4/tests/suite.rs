@@ -1,4 +1,4 @@
-//! The AWS SigV4 test suite (`shared/testdata/sigv4/v4`), used in place: one test per case and
+//! The AWS SigV4 test suite (`testdata/sigv4/v4`), used in place: one test per case and
 //! signature location, generated from the directory listing at run time. A missing suite is a
 //! failure, never a silent pass.
 
@@ -11,7 +11,7 @@ use std::time::Duration;
 fn testdata() -> PathBuf {
     match std::env::var_os("CIRRUS_TESTDATA") {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
     }
 }
 

@@ -15,9 +15,9 @@ pub fn trial(name: impl Into<String>, f: impl FnOnce() -> Result<(), String> + S
     libtest_mimic::Trial::test(name, move || f().map_err(Into::into))
 }
 
-/// `../shared/testdata` seen from the workspace.
+/// `testdata` seen from the workspace.
 pub fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 /// Fails the test with a message.

@@ -1,4 +1,4 @@
-//! The cross-SDK credential refresh cases (`shared/testdata/credential-refresh`), one test each,
+//! The cross-SDK credential refresh cases (`testdata/credential-refresh`), one test each,
 //! run against [`CredentialsCache`] with a hand-moved clock; plus single-flight under load.
 
 use crate::common::{block_on, testdata, trial};

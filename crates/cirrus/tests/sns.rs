@@ -1,6 +1,6 @@
 //! SNS: the client against moto (what it received read back from `/moto-api/data.json`), webhook
 //! verification with certificates made here (a test CA, rcgen, over a fixed RSA key), the
-//! synthetic messages of `../shared/testdata/sns` with their certificate, a loopback HTTPS
+//! synthetic messages of `testdata/sns` with their certificate, a loopback HTTPS
 //! certificate server that shows the cache at work, and the typed SES events.
 
 use crate::common::{block_on, ctx_with, testdata, trial, Loopback, Reply};
@@ -416,7 +416,7 @@ fn verification_trials() -> Vec<Trial> {
     t
 }
 
-/// The synthetic messages of `../shared/testdata/sns` (made with their own certificate, valid
+/// The synthetic messages of `testdata/sns` (made with their own certificate, valid
 /// 2024-05-15 to 2025-05-15; the messages are dated 2020, so no maximum age).
 fn testdata_trials() -> Vec<Trial> {
     let dir = testdata().join("sns/synthetic");

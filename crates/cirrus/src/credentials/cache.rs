@@ -2,7 +2,7 @@
 //! stability (keep serving what still works when the source fails).
 //!
 //! The rules are the cross-SDK "consistent credentials refresh" ones
-//! (`shared/testdata/credential-refresh`):
+//! (`testdata/credential-refresh`):
 //! - credentials are refreshed once inside the **advisory window** before expiry, chosen from
 //!   their lifetime (up to 20 min: 5 min; up to 90 min: 15 min; longer: 60 min) unless set;
 //! - inside the **mandatory window** (the last 60 s), after expiry, or after
