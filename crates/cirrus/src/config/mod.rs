@@ -159,7 +159,7 @@ impl ConfigLoader {
                 (Some(r), if ctx.env().get("AWS_REGION").is_some() { "AWS_REGION" } else { "AWS_DEFAULT_REGION" })
             }
             (None, None) => {
-                let set = ctx.profiles().map_err(|e| ConfigError(e.to_string()))?;
+                let set = ctx.profiles().map_err(|e| ConfigError::new(e.to_string()))?;
                 let name = profile_name(self.profile.as_deref(), ctx.env());
                 match set.get(&name).and_then(|p| p.get("region")) {
                     Some(r) => (Some(r.to_owned()), "profile"),
@@ -241,15 +241,14 @@ impl Config {
 
     /// The region, or an error that says how to set one.
     pub fn require_region(&self) -> Result<&str, ConfigError> {
-        self.region().ok_or_else(|| {
-            ConfigError("no region: pass --region, set AWS_REGION, or set region in the profile".to_owned())
-        })
+        self.region()
+            .ok_or_else(|| ConfigError::new("no region: pass --region, set AWS_REGION, or set region in the profile"))
     }
 
     /// The profile in use (the one asked for, `AWS_PROFILE`, then `default`) as the shared
     /// config and credentials files hold it; `None` when they do not name it.
     pub fn profile(&self) -> Result<Option<Profile>, ConfigError> {
-        let set = self.ctx.profiles().map_err(|e| ConfigError(e.to_string()))?;
+        let set = self.ctx.profiles().map_err(|e| ConfigError::new(e.to_string()))?;
         let name = profile_name(self.profile.as_deref(), self.ctx.env());
         Ok(set.get(&name).cloned())
     }
