@@ -78,6 +78,31 @@ enum Command {
     /// Cognito commands: login (a user pool login turned into AWS credentials).
     #[command(subcommand)]
     Cognito(cognito::CognitoCommand),
+    /// Print shell completions: `cirrus completions bash > /etc/bash_completion.d/cirrus`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `cirrus man > cirrus.1; man ./cirrus.1`.
+    Man,
+}
+
+/// Completions or the manual page, from the clap definition itself, on standard output.
+fn generated(what: &Command) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    match what {
+        Command::Completions { shell } => clap_complete::generate(*shell, &mut Cli::command(), "cirrus", &mut out),
+        _ => clap_mangen::Man::new(Cli::command())
+            .render(&mut out)
+            .map_err(|e| Failure::from(anyhow::anyhow!("cannot render the manual page: {e}")))?,
+    }
+    let mut stdout = std::io::stdout().lock();
+    match std::io::Write::write_all(&mut stdout, &out).and_then(|()| std::io::Write::flush(&mut stdout)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::silent(141)),
+        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}").into()),
+    }
 }
 
 /// An error with the exit code it maps to: 2 for bad input, 1 for everything else; or only an
@@ -205,5 +230,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ses(cmd) => ses::run(global, cmd).await,
         Command::Sns(cmd) => sns::run(global, cmd).await,
         Command::Cognito(cmd) => cognito::run(global, cmd).await,
+        what @ (Command::Completions { .. } | Command::Man) => generated(&what),
     }
 }

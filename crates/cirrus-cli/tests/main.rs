@@ -236,8 +236,36 @@ fn closed_stdout_is_quiet() -> Result<(), Failed> {
     ensure(out.status.code() == Some(141) && !stderr.contains("panicked"), format!("{:?} {stderr}", out.status))
 }
 
+/// Completions for each shell and the man page come from the binary's own clap definition:
+/// every subcommand and a nested flag are in them.
+fn completions_and_man_page() -> Result<(), Failed> {
+    for (shell, marker) in [
+        ("bash", "complete -F _cirrus"),
+        ("zsh", "#compdef cirrus"),
+        ("fish", "complete -c cirrus"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let r = cirrus(&["completions", shell], &[], b"");
+        let out = r.out();
+        ensure(r.code == 0 && out.contains(marker), format!("{shell}: exit {} {}", r.code, r.stderr))?;
+        for word in ["presign-post", "credentials", "no-follow-symlinks", "cognito"] {
+            ensure(out.contains(word), format!("{shell} completions lack {word}"))?;
+        }
+    }
+    let r = cirrus(&["completions", "tcsh"], &[], b"");
+    ensure(r.code == 2, format!("an unknown shell: exit {}", r.code))?;
+    let r = cirrus(&["man"], &[], b"");
+    let page = r.out();
+    ensure(r.code == 0 && page.contains(".TH cirrus 1"), format!("exit {}: {}", r.code, r.stderr))?;
+    for word in ["\\-\\-region", "completions", "sign"] {
+        ensure(page.contains(word), format!("the man page lacks {word}"))?;
+    }
+    Ok(())
+}
+
 fn cli_trials() -> Vec<Trial> {
     vec![
+        Trial::test("cli::completions_and_man_page_from_the_binary", completions_and_man_page),
         Trial::test("cli::closed_stdout_is_quiet", closed_stdout_is_quiet),
         Trial::test("sign::malformed::empty", malformed(b"", "empty input")),
         Trial::test("sign::malformed::request_line", malformed(b"GET\nHost:h\n", "line 1")),
