@@ -17,6 +17,34 @@ const SIG_LEN: u64 = 64;
 /// Signs the chunks of one aws-chunked body, each signature chained to the previous one.
 ///
 /// Debug never prints the key.
+///
+/// ```
+/// use cirrus_sigv4::chunked::{signed_encoded_length, ChunkSigner};
+/// use cirrus_sigv4::{sign, Payload, SignableRequest, SigningParams};
+/// use std::time::SystemTime;
+///
+/// let (body, now) = (vec![b'a'; 100_000], SystemTime::now());
+/// let decoded = body.len().to_string();
+/// let length = signed_encoded_length(body.len() as u64, 65_536).expect("fits").to_string();
+/// let headers = [
+///     ("Host", "my-bucket.s3.us-east-1.amazonaws.com"),
+///     ("Content-Encoding", "aws-chunked"),
+///     ("X-Amz-Decoded-Content-Length", decoded.as_str()),
+///     ("Content-Length", length.as_str()),
+/// ];
+/// let request = SignableRequest::new("PUT", "/big.bin", headers, Payload::StreamingSigned)?;
+/// let params = SigningParams::new("AKIDEXAMPLE", "secret", "us-east-1", "s3", now);
+/// let seed = sign(&request, &params)?;
+/// // Send the headers of `seed`, then the body in signed chunks.
+/// let mut signer = ChunkSigner::new(seed.signature(), "secret", "us-east-1", "s3", now);
+/// let mut wire = Vec::new();
+/// for chunk in body.chunks(65_536) {
+///     signer.encode_chunk(chunk, &mut wire);
+/// }
+/// signer.encode_chunk(b"", &mut wire); // the final, empty chunk
+/// assert_eq!(wire.len().to_string(), length);
+/// # Ok::<(), cirrus_sigv4::SigningError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ChunkSigner {
     key: SigningKey,

@@ -12,6 +12,22 @@ use http::{Method, Uri};
 ///
 /// A header value that is not UTF-8 cannot be signed and gives an error; the parts are then
 /// unchanged.
+///
+/// A streamed S3 upload, its body left out of the signature:
+///
+/// ```
+/// use cirrus_sigv4::{sign_http, Payload, SigningParams};
+/// use std::time::SystemTime;
+///
+/// let url = "https://my-bucket.s3.eu-west-1.amazonaws.com/big.bin";
+/// let (mut parts, body) = http::Request::put(url).body(())?.into_parts();
+/// let params = SigningParams::new("AKIDEXAMPLE", "secret", "eu-west-1", "s3", SystemTime::now());
+/// sign_http(&mut parts, Payload::Unsigned, &params)?;
+/// assert_eq!(parts.headers["x-amz-content-sha256"], "UNSIGNED-PAYLOAD");
+/// let request = http::Request::from_parts(parts, body);
+/// # let _ = request;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn sign_http(
     parts: &mut http::request::Parts,
     payload: Payload<'_>,
@@ -22,6 +38,21 @@ pub fn sign_http(
 
 /// Signs a whole `http::Request` whose body is in memory, hashing the body. Use
 /// [`sign_http`] with another [`Payload`] for streaming or unsigned bodies.
+///
+/// ```
+/// use cirrus_sigv4::{sign_request, SigningParams};
+/// use std::time::SystemTime;
+///
+/// let mut request = http::Request::post("https://sqs.us-east-1.amazonaws.com/")
+///     .header("Content-Type", "application/x-www-form-urlencoded")
+///     .body(b"Action=ListQueues&Version=2012-11-05".to_vec())?;
+/// let now = SystemTime::now();
+/// let params = SigningParams::new("AKIDEXAMPLE", "secret", "us-east-1", "sqs", now);
+/// sign_request(&mut request, &params)?;
+/// assert!(request.headers()["authorization"].to_str()?.starts_with("AWS4-HMAC-SHA256 "));
+/// assert!(request.headers().contains_key("x-amz-date"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn sign_request<B: AsRef<[u8]>>(
     request: &mut http::Request<B>,
     params: &SigningParams<'_>,

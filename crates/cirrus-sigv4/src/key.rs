@@ -7,6 +7,19 @@ use std::sync::{Arc, Mutex};
 /// A derived SigV4 signing key, ready to sign strings for one scope.
 ///
 /// Debug never prints the key.
+///
+/// ```
+/// use cirrus_sigv4::SigningKey;
+///
+/// let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+/// let key = SigningKey::cached(secret, "20150830", "us-east-1", "iam");
+/// let string_to_sign = "AWS4-HMAC-SHA256\n20150830T123600Z\n\
+///     20150830/us-east-1/iam/aws4_request\n\
+///     f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59";
+/// let signature = key.sign(string_to_sign);
+/// assert_eq!(signature, "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+/// assert_eq!(format!("{key:?}"), "SigningKey(** redacted **)");
+/// ```
 #[derive(Clone)]
 pub struct SigningKey {
     key: HmacKey,

@@ -71,11 +71,25 @@ pub use sign::{
 pub use time::{parse_amz_date, parse_rfc3339};
 
 /// Lowercase hex SHA-256 of `data`: the payload hash for a body in memory.
+///
+/// ```
+/// let empty = cirrus_sigv4::sha256_hex(b"");
+/// assert_eq!(empty, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+/// ```
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(&hmac::sha256(data))
 }
 
 /// Formats a time as `YYYYMMDDTHHMMSSZ` (the `X-Amz-Date` format).
+///
+/// ```
+/// use cirrus_sigv4::{format_amz_date, parse_amz_date};
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+/// assert_eq!(format_amz_date(time), "20150830T123600Z");
+/// assert_eq!(parse_amz_date("20150830T123600Z"), Some(time));
+/// ```
 pub fn format_amz_date(time: std::time::SystemTime) -> String {
     time::Civil::from_system_time(time).amz_date()
 }

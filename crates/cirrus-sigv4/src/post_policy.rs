@@ -39,6 +39,29 @@ pub enum Condition {
 }
 
 /// A POST policy ready to sign.
+///
+/// A form that lets a browser upload one avatar image of at most 2 MiB:
+///
+/// ```
+/// use cirrus_sigv4::post_policy::PostPolicy;
+/// use std::time::{Duration, SystemTime};
+///
+/// let now = SystemTime::now();
+/// let policy = PostPolicy::builder(now + Duration::from_secs(600))
+///     .bucket("avatars")
+///     .key("user/42/avatar.png")
+///     .content_type_starts_with("image/")
+///     .content_length_range(1, 2 * 1024 * 1024)
+///     .success_action_status(201)
+///     .build()?;
+/// let form = policy.sign("AKIDEXAMPLE", "secret", None, "eu-west-1", now);
+/// // Send the fields in order, then `Content-Type` and the file as the last part.
+/// for (name, value) in &form.fields {
+///     println!("{name}: {value}");
+/// }
+/// assert!(form.policy.contains(r#"["starts-with","$Content-Type","image/"]"#));
+/// # Ok::<(), cirrus_sigv4::SigningError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostPolicy {
     expiration: SystemTime,

@@ -91,7 +91,27 @@ impl SigningSettings {
         }
     }
 
-    /// The same settings, signing into query parameters valid for `expires_in`.
+    /// The same settings, signing into query parameters valid for `expires_in`: a presigned
+    /// URL.
+    ///
+    /// ```
+    /// use cirrus_sigv4::{sign, Payload, SignableRequest, SigningParams, SigningSettings};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+    /// let url = "https://examplebucket.s3.amazonaws.com/test.txt";
+    /// let request = SignableRequest::new("GET", url, [], Payload::Unsigned)?;
+    /// let settings = SigningSettings::s3().presigned(Duration::from_secs(86_400));
+    /// let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    /// let params = SigningParams::new("AKIAIOSFODNN7EXAMPLE", secret, "us-east-1", "s3", time)
+    ///     .settings(settings);
+    /// let out = sign(&request, &params)?;
+    /// let presigned = out.apply_to_uri(url);
+    /// assert!(presigned.contains("X-Amz-Expires=86400"));
+    /// let signature = out.signature();
+    /// assert_eq!(signature, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+    /// # Ok::<(), cirrus_sigv4::SigningError>(())
+    /// ```
     #[must_use]
     pub fn presigned(mut self, expires_in: Duration) -> Self {
         self.location = SignatureLocation::Query { expires_in };
@@ -102,6 +122,19 @@ impl SigningSettings {
 /// Who signs, for what, and when. Borrowed: nothing is copied until signing.
 ///
 /// Debug redacts the secret and the session token.
+///
+/// ```
+/// use cirrus_sigv4::SigningParams;
+/// use std::time::SystemTime;
+///
+/// let (secret, token) = ("wJalrEXAMPLEKEY", "FwoGZXIvYXdzEXAMPLE");
+/// let now = SystemTime::now();
+/// let params = SigningParams::new("ASIAEXAMPLE", secret, "eu-west-1", "execute-api", now)
+///     .session_token(Some(token));
+/// let debug = format!("{params:?}");
+/// assert!(debug.contains("ASIAEXAMPLE"));
+/// assert!(!debug.contains(secret) && !debug.contains(token));
+/// ```
 #[derive(Clone, Copy)]
 pub struct SigningParams<'a> {
     pub(crate) access_key_id: &'a str,

@@ -11,6 +11,27 @@ use std::fmt;
 use std::sync::Arc;
 
 /// Signs requests for one service in one region.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cirrus::credentials::StaticCredentials;
+/// use cirrus::signing::RequestSigner;
+/// use std::sync::Arc;
+///
+/// // Fixed keys here; `Config::from_env()?.credentials()` in practice.
+/// let credentials = Arc::new(StaticCredentials::new("AKIDEXAMPLE", "secret", None));
+/// let signer = RequestSigner::new(credentials, "eu-west-1", "execute-api");
+/// let url = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/orders";
+/// let mut request = http::Request::post(url)
+///     .header("content-type", "application/json")
+///     .body(br#"{"item": 42}"#.to_vec())?;
+/// signer.sign_http(&mut request).await?;
+/// assert!(request.headers().contains_key("authorization"));
+/// // Send `request` with any HTTP client.
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RequestSigner {
     credentials: SharedCredentialsProvider,

@@ -28,6 +28,30 @@ use zeroize::Zeroizing;
 const REFRESH_AHEAD: Duration = Duration::from_secs(300);
 
 /// The Cognito provider. Cloning shares the tokens and the identity.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use cirrus::cognito::CognitoCredentials;
+/// use cirrus::config::CredentialsChoice;
+/// use cirrus::credentials::CredentialsCache;
+/// use cirrus::s3::S3Client;
+/// use cirrus::Config;
+/// use std::sync::Arc;
+///
+/// let cognito = CognitoCredentials::builder(&Config::from_env()?)
+///     .username("alice")
+///     .password("correct horse battery staple")
+///     .user_pool_id("eu-west-1_AbCdEf123")
+///     .app_id("1example23456789abcdefghij")
+///     .identity_pool_id("eu-west-1:11111111-2222-3333-4444-555555555555")
+///     .build()?;
+/// let provider = Arc::new(CredentialsCache::new(cognito));
+/// let config = Config::loader().credentials(CredentialsChoice::Provider(provider)).load()?;
+/// let buckets = S3Client::new(&config)?.list_buckets().await?;
+/// # let _ = buckets;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct CognitoCredentials {
     inner: Arc<Inner>,

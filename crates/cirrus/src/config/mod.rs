@@ -36,6 +36,21 @@ pub enum CredentialsChoice {
 }
 
 /// Builds a [`Config`].
+///
+/// ```
+/// use cirrus::config::CredentialsChoice;
+/// use cirrus::Config;
+///
+/// // A public bucket on a local MinIO: unsigned requests, no config file read.
+/// let config = Config::loader()
+///     .region(Some("us-east-1"))
+///     .endpoint_url(Some("http://localhost:9000"))
+///     .credentials(CredentialsChoice::Anonymous)
+///     .load()?;
+/// assert_eq!(config.region(), Some("us-east-1"));
+/// assert!(config.credentials().is_none());
+/// # Ok::<(), cirrus::config::ConfigError>(())
+/// ```
 #[must_use]
 pub struct ConfigLoader {
     ctx: Context,
@@ -47,6 +62,23 @@ pub struct ConfigLoader {
 }
 
 /// Region, credentials, endpoints and the HTTP client: what every service client is made from.
+///
+/// ```no_run
+/// use cirrus::Config;
+///
+/// // Region, profile, credentials and endpoints, found as the AWS CLI finds them.
+/// let config = Config::from_env()?;
+/// println!("region {:?} (from {})", config.region(), config.region_source());
+///
+/// // Or with some of them set in code.
+/// let config = Config::loader()
+///     .region(Some("eu-west-1"))
+///     .profile(Some("dev"))
+///     .endpoint_url(Some("http://localhost:9000"))
+///     .load()?;
+/// # let _ = config;
+/// # Ok::<(), cirrus::config::ConfigError>(())
+/// ```
 #[derive(Clone)]
 pub struct Config {
     ctx: Context,

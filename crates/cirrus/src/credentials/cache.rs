@@ -59,6 +59,23 @@ pub struct CacheStats {
 }
 
 /// Any provider, cached. Itself a [`ProvideCredentials`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cirrus::credentials::{CredentialsCache, StaticCredentials};
+///
+/// // Any provider: fixed keys here; an assumed role, SSO or Cognito in practice.
+/// let cache = CredentialsCache::new(StaticCredentials::new("AKIDEXAMPLE", "secret", None));
+/// let credentials = cache.credentials().await?;
+/// assert_eq!(credentials.access_key_id(), "AKIDEXAMPLE");
+/// // Borrowed from the cache, for a moment (one signature):
+/// let temporary = cache.with_credentials(|c| c.session_token().is_some()).await?;
+/// assert!(!temporary);
+/// assert_eq!(cache.stats().fetches, 1);
+/// # Ok(())
+/// # }
+/// ```
 pub struct CredentialsCache {
     source: SharedCredentialsProvider,
     clock: SharedClock,

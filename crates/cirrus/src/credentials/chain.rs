@@ -103,6 +103,21 @@ impl DefaultChain {
     }
 
     /// Resolves and says what each link did.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::Config;
+    ///
+    /// let config = Config::from_env()?;
+    /// if let Some(chain) = config.chain() {
+    ///     let explanation = chain.explain().await;
+    ///     print!("{explanation}"); // each source: used, skipped and why, failed...
+    ///     let credentials = explanation.result?;
+    ///     println!("{credentials}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn explain(&self) -> Explanation {
         let mut links = Vec::with_capacity(self.links.len());
         let mut result = None;

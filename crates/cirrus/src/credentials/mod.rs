@@ -70,6 +70,17 @@ impl<P: ProvideCredentials + ?Sized> ProvideCredentials for Arc<P> {
 /// An access key, its secret, an optional session token and expiry, and the name of the
 /// provider that produced them. Debug and Display never print the secret or the token; their
 /// memory is zeroed when the last clone is dropped. Cloning is cheap (a reference count).
+///
+/// ```
+/// use cirrus::Credentials;
+///
+/// let token = Some("FwoGEXAMPLE".to_owned());
+/// let credentials = Credentials::new("ASIAEXAMPLE", "wJalrEXAMPLEKEY", token, None, "static");
+/// let shown = format!("{credentials:?} {credentials}");
+/// assert!(shown.contains("ASIAEXAMPLE"));
+/// assert!(!shown.contains("wJalrEXAMPLEKEY") && !shown.contains("FwoGEXAMPLE"));
+/// assert_eq!(credentials.to_string(), "ASIAEXAMPLE (from static, with session token)");
+/// ```
 #[derive(Clone)]
 pub struct Credentials(Arc<Inner>);
 

@@ -3,6 +3,22 @@
 use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 
 /// Fixed credentials, e.g. from a CLI flag or a secret store.
+///
+/// ```
+/// use cirrus::config::CredentialsChoice;
+/// use cirrus::credentials::StaticCredentials;
+/// use cirrus::Config;
+/// use std::sync::Arc;
+///
+/// let keys = StaticCredentials::new("AKIDEXAMPLE", "wJalrEXAMPLEKEY", None);
+/// assert_eq!(keys.credentials().provider(), "static");
+/// let config = Config::loader()
+///     .region(Some("eu-west-1"))
+///     .credentials(CredentialsChoice::Provider(Arc::new(keys)))
+///     .load()?;
+/// assert!(config.chain().is_none()); // the default chain is not consulted
+/// # Ok::<(), cirrus::config::ConfigError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct StaticCredentials {
     credentials: Credentials,

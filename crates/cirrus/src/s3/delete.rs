@@ -66,6 +66,17 @@ impl S3Client {
     /// Deletes every object whose key starts with `prefix` (all of them for `""`), listing a
     /// page and deleting it before listing the next, so memory does not grow with the number
     /// of keys. Keys outside the prefix are never touched.
+    ///
+    /// ```no_run
+    /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let report = s3.delete_prefix("my-bucket", "tmp/build-1234/").await?;
+    /// println!("{} deleted", report.deleted);
+    /// for failure in &report.failed {
+    ///     eprintln!("{}: {} ({})", failure.key, failure.code, failure.message);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_prefix(&self, bucket: &str, prefix: &str) -> Result<DeleteReport, Error> {
         let mut report = DeleteReport::default();
         let mut pages = Box::pin(self.list_pages(bucket, ListOptions::prefix(prefix)));

@@ -35,6 +35,15 @@ pub struct Object {
 }
 
 /// What to list.
+///
+/// ```
+/// use cirrus::s3::ListOptions;
+///
+/// // The "folders" right under `photos/`, 100 keys a page.
+/// let options = ListOptions::prefix("photos/").with_delimiter("/").with_page_size(100);
+/// assert_eq!(options.prefix.as_deref(), Some("photos/"));
+/// assert_eq!(options.delimiter.as_deref(), Some("/"));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ListOptions {
@@ -158,6 +167,23 @@ impl S3Client {
 
     /// Every object (common prefixes left out), one at a time, following continuation tokens.
     /// Memory holds one page at a time.
+    ///
+    /// ```no_run
+    /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::s3::ListOptions;
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut objects = std::pin::pin!(s3.list("my-bucket", ListOptions::prefix("logs/2024/")));
+    /// let mut total = 0;
+    /// while let Some(object) = objects.next().await {
+    ///     let object = object?;
+    ///     println!("{} {}", object.key, object.size);
+    ///     total += object.size;
+    /// }
+    /// println!("{total} bytes in all");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list(&self, bucket: &str, options: ListOptions) -> impl Stream<Item = Result<Object, Error>> + Send {
         self.list_pages(bucket, options).flat_map(|page| {
             futures_util::stream::iter(match page {

@@ -35,6 +35,22 @@ pub const ID: ServiceId = ServiceId { host_prefix: "s3", env_suffix: "S3" };
 const NAME: &str = "S3";
 
 /// The S3 client. Cheap to clone.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use cirrus::s3::{PutOptions, S3Client};
+/// use cirrus::Config;
+///
+/// let s3 = S3Client::from_config(&Config::from_env()?)?;
+/// let options = PutOptions::content_type("text/plain");
+/// s3.put("my-bucket", "notes/hello.txt", "Hello, world!", &options).await?;
+/// let info = s3.head("my-bucket", "notes/hello.txt").await?;
+/// println!("{} bytes, ETag {:?}", info.content_length, info.etag);
+/// let bytes = s3.get_bytes("my-bucket", "notes/hello.txt").await?;
+/// assert_eq!(&bytes[..], b"Hello, world!");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct S3Client {
     inner: Arc<Inner>,

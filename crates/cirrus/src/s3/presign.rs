@@ -156,6 +156,31 @@ impl S3Client {
 
     /// A presigned URL for `method` (GET, PUT, HEAD or DELETE) on `key`, valid for
     /// `expires_in` (at most 7 days).
+    ///
+    /// ```
+    /// # use cirrus::{config::CredentialsChoice, credentials::StaticCredentials, Config};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let keys = std::sync::Arc::new(StaticCredentials::new("AKIDEXAMPLE", "secret", None));
+    /// # let config = Config::loader()
+    /// #     .region(Some("us-east-1"))
+    /// #     .credentials(CredentialsChoice::Provider(keys))
+    /// #     .load()?;
+    /// use cirrus::s3::{PresignOptions, S3Client};
+    /// use std::time::Duration;
+    ///
+    /// let s3 = S3Client::new(&config)?;
+    /// let options = PresignOptions::default()
+    ///     .with_response_header("content-disposition", r#"attachment; filename="report.pdf""#);
+    /// let (get, expires_in) = (http::Method::GET, Duration::from_secs(3600));
+    /// let link = s3.presign(get, "my-bucket", "reports/q2.pdf", expires_in, &options).await?;
+    /// if let Some(warning) = link.warning() {
+    ///     eprintln!("{warning}");
+    /// }
+    /// assert!(link.url.contains("X-Amz-Signature="));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn presign(
         &self,
         method: Method,
@@ -213,6 +238,31 @@ impl S3Client {
     /// A presigned POST form in the aioaws shape: the key, content type and size limits of
     /// `options`. For other conditions, build a [`PostPolicy`] and use
     /// [`presign_post_policy`](Self::presign_post_policy).
+    ///
+    /// ```
+    /// # use cirrus::{config::CredentialsChoice, credentials::StaticCredentials, Config};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let keys = std::sync::Arc::new(StaticCredentials::new("AKIDEXAMPLE", "secret", None));
+    /// # let config = Config::loader()
+    /// #     .region(Some("us-east-1"))
+    /// #     .credentials(CredentialsChoice::Provider(keys))
+    /// #     .load()?;
+    /// use cirrus::s3::{PostOptions, S3Client};
+    ///
+    /// let s3 = S3Client::new(&config)?;
+    /// let options = PostOptions::new("uploads/user-42/")
+    ///     .with_content_type("image/png")
+    ///     .with_max_size(5 * 1024 * 1024);
+    /// let form = s3.presign_post("my-bucket", &options).await?;
+    /// // The browser POSTs to `form.url`: these fields in order, then the file.
+    /// for (name, value) in &form.fields {
+    ///     println!("{name} = {value}");
+    /// }
+    /// assert!(form.fields.iter().any(|(name, _)| name == "x-amz-signature"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn presign_post(&self, bucket: &str, options: &PostOptions) -> Result<PostForm, Error> {
         const OP: &str = "PresignPost";
         check_bucket(OP, bucket)?;

@@ -4,6 +4,18 @@
 use crate::config::{Config, ConfigError};
 
 /// How the client talks to the store, and how hard its transfers push.
+///
+/// ```
+/// use cirrus::s3::S3Settings;
+///
+/// // MinIO on a slow link: path-style, fewer requests in flight, bigger parts.
+/// let mut settings = S3Settings::s3_compatible();
+/// settings.concurrency = 16;
+/// settings.part_size = 32 << 20;
+/// assert_eq!(settings.path_style, Some(true));
+/// ```
+///
+/// Then [`S3Client::with_settings`](super::S3Client::with_settings) makes a client with them.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct S3Settings {
@@ -60,6 +72,27 @@ impl S3Settings {
     ///
     /// Sizes are bytes or a number with `KB`, `MB`, `GB`, `TB` (powers of 1024, as the AWS
     /// CLI counts them; `KiB`... too). A value that cannot be read is an error naming it.
+    ///
+    /// ```
+    /// # use cirrus::{config::ConfigLoader, fs::MemFs, Context};
+    /// # use std::sync::Arc;
+    /// # let ini = concat!(
+    /// #     "[profile dev]\nregion = eu-west-1\ns3 =\n",
+    /// #     "  max_concurrent_requests = 20\n  multipart_chunksize = 16MB\n",
+    /// # );
+    /// # let env = Arc::new([("HOME", "/home/me"), ("AWS_PROFILE", "dev")]);
+    /// # let fs = Arc::new(MemFs::new([("/home/me/.aws/config", ini)]));
+    /// # let config = ConfigLoader::new(Context::new(env, fs)).load()?;
+    /// use cirrus::s3::{S3Client, S3Settings};
+    ///
+    /// // With the profile above in ~/.aws/config and AWS_PROFILE=dev:
+    /// let settings = S3Settings::from_config(&config)?;
+    /// assert_eq!(settings.concurrency, 20);
+    /// assert_eq!(settings.part_size, 16 << 20);
+    /// let s3 = S3Client::with_settings(&config, settings)?;
+    /// # let _ = s3;
+    /// # Ok::<(), cirrus::config::ConfigError>(())
+    /// ```
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let mut s = S3Settings::default();
         let Some(profile) = config.profile()? else { return Ok(s) };

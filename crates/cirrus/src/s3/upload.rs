@@ -19,6 +19,17 @@ const MAX_PARTS: u64 = 10_000;
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// Headers of a new object.
+///
+/// ```
+/// use cirrus::s3::{ChecksumAlgorithm, PutOptions};
+/// use std::sync::Arc;
+///
+/// let options = PutOptions::content_type("image/jpeg")
+///     .with_metadata("camera", "front-door")
+///     .with_checksum(ChecksumAlgorithm::Sha256)
+///     .with_progress(Arc::new(|sent| eprintln!("{sent} bytes sent")));
+/// assert_eq!(options.metadata, [("camera".to_owned(), "front-door".to_owned())]);
+/// ```
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct PutOptions {
@@ -174,6 +185,20 @@ impl S3Client {
     }
 
     /// Uploads a file, streaming it (see [`upload`](Self::upload)).
+    ///
+    /// ```no_run
+    /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::s3::{ChecksumAlgorithm, PutOptions};
+    /// use std::path::Path;
+    ///
+    /// let options = PutOptions::content_type("video/mp4")
+    ///     .with_checksum(ChecksumAlgorithm::Crc32c);
+    /// let path = Path::new("clip.mp4");
+    /// let out = s3.upload_file("my-bucket", "videos/clip.mp4", path, &options).await?;
+    /// println!("ETag {:?}, checksum {:?}", out.etag, out.checksum);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn upload_file(
         &self,
         bucket: &str,
@@ -195,6 +220,24 @@ impl S3Client {
     /// size.
     /// If anything fails, or the returned future is dropped, the multipart upload is aborted
     /// so no parts are left behind.
+    ///
+    /// A stream of unknown size, such as the output of a command:
+    ///
+    /// ```no_run
+    /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::s3::PutOptions;
+    /// use std::process::Stdio;
+    /// use tokio::process::Command;
+    ///
+    /// let mut dump = Command::new("pg_dump").arg("shop").stdout(Stdio::piped()).spawn()?;
+    /// let stdout = dump.stdout.take().expect("piped");
+    /// let options = PutOptions::content_type("application/sql");
+    /// let out = s3.upload("my-bucket", "backups/shop.sql", stdout, &options).await?;
+    /// dump.wait().await?;
+    /// println!("{} parts, ETag {:?}", out.parts, out.etag);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn upload<R: AsyncRead + Unpin + Send>(
         &self,
         bucket: &str,

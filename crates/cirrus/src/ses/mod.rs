@@ -93,6 +93,22 @@ impl fmt::Debug for Attachment {
 }
 
 /// An email to send. Recipients in `bcc` get the message but appear in no header.
+///
+/// ```
+/// use cirrus::ses::{Email, Mailbox};
+///
+/// let email = Email::new(Mailbox::new("Shop", "orders@example.com"), "Your order #1042")
+///     .to("alice@example.net")
+///     .bcc("archive@example.com")
+///     .text("Thanks! Your order ships today.")
+///     .html("<p>Thanks! Your order <b>ships today</b>.</p>")
+///     .attach("invoice.pdf", b"%PDF-1.7 ...".to_vec())
+///     .unsubscribe("https://example.com/unsubscribe?u=42");
+/// let mime = String::from_utf8(email.to_mime()?)?;
+/// assert!(mime.contains("Your order #1042"));
+/// assert!(!mime.contains("archive@example.com")); // blind copies are in no header
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Email {
@@ -320,6 +336,22 @@ impl SendOptions {
 }
 
 /// The SES v2 client.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use cirrus::ses::{Email, SendOptions, SesClient};
+/// use cirrus::Config;
+///
+/// let ses = SesClient::new(&Config::from_env()?)?;
+/// let email = Email::new("orders@example.com", "Your receipt")
+///     .to("alice@example.net")
+///     .text("Thanks for your order.");
+/// let options = SendOptions::configuration_set("transactional").with_tag("kind", "receipt");
+/// let message_id = ses.send(&email, &options).await?;
+/// println!("sent {message_id}");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct SesClient {
     svc: ServiceConfig,

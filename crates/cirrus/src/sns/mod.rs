@@ -119,6 +119,21 @@ impl SnsClient {
     }
 
     /// Publish: returns the message id.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::sns::{AttributeValue, PublishOptions, SnsClient};
+    /// use cirrus::Config;
+    ///
+    /// let sns = SnsClient::new(&Config::from_env()?)?;
+    /// let topic = "arn:aws:sns:eu-west-1:123456789012:deploys";
+    /// let options = PublishOptions::subject("Deploy finished")
+    ///     .with_attribute("env", AttributeValue::String("prod".to_owned()));
+    /// let message_id = sns.publish(topic, "v1.4.2 is live", &options).await?;
+    /// println!("published {message_id}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn publish(&self, topic_arn: &str, message: &str, options: &PublishOptions) -> Result<String, Error> {
         const OP: &str = "Publish";
         if message.is_empty() {

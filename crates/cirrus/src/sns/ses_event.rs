@@ -345,6 +345,26 @@ pub struct RenderingFailure {
 impl SesEvent {
     /// Reads an SNS `Message` that carries an SES event. An error says what is missing or of
     /// the wrong shape.
+    ///
+    /// ```
+    /// use cirrus::sns::{SesEvent, SesEventKind};
+    ///
+    /// let message = r#"{
+    ///     "eventType": "Complaint",
+    ///     "mail": {"messageId": "0100018f-example", "source": "news@example.com",
+    ///              "destination": ["bob@example.net"], "tags": {"campaign": ["june"]}},
+    ///     "complaint": {"complainedRecipients": [{"emailAddress": "bob@example.net"}],
+    ///                   "complaintFeedbackType": "abuse"}
+    /// }"#;
+    /// let event = SesEvent::from_message(message)?;
+    /// assert_eq!(event.mail.message_id, "0100018f-example");
+    /// if let SesEventKind::Complaint(complaint) = &event.kind {
+    ///     for recipient in &complaint.complained_recipients {
+    ///         println!("stop mailing {}", recipient.email_address);
+    ///     }
+    /// }
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn from_message(message: &str) -> Result<SesEvent, String> {
         let v: serde_json::Value = serde_json::from_str(message).map_err(|e| format!("not JSON: {e}"))?;
         let kind = v

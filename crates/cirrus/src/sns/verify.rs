@@ -488,6 +488,29 @@ impl CertCache {
 
 /// Verifies SNS messages. Cheap to clone (the certificate cache is shared); keep one for the
 /// life of the program.
+///
+/// ```no_run
+/// # async fn example(body: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+/// use cirrus::sns::{MessageType, SesEvent, Verifier};
+/// use std::time::Duration;
+///
+/// // Once, at startup.
+/// let verifier = Verifier::new()
+///     .allow_topics(["arn:aws:sns:eu-west-1:123456789012:ses-events"])
+///     .max_age(Duration::from_secs(3600));
+///
+/// // For each POST to the webhook, `body` being the raw request body:
+/// let message = verifier.verify(body).await?;
+/// match message.kind {
+///     MessageType::SubscriptionConfirmation => {
+///         verifier.confirm_subscription(&message).await?;
+///     }
+///     MessageType::Notification => println!("{:?}", SesEvent::from_message(&message.message)?),
+///     MessageType::UnsubscribeConfirmation => {}
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Verifier {
     fetcher: CertFetcher,

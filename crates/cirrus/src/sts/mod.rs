@@ -116,6 +116,15 @@ impl StsClient {
     }
 
     /// [GetCallerIdentity](https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = cirrus::Config::from_env()?;
+    /// let me = config.sts().get_caller_identity().await?;
+    /// println!("account {} as {}", me.account, me.arn);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn get_caller_identity(&self) -> Result<CallerIdentity, Error> {
         let r = self.call(self.svc(), "GetCallerIdentity", &[]).await?;
         let field = |n: &str| r.text_of(n).unwrap_or_default().to_owned();
@@ -123,6 +132,20 @@ impl StsClient {
     }
 
     /// [AssumeRole](https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::sts::AssumeRoleRequest;
+    /// use cirrus::Config;
+    ///
+    /// let role_arn = "arn:aws:iam::123456789012:role/deploy";
+    /// let mut request = AssumeRoleRequest::new(role_arn, "ci-run-42");
+    /// request.duration_seconds = Some(900);
+    /// let role = Config::from_env()?.sts().assume_role(&request).await?;
+    /// println!("{} until {:?}", role.credentials, role.credentials.expiry());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn assume_role(&self, req: &AssumeRoleRequest) -> Result<AssumedRole, Error> {
         let duration = req.duration_seconds.map(|d| d.to_string());
         let mut params = vec![("RoleArn", req.role_arn.as_str()), ("RoleSessionName", req.session_name.as_str())];

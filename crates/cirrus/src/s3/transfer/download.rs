@@ -52,6 +52,16 @@ impl S3Client {
     /// is removed. The file gets the object's modification time, as the AWS CLI does. When
     /// `path` exists and is not a regular file (a FIFO, `/dev/null`, a device), the object is
     /// written into it, in order, and it is never replaced. A directory is refused.
+    ///
+    /// ```no_run
+    /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::path::Path;
+    ///
+    /// let size = s3.download_file("my-bucket", "videos/clip.mp4", Path::new("clip.mp4")).await?;
+    /// println!("{size} bytes");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn download_file(&self, bucket: &str, key: &str, path: &Path) -> Result<u64, Error> {
         let fail = |m: String| S3Client::response_error("GetObject", m);
         check_bucket_key("GetObject", bucket, key)?;

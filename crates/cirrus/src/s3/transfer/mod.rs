@@ -1,8 +1,8 @@
 //! The transfer engine: every bulk or large transfer (a directory to a prefix, a prefix to a
 //! directory, a prefix to a prefix, one object either way) planned and run by one executor.
 //!
-//! - **Many requests in flight**: up to [`S3Settings::concurrency`] across all objects and their
-//!   parts, and object data in memory bounded by [`S3Settings::memory_budget`], whatever the
+//! - **Many requests in flight**: up to [`S3Settings::concurrency`](crate::s3::S3Settings::concurrency) across all objects and their
+//!   parts, and object data in memory bounded by [`S3Settings::memory_budget`](crate::s3::S3Settings::memory_budget), whatever the
 //!   number or size of the files. Sources are read as they go (a directory walked, a prefix
 //!   listed page by page), never collected whole.
 //! - **Large objects in parts**: multipart uploads (aborted on any failure or interrupt),
@@ -72,6 +72,16 @@ pub enum Location {
 
 impl Location {
     /// `s3://BUCKET[/KEY]` as a bucket and key, anything else as a local path.
+    ///
+    /// ```
+    /// use cirrus::s3::transfer::Location;
+    ///
+    /// let remote = Location::parse("s3://my-bucket/photos/2024/")?;
+    /// assert_eq!(remote, Location::s3("my-bucket", "photos/2024/"));
+    /// assert!(!Location::parse("./photos")?.is_s3());
+    /// assert!(Location::parse("s3://bad bucket/key").is_err());
+    /// # Ok::<(), cirrus::Error>(())
+    /// ```
     pub fn parse(text: &str) -> Result<Location, Error> {
         match text.strip_prefix("s3://") {
             Some(rest) => {
@@ -105,6 +115,17 @@ impl fmt::Display for Location {
 }
 
 /// How a transfer treats its source.
+///
+/// ```
+/// use cirrus::s3::transfer::TransferOptions;
+/// use cirrus::s3::PutOptions;
+///
+/// // `aws s3 cp --recursive --no-follow-symlinks --storage-class STANDARD_IA`
+/// let mut put = PutOptions::default();
+/// put.storage_class = Some("STANDARD_IA".to_owned());
+/// let options = TransferOptions::recursive().with_follow_symlinks(false).with_put_options(put);
+/// assert!(options.recursive && !options.follow_symlinks);
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TransferOptions {
@@ -172,6 +193,19 @@ impl Action {
 }
 
 /// What a running transfer reports, as it happens. Events come from many tasks at once.
+///
+/// ```
+/// use cirrus::s3::transfer::{Action, Event, Location};
+///
+/// let event = Event::Done {
+///     action: Action::Upload,
+///     src: Location::parse("site/index.html")?,
+///     dst: Some(Location::s3("my-bucket", "www/index.html")),
+///     bytes: 2048,
+/// };
+/// assert_eq!(event.to_string(), "upload: site/index.html to s3://my-bucket/www/index.html");
+/// # Ok::<(), cirrus::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event {
@@ -261,6 +295,20 @@ impl fmt::Display for LeftBehind {
 }
 
 /// What a transfer did, at the end.
+///
+/// ```
+/// use cirrus::s3::transfer::Summary;
+/// use std::time::Duration;
+///
+/// let mut summary = Summary::default();
+/// summary.done = 12;
+/// summary.failed = 1;
+/// summary.bytes = 192 * 1024;
+/// summary.elapsed = Duration::from_millis(800);
+/// assert!(!summary.is_complete());
+/// let line = "12 done, 1 failed, 0 skipped, 192.0 KiB in 0.8 s (240.0 KiB/s)";
+/// assert_eq!(summary.to_string(), line);
+/// ```
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Summary {

@@ -13,6 +13,21 @@ impl Transfers {
     /// Deletes `target`: one key, or with `recursive` every key under the folder it names
     /// (`data` means `data/`), page by page with DeleteObjects. Keys S3 refuses are reported
     /// and the rest go on.
+    ///
+    /// ```no_run
+    /// # async fn example(s3: cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::s3::transfer::{Cancel, Location, Transfers};
+    ///
+    /// // `aws s3 rm --recursive s3://my-bucket/tmp/`
+    /// let target = Location::parse("s3://my-bucket/tmp/")?;
+    /// let (transfers, cancel) = (Transfers::new(s3), Cancel::new());
+    /// let summary = transfers.remove(&target, true, |event| println!("{event}"), &cancel).await?;
+    /// if !summary.is_complete() {
+    ///     eprintln!("{summary}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn remove(
         &self,
         target: &Location,
