@@ -2,8 +2,8 @@
 
 use crate::encode::{decode_query_component, encode_into, encode_path_keep_escapes};
 use crate::error::{ErrorKind, SigningError};
+use crate::params::{check_expiry, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, PRESIGN_PARAMS};
 use crate::request::SignableRequest;
-use crate::sign::{check_expiry, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, PRESIGN_PARAMS};
 use crate::time::Civil;
 use std::borrow::Cow;
 

@@ -1,8 +1,9 @@
 //! Signing `http::Request`s and `http::request::Parts` (feature `http`, on by default).
 
 use crate::error::{ErrorKind, SigningError};
+use crate::params::{SigningOutput, SigningParams};
 use crate::request::{Payload, SignableRequest};
-use crate::sign::{sign, SigningOutput, SigningParams};
+use crate::sign::sign;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Uri};
 

@@ -50,6 +50,7 @@ mod hmac;
 #[cfg(feature = "http")]
 mod http_ext;
 mod key;
+mod params;
 pub mod post_policy;
 pub mod raw;
 mod request;
@@ -64,10 +65,11 @@ pub use error::SigningError;
 #[cfg(feature = "http")]
 pub use http_ext::{apply_to_parts, sign_http, sign_request};
 pub use key::SigningKey;
-pub use request::{Payload, SignableRequest};
-pub use sign::{
-    sign, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningSettings, MAX_PRESIGN_EXPIRY,
+pub use params::{
+    SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningSettings, MAX_PRESIGN_EXPIRY,
 };
+pub use request::{Payload, SignableRequest};
+pub use sign::sign;
 pub use time::{parse_amz_date, parse_rfc3339};
 
 /// Lowercase hex SHA-256 of `data`: the payload hash for a body in memory.

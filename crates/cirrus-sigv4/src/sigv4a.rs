@@ -7,8 +7,8 @@
 use crate::canonical::{Canonical, Scheme, V4A_ALGORITHM};
 use crate::error::SigningError;
 use crate::hmac::hmac;
+use crate::params::{SigningOutput, SigningParams};
 use crate::request::SignableRequest;
-use crate::sign::{SigningOutput, SigningParams};
 use crate::time::Civil;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{DerSignature, SigningKey as EcKey, VerifyingKey};

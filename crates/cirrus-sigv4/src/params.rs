@@ -1,0 +1,317 @@
+//! What signing takes and gives: the settings, the parameters (who, for what, when), and the
+//! output to apply to a request. Below both the canonical request and the signer, so neither
+//! imports the other's types back.
+
+use crate::error::{ErrorKind, SigningError};
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+/// The longest a presigned URL may live: 7 days.
+pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
+
+/// Where the signature goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureLocation {
+    /// An `Authorization` header, plus `X-Amz-Date` and friends.
+    Headers,
+    /// Query parameters (`X-Amz-Algorithm` ... `X-Amz-Signature`): a presigned URL valid for
+    /// `expires_in` (1 second to 7 days).
+    Query {
+        /// How long the URL is valid from the signing time.
+        expires_in: Duration,
+    },
+}
+
+/// What to do with a session token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SessionTokenMode {
+    /// Sign it (`X-Amz-Security-Token` is part of the canonical request). What AWS expects.
+    #[default]
+    Include,
+    /// Add it after signing, outside the signature (the suite's `omit_session_token`, needed by
+    /// a few services such as IoT presigned WebSocket URLs).
+    Exclude,
+}
+
+/// How the signer treats a request. `Default` gives the rules of every service but S3;
+/// [`SigningSettings::s3`] gives S3's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningSettings {
+    /// Header signing or a presigned URL.
+    pub location: SignatureLocation,
+    /// Remove `.`/`..` segments and repeated slashes from the path before signing (not S3).
+    pub normalize_path: bool,
+    /// Percent-encode the (already encoded) path once more (every service but S3).
+    pub double_encode_path: bool,
+    /// Add (and sign) `X-Amz-Content-SHA256` with the payload hash in header mode (S3).
+    pub content_sha256_header: bool,
+    /// Put the signing time in the `Date` header (HTTP date) instead of adding `X-Amz-Date`.
+    pub use_date_header: bool,
+    /// Sign the session token, or add it unsigned.
+    pub session_token: SessionTokenMode,
+}
+
+impl Default for SigningSettings {
+    fn default() -> Self {
+        SigningSettings {
+            location: SignatureLocation::Headers,
+            normalize_path: true,
+            double_encode_path: true,
+            content_sha256_header: false,
+            use_date_header: false,
+            session_token: SessionTokenMode::Include,
+        }
+    }
+}
+
+impl SigningSettings {
+    /// S3's rules: the path is neither normalized nor encoded a second time, and
+    /// `X-Amz-Content-SHA256` is sent and signed.
+    pub fn s3() -> Self {
+        SigningSettings {
+            normalize_path: false,
+            double_encode_path: false,
+            content_sha256_header: true,
+            ..Self::default()
+        }
+    }
+
+    /// The rules for `service`: [`SigningSettings::s3`] for `s3` (and S3 Express / Outposts
+    /// `s3express`, `s3-outposts`), the default for everything else.
+    pub fn for_service(service: &str) -> Self {
+        if matches!(service, "s3" | "s3express" | "s3-outposts" | "s3-object-lambda") {
+            Self::s3()
+        } else {
+            Self::default()
+        }
+    }
+
+    /// The same settings, signing into query parameters valid for `expires_in`: a presigned
+    /// URL.
+    ///
+    /// ```
+    /// use cirrus_sigv4::{sign, Payload, SignableRequest, SigningParams, SigningSettings};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+    /// let url = "https://examplebucket.s3.amazonaws.com/test.txt";
+    /// let request = SignableRequest::new("GET", url, [], Payload::Unsigned)?;
+    /// let settings = SigningSettings::s3().presigned(Duration::from_secs(86_400));
+    /// let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    /// let params = SigningParams::new("AKIAIOSFODNN7EXAMPLE", secret, "us-east-1", "s3", time)
+    ///     .settings(settings);
+    /// let out = sign(&request, &params)?;
+    /// let presigned = out.apply_to_uri(url);
+    /// assert!(presigned.contains("X-Amz-Expires=86400"));
+    /// let signature = out.signature();
+    /// assert_eq!(signature, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+    /// # Ok::<(), cirrus_sigv4::SigningError>(())
+    /// ```
+    #[must_use]
+    pub fn presigned(mut self, expires_in: Duration) -> Self {
+        self.location = SignatureLocation::Query { expires_in };
+        self
+    }
+}
+
+/// Who signs, for what, and when. Borrowed: nothing is copied until signing.
+///
+/// Debug redacts the secret and the session token.
+///
+/// ```
+/// use cirrus_sigv4::SigningParams;
+/// use std::time::SystemTime;
+///
+/// let (secret, token) = ("wJalrEXAMPLEKEY", "FwoGZXIvYXdzEXAMPLE");
+/// let now = SystemTime::now();
+/// let params = SigningParams::new("ASIAEXAMPLE", secret, "eu-west-1", "execute-api", now)
+///     .session_token(Some(token));
+/// let debug = format!("{params:?}");
+/// assert!(debug.contains("ASIAEXAMPLE"));
+/// assert!(!debug.contains(secret) && !debug.contains(token));
+/// ```
+#[derive(Clone, Copy)]
+pub struct SigningParams<'a> {
+    pub(crate) access_key_id: &'a str,
+    pub(crate) secret_access_key: &'a str,
+    pub(crate) session_token: Option<&'a str>,
+    pub(crate) region: &'a str,
+    pub(crate) service: &'a str,
+    pub(crate) time: SystemTime,
+    pub(crate) settings: SigningSettings,
+}
+
+impl<'a> SigningParams<'a> {
+    /// Parameters with [`SigningSettings::for_service`] and no session token.
+    pub fn new(
+        access_key_id: &'a str,
+        secret_access_key: &'a str,
+        region: &'a str,
+        service: &'a str,
+        time: SystemTime,
+    ) -> Self {
+        SigningParams {
+            access_key_id,
+            secret_access_key,
+            session_token: None,
+            region,
+            service,
+            time,
+            settings: SigningSettings::for_service(service),
+        }
+    }
+
+    /// Adds a session token (from temporary credentials).
+    #[must_use]
+    pub fn session_token(mut self, token: Option<&'a str>) -> Self {
+        self.session_token = token;
+        self
+    }
+
+    /// Replaces the settings.
+    #[must_use]
+    pub fn settings(mut self, settings: SigningSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The settings in use.
+    pub fn signing_settings(&self) -> &SigningSettings {
+        &self.settings
+    }
+}
+
+impl fmt::Debug for SigningParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningParams")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field("session_token", &self.session_token.map(|_| "** redacted **"))
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field("time", &self.time)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// The result of signing: what to add to the request, and the intermediate strings for debugging
+/// a `SignatureDoesNotMatch`.
+#[derive(Clone)]
+pub struct SigningOutput {
+    pub(crate) headers: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) signature: String,
+    pub(crate) canonical_request: String,
+    pub(crate) string_to_sign: String,
+}
+
+impl fmt::Debug for SigningOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<_> = self.headers.iter().map(|(n, v)| (*n, redact(n, v.as_ref()))).collect();
+        let query: Vec<_> = self.query.iter().map(|(n, v)| (*n, redact(n, v))).collect();
+        f.debug_struct("SigningOutput")
+            .field("headers", &headers)
+            .field("query", &query)
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
+}
+
+fn redact<'v>(name: &str, value: &'v str) -> &'v str {
+    if name.eq_ignore_ascii_case("x-amz-security-token") {
+        "** redacted **"
+    } else {
+        value
+    }
+}
+
+/// Names of the query parameters a presigned URL carries; any already in the URI are replaced.
+pub(crate) const PRESIGN_PARAMS: [&str; 8] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Security-Token",
+    "X-Amz-Signature",
+    "X-Amz-Region-Set",
+];
+
+impl SigningOutput {
+    /// Headers to set on the request, each replacing any header of the same name (case-insensitive).
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.headers.iter().map(|(n, v)| (*n, v.as_ref()))
+    }
+
+    /// Query parameters to append, values already percent-encoded, `X-Amz-Signature` last. Any
+    /// parameter of the same name already in the URI must be removed first; see
+    /// [`SigningOutput::apply_to_uri`].
+    pub fn query_params(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.query.iter().map(|(n, v)| (*n, v.as_str()))
+    }
+
+    /// The signature (lowercase hex; DER hex for SigV4a).
+    pub fn signature(&self) -> &str {
+        &self.signature
+    }
+
+    /// The canonical request that was hashed.
+    pub fn canonical_request(&self) -> &str {
+        &self.canonical_request
+    }
+
+    /// The string to sign.
+    pub fn string_to_sign(&self) -> &str {
+        &self.string_to_sign
+    }
+
+    /// `uri` with the presigning parameters applied: existing `X-Amz-*` signing parameters
+    /// removed, the new ones appended in order. Returns `uri` unchanged for header signing.
+    pub fn apply_to_uri(&self, uri: &str) -> String {
+        if self.query.is_empty() {
+            return uri.to_owned();
+        }
+        let (base, fragment) = match uri.find('#') {
+            Some(i) => (&uri[..i], &uri[i..]),
+            None => (uri, ""),
+        };
+        let (path, query) = match base.find('?') {
+            Some(i) => (&base[..i], &base[i + 1..]),
+            None => (base, ""),
+        };
+        let mut out = String::with_capacity(uri.len() + 512);
+        out.push_str(path);
+        let mut sep = '?';
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let name = pair.split('=').next().unwrap_or_default();
+            if PRESIGN_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            out.push(sep);
+            out.push_str(pair);
+            sep = '&';
+        }
+        for (name, value) in &self.query {
+            out.push(sep);
+            out.push_str(name);
+            out.push('=');
+            out.push_str(value);
+            sep = '&';
+        }
+        out.push_str(fragment);
+        out
+    }
+}
+
+/// Checks a presign expiry: 1 second to 7 days.
+pub(crate) fn check_expiry(expires_in: Duration) -> Result<u64, SigningError> {
+    let secs = expires_in.as_secs();
+    if secs == 0 || expires_in > MAX_PRESIGN_EXPIRY {
+        return Err(SigningError::new(ErrorKind::InvalidExpires(secs)));
+    }
+    Ok(secs)
+}
