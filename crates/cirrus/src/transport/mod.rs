@@ -6,6 +6,7 @@ mod error;
 pub mod paginate;
 pub mod protocol;
 pub(crate) mod retry;
+mod send;
 pub mod xml;
 
 pub use client::CallError;
@@ -16,8 +17,7 @@ pub use retry::RetryConfig;
 use crate::clock::{SharedClock, SystemClock};
 use crate::credentials::SharedCredentialsProvider;
 use bytes::Bytes;
-use cirrus_sigv4::{Payload, SigningParams, SigningSettings};
-use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::stream::BoxStream;
 use http::{HeaderMap, HeaderValue, Method};
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -324,183 +324,4 @@ impl fmt::Debug for StreamingResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamingResponse").field("status", &self.status).field("headers", &self.headers).finish()
     }
-}
-
-enum Answer {
-    Buffered(Response),
-    Streaming(StreamingResponse),
-}
-
-enum Attempt {
-    Done(Answer),
-    Failed { error: Error, retry: bool, timeout: bool, hint: Option<Duration> },
-}
-
-impl ServiceConfig {
-    /// Signs and sends `request`, retrying as the standard retry mode does and re-signing each
-    /// attempt. Non-2xx answers (and S3's errors in a `200`) become [`Error`]s.
-    pub async fn send(&self, operation: &'static str, request: Request) -> Result<Response, Error> {
-        match self.send_answer(operation, request, false).await? {
-            Answer::Buffered(r) => Ok(r),
-            Answer::Streaming(_) => Err(Error::response(self.name, operation, "a streamed answer to a buffered call")),
-        }
-    }
-
-    /// Like [`send`](Self::send), but a successful answer's body is handed over unread, as a
-    /// stream (errors are still read whole, and retried as `send` does). The operation timeout
-    /// covers the wait for the response head, not the reading of the body.
-    pub async fn send_streaming(&self, operation: &'static str, request: Request) -> Result<StreamingResponse, Error> {
-        match self.send_answer(operation, request, true).await? {
-            Answer::Streaming(r) => Ok(r),
-            Answer::Buffered(r) => {
-                let body = r.body;
-                Ok(StreamingResponse {
-                    status: r.status,
-                    headers: r.headers,
-                    body: futures_util::stream::once(async move { Ok(body) }).boxed(),
-                })
-            }
-        }
-    }
-
-    async fn send_answer(&self, operation: &'static str, request: Request, stream: bool) -> Result<Answer, Error> {
-        match self.http.inner.settings.operation_timeout {
-            None => self.send_with_retries(operation, request, stream).await,
-            Some(t) => match tokio::time::timeout(t, self.send_with_retries(operation, request, stream)).await {
-                Ok(r) => r,
-                Err(_) => Err(Error::transport(self.name, operation, format!("timed out after {t:?}"), true)),
-            },
-        }
-    }
-
-    async fn send_with_retries(
-        &self,
-        operation: &'static str,
-        request: Request,
-        stream: bool,
-    ) -> Result<Answer, Error> {
-        let retry = &self.http.inner.settings.retry;
-        let quota = &self.http.inner.quota;
-        let mut spent = 0u32;
-        let mut skew_retried = false;
-        let mut token_refreshed = false;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let used_skew = self.http.inner.skew_ms.load(Ordering::Relaxed);
-            let (outcome, access_key) = self.attempt(operation, &request, stream).await?;
-            let (error, mut retryable, timeout, hint) = match outcome {
-                Attempt::Done(r) => {
-                    quota.release(spent);
-                    return Ok(r);
-                }
-                Attempt::Failed { error, retry, timeout, hint } => (error, retry, timeout, hint),
-            };
-            if !retryable && !skew_retried && error.code().is_some_and(retry::is_clock_skew_code) {
-                let now_skew = self.http.inner.skew_ms.load(Ordering::Relaxed);
-                if (now_skew - used_skew).abs() >= 60_000 {
-                    tracing::debug!(skew_ms = now_skew, "clock skew corrected; retrying");
-                    skew_retried = true;
-                    retryable = true;
-                }
-            }
-            if !retryable && !token_refreshed && error.is_expired_token() {
-                if let (Some(p), Some(ak)) = (&self.credentials, access_key) {
-                    p.invalidate(&ak);
-                    token_refreshed = true;
-                    retryable = true;
-                }
-            }
-            if !retryable || attempt >= retry.max_attempts {
-                return Err(error.with_attempts(attempt));
-            }
-            let Some(cost) = quota.acquire(timeout) else {
-                tracing::debug!("retry quota spent; not retrying");
-                return Err(error.with_attempts(attempt));
-            };
-            spent += cost;
-            let delay = retry.backoff(attempt, hint);
-            tracing::debug!(service = self.name, operation, attempt, ?delay, error = %error, "retrying");
-            tokio::time::sleep(delay).await;
-        }
-    }
-
-    async fn attempt(
-        &self,
-        operation: &'static str,
-        request: &Request,
-        stream: bool,
-    ) -> Result<(Attempt, Option<String>), Error> {
-        let credentials = match &self.credentials {
-            None => None,
-            Some(p) => Some(p.provide_credentials().await.map_err(|e| Error::credentials(self.name, operation, e))?),
-        };
-        let mut parts = request.head().map_err(|m| Error::input(self.name, operation, m))?;
-        if let Some(c) = &credentials {
-            let time = self.http.signing_time(&self.clock);
-            let settings = SigningSettings::for_service(self.signing_name);
-            let params =
-                SigningParams::new(c.access_key_id(), c.secret_access_key(), &self.region, self.signing_name, time)
-                    .session_token(c.session_token())
-                    .settings(settings);
-            let payload = if request.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&request.body) };
-            cirrus_sigv4::sign_http(&mut parts, payload, &params)
-                .map_err(|e| Error::input(self.name, operation, format!("cannot sign the request: {e}")))?;
-        }
-        let uri = parts.uri.clone();
-        let http_req = http::Request::from_parts(parts, request.body.clone());
-        tracing::debug!(service = self.name, operation, method = %request.method, url = %request.url, "sending");
-        if tracing::enabled!(tracing::Level::TRACE) {
-            // Names only: values carry the signature and the session token.
-            let names: Vec<&str> = http_req.headers().keys().map(|k| k.as_str()).collect();
-            tracing::trace!(service = self.name, operation, headers = ?names, "request headers");
-        }
-        let access_key = credentials.as_ref().map(|c| c.access_key_id().to_owned());
-        let transport = |e: CallError| Attempt::Failed {
-            timeout: e.is_timeout(),
-            error: Error::transport(self.name, operation, e.to_string(), e.is_timeout()),
-            retry: true,
-            hint: None,
-        };
-        let settings = &self.http.inner.settings;
-        let resp = match client::send(self.http.pool(), http_req, settings.read_timeout).await {
-            Ok(r) => r,
-            Err(e) => return Ok((transport(e), access_key)),
-        };
-        let status = resp.status().as_u16();
-        self.http.record_skew(resp.headers(), &self.clock);
-        let (head, incoming) = resp.into_parts();
-        let headers = head.headers;
-        if stream && (200..300).contains(&status) {
-            tracing::debug!(service = self.name, operation, status, "answered; streaming the body");
-            let (name, wait) = (self.name, settings.read_timeout);
-            let body = client::stream_body(incoming, wait, uri)
-                .map(move |r| r.map_err(|e| Error::transport(name, operation, e.to_string(), e.is_timeout())))
-                .boxed();
-            return Ok((Attempt::Done(Answer::Streaming(StreamingResponse { status, headers, body })), access_key));
-        }
-        let body = match client::read_all(incoming, settings.max_response_bytes, settings.read_timeout, &uri).await {
-            Ok(b) => b,
-            Err(e) if e.is_too_large() => return Err(Error::response(self.name, operation, e.to_string())),
-            Err(e) => return Ok((transport(e), access_key)),
-        };
-        tracing::debug!(service = self.name, operation, status, bytes = body.len(), "answered");
-        let disguised = self.protocol == Protocol::RestXml && status == 200 && protocol::is_error_body(&body);
-        if (200..300).contains(&status) && !disguised {
-            return Ok((Attempt::Done(Answer::Buffered(Response { status, headers, body })), access_key));
-        }
-        let p = protocol::parse_error(self.protocol, status, &headers, &body);
-        let retry = retry::is_throttling_code(&p.code)
-            || retry::is_transient_code(&p.code)
-            || (retry::is_transient_status(status) && !retry::is_clock_skew_code(&p.code));
-        let hint = retry_after(&headers);
-        let error = Error::service(self.name, operation, status, p.code, p.message, p.request_id);
-        Ok((Attempt::Failed { error, retry, timeout: false, hint }, access_key))
-    }
-}
-
-/// `x-amz-retry-after` (milliseconds) or `Retry-After` (seconds).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<u64>().ok());
-    get("x-amz-retry-after").map(Duration::from_millis).or_else(|| get("retry-after").map(Duration::from_secs))
 }
