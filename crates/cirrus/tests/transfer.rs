@@ -134,6 +134,14 @@ fn tree_round_trip(server: Server) -> Result<(), String> {
         ensure!(log.with("copy: s3://") == 43, "{:?}", log.lines());
         let big = s3.get_bytes(&b, "across/a/b/big.bin").await.map_err(e)?;
         ensure!(big.as_ref() == bytes(12 << 20, 7).as_slice(), "the multipart copy differs");
+        // A multipart copy carries the source's type over, unless the caller gives one.
+        let copied = s3.head(&b, "across/a/b/big.bin").await.map_err(e)?;
+        ensure!(copied.content_type == head.content_type, "{:?} vs {:?}", copied.content_type, head.content_type);
+        let typed = TransferOptions::default().with_put_options(PutOptions::content_type("text/x-cirrus"));
+        let (summary, _) =
+            run_copy(&s3, &Location::s3(&b, "up/a/b/big.bin"), &Location::s3(&b, "typed/big.bin"), typed).await?;
+        let retyped = s3.head(&b, "typed/big.bin").await.map_err(e)?;
+        ensure!(summary.done == 1 && retyped.content_type.as_deref() == Some("text/x-cirrus"), "{retyped:?}");
 
         // One object each way, and onto a folder.
         let one = dir.join("one.bin");

@@ -3,7 +3,7 @@
 
 use super::run::{Ctx, Outcome, UploadGuard};
 use super::upload::stop_parts;
-use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, PutOptions, S3Client};
+use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, S3Client};
 use crate::transport::{xml, Error};
 use http::Method;
 use std::sync::Arc;
@@ -84,9 +84,17 @@ pub(crate) async fn copy_object(
     if size < settings.multipart_threshold {
         return single(ctx, from_bucket, from_key, bucket, key, size).await;
     }
-    let mut put =
-        PutOptions { content_type: head.content_type.clone(), metadata: head.metadata.clone(), ..ctx.put.clone() };
+    // The source's type and metadata, unless the caller gave their own; a multipart copy
+    // carries nothing over by itself. Part checksums come with uploads, not copies.
+    let mut put = ctx.put.clone();
+    if put.content_type.is_none() {
+        put.content_type = head.content_type.clone();
+    }
+    if put.metadata.is_empty() {
+        put.metadata = head.metadata.clone();
+    }
     put.progress = None;
+    put.checksum = None;
     put.checksum_value = None;
     let upload_id = {
         let created = match ctx.request_slot().await {
@@ -168,7 +176,7 @@ async fn copy_parts(
             }
         }
         let first = index * part_size;
-        let last = (first + part_size).min(size) - 1;
+        let last = first + part_size.min(size - first) - 1;
         let ctx = ctx.clone();
         let (fb, fk, b, k, id, etag) = (
             from_bucket.to_owned(),

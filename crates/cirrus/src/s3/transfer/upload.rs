@@ -37,7 +37,8 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
     }
     let file = Arc::new(file);
     let settings = ctx.client.settings();
-    if size < settings.multipart_threshold {
+    // An empty file is one PutObject whatever the threshold (a multipart upload needs a part).
+    if size < settings.multipart_threshold || size == 0 {
         let result = async {
             let _slot = ctx.request_slot().await?;
             let _memory = ctx.memory(size).await?;
