@@ -257,10 +257,10 @@ impl fmt::Display for Event {
             Event::Done { action, src, dst: Some(dst), .. } => write!(f, "{}: {src} to {dst}", action.as_str()),
             Event::Done { action, src, dst: None, .. } => write!(f, "{}: {src}", action.as_str()),
             Event::Failed { action, src, dst: Some(dst), reason } => {
-                write!(f, "{} failed: {src} to {dst}: {reason}", action.as_str())
+                write!(f, "{} failed: {src} to {dst} {reason}", action.as_str())
             }
             Event::Failed { action, src, dst: None, reason } => {
-                write!(f, "{} failed: {src}: {reason}", action.as_str())
+                write!(f, "{} failed: {src} {reason}", action.as_str())
             }
             Event::Skipped { src, reason } => write!(f, "warning: skipping {src}: {reason}"),
             Event::Bytes(n) => write!(f, "{n} bytes"),
