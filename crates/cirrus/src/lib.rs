@@ -30,6 +30,7 @@ pub mod env;
 pub mod fs;
 #[cfg(feature = "s3")]
 pub mod s3;
+pub mod service;
 #[cfg(feature = "ses")]
 pub mod ses;
 pub mod signing;

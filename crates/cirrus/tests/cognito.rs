@@ -10,10 +10,9 @@ use cirrus::cognito::{
     AuthResult, AuthType, ChallengeAnswer, ChallengeKind, ClientMetadata, CognitoBuilder, CognitoCredentials,
     CognitoSettings, UserPoolClient,
 };
-use cirrus::config::{ConfigLoader, CredentialsChoice, ServiceId};
+use cirrus::config::{ConfigLoader, CredentialsChoice};
 use cirrus::credentials::{ProvideCredentials, StaticCredentials};
 use cirrus::transport::protocol::json_request;
-use cirrus::transport::Protocol;
 use cirrus::Config;
 use libtest_mimic::Trial;
 use serde_json::{json, Value};
@@ -106,9 +105,6 @@ fn hex(s: &str) -> Result<Vec<u8>, String> {
 
 // ---- against moto server ----
 
-const IDP: ServiceId = ServiceId { host_prefix: "cognito-idp", env_suffix: "COGNITO_IDENTITY_PROVIDER" };
-const IDENTITY: ServiceId = ServiceId { host_prefix: "cognito-identity", env_suffix: "COGNITO_IDENTITY" };
-
 fn config_with(ctx: cirrus::Context) -> Result<Config, String> {
     let url = moto()?;
     ConfigLoader::new(ctx)
@@ -121,15 +117,14 @@ fn config_with(ctx: cirrus::Context) -> Result<Config, String> {
 
 /// A signed administrative call (pool and user set-up).
 async fn admin(config: &Config, identity: bool, op: &str, body: Value) -> Result<Value, String> {
-    let (name, signing, id, target) = if identity {
-        ("Cognito Identity", "cognito-identity", IDENTITY, "AWSCognitoIdentityService")
+    let (spec, target) = if identity {
+        (cirrus::cognito::IDENTITY_POOL_SPEC, "AWSCognitoIdentityService")
     } else {
-        ("Cognito Identity Provider", "cognito-idp", IDP, "AWSCognitoIdentityProviderService")
+        (cirrus::cognito::USER_POOL_SPEC, "AWSCognitoIdentityProviderService")
     };
-    let svc =
-        config.service(name, signing, Protocol::Json, id, config.credentials().cloned()).map_err(|e| e.to_string())?;
+    let svc = config.service(spec, config.credentials().cloned()).map_err(|e| e.to_string())?;
     let op: &'static str = Box::leak(op.to_owned().into_boxed_str());
-    let resp = svc.send(op, json_request(&svc.endpoint, "1.1", target, op, &body)).await.map_err(|e| e.to_string())?;
+    let resp = svc.send(op, json_request(svc.endpoint(), "1.1", target, op, &body)).await.map_err(|e| e.to_string())?;
     serde_json::from_slice(&resp.body).map_err(|e| e.to_string())
 }
 

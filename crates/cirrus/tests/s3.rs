@@ -453,8 +453,7 @@ fn presigned_urls_with_curl() -> Result<(), String> {
         // Expired: signed a minute ago for one second.
         let expired = {
             let clock = cirrus::clock::ManualClock::new(std::time::SystemTime::now() - Duration::from_secs(60));
-            let mut svc = s3.service().clone();
-            svc.clock = Arc::new(clock);
+            let svc = s3.service().clone().with_clock(Arc::new(clock));
             S3Client::from_service(svc, S3Settings::default(), true)
                 .presign(Method::GET, &b, "dir/up load.txt", Duration::from_secs(1), &PresignOptions::default())
                 .await

@@ -4,7 +4,8 @@
 use crate::common::{block_on, trial, Loopback, Reply, Seen};
 use crate::ensure;
 use cirrus::credentials::{BoxFuture, ProvideCredentials, StaticCredentials};
-use cirrus::transport::{HttpClient, Protocol, Request, RetryConfig, ServiceConfig, TransportSettings};
+use cirrus::service::{Protocol, ServiceId, ServiceSpec};
+use cirrus::transport::{HttpClient, Request, RetryConfig, ServiceConfig, TransportSettings};
 use cirrus::{Credentials, CredentialsError};
 use http::Method;
 use libtest_mimic::Trial;
@@ -12,21 +13,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// S3's spec, spelled out: these tests run without the `s3` feature.
+const S3_SPEC: ServiceSpec = ServiceSpec {
+    name: "S3",
+    signing_name: "s3",
+    protocol: Protocol::RestXml,
+    id: ServiceId { host_prefix: "s3", env_suffix: "S3" },
+};
+
 fn settings() -> TransportSettings {
     TransportSettings::default().with_retry(RetryConfig::default().with_base_delay(Duration::from_millis(5)))
 }
 
 fn service(url: &str, settings: TransportSettings) -> ServiceConfig {
     let creds = StaticCredentials::new("AKIDTEST", "SECRETTEST", None);
-    ServiceConfig::new(
-        "S3",
-        "s3",
-        Protocol::RestXml,
-        "us-east-1",
-        url,
-        Some(Arc::new(creds)),
-        HttpClient::new(settings),
-    )
+    ServiceConfig::builder(S3_SPEC, "us-east-1", url)
+        .credentials(Some(Arc::new(creds)))
+        .http(HttpClient::new(settings))
+        .build()
 }
 
 fn xml_error(code: &str) -> Vec<u8> {
@@ -36,7 +40,7 @@ fn xml_error(code: &str) -> Vec<u8> {
 fn get(
     svc: &ServiceConfig,
 ) -> impl std::future::Future<Output = Result<cirrus::transport::Response, cirrus::Error>> + '_ {
-    svc.send("GetObject", Request::new(Method::GET, format!("{}/bucket/key", svc.endpoint), ""))
+    svc.send("GetObject", Request::new(Method::GET, format!("{}/bucket/key", svc.endpoint()), ""))
 }
 
 fn storm_clears() -> Result<(), String> {
@@ -103,7 +107,7 @@ fn clock_skew_corrected() -> Result<(), String> {
         let r = get(&svc).await.map_err(|e| e.to_string())?;
         ensure!(&r.body[..] == b"in time", "{:?}", r.body);
         ensure!(server.count() == 2, "{} requests", server.count());
-        let skew = svc.http.clock_skew();
+        let skew = svc.http().clock_skew();
         ensure!(skew > Duration::from_secs(19 * 60) && skew < Duration::from_secs(21 * 60), "skew {skew:?}");
         // The next call is signed with the corrected time at once.
         get(&svc).await.map_err(|e| e.to_string())?;
@@ -215,8 +219,7 @@ fn expired_token_refreshes_once() -> Result<(), String> {
             }
         })
         .await;
-        let mut svc = service(&server.url, settings());
-        svc.credentials = Some(Arc::new(Rotating::default()));
+        let svc = service(&server.url, settings()).with_credentials(Some(Arc::new(Rotating::default())));
         let r = get(&svc).await.map_err(|e| e.to_string())?;
         ensure!(&r.body[..] == b"fresh" && server.count() == 2, "{:?}", r.body);
         Ok(())
@@ -226,8 +229,7 @@ fn expired_token_refreshes_once() -> Result<(), String> {
 fn anonymous_requests_are_unsigned() -> Result<(), String> {
     block_on(async {
         let server = Loopback::start(|_, _| Reply::ok("public")).await;
-        let mut svc = service(&server.url, settings());
-        svc.credentials = None;
+        let svc = service(&server.url, settings()).with_credentials(None);
         get(&svc).await.map_err(|e| e.to_string())?;
         let seen = server.requests();
         ensure!(seen[0].header("authorization").is_none() && seen[0].header("x-amz-date").is_none(), "{:?}", seen[0]);
@@ -244,16 +246,14 @@ fn connection_pool_is_reused() -> Result<(), String> {
         let server = Loopback::start(|_, _| Reply::ok("x")).await;
         let http = HttpClient::new(settings());
         let creds = Arc::new(StaticCredentials::new("AKIDTEST", "SECRETTEST", None));
-        let s3 = ServiceConfig::new(
-            "S3",
-            "s3",
-            Protocol::RestXml,
-            "us-east-1",
-            &server.url,
-            Some(creds.clone()),
-            http.clone(),
-        );
-        let sts = ServiceConfig::new("STS", "sts", Protocol::Query, "us-east-1", &server.url, Some(creds), http);
+        let s3 = ServiceConfig::builder(S3_SPEC, "us-east-1", &server.url)
+            .credentials(Some(creds.clone()))
+            .http(http.clone())
+            .build();
+        let sts = ServiceConfig::builder(cirrus::sts::SPEC, "us-east-1", &server.url)
+            .credentials(Some(creds))
+            .http(http)
+            .build();
         for _ in 0..10 {
             get(&s3).await.map_err(|e| e.to_string())?;
             get(&sts).await.map_err(|e| e.to_string())?;

@@ -4,18 +4,26 @@
 //! API reference: <https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/Welcome.html>
 
 use super::json_call;
-use crate::config::{Config, ConfigError, ServiceId};
+use crate::config::{Config, ConfigError};
 use crate::credentials::Credentials;
-use crate::transport::{Error, Protocol, ServiceConfig};
+use crate::service::{Protocol, ServiceId, ServiceSpec};
+use crate::transport::{Error, ServiceConfig};
 use serde_json::{json, Map, Value};
 use std::time::{Duration, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
-const NAME: &str = "Cognito Identity";
+const NAME: &str = SPEC.name;
 const TARGET: &str = "AWSCognitoIdentityService";
 /// How the identity pool endpoint is found: `cognito-identity.<region>.amazonaws.com`,
 /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY`.
-pub const ID: ServiceId = ServiceId { host_prefix: "cognito-identity", env_suffix: "COGNITO_IDENTITY" };
+pub const ID: ServiceId = SPEC.id;
+/// Cognito identity pools: names, signing name, protocol, endpoint names.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "Cognito Identity",
+    signing_name: "cognito-identity",
+    protocol: Protocol::Json,
+    id: ServiceId { host_prefix: "cognito-identity", env_suffix: "COGNITO_IDENTITY" },
+};
 
 /// The region an identity pool id names (`us-east-1:1a2b...` is in `us-east-1`).
 pub fn pool_region(identity_pool_id: &str) -> Result<&str, ConfigError> {
@@ -68,7 +76,7 @@ impl IdentityPoolClient {
     /// A client for `identity_pool_id`, in its region, on `config`'s endpoint. Calls are unsigned.
     pub fn new(config: &Config, identity_pool_id: &str) -> Result<Self, ConfigError> {
         let region = pool_region(identity_pool_id)?;
-        let svc = config.service_in(NAME, "cognito-identity", Protocol::Json, ID, region, None);
+        let svc = config.service_in(SPEC, region, None);
         Ok(IdentityPoolClient { svc, identity_pool_id: identity_pool_id.to_owned() })
     }
 

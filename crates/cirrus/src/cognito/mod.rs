@@ -17,13 +17,14 @@ pub mod srp;
 mod token_cache;
 mod user_pool;
 
-pub use identity_pool::{IdentityPoolClient, Logins, ID as IDENTITY_POOL_ID};
+pub use identity_pool::{IdentityPoolClient, Logins, ID as IDENTITY_POOL_ID, SPEC as IDENTITY_POOL_SPEC};
 pub use provider::{CognitoBuilder, CognitoCredentials, LoginStats, TokenFetcher};
 use settings::Source;
 pub use settings::{AuthType, CognitoSettings, IdentityFlow};
 pub use token_cache::TokenCache;
 pub use user_pool::{
     login_provider, AuthResult, Challenge, ChallengeAnswer, ChallengeKind, Tokens, UserPoolClient, ID as USER_POOL_ID,
+    SPEC as USER_POOL_SPEC,
 };
 
 use crate::transport::protocol::json_request;
@@ -70,8 +71,8 @@ impl ClientMetadata {
 
 /// One awsJson 1.1 call, the answer parsed.
 async fn json_call(svc: &ServiceConfig, target: &str, op: &'static str, body: &Value) -> Result<Value, Error> {
-    let req = json_request(&svc.endpoint, "1.1", target, op, body);
+    let req = json_request(svc.endpoint(), "1.1", target, op, body);
     let resp = svc.send(op, req).await?;
     serde_json::from_slice(&resp.body)
-        .map_err(|e| Error::response(svc.name, op, format!("the answer is not JSON: {e}")))
+        .map_err(|e| Error::response(svc.name(), op, format!("the answer is not JSON: {e}")))
 }

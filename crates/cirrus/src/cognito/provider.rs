@@ -246,10 +246,7 @@ fn setup(config: &Config, layers: &Layers) -> Result<Setup, String> {
         _ => None,
     };
     let sts = match &s.region {
-        Some(region) => {
-            let (name, signing, protocol) = crate::sts::SERVICE;
-            StsClient::new(config.service_in(name, signing, protocol, crate::sts::ID, region, None))
-        }
+        Some(region) => StsClient::new(config.service_in(crate::sts::SPEC, region, None)),
         None => config.sts().with_credentials(None),
     };
     Ok(Setup { login, identity, role_arn: s.role_arn.clone(), flow, sts, cache })

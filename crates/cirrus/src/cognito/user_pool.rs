@@ -6,18 +6,26 @@
 
 use super::srp::{self, PasswordVerifier, SrpClient};
 use super::{json_call, ClientMetadata};
-use crate::config::{Config, ConfigError, ServiceId};
-use crate::transport::{Error, Protocol, ServiceConfig};
+use crate::config::{Config, ConfigError};
+use crate::service::{Protocol, ServiceId, ServiceSpec};
+use crate::transport::{Error, ServiceConfig};
 use serde_json::{json, Map, Value};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
-pub(super) const NAME: &str = "Cognito Identity Provider";
+pub(super) const NAME: &str = SPEC.name;
 const TARGET: &str = "AWSCognitoIdentityProviderService";
 /// How the user pool endpoint is found: `cognito-idp.<region>.amazonaws.com`,
 /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`.
-pub const ID: ServiceId = ServiceId { host_prefix: "cognito-idp", env_suffix: "COGNITO_IDENTITY_PROVIDER" };
+pub const ID: ServiceId = SPEC.id;
+/// Cognito user pools: names, signing name, protocol, endpoint names.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "Cognito Identity Provider",
+    signing_name: "cognito-idp",
+    protocol: Protocol::Json,
+    id: ServiceId { host_prefix: "cognito-idp", env_suffix: "COGNITO_IDENTITY_PROVIDER" },
+};
 
 /// The region a user pool id names (`us-east-1_AbC123` is in `us-east-1`).
 pub fn pool_region(user_pool_id: &str) -> Result<&str, ConfigError> {
@@ -193,7 +201,7 @@ impl fmt::Debug for UserPoolClient {
             .field("user_pool_id", &self.user_pool_id)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret.as_ref().map(|_| "** redacted **"))
-            .field("endpoint", &self.svc.endpoint)
+            .field("endpoint", &self.svc.endpoint())
             .finish()
     }
 }
@@ -206,7 +214,7 @@ impl UserPoolClient {
         if client_id.is_empty() {
             return Err(ConfigError::new("the app client id is empty"));
         }
-        let svc = config.service_in(NAME, "cognito-idp", Protocol::Json, ID, region, None);
+        let svc = config.service_in(SPEC, region, None);
         Ok(UserPoolClient {
             svc,
             user_pool_id: user_pool_id.to_owned(),
@@ -273,7 +281,7 @@ impl UserPoolClient {
             secret_block: p("SECRET_BLOCK")?,
         };
         let internal = p("USERNAME").unwrap_or_else(|_| username.to_owned());
-        let now = self.svc.clock.now();
+        let now = self.svc.clock().now();
         let claim = srp
             .claim(&challenge, password, now)
             .map_err(|e| Error::response(NAME, op, format!("cannot answer the PASSWORD_VERIFIER challenge: {e}")))?;
@@ -387,7 +395,7 @@ impl UserPoolClient {
     }
 
     fn result(&self, op: &'static str, answer: Value, username: &str) -> Result<AuthResult, Error> {
-        let mut r = parse_result(op, answer, self.svc.clock.now())?;
+        let mut r = parse_result(op, answer, self.svc.clock().now())?;
         // A challenge that names no user is answered for the one who logged in.
         if let AuthResult::Challenge(c) = &mut r {
             if c.username.is_empty() {

@@ -6,14 +6,7 @@
 use crate::config::profile::Profile;
 use crate::env::Env;
 
-/// A service's names for endpoint purposes.
-#[derive(Clone, Copy, Debug)]
-pub struct ServiceId {
-    /// The hostname prefix (`sts`, `s3`, `email` for SES, `cognito-idp`...).
-    pub host_prefix: &'static str,
-    /// The suffix of `AWS_ENDPOINT_URL_<SERVICE>` (`STS`, `S3`, `SESV2`, `COGNITO_IDENTITY_PROVIDER`).
-    pub env_suffix: &'static str,
-}
+pub use crate::service::ServiceId;
 
 /// The DNS suffix of the region's partition.
 pub fn dns_suffix(region: &str) -> &'static str {

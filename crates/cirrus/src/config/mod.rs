@@ -7,8 +7,9 @@ pub mod profile;
 use crate::context::Context;
 use crate::credentials::{CredentialsCache, DefaultChain, SharedCredentialsProvider};
 use crate::env::Env;
+use crate::service::ServiceSpec;
 use crate::sts::StsClient;
-use crate::transport::{HttpClient, Protocol, ServiceConfig, TransportSettings};
+use crate::transport::{HttpClient, ServiceConfig, TransportSettings};
 pub use endpoint::ServiceId;
 pub use profile::{Profile, ProfileFileError, ProfileSet};
 use std::fmt;
@@ -312,44 +313,38 @@ impl Config {
         endpoint::resolve(service, region, explicit, self.ctx.env(), profile)
     }
 
-    /// A service configuration for a client: region (or `default_region` when none is set),
-    /// endpoint, credentials, HTTP client and clock.
+    /// A service configuration for a client of `spec`: the configured region, the endpoint,
+    /// these credentials, the shared HTTP client and the clock. An error when no region is set.
     pub fn service(
         &self,
-        name: &'static str,
-        signing_name: &'static str,
-        protocol: Protocol,
-        id: ServiceId,
+        spec: ServiceSpec,
         credentials: Option<SharedCredentialsProvider>,
     ) -> Result<ServiceConfig, ConfigError> {
         let region = self.require_region()?.to_owned();
-        Ok(self.service_in(name, signing_name, protocol, id, &region, credentials))
+        Ok(self.service_in(spec, &region, credentials))
     }
 
     /// Like [`service`](Self::service), in this region whatever the configured one is (for
     /// services whose resources name their region, like Cognito pools).
     pub fn service_in(
         &self,
-        name: &'static str,
-        signing_name: &'static str,
-        protocol: Protocol,
-        id: ServiceId,
+        spec: ServiceSpec,
         region: &str,
         credentials: Option<SharedCredentialsProvider>,
     ) -> ServiceConfig {
-        let (endpoint, _) = self.endpoint(id, region);
-        let mut svc =
-            ServiceConfig::new(name, signing_name, protocol, region, endpoint, credentials, self.http.clone());
-        svc.clock = self.ctx.clock().clone();
-        svc
+        let (endpoint, _) = self.endpoint(spec.id, region);
+        ServiceConfig::builder(spec, region, endpoint)
+            .credentials(credentials)
+            .http(self.http.clone())
+            .clock(self.ctx.clock().clone())
+            .build()
     }
 
     fn sts_with(&self, credentials: Option<SharedCredentialsProvider>) -> StsClient {
-        let (name, signing, protocol) = crate::sts::SERVICE;
         // Credential providers need STS even when no region is set: use us-east-1 then, as the SDKs do.
         let region = self.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
         let this = self.clone();
-        StsClient::lazy(move || this.service_in(name, signing, protocol, crate::sts::ID, &region, credentials.clone()))
+        StsClient::lazy(move || this.service_in(crate::sts::SPEC, &region, credentials.clone()))
     }
 
     /// An STS client signing with this configuration's credentials.

@@ -110,7 +110,7 @@ impl S3Client {
     /// Every bucket of the account.
     pub async fn list_buckets(&self) -> Result<Vec<Bucket>, Error> {
         const OP: &str = "ListBuckets";
-        let endpoint = &self.service().endpoint;
+        let endpoint = &self.service().endpoint();
         let r = self.send(OP, self.request(Method::GET, format!("{endpoint}/"), "")).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         let buckets = root.child("Buckets").map(|b| b.children_named("Bucket").collect()).unwrap_or_else(Vec::new);

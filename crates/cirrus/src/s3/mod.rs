@@ -22,17 +22,24 @@ pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
 pub use settings::S3Settings;
 pub use upload::{CompletedPart, Progress, PutOptions, PutOutput};
 
-use crate::config::endpoint::ServiceId;
 use crate::config::{Config, ConfigError};
-use crate::transport::{ByteStream, Error, Protocol, Request, Response, ServiceConfig};
+use crate::service::{Protocol, ServiceId, ServiceSpec};
+use crate::transport::{ByteStream, Error, Request, Response, ServiceConfig};
 use http::{HeaderMap, Method};
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Endpoint names of S3.
-pub const ID: ServiceId = ServiceId { host_prefix: "s3", env_suffix: "S3" };
-const NAME: &str = "S3";
+pub const ID: ServiceId = SPEC.id;
+/// S3: names, signing name, protocol, endpoint names.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "S3",
+    signing_name: "s3",
+    protocol: Protocol::RestXml,
+    id: ServiceId { host_prefix: "s3", env_suffix: "S3" },
+};
+const NAME: &str = SPEC.name;
 
 /// The S3 client. Cheap to clone.
 ///
@@ -123,8 +130,8 @@ impl S3Client {
 
     /// A client with these settings.
     pub fn with_settings(config: &Config, settings: S3Settings) -> Result<Self, ConfigError> {
-        let svc = config.service(NAME, "s3", Protocol::RestXml, ID, config.credentials().cloned())?;
-        let (_, source) = config.endpoint(ID, &svc.region);
+        let svc = config.service(SPEC, config.credentials().cloned())?;
+        let (_, source) = config.endpoint(ID, svc.region());
         Ok(Self::from_service(svc, settings, source != "standard"))
     }
 
@@ -148,7 +155,7 @@ impl S3Client {
         match self.inner.settings.path_style {
             Some(p) => p,
             None => {
-                self.inner.custom_endpoint || !dns_compatible(bucket, self.inner.svc.endpoint.starts_with("https:"))
+                self.inner.custom_endpoint || !dns_compatible(bucket, self.inner.svc.endpoint().starts_with("https:"))
             }
         }
     }
@@ -156,7 +163,7 @@ impl S3Client {
     /// The URL of `key` in `bucket` (`key` empty: the bucket itself), with `query` appended
     /// (already encoded, without `?`).
     pub(crate) fn url(&self, bucket: &str, key: &str, query: &str) -> String {
-        let endpoint = &self.inner.svc.endpoint;
+        let endpoint = &self.inner.svc.endpoint();
         let mut url = if self.path_style(bucket) {
             format!("{endpoint}/{bucket}/")
         } else {
@@ -175,7 +182,7 @@ impl S3Client {
     /// over plain http.
     pub(crate) fn request(&self, method: Method, url: String, body: impl Into<bytes::Bytes>) -> Request {
         let mut r = Request::new(method, url, body);
-        r.unsigned_payload = self.inner.svc.endpoint.starts_with("https:");
+        r.unsigned_payload = self.inner.svc.endpoint().starts_with("https:");
         r
     }
 
@@ -194,7 +201,7 @@ impl S3Client {
     /// Creates `bucket` in the client's region.
     pub async fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
         check_bucket("CreateBucket", bucket)?;
-        let region = &self.inner.svc.region;
+        let region = self.inner.svc.region();
         let body = if region == "us-east-1" {
             String::new()
         } else {

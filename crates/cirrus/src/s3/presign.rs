@@ -148,7 +148,7 @@ impl std::fmt::Debug for PostForm {
 
 impl S3Client {
     async fn signing_credentials(&self, op: &'static str) -> Result<Credentials, Error> {
-        match &self.service().credentials {
+        match &self.service().credentials() {
             Some(p) => p.provide_credentials().await.map_err(|e| Error::credentials(super::NAME, op, e)),
             None => Err(Self::input_error(op, "cannot presign without credentials (anonymous mode)")),
         }
@@ -219,11 +219,11 @@ impl S3Client {
         let url = self.url(bucket, key, &query.join("&"));
         let creds = self.signing_credentials(OP).await?;
         let svc = self.service();
-        let now = svc.clock.now();
+        let now = svc.clock().now();
         let mut parts = crate::transport::Request::new(method, url, bytes::Bytes::new())
             .head()
             .map_err(|m| Self::input_error(OP, m))?;
-        let params = SigningParams::new(creds.access_key_id(), creds.secret_access_key(), &svc.region, "s3", now)
+        let params = SigningParams::new(creds.access_key_id(), creds.secret_access_key(), svc.region(), "s3", now)
             .session_token(creds.session_token())
             .settings(SigningSettings::s3().presigned(expires_in));
         cirrus_sigv4::sign_http(&mut parts, Payload::Unsigned, &params)
@@ -266,7 +266,7 @@ impl S3Client {
     pub async fn presign_post(&self, bucket: &str, options: &PostOptions) -> Result<PostForm, Error> {
         const OP: &str = "PresignPost";
         check_bucket(OP, bucket)?;
-        let now = self.service().clock.now();
+        let now = self.service().clock().now();
         let mut b = PostPolicy::builder(now + options.expires_in).bucket(bucket);
         let mut fixed = Vec::new();
         match &options.filename {
@@ -314,8 +314,8 @@ impl S3Client {
             creds.access_key_id(),
             creds.secret_access_key(),
             creds.session_token(),
-            &svc.region,
-            svc.clock.now(),
+            svc.region(),
+            svc.clock().now(),
         );
         let url = self.url(bucket, "", "");
         Ok(PostForm { url, fields: signed.fields, expires_at })

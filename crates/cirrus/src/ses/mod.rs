@@ -2,8 +2,9 @@
 //!
 //! API reference: <https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html>
 
-use crate::config::{Config, ConfigError, ServiceId};
-use crate::transport::{Error, Protocol, Request, ServiceConfig};
+use crate::config::{Config, ConfigError};
+use crate::service::{Protocol, ServiceId, ServiceSpec};
+use crate::transport::{Error, Request, ServiceConfig};
 use http::Method;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
@@ -12,8 +13,15 @@ use std::fmt;
 use std::path::Path;
 
 /// SES v2's endpoint: `email.<region>.amazonaws.com`, `AWS_ENDPOINT_URL_SESV2`.
-pub const ID: ServiceId = ServiceId { host_prefix: "email", env_suffix: "SESV2" };
-const NAME: &str = "SES";
+pub const ID: ServiceId = SPEC.id;
+/// SES v2: names, signing name, protocol, endpoint names.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "SES",
+    signing_name: "ses",
+    protocol: Protocol::RestJson,
+    id: ServiceId { host_prefix: "email", env_suffix: "SESV2" },
+};
+const NAME: &str = SPEC.name;
 
 /// The largest message SES v2 accepts, after MIME encoding.
 pub const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
@@ -360,7 +368,7 @@ pub struct SesClient {
 impl SesClient {
     /// A client for `config`'s region, endpoint and credentials.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
-        Ok(SesClient { svc: config.service(NAME, "ses", Protocol::RestJson, ID, config.credentials().cloned())? })
+        Ok(SesClient { svc: config.service(SPEC, config.credentials().cloned())? })
     }
 
     /// A client over a service config built elsewhere.
@@ -371,7 +379,7 @@ impl SesClient {
     /// CreateEmailIdentity: starts verifying an address or a domain as a sender.
     pub async fn create_email_identity(&self, identity: &str) -> Result<(), Error> {
         const OP: &str = "CreateEmailIdentity";
-        let url = format!("{}/v2/email/identities", self.svc.endpoint.trim_end_matches('/'));
+        let url = format!("{}/v2/email/identities", self.svc.endpoint().trim_end_matches('/'));
         let body = serde_json::to_vec(&serde_json::json!({ "EmailIdentity": identity }))
             .map_err(|e| Error::input(NAME, OP, e.to_string()))?;
         let req = Request::new(Method::POST, url, body).header("content-type", "application/json");
@@ -385,7 +393,7 @@ impl SesClient {
         const OP: &str = "SendEmail";
         let mime = email.to_mime().map_err(|e| Error::input(NAME, OP, e))?;
         let body = send_email_body(email, &mime, options).map_err(|e| Error::input(NAME, OP, e))?;
-        let url = format!("{}/v2/email/outbound-emails", self.svc.endpoint.trim_end_matches('/'));
+        let url = format!("{}/v2/email/outbound-emails", self.svc.endpoint().trim_end_matches('/'));
         let req = Request::new(Method::POST, url, body).header("content-type", "application/json");
         let r = self.svc.send(OP, req).await?;
         let v: serde_json::Value =

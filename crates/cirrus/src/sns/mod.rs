@@ -17,16 +17,24 @@ pub use verify::{
     Verifier, VerifyError, MAX_BODY_BYTES, MAX_CERT_BYTES,
 };
 
-use crate::config::{Config, ConfigError, ServiceId};
+use crate::config::{Config, ConfigError};
+use crate::service::{Protocol, ServiceId, ServiceSpec};
 use crate::transport::protocol::{query_body, query_result};
 use crate::transport::xml::Element;
-use crate::transport::{Error, Protocol, Request, ServiceConfig};
+use crate::transport::{Error, Request, ServiceConfig};
 use http::Method;
 
-const NAME: &str = "SNS";
+const NAME: &str = SPEC.name;
 const VERSION: &str = "2010-03-31";
 /// How SNS's endpoint is found: `sns.<region>.amazonaws.com`, `AWS_ENDPOINT_URL_SNS`.
-pub const ID: ServiceId = ServiceId { host_prefix: "sns", env_suffix: "SNS" };
+pub const ID: ServiceId = SPEC.id;
+/// SNS: names, signing name, protocol, endpoint names.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "SNS",
+    signing_name: "sns",
+    protocol: Protocol::Query,
+    id: ServiceId { host_prefix: "sns", env_suffix: "SNS" },
+};
 
 /// A message attribute's value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,7 +87,7 @@ pub struct SnsClient {
 impl SnsClient {
     /// A client for `config`'s region, endpoint and credentials.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
-        Ok(SnsClient { svc: config.service(NAME, "sns", Protocol::Query, ID, config.credentials().cloned())? })
+        Ok(SnsClient { svc: config.service(SPEC, config.credentials().cloned())? })
     }
 
     /// A client over a service config built elsewhere.
@@ -89,7 +97,7 @@ impl SnsClient {
 
     async fn send(&self, action: &'static str, params: Vec<(String, String)>) -> Result<bytes::Bytes, Error> {
         let body = query_body(action, VERSION, params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let req = Request::new(Method::POST, format!("{}/", self.svc.endpoint.trim_end_matches('/')), body)
+        let req = Request::new(Method::POST, format!("{}/", self.svc.endpoint().trim_end_matches('/')), body)
             .header("content-type", "application/x-www-form-urlencoded; charset=utf-8");
         Ok(self.svc.send(action, req).await?.body)
     }

@@ -4,9 +4,10 @@
 //! API reference: <https://docs.aws.amazon.com/STS/latest/APIReference/welcome.html>
 
 use crate::credentials::Credentials;
+use crate::service::{Protocol, ServiceId, ServiceSpec};
 use crate::transport::protocol::{query_body, query_result};
 use crate::transport::xml::Element;
-use crate::transport::{Error, Protocol, Request, ServiceConfig};
+use crate::transport::{Error, Request, ServiceConfig};
 use http::Method;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -97,9 +98,7 @@ impl StsClient {
     /// The same client signing with other credentials (`None`: unsigned).
     #[must_use]
     pub fn with_credentials(&self, credentials: Option<crate::credentials::SharedCredentialsProvider>) -> Self {
-        let mut svc = self.svc().clone();
-        svc.credentials = credentials;
-        StsClient::new(svc)
+        StsClient::new(self.svc().clone().with_credentials(credentials))
     }
 
     /// The service configuration in use.
@@ -109,10 +108,10 @@ impl StsClient {
 
     async fn call(&self, svc: &ServiceConfig, action: &'static str, params: &[(&str, &str)]) -> Result<Element, Error> {
         let body = query_body(action, VERSION, params.iter().copied());
-        let req = Request::new(Method::POST, format!("{}/", svc.endpoint), body)
+        let req = Request::new(Method::POST, format!("{}/", svc.endpoint()), body)
             .header("content-type", "application/x-www-form-urlencoded; charset=utf-8");
         let resp = svc.send(action, req).await?;
-        query_result(action, &resp.body).map_err(|e| Error::response(svc.name, action, e))
+        query_result(action, &resp.body).map_err(|e| Error::response(svc.name(), action, e))
     }
 
     /// [GetCallerIdentity](https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
@@ -175,8 +174,7 @@ impl StsClient {
         token: &str,
         duration_seconds: Option<u32>,
     ) -> Result<AssumedRole, Error> {
-        let mut anonymous = self.svc().clone();
-        anonymous.credentials = None;
+        let anonymous = self.svc().clone().with_credentials(None);
         let duration = duration_seconds.map(|d| d.to_string());
         let mut params = vec![("RoleArn", role_arn), ("RoleSessionName", session_name), ("WebIdentityToken", token)];
         if let Some(d) = &duration {
@@ -214,15 +212,15 @@ impl StsClient {
     ) -> Result<AssumedRole, Error> {
         let c = r
             .child("Credentials")
-            .ok_or_else(|| Error::response(self.svc().name, action, "no <Credentials> in the answer"))?;
+            .ok_or_else(|| Error::response(self.svc().name(), action, "no <Credentials> in the answer"))?;
         let field = |n: &str| {
             c.text_of(n)
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| Error::response(self.svc().name, action, format!("no <{n}> in <Credentials>")))
+                .ok_or_else(|| Error::response(self.svc().name(), action, format!("no <{n}> in <Credentials>")))
         };
         let expiry = field("Expiration")?;
         let expiry = cirrus_sigv4::parse_rfc3339(expiry).ok_or_else(|| {
-            Error::response(self.svc().name, action, format!("Expiration {expiry:?} is not an RFC 3339 time"))
+            Error::response(self.svc().name(), action, format!("Expiration {expiry:?} is not an RFC 3339 time"))
         })?;
         let credentials = Credentials::new(
             field("AccessKeyId")?,
@@ -236,8 +234,10 @@ impl StsClient {
     }
 }
 
-/// The standard protocol settings of STS.
-pub(crate) const SERVICE: (&str, &str, Protocol) = ("STS", "sts", Protocol::Query);
-
-/// STS's endpoint names.
-pub(crate) const ID: crate::config::ServiceId = crate::config::ServiceId { host_prefix: "sts", env_suffix: "STS" };
+/// STS: names, signing name, protocol, endpoint names.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "STS",
+    signing_name: "sts",
+    protocol: Protocol::Query,
+    id: ServiceId { host_prefix: "sts", env_suffix: "STS" },
+};

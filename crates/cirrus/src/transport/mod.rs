@@ -14,6 +14,8 @@ pub use error::Error;
 pub use protocol::Protocol;
 pub use retry::RetryConfig;
 
+use crate::service::ServiceSpec;
+
 use crate::clock::{SharedClock, SystemClock};
 use crate::credentials::SharedCredentialsProvider;
 use bytes::Bytes;
@@ -185,31 +187,35 @@ impl HttpClient {
     }
 }
 
-/// Who a request goes to and how it is signed: built once per service client.
+/// Who a request goes to and how it is signed: built once per service client, usually by
+/// [`Config::service`](crate::Config::service); by hand with [`ServiceConfig::builder`].
+///
+/// ```
+/// use cirrus::credentials::StaticCredentials;
+/// use cirrus::transport::{HttpClient, ServiceConfig};
+/// use std::sync::Arc;
+///
+/// let svc = ServiceConfig::builder(cirrus::sts::SPEC, "eu-west-1", "http://127.0.0.1:4566")
+///     .credentials(Some(Arc::new(StaticCredentials::new("AKIDEXAMPLE", "secret", None))))
+///     .http(HttpClient::default())
+///     .build();
+/// assert_eq!((svc.name(), svc.region(), svc.endpoint()), ("STS", "eu-west-1", "http://127.0.0.1:4566"));
+/// ```
 #[derive(Clone)]
 pub struct ServiceConfig {
-    /// The service as people name it in messages (`"STS"`, `"S3"`).
-    pub name: &'static str,
-    /// The SigV4 signing name (`"sts"`, `"s3"`, `"ses"`...).
-    pub signing_name: &'static str,
-    /// The wire protocol, for reading errors.
-    pub protocol: Protocol,
-    /// The region signed for.
-    pub region: String,
-    /// Base URL, no trailing slash (`https://sts.eu-west-1.amazonaws.com`).
-    pub endpoint: String,
-    /// Credentials; `None` sends requests unsigned (anonymous, like botocore's UNSIGNED).
-    pub credentials: Option<SharedCredentialsProvider>,
-    /// The HTTP client.
-    pub http: HttpClient,
-    /// The clock used for signing.
-    pub clock: SharedClock,
+    spec: ServiceSpec,
+    region: String,
+    /// No trailing slash.
+    endpoint: String,
+    credentials: Option<SharedCredentialsProvider>,
+    http: HttpClient,
+    clock: SharedClock,
 }
 
 impl fmt::Debug for ServiceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServiceConfig")
-            .field("name", &self.name)
+            .field("name", &self.spec.name)
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
             .field("anonymous", &self.credentials.is_none())
@@ -218,26 +224,119 @@ impl fmt::Debug for ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// A config with the system clock.
-    pub fn new(
-        name: &'static str,
-        signing_name: &'static str,
-        protocol: Protocol,
-        region: impl Into<String>,
-        endpoint: impl Into<String>,
-        credentials: Option<SharedCredentialsProvider>,
-        http: HttpClient,
-    ) -> Self {
-        let endpoint = endpoint.into().trim_end_matches('/').to_owned();
-        ServiceConfig {
-            name,
-            signing_name,
-            protocol,
+    /// A builder for `spec` in `region` at `endpoint` (a base URL; a trailing `/` is dropped),
+    /// unsigned, with a default HTTP client and the system clock until told otherwise.
+    pub fn builder(spec: ServiceSpec, region: impl Into<String>, endpoint: impl Into<String>) -> ServiceConfigBuilder {
+        ServiceConfigBuilder {
+            spec,
             region: region.into(),
-            endpoint,
-            credentials,
-            http,
-            clock: Arc::new(SystemClock),
+            endpoint: endpoint.into(),
+            credentials: None,
+            http: None,
+            clock: None,
+        }
+    }
+
+    /// What service this is.
+    pub fn spec(&self) -> &ServiceSpec {
+        &self.spec
+    }
+
+    /// The service as people name it in messages (`"STS"`, `"S3"`).
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
+
+    /// The region signed for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Base URL, no trailing slash (`https://sts.eu-west-1.amazonaws.com`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Credentials; `None` sends requests unsigned (anonymous, like botocore's UNSIGNED).
+    pub fn credentials(&self) -> Option<&SharedCredentialsProvider> {
+        self.credentials.as_ref()
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// The clock used for signing.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// This config with other credentials (`None`: unsigned).
+    #[must_use]
+    pub fn with_credentials(mut self, credentials: Option<SharedCredentialsProvider>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// This config with another clock (tests, or a clock corrected elsewhere).
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+/// Builds a [`ServiceConfig`].
+#[must_use]
+#[derive(Clone)]
+pub struct ServiceConfigBuilder {
+    spec: ServiceSpec,
+    region: String,
+    endpoint: String,
+    credentials: Option<SharedCredentialsProvider>,
+    http: Option<HttpClient>,
+    clock: Option<SharedClock>,
+}
+
+impl fmt::Debug for ServiceConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceConfigBuilder")
+            .field("name", &self.spec.name)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceConfigBuilder {
+    /// Signs with these credentials (`None`: unsigned).
+    pub fn credentials(mut self, credentials: Option<SharedCredentialsProvider>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Sends through this HTTP client (its pool, settings, retry quota and measured skew).
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Signs at this clock's time.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The config.
+    pub fn build(self) -> ServiceConfig {
+        ServiceConfig {
+            spec: self.spec,
+            region: self.region,
+            endpoint: self.endpoint.trim_end_matches('/').to_owned(),
+            credentials: self.credentials,
+            http: self.http.unwrap_or_default(),
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
         }
     }
 }

@@ -11,19 +11,7 @@ use super::xml;
 use bytes::Bytes;
 use http::HeaderMap;
 
-/// An AWS wire protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Protocol {
-    /// awsQuery.
-    Query,
-    /// restXml.
-    RestXml,
-    /// restJson1.
-    RestJson,
-    /// awsJson 1.0 or 1.1 (the version is in the content type).
-    Json,
-}
+pub use crate::service::Protocol;
 
 /// The parts of an error answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -44,7 +44,9 @@ impl ServiceConfig {
     pub async fn send(&self, operation: &'static str, request: Request) -> Result<Response, Error> {
         match self.send_answer(operation, request, false).await? {
             Answer::Buffered(r) => Ok(r),
-            Answer::Streaming(_) => Err(Error::response(self.name, operation, "a streamed answer to a buffered call")),
+            Answer::Streaming(_) => {
+                Err(Error::response(self.spec.name, operation, "a streamed answer to a buffered call"))
+            }
         }
     }
 
@@ -71,7 +73,7 @@ impl ServiceConfig {
             None => self.send_with_retries(operation, request, stream).await,
             Some(t) => match tokio::time::timeout(t, self.send_with_retries(operation, request, stream)).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::transport(self.name, operation, format!("timed out after {t:?}"), true)),
+                Err(_) => Err(Error::transport(self.spec.name, operation, format!("timed out after {t:?}"), true)),
             },
         }
     }
@@ -114,7 +116,9 @@ impl ServiceConfig {
     ) -> Result<(Attempt, Option<String>), Error> {
         let credentials = match &self.credentials {
             None => None,
-            Some(p) => Some(p.provide_credentials().await.map_err(|e| Error::credentials(self.name, operation, e))?),
+            Some(p) => {
+                Some(p.provide_credentials().await.map_err(|e| Error::credentials(self.spec.name, operation, e))?)
+            }
         };
         let mut parts = self.build(operation, request)?;
         if let Some(c) = &credentials {
@@ -124,14 +128,14 @@ impl ServiceConfig {
         let uri = parts.uri.clone();
         let outcome = match self.dispatch(operation, parts, request).await {
             Ok(resp) => self.classify(operation, resp, uri, stream).await?,
-            Err(e) => transport_failure(self.name, operation, &e),
+            Err(e) => transport_failure(self.spec.name, operation, &e),
         };
         Ok((outcome, access_key))
     }
 
     /// The request line and headers, `Host` set from the URL.
     fn build(&self, operation: &'static str, request: &Request) -> Result<http::request::Parts, Error> {
-        request.head().map_err(|m| Error::input(self.name, operation, m))
+        request.head().map_err(|m| Error::input(self.spec.name, operation, m))
     }
 
     /// Signs the head with SigV4 at the clock corrected by the measured skew.
@@ -143,12 +147,12 @@ impl ServiceConfig {
         credentials: &Credentials,
     ) -> Result<(), Error> {
         let time = self.http.signing_time(&self.clock);
-        let settings = SigningSettings::for_service(self.signing_name);
+        let settings = SigningSettings::for_service(self.spec.signing_name);
         let params = SigningParams::new(
             credentials.access_key_id(),
             credentials.secret_access_key(),
             &self.region,
-            self.signing_name,
+            self.spec.signing_name,
             time,
         )
         .session_token(credentials.session_token())
@@ -156,7 +160,7 @@ impl ServiceConfig {
         let payload = if request.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&request.body) };
         cirrus_sigv4::sign_http(parts, payload, &params)
             .map(drop)
-            .map_err(|e| Error::input(self.name, operation, format!("cannot sign the request: {e}")))
+            .map_err(|e| Error::input(self.spec.name, operation, format!("cannot sign the request: {e}")))
     }
 
     /// Sends through the pool and waits for the response head (within the read timeout).
@@ -167,11 +171,11 @@ impl ServiceConfig {
         request: &Request,
     ) -> Result<http::Response<Incoming>, CallError> {
         let http_req = http::Request::from_parts(parts, request.body.clone());
-        tracing::debug!(service = self.name, operation, method = %request.method, url = %request.url, "sending");
+        tracing::debug!(service = self.spec.name, operation, method = %request.method, url = %request.url, "sending");
         if tracing::enabled!(tracing::Level::TRACE) {
             // Names only: values carry the signature and the session token.
             let names: Vec<&str> = http_req.headers().keys().map(|k| k.as_str()).collect();
-            tracing::trace!(service = self.name, operation, headers = ?names, "request headers");
+            tracing::trace!(service = self.spec.name, operation, headers = ?names, "request headers");
         }
         client::send(self.http.pool(), http_req, self.http.inner.settings.read_timeout).await
     }
@@ -191,8 +195,8 @@ impl ServiceConfig {
         let (head, incoming) = resp.into_parts();
         let headers = head.headers;
         if stream && (200..300).contains(&status) {
-            tracing::debug!(service = self.name, operation, status, "answered; streaming the body");
-            let (name, wait) = (self.name, settings.read_timeout);
+            tracing::debug!(service = self.spec.name, operation, status, "answered; streaming the body");
+            let (name, wait) = (self.spec.name, settings.read_timeout);
             let body = client::stream_body(incoming, wait, uri)
                 .map(move |r| r.map_err(|e| Error::transport(name, operation, e.to_string(), e.is_timeout())))
                 .boxed();
@@ -200,20 +204,21 @@ impl ServiceConfig {
         }
         let body = match client::read_all(incoming, settings.max_response_bytes, settings.read_timeout, &uri).await {
             Ok(b) => b,
-            Err(e) if e.is_too_large() => return Err(Error::response(self.name, operation, e.to_string())),
-            Err(e) => return Ok(transport_failure(self.name, operation, &e)),
+            Err(e) if e.is_too_large() => return Err(Error::response(self.spec.name, operation, e.to_string())),
+            Err(e) => return Ok(transport_failure(self.spec.name, operation, &e)),
         };
-        tracing::debug!(service = self.name, operation, status, bytes = body.len(), "answered");
-        let disguised = self.protocol == protocol::Protocol::RestXml && status == 200 && protocol::is_error_body(&body);
+        tracing::debug!(service = self.spec.name, operation, status, bytes = body.len(), "answered");
+        let disguised =
+            self.spec.protocol == crate::service::Protocol::RestXml && status == 200 && protocol::is_error_body(&body);
         if (200..300).contains(&status) && !disguised {
             return Ok(Attempt::Done(Answer::Buffered(Response { status, headers, body })));
         }
-        let p = protocol::parse_error(self.protocol, status, &headers, &body);
+        let p = protocol::parse_error(self.spec.protocol, status, &headers, &body);
         let retry = retry::is_throttling_code(&p.code)
             || retry::is_transient_code(&p.code)
             || (retry::is_transient_status(status) && !retry::is_clock_skew_code(&p.code));
         let hint = retry_after(&headers);
-        let error = Error::service(self.name, operation, status, p.code, p.message, p.request_id);
+        let error = Error::service(self.spec.name, operation, status, p.code, p.message, p.request_id);
         Ok(Attempt::Failed { error, retry, timeout: false, hint })
     }
 
@@ -255,7 +260,7 @@ impl ServiceConfig {
         };
         state.spent += cost;
         let delay = self.http.inner.settings.retry.backoff(state.attempt, hint);
-        tracing::debug!(service = self.name, operation, attempt = state.attempt, ?delay, error = %error, "retrying");
+        tracing::debug!(service = self.spec.name, operation, attempt = state.attempt, ?delay, error = %error, "retrying");
         tokio::time::sleep(delay).await;
         true
     }
