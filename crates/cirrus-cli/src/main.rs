@@ -125,6 +125,14 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// A configuration that cannot be built (no region, a broken shared config file, a bad
+    /// setting): nothing was sent, so exit 2 whatever the kind.
+    pub fn config(error: cirrus::config::ConfigError) -> Self {
+        Failure::input(error)
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
         Failure { code: 1, error: Some(error) }
@@ -144,7 +152,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
         .endpoint_url(global.endpoint_url.as_deref())
         .credentials(credentials)
         .load()
-        .map_err(|e| Failure::from(anyhow::Error::new(e)))
+        .map_err(Failure::config)
 }
 
 /// A reader that went away (`cirrus ... | head`) ends the program quietly, as SIGPIPE ends C
@@ -203,17 +211,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { code, error: None }) => ExitCode::from(code),
         Err(Failure { code, error: Some(error) }) => {
-            // One line: the error and its causes, never a backtrace.
-            let mut msg = error.to_string();
-            for cause in error.chain().skip(1) {
-                // Some errors (cirrus::Error among them) already show their source in Display.
-                let cause = cause.to_string();
-                if !msg.contains(&cause) {
-                    msg.push_str(": ");
-                    msg.push_str(&cause);
-                }
-            }
-            eprintln!("cirrus: {}", msg.replace('\n', " "));
+            // One line: each layer's failure then its cause, never a backtrace. Every error
+            // names only its own layer and leaves the cause to source(), so nothing repeats.
+            let msg: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+            eprintln!("cirrus: {}", msg.join(": ").replace('\n', " "));
             ExitCode::from(code)
         }
     }

@@ -128,7 +128,7 @@ fn parse_s3(url: &str) -> Result<(String, String), Failure> {
 
 fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
     let config = load_config(global)?;
-    S3Client::from_config(&config).map_err(|e| Failure::input(anyhow!("{e}")))
+    S3Client::from_config(&config).map_err(Failure::config)
 }
 
 fn library_error(e: cirrus::transport::Error) -> Failure {

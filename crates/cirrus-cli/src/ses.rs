@@ -137,10 +137,7 @@ async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
         options = options.with_tag(name, value);
     }
     let config = load_config(global)?;
-    if config.region().is_none() {
-        return Err(Failure::input(anyhow!("no region: pass --region, set AWS_REGION, or set region in the profile")));
-    }
-    let ses = SesClient::new(&config).map_err(anyhow::Error::new)?;
+    let ses = SesClient::new(&config).map_err(Failure::config)?;
     // A message the builder refuses (a line break in a header, over 40 MB) is bad input: exit 2.
     let id = ses.send(&email, &options).await.map_err(|e| {
         if e.is_input() {

@@ -52,12 +52,7 @@ pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
         SnsCommand::Verify(args) => verify(global, args).await,
         SnsCommand::Publish { topic_arn, message, subject } => {
             let config = load_config(global)?;
-            if config.region().is_none() {
-                return Err(Failure::input(anyhow!(
-                    "no region: pass --region, set AWS_REGION, or set region in the profile"
-                )));
-            }
-            let sns = SnsClient::new(&config).map_err(anyhow::Error::new)?;
+            let sns = SnsClient::new(&config).map_err(Failure::config)?;
             let mut options = PublishOptions::default();
             options.subject = subject;
             let id = sns.publish(&topic_arn, &message, &options).await.map_err(anyhow::Error::new)?;

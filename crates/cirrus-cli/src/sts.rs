@@ -1,7 +1,6 @@
 //! `cirrus sts ...`.
 
 use crate::{load_config, Failure, GlobalArgs, Output};
-use anyhow::anyhow;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum StsCommand {
@@ -13,11 +12,7 @@ pub async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
     match cmd {
         StsCommand::Whoami => {
             let config = load_config(global)?;
-            if config.region().is_none() {
-                return Err(Failure::input(anyhow!(
-                    "no region: pass --region, set AWS_REGION, or set region in the profile"
-                )));
-            }
+            config.require_region().map_err(Failure::config)?;
             let id = config.sts().get_caller_identity().await.map_err(anyhow::Error::new)?;
             match global.output {
                 Output::Json => {

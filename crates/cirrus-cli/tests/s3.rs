@@ -151,8 +151,31 @@ fn no_credentials_said_once() -> Result<(), Failed> {
     ensure(r.stderr.starts_with("cirrus: S3 ListObjectsV2: no credentials"), r.stderr)
 }
 
+/// Configuration errors exit 2 by their kind, their cause said once: a broken shared config
+/// file names its file and line; no region says how to set one.
+fn config_errors_exit_2() -> Result<(), Failed> {
+    let dir = std::env::temp_dir().join(format!("cirrus-cli-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let config = dir.join("config");
+    std::fs::write(&config, "[default]\nthis line is not ini\n").map_err(|e| e.to_string())?;
+    let path = config.to_string_lossy().into_owned();
+    let env = [("AWS_CONFIG_FILE", path.as_str()), ("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "S")];
+    let r = cirrus(&["s3", "ls"], &env, b"");
+    let want = format!("cirrus: cannot read the shared config files: {path}:2: ");
+    ensure(r.code == 2 && r.stderr.starts_with(&want), format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(r.stderr.matches(&path).count() == 1, r.stderr.clone())?;
+    let r = cirrus(&["sts", "whoami"], &[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "S")], b"");
+    ensure(
+        r.code == 2 && r.stderr == "cirrus: no region: pass --region, set AWS_REGION, or set region in the profile\n",
+        format!("exit {}: {}", r.code, r.stderr),
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("s3::config_errors_exit_2_with_their_cause_once", config_errors_exit_2),
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
         Trial::test("s3::no_credentials_is_said_once", no_credentials_said_once),

@@ -54,14 +54,23 @@ pub enum SignError {
 impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SignError::Credentials(e) => write!(f, "no credentials to sign with: {e}"),
-            SignError::Signing(e) => write!(f, "cannot sign the request: {e}"),
+            // The reason is the source.
+            SignError::Credentials(_) => f.write_str("no credentials to sign with"),
+            SignError::Signing(_) => f.write_str("cannot sign the request"),
             SignError::InvalidRequest(e) => write!(f, "cannot sign an invalid request: {e}"),
         }
     }
 }
 
-impl std::error::Error for SignError {}
+impl std::error::Error for SignError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SignError::Credentials(e) => Some(e),
+            SignError::Signing(e) => Some(e),
+            SignError::InvalidRequest(_) => None,
+        }
+    }
+}
 
 impl RequestSigner {
     /// Signs for `service` (the signing name: `es`, `execute-api`, `s3`...) in `region`.

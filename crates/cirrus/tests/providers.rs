@@ -270,7 +270,7 @@ fn profile_files_in_a_temp_home() -> Result<(), String> {
             vars.extend_from_slice(extra);
             let config = ConfigLoader::new(ctx_with(&vars)).profile(Some(profile)).load();
             async move {
-                let config = config.map_err(|e| e.to_string())?;
+                let config = config.map_err(|e| cirrus::transport::report(&e))?;
                 let chain = config.chain().ok_or("no chain")?;
                 let link = chain.links().iter().find(|l| l.name == "profile").ok_or("no profile link")?;
                 let p = link.provider.clone();

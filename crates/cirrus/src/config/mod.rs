@@ -92,21 +92,85 @@ pub struct Config {
     http: HttpClient,
 }
 
-/// Why a configuration cannot be built.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError(String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// A region goes into host names (`sts.<region>.amazonaws.com`): it must be one DNS label of
+/// letters, digits and hyphens, or a crafted value could send signed requests to another host.
+fn check_region(region: &str, source: &str) -> Result<(), ConfigError> {
+    let label = (1..=63).contains(&region.len())
+        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if label {
+        Ok(())
+    } else {
+        Err(ConfigError::new(format!(
+            "region {region:?} (from {source}) is not a region name: letters, digits and hyphens, like eu-west-1"
+        )))
     }
 }
 
-impl std::error::Error for ConfigError {}
+/// Why a configuration cannot be built: no region, a shared config file that cannot be read
+/// (the file and line are in [`source`](std::error::Error::source)), or a value that is not
+/// valid. Nothing was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    kind: ConfigErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ConfigErrorKind {
+    NoRegion,
+    ProfileFile(ProfileFileError),
+    Invalid(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ConfigErrorKind::NoRegion => {
+                f.write_str("no region: pass --region, set AWS_REGION, or set region in the profile")
+            }
+            ConfigErrorKind::ProfileFile(_) => f.write_str("cannot read the shared config files"),
+            ConfigErrorKind::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ConfigErrorKind::ProfileFile(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl ConfigError {
+    /// A value that is not valid, named in `message`.
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        ConfigError(message.into())
+        ConfigError { kind: ConfigErrorKind::Invalid(message.into()) }
+    }
+
+    pub(crate) fn no_region() -> Self {
+        ConfigError { kind: ConfigErrorKind::NoRegion }
+    }
+
+    pub(crate) fn profile_file(e: ProfileFileError) -> Self {
+        ConfigError { kind: ConfigErrorKind::ProfileFile(e) }
+    }
+
+    /// No region is configured (explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile).
+    pub fn is_no_region(&self) -> bool {
+        self.kind == ConfigErrorKind::NoRegion
+    }
+
+    /// A shared config or credentials file could not be read or parsed.
+    pub fn is_profile_file(&self) -> bool {
+        matches!(self.kind, ConfigErrorKind::ProfileFile(_))
+    }
+
+    /// A setting has a value that is not valid.
+    pub fn is_invalid(&self) -> bool {
+        matches!(self.kind, ConfigErrorKind::Invalid(_))
     }
 }
 
@@ -186,13 +250,21 @@ impl ConfigLoader {
     }
 
     fn configured_region(&self, ctx: &Context) -> Result<(Option<String>, &'static str), ConfigError> {
+        let (region, source) = self.region_and_source(ctx)?;
+        if let Some(r) = &region {
+            check_region(r, source)?;
+        }
+        Ok((region, source))
+    }
+
+    fn region_and_source(&self, ctx: &Context) -> Result<(Option<String>, &'static str), ConfigError> {
         Ok(match (&self.region, region_from_env(ctx.env())) {
             (Some(r), _) => (Some(r.clone()), "explicit"),
             (None, Some(r)) => {
                 (Some(r), if ctx.env().get("AWS_REGION").is_some() { "AWS_REGION" } else { "AWS_DEFAULT_REGION" })
             }
             (None, None) => {
-                let set = ctx.profiles().map_err(|e| ConfigError::new(e.to_string()))?;
+                let set = ctx.profiles().map_err(ConfigError::profile_file)?;
                 let name = profile_name(self.profile.as_deref(), ctx.env());
                 match set.get(&name).and_then(|p| p.get("region")) {
                     Some(r) => (Some(r.to_owned()), "profile"),
@@ -274,14 +346,13 @@ impl Config {
 
     /// The region, or an error that says how to set one.
     pub fn require_region(&self) -> Result<&str, ConfigError> {
-        self.region()
-            .ok_or_else(|| ConfigError::new("no region: pass --region, set AWS_REGION, or set region in the profile"))
+        self.region().ok_or_else(ConfigError::no_region)
     }
 
     /// The profile in use (the one asked for, `AWS_PROFILE`, then `default`) as the shared
     /// config and credentials files hold it; `None` when they do not name it.
     pub fn profile(&self) -> Result<Option<Profile>, ConfigError> {
-        let set = self.ctx.profiles().map_err(|e| ConfigError::new(e.to_string()))?;
+        let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
         let name = profile_name(self.profile.as_deref(), self.ctx.env());
         Ok(set.get(&name).cloned())
     }
@@ -379,5 +450,36 @@ mod tests {
             Some("us-east-2".into())
         );
         assert_eq!(region_from_env(&[("HOME", "/root")]), None);
+    }
+
+    #[test]
+    fn errors_have_kinds_and_keep_their_cause() {
+        let fs = crate::fs::MemFs::new([("/cfg", "[default]\nnot ini at all\n")]);
+        let ctx =
+            Context::new(Arc::new([("AWS_CONFIG_FILE", "/cfg"), ("AWS_SHARED_CREDENTIALS_FILE", "/no")]), Arc::new(fs));
+        let e = ConfigLoader::new(ctx).load().map(drop).unwrap_err();
+        assert!(e.is_profile_file() && !e.is_no_region() && !e.is_invalid());
+        assert_eq!(e.to_string(), "cannot read the shared config files");
+        let cause = std::error::Error::source(&e).map(|c| c.to_string()).unwrap_or_default();
+        assert!(cause.starts_with("/cfg:2: "), "{cause}");
+
+        let ctx = Context::new(Arc::new([("HOME", "/nonexistent")]), Arc::new(crate::fs::MemFs::default()));
+        let config = ConfigLoader::new(ctx).credentials(CredentialsChoice::Anonymous).load().unwrap();
+        let e = config.require_region().unwrap_err();
+        assert!(e.is_no_region() && std::error::Error::source(&e).is_none());
+        assert!(ConfigError::new("bad").is_invalid());
+    }
+
+    #[test]
+    fn a_region_is_one_host_label() {
+        let load = |r: &str| {
+            let ctx = Context::new(Arc::new([("HOME", "/nonexistent")]), Arc::new(crate::fs::MemFs::default()));
+            ConfigLoader::new(ctx).region(Some(r)).credentials(CredentialsChoice::Anonymous).load().map(drop)
+        };
+        assert!(load("eu-west-1").is_ok() && load("us-gov-west-1").is_ok());
+        for bad in ["", "x@evil.example:443/", "eu-west-1.evil.example", "-eu", "eu west", "é"] {
+            let e = load(bad).unwrap_err();
+            assert!(e.is_invalid() && e.to_string().contains("(from explicit)"), "{bad:?}: {e}");
+        }
     }
 }

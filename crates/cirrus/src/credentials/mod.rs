@@ -242,9 +242,9 @@ impl CredentialsError {
     pub fn from_call(e: &crate::transport::Error) -> Self {
         let passing = e.is_transport() || e.is_throttling() || e.status().is_some_and(|s| s >= 500);
         if passing {
-            CredentialsError::unavailable(e.to_string())
+            CredentialsError::unavailable(crate::transport::report(e))
         } else {
-            CredentialsError::rejected(e.to_string())
+            CredentialsError::rejected(crate::transport::report(e))
         }
     }
 

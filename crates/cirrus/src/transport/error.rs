@@ -184,7 +184,8 @@ impl fmt::Display for Error {
                     write!(f, "request id {id}, ")?;
                 }
             }
-            Kind::Credentials(e) => return write!(f, "no credentials: {e}"),
+            // The reason is the source, printed by whoever prints the chain.
+            Kind::Credentials(_) => return f.write_str("no credentials"),
             Kind::Transport { message, .. } => write!(f, "{message} (")?,
             Kind::Response(m) => write!(f, "unreadable response: {m} (")?,
             Kind::Input(m) => return f.write_str(m),
@@ -192,6 +193,24 @@ impl fmt::Display for Error {
         let n = self.attempts;
         write!(f, "{n} attempt{})", if n == 1 { "" } else { "s" })
     }
+}
+
+/// An error and every cause under it on one line (`a: b: c`): what to show a person, since
+/// each error's Display names only its own layer and leaves the cause to `source()`.
+///
+/// ```
+/// let io = std::io::Error::other("disk unplugged");
+/// assert_eq!(cirrus::transport::report(&io), "disk unplugged");
+/// ```
+pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 impl std::error::Error for Error {
@@ -230,5 +249,15 @@ mod tests {
         assert!(e.is_not_found());
         let e = Error::transport("STS", "AssumeRole", "connection reset".into(), false).with_attempts(3);
         assert_eq!(e.to_string(), "STS AssumeRole: connection reset (3 attempts)");
+    }
+
+    #[test]
+    fn the_cause_is_the_source_never_also_the_display() {
+        let why = CredentialsError::not_configured("AWS_ACCESS_KEY_ID not set");
+        let e = Error::credentials("S3", "ListObjectsV2", why);
+        assert_eq!(e.to_string(), "S3 ListObjectsV2: no credentials");
+        let source = std::error::Error::source(&e).map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("AWS_ACCESS_KEY_ID not set"));
+        assert_eq!(report(&e), "S3 ListObjectsV2: no credentials: AWS_ACCESS_KEY_ID not set");
     }
 }

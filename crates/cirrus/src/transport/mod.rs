@@ -10,7 +10,7 @@ mod send;
 pub mod xml;
 
 pub use client::CallError;
-pub use error::Error;
+pub use error::{report, Error};
 pub use protocol::Protocol;
 pub use retry::RetryConfig;
 

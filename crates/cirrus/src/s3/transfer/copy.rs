@@ -4,6 +4,7 @@
 use super::run::{Ctx, Outcome, UploadGuard};
 use super::upload::stop_parts;
 use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, S3Client};
+use crate::transport::report;
 use crate::transport::{xml, Error};
 use http::Method;
 use std::sync::Arc;
@@ -77,7 +78,7 @@ pub(crate) async fn copy_object(
         };
         match ctx.client.head(from_bucket, from_key).await {
             Ok(h) => h,
-            Err(e) => return Outcome::Failed(e.to_string()),
+            Err(e) => return Outcome::Failed(report(&e)),
         }
     };
     let size = head.content_length;
@@ -98,7 +99,7 @@ pub(crate) async fn copy_object(
     put.checksum_value = None;
     let upload_id = {
         let created = match ctx.request_slot().await {
-            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| e.to_string()),
+            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| report(&e)),
             Err(e) => Err(e),
         };
         match created {
@@ -113,11 +114,9 @@ pub(crate) async fn copy_object(
     let result = match parts {
         Ok(parts) => {
             let completed = match ctx.request_slot().await {
-                Ok(_slot) => ctx
-                    .client
-                    .complete_multipart_upload(bucket, key, &upload_id, &parts)
-                    .await
-                    .map_err(|e| e.to_string()),
+                Ok(_slot) => {
+                    ctx.client.complete_multipart_upload(bucket, key, &upload_id, &parts).await.map_err(|e| report(&e))
+                }
                 Err(e) => Err(e),
             };
             completed.map(|_| ())
@@ -139,7 +138,7 @@ async fn single(ctx: &Arc<Ctx>, from_bucket: &str, from_key: &str, bucket: &str,
         return Outcome::Failed("over 5 GiB: raise the multipart threshold no higher than 5 GiB".to_owned());
     }
     let copied = match ctx.request_slot().await {
-        Ok(_slot) => ctx.client.copy(from_bucket, from_key, bucket, key).await.map_err(|e| e.to_string()),
+        Ok(_slot) => ctx.client.copy(from_bucket, from_key, bucket, key).await.map_err(|e| report(&e)),
         Err(e) => Err(e),
     };
     match copied {
@@ -191,7 +190,7 @@ async fn copy_parts(
             ctx.client
                 .upload_part_copy(&b, &k, &id, index as u32 + 1, &fb, &fk, (first, last), etag.as_deref())
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| report(&e))
         });
     }
     while let Some(r) = set.join_next().await {

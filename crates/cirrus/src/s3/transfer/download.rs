@@ -5,6 +5,7 @@
 use super::local::{Target, TempFile};
 use super::run::{Ctx, Outcome};
 use crate::s3::{check_bucket_key, Object, S3Client};
+use crate::transport::report;
 use crate::transport::{ByteStream, Error};
 
 use bytes::BytesMut;
@@ -82,7 +83,7 @@ async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> R
     use tokio::io::AsyncWriteExt;
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(stream_cost(None)).await?;
-    let got = ctx.client.get(bucket, key, None).await.map_err(|e| e.to_string())?;
+    let got = ctx.client.get(bucket, key, None).await.map_err(|e| report(&e))?;
     // Opening a FIFO waits for its reader: on the blocking pool, after the object answered.
     let p = path.to_path_buf();
     let file = tokio::task::spawn_blocking(move || std::fs::OpenOptions::new().write(true).open(p))
@@ -93,7 +94,7 @@ async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> R
     let mut body = got.body;
     let mut n = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| e.to_string())?;
+        let chunk = chunk.map_err(|e| report(&e))?;
         out.write_all(&chunk).await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         n += chunk.len() as u64;
         ctx.progress(chunk.len() as u64);
@@ -156,7 +157,7 @@ async fn whole(
 ) -> Result<(u64, Option<SystemTime>), String> {
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(stream_cost(size)).await?;
-    let got = ctx.client.get_if(bucket, key, None, etag).await.map_err(|e| e.to_string())?;
+    let got = ctx.client.get_if(bucket, key, None, etag).await.map_err(|e| report(&e))?;
     let pinned = got.info.etag.clone().or_else(|| etag.map(str::to_owned));
     let want = Range { start: 0, len: got.info.content_length };
     let n = finish_range(ctx, (bucket, key, pinned.as_deref()), file, want, got.body).await?;
@@ -182,7 +183,7 @@ async fn ranged(
             drop((slot, memory));
             return whole(ctx, bucket, key, etag, Some(0), file).await;
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(report(&e)),
     };
     let modified = first.info.last_modified;
     let pinned = first.info.etag.clone().or_else(|| etag.map(str::to_owned));
@@ -225,7 +226,7 @@ async fn ranged(
                     .client
                     .get_if(&bucket, &key, Some(&want.header()), pinned.as_deref())
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| report(&e))?;
                 finish_range(&ctx, (&bucket, &key, pinned.as_deref()), &file, want, got.body).await
             });
             offset += want.len;
@@ -289,7 +290,7 @@ async fn finish_range(
         retries += 1;
         let rest = Range { start: want.start + done, len: want.len - done };
         tracing::debug!(bucket, key, range = %rest.header(), error = %broken, "asking again for the rest of a range");
-        body = ctx.client.get_if(bucket, key, Some(&rest.header()), etag).await.map_err(|e| e.to_string())?.body;
+        body = ctx.client.get_if(bucket, key, Some(&rest.header()), etag).await.map_err(|e| report(&e))?.body;
     }
 }
 
@@ -338,7 +339,7 @@ async fn write_stream(ctx: &Arc<Ctx>, mut body: ByteStream, file: &Arc<File>, wa
         let chunk = body.next().await;
         let (end, data) = match chunk {
             None => (Some(StreamEnd::Complete), None),
-            Some(Err(e)) => (Some(StreamEnd::Broken(e.to_string())), None),
+            Some(Err(e)) => (Some(StreamEnd::Broken(report(&e))), None),
             Some(Ok(c)) => (None, Some(c)),
         };
         let incoming = data.as_ref().map_or(0, |c| c.len());

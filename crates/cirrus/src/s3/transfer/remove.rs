@@ -57,7 +57,7 @@ impl Transfers {
                         action: Action::Delete,
                         src: target.clone(),
                         dst: None,
-                        reason: e.to_string(),
+                        reason: crate::transport::report(&e),
                     });
                 }
             }
@@ -89,7 +89,7 @@ impl Transfers {
             Err(e) => {
                 for k in &keys {
                     summary.failed += 1;
-                    let reason = e.to_string();
+                    let reason = crate::transport::report(&e);
                     observer(&Event::Failed {
                         action: Action::Delete,
                         src: Location::s3(bucket, k),

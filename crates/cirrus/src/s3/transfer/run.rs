@@ -77,7 +77,7 @@ impl Ctx {
                     bucket: bucket.to_owned(),
                     key: key.to_owned(),
                     upload_id: upload_id.to_owned(),
-                    reason: e.to_string(),
+                    reason: crate::transport::report(&e),
                 };
                 let msg = left.to_string();
                 if let Ok(mut l) = self.left_behind.lock() {

@@ -4,6 +4,7 @@
 
 use super::run::{Ctx, Outcome, UploadGuard};
 use crate::s3::CompletedPart;
+use crate::transport::report;
 use bytes::Bytes;
 use std::fs::File;
 use std::path::Path;
@@ -43,7 +44,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
             let _slot = ctx.request_slot().await?;
             let _memory = ctx.memory(size).await?;
             let data = read_at(&file, 0, size).await?;
-            ctx.client.put(bucket, key, data, &put).await.map_err(|e| e.to_string())?;
+            ctx.client.put(bucket, key, data, &put).await.map_err(|e| report(&e))?;
             Ok::<_, String>(())
         }
         .await;
@@ -61,7 +62,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
     let upload_id = {
         let slot = ctx.request_slot().await;
         let created = match slot {
-            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| e.to_string()),
+            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| report(&e)),
             Err(e) => Err(e),
         };
         match created {
@@ -75,7 +76,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
         Ok(parts) => {
             let completed = async {
                 let _slot = ctx.request_slot().await?;
-                ctx.client.complete_multipart_upload(bucket, key, &upload_id, &parts).await.map_err(|e| e.to_string())
+                ctx.client.complete_multipart_upload(bucket, key, &upload_id, &parts).await.map_err(|e| report(&e))
             }
             .await;
             match completed {
@@ -128,7 +129,7 @@ async fn upload_parts(
                 .client
                 .upload_part(&bucket, &key, &upload_id, number, data, checksum)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| report(&e))?;
             ctx.progress(len);
             Ok(part)
         });
