@@ -516,8 +516,50 @@ fn broken_body_is_resumed() -> Result<(), String> {
     })
 }
 
+/// A file that grows while its parts are sent fails, and its multipart upload is aborted:
+/// nothing is stored at a size that was never the file's.
+fn a_file_that_changes_fails() -> Result<(), String> {
+    let s3 = client_with(Server::Moto, None, small_parts().with_concurrency(1))?;
+    let b = bucket("changing");
+    let dir = temp_dir("changing");
+    let path = dir.join("growing.log");
+    std::fs::write(&path, bytes(15 << 20, 5)).map_err(e)?;
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let log = Log::default();
+        let record = log.observer();
+        let appended = std::sync::atomic::AtomicBool::new(false);
+        let target = path.clone();
+        // Once the first part is in, the file grows, as a log being written would.
+        let observer = move |ev: &Event| {
+            if matches!(ev, Event::Bytes(_)) && !appended.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().append(true).open(&target).expect("open to append");
+                f.write_all(b"one more line\n").expect("append");
+            }
+            record(ev);
+        };
+        let summary = Transfers::new(s3.clone())
+            .copy(
+                &Location::Local(path.clone()),
+                &Location::s3(&b, "growing.log"),
+                &TransferOptions::default(),
+                observer,
+                &Cancel::new(),
+            )
+            .await
+            .map_err(e)?;
+        ensure!(summary.failed == 1 && summary.done == 0, "{summary}: {:?}", log.lines());
+        ensure!(log.with("changed while it was being uploaded") == 1, "{:?}", log.lines());
+        ensure!(s3.list_multipart_uploads(&b).await.map_err(e)?.is_empty(), "the upload was left behind");
+        ensure!(keys(&s3, &b, "").await?.is_empty(), "an object was stored");
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        trial("transfer::moto::a_file_that_changes_while_sent_fails", a_file_that_changes_fails),
         trial("transfer::loopback::a_failed_abort_is_reported_with_its_upload_id", failed_abort_is_reported),
         trial("transfer::loopback::a_broken_body_is_asked_for_again_from_where_it_stopped", broken_body_is_resumed),
         trial("transfer::s3s::tree_round_trip", || tree_round_trip(Server::S3s)),

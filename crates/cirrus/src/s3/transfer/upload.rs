@@ -44,6 +44,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
             let _slot = ctx.request_slot().await?;
             let _memory = ctx.memory(size).await?;
             let data = read_at(&file, 0, size).await?;
+            unchanged(&file, &meta).await?;
             ctx.client.put(bucket, key, data, &put).await.map_err(|e| report(&e))?;
             Ok::<_, String>(())
         }
@@ -72,7 +73,12 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
     };
     let guard = UploadGuard::new(ctx, bucket, key, &upload_id);
     let part_size = settings.part_size.max(size.div_ceil(MAX_PARTS)).max(1);
-    match upload_parts(ctx, &file, size, part_size, bucket, key, &upload_id, &put).await {
+    let sent = match upload_parts(ctx, &file, size, part_size, bucket, key, &upload_id, &put).await {
+        // Every part read: the file must still be the one whose size was planned.
+        Ok(parts) => unchanged(&file, &meta).await.map(|()| parts),
+        Err(e) => Err(e),
+    };
+    match sent {
         Ok(parts) => {
             let completed = async {
                 let _slot = ctx.request_slot().await?;
@@ -156,6 +162,25 @@ fn joined(done: Result<Result<CompletedPart, String>, tokio::task::JoinError>) -
         Ok(r) => r,
         Err(e) => Err(format!("a part's task failed: {e}")),
     }
+}
+
+/// Fails when the file's size or modification time moved since `before`: a file written while it
+/// is sent would be stored as a mix of old and new bytes, at whatever size was planned.
+async fn unchanged(file: &Arc<File>, before: &std::fs::Metadata) -> Result<(), String> {
+    let file = file.clone();
+    let now = tokio::task::spawn_blocking(move || file.metadata())
+        .await
+        .map_err(|e| format!("internal error: {e}"))?
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    let (was, is) = (before.modified().ok(), now.modified().ok());
+    if now.len() != before.len() || was != is {
+        return Err(format!(
+            "the file changed while it was being uploaded ({} bytes when it started, {} now); nothing was stored",
+            before.len(),
+            now.len()
+        ));
+    }
+    Ok(())
 }
 
 /// Exactly `len` bytes of `file` from `offset`; a file that is shorter than it was has changed
