@@ -214,7 +214,7 @@ fn main() -> ExitCode {
             // One line: each layer's failure then its cause, never a backtrace. Every error
             // names only its own layer and leaves the cause to source(), so nothing repeats.
             let msg: Vec<String> = error.chain().map(|e| e.to_string()).collect();
-            eprintln!("cirrus: {}", msg.join(": ").replace('\n', " "));
+            eprintln!("cirrus: {}", s3::printable(&msg.join(": ").replace('\n', " ")));
             ExitCode::from(code)
         }
     }

@@ -248,7 +248,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Resul
     let Some(target) = target else {
         let buckets = s3.list_buckets().await.map_err(anyhow::Error::new)?;
         for b in buckets {
-            writeln!(out, "{} {}", date(b.created), b.name).context("cannot write to standard output")?;
+            writeln!(out, "{} {}", date(b.created), printable(&b.name)).context("cannot write to standard output")?;
         }
         return Ok(());
     };
@@ -258,7 +258,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Resul
             let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(prefix.clone())));
             while let Some(o) = objects.next().await {
                 let o = o?;
-                writeln!(out, "{} {:>10} {}", date(o.last_modified), o.size, o.key)?;
+                writeln!(out, "{} {:>10} {}", date(o.last_modified), o.size, printable(&o.key))?;
             }
         } else {
             let mut pages = Box::pin(s3.list_pages(&bucket, ListOptions::prefix(prefix.clone()).with_delimiter("/")));
@@ -270,7 +270,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Resul
             while let Some(p) = pages.next().await {
                 let p = p?;
                 for cp in &p.common_prefixes {
-                    writeln!(out, "{:>30} {}", "PRE", cp.strip_prefix(base).unwrap_or(cp))?;
+                    writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))?;
                 }
                 for o in &p.objects {
                     writeln!(
@@ -278,7 +278,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Resul
                         "{} {:>10} {}",
                         date(o.last_modified),
                         o.size,
-                        o.key.strip_prefix(base).unwrap_or(&o.key)
+                        printable(o.key.strip_prefix(base).unwrap_or(&o.key))
                     )?;
                 }
             }
@@ -346,6 +346,8 @@ impl Printer {
     }
 
     fn line(&self, to_stderr: bool, text: &str) {
+        // Keys and server messages come from outside: no escape sequence reaches the terminal.
+        let text = printable(text);
         let print = || {
             if to_stderr {
                 eprintln!("{text}");
@@ -480,6 +482,31 @@ async fn cp(
     let summary =
         engine.copy(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(library_error)?;
     printer.finish(&summary, options.recursive)
+}
+
+/// `text` with its control characters written out (`\x1b`, `\r`...), for the lines a person
+/// reads: a key holding ESC or CR could otherwise rewrite the screen. JSON output stays exact.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x100 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A reader of standard output that went away ends the program quietly with 141, as SIGPIPE

@@ -358,8 +358,28 @@ fn unreadable_file_is_skipped() -> Result<(), Failed> {
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
+/// A key holding ESC, BEL and CR (a file may be named so) reaches the terminal written out, in
+/// the transfer lines and in `ls`, never as raw control characters.
+fn control_characters_are_escaped() -> Result<(), Failed> {
+    let dir = scratch("escape");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).map_err(|e| e.to_string())?;
+    std::fs::write(tree.join("evil\x1b]0;pwned\x07\rname.txt"), b"x").map_err(|e| e.to_string())?;
+    let config = config_file(&dir, &[])?;
+    let env = s3s_env(None, &config)?;
+    let b = format!("cli-escape-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let raw = |r: &Run| r.stdout.iter().any(|c| matches!(c, 0x1b | 0x07 | b'\r'));
+    let r = run(&["s3", "cp", "--recursive", &tree.to_string_lossy(), &format!("s3://{b}/")], &env);
+    ensure(r.code == 0 && !raw(&r) && r.out().contains("evil\\x1b]0;pwned\\x07\\rname.txt"), r.out())?;
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
+    ensure(r.code == 0 && !raw(&r) && r.out().contains("evil\\x1b]0;pwned\\x07\\rname.txt"), r.out())?;
+    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("transfer::cli::control_characters_in_keys_are_escaped", control_characters_are_escaped),
         Trial::test("transfer::cli::an_unreadable_file_is_reported_and_skipped", unreadable_file_is_skipped),
         Trial::test("transfer::cli::sigint_aborts_a_stdin_upload", interrupt_stdin_upload),
         Trial::test("transfer::cli::a_closed_pipe_ends_cp_to_stdout_with_141", closed_pipe_on_download_to_stdout),

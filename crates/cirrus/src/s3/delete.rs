@@ -91,6 +91,26 @@ impl S3Client {
     }
 
     async fn delete_batch(&self, bucket: &str, keys: &[String], report: &mut DeleteReport) -> Result<(), Error> {
+        // XML 1.0 cannot carry most control characters, not even as references: such keys go
+        // one by one with DeleteObject, whose key is in the URL.
+        let (plain, odd): (Vec<&String>, Vec<&String>) = keys.iter().partition(|k| xml_safe(k));
+        for k in odd {
+            match self.delete(bucket, k).await {
+                Ok(()) => report.deleted += 1,
+                Err(e) => report.failed.push(DeleteFailure {
+                    key: k.clone(),
+                    code: e.code().unwrap_or("DeleteObject").to_owned(),
+                    message: crate::transport::report(&e),
+                }),
+            }
+        }
+        if plain.is_empty() {
+            return Ok(());
+        }
+        self.delete_xml_batch(bucket, &plain, report).await
+    }
+
+    async fn delete_xml_batch(&self, bucket: &str, keys: &[&String], report: &mut DeleteReport) -> Result<(), Error> {
         const OP: &str = "DeleteObjects";
         let mut body = String::from("<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>");
         for k in keys {
@@ -120,4 +140,10 @@ impl S3Client {
         report.deleted += keys.len() as u64 - failed.min(keys.len() as u64);
         Ok(())
     }
+}
+
+/// Whether XML 1.0 can carry `key` (tab, line feed and carriage return are the only controls
+/// it allows, as references).
+fn xml_safe(key: &str) -> bool {
+    key.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r') || (c as u32) >= 0x7f)
 }
