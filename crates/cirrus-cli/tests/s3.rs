@@ -133,6 +133,11 @@ fn bad_input() -> Result<(), Failed> {
     ensure(r.code == 2 && r.stderr.contains("not an s3:// URL"), r.stderr)?;
     let r = run(&["s3", "presign", "s3://b/k", "--expires-in", "700000"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("7 days"), r.stderr)?;
+    // The largest number a flag takes is refused with the range, never a panic.
+    for big in ["18446744073709551615", "315360000000"] {
+        let r = run(&["s3", "presign-post", "s3://b/p/", "--filename", "f", "--expires-in", big], &env, b"");
+        ensure(r.code == 2 && r.stderr.contains("7 days") && !r.stderr.contains("panicked"), r.stderr)?;
+    }
     let r = run(&["s3", "cp", "/no/such/file", "s3://b/k"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("/no/such/file"), r.stderr)?;
     let r = run(&["s3", "cp", "--checksum-algorithm", "md5", "a", "s3://b/k"], &env, b"");

@@ -243,6 +243,13 @@ impl PostPolicyBuilder {
         if let Some(e) = self.error {
             return Err(SigningError::new(ErrorKind::PolicyInvalid(e)));
         }
+        // ISO 8601 as S3 reads it has four-digit years: 9999-12-31T23:59:59Z at the latest.
+        let last = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_799);
+        if self.expiration > last {
+            return Err(SigningError::new(ErrorKind::PolicyInvalid(
+                "the expiration is after the year 9999, which a policy cannot say".to_owned(),
+            )));
+        }
         Ok(PostPolicy { expiration: self.expiration, conditions: self.conditions, fixed_fields: self.fixed_fields })
     }
 }
@@ -300,6 +307,14 @@ fn policy_json(expiration: SystemTime, conditions: &[Condition]) -> String {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn an_expiration_past_the_year_9999_is_refused() {
+        let far = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        let e = PostPolicy::builder(far).bucket("b").build().unwrap_err();
+        assert!(e.to_string().contains("9999"), "{e}");
+        assert!(PostPolicy::builder(far - Duration::from_secs(1)).bucket("b").build().is_ok());
+    }
 
     #[test]
     fn builds_and_escapes() {

@@ -266,6 +266,12 @@ impl S3Client {
     pub async fn presign_post(&self, bucket: &str, options: &PostOptions) -> Result<PostForm, Error> {
         const OP: &str = "PresignPost";
         check_bucket(OP, bucket)?;
+        if options.expires_in.is_zero() || options.expires_in > MAX_EXPIRY {
+            return Err(Self::input_error(
+                OP,
+                format!("expiry {} s is not within 1 s to 7 days (604800 s)", options.expires_in.as_secs()),
+            ));
+        }
         let now = self.service().clock().now();
         let mut b = PostPolicy::builder(now + options.expires_in).bucket(bucket);
         let mut fixed = Vec::new();
