@@ -4,6 +4,7 @@
 use crate::{load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context};
 use cirrus::signing::RequestSigner;
+use cirrus::transport::redact_url;
 use std::io::Write;
 
 #[derive(clap::Args, Debug)]
@@ -33,7 +34,15 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
         .parse::<http::Uri>()
         .ok()
         .filter(|u| u.host().is_some() && matches!(u.scheme_str(), Some("http" | "https")))
-        .ok_or_else(|| Failure::input(anyhow!("bad URL {:?}: expected http:// or https://HOST/...", args.url)))?;
+        .ok_or_else(|| {
+            Failure::input(anyhow!("bad URL {:?}: expected http:// or https://HOST/...", redact_url(&args.url)))
+        })?;
+    if url.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(Failure::input(anyhow!(
+            "{:?} holds user info (user:password@): cirrus signs with AWS credentials and would send it in Host",
+            redact_url(&args.url)
+        )));
+    }
     let host = url.host().unwrap_or_default().to_owned();
     let service = match args.service.clone().or_else(|| crate::sign::service_from_host(&host)) {
         Some(s) => s,
@@ -78,7 +87,11 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
             let signer = RequestSigner::new(provider.clone(), region, service);
             signer.sign_http(&mut req).await.map_err(anyhow::Error::new)?;
         }
-        let resp = config.http().call(req, None).await.map_err(|e| anyhow!("request to {url} failed: {e}"))?;
+        let resp = config
+            .http()
+            .call(req, None)
+            .await
+            .map_err(|e| anyhow!("request to {} failed: {e}", redact_url(&url.to_string())))?;
         Ok::<_, anyhow::Error>((resp.status(), resp.version(), resp.headers().clone(), resp.into_body()))
     }
     .await?;

@@ -178,8 +178,24 @@ fn config_errors_exit_2() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Signatures, tokens and passwords in URLs never reach stderr; a URL with user info is
+/// refused before anything is sent.
+fn secrets_in_urls_are_not_printed() -> Result<(), Failed> {
+    let creds = [("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "S"), ("AWS_REGION", "us-east-1")];
+    let presigned =
+        "http://127.0.0.1:9/b/k?X-Amz-Credential=AKID%2Fx&X-Amz-Security-Token=TOKENVALUE&X-Amz-Signature=SIGVALUE";
+    let r = cirrus(&["curl", "--service", "s3", presigned], &creds, b"");
+    ensure(r.code == 1 && r.stderr.contains("X-Amz-Signature=REDACTED"), r.stderr.clone())?;
+    ensure(!r.stderr.contains("SIGVALUE") && !r.stderr.contains("TOKENVALUE"), r.stderr.clone())?;
+    let r = cirrus(&["curl", "--service", "s3", "http://user:PASSWORDVALUE@127.0.0.1:9/"], &creds, b"");
+    ensure(r.code == 2 && r.stderr.contains("user info") && !r.stderr.contains("PASSWORDVALUE"), r.stderr.clone())?;
+    let r = cirrus(&["--endpoint-url", "http://user:PASSWORDVALUE@127.0.0.1:9", "s3", "ls"], &creds, b"");
+    ensure(r.code == 2 && r.stderr.contains("user info") && !r.stderr.contains("PASSWORDVALUE"), r.stderr)
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("s3::secrets_in_urls_are_not_printed", secrets_in_urls_are_not_printed),
         Trial::test("s3::config_errors_exit_2_with_their_cause_once", config_errors_exit_2),
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),

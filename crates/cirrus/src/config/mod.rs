@@ -108,6 +108,31 @@ fn check_region(region: &str, source: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// An endpoint is a base URL: `http(s)://host[:port][/path]`. User info would be sent in the
+/// `Host` header and printed in errors; a query or fragment has no place in a base URL.
+fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError> {
+    let shown = crate::transport::redact_url(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(ConfigError::new(format!("{source} {shown:?} is not an http:// or https:// URL")));
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let problem = if !matches!(scheme, "http" | "https") {
+        Some("is not an http:// or https:// URL")
+    } else if authority.contains('@') {
+        Some("holds user info (user:password@): cirrus signs with AWS credentials and would send it in Host")
+    } else if url.contains(['?', '#']) {
+        Some("holds a query or a fragment, which a base URL cannot")
+    } else if authority.is_empty() {
+        Some("names no host")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(ConfigError::new(format!("{source} {shown:?} {p}"))),
+        None => Ok(()),
+    }
+}
+
 /// Why a configuration cannot be built: no region, a shared config file that cannot be read
 /// (the file and line are in [`source`](std::error::Error::source)), or a value that is not
 /// valid. Nothing was sent.
@@ -250,6 +275,13 @@ impl ConfigLoader {
     }
 
     fn configured_region(&self, ctx: &Context) -> Result<(Option<String>, &'static str), ConfigError> {
+        // Checked here, before anything is sent: load and load_with_imds_region both pass.
+        if let Some(url) = &self.endpoint_url {
+            check_endpoint(url, "the explicit endpoint URL")?;
+        }
+        if let Some(url) = ctx.env().get("AWS_ENDPOINT_URL").filter(|u| !u.is_empty()) {
+            check_endpoint(&url, "AWS_ENDPOINT_URL")?;
+        }
         let (region, source) = self.region_and_source(ctx)?;
         if let Some(r) = &region {
             check_region(r, source)?;
@@ -468,6 +500,25 @@ mod tests {
         let e = config.require_region().unwrap_err();
         assert!(e.is_no_region() && std::error::Error::source(&e).is_none());
         assert!(ConfigError::new("bad").is_invalid());
+    }
+
+    #[test]
+    fn an_endpoint_is_a_base_url() {
+        let load = |url: &str| {
+            let ctx = Context::new(Arc::new([("HOME", "/nonexistent")]), Arc::new(crate::fs::MemFs::default()));
+            ConfigLoader::new(ctx).region(Some("us-east-1")).endpoint_url(Some(url)).load().map(drop)
+        };
+        assert!(load("http://127.0.0.1:9000").is_ok() && load("https://minio.example/base").is_ok());
+        for (bad, why) in [
+            ("https://user:secret@s3.example", "user info"),
+            ("https://s3.example/?x=1", "query"),
+            ("https://s3.example#f", "fragment"),
+            ("ftp://s3.example", "http"),
+            ("s3.example", "http"),
+        ] {
+            let e = load(bad).unwrap_err().to_string();
+            assert!(e.contains(why) && !e.contains("secret"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -126,10 +126,67 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-/// `scheme://host[:port]`: where a failed request went, without its path or query (which may
-/// carry a presigned signature).
+/// `scheme://host[:port]`: where a failed request went, without user info, path or query
+/// (which may carry a password or a presigned signature).
 fn origin(uri: &http::Uri) -> String {
-    format!("{}://{}", uri.scheme_str().unwrap_or("http"), uri.authority().map(|a| a.as_str()).unwrap_or(""))
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    format!("{}://{host}", uri.scheme_str().unwrap_or("http"))
+}
+
+/// Query parameters that carry a signature, a token or a key id.
+const SECRET_PARAMS: [&str; 5] =
+    ["x-amz-signature", "x-amz-security-token", "x-amz-credential", "signature", "awsaccesskeyid"];
+
+/// `url` fit for an error message or a log: user info and the values of signing parameters
+/// (`X-Amz-Signature`, `X-Amz-Security-Token`, `X-Amz-Credential`...) replaced by `REDACTED`.
+///
+/// ```
+/// let url = "https://user:pw@b.s3.amazonaws.com/k?X-Amz-Signature=abc&x-id=GetObject";
+/// assert_eq!(
+///     cirrus::transport::redact_url(url),
+///     "https://REDACTED@b.s3.amazonaws.com/k?X-Amz-Signature=REDACTED&x-id=GetObject"
+/// );
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((a, f)) => (a, Some(f)),
+        None => (url, None),
+    };
+    let (base, query) = match before_fragment.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (before_fragment, None),
+    };
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://REDACTED@{host}{path}"),
+                None => base.to_owned(),
+            }
+        }
+        None => base.to_owned(),
+    };
+    if let Some(q) = query {
+        out.push('?');
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| {
+                let name = p.split('=').next().unwrap_or("");
+                if SECRET_PARAMS.contains(&name.to_ascii_lowercase().as_str()) {
+                    format!("{name}=REDACTED")
+                } else {
+                    p.to_owned()
+                }
+            })
+            .collect();
+        out.push_str(&params.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 /// hyper's Display names the layer ("client error (Connect)"); the innermost source says why.

@@ -9,7 +9,7 @@ pub(crate) mod retry;
 mod send;
 pub mod xml;
 
-pub use client::CallError;
+pub use client::{redact_url, CallError};
 pub use error::{report, Error};
 pub use protocol::Protocol;
 pub use retry::RetryConfig;
