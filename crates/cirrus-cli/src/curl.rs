@@ -44,14 +44,23 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
         )));
     }
     let host = url.host().unwrap_or_default().to_owned();
-    let service = match args.service.clone().or_else(|| crate::sign::service_from_host(&host)) {
-        Some(s) => s,
-        None => return Err(Failure::input(anyhow!("cannot tell the service from host {host:?}: pass --service"))),
-    };
+    if args.service.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        return Err(Failure::input(anyhow!("--service is empty: name the signing name (s3, execute-api...)")));
+    }
     let config = load_config(global)?;
-    let region = match config.region().map(str::to_owned).or_else(|| crate::sign::region_from_host(&host)) {
-        Some(r) => r,
-        None => return Err(Failure::input(anyhow!("no region: pass --region or set AWS_REGION"))),
+    // Unsigned (--no-sign-request): no service or region is needed.
+    let signing = if config.credentials().is_some() {
+        let service = match args.service.clone().or_else(|| crate::sign::service_from_host(&host)) {
+            Some(s) => s,
+            None => return Err(Failure::input(anyhow!("cannot tell the service from host {host:?}: pass --service"))),
+        };
+        let region = match config.region().map(str::to_owned).or_else(|| crate::sign::region_from_host(&host)) {
+            Some(r) => r,
+            None => return Err(Failure::input(anyhow!("no region: pass --region or set AWS_REGION"))),
+        };
+        Some((service, region))
+    } else {
+        None
     };
     let body = match args.data.as_deref() {
         None => Vec::new(),
@@ -83,7 +92,7 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
         req.headers_mut().append(name, value);
     }
     let response = async move {
-        if let Some(provider) = config.credentials() {
+        if let (Some(provider), Some((service, region))) = (config.credentials(), signing) {
             let signer = RequestSigner::new(provider.clone(), region, service);
             signer.sign_http(&mut req).await.map_err(anyhow::Error::new)?;
         }

@@ -40,6 +40,9 @@ pub async fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
     let raw = RawRequest::parse(&input).map_err(|e| Failure::input(anyhow!("malformed request: {e}")))?;
     let host = raw.header("host").unwrap_or_default().to_owned();
     let service = match args.service {
+        Some(s) if s.trim().is_empty() => {
+            return Err(Failure::input(anyhow!("--service is empty: name the signing name (s3, execute-api...)")))
+        }
         Some(s) => s,
         None => service_from_host(&host)
             .ok_or_else(|| Failure::input(anyhow!("cannot tell the service from Host {host:?}: pass --service")))?,
