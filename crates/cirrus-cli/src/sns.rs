@@ -65,14 +65,24 @@ pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
     }
 }
 
-fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, Failure> {
+/// A file (or `-`, standard input) of at most `limit` bytes; a larger one is refused from its
+/// size, and never more than `limit + 1` bytes are read.
+fn read(what: &str, path: &PathBuf, limit: usize) -> Result<Vec<u8>, Failure> {
+    let fail = |e: std::io::Error| Failure::input(anyhow!("{what} {}: {e}", path.display()));
     let mut b = Vec::new();
-    let r = if path.as_os_str() == "-" {
-        std::io::stdin().take(cirrus::sns::MAX_BODY_BYTES as u64 + 1).read_to_end(&mut b).map(drop)
+    if path.as_os_str() == "-" {
+        std::io::stdin().take(limit as u64 + 1).read_to_end(&mut b).map_err(fail)?;
     } else {
-        std::fs::read(path).map(|d| b = d)
-    };
-    r.map_err(|e| Failure::input(anyhow!("{what} {}: {e}", path.display())))?;
+        let file = std::fs::File::open(path).map_err(fail)?;
+        let size = file.metadata().map_err(fail)?.len();
+        if size > limit as u64 {
+            return Err(Failure::input(anyhow!("{what} {}: {size} bytes; at most {limit} allowed", path.display())));
+        }
+        file.take(limit as u64 + 1).read_to_end(&mut b).map_err(fail)?;
+    }
+    if b.len() > limit {
+        return Err(Failure::input(anyhow!("{what} {}: more than the {limit} bytes allowed", path.display())));
+    }
     Ok(b)
 }
 
@@ -83,8 +93,8 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
         })?,
         None => SystemTime::now(),
     };
-    let body = read("the message", &args.file)?;
-    let cert = args.cert.as_ref().map(|p| read("--cert", p)).transpose()?;
+    let body = read("the message", &args.file, cirrus::sns::MAX_BODY_BYTES)?;
+    let cert = args.cert.as_ref().map(|p| read("--cert", p, cirrus::sns::MAX_CERT_BYTES)).transpose()?;
     let mut verifier = Verifier::new();
     if !args.allow_topic.is_empty() {
         verifier = verifier.allow_topics(args.allow_topic);

@@ -137,6 +137,17 @@ fn bad_input() -> Result<(), Failed> {
         let r = run(&args, &moto, b"");
         ensure(r.code == 2 && r.stderr.contains(want), format!("{extra:?}: exit {} {}", r.code, r.stderr))?;
     }
+    // A 600 MB attachment (sparse: no disk) is refused from its size, not read into memory.
+    let huge = std::env::temp_dir().join(format!("cirrus-huge-{}.bin", std::process::id()));
+    std::fs::File::create(&huge).and_then(|f| f.set_len(600 << 20)).map_err(|e| e.to_string())?;
+    let args: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["--to", "b@example.com", "--text", "t", "--attach", huge.to_str().unwrap_or("")])
+        .collect();
+    let r = run(&args, &moto, b"");
+    let _ = std::fs::remove_file(&huge);
+    ensure(r.code == 2 && r.stderr.contains("629145600 bytes") && r.stderr.contains("40 MB"), r.stderr.clone())?;
     // A sender moto never verified: SES's own refusal, named.
     let r = run(
         &["ses", "send", "--from", "stranger@example.com", "--to", "b@example.com", "--subject", "s", "--text", "t"],

@@ -137,10 +137,30 @@ fn publish_against_moto() -> Result<(), Failed> {
     ensure(r.code == 1 && r.stderr.contains("SNS Publish") && r.stderr.contains("NotFound"), r.stderr)
 }
 
+/// A message or certificate file over its limit is refused from its size (sparse files: they
+/// are never read).
+fn oversized_files_are_refused_unread() -> Result<(), Failed> {
+    let tmp = std::env::temp_dir();
+    let (msg, cert) = (
+        tmp.join(format!("cirrus-big-msg-{}", std::process::id())),
+        tmp.join(format!("cirrus-big-cert-{}", std::process::id())),
+    );
+    std::fs::File::create(&msg).and_then(|f| f.set_len(512 << 20)).map_err(|e| e.to_string())?;
+    std::fs::File::create(&cert).and_then(|f| f.set_len(64 << 10)).map_err(|e| e.to_string())?;
+    let r = cirrus(&["sns", "verify", msg.to_str().unwrap_or("")], &[], b"");
+    ensure(r.code == 2 && r.stderr.contains("536870912 bytes; at most 2097152"), r.stderr.clone())?;
+    let ok_msg = dir().join("valid_signature.json");
+    let r = cirrus(&["sns", "verify", "--cert", cert.to_str().unwrap_or(""), ok_msg.to_str().unwrap_or("")], &[], b"");
+    ensure(r.code == 2 && r.stderr.contains("65536 bytes; at most 10240"), r.stderr.clone())?;
+    let _ = (std::fs::remove_file(&msg), std::fs::remove_file(&cert));
+    Ok(())
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("sns::verify_prints_the_message_and_the_ses_event", verified_with_the_ses_event),
         Trial::test("sns::verify_refusals_exit_1_naming_the_check", refusals_name_the_check),
         Trial::test("sns::publish_against_moto", publish_against_moto),
+        Trial::test("sns::oversized_files_are_refused_unread", oversized_files_are_refused_unread),
     ]
 }

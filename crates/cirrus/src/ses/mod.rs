@@ -202,9 +202,24 @@ impl Email {
         self
     }
 
-    /// Attaches a file, named by its file name.
+    /// Attaches a file, named by its file name. A file larger than a message may be
+    /// ([`MAX_MESSAGE_BYTES`]) is refused from its size, before it is read.
     pub fn attach_file(self, path: &Path) -> std::io::Result<Self> {
-        let data = std::fs::read(path)?;
+        use std::io::Read;
+        let file = std::fs::File::open(path)?;
+        let too_big = |n: u64| {
+            std::io::Error::other(format!("{n} bytes; a message carries at most {MAX_MESSAGE_BYTES} bytes (40 MB)"))
+        };
+        let size = file.metadata()?.len();
+        if size > MAX_MESSAGE_BYTES as u64 {
+            return Err(too_big(size));
+        }
+        // Read at most one byte past the limit: a file that grows meanwhile is caught too.
+        let mut data = Vec::with_capacity(size as usize);
+        file.take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut data)?;
+        if data.len() > MAX_MESSAGE_BYTES {
+            return Err(too_big(data.len() as u64));
+        }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into());
         Ok(self.attach(name, data))
     }
