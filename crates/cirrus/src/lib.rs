@@ -16,7 +16,8 @@
 //! Signing lives in [`cirrus_sigv4`], re-exported as [`sigv4`].
 
 #![warn(missing_docs)]
-// One exception, allowed where it stands: the coarse clock read in `clock.rs`.
+// Two exceptions, allowed where they stand: the coarse clock read in `clock.rs`, and killing a
+// credential process group in `credentials/process.rs`.
 #![deny(unsafe_code)]
 
 pub mod clock;

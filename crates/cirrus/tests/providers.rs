@@ -334,8 +334,35 @@ fn imds_region_only_when_asked() -> Result<(), String> {
     })
 }
 
+/// A credential process that runs too long is killed with everything it started (its process
+/// group), and one that prints without end is stopped at the cap, its memory never grown.
+fn runaway_credential_process_is_stopped() -> Result<(), String> {
+    use cirrus::credentials::ProcessCredentials;
+    let marker = format!("{}.{}", 40 + std::process::id() % 50, std::process::id() % 997);
+    let pgrep = |m: &str| {
+        std::process::Command::new("pgrep").args(["-f", &format!("sleep {m}")]).output().map(|o| !o.stdout.is_empty())
+    };
+    block_on(async {
+        // The shell starts a child in the background, then waits on another.
+        let slow = ProcessCredentials::new("slow", format!("sleep {marker} & sleep {marker}"))
+            .timeout(Duration::from_millis(500));
+        let e = slow.provide_credentials().await.err().ok_or("a sleeping process gave credentials")?;
+        ensure!(e.to_string().contains("did not finish"), "{e}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ensure!(!pgrep(&marker).map_err(|e| e.to_string())?, "a child of the credential process lives on");
+
+        let chatty = ProcessCredentials::new("chatty", "yes").timeout(Duration::from_secs(20));
+        let started = std::time::Instant::now();
+        let e = chatty.provide_credentials().await.err().ok_or("endless output gave credentials")?;
+        ensure!(e.to_string().contains("printed more than 65536 bytes"), "{e}");
+        ensure!(started.elapsed() < Duration::from_secs(10), "the cap took {:?}", started.elapsed());
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        trial("providers::runaway_credential_process_is_stopped", runaway_credential_process_is_stopped),
         trial("providers::imds_token_flow_and_stale_token", imds_token_flow_and_stale_token),
         trial("providers::imds_expired_credentials_keep_the_last_good", imds_expired_credentials_keep_the_last_good),
         trial("providers::imds_timeouts_and_disabled", imds_timeouts_and_disabled),

@@ -46,17 +46,62 @@ impl ProcessCredentials {
             c
         };
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
-        let child = cmd.spawn().map_err(|e| fail(format!("could not start: {e}")))?;
-        let out = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
-            Ok(r) => r.map_err(|e| fail(format!("failed: {e}")))?,
-            Err(_) => return Err(fail(format!("did not finish within {:?}", self.timeout))),
+        // Its own process group: on a timeout the shell and everything it started go together.
+        #[cfg(unix)]
+        cmd.process_group(0);
+        let mut child = cmd.spawn().map_err(|e| fail(format!("could not start: {e}")))?;
+        let pid = child.id();
+        let Some(mut stdout) = child.stdout.take() else { return Err(fail("has no standard output".to_owned())) };
+        let run = async {
+            use tokio::io::AsyncReadExt;
+            let mut out = Vec::new();
+            (&mut stdout).take(MAX_OUTPUT as u64 + 1).read_to_end(&mut out).await?;
+            if out.len() > MAX_OUTPUT {
+                return Ok(None);
+            }
+            let status = child.wait().await?;
+            Ok::<_, std::io::Error>(Some((status, out)))
         };
-        if !out.status.success() {
-            return Err(fail(format!("failed ({})", out.status)));
+        let (status, stdout) = match tokio::time::timeout(self.timeout, run).await {
+            Ok(Ok(Some(done))) => done,
+            Ok(Ok(None)) => {
+                kill_group(pid);
+                return Err(fail(format!("printed more than {MAX_OUTPUT} bytes; credentials are a few hundred")));
+            }
+            Ok(Err(e)) => {
+                kill_group(pid);
+                return Err(fail(format!("failed: {e}")));
+            }
+            Err(_) => {
+                kill_group(pid);
+                return Err(fail(format!("did not finish within {:?}", self.timeout)));
+            }
+        };
+        if !status.success() {
+            return Err(fail(format!("failed ({status})")));
         }
+        let out = std::process::Output { status, stdout, stderr: Vec::new() };
         parse_process_output(&out.stdout).map_err(fail)
     }
 }
+
+/// The most a credential process may print: credentials are a few hundred bytes.
+const MAX_OUTPUT: usize = 64 * 1024;
+
+/// Kills the process group led by `pid` (the shell and whatever it started), so no child lives
+/// on holding our standard error.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+fn kill_group(pid: Option<u32>) {
+    let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) else { return };
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is shared.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn kill_group(_pid: Option<u32>) {}
 
 impl ProvideCredentials for ProcessCredentials {
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
