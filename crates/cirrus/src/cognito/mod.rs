@@ -28,7 +28,7 @@ pub use user_pool::{
 };
 
 use crate::transport::protocol::json_request;
-use crate::transport::{Error, ServiceConfig};
+use crate::transport::{Error, ParseError, ServiceConfig};
 use serde_json::Value;
 
 /// Client metadata: key-value pairs passed to the pool's Lambda triggers.
@@ -42,13 +42,14 @@ impl ClientMetadata {
     }
 
     /// Parses a JSON object of strings (`COGNITO_METADATA`, the profile's `metadata`).
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let obj = v.as_object().ok_or("not a JSON object")?;
+    pub fn from_json(text: &str) -> Result<Self, ParseError> {
+        const WHAT: &str = "client metadata";
+        let v: Value = serde_json::from_str(text).map_err(|e| ParseError::with_source(WHAT, "not JSON", e))?;
+        let obj = v.as_object().ok_or_else(|| ParseError::new(WHAT, "not a JSON object"))?;
         obj.iter()
             .map(|(k, v)| match v {
                 Value::String(s) => Ok((k.clone(), s.clone())),
-                other => Err(format!("the value of {k:?} is {other}, not a string")),
+                other => Err(ParseError::new(WHAT, format!("the value of {k:?} is {other}, not a string"))),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(ClientMetadata)

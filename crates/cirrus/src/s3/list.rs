@@ -101,8 +101,8 @@ pub struct ListPage {
 impl ListPage {
     /// Reads a ListObjectsV2 answer (`<ListBucketResult>`), decoding keys when the page says
     /// it is URL-encoded. For pages fetched some other way; [`S3Client::list_page`] uses it.
-    pub fn from_xml(body: &[u8]) -> Result<ListPage, String> {
-        parse_list_page(body)
+    pub fn from_xml(body: &[u8]) -> Result<ListPage, crate::transport::ParseError> {
+        parse_list_page(body).map_err(|m| crate::transport::ParseError::new("a ListObjectsV2 page", m))
     }
 }
 

@@ -42,7 +42,7 @@ impl Mailbox {
     }
 
     /// Reads `Name <addr@example.com>` or `addr@example.com`.
-    pub fn parse(s: &str) -> Result<Mailbox, String> {
+    pub fn parse(s: &str) -> Result<Mailbox, crate::transport::ParseError> {
         let s = s.trim();
         let (name, address) = match (s.rfind('<'), s.ends_with('>')) {
             (Some(lt), true) => {
@@ -58,7 +58,10 @@ impl Mailbox {
                 && !address.chars().any(|c| c.is_whitespace() || "<>,;\"".contains(c))
         });
         if !valid {
-            return Err(format!("{s:?} is not an email address"));
+            return Err(crate::transport::ParseError::new(
+                "an email address",
+                format!("{s:?}: expected addr@example.com or Name <addr@example.com>"),
+            ));
         }
         Ok(Mailbox { name, address: address.to_owned() })
     }
@@ -257,8 +260,13 @@ impl Email {
         self
     }
 
-    /// The message as MIME, without the blind copies: what SES sends.
-    pub fn to_mime(&self) -> Result<Vec<u8>, String> {
+    /// The message as MIME, without the blind copies: what SES sends. A message that cannot be
+    /// sent (no sender, body or recipient; a line break in a header) is an input error.
+    pub fn to_mime(&self) -> Result<Vec<u8>, Error> {
+        self.mime().map_err(|m| Error::input(NAME, "SendEmail", m))
+    }
+
+    fn mime(&self) -> Result<Vec<u8>, String> {
         let from = self.from.as_ref().ok_or("the message has no sender (from)")?;
         if self.to.is_empty() && self.cc.is_empty() && self.bcc.is_empty() {
             return Err("the message has no recipient (to, cc or bcc)".to_owned());
@@ -406,7 +414,7 @@ impl SesClient {
     /// included; returns SES's message id. A message over 40 MB is refused before sending.
     pub async fn send(&self, email: &Email, options: &SendOptions) -> Result<String, Error> {
         const OP: &str = "SendEmail";
-        let mime = email.to_mime().map_err(|e| Error::input(NAME, OP, e))?;
+        let mime = email.mime().map_err(|e| Error::input(NAME, OP, e))?;
         let body = send_email_body(email, &mime, options).map_err(|e| Error::input(NAME, OP, e))?;
         let url = format!("{}/v2/email/outbound-emails", self.svc.endpoint().trim_end_matches('/'));
         let req = Request::new(Method::POST, url, body).header("content-type", "application/json");
@@ -502,15 +510,15 @@ mod tests {
     #[test]
     fn bad_messages_are_refused_with_a_reason() {
         let no_body = Email::new("a@example.com", "s").to("b@example.com");
-        assert!(no_body.to_mime().unwrap_err().contains("no body"));
+        assert!(no_body.to_mime().unwrap_err().to_string().contains("no body"));
         let nobody = Email::new("a@example.com", "s").text("t");
-        assert!(nobody.to_mime().unwrap_err().contains("no recipient"));
+        assert!(nobody.to_mime().unwrap_err().to_string().contains("no recipient"));
         let injected = sample().header("X-Note", "a\r\nBcc: evil@example.com");
-        assert!(injected.to_mime().unwrap_err().contains("line break"));
+        assert!(injected.to_mime().unwrap_err().to_string().contains("line break"));
         let subject = Email::new("a@example.com", "hi\nBcc: x@example.com").to("b@example.com").text("t");
-        assert!(subject.to_mime().unwrap_err().contains("subject"));
+        assert!(subject.to_mime().unwrap_err().to_string().contains("subject"));
         let bad = Email::new("not-an-address", "s").to("b@example.com").text("t");
-        assert!(bad.to_mime().unwrap_err().contains("not an email address"));
+        assert!(bad.to_mime().unwrap_err().to_string().contains("email address"));
         let big = vec![0u8; MAX_MESSAGE_BYTES + 1];
         assert!(send_email_body(&sample(), &big, &SendOptions::default()).unwrap_err().contains("40 MB"));
     }

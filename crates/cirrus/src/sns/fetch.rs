@@ -59,12 +59,15 @@ impl CertFetcher {
     }
 
     /// Trusts only these root certificates (DER), e.g. a private CA in front of SNS or in tests.
-    pub fn with_root_certificates<'a>(self, roots: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, String> {
+    pub fn with_root_certificates<'a>(
+        self,
+        roots: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Self, crate::transport::ParseError> {
         let mut store = rustls::RootCertStore::empty();
         for der in roots {
-            store
-                .add(rustls::pki_types::CertificateDer::from(der.to_vec()))
-                .map_err(|e| format!("not a usable root certificate: {e}"))?;
+            store.add(rustls::pki_types::CertificateDer::from(der.to_vec())).map_err(|e| {
+                crate::transport::ParseError::with_source("a root certificate", "not usable as a trust anchor", e)
+            })?;
         }
         Ok(CertFetcher { tls: tls_config(store), ..self })
     }

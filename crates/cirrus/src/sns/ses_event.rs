@@ -363,31 +363,37 @@ impl SesEvent {
     ///         println!("stop mailing {}", recipient.email_address);
     ///     }
     /// }
-    /// # Ok::<(), String>(())
+    /// # Ok::<(), cirrus::transport::ParseError>(())
     /// ```
-    pub fn from_message(message: &str) -> Result<SesEvent, String> {
-        let v: serde_json::Value = serde_json::from_str(message).map_err(|e| format!("not JSON: {e}"))?;
+    pub fn from_message(message: &str) -> Result<SesEvent, crate::transport::ParseError> {
+        const WHAT: &str = "an SES event";
+        let v: serde_json::Value = serde_json::from_str(message)
+            .map_err(|e| crate::transport::ParseError::with_source(WHAT, "not JSON", e))?;
+        Self::from_value(&v).map_err(|m| crate::transport::ParseError::new(WHAT, m))
+    }
+
+    fn from_value(v: &serde_json::Value) -> Result<SesEvent, String> {
         let kind = v
             .get("eventType")
             .or_else(|| v.get("notificationType"))
             .and_then(|t| t.as_str())
             .ok_or("not an SES event: no eventType or notificationType")?;
-        let mail: Mail = part(&v, "mail")?;
+        let mail: Mail = part(v, "mail")?;
         fn part<T: for<'de> Deserialize<'de>>(v: &serde_json::Value, key: &str) -> Result<T, String> {
             let p = v.get(key).ok_or_else(|| format!("the SES event has no {key:?} object"))?;
             T::deserialize(p).map_err(|e| format!("the SES event's {key:?}: {e}"))
         }
         let kind = match kind {
-            "Bounce" => SesEventKind::Bounce(part(&v, "bounce")?),
-            "Complaint" => SesEventKind::Complaint(part(&v, "complaint")?),
-            "Delivery" => SesEventKind::Delivery(part(&v, "delivery")?),
+            "Bounce" => SesEventKind::Bounce(part(v, "bounce")?),
+            "Complaint" => SesEventKind::Complaint(part(v, "complaint")?),
+            "Delivery" => SesEventKind::Delivery(part(v, "delivery")?),
             "Send" => SesEventKind::Send,
-            "Reject" => SesEventKind::Reject(part(&v, "reject")?),
-            "Open" => SesEventKind::Open(part(&v, "open")?),
-            "Click" => SesEventKind::Click(part(&v, "click")?),
-            "DeliveryDelay" => SesEventKind::DeliveryDelay(part(&v, "deliveryDelay")?),
-            "Subscription" => SesEventKind::Subscription(part(&v, "subscription")?),
-            "Rendering Failure" => SesEventKind::RenderingFailure(part(&v, "failure")?),
+            "Reject" => SesEventKind::Reject(part(v, "reject")?),
+            "Open" => SesEventKind::Open(part(v, "open")?),
+            "Click" => SesEventKind::Click(part(v, "click")?),
+            "DeliveryDelay" => SesEventKind::DeliveryDelay(part(v, "deliveryDelay")?),
+            "Subscription" => SesEventKind::Subscription(part(v, "subscription")?),
+            "Rendering Failure" => SesEventKind::RenderingFailure(part(v, "failure")?),
             "Received" => SesEventKind::Received {
                 receipt: v.get("receipt").cloned().unwrap_or_default(),
                 content: v.get("content").and_then(|c| c.as_str()).map(str::to_owned),

@@ -4,6 +4,7 @@
 pub(crate) mod client;
 mod error;
 pub mod paginate;
+mod parse_error;
 pub mod protocol;
 pub(crate) mod retry;
 mod send;
@@ -11,6 +12,7 @@ pub mod xml;
 
 pub use client::{redact_url, CallError};
 pub use error::{report, Error};
+pub use parse_error::ParseError;
 pub use protocol::Protocol;
 pub use retry::RetryConfig;
 
@@ -378,8 +380,9 @@ impl Request {
 
     /// Adds a header whose value comes from the caller, refusing values that are not valid
     /// HTTP (control characters, new lines) with a message that names the header.
-    pub fn try_header(mut self, name: http::HeaderName, value: &str) -> Result<Self, String> {
-        let v = HeaderValue::from_str(value).map_err(|_| format!("{name}: {value:?} is not a valid header value"))?;
+    pub fn try_header(mut self, name: http::HeaderName, value: &str) -> Result<Self, ParseError> {
+        let v = HeaderValue::from_str(value)
+            .map_err(|_| ParseError::new("a header value", format!("{name}: {value:?} is not valid HTTP")))?;
         self.headers.insert(name, v);
         Ok(self)
     }

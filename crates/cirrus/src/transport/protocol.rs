@@ -128,13 +128,12 @@ pub fn json_request(
 }
 
 /// Parses a query-protocol answer and returns its `<{Action}Result>` element.
-pub fn query_result(action: &str, body: &[u8]) -> Result<xml::Element, String> {
-    let root = xml::parse(body)?;
+pub fn query_result(action: &str, body: &[u8]) -> Result<xml::Element, super::ParseError> {
+    let mut root = xml::parse(body)?;
     let want = format!("{action}Result");
-    let mut root = root;
     match root.children.iter().position(|c| c.name == want) {
         Some(i) => Ok(root.children.swap_remove(i)),
-        None => Err(format!("no <{want}> in the <{}> answer", root.name)),
+        None => Err(super::ParseError::new("the answer", format!("no <{want}> in the <{}> answer", root.name))),
     }
 }
 
