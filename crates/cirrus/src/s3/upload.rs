@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// S3's limit of parts in one upload.
-const MAX_PARTS: u64 = 10_000;
+pub(crate) const MAX_PARTS: u64 = 10_000;
 
 /// Called with the number of bytes uploaded so far.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;

@@ -10,8 +10,6 @@ use http::Method;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// S3's limit of parts in one upload.
-const MAX_PARTS: u64 = 10_000;
 /// CopyObject's limit.
 const MAX_COPY_OBJECT: u64 = 5 << 30;
 
@@ -97,33 +95,19 @@ pub(crate) async fn copy_object(
     put.progress = None;
     put.checksum = None;
     put.checksum_value = None;
-    let upload_id = {
-        let created = match ctx.request_slot().await {
-            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| report(&e)),
-            Err(e) => Err(e),
-        };
-        match created {
-            Ok(id) => id,
-            Err(e) => return Outcome::Failed(e),
-        }
+    let upload_id = match ctx.create_upload(bucket, key, &put).await {
+        Ok(id) => id,
+        Err(e) => return Outcome::Failed(e),
     };
     let guard = UploadGuard::new(ctx, bucket, key, &upload_id);
-    let part_size = settings.part_size.max(size.div_ceil(MAX_PARTS)).max(1);
+    let part_size = ctx.part_size_for(size);
     let etag = head.etag.or_else(|| object.and_then(|o| o.etag.clone()));
     let parts = copy_parts(ctx, (from_bucket, from_key), (bucket, key, &upload_id), size, part_size, etag).await;
-    let result = match parts {
-        Ok(parts) => {
-            let completed = match ctx.request_slot().await {
-                Ok(_slot) => {
-                    ctx.client.complete_multipart_upload(bucket, key, &upload_id, &parts).await.map_err(|e| report(&e))
-                }
-                Err(e) => Err(e),
-            };
-            completed.map(|_| ())
-        }
+    let completed = match parts {
+        Ok(parts) => ctx.complete_upload(bucket, key, &upload_id, &parts).await,
         Err(e) => Err(e),
     };
-    match result {
+    match completed {
         Ok(()) => {
             guard.done();
             ctx.progress(size);

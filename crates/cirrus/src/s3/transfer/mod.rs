@@ -86,10 +86,10 @@ impl Location {
         match text.strip_prefix("s3://") {
             Some(rest) => {
                 let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-                super::check_bucket("Transfer", bucket)?;
+                super::check_bucket("URL", bucket)?;
                 Ok(Location::S3 { bucket: bucket.to_owned(), key: key.to_owned() })
             }
-            None if text.is_empty() => Err(S3Client::input_error("Transfer", "an empty path")),
+            None if text.is_empty() => Err(S3Client::input_error("URL", "an empty path")),
             None => Ok(Location::Local(PathBuf::from(text))),
         }
     }

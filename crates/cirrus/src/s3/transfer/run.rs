@@ -4,6 +4,7 @@
 use super::local::target_at;
 use super::{Action, Cancel, Event, LeftBehind, Location, Summary};
 use crate::s3::{Object, PutOptions, S3Client};
+use crate::transport::report;
 use futures_util::stream::{BoxStream, StreamExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -53,6 +54,30 @@ impl Ctx {
     pub(crate) async fn memory(&self, bytes: u64) -> Result<OwnedSemaphorePermit, String> {
         let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.memory_kib);
         self.memory.clone().acquire_many_owned(kib).await.map_err(|_| "the transfer is stopping".to_owned())
+    }
+
+    /// The part size for an object of `size`: the configured one, raised to stay within S3's
+    /// 10,000 parts.
+    pub(crate) fn part_size_for(&self, size: u64) -> u64 {
+        self.client.settings().part_size.max(size.div_ceil(crate::s3::upload::MAX_PARTS)).max(1)
+    }
+
+    /// CreateMultipartUpload, in a request slot: the upload id.
+    pub(crate) async fn create_upload(&self, bucket: &str, key: &str, put: &PutOptions) -> Result<String, String> {
+        let _slot = self.request_slot().await?;
+        self.client.create_multipart_upload(bucket, key, put).await.map_err(|e| report(&e))
+    }
+
+    /// CompleteMultipartUpload, in a request slot.
+    pub(crate) async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[crate::s3::CompletedPart],
+    ) -> Result<(), String> {
+        let _slot = self.request_slot().await?;
+        self.client.complete_multipart_upload(bucket, key, upload_id, parts).await.map(drop).map_err(|e| report(&e))
     }
 
     pub(crate) fn emit(&self, event: &Event) {

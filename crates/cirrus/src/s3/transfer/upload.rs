@@ -11,9 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// S3's limit of parts in one upload.
-const MAX_PARTS: u64 = 10_000;
-
 pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: &str) -> Outcome {
     let owned = path.to_path_buf();
     let opened = tokio::task::spawn_blocking(move || -> std::io::Result<(File, std::fs::Metadata)> {
@@ -60,38 +57,25 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
     if put.checksum_value.is_some() {
         return Outcome::Failed("a given checksum value covers one PutObject, not a multipart upload".to_owned());
     }
-    let upload_id = {
-        let slot = ctx.request_slot().await;
-        let created = match slot {
-            Ok(_slot) => ctx.client.create_multipart_upload(bucket, key, &put).await.map_err(|e| report(&e)),
-            Err(e) => Err(e),
-        };
-        match created {
-            Ok(id) => id,
-            Err(e) => return Outcome::Failed(e),
-        }
+    let upload_id = match ctx.create_upload(bucket, key, &put).await {
+        Ok(id) => id,
+        Err(e) => return Outcome::Failed(e),
     };
     let guard = UploadGuard::new(ctx, bucket, key, &upload_id);
-    let part_size = settings.part_size.max(size.div_ceil(MAX_PARTS)).max(1);
+    let part_size = ctx.part_size_for(size);
     let sent = match upload_parts(ctx, &file, size, part_size, bucket, key, &upload_id, &put).await {
         // Every part read: the file must still be the one whose size was planned.
         Ok(parts) => unchanged(&file, &meta).await.map(|()| parts),
         Err(e) => Err(e),
     };
-    match sent {
-        Ok(parts) => {
-            let completed = async {
-                let _slot = ctx.request_slot().await?;
-                ctx.client.complete_multipart_upload(bucket, key, &upload_id, &parts).await.map_err(|e| report(&e))
-            }
-            .await;
-            match completed {
-                Ok(_) => {
-                    guard.done();
-                    Outcome::Done(size)
-                }
-                Err(e) => Outcome::Failed(guard.abort(e).await),
-            }
+    let completed = match sent {
+        Ok(parts) => ctx.complete_upload(bucket, key, &upload_id, &parts).await,
+        Err(e) => Err(e),
+    };
+    match completed {
+        Ok(()) => {
+            guard.done();
+            Outcome::Done(size)
         }
         Err(e) => Outcome::Failed(guard.abort(e).await),
     }
