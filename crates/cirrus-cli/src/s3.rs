@@ -116,14 +116,11 @@ pub enum S3Command {
 }
 /// `s3://bucket/key` split; the key may be empty.
 fn parse_s3(url: &str) -> Result<(String, String), Failure> {
-    let rest = url
-        .strip_prefix("s3://")
-        .ok_or_else(|| Failure::input(anyhow!("{url:?} is not an s3:// URL (s3://BUCKET/KEY)")))?;
-    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return Err(Failure::input(anyhow!("{url:?} names no bucket")));
+    match Location::parse(url) {
+        Ok(Location::S3 { bucket, key }) => Ok((bucket, key)),
+        Ok(Location::Local(_)) => Err(Failure::input(anyhow!("{url:?} is not an s3:// URL (s3://BUCKET/KEY)"))),
+        Err(e) => Err(Failure::input(e)),
     }
-    Ok((bucket.to_owned(), key.to_owned()))
 }
 
 fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
