@@ -73,7 +73,7 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
     let config = cirrus::Config::loader()
         .region(global.region.as_deref())
         .endpoint_url(global.endpoint_url.as_deref())
-        .credentials(cirrus::config::CredentialsChoice::Anonymous)
+        .credentials(cirrus::loader::CredentialsChoice::Anonymous)
         .load()
         .map_err(|e| Failure::input(anyhow::Error::new(e)))?;
     let mut b = CognitoCredentials::builder(&config);
@@ -124,7 +124,7 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
                         c.name()
                     )))
                 }
-                Err(e) => return Err(anyhow!("Cognito login failed: {e}").into()),
+                Err(e) => return Err(anyhow::Error::new(e).context("Cognito login failed").into()),
             }
         } else {
             None
@@ -134,7 +134,7 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
                 provider
                     .provide_credentials()
                     .await
-                    .map_err(|e| anyhow!("no AWS credentials from the identity pool: {e}"))?,
+                    .map_err(|e| anyhow::Error::new(e).context("no AWS credentials from the identity pool"))?,
             )
         } else {
             None

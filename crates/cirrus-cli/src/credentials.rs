@@ -52,7 +52,7 @@ pub async fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failu
         };
     }
     let provider = config.credentials().ok_or_else(|| anyhow!("no credentials provider"))?;
-    let c = provider.provide_credentials().await.map_err(|e| anyhow!("no credentials: {e}"))?;
+    let c = provider.provide_credentials().await.map_err(|e| anyhow::Error::new(e).context("no credentials"))?;
     print!("{}", render(&c, args.format));
     Ok(())
 }

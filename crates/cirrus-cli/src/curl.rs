@@ -96,11 +96,9 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
             let signer = RequestSigner::new(provider.clone(), region, service);
             signer.sign_http(&mut req).await.map_err(anyhow::Error::new)?;
         }
-        let resp = config
-            .http()
-            .call(req, None)
-            .await
-            .map_err(|e| anyhow!("request to {} failed: {e}", redact_url(&url.to_string())))?;
+        let resp = config.http().call(req, None).await.map_err(|e| {
+            anyhow::Error::new(e).context(format!("request to {} failed", redact_url(&url.to_string())))
+        })?;
         Ok::<_, anyhow::Error>((resp.status(), resp.version(), resp.headers().clone(), resp.into_body()))
     }
     .await?;

@@ -142,9 +142,9 @@ impl From<anyhow::Error> for Failure {
 /// The configuration the global flags and the environment describe.
 pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
     let credentials = if global.no_sign_request {
-        cirrus::config::CredentialsChoice::Anonymous
+        cirrus::loader::CredentialsChoice::Anonymous
     } else {
-        cirrus::config::CredentialsChoice::Default
+        cirrus::loader::CredentialsChoice::Default
     };
     cirrus::Config::loader()
         .region(global.region.as_deref())

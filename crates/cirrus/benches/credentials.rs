@@ -63,7 +63,7 @@ fn chain_from_env(c: &mut Criterion) {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
     let ctx = Context::new(Arc::new(env), Arc::new(MemFs::default()));
-    let config = cirrus::config::ConfigLoader::new(ctx.clone()).region(Some("us-east-1")).load().expect("config");
+    let config = cirrus::loader::ConfigLoader::new(ctx.clone()).region(Some("us-east-1")).load().expect("config");
     let chain: DefaultChain = config.chain().expect("chain").clone();
     c.bench_function("credentials/default_chain_from_env", |b| {
         b.iter(|| black_box(chain.provide_credentials().now_or_never()))

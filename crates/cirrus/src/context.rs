@@ -2,9 +2,9 @@
 //! seam so tests hand in their own (reqsign's `Context`).
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::profile::{ProfileFileError, ProfileSet};
 use crate::env::{Env, ProcessEnv};
 use crate::fs::{Fs, RealFs};
+use crate::profile::{ProfileFileError, ProfileSet};
 use crate::transport::HttpClient;
 use std::fmt;
 use std::sync::{Arc, OnceLock};

@@ -29,6 +29,9 @@ pub mod context;
 pub mod credentials;
 pub mod env;
 pub mod fs;
+pub mod identity;
+pub mod loader;
+pub mod profile;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod service;

@@ -5,7 +5,7 @@
 //! [`SigningMiddleware`] signs every request a `reqwest-middleware` client sends.
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::credentials::{CredentialsError, SharedCredentialsProvider};
+use crate::identity::{CredentialsError, SharedCredentialsProvider};
 use cirrus_sigv4::{Payload, SigningError, SigningParams, SigningSettings};
 use std::fmt;
 use std::sync::Arc;

@@ -10,8 +10,8 @@ use cirrus::cognito::{
     AuthResult, AuthType, ChallengeAnswer, ChallengeKind, ClientMetadata, CognitoBuilder, CognitoCredentials,
     CognitoSettings, UserPoolClient,
 };
-use cirrus::config::{ConfigLoader, CredentialsChoice};
 use cirrus::credentials::{ProvideCredentials, StaticCredentials};
+use cirrus::loader::{ConfigLoader, CredentialsChoice};
 use cirrus::transport::protocol::json_request;
 use cirrus::Config;
 use libtest_mimic::Trial;
@@ -303,8 +303,9 @@ fn wrong_password() -> Result<(), String> {
             .build()
             .map_err(|e| e.to_string())?;
         let e = p.provide_credentials().await.err().ok_or("wrong password gave credentials")?;
-        ensure!(!e.is_retryable() && e.to_string().contains("NotAuthorizedException"), "{e}");
-        ensure!(!e.to_string().contains("Wrong-Pass-1"), "{e}");
+        let shown = cirrus::transport::report(&e);
+        ensure!(!e.is_retryable() && shown.contains("NotAuthorizedException"), "{shown}");
+        ensure!(!shown.contains("Wrong-Pass-1"), "{shown}");
         Ok(())
     })
 }
@@ -529,7 +530,8 @@ fn profile_file() -> Result<(), String> {
             .build()
             .map_err(|e| e.to_string())?;
         let e = p.tokens().await.err().ok_or("explicit password ignored")?;
-        ensure!(e.to_string().contains("NotAuthorizedException"), "{e}");
+        let shown = cirrus::transport::report(&e);
+        ensure!(shown.contains("NotAuthorizedException"), "{shown}");
         // A profile and a settings value at once.
         let e = CognitoCredentials::builder(&config)
             .profile("dev")

@@ -3,9 +3,9 @@
 
 use crate::common::{block_on, ctx_with, moto, temp_dir, trial, Loopback, Reply, Seen};
 use crate::ensure;
-use cirrus::config::ConfigLoader;
 use cirrus::credentials::{ContainerCredentials, ImdsCredentials, LinkOutcome, ProvideCredentials};
 use cirrus::fs::{Fs, RealFs};
+use cirrus::loader::ConfigLoader;
 use cirrus::Context;
 use libtest_mimic::Trial;
 use std::collections::HashMap;
@@ -114,7 +114,7 @@ fn imds_timeouts_and_disabled() -> Result<(), String> {
         let t = std::time::Instant::now();
         let e = p.provide_credentials().await.err().ok_or("a silent IMDS gave credentials")?;
         ensure!(t.elapsed() < Duration::from_millis(2500), "took {:?}", t.elapsed());
-        ensure!(e.is_not_configured() && e.to_string().contains("timed out"), "{e}");
+        ensure!(e.is_not_configured() && cirrus::transport::report(&e).contains("timed out"), "{e}");
         let off = Loopback::start(|_, _| Reply::ok("")).await;
         let p = ImdsCredentials::new(&ctx_with(&[
             ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &off.url),

@@ -4,8 +4,8 @@
 
 use crate::common::{block_on, ctx_with, moto, temp_dir, trial};
 use crate::ensure;
-use cirrus::config::{ConfigLoader, CredentialsChoice};
 use cirrus::credentials::StaticCredentials;
+use cirrus::loader::{ConfigLoader, CredentialsChoice};
 use cirrus::s3::{
     Checksum, ChecksumAlgorithm, ListOptions, PostOptions, PresignOptions, PutOptions, S3Client, S3Settings,
 };

@@ -5,8 +5,8 @@
 
 use crate::common::{block_on, ctx_with, trial};
 use crate::ensure;
-use cirrus::config::{ConfigLoader, CredentialsChoice};
 use cirrus::credentials::StaticCredentials;
+use cirrus::loader::{ConfigLoader, CredentialsChoice};
 use cirrus::ses::{Email, Mailbox, SendOptions, SesClient};
 use libtest_mimic::Trial;
 use mail_parser::{MessageParser, MimeHeaders};

@@ -5,8 +5,8 @@
 
 use crate::common::{block_on, ctx_with, testdata, trial, Loopback, Reply};
 use crate::ensure;
-use cirrus::config::{ConfigLoader, CredentialsChoice};
 use cirrus::credentials::StaticCredentials;
+use cirrus::loader::{ConfigLoader, CredentialsChoice};
 use cirrus::sns::{
     AttributeValue, BounceType, CertFetcher, Check, MessageType, PublishOptions, SesEvent, SesEventKind, SnsClient,
     Verifier,

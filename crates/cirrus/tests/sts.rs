@@ -4,11 +4,11 @@
 use crate::common::{block_on, ctx_with, moto, temp_dir, trial};
 use crate::ensure;
 use cirrus::clock::ManualClock;
-use cirrus::config::{ConfigLoader, CredentialsChoice};
 use cirrus::credentials::{
     AssumeRoleProvider, CacheSettings, CredentialsCache, ProfileCredentials, ProvideCredentials, StaticCredentials,
     WebIdentityCredentials,
 };
+use cirrus::loader::{ConfigLoader, CredentialsChoice};
 use cirrus::sts::AssumeRoleRequest;
 use cirrus::Config;
 use libtest_mimic::Trial;

@@ -447,8 +447,8 @@ fn bad_input() -> Result<(), String> {
 
 /// A client for a loopback stand-in (fault injection: what no emulator does on demand).
 fn client_at(url: &str, settings: S3Settings) -> Result<S3Client, String> {
-    use cirrus::config::{ConfigLoader, CredentialsChoice};
     use cirrus::credentials::StaticCredentials;
+    use cirrus::loader::{ConfigLoader, CredentialsChoice};
     let config = ConfigLoader::new(ctx_with(&[]))
         .region(Some("us-east-1"))
         .endpoint_url(Some(url))

@@ -32,7 +32,7 @@ const REFRESH_AHEAD: Duration = Duration::from_secs(300);
 /// ```no_run
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 /// use cirrus::cognito::CognitoCredentials;
-/// use cirrus::config::CredentialsChoice;
+/// use cirrus::loader::CredentialsChoice;
 /// use cirrus::credentials::CredentialsCache;
 /// use cirrus::s3::S3Client;
 /// use cirrus::Config;
@@ -231,8 +231,8 @@ fn setup(config: &Config, layers: &Layers) -> Result<Setup, String> {
     let cache = match (s.cache, &s.cache_dir) {
         (Some(true), dir) => {
             let dir = match dir {
-                Some(d) => crate::config::profile::expand_home(env, &d.to_string_lossy()),
-                None => crate::config::profile::default_path(env, "cognito").join("cache"),
+                Some(d) => crate::profile::expand_home(env, &d.to_string_lossy()),
+                None => crate::profile::default_path(env, "cognito").join("cache"),
             };
             Some(TokenCache::new(dir))
         }
@@ -364,7 +364,7 @@ impl CognitoCredentials {
                         cache.remove(key.0, key.1, key.2);
                     }
                 }
-                Err(e) => return Err(CredentialsError::from_call(&e)),
+                Err(e) => return Err(CredentialsError::from(e)),
             }
         }
         let result = match login.auth_type {
@@ -373,7 +373,7 @@ impl CognitoCredentials {
                 login.client.login_password(&login.username, &login.password, &login.metadata).await
             }
         }
-        .map_err(|e| CredentialsError::from_call(&e))?;
+        .map_err(CredentialsError::from)?;
         self.inner.logins.fetch_add(1, Ordering::Relaxed);
         if let AuthResult::Tokens(t) = &result {
             self.keep(&mut st, t.clone());
@@ -457,7 +457,7 @@ impl CognitoCredentials {
         let identity_id = match known {
             Some(id) => id,
             None => {
-                let id = identity.get_id(&logins).await.map_err(|e| CredentialsError::from_call(&e))?;
+                let id = identity.get_id(&logins).await.map_err(CredentialsError::from)?;
                 self.inner.state.lock().await.identity_id = Some(id.clone());
                 id
             }
@@ -466,19 +466,16 @@ impl CognitoCredentials {
             IdentityFlow::Enhanced => identity
                 .get_credentials(&identity_id, &logins, setup.role_arn.as_deref())
                 .await
-                .map_err(|e| CredentialsError::from_call(&e)),
+                .map_err(CredentialsError::from),
             IdentityFlow::Basic => {
                 let role = setup.role_arn.as_deref().unwrap_or_default();
-                let token = identity
-                    .get_open_id_token(&identity_id, &logins)
-                    .await
-                    .map_err(|e| CredentialsError::from_call(&e))?;
+                let token = identity.get_open_id_token(&identity_id, &logins).await.map_err(CredentialsError::from)?;
                 let session = crate::credentials::default_session_name(&self.inner.ctx);
                 let assumed = setup
                     .sts
                     .assume_role_with_web_identity(role, &session, &token, None)
                     .await
-                    .map_err(|e| CredentialsError::from_call(&e))?;
+                    .map_err(CredentialsError::from)?;
                 Ok(assumed.credentials.with_provider("cognito"))
             }
         }

@@ -20,8 +20,8 @@
 //! `cache_dir`.
 
 use super::ClientMetadata;
-use crate::config::profile::{default_path, expand_home, ProfileSet};
 use crate::context::Context;
+use crate::profile::{default_path, expand_home, ProfileSet};
 use std::fmt;
 use std::path::PathBuf;
 use zeroize::Zeroizing;

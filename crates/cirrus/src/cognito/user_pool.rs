@@ -36,7 +36,7 @@ pub fn pool_region(user_pool_id: &str) -> Result<&str, ConfigError> {
 /// The `Logins` key of a user pool in an identity pool: `cognito-idp.<region>.amazonaws.com/<id>`.
 pub fn login_provider(user_pool_id: &str) -> Result<String, ConfigError> {
     let region = pool_region(user_pool_id)?;
-    Ok(format!("cognito-idp.{region}.{}/{user_pool_id}", crate::config::endpoint::dns_suffix(region)))
+    Ok(format!("cognito-idp.{region}.{}/{user_pool_id}", crate::service::endpoint::dns_suffix(region)))
 }
 
 /// The tokens of a signed-in user. Debug shows only their expiry.

@@ -25,7 +25,7 @@ impl AssumeRoleProvider {
             if let Some(c) = e.credentials_error() {
                 return c.clone().context(format!("source credentials for {}", self.request.role_arn));
             }
-            CredentialsError::from_call(&e)
+            CredentialsError::from(e)
         })?;
         Ok(r.credentials)
     }

@@ -135,11 +135,12 @@ impl DefaultChain {
                 }
                 Err(e) if e.is_not_configured() => {
                     tracing::debug!(source = l.name, reason = %e, "credentials source skipped");
-                    skipped.push(format!("{}: {e}", l.name));
-                    links.push((l.name, LinkOutcome::Skipped(e.to_string())));
+                    let why = crate::transport::report(&e);
+                    skipped.push(format!("{}: {why}", l.name));
+                    links.push((l.name, LinkOutcome::Skipped(why)));
                 }
                 Err(e) => {
-                    links.push((l.name, LinkOutcome::Failed(e.to_string())));
+                    links.push((l.name, LinkOutcome::Failed(crate::transport::report(&e))));
                     result = Some(Err(e.context(l.name)));
                 }
             }

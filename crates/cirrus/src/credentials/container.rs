@@ -68,7 +68,8 @@ impl ContainerCredentials {
         let env = self.ctx.env();
         let token = match env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
             Some(path) => Some(self.ctx.fs().read_to_string(path.as_ref()).map_err(|e| {
-                CredentialsError::invalid(format!("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path}: {e}"))
+                CredentialsError::invalid(format!("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path}"))
+                    .with_source(e)
             })?),
             None => env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
         };
@@ -99,7 +100,10 @@ impl ContainerCredentials {
             let resp = match self.ctx.http().call(req, Some(TIMEOUT)).await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = Some(CredentialsError::unavailable(format!("container credentials endpoint: {e}")));
+                    last = Some(
+                        CredentialsError::unavailable("no answer from the container credentials endpoint")
+                            .with_source(e),
+                    );
                     continue;
                 }
             };

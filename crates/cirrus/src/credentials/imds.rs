@@ -81,7 +81,7 @@ impl ImdsCredentials {
             .map_err(|e| CredentialsError::invalid(format!("IMDS endpoint {base:?} is not a valid URL: {e}")))?;
         let resp = self.ctx.http().call(req, Some(self.timeout)).await.map_err(|e| {
             // Nothing answers: not on EC2 (or IMDS is off). The chain moves on.
-            CredentialsError::not_configured(format!("no instance metadata service at {base} ({e})"))
+            CredentialsError::not_configured(format!("no instance metadata service at {base}")).with_source(e)
         })?;
         let status = resp.status().as_u16();
         if status == 403 {
@@ -118,7 +118,7 @@ impl ImdsCredentials {
                 .http()
                 .call(req, Some(self.timeout))
                 .await
-                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path}: {e}")))?;
+                .map_err(|e| CredentialsError::unavailable(format!("IMDS {path} did not answer")).with_source(e))?;
             let status = resp.status().as_u16();
             if status == 401 && !renew {
                 renew = true;

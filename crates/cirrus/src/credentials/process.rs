@@ -49,7 +49,7 @@ impl ProcessCredentials {
         // Its own process group: on a timeout the shell and everything it started go together.
         #[cfg(unix)]
         cmd.process_group(0);
-        let mut child = cmd.spawn().map_err(|e| fail(format!("could not start: {e}")))?;
+        let mut child = cmd.spawn().map_err(|e| fail("could not start".to_owned()).with_source(e))?;
         let pid = child.id();
         let Some(mut stdout) = child.stdout.take() else { return Err(fail("has no standard output".to_owned())) };
         let run = async {
@@ -70,7 +70,7 @@ impl ProcessCredentials {
             }
             Ok(Err(e)) => {
                 kill_group(pid);
-                return Err(fail(format!("failed: {e}")));
+                return Err(fail("failed".to_owned()).with_source(e));
             }
             Err(_) => {
                 kill_group(pid);

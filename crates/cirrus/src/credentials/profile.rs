@@ -14,8 +14,8 @@ use super::{
     ImdsCredentials, ProcessCredentials, ProvideCredentials, SharedCredentialsProvider, StaticCredentials,
     WebIdentityCredentials,
 };
-use crate::config::profile::{Profile, ProfileSet};
 use crate::context::Context;
+use crate::profile::{profile_name, Profile, ProfileSet};
 use crate::sts::{AssumeRoleRequest, StsClient};
 use std::fmt;
 use std::sync::Arc;
@@ -294,12 +294,15 @@ impl ProfileCredentials {
 
     /// The profile name in use: the one given, `AWS_PROFILE`, or `default`.
     pub fn profile_name(&self) -> String {
-        crate::config::profile_name(self.profile.as_deref(), self.ctx.env())
+        profile_name(self.profile.as_deref(), self.ctx.env())
     }
 
     /// The chain for the profile in use, from the files alone.
     pub fn chain(&self) -> Result<ProfileChain, CredentialsError> {
-        let set = self.ctx.profiles().map_err(|e| CredentialsError::invalid(e.to_string()))?;
+        let set = self
+            .ctx
+            .profiles()
+            .map_err(|e| CredentialsError::invalid("cannot read the shared config files").with_source(e))?;
         ProfileChain::resolve(&set, &self.profile_name())
     }
 
@@ -433,7 +436,7 @@ mod tests {
             "[dev]\naws_access_key_id = AK\naws_secret_access_key = SECRET\n",
         )]);
         let env = [("HOME", "/h"), ("AWS_PROFILE", "dev")];
-        let set = crate::config::ProfileSet::load(&env, &fs).unwrap();
+        let set = ProfileSet::load(&env, &fs).unwrap();
         let chain = ProfileChain::resolve(&set, "dev").unwrap();
         assert!(
             matches!(&chain.base, BaseCredentials::Static { credentials, .. } if credentials.access_key_id() == "AK")

@@ -5,7 +5,7 @@ use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 /// Fixed credentials, e.g. from a CLI flag or a secret store.
 ///
 /// ```
-/// use cirrus::config::CredentialsChoice;
+/// use cirrus::loader::CredentialsChoice;
 /// use cirrus::credentials::StaticCredentials;
 /// use cirrus::Config;
 /// use std::sync::Arc;

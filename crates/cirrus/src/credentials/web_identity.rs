@@ -54,7 +54,8 @@ impl WebIdentityCredentials {
             }));
         };
         let token = self.ctx.fs().read_to_string(&s.token_file).map_err(|e| {
-            CredentialsError::invalid(format!("cannot read web identity token file {}: {e}", s.token_file.display()))
+            CredentialsError::invalid(format!("cannot read web identity token file {}", s.token_file.display()))
+                .with_source(e)
         })?;
         let token = token.trim();
         if token.is_empty() {
@@ -68,7 +69,7 @@ impl WebIdentityCredentials {
             .sts
             .assume_role_with_web_identity(&s.role_arn, &session, token, None)
             .await
-            .map_err(|e| CredentialsError::from_call(&e))?;
+            .map_err(CredentialsError::from)?;
         Ok(r.credentials)
     }
 }

@@ -158,7 +158,7 @@ impl S3Client {
     /// `expires_in` (at most 7 days).
     ///
     /// ```
-    /// # use cirrus::{config::CredentialsChoice, credentials::StaticCredentials, Config};
+    /// # use cirrus::{loader::CredentialsChoice, credentials::StaticCredentials, Config};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let keys = std::sync::Arc::new(StaticCredentials::new("AKIDEXAMPLE", "secret", None));
@@ -240,7 +240,7 @@ impl S3Client {
     /// [`presign_post_policy`](Self::presign_post_policy).
     ///
     /// ```
-    /// # use cirrus::{config::CredentialsChoice, credentials::StaticCredentials, Config};
+    /// # use cirrus::{loader::CredentialsChoice, credentials::StaticCredentials, Config};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let keys = std::sync::Arc::new(StaticCredentials::new("AKIDEXAMPLE", "secret", None));

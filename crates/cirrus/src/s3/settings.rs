@@ -74,7 +74,7 @@ impl S3Settings {
     /// CLI counts them; `KiB`... too). A value that cannot be read is an error naming it.
     ///
     /// ```
-    /// # use cirrus::{config::ConfigLoader, fs::MemFs, Context};
+    /// # use cirrus::{loader::ConfigLoader, fs::MemFs, Context};
     /// # use std::sync::Arc;
     /// # let ini = concat!(
     /// #     "[profile dev]\nregion = eu-west-1\ns3 =\n",
@@ -187,7 +187,7 @@ pub(crate) fn parse_size(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConfigLoader, CredentialsChoice};
+    use crate::loader::{ConfigLoader, CredentialsChoice};
     use std::collections::HashMap;
     use std::sync::Arc;
 

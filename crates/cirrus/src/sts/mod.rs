@@ -3,7 +3,7 @@
 //!
 //! API reference: <https://docs.aws.amazon.com/STS/latest/APIReference/welcome.html>
 
-use crate::credentials::Credentials;
+use crate::identity::Credentials;
 use crate::service::{Protocol, ServiceId, ServiceSpec};
 use crate::transport::protocol::{query_body, query_result};
 use crate::transport::xml::Element;
@@ -79,7 +79,7 @@ impl fmt::Debug for AssumedRole {
 }
 
 impl StsClient {
-    /// A client over this service configuration (see [`crate::config::Config::sts`]).
+    /// A client over this service configuration (`Config::sts` makes one from a configuration).
     pub fn new(svc: ServiceConfig) -> Self {
         let fallback = svc.clone();
         StsClient { svc: Arc::new(OnceLock::from(svc)), make: Arc::new(move || fallback.clone()) }
@@ -97,7 +97,7 @@ impl StsClient {
 
     /// The same client signing with other credentials (`None`: unsigned).
     #[must_use]
-    pub fn with_credentials(&self, credentials: Option<crate::credentials::SharedCredentialsProvider>) -> Self {
+    pub fn with_credentials(&self, credentials: Option<crate::identity::SharedCredentialsProvider>) -> Self {
         StsClient::new(self.svc().clone().with_credentials(credentials))
     }
 

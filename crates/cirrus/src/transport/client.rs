@@ -57,10 +57,13 @@ pub(crate) fn tls_config(roots: rustls::RootCertStore) -> rustls::ClientConfig {
 }
 
 /// Why a request got no answer: it could not connect, timed out, or the connection broke.
+/// Display says which and where; the root cause (an I/O or TLS error) is the
+/// [`source`](std::error::Error::source).
 #[derive(Clone, Debug)]
 pub struct CallError {
     message: String,
     kind: CallErrorKind,
+    cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,22 +79,33 @@ impl CallError {
         CallError {
             message: format!("timed out after {after:?} waiting for {what} ({})", origin(uri)),
             kind: CallErrorKind::Timeout,
+            cause: None,
         }
     }
 
-    pub(crate) fn from_hyper(e: &hyper_util::client::legacy::Error, uri: &http::Uri) -> Self {
+    /// The whole operation, retries included, ran past its timeout.
+    pub(crate) fn operation_timed_out(after: Duration) -> Self {
+        CallError {
+            message: format!("timed out after {after:?} (the operation timeout)"),
+            kind: CallErrorKind::Timeout,
+            cause: None,
+        }
+    }
+
+    pub(crate) fn from_hyper(e: hyper_util::client::legacy::Error, uri: &http::Uri) -> Self {
         let (head, kind) = if e.is_connect() {
             ("could not connect", CallErrorKind::Connect)
         } else {
             ("the request failed", CallErrorKind::Broken)
         };
-        CallError { message: format!("{head} ({}){}", origin(uri), cause(e)), kind }
+        CallError { message: format!("{head} ({})", origin(uri)), kind, cause: Some(Arc::new(e)) }
     }
 
-    pub(crate) fn body(e: &hyper::Error, uri: &http::Uri) -> Self {
+    pub(crate) fn body(e: hyper::Error, uri: &http::Uri) -> Self {
         CallError {
-            message: format!("the response body broke off ({}){}", origin(uri), cause(e)),
+            message: format!("the response body broke off ({})", origin(uri)),
             kind: CallErrorKind::Broken,
+            cause: Some(Arc::new(e)),
         }
     }
 
@@ -99,6 +113,7 @@ impl CallError {
         CallError {
             message: format!("the response body from {} is larger than {limit} bytes", origin(uri)),
             kind: CallErrorKind::TooLarge,
+            cause: None,
         }
     }
 
@@ -124,7 +139,17 @@ impl fmt::Display for CallError {
     }
 }
 
-impl std::error::Error for CallError {}
+/// The source is the innermost cause (`Connection refused`, a certificate error), not hyper's
+/// wrappers around it (`client error (Connect)`), which say nothing the Display does not.
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let mut root: &(dyn std::error::Error + 'static) = self.cause.as_deref()?;
+        while let Some(inner) = root.source() {
+            root = inner;
+        }
+        Some(root)
+    }
+}
 
 /// `scheme://host[:port]`: where a failed request went, without user info, path or query
 /// (which may carry a password or a presigned signature).
@@ -189,17 +214,6 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
-/// hyper's Display names the layer ("client error (Connect)"); the innermost source says why.
-fn cause(e: &dyn std::error::Error) -> String {
-    let mut source = e.source();
-    let mut last = None;
-    while let Some(s) = source {
-        last = Some(s.to_string());
-        source = s.source();
-    }
-    last.map(|l| format!(": {l}")).unwrap_or_default()
-}
-
 /// Sends `request` and waits for the response head, at most `wait` (none: no limit).
 pub(crate) async fn send(
     pool: &Hyper,
@@ -212,7 +226,7 @@ pub(crate) async fn send(
         Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| CallError::timed_out("the response", t, &uri))?,
         None => fut.await,
     };
-    result.map_err(|e| CallError::from_hyper(&e, &uri))
+    result.map_err(|e| CallError::from_hyper(e, &uri))
 }
 
 /// Reads a whole body, at most `limit` bytes, each read within `wait`.
@@ -243,7 +257,7 @@ async fn next_chunk(body: &mut Incoming, wait: Option<Duration>, uri: &http::Uri
         };
         match frame {
             None => return Ok(None),
-            Some(Err(e)) => return Err(CallError::body(&e, uri)),
+            Some(Err(e)) => return Err(CallError::body(e, uri)),
             Some(Ok(f)) => {
                 if let Ok(data) = f.into_data() {
                     if !data.is_empty() {

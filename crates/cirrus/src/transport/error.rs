@@ -1,6 +1,7 @@
 //! The one error type of every AWS call.
 
-use crate::credentials::CredentialsError;
+use super::CallError;
+use crate::identity::CredentialsError;
 use std::fmt;
 
 /// What went wrong with an AWS call. Display names the service, operation, HTTP status, AWS
@@ -22,7 +23,7 @@ enum Kind {
     /// No credentials to sign with.
     Credentials(CredentialsError),
     /// The request never got an answer: connect failure, reset, timeout.
-    Transport { message: String, timeout: bool },
+    Transport(CallError),
     /// The answer could not be understood.
     Response(String),
     /// The caller's input cannot make a request.
@@ -45,8 +46,8 @@ impl Error {
         Error { service, operation, attempts: 0, kind: Kind::Credentials(e) }
     }
 
-    pub(crate) fn transport(service: &'static str, operation: &'static str, message: String, timeout: bool) -> Self {
-        Error { service, operation, attempts: 1, kind: Kind::Transport { message, timeout } }
+    pub(crate) fn transport(service: &'static str, operation: &'static str, e: CallError) -> Self {
+        Error { service, operation, attempts: 1, kind: Kind::Transport(e) }
     }
 
     /// A response that could not be understood.
@@ -153,12 +154,12 @@ impl Error {
 
     /// The call timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, Kind::Transport { timeout: true, .. })
+        matches!(&self.kind, Kind::Transport(e) if e.is_timeout())
     }
 
     /// The request could not be sent or had no answer (connect, reset, timeout).
     pub fn is_transport(&self) -> bool {
-        matches!(self.kind, Kind::Transport { .. })
+        matches!(self.kind, Kind::Transport(_))
     }
 
     /// The caller's input was rejected before anything was sent.
@@ -186,7 +187,7 @@ impl fmt::Display for Error {
             }
             // The reason is the source, printed by whoever prints the chain.
             Kind::Credentials(_) => return f.write_str("no credentials"),
-            Kind::Transport { message, .. } => write!(f, "{message} (")?,
+            Kind::Transport(_) => f.write_str("no answer (")?,
             Kind::Response(m) => write!(f, "unreadable response: {m} (")?,
             Kind::Input(m) => return f.write_str(m),
         }
@@ -217,14 +218,30 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             Kind::Credentials(e) => Some(e),
+            Kind::Transport(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+/// The failure of a call to AWS (STS, Cognito) made to get credentials, kept as the cause:
+/// passing failures (network, throttling, 5xx) may be retried, the rest are refusals.
+impl From<Error> for CredentialsError {
+    fn from(e: Error) -> Self {
+        let passing = e.is_transport() || e.is_throttling() || e.status().is_some_and(|s| s >= 500);
+        let error = if passing {
+            CredentialsError::unavailable("the call for credentials failed")
+        } else {
+            CredentialsError::rejected("the call for credentials was refused")
+        };
+        error.with_source(e)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn display_names_everything() {
@@ -247,8 +264,11 @@ mod tests {
         assert!(e.is_throttling());
         let e = Error::service("S3", "GetObject", 404, "NoSuchKey".into(), "gone".into(), None);
         assert!(e.is_not_found());
-        let e = Error::transport("STS", "AssumeRole", "connection reset".into(), false).with_attempts(3);
-        assert_eq!(e.to_string(), "STS AssumeRole: connection reset (3 attempts)");
+        let e = Error::transport("STS", "AssumeRole", CallError::operation_timed_out(Duration::from_secs(2)))
+            .with_attempts(3);
+        assert_eq!(e.to_string(), "STS AssumeRole: no answer (3 attempts)");
+        assert!(e.is_timeout() && e.is_transport());
+        assert_eq!(report(&e), "STS AssumeRole: no answer (3 attempts): timed out after 2s (the operation timeout)");
     }
 
     #[test]
@@ -259,5 +279,23 @@ mod tests {
         let source = std::error::Error::source(&e).map(|s| s.to_string());
         assert_eq!(source.as_deref(), Some("AWS_ACCESS_KEY_ID not set"));
         assert_eq!(report(&e), "S3 ListObjectsV2: no credentials: AWS_ACCESS_KEY_ID not set");
+    }
+}
+
+#[cfg(test)]
+mod credentials_tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_call_for_credentials_is_the_cause() {
+        let refused = Error::service("STS", "AssumeRole", 403, "AccessDenied".into(), "no".into(), None);
+        let c = CredentialsError::from(refused).context("role r");
+        assert!(!c.is_retryable() && !c.is_not_configured());
+        assert_eq!(
+            report(&c),
+            "role r: the call for credentials was refused: STS AssumeRole: HTTP 403 AccessDenied: no (1 attempt)"
+        );
+        let busy = Error::service("STS", "AssumeRole", 503, "".into(), "".into(), None);
+        assert!(CredentialsError::from(busy).is_retryable());
     }
 }

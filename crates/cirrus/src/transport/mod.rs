@@ -19,7 +19,7 @@ pub use retry::RetryConfig;
 use crate::service::ServiceSpec;
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::credentials::SharedCredentialsProvider;
+use crate::identity::SharedCredentialsProvider;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use http::{HeaderMap, HeaderValue, Method};

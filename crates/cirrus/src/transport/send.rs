@@ -6,7 +6,7 @@
 
 use super::client::{self, CallError};
 use super::{protocol, retry, Error, Request, Response, ServiceConfig, StreamingResponse};
-use crate::credentials::Credentials;
+use crate::identity::Credentials;
 use cirrus_sigv4::{Payload, SigningParams, SigningSettings};
 use futures_util::stream::StreamExt;
 use http::HeaderMap;
@@ -73,7 +73,7 @@ impl ServiceConfig {
             None => self.send_with_retries(operation, request, stream).await,
             Some(t) => match tokio::time::timeout(t, self.send_with_retries(operation, request, stream)).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::transport(self.spec.name, operation, format!("timed out after {t:?}"), true)),
+                Err(_) => Err(Error::transport(self.spec.name, operation, CallError::operation_timed_out(t))),
             },
         }
     }
@@ -128,7 +128,7 @@ impl ServiceConfig {
         let uri = parts.uri.clone();
         let outcome = match self.dispatch(operation, parts, request).await {
             Ok(resp) => self.classify(operation, resp, uri, stream).await?,
-            Err(e) => transport_failure(self.spec.name, operation, &e),
+            Err(e) => transport_failure(self.spec.name, operation, e),
         };
         Ok((outcome, access_key))
     }
@@ -198,14 +198,14 @@ impl ServiceConfig {
             tracing::debug!(service = self.spec.name, operation, status, "answered; streaming the body");
             let (name, wait) = (self.spec.name, settings.read_timeout);
             let body = client::stream_body(incoming, wait, uri)
-                .map(move |r| r.map_err(|e| Error::transport(name, operation, e.to_string(), e.is_timeout())))
+                .map(move |r| r.map_err(|e| Error::transport(name, operation, e)))
                 .boxed();
             return Ok(Attempt::Done(Answer::Streaming(StreamingResponse { status, headers, body })));
         }
         let body = match client::read_all(incoming, settings.max_response_bytes, settings.read_timeout, &uri).await {
             Ok(b) => b,
             Err(e) if e.is_too_large() => return Err(Error::response(self.spec.name, operation, e.to_string())),
-            Err(e) => return Ok(transport_failure(self.spec.name, operation, &e)),
+            Err(e) => return Ok(transport_failure(self.spec.name, operation, e)),
         };
         tracing::debug!(service = self.spec.name, operation, status, bytes = body.len(), "answered");
         let disguised =
@@ -267,13 +267,8 @@ impl ServiceConfig {
 }
 
 /// No answer (could not connect, timed out, the connection broke): always worth a retry.
-fn transport_failure(service: &'static str, operation: &'static str, e: &CallError) -> Attempt {
-    Attempt::Failed {
-        timeout: e.is_timeout(),
-        error: Error::transport(service, operation, e.to_string(), e.is_timeout()),
-        retry: true,
-        hint: None,
-    }
+fn transport_failure(service: &'static str, operation: &'static str, e: CallError) -> Attempt {
+    Attempt::Failed { timeout: e.is_timeout(), error: Error::transport(service, operation, e), retry: true, hint: None }
 }
 
 /// `x-amz-retry-after` (milliseconds) or `Retry-After` (seconds).

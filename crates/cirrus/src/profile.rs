@@ -12,12 +12,20 @@
 //! - The credentials file wins over the config file for the same key of the same profile.
 //!
 //! A line that fits none of these is an error naming the file and line.
+//!
+//! A leaf: it stands on the environment and file system seams only, so the context, the
+//! credential providers, endpoint resolution and configuration all read profiles through it.
 
 use crate::env::Env;
 use crate::fs::Fs;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// The profile in use: the one asked for, then `AWS_PROFILE`, then `default`.
+pub fn profile_name(explicit: Option<&str>, env: &dyn Env) -> String {
+    explicit.map(str::to_owned).or_else(|| env.get("AWS_PROFILE")).unwrap_or_else(|| "default".to_owned())
+}
 
 /// One profile: its properties, and sub-properties under a property name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

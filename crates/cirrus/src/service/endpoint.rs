@@ -3,10 +3,9 @@
 //! region's partition (aws, aws-cn, aws-us-gov). `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`
 //! skips the variables and the profile.
 
-use crate::config::profile::Profile;
+use super::ServiceId;
 use crate::env::Env;
-
-pub use crate::service::ServiceId;
+use crate::profile::Profile;
 
 /// The DNS suffix of the region's partition.
 pub fn dns_suffix(region: &str) -> &'static str {

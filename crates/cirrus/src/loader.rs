@@ -1,29 +1,16 @@
-//! Configuration: region, endpoints, credentials and the HTTP client, resolved the way the AWS
-//! SDKs and CLI do, and the shared config files.
+//! Loads a [`Config`] the way the AWS SDKs and CLI do: the region (explicit, `AWS_REGION`,
+//! `AWS_DEFAULT_REGION`, the profile, optionally IMDS), the endpoints, and the default
+//! credentials chain wired from every provider (a Cognito login first when the `COGNITO_*`
+//! variables ask for one). The top of the layers: it stands on configuration, the providers
+//! and the services, and nothing below imports it.
 
-pub mod endpoint;
-pub mod profile;
-
+use crate::config::{region_from_env, Config, ConfigError};
 use crate::context::Context;
-use crate::credentials::{CredentialsCache, DefaultChain, SharedCredentialsProvider};
-use crate::env::Env;
-use crate::service::ServiceSpec;
-use crate::sts::StsClient;
-use crate::transport::{HttpClient, ServiceConfig, TransportSettings};
-pub use endpoint::ServiceId;
-pub use profile::{Profile, ProfileFileError, ProfileSet};
-use std::fmt;
+use crate::credentials::{CredentialsCache, DefaultChain};
+use crate::identity::SharedCredentialsProvider;
+use crate::profile::profile_name;
+use crate::transport::{HttpClient, TransportSettings};
 use std::sync::Arc;
-
-/// The region from `AWS_REGION`, then `AWS_DEFAULT_REGION`. No network probe.
-pub fn region_from_env(env: &dyn Env) -> Option<String> {
-    env.get("AWS_REGION").or_else(|| env.get("AWS_DEFAULT_REGION"))
-}
-
-/// The profile in use: the one asked for, then `AWS_PROFILE`, then `default`.
-pub fn profile_name(explicit: Option<&str>, env: &dyn Env) -> String {
-    explicit.map(str::to_owned).or_else(|| env.get("AWS_PROFILE")).unwrap_or_else(|| "default".to_owned())
-}
 
 /// How requests are signed.
 #[derive(Clone)]
@@ -39,7 +26,7 @@ pub enum CredentialsChoice {
 /// Builds a [`Config`].
 ///
 /// ```
-/// use cirrus::config::CredentialsChoice;
+/// use cirrus::loader::CredentialsChoice;
 /// use cirrus::Config;
 ///
 /// // A public bucket on a local MinIO: unsigned requests, no config file read.
@@ -60,36 +47,6 @@ pub struct ConfigLoader {
     endpoint_url: Option<String>,
     credentials: CredentialsChoice,
     transport: Option<TransportSettings>,
-}
-
-/// Region, credentials, endpoints and the HTTP client: what every service client is made from.
-///
-/// ```no_run
-/// use cirrus::Config;
-///
-/// // Region, profile, credentials and endpoints, found as the AWS CLI finds them.
-/// let config = Config::from_env()?;
-/// println!("region {:?} (from {})", config.region(), config.region_source());
-///
-/// // Or with some of them set in code.
-/// let config = Config::loader()
-///     .region(Some("eu-west-1"))
-///     .profile(Some("dev"))
-///     .endpoint_url(Some("http://localhost:9000"))
-///     .load()?;
-/// # let _ = config;
-/// # Ok::<(), cirrus::config::ConfigError>(())
-/// ```
-#[derive(Clone)]
-pub struct Config {
-    ctx: Context,
-    region: Option<String>,
-    region_source: &'static str,
-    profile: Option<String>,
-    endpoint_url: Option<String>,
-    credentials: Option<SharedCredentialsProvider>,
-    chain: Option<DefaultChain>,
-    http: HttpClient,
 }
 
 /// A region goes into host names (`sts.<region>.amazonaws.com`): it must be one DNS label of
@@ -130,72 +87,6 @@ fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError> {
     match problem {
         Some(p) => Err(ConfigError::new(format!("{source} {shown:?} {p}"))),
         None => Ok(()),
-    }
-}
-
-/// Why a configuration cannot be built: no region, a shared config file that cannot be read
-/// (the file and line are in [`source`](std::error::Error::source)), or a value that is not
-/// valid. Nothing was sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    kind: ConfigErrorKind,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum ConfigErrorKind {
-    NoRegion,
-    ProfileFile(ProfileFileError),
-    Invalid(String),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ConfigErrorKind::NoRegion => {
-                f.write_str("no region: pass --region, set AWS_REGION, or set region in the profile")
-            }
-            ConfigErrorKind::ProfileFile(_) => f.write_str("cannot read the shared config files"),
-            ConfigErrorKind::Invalid(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ConfigErrorKind::ProfileFile(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl ConfigError {
-    /// A value that is not valid, named in `message`.
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        ConfigError { kind: ConfigErrorKind::Invalid(message.into()) }
-    }
-
-    pub(crate) fn no_region() -> Self {
-        ConfigError { kind: ConfigErrorKind::NoRegion }
-    }
-
-    pub(crate) fn profile_file(e: ProfileFileError) -> Self {
-        ConfigError { kind: ConfigErrorKind::ProfileFile(e) }
-    }
-
-    /// No region is configured (explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile).
-    pub fn is_no_region(&self) -> bool {
-        self.kind == ConfigErrorKind::NoRegion
-    }
-
-    /// A shared config or credentials file could not be read or parsed.
-    pub fn is_profile_file(&self) -> bool {
-        matches!(self.kind, ConfigErrorKind::ProfileFile(_))
-    }
-
-    /// A setting has a value that is not valid.
-    pub fn is_invalid(&self) -> bool {
-        matches!(self.kind, ConfigErrorKind::Invalid(_))
     }
 }
 
@@ -359,130 +250,12 @@ impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::loader().load()
     }
-
-    /// The context.
-    pub fn context(&self) -> &Context {
-        &self.ctx
-    }
-
-    /// The region, if one is configured.
-    pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
-    }
-
-    /// Where the region came from (`"explicit"`, `"AWS_REGION"`, `"AWS_DEFAULT_REGION"`,
-    /// `"profile"`, `"imds"`, `"none"`).
-    pub fn region_source(&self) -> &'static str {
-        self.region_source
-    }
-
-    /// The region, or an error that says how to set one.
-    pub fn require_region(&self) -> Result<&str, ConfigError> {
-        self.region().ok_or_else(ConfigError::no_region)
-    }
-
-    /// The profile in use (the one asked for, `AWS_PROFILE`, then `default`) as the shared
-    /// config and credentials files hold it; `None` when they do not name it.
-    pub fn profile(&self) -> Result<Option<Profile>, ConfigError> {
-        let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
-        let name = profile_name(self.profile.as_deref(), self.ctx.env());
-        Ok(set.get(&name).cloned())
-    }
-
-    /// The credentials provider (cached); `None` when requests go unsigned.
-    pub fn credentials(&self) -> Option<&SharedCredentialsProvider> {
-        self.credentials.as_ref()
-    }
-
-    /// The default chain, when it is in use (for [`DefaultChain::explain`]).
-    pub fn chain(&self) -> Option<&DefaultChain> {
-        self.chain.as_ref()
-    }
-
-    /// The HTTP client.
-    pub fn http(&self) -> &HttpClient {
-        &self.http
-    }
-
-    /// The endpoint of `service` and where it came from.
-    pub fn endpoint(&self, service: ServiceId, region: &str) -> (String, &'static str) {
-        let explicit = self.endpoint_url.as_deref();
-        let needs_profile = explicit.is_none()
-            && self.ctx.env().get(&format!("AWS_ENDPOINT_URL_{}", service.env_suffix)).is_none()
-            && self.ctx.env().get("AWS_ENDPOINT_URL").is_none();
-        let set = if needs_profile { self.ctx.profiles().ok() } else { None };
-        let name = profile_name(self.profile.as_deref(), self.ctx.env());
-        let profile = set.as_ref().and_then(|s| s.get(&name));
-        endpoint::resolve(service, region, explicit, self.ctx.env(), profile)
-    }
-
-    /// A service configuration for a client of `spec`: the configured region, the endpoint,
-    /// these credentials, the shared HTTP client and the clock. An error when no region is set.
-    pub fn service(
-        &self,
-        spec: ServiceSpec,
-        credentials: Option<SharedCredentialsProvider>,
-    ) -> Result<ServiceConfig, ConfigError> {
-        let region = self.require_region()?.to_owned();
-        Ok(self.service_in(spec, &region, credentials))
-    }
-
-    /// Like [`service`](Self::service), in this region whatever the configured one is (for
-    /// services whose resources name their region, like Cognito pools).
-    pub fn service_in(
-        &self,
-        spec: ServiceSpec,
-        region: &str,
-        credentials: Option<SharedCredentialsProvider>,
-    ) -> ServiceConfig {
-        let (endpoint, _) = self.endpoint(spec.id, region);
-        ServiceConfig::builder(spec, region, endpoint)
-            .credentials(credentials)
-            .http(self.http.clone())
-            .clock(self.ctx.clock().clone())
-            .build()
-    }
-
-    fn sts_with(&self, credentials: Option<SharedCredentialsProvider>) -> StsClient {
-        // Credential providers need STS even when no region is set: use us-east-1 then, as the SDKs do.
-        let region = self.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
-        let this = self.clone();
-        StsClient::lazy(move || this.service_in(crate::sts::SPEC, &region, credentials.clone()))
-    }
-
-    /// An STS client signing with this configuration's credentials.
-    pub fn sts(&self) -> StsClient {
-        self.sts_with(self.credentials.clone())
-    }
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("region", &self.region)
-            .field("profile", &self.profile)
-            .field("endpoint_url", &self.endpoint_url)
-            .field("anonymous", &self.credentials.is_none())
-            .finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn aws_region_wins_over_default_region() {
-        assert_eq!(
-            region_from_env(&[("AWS_REGION", "eu-west-1"), ("AWS_DEFAULT_REGION", "us-east-2")]),
-            Some("eu-west-1".into())
-        );
-        assert_eq!(
-            region_from_env(&[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "us-east-2")]),
-            Some("us-east-2".into())
-        );
-        assert_eq!(region_from_env(&[("HOME", "/root")]), None);
-    }
+    use std::sync::Arc;
 
     #[test]
     fn errors_have_kinds_and_keep_their_cause() {
@@ -499,7 +272,6 @@ mod tests {
         let config = ConfigLoader::new(ctx).credentials(CredentialsChoice::Anonymous).load().unwrap();
         let e = config.require_region().unwrap_err();
         assert!(e.is_no_region() && std::error::Error::source(&e).is_none());
-        assert!(ConfigError::new("bad").is_invalid());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Who a service is: the names it goes by in messages, in signatures and in endpoints, and its
-//! wire protocol. One [`ServiceSpec`] value per service. A leaf: it imports nothing of the crate,
-//! so configuration, transport and the services all stand on it.
+//! wire protocol, one [`ServiceSpec`] value per service; and where its requests go
+//! ([`endpoint`]). A leaf: it stands only on the environment seam and the profile parser, so
+//! configuration, transport and the services all stand on it.
+
+pub mod endpoint;
 
 /// A service's names for endpoint purposes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
