@@ -85,3 +85,85 @@ start_s3s() {
   export CIRRUS_S3S_URL="http://127.0.0.1:$port" CIRRUS_S3S_DATA="$data"
   echo "== s3s-fs (checks signatures) on $CIRRUS_S3S_URL"
 }
+
+# tinyproxy and stunnel4 from Debian's packages, installed when missing.
+ensure_network_parts() {
+  local need=()
+  command -v tinyproxy >/dev/null || need+=(tinyproxy)
+  command -v stunnel4 >/dev/null || need+=(stunnel4)
+  command -v openssl >/dev/null || need+=(openssl)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "== apt-get install ${need[*]}"
+    if ! { apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
+           || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }; }; then
+      echo "cannot install ${need[*]} (the proxy and TLS tests need them)" >&2
+      return 1
+    fi
+  fi
+}
+
+# Two tinyproxy instances on free ports: an open one (CIRRUS_PROXY_URL, its log in
+# CIRRUS_PROXY_LOG) and one that wants basic auth alice:proxy-secret-1 (CIRRUS_AUTH_PROXY_URL,
+# without the credentials; CIRRUS_AUTH_PROXY_LOG). Both log every request line.
+start_proxies() {
+  ensure_network_parts || return 1
+  local dir port auth_port
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/cirrus-proxy.XXXXXX")
+  SERVER_DIRS+=("$dir")
+  port=$(free_port)
+  auth_port=$(free_port)
+  for which in open auth; do
+    local p=$port
+    [ "$which" = auth ] && p=$auth_port
+    {
+      echo "Port $p"
+      echo "Listen 127.0.0.1"
+      echo "Timeout 30"
+      echo "LogFile \"$dir/$which.log\""
+      echo "LogLevel Info"
+      echo "MaxClients 100"
+      echo "Allow 127.0.0.1"
+      echo "DisableViaHeader Yes"
+      [ "$which" = auth ] && echo "BasicAuth alice proxy-secret-1"
+    } >"$dir/$which.conf"
+    : >"$dir/$which.log"
+    tinyproxy -d -c "$dir/$which.conf" >"$dir/$which.out" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_for_server "tinyproxy ($which) on port $p" "$dir/$which.out" \
+      "import socket; socket.create_connection(('127.0.0.1', $p), timeout=1)" || return 1
+  done
+  export CIRRUS_PROXY_URL="http://127.0.0.1:$port" CIRRUS_PROXY_LOG="$dir/open.log"
+  export CIRRUS_AUTH_PROXY_URL="http://127.0.0.1:$auth_port" CIRRUS_AUTH_PROXY_LOG="$dir/auth.log"
+  echo "== tinyproxy on $CIRRUS_PROXY_URL, with basic auth on $CIRRUS_AUTH_PROXY_URL"
+}
+
+# stunnel in front of moto (CIRRUS_MOTO_URL) with a certificate for localhost and 127.0.0.1
+# from a CA made here: exports CIRRUS_TLS_URL (https://localhost:PORT) and CIRRUS_TLS_CA (the
+# CA's PEM).
+start_tls_front() {
+  ensure_network_parts || return 1
+  local dir port moto_port
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/cirrus-tls.XXXXXX")
+  SERVER_DIRS+=("$dir")
+  port=$(free_port)
+  moto_port=${CIRRUS_MOTO_URL##*:}
+  (
+    cd "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -keyout ca.key -out ca.pem -subj "/CN=cirrus test CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout server.key -out server.csr -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile ext.cnf -out server.pem
+    printf 'foreground = yes\npid =\n[moto]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\ncert = %s/server.pem\nkey = %s/server.key\n' \
+      "$port" "$moto_port" "$dir" "$dir" >stunnel.conf
+  ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; return 1; }
+  stunnel4 "$dir/stunnel.conf" >"$dir/stunnel.log" 2>&1 &
+  SERVER_PIDS+=($!)
+  wait_for_server "stunnel on port $port" "$dir/stunnel.log" \
+    "import socket; socket.create_connection(('127.0.0.1', $port), timeout=1)" || return 1
+  export CIRRUS_TLS_URL="https://localhost:$port" CIRRUS_TLS_CA="$dir/ca.pem"
+  echo "== stunnel (TLS, a test CA) in front of moto on $CIRRUS_TLS_URL"
+}

@@ -141,7 +141,7 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         };
         let show = |t: &str| if args.show_tokens { t.to_owned() } else { "** redacted **".to_owned() };
         match args.format {
-            Format::Process | Format::Env => {
+            Format::Process | Format::Env | Format::EnvNoExport | Format::Powershell | Format::WindowsCmd | Format::Fish => {
                 let Some(c) = &creds else { return Err(anyhow!("no AWS credentials").into()) };
                 print!("{}", render(c, args.format));
                 if args.format == Format::Env {

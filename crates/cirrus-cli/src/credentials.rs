@@ -10,8 +10,10 @@ pub struct CredentialsArgs {
     /// Say which source won and why each other one was skipped (prints no secret).
     #[arg(long)]
     explain: bool,
-    /// How to print the credentials: `process` is the credential_process JSON, so cirrus can be
-    /// another tool's credential_process; `env` is shell `export` lines.
+    /// How to print the credentials, with the AWS CLI's `export-credentials` names: `process` is
+    /// the credential_process JSON, so cirrus can be another tool's credential_process; `env`
+    /// is shell `export` lines; `env-no-export`, `powershell`, `windows-cmd` and `fish` set the
+    /// variables in those shells.
     #[arg(long, value_enum, default_value_t = Format::Process)]
     format: Format,
 }
@@ -20,6 +22,14 @@ pub struct CredentialsArgs {
 pub(crate) enum Format {
     /// `export AWS_ACCESS_KEY_ID=...` lines.
     Env,
+    /// `AWS_ACCESS_KEY_ID=...` lines (no `export`).
+    EnvNoExport,
+    /// `$Env:AWS_ACCESS_KEY_ID='...'` lines for PowerShell.
+    Powershell,
+    /// `set AWS_ACCESS_KEY_ID=...` lines for the Windows command prompt.
+    WindowsCmd,
+    /// `set -gx AWS_ACCESS_KEY_ID '...'` lines for fish.
+    Fish,
     /// A JSON object with the keys, the expiry and the provider.
     Json,
     /// The credential_process Version 1 JSON.
@@ -59,23 +69,22 @@ pub async fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failu
 
 /// Credentials as `format` prints them (with a final new line).
 pub(crate) fn render(c: &cirrus::Credentials, format: Format) -> String {
-    match format {
-        Format::Env => {
-            let mut s = format!(
-                "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\n",
-                shell_quote(c.access_key_id()),
-                shell_quote(c.secret_access_key())
-            );
-            if let Some(t) = c.session_token() {
-                s.push_str(&format!("export AWS_SESSION_TOKEN={}\n", shell_quote(t)));
-            }
-            if let Some(e) = c.expiry() {
-                s.push_str(&format!("export AWS_CREDENTIAL_EXPIRATION={}\n", cirrus::sigv4::format_rfc3339(e)));
-            }
-            s
-        }
-        Format::Json | Format::Process => format!("{}\n", to_json(c, format)),
+    let line: fn(&str, &str) -> String = match format {
+        Format::Json | Format::Process => return format!("{}\n", to_json(c, format)),
+        Format::Env => |k, v| format!("export {k}={}\n", shell_quote(v)),
+        Format::EnvNoExport => |k, v| format!("{k}={}\n", shell_quote(v)),
+        Format::Powershell => |k, v| format!("$Env:{k}='{}'\n", v.replace('\'', "''")),
+        Format::WindowsCmd => |k, v| format!("set {k}={v}\n"),
+        Format::Fish => |k, v| format!("set -gx {k} '{}'\n", v.replace('\\', "\\\\").replace('\'', "\\'")),
+    };
+    let mut s = line("AWS_ACCESS_KEY_ID", c.access_key_id()) + &line("AWS_SECRET_ACCESS_KEY", c.secret_access_key());
+    if let Some(t) = c.session_token() {
+        s.push_str(&line("AWS_SESSION_TOKEN", t));
     }
+    if let Some(e) = c.expiry() {
+        s.push_str(&line("AWS_CREDENTIAL_EXPIRATION", &cirrus::sigv4::format_rfc3339(e)));
+    }
+    s
 }
 
 /// The JSON of `--format json` (with `Provider`) or `process` (with `Version`).

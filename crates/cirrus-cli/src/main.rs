@@ -11,6 +11,7 @@ mod sts;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// A lean AWS toolkit.
 #[derive(Parser, Debug)]
@@ -40,6 +41,13 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Output::Json)]
     pub output: Output,
+    /// Seconds to wait for a connection (TCP and TLS) before retrying; 0 waits as long as the
+    /// system does. Default 3.1 (the SDKs'), as the AWS CLI's option of this name.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds)]
+    pub cli_connect_timeout: Option<f64>,
+    /// Seconds to wait between two reads of an answer; 0 never times out. Default 60.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds)]
+    pub cli_read_timeout: Option<f64>,
     /// Print debugging detail on stderr: every log line of cirrus and its HTTP stack, and for
     /// `sign` the canonical request and string to sign (secrets redacted).
     #[arg(long, global = true)]
@@ -146,13 +154,32 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
     } else {
         cirrus::loader::CredentialsChoice::Default
     };
-    cirrus::Config::loader()
+    let mut loader = cirrus::Config::loader()
         .region(global.region.as_deref())
         .profile(global.profile.as_deref())
         .endpoint_url(global.endpoint_url.as_deref())
-        .credentials(credentials)
-        .load()
-        .map_err(Failure::config)
+        .credentials(credentials);
+    if global.cli_connect_timeout.is_some() || global.cli_read_timeout.is_some() {
+        let mut settings = cirrus::transport::TransportSettings::default();
+        if let Some(s) = global.cli_connect_timeout {
+            // 0: as long as the system allows (the kernel gives up on its own, after minutes).
+            let d = if s == 0.0 { Duration::from_secs(24 * 3600) } else { Duration::from_secs_f64(s) };
+            settings = settings.with_connect_timeout(d);
+        }
+        if let Some(s) = global.cli_read_timeout {
+            settings = settings.with_read_timeout((s > 0.0).then(|| Duration::from_secs_f64(s)));
+        }
+        loader = loader.transport(settings);
+    }
+    loader.load().map_err(Failure::config)
+}
+
+/// A number of seconds from 0 to one day (the AWS CLI's timeouts take fractions).
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds from 0 to 86400")),
+    }
 }
 
 /// A reader that went away (`cirrus ... | head`) ends the program quietly, as SIGPIPE ends C

@@ -86,6 +86,13 @@ fn command_via(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Command
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_ENDPOINT_URL",
+        "AWS_CA_BUNDLE",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
         "COGNITO_USERNAME",
         "COGNITO_PASSWORD",
         "COGNITO_USER_POOL_ID",
@@ -512,6 +519,98 @@ fn service_trials() -> Vec<Trial> {
             let run = run_with(&["credentials", "--format", "json"], &env);
             let v: serde_json::Value = serde_json::from_slice(&run.stdout).map_err(|e| e.to_string())?;
             ensure(v["Provider"] == "environment" && v.get("Version").is_none(), run.out())
+        }),
+        Trial::test("credentials::shell_formats_of_the_aws_cli", || {
+            let env = aws_env(&moto()?);
+            for (format, want) in [
+                ("env-no-export", format!("AWS_ACCESS_KEY_ID='AKIDCLITEST'\nAWS_SECRET_ACCESS_KEY='{SECRET}'\n")),
+                (
+                    "powershell",
+                    format!("$Env:AWS_ACCESS_KEY_ID='AKIDCLITEST'\n$Env:AWS_SECRET_ACCESS_KEY='{SECRET}'\n"),
+                ),
+                ("windows-cmd", format!("set AWS_ACCESS_KEY_ID=AKIDCLITEST\nset AWS_SECRET_ACCESS_KEY={SECRET}\n")),
+                (
+                    "fish",
+                    format!("set -gx AWS_ACCESS_KEY_ID 'AKIDCLITEST'\nset -gx AWS_SECRET_ACCESS_KEY '{SECRET}'\n"),
+                ),
+            ] {
+                let run = run_with(&["credentials", "--format", format], &env);
+                ensure(
+                    run.code == 0 && run.out().starts_with(&want),
+                    format!("{format}: {}{}", run.out(), run.stderr),
+                )?;
+                ensure(run.out().contains(TOKEN), format!("{format}: no session token"))?;
+            }
+            Ok(())
+        }),
+        Trial::test("credentials::explicit_profile_beats_the_environment", || {
+            let moto = moto()?;
+            let dir = std::env::temp_dir().join(format!("cirrus-precedence-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let cfg = dir.join("config");
+            std::fs::write(
+                &cfg,
+                "[profile dev]\naws_access_key_id = AKIDPROFILEDEV\naws_secret_access_key = devsecret\n",
+            )
+            .map_err(|e| e.to_string())?;
+            let mut env = aws_env(&moto);
+            env.push(("AWS_CONFIG_FILE", cfg.to_string_lossy().into_owned()));
+            // --profile: the profile's keys, not the environment's.
+            let run = run_with(&["--profile", "dev", "credentials", "--format", "json"], &env);
+            ensure(
+                run.out().contains("\"AKIDPROFILEDEV\"") && run.out().contains("\"profile\""),
+                run.out() + &run.stderr,
+            )?;
+            let run = run_with(&["--profile", "dev", "credentials", "--explain"], &env);
+            ensure(
+                run.out().contains("environment  skipped: the profile `dev` was named explicitly")
+                    && run.out().contains("profile      used"),
+                run.out(),
+            )?;
+            // AWS_PROFILE: environment credentials stay first, as in botocore.
+            env.push(("AWS_PROFILE", "dev".to_owned()));
+            let run = run_with(&["credentials", "--format", "json"], &env);
+            ensure(run.out().contains("\"AKIDCLITEST\"") && run.out().contains("\"environment\""), run.out())?;
+            // A profile named explicitly that does not exist: exit 2, named, even with keys in the environment.
+            let run = run_with(&["--profile", "nope", "sts", "whoami"], &env);
+            let _ = std::fs::remove_dir_all(&dir);
+            ensure(
+                run.code == 2 && run.stderr.contains("the profile `nope` was asked for") && run.stdout.is_empty(),
+                format!("exit {}: {}", run.code, run.stderr),
+            )
+        }),
+        Trial::test("global::through_a_proxy_to_a_private_ca", || {
+            let var = |n: &str| {
+                std::env::var(n).map_err(|_| format!("{n} is not set: scripts/test starts tinyproxy and stunnel"))
+            };
+            let (tls, ca, proxy) = (var("CIRRUS_TLS_URL")?, var("CIRRUS_TLS_CA")?, var("CIRRUS_AUTH_PROXY_URL")?);
+            let mut env = aws_env(&tls);
+            env.push(("AWS_CA_BUNDLE", ca));
+            env.push(("HTTPS_PROXY", proxy.replacen("http://", "http://alice:proxy-secret-1@", 1)));
+            let run = run_with(&["sts", "whoami"], &env);
+            ensure(run.code == 0 && run.out().contains("123456789012"), format!("{}{}", run.out(), run.stderr))?;
+            // Wrong proxy credentials: exit 1, the proxy's answer, no password.
+            env.pop();
+            env.push(("HTTPS_PROXY", proxy.replacen("http://", "http://alice:wrong-pw-9@", 1)));
+            let run = run_with(&["sts", "whoami"], &env);
+            ensure(
+                run.code == 1
+                    && run.stderr.contains("the proxy refused its credentials")
+                    && !run.stderr.contains("wrong-pw-9"),
+                format!("exit {}: {}", run.code, run.stderr),
+            )?;
+            // No bundle: the test CA is not trusted.
+            env.retain(|(k, _)| *k != "AWS_CA_BUNDLE");
+            env.pop();
+            let run = run_with(&["sts", "whoami"], &env);
+            ensure(run.code == 1 && run.stderr.contains("certificate"), format!("exit {}: {}", run.code, run.stderr))
+        }),
+        Trial::test("global::cli_timeouts", || {
+            let env = aws_env(&moto()?);
+            let run = run_with(&["--cli-connect-timeout", "5", "--cli-read-timeout", "0", "sts", "whoami"], &env);
+            ensure(run.code == 0 && run.out().contains("123456789012"), run.stderr)?;
+            let run = run_with(&["--cli-read-timeout", "soon", "sts", "whoami"], &env);
+            ensure(run.code == 2 && run.stderr.contains("is not a number of seconds"), run.stderr)
         }),
         Trial::test("credentials::explain_names_the_winner_and_the_rest", || {
             let run = run_with(&["credentials", "--explain"], &aws_env(&moto()?));

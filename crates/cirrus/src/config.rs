@@ -11,6 +11,7 @@ use crate::service::{endpoint, ServiceId, ServiceSpec};
 use crate::sts::StsClient;
 use crate::transport::{HttpClient, ServiceConfig};
 use std::fmt;
+use std::sync::Arc;
 
 /// The region from `AWS_REGION`, then `AWS_DEFAULT_REGION`. No network probe.
 pub fn region_from_env(env: &dyn Env) -> Option<String> {
@@ -48,19 +49,32 @@ pub struct Config {
 }
 
 /// Why a configuration cannot be built: no region, a shared config file that cannot be read
-/// (the file and line are in [`source`](std::error::Error::source)), or a value that is not
-/// valid. Nothing was sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// (the file and line are in [`source`](std::error::Error::source)), a named profile that does
+/// not exist, or a value that is not valid (its cause, such as the I/O error of a CA bundle,
+/// in `source`). Nothing was sent.
+#[derive(Clone, Debug)]
 pub struct ConfigError {
     kind: ConfigErrorKind,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum ConfigErrorKind {
     NoRegion,
-    ProfileFile(ProfileFileError),
+    ProfileFile,
+    ProfileNotFound(String),
     Invalid(String),
 }
+
+/// Kind, message and the cause's text.
+impl PartialEq for ConfigError {
+    fn eq(&self, other: &Self) -> bool {
+        let cause = |e: &Self| e.source.as_ref().map(|s| s.to_string());
+        self.kind == other.kind && cause(self) == cause(other)
+    }
+}
+
+impl Eq for ConfigError {}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -68,33 +82,39 @@ impl fmt::Display for ConfigError {
             ConfigErrorKind::NoRegion => {
                 f.write_str("no region: pass --region, set AWS_REGION, or set region in the profile")
             }
-            ConfigErrorKind::ProfileFile(_) => f.write_str("cannot read the shared config files"),
-            ConfigErrorKind::Invalid(m) => f.write_str(m),
+            ConfigErrorKind::ProfileFile => f.write_str("cannot read the shared config files"),
+            ConfigErrorKind::ProfileNotFound(m) | ConfigErrorKind::Invalid(m) => f.write_str(m),
         }
     }
 }
 
 impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ConfigErrorKind::ProfileFile(e) => Some(e),
-            _ => None,
-        }
+        self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
 impl ConfigError {
     /// A value that is not valid, named in `message`.
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        ConfigError { kind: ConfigErrorKind::Invalid(message.into()) }
+        ConfigError { kind: ConfigErrorKind::Invalid(message.into()), source: None }
+    }
+
+    /// A value that is not valid, named in `message`, because of `cause`.
+    pub(crate) fn because(message: impl Into<String>, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ConfigError { kind: ConfigErrorKind::Invalid(message.into()), source: Some(Arc::new(cause)) }
     }
 
     pub(crate) fn no_region() -> Self {
-        ConfigError { kind: ConfigErrorKind::NoRegion }
+        ConfigError { kind: ConfigErrorKind::NoRegion, source: None }
     }
 
     pub(crate) fn profile_file(e: ProfileFileError) -> Self {
-        ConfigError { kind: ConfigErrorKind::ProfileFile(e) }
+        ConfigError { kind: ConfigErrorKind::ProfileFile, source: Some(Arc::new(e)) }
+    }
+
+    pub(crate) fn profile_not_found(message: impl Into<String>) -> Self {
+        ConfigError { kind: ConfigErrorKind::ProfileNotFound(message.into()), source: None }
     }
 
     /// No region is configured (explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile).
@@ -104,7 +124,15 @@ impl ConfigError {
 
     /// A shared config or credentials file could not be read or parsed.
     pub fn is_profile_file(&self) -> bool {
-        matches!(self.kind, ConfigErrorKind::ProfileFile(_))
+        self.kind == ConfigErrorKind::ProfileFile
+    }
+
+    /// The profile named explicitly (`--profile`, [`ConfigLoader::profile`]) is in neither
+    /// shared file.
+    ///
+    /// [`ConfigLoader::profile`]: crate::loader::ConfigLoader::profile
+    pub fn is_profile_not_found(&self) -> bool {
+        matches!(self.kind, ConfigErrorKind::ProfileNotFound(_))
     }
 
     /// A setting has a value that is not valid.

@@ -71,6 +71,11 @@ impl Context {
         self.profiles.get_or_init(|| ProfileSet::load(self.env(), self.fs()).map(Arc::new)).clone()
     }
 
+    /// Whether an HTTP client was handed in or already built.
+    pub(crate) fn has_http(&self) -> bool {
+        self.http.get().is_some()
+    }
+
     /// The HTTP client, built with default settings on first use.
     pub fn http(&self) -> &HttpClient {
         self.http.get_or_init(HttpClient::default)

@@ -7,10 +7,21 @@
 use crate::config::{region_from_env, Config, ConfigError};
 use crate::context::Context;
 use crate::credentials::{CredentialsCache, DefaultChain};
-use crate::identity::SharedCredentialsProvider;
-use crate::profile::profile_name;
-use crate::transport::{HttpClient, TransportSettings};
+use crate::identity::{BoxFuture, Credentials, CredentialsError, ProvideCredentials, SharedCredentialsProvider};
+use crate::profile::{expand_home, profile_name};
+use crate::transport::{HttpClient, ProxySettings, TlsRoots, TransportSettings};
+use std::path::PathBuf;
 use std::sync::Arc;
+
+/// A chain link left out by a precedence rule: never configured, and says which rule.
+#[derive(Debug)]
+struct Unused(String);
+
+impl ProvideCredentials for Unused {
+    fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+        Box::pin(async move { Err(CredentialsError::not_configured(self.0.clone())) })
+    }
+}
 
 /// How requests are signed.
 #[derive(Clone)]
@@ -134,10 +145,16 @@ impl ConfigLoader {
     }
 
     /// Resolves the region (explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's
-    /// `region`; never IMDS) and sets up credentials. Reads the config files only when the
-    /// region is not in the environment; contacts nothing.
+    /// `region`; never IMDS), the HTTP settings (proxies from `HTTPS_PROXY`, `HTTP_PROXY` and
+    /// `NO_PROXY`; trusted roots from `AWS_CA_BUNDLE` or the profile's `ca_bundle`) and sets
+    /// up credentials. Reads the config files only when something asks for them (no region in
+    /// the environment, an explicit profile, a CA bundle to look up); contacts nothing.
+    ///
+    /// A profile named explicitly ([`profile`](Self::profile), `--profile`) must exist, and
+    /// takes the place of environment credentials, as in the AWS CLI; `AWS_PROFILE` leaves them
+    /// first.
     pub fn load(self) -> Result<Config, ConfigError> {
-        let ctx = self.context();
+        let ctx = self.context()?;
         let region = self.configured_region(&ctx)?;
         self.build(ctx, region)
     }
@@ -147,7 +164,7 @@ impl ConfigLoader {
     /// costs up to the IMDS timeout (1 s) unless `AWS_EC2_METADATA_DISABLED=true`, which is why
     /// [`load`](Self::load) never does it. An IMDS failure leaves the region unset.
     pub async fn load_with_imds_region(self) -> Result<Config, ConfigError> {
-        let ctx = self.context();
+        let ctx = self.context()?;
         let mut region = self.configured_region(&ctx)?;
         if region.0.is_none() {
             match crate::credentials::ImdsCredentials::new(&ctx).region().await {
@@ -158,11 +175,57 @@ impl ConfigLoader {
         self.build(ctx, region)
     }
 
-    fn context(&self) -> Context {
-        match &self.transport {
-            Some(t) => self.ctx.clone().with_http(HttpClient::new(t.clone())),
-            None => self.ctx.clone(),
+    /// The context with the HTTP client these settings, the environment and the profile ask
+    /// for; a context that already has its client keeps it unless settings are given.
+    fn context(&self) -> Result<Context, ConfigError> {
+        if let Some(name) = &self.profile {
+            self.check_profile_exists(name)?;
         }
+        if self.transport.is_none() && self.ctx.has_http() {
+            return Ok(self.ctx.clone());
+        }
+        let mut settings = self.transport.clone().unwrap_or_default();
+        let env = self.ctx.env();
+        if settings.proxy.is_none() {
+            settings.proxy = ProxySettings::from_env(env)
+                .map_err(|e| ConfigError::because("the proxy settings are not valid", e))?;
+        }
+        if matches!(settings.tls_roots, TlsRoots::BuiltIn) {
+            if let Some((path, source)) = self.ca_bundle()? {
+                let shown = path.display();
+                let text = self.ctx.fs().read_to_string(&path).map_err(|e| {
+                    ConfigError::because(format!("the CA bundle {shown} (from {source}) cannot be read"), e)
+                })?;
+                settings.tls_roots = TlsRoots::from_pem(text.as_bytes()).map_err(|e| {
+                    ConfigError::because(format!("the CA bundle {shown} (from {source}) is not a PEM bundle"), e)
+                })?;
+            }
+        }
+        Ok(self.ctx.clone().with_http(HttpClient::new(settings)))
+    }
+
+    /// `AWS_CA_BUNDLE`, then the profile's `ca_bundle`, as botocore reads them.
+    fn ca_bundle(&self) -> Result<Option<(PathBuf, &'static str)>, ConfigError> {
+        let env = self.ctx.env();
+        if let Some(path) = env.get("AWS_CA_BUNDLE") {
+            return Ok(Some((expand_home(env, &path), "AWS_CA_BUNDLE")));
+        }
+        let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
+        let name = profile_name(self.profile.as_deref(), env);
+        Ok(set.get(&name).and_then(|p| p.get("ca_bundle")).map(|p| (expand_home(env, p), "the profile's ca_bundle")))
+    }
+
+    fn check_profile_exists(&self, name: &str) -> Result<(), ConfigError> {
+        let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
+        if set.get(name).is_some() {
+            return Ok(());
+        }
+        let files = set.sources();
+        Err(ConfigError::profile_not_found(format!(
+            "the profile `{name}` was asked for, but neither {} nor {} has it",
+            files.config_file.display(),
+            files.credentials_file.display()
+        )))
     }
 
     fn configured_region(&self, ctx: &Context) -> Result<(Option<String>, &'static str), ConfigError> {
@@ -218,7 +281,16 @@ impl ConfigLoader {
             CredentialsChoice::Provider(p) => config.credentials = Some(p),
             CredentialsChoice::Default => {
                 let sts = config.sts_with(None);
-                let chain = DefaultChain::new(&config.ctx, sts, config.profile.as_deref());
+                let mut chain = DefaultChain::new(&config.ctx, sts, config.profile.as_deref());
+                if let Some(name) = &config.profile {
+                    // As the AWS CLI: a profile named explicitly beats environment credentials.
+                    chain = chain.replace(
+                        "environment",
+                        Arc::new(Unused(format!(
+                            "the profile `{name}` was named explicitly, which takes the place of environment credentials (as in the AWS CLI)"
+                        ))),
+                    );
+                }
                 // A Cognito login goes first when the COGNITO_* variables ask for one.
                 #[cfg(feature = "cognito")]
                 let chain = {

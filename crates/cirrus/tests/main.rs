@@ -5,6 +5,7 @@
 mod cognito;
 mod common;
 mod credential_refresh;
+mod network;
 mod providers;
 #[cfg(feature = "s3")]
 mod s3;
@@ -26,6 +27,7 @@ fn main() {
     trials.extend(sts::trials());
     trials.extend(providers::trials());
     trials.extend(signing::trials());
+    trials.extend(network::trials());
     #[cfg(feature = "s3")]
     trials.extend(s3::trials());
     #[cfg(feature = "s3")]

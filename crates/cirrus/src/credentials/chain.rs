@@ -90,6 +90,15 @@ impl DefaultChain {
         DefaultChain { links }
     }
 
+    /// The chain with the link named `name` (if there is one) served by `provider` instead.
+    #[must_use]
+    pub fn replace(mut self, name: &str, provider: SharedCredentialsProvider) -> Self {
+        for l in self.links.iter_mut().filter(|l| l.name == name) {
+            l.provider = provider.clone();
+        }
+        self
+    }
+
     /// The chain without the link named `name`.
     #[must_use]
     pub fn without(mut self, name: &str) -> Self {

@@ -97,7 +97,7 @@ impl ContainerCredentials {
             let req = req.body(bytes::Bytes::new()).map_err(|e| {
                 CredentialsError::invalid(format!("container credentials request to {url} cannot be built: {e}"))
             })?;
-            let resp = match self.ctx.http().call(req, Some(TIMEOUT)).await {
+            let resp = match self.ctx.http().call_direct(req, Some(TIMEOUT)).await {
                 Ok(r) => r,
                 Err(e) => {
                     last = Some(

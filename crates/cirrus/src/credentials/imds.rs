@@ -79,7 +79,7 @@ impl ImdsCredentials {
             .header("x-aws-ec2-metadata-token-ttl-seconds", TOKEN_TTL_SECS.to_string())
             .body(bytes::Bytes::new())
             .map_err(|e| CredentialsError::invalid(format!("IMDS endpoint {base:?} is not a valid URL: {e}")))?;
-        let resp = self.ctx.http().call(req, Some(self.timeout)).await.map_err(|e| {
+        let resp = self.ctx.http().call_direct(req, Some(self.timeout)).await.map_err(|e| {
             // Nothing answers: not on EC2 (or IMDS is off). The chain moves on.
             CredentialsError::not_configured(format!("no instance metadata service at {base}")).with_source(e)
         })?;
@@ -116,7 +116,7 @@ impl ImdsCredentials {
             let resp = self
                 .ctx
                 .http()
-                .call(req, Some(self.timeout))
+                .call_direct(req, Some(self.timeout))
                 .await
                 .map_err(|e| CredentialsError::unavailable(format!("IMDS {path} did not answer")).with_source(e))?;
             let status = resp.status().as_u16();

@@ -9,38 +9,247 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::net::TcpStream;
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-pub(crate) type Hyper = Client<Connector, Full<Bytes>>;
+type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
+type Hyper = Client<Connector, Full<Bytes>>;
 
-/// Builds the pool on first use.
+/// A connection pool and the proxies its connections go through.
+pub(crate) struct Pool {
+    hyper: Hyper,
+    proxies: Option<Arc<Matcher>>,
+}
+
+/// Builds the pools on first use: one through the configured proxies, and one direct for the
+/// instance metadata and container endpoints (local addresses a proxy cannot reach).
 #[derive(Default)]
-pub(crate) struct LazyPool(OnceLock<Hyper>);
+pub(crate) struct LazyPool {
+    proxied: OnceLock<Pool>,
+    direct: OnceLock<Pool>,
+}
 
 impl LazyPool {
-    pub(crate) fn get(&self, settings: &TransportSettings) -> &Hyper {
-        self.0.get_or_init(|| build(settings))
+    pub(crate) fn get(&self, settings: &TransportSettings) -> &Pool {
+        self.proxied.get_or_init(|| build(settings, settings.proxy.matcher()))
+    }
+
+    pub(crate) fn direct(&self, settings: &TransportSettings) -> &Pool {
+        if settings.proxy.is_none() {
+            return self.get(settings);
+        }
+        self.direct.get_or_init(|| build(settings, None))
     }
 }
 
-fn build(settings: &TransportSettings) -> Hyper {
+fn build(settings: &TransportSettings, proxies: Option<Arc<Matcher>>) -> Pool {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(settings.connect_timeout));
-    let tls = tls_config(rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() });
+    let tls = tls_config(settings.tls_roots.store());
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).build(https)
+        .wrap_connector(ProxyConnector { http, proxies: proxies.clone() });
+    let hyper = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).build(https);
+    Pool { hyper, proxies }
+}
+
+impl Pool {
+    /// The proxy `uri` goes through, if any.
+    fn proxy_for(&self, uri: &http::Uri) -> Option<hyper_util::client::proxy::matcher::Intercept> {
+        self.proxies.as_ref()?.intercept(uri)
+    }
+}
+
+/// Connects directly, through a `CONNECT` tunnel (https through a proxy), or to the proxy itself
+/// (http through a proxy: hyper then sends the request in absolute form). TLS, when the
+/// destination is https, is layered on top by hyper-rustls, end to end with the destination.
+#[derive(Clone)]
+pub(crate) struct ProxyConnector {
+    http: HttpConnector,
+    proxies: Option<Arc<Matcher>>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower_service::Service<http::Uri> for ProxyConnector {
+    type Response = Conn;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, dst: http::Uri) -> Self::Future {
+        let mut http = self.http.clone();
+        let proxy = self.proxies.as_ref().and_then(|m| m.intercept(&dst));
+        Box::pin(async move {
+            let Some(proxy) = proxy else {
+                return Ok(Conn { io: http.call(dst).await?, proxied: false });
+            };
+            if dst.scheme() != Some(&http::uri::Scheme::HTTPS) {
+                return Ok(Conn { io: http.call(proxy.uri().clone()).await?, proxied: true });
+            }
+            let io = http.call(proxy.uri().clone()).await.map_err(|e| {
+                Box::new(ProxyFailure { message: "could not reach the proxy".into(), source: Some(Box::new(e)) })
+            })?;
+            let io = tunnel(io, &dst, proxy.basic_auth()).await.map_err(Box::new)?;
+            Ok(Conn { io, proxied: false })
+        })
+    }
+}
+
+/// Asks the proxy on `io` for a tunnel to `dst` (`CONNECT host:port`) and reads its answer:
+/// a 2xx leaves `io` a byte pipe to the destination.
+async fn tunnel(
+    mut io: TokioIo<TcpStream>,
+    dst: &http::Uri,
+    auth: Option<&http::HeaderValue>,
+) -> Result<TokioIo<TcpStream>, ProxyFailure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let failure = |message: String| ProxyFailure { message, source: None };
+    let host = dst.host().ok_or_else(|| failure("the destination has no host".into()))?;
+    let port = dst.port_u16().unwrap_or(443);
+    let target = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes();
+    if let Some(auth) = auth {
+        head.extend_from_slice(b"Proxy-Authorization: ");
+        head.extend_from_slice(auth.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    let io_error = |e: std::io::Error| ProxyFailure {
+        message: "the CONNECT exchange broke off".into(),
+        source: Some(Box::new(e)),
+    };
+    let stream = io.inner_mut();
+    stream.write_all(&head).await.map_err(io_error)?;
+    // The answer's head, byte by byte up to the blank line, so nothing of the tunnel is read.
+    let mut answer = Vec::with_capacity(256);
+    while !answer.ends_with(b"\r\n\r\n") {
+        if answer.len() >= 16 * 1024 {
+            return Err(failure("the proxy's answer to CONNECT has a head over 16 KiB".into()));
+        }
+        let mut byte = [0u8; 1];
+        if stream.read(&mut byte).await.map_err(io_error)? == 0 {
+            return Err(failure("the proxy closed the connection instead of answering CONNECT".into()));
+        }
+        answer.push(byte[0]);
+    }
+    let status_line = answer.split(|&b| b == b'\r').next().unwrap_or_default();
+    let status_line = String::from_utf8_lossy(status_line);
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok());
+    match status {
+        Some(200..=299) => Ok(io),
+        // 407, or 401 as tinyproxy answers a CONNECT without credentials.
+        Some(401 | 407) => Err(ProxyFailure::auth(auth.is_some(), &status_line)),
+        Some(_) => Err(failure(format!("the proxy refused the CONNECT tunnel: {}", printable(&status_line)))),
+        None => Err(failure(format!("the proxy's answer to CONNECT is not HTTP: {:?}", printable(&status_line)))),
+    }
+}
+
+/// At most 100 characters of a line from the network, control characters escaped.
+fn printable(line: &str) -> String {
+    line.chars().take(100).flat_map(char::escape_default).collect()
+}
+
+/// A TCP connection that knows whether it goes to a proxy in place of the destination.
+pub(crate) struct Conn {
+    io: TokioIo<TcpStream>,
+    proxied: bool,
+}
+
+impl Connection for Conn {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.proxied)
+    }
+}
+
+impl hyper::rt::Read for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+}
+
+/// What a proxy did wrong, in words a person can act on; the I/O error under it, if any, is
+/// the source.
+#[derive(Debug)]
+struct ProxyFailure {
+    message: String,
+    source: Option<BoxError>,
+}
+
+impl ProxyFailure {
+    /// A 407 (or 401): no credentials in the proxy URL, or wrong ones. `answer` is the
+    /// proxy's status line.
+    fn auth(had_credentials: bool, answer: &str) -> Self {
+        let answer = printable(answer);
+        let message = if had_credentials {
+            format!("the proxy refused its credentials ({answer})")
+        } else {
+            format!("the proxy asks for credentials ({answer}): put user:password@ in the proxy URL")
+        };
+        ProxyFailure { message, source: None }
+    }
+}
+
+impl fmt::Display for ProxyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ProxyFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// rustls with ring and the safe default protocol versions, trusting `roots`.
@@ -92,13 +301,13 @@ impl CallError {
         }
     }
 
-    pub(crate) fn from_hyper(e: hyper_util::client::legacy::Error, uri: &http::Uri) -> Self {
+    pub(crate) fn from_hyper(e: hyper_util::client::legacy::Error, uri: &http::Uri, via: &str) -> Self {
         let (head, kind) = if e.is_connect() {
             ("could not connect", CallErrorKind::Connect)
         } else {
             ("the request failed", CallErrorKind::Broken)
         };
-        CallError { message: format!("{head} ({})", origin(uri)), kind, cause: Some(Arc::new(e)) }
+        CallError { message: format!("{head} ({}{via})", origin(uri)), kind, cause: Some(Arc::new(e)) }
     }
 
     pub(crate) fn body(e: hyper::Error, uri: &http::Uri) -> Self {
@@ -216,17 +425,44 @@ pub fn redact_url(url: &str) -> String {
 
 /// Sends `request` and waits for the response head, at most `wait` (none: no limit).
 pub(crate) async fn send(
-    pool: &Hyper,
-    request: http::Request<Bytes>,
+    pool: &Pool,
+    mut request: http::Request<Bytes>,
     wait: Option<Duration>,
 ) -> Result<http::Response<Incoming>, CallError> {
     let uri = request.uri().clone();
-    let fut = pool.request(request.map(Full::new));
+    let proxy = pool.proxy_for(&uri);
+    let via = proxy.as_ref().map(|p| format!(" through the proxy {}", origin(p.uri()))).unwrap_or_default();
+    let plain_through_proxy = proxy.is_some() && uri.scheme() != Some(&http::uri::Scheme::HTTPS);
+    if plain_through_proxy {
+        // In absolute form to the proxy itself: the credentials go in this request's head.
+        if let Some(auth) = proxy.as_ref().and_then(|p| p.basic_auth()) {
+            request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+        }
+    }
+    let fut = pool.hyper.request(request.map(Full::new));
     let result = match wait {
         Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| CallError::timed_out("the response", t, &uri))?,
         None => fut.await,
     };
-    result.map_err(|e| CallError::from_hyper(e, &uri))
+    let response = result.map_err(|e| CallError::from_hyper(e, &uri, &via))?;
+    // A 407, or a 401 asking for Basic auth (tinyproxy's answer to wrong credentials; AWS never
+    // asks for Basic auth), is the proxy's.
+    let basic_challenge = response
+        .headers()
+        .get(http::header::WWW_AUTHENTICATE)
+        .is_some_and(|v| v.as_bytes().len() >= 5 && v.as_bytes()[..5].eq_ignore_ascii_case(b"basic"));
+    let status = response.status().as_u16();
+    if plain_through_proxy && (status == 407 || (status == 401 && basic_challenge)) {
+        let had_credentials = proxy.as_ref().is_some_and(|p| p.basic_auth().is_some());
+        let reason = response.status().canonical_reason().unwrap_or_default();
+        let failure = ProxyFailure::auth(had_credentials, &format!("{status} {reason}"));
+        return Err(CallError {
+            message: format!("could not connect ({}{via})", origin(&uri)),
+            kind: CallErrorKind::Connect,
+            cause: Some(Arc::new(failure)),
+        });
+    }
+    Ok(response)
 }
 
 /// Reads a whole body, at most `limit` bytes, each read within `wait`.

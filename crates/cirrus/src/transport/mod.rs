@@ -6,6 +6,7 @@ mod error;
 pub mod paginate;
 mod parse_error;
 pub mod protocol;
+mod proxy;
 pub(crate) mod retry;
 mod send;
 pub mod xml;
@@ -14,6 +15,7 @@ pub use client::{redact_url, CallError};
 pub use error::{report, Error};
 pub use parse_error::ParseError;
 pub use protocol::Protocol;
+pub use proxy::{ProxySettings, TlsRoots};
 pub use retry::RetryConfig;
 
 use crate::service::ServiceSpec;
@@ -42,6 +44,12 @@ pub struct TransportSettings {
     pub retry: RetryConfig,
     /// The largest response body read into memory. 64 MiB.
     pub max_response_bytes: usize,
+    /// The proxies requests go through (none by default; the config loader reads
+    /// `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`).
+    pub proxy: ProxySettings,
+    /// The certificates a TLS server may chain to (the built-in roots by default; the config
+    /// loader reads `AWS_CA_BUNDLE` and the profile's `ca_bundle`).
+    pub tls_roots: TlsRoots,
 }
 
 impl Default for TransportSettings {
@@ -52,6 +60,8 @@ impl Default for TransportSettings {
             operation_timeout: None,
             retry: RetryConfig::default(),
             max_response_bytes: 64 << 20,
+            proxy: ProxySettings::none(),
+            tls_roots: TlsRoots::BuiltIn,
         }
     }
 }
@@ -82,6 +92,20 @@ impl TransportSettings {
     #[must_use]
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// These settings with these proxies.
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxySettings) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// These settings trusting these roots.
+    #[must_use]
+    pub fn with_tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls_roots = roots;
         self
     }
 }
@@ -127,7 +151,7 @@ impl HttpClient {
         &self.inner.settings
     }
 
-    fn pool(&self) -> &client::Hyper {
+    fn pool(&self) -> &client::Pool {
         self.inner.pool.get(&self.inner.settings)
     }
 
@@ -141,11 +165,31 @@ impl HttpClient {
         request: http::Request<Bytes>,
         timeout: Option<Duration>,
     ) -> Result<http::Response<Bytes>, CallError> {
+        self.call_through(self.pool(), request, timeout).await
+    }
+
+    /// Like [`call`](Self::call), never through a proxy: for the instance metadata and
+    /// container credential endpoints, link-local or loopback addresses a proxy cannot reach
+    /// (the SDKs do the same).
+    pub async fn call_direct(
+        &self,
+        request: http::Request<Bytes>,
+        timeout: Option<Duration>,
+    ) -> Result<http::Response<Bytes>, CallError> {
+        self.call_through(self.inner.pool.direct(&self.inner.settings), request, timeout).await
+    }
+
+    async fn call_through(
+        &self,
+        pool: &client::Pool,
+        request: http::Request<Bytes>,
+        timeout: Option<Duration>,
+    ) -> Result<http::Response<Bytes>, CallError> {
         let uri = request.uri().clone();
         let settings = &self.inner.settings;
         let whole = async {
             let wait = if timeout.is_some() { None } else { settings.read_timeout };
-            let resp = client::send(self.pool(), request, wait).await?;
+            let resp = client::send(pool, request, wait).await?;
             let (parts, body) = resp.into_parts();
             let body = client::read_all(body, settings.max_response_bytes, wait, &uri).await?;
             Ok(http::Response::from_parts(parts, body))

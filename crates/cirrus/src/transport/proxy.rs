@@ -1,0 +1,275 @@
+//! Proxies and trusted roots: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` as curl and the AWS
+//! SDKs read them, and the certificates a TLS connection may chain to (the built-in roots, a PEM
+//! bundle that replaces them as botocore's `AWS_CA_BUNDLE` does, or the system's).
+//!
+//! https requests go through a proxy in a `CONNECT` tunnel (TLS end to end, the proxy sees only
+//! the host and port); http requests are sent to the proxy in absolute form. Basic auth comes
+//! from the proxy URL's user info and is never printed.
+
+use super::client::redact_url;
+use super::ParseError;
+use crate::env::Env;
+use hyper_util::client::proxy::matcher::Matcher;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::fmt;
+use std::sync::Arc;
+
+/// Which proxy each request goes through: one for http URLs, one for https URLs, and the hosts
+/// that bypass both. Debug shows the URLs without their passwords.
+///
+/// ```
+/// use cirrus::transport::ProxySettings;
+///
+/// let env = [("HTTPS_PROXY", "http://user:secret@proxy.corp:3128"), ("NO_PROXY", "localhost,.internal")];
+/// let proxies = ProxySettings::from_env(&env)?;
+/// assert_eq!(proxies.https_proxy(), Some("http://user:secret@proxy.corp:3128"));
+/// assert!(!format!("{proxies:?}").contains("secret"));
+/// assert!(ProxySettings::from_env(&[("HTTPS_PROXY", "socks5://proxy:1080")]).is_err());
+/// # Ok::<(), cirrus::transport::ParseError>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    http: Option<String>,
+    https: Option<String>,
+    no_proxy: Option<String>,
+}
+
+impl ProxySettings {
+    /// No proxy: every connection is made directly.
+    pub fn none() -> Self {
+        ProxySettings::default()
+    }
+
+    /// `HTTPS_PROXY` (or `https_proxy`), `HTTP_PROXY` (or `http_proxy`) and `NO_PROXY` (or
+    /// `no_proxy`: host names, domain suffixes, IP addresses and ranges, or `*`). A value that is
+    /// not an `http://` proxy URL is an error, not a silent direct connection.
+    pub fn from_env(env: &dyn Env) -> Result<Self, ParseError> {
+        let first = |names: [&'static str; 2]| names.into_iter().find_map(|n| env.get(n).map(|v| (n, v)));
+        let mut settings = ProxySettings::none();
+        if let Some((name, url)) = first(["HTTPS_PROXY", "https_proxy"]) {
+            settings.https = Some(check_proxy_url(name, &url)?);
+        }
+        if let Some((name, url)) = first(["HTTP_PROXY", "http_proxy"]) {
+            settings.http = Some(check_proxy_url(name, &url)?);
+        }
+        Ok(match first(["NO_PROXY", "no_proxy"]) {
+            Some((_, list)) => settings.with_no_proxy(&list),
+            None => settings,
+        })
+    }
+
+    /// Sends https requests through this proxy (`http://[user:password@]host:port`).
+    pub fn with_https_proxy(mut self, url: &str) -> Result<Self, ParseError> {
+        self.https = Some(check_proxy_url("the https proxy", url)?);
+        Ok(self)
+    }
+
+    /// Sends http requests through this proxy.
+    pub fn with_http_proxy(mut self, url: &str) -> Result<Self, ParseError> {
+        self.http = Some(check_proxy_url("the http proxy", url)?);
+        Ok(self)
+    }
+
+    /// Hosts that bypass the proxies, in `NO_PROXY`'s syntax: comma-separated host names (each
+    /// also covers its subdomains; `.corp` and `*.corp` are taken as `corp`'s subdomains), IP
+    /// addresses or ranges (`10.0.0.0/8`), or `*` for every host.
+    #[must_use]
+    pub fn with_no_proxy(mut self, list: &str) -> Self {
+        let entries: Vec<&str> = list
+            .split(',')
+            .map(|e| e.trim())
+            .map(|e| e.strip_prefix('*').filter(|r| r.starts_with('.')).unwrap_or(e))
+            .collect();
+        self.no_proxy = Some(entries.join(",")).filter(|l| !l.replace(',', "").is_empty());
+        self
+    }
+
+    /// The proxy for https requests.
+    pub fn https_proxy(&self) -> Option<&str> {
+        self.https.as_deref()
+    }
+
+    /// The proxy for http requests.
+    pub fn http_proxy(&self) -> Option<&str> {
+        self.http.as_deref()
+    }
+
+    /// True when no request goes through a proxy.
+    pub fn is_none(&self) -> bool {
+        self.http.is_none() && self.https.is_none()
+    }
+
+    pub(crate) fn matcher(&self) -> Option<Arc<Matcher>> {
+        // `*` bypasses every host (hyper-util's matcher applies it to names only, not to IPs).
+        let everything = self.no_proxy.as_deref().is_some_and(|n| n.split(',').any(|e| e == "*"));
+        if self.is_none() || everything {
+            return None;
+        }
+        let mut builder = Matcher::builder();
+        if let Some(u) = &self.http {
+            builder = builder.http(u.clone());
+        }
+        if let Some(u) = &self.https {
+            builder = builder.https(u.clone());
+        }
+        if let Some(n) = &self.no_proxy {
+            builder = builder.no(n.clone());
+        }
+        Some(Arc::new(builder.build()))
+    }
+}
+
+impl fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxySettings")
+            .field("http", &self.http.as_deref().map(redact_url))
+            .field("https", &self.https.as_deref().map(redact_url))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+/// `http://[user:password@]host[:port][/]`, or `host:port` (taken as http, as curl does). An
+/// `https://` or SOCKS proxy is refused: cirrus speaks plain HTTP to the proxy.
+fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
+    let url = url.trim();
+    let full = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+    let shown = redact_url(&full);
+    let (scheme, rest) = full.split_once("://").unwrap_or(("", ""));
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let problem = if !scheme.eq_ignore_ascii_case("http") {
+        Some("is not an http:// proxy (https:// and SOCKS proxies are not supported)")
+    } else if host.is_empty() || host.starts_with(':') {
+        Some("names no host")
+    } else if full.parse::<http::Uri>().is_err() {
+        Some("is not a URL")
+    } else if !matches!(&rest[authority.len()..], "" | "/") {
+        Some("has a path; a proxy URL is scheme, host and port")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(ParseError::new("a proxy URL", format!("{name} {shown:?} {p}"))),
+        None => Ok(full),
+    }
+}
+
+/// The certificates a TLS server may chain to.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum TlsRoots {
+    /// The Mozilla roots compiled into cirrus (webpki-roots): the same everywhere.
+    #[default]
+    BuiltIn,
+    /// These certificates only, in place of the built-in ones (`AWS_CA_BUNDLE`, `ca_bundle`).
+    Bundle(Arc<Vec<CertificateDer<'static>>>),
+    /// The operating system's trust store (feature `native-roots`).
+    #[cfg(feature = "native-roots")]
+    System,
+}
+
+impl TlsRoots {
+    /// The certificates of a PEM bundle. A bundle with no certificate, or a block that is not
+    /// one, is an error: trusting nothing would fail every connection later, less clearly.
+    ///
+    /// ```
+    /// use cirrus::transport::TlsRoots;
+    ///
+    /// let e = TlsRoots::from_pem(b"not a certificate").err().unwrap();
+    /// assert!(e.to_string().contains("no certificate"));
+    /// ```
+    pub fn from_pem(pem: &[u8]) -> Result<TlsRoots, ParseError> {
+        let mut certs = Vec::new();
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            certs.push(cert.map_err(|e| ParseError::with_source("a CA bundle", "a PEM block is malformed", e))?);
+        }
+        if certs.is_empty() {
+            return Err(ParseError::new("a CA bundle", "it holds no certificate (-----BEGIN CERTIFICATE-----)"));
+        }
+        Ok(TlsRoots::Bundle(Arc::new(certs)))
+    }
+
+    pub(crate) fn store(&self) -> rustls::RootCertStore {
+        match self {
+            TlsRoots::BuiltIn => rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() },
+            TlsRoots::Bundle(certs) => {
+                let mut store = rustls::RootCertStore::empty();
+                let (added, ignored) = store.add_parsable_certificates(certs.iter().cloned());
+                tracing::debug!(added, ignored, "CA bundle");
+                store
+            }
+            #[cfg(feature = "native-roots")]
+            TlsRoots::System => {
+                let found = rustls_native_certs::load_native_certs();
+                for e in &found.errors {
+                    tracing::warn!(error = %e, "reading the system's certificates");
+                }
+                let mut store = rustls::RootCertStore::empty();
+                store.add_parsable_certificates(found.certs);
+                store
+            }
+        }
+    }
+}
+
+impl fmt::Debug for TlsRoots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsRoots::BuiltIn => f.write_str("BuiltIn"),
+            TlsRoots::Bundle(c) => write!(f, "Bundle({} certificates)", c.len()),
+            #[cfg(feature = "native-roots")]
+            TlsRoots::System => f.write_str("System"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_urls_are_checked() {
+        assert_eq!(check_proxy_url("p", "proxy:3128").unwrap(), "http://proxy:3128");
+        assert_eq!(check_proxy_url("p", "http://u:p@proxy:3128/").unwrap(), "http://u:p@proxy:3128/");
+        for (bad, why) in [
+            ("https://proxy:3128", "not an http://"),
+            ("socks5://proxy:1080", "not an http://"),
+            ("http://:3128", "no host"),
+            ("http://u:secret@proxy:3128/path", "has a path"),
+        ] {
+            let e = check_proxy_url("HTTPS_PROXY", bad).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains("HTTPS_PROXY") && !e.contains("secret"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_environment_names_the_proxies() {
+        let env = [("https_proxy", "proxy:1"), ("HTTP_PROXY", "http://proxy:2"), ("no_proxy", "*.corp")];
+        let p = ProxySettings::from_env(&env).unwrap();
+        assert_eq!((p.https_proxy(), p.http_proxy()), (Some("http://proxy:1"), Some("http://proxy:2")));
+        let m = p.matcher().unwrap();
+        assert!(m.intercept(&"https://s3.amazonaws.com/".parse().unwrap()).is_some());
+        assert!(m.intercept(&"https://a.b.corp/".parse().unwrap()).is_none());
+        assert!(m.intercept(&"https://corp.example/".parse().unwrap()).is_some());
+        let m = ProxySettings::none()
+            .with_https_proxy("proxy:1")
+            .unwrap()
+            .with_no_proxy(" .internal , 10.0.0.0/8")
+            .matcher()
+            .unwrap();
+        assert!(m.intercept(&"https://s3.internal/".parse().unwrap()).is_none());
+        assert!(m.intercept(&"https://10.1.2.3/".parse().unwrap()).is_none());
+        assert!(m.intercept(&"https://11.1.2.3/".parse().unwrap()).is_some());
+        assert!(ProxySettings::none().with_https_proxy("proxy:1").unwrap().with_no_proxy("x, *").matcher().is_none());
+        assert!(ProxySettings::from_env(&[("HOME", "/")]).unwrap().matcher().is_none());
+    }
+
+    #[test]
+    fn an_empty_bundle_is_an_error() {
+        assert!(TlsRoots::from_pem(b"").is_err());
+        let garbage = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+        assert!(TlsRoots::from_pem(garbage).is_err());
+    }
+}
