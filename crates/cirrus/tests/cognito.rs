@@ -463,7 +463,7 @@ fn chain_from_env() -> Result<(), String> {
         ensure!(chain.links()[0].name == "cognito", "{chain:?}");
         let ex = chain.explain().await;
         ensure!(ex.winner() == Some("cognito"), "{ex}");
-        let c = ex.result.map_err(|e| e.to_string())?;
+        let c = ex.result.map_err(|e| cirrus::transport::report(&e))?;
         ensure!(c.provider() == "cognito", "{c:?}");
         // Without COGNITO_* the link is skipped and says why.
         let plain =
@@ -495,8 +495,10 @@ fn chain_from_env() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         let ex = half.chain().ok_or("no chain")?.explain().await;
         let e = ex.result.err().ok_or("half-set Cognito gave credentials")?;
+        let e = cirrus::transport::report(&e);
         ensure!(
-            e.to_string().contains("user_pool_id is not set") && e.to_string().contains("COGNITO_USER_POOL_ID"),
+            e.contains("the COGNITO_* settings are not valid: Cognito user_pool_id is not set")
+                && e.contains("COGNITO_USER_POOL_ID"),
             "{e}"
         );
         Ok(())
@@ -548,7 +550,8 @@ fn profile_file() -> Result<(), String> {
 
 fn configuration_errors() -> Result<(), String> {
     let config = config_with(ctx_with(&[("HOME", "/nonexistent")]))?;
-    let err = |b: cirrus::cognito::CognitoBuilder| b.build().err().map(|e| e.to_string()).unwrap_or_default();
+    let err =
+        |b: cirrus::cognito::CognitoBuilder| b.build().err().map(|e| cirrus::transport::report(&e)).unwrap_or_default();
     let e = err(CognitoCredentials::builder(&config).username(USER).password("p").app_id("a"));
     ensure!(e.contains("user_pool_id is not set (looked in the arguments, COGNITO_USER_POOL_ID)"), "{e}");
     let e = err(CognitoCredentials::builder(&config).username(USER).user_pool_id("us-east-1_X").app_id("a"));

@@ -184,24 +184,26 @@ impl CognitoBuilder {
             Some(Source::Config(_)) => "settings".to_owned(),
             None => "arguments".to_owned(),
         };
-        let layers =
-            Layers::resolve(self.config.context(), &self.explicit, source.as_ref()).map_err(ConfigError::new)?;
-        let setup = setup(&self.config, &layers).map_err(ConfigError::new)?;
+        let layers = Layers::resolve(self.config.context(), &self.explicit, source.as_ref())?;
+        let setup = setup(&self.config, &layers)?;
         Ok(CognitoCredentials::from_setup(&self.config, Ok(setup), label))
     }
 }
 
-fn setup(config: &Config, layers: &Layers) -> Result<Setup, String> {
+fn setup(config: &Config, layers: &Layers) -> Result<Setup, ConfigError> {
     let s = &layers.merged;
     let wants_login = s.username.is_some() || s.user_pool_id.is_some() || s.app_id.is_some() || s.password.is_some();
     let login = if wants_login {
-        let need = |v: &Option<String>, field: &str, var: &str| v.clone().ok_or_else(|| layers.missing(field, var));
+        let need = |v: &Option<String>, field: &str, var: &str| {
+            v.clone().ok_or_else(|| ConfigError::new(layers.missing(field, var)))
+        };
         let user_pool_id = need(&s.user_pool_id, "user_pool_id", "COGNITO_USER_POOL_ID")?;
         let app_id = need(&s.app_id, "app_id", "COGNITO_APP_ID")?;
         let username = need(&s.username, "username", "COGNITO_USERNAME")?;
-        let password = s.password.clone().ok_or_else(|| layers.missing("password", "COGNITO_PASSWORD"))?;
+        let password =
+            s.password.clone().ok_or_else(|| ConfigError::new(layers.missing("password", "COGNITO_PASSWORD")))?;
         let client = UserPoolClient::new(config, &user_pool_id, &app_id)
-            .map_err(|e| format!("Cognito user_pool_id: {e}"))?
+            .map_err(|e| ConfigError::because("Cognito user_pool_id", e))?
             .with_client_secret(s.app_secret.as_deref().map(|s| s.as_str()));
         Some(Login {
             client,
@@ -214,18 +216,20 @@ fn setup(config: &Config, layers: &Layers) -> Result<Setup, String> {
         None
     };
     let identity = match &s.identity_pool_id {
-        Some(id) => Some(IdentityPoolClient::new(config, id).map_err(|e| format!("Cognito identity_pool_id: {e}"))?),
+        Some(id) => {
+            Some(IdentityPoolClient::new(config, id).map_err(|e| ConfigError::because("Cognito identity_pool_id", e))?)
+        }
         None => None,
     };
     if login.is_none() && identity.is_none() {
-        return Err(
-            layers.missing("user_pool_id or identity_pool_id", "COGNITO_USER_POOL_ID / COGNITO_IDENTITY_POOL_ID")
-        );
+        return Err(ConfigError::new(
+            layers.missing("user_pool_id or identity_pool_id", "COGNITO_USER_POOL_ID / COGNITO_IDENTITY_POOL_ID"),
+        ));
     }
     let flow =
         s.identity_flow.unwrap_or(if s.role_arn.is_some() { IdentityFlow::Basic } else { IdentityFlow::Enhanced });
     if flow == IdentityFlow::Basic && s.role_arn.is_none() {
-        return Err(layers.missing("role_arn (the basic flow assumes it)", "AWS_ROLE_ARN"));
+        return Err(ConfigError::new(layers.missing("role_arn (the basic flow assumes it)", "AWS_ROLE_ARN")));
     }
     let env = config.context().env();
     let cache = match (s.cache, &s.cache_dir) {
@@ -238,10 +242,10 @@ fn setup(config: &Config, layers: &Layers) -> Result<Setup, String> {
         }
         (Some(false), _) => None,
         (None, Some(dir)) => {
-            return Err(format!(
+            return Err(ConfigError::new(format!(
                 "Cognito cache_dir is set ({}) but the cache is not enabled: set cache = true (COGNITO_CACHE=true) or drop cache_dir",
                 dir.display()
-            ))
+            )))
         }
         _ => None,
     };
@@ -273,7 +277,7 @@ impl CognitoCredentials {
         } else {
             Layers::resolve(config.context(), &CognitoSettings::default(), None)
                 .and_then(|layers| setup(config, &layers))
-                .map_err(CredentialsError::invalid)
+                .map_err(|e| CredentialsError::invalid("the COGNITO_* settings are not valid").with_source(e))
         };
         CognitoCredentials::from_setup(config, setup, "environment".to_owned())
     }

@@ -20,6 +20,7 @@
 //! `cache_dir`.
 
 use super::ClientMetadata;
+use crate::config::ConfigError;
 use crate::context::Context;
 use crate::profile::{default_path, expand_home, ProfileSet};
 use std::fmt;
@@ -140,7 +141,7 @@ impl Layers {
         ctx: &Context,
         explicit: &CognitoSettings,
         source: Option<&Source>,
-    ) -> Result<Layers, String> {
+    ) -> Result<Layers, ConfigError> {
         let (middle, middle_name) = match source {
             None => (CognitoSettings::default(), None),
             Some(Source::Config(s)) => (s.clone(), Some("the settings value".to_owned())),
@@ -170,16 +171,20 @@ pub(crate) fn credentials_file(ctx: &Context) -> PathBuf {
         .map_or_else(|| default_path(env, "cognito_credentials"), |p| expand_home(env, &p))
 }
 
-fn from_profile(ctx: &Context, name: &str) -> Result<(CognitoSettings, PathBuf), String> {
+fn from_profile(ctx: &Context, name: &str) -> Result<(CognitoSettings, PathBuf), ConfigError> {
     let path = credentials_file(ctx);
-    let text = ctx
-        .fs()
-        .read_to_string(&path)
-        .map_err(|e| format!("Cognito profile {name:?} was asked for, but {} cannot be read: {e}", path.display()))?;
-    let set = ProfileSet::parse_credentials(&path, &text).map_err(|e| e.to_string())?;
+    let text = ctx.fs().read_to_string(&path).map_err(|e| {
+        ConfigError::because(
+            format!("Cognito profile {name:?} was asked for, but {} cannot be read", path.display()),
+            e,
+        )
+    })?;
+    let set = ProfileSet::parse_credentials(&path, &text).map_err(|e| {
+        ConfigError::because(format!("the Cognito credentials file {} cannot be parsed", path.display()), e)
+    })?;
     let profile = set.get(name).ok_or_else(|| {
         let names: Vec<&str> = set.names().collect();
-        format!("no Cognito profile {name:?} in {} (it has: {})", path.display(), names.join(", "))
+        ConfigError::new(format!("no Cognito profile {name:?} in {} (it has: {})", path.display(), names.join(", ")))
     })?;
     let at = |key: &str| format!("{key} in profile {name:?} of {}", path.display());
     let get = |k: &str| profile.get(k).map(str::to_owned);
@@ -187,7 +192,7 @@ fn from_profile(ctx: &Context, name: &str) -> Result<(CognitoSettings, PathBuf),
     Ok((settings, path))
 }
 
-fn from_env(ctx: &Context) -> Result<CognitoSettings, String> {
+fn from_env(ctx: &Context) -> Result<CognitoSettings, ConfigError> {
     let env = ctx.env();
     let get = |k: &str| env.get(&format!("COGNITO_{}", k.to_ascii_uppercase()));
     let at = |key: &str| format!("COGNITO_{}", key.to_ascii_uppercase());
@@ -198,29 +203,29 @@ fn from_env(ctx: &Context) -> Result<CognitoSettings, String> {
 }
 
 /// One layer from a key lookup; `at(key)` says where a bad value was.
-fn layer(get: &dyn Fn(&str) -> Option<String>, at: &dyn Fn(&str) -> String) -> Result<CognitoSettings, String> {
-    let auth_type = match get("auth_type") {
-        None => None,
-        Some(v) => Some(
-            AuthType::parse(&v)
-                .ok_or_else(|| format!("{}: {v:?} is not user_srp or user_password", at("auth_type")))?,
-        ),
-    };
+fn layer(get: &dyn Fn(&str) -> Option<String>, at: &dyn Fn(&str) -> String) -> Result<CognitoSettings, ConfigError> {
+    let auth_type =
+        match get("auth_type") {
+            None => None,
+            Some(v) => Some(AuthType::parse(&v).ok_or_else(|| {
+                ConfigError::new(format!("{}: {v:?} is not user_srp or user_password", at("auth_type")))
+            })?),
+        };
     let identity_flow = match get("identity_flow").map(|v| v.to_ascii_lowercase()) {
         None => None,
         Some(v) if v == "enhanced" => Some(IdentityFlow::Enhanced),
         Some(v) if v == "basic" => Some(IdentityFlow::Basic),
-        Some(v) => return Err(format!("{}: {v:?} is not enhanced or basic", at("identity_flow"))),
+        Some(v) => return Err(ConfigError::new(format!("{}: {v:?} is not enhanced or basic", at("identity_flow")))),
     };
     let metadata = match get("metadata") {
         None => None,
-        Some(v) => Some(ClientMetadata::from_json(&v).map_err(|e| format!("{}: {e}", at("metadata")))?),
+        Some(v) => Some(ClientMetadata::from_json(&v).map_err(|e| ConfigError::because(at("metadata"), e))?),
     };
     let cache = match get("cache").map(|v| v.to_ascii_lowercase()) {
         None => None,
         Some(v) if v == "true" || v == "1" => Some(true),
         Some(v) if v == "false" || v == "0" => Some(false),
-        Some(v) => return Err(format!("{}: {v:?} is not true or false", at("cache"))),
+        Some(v) => return Err(ConfigError::new(format!("{}: {v:?} is not true or false", at("cache")))),
     };
     Ok(CognitoSettings {
         username: get("username"),
@@ -304,18 +309,29 @@ mod tests {
             &[("COGNITO_CREDENTIALS_FILE", "/c"), ("COGNITO_AUTH_TYPE", "magic")],
             &[("/c", "[p]\ncache = maybe\n")],
         );
-        let e = Layers::resolve(&c, &CognitoSettings::default(), None).err().unwrap();
+        let e =
+            Layers::resolve(&c, &CognitoSettings::default(), None).err().map(|e| crate::transport::report(&e)).unwrap();
         assert!(e.contains("COGNITO_AUTH_TYPE") && e.contains("magic"), "{e}");
         let c = ctx(&[("COGNITO_CREDENTIALS_FILE", "/c")], &[("/c", "[p]\ncache = maybe\n")]);
-        let e = Layers::resolve(&c, &CognitoSettings::default(), Some(&Source::Profile("p".into()))).err().unwrap();
+        let e = Layers::resolve(&c, &CognitoSettings::default(), Some(&Source::Profile("p".into())))
+            .err()
+            .map(|e| crate::transport::report(&e))
+            .unwrap();
         assert!(e.contains("cache in profile \"p\" of /c"), "{e}");
-        let e = Layers::resolve(&c, &CognitoSettings::default(), Some(&Source::Profile("q".into()))).err().unwrap();
+        let e = Layers::resolve(&c, &CognitoSettings::default(), Some(&Source::Profile("q".into())))
+            .err()
+            .map(|e| crate::transport::report(&e))
+            .unwrap();
         assert!(e.contains("no Cognito profile \"q\" in /c (it has: p)"), "{e}");
         let c = ctx(&[("HOME", "/h")], &[]);
-        let e = Layers::resolve(&c, &CognitoSettings::default(), Some(&Source::Profile("p".into()))).err().unwrap();
+        let e = Layers::resolve(&c, &CognitoSettings::default(), Some(&Source::Profile("p".into())))
+            .err()
+            .map(|e| crate::transport::report(&e))
+            .unwrap();
         assert!(e.contains("/h/.aws/cognito_credentials cannot be read"), "{e}");
         let c = ctx(&[("COGNITO_METADATA", "{\"n\": 1}")], &[]);
-        let e = Layers::resolve(&c, &CognitoSettings::default(), None).err().unwrap();
+        let e =
+            Layers::resolve(&c, &CognitoSettings::default(), None).err().map(|e| crate::transport::report(&e)).unwrap();
         assert!(e.contains("COGNITO_METADATA") && e.contains("not a string"), "{e}");
     }
 
