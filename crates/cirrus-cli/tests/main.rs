@@ -87,6 +87,8 @@ fn command_via(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Command
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_ENDPOINT_URL",
         "AWS_CA_BUNDLE",
+        "AWS_RETRY_MODE",
+        "AWS_MAX_ATTEMPTS",
         "HTTPS_PROXY",
         "https_proxy",
         "HTTP_PROXY",
@@ -610,7 +612,17 @@ fn service_trials() -> Vec<Trial> {
             let run = run_with(&["--cli-connect-timeout", "5", "--cli-read-timeout", "0", "sts", "whoami"], &env);
             ensure(run.code == 0 && run.out().contains("123456789012"), run.stderr)?;
             let run = run_with(&["--cli-read-timeout", "soon", "sts", "whoami"], &env);
-            ensure(run.code == 2 && run.stderr.contains("is not a number of seconds"), run.stderr)
+            ensure(run.code == 2 && run.stderr.contains("is not a number of seconds"), run.stderr)?;
+            // Retry settings from the environment: used, and checked.
+            let mut env = env;
+            env.push(("AWS_RETRY_MODE", "adaptive".to_owned()));
+            env.push(("AWS_MAX_ATTEMPTS", "5".to_owned()));
+            let run = run_with(&["sts", "whoami"], &env);
+            ensure(run.code == 0, run.stderr)?;
+            env.pop();
+            env.push(("AWS_MAX_ATTEMPTS", "many".to_owned()));
+            let run = run_with(&["sts", "whoami"], &env);
+            ensure(run.code == 2 && run.stderr.contains("\"many\" (from AWS_MAX_ATTEMPTS)"), run.stderr)
         }),
         Trial::test("credentials::explain_names_the_winner_and_the_rest", || {
             let run = run_with(&["credentials", "--explain"], &aws_env(&moto()?));

@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::credentials::{CredentialsCache, DefaultChain};
 use crate::identity::{BoxFuture, Credentials, CredentialsError, ProvideCredentials, SharedCredentialsProvider};
 use crate::profile::{expand_home, profile_name};
-use crate::transport::{HttpClient, ProxySettings, TlsRoots, TransportSettings};
+use crate::transport::{HttpClient, ProxySettings, RetryConfig, RetryMode, TlsRoots, TransportSettings};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -190,6 +190,9 @@ impl ConfigLoader {
             settings.proxy = ProxySettings::from_env(env)
                 .map_err(|e| ConfigError::because("the proxy settings are not valid", e))?;
         }
+        if !settings.retry.is_explicit() {
+            settings.retry = self.retry_settings(settings.retry)?;
+        }
         if matches!(settings.tls_roots, TlsRoots::BuiltIn) {
             if let Some((path, source)) = self.ca_bundle()? {
                 let shown = path.display();
@@ -202,6 +205,35 @@ impl ConfigLoader {
             }
         }
         Ok(self.ctx.clone().with_http(HttpClient::new(settings)))
+    }
+
+    /// A setting from the environment variable `var`, else the profile's `key`, with where it
+    /// came from.
+    fn setting(&self, var: &'static str, key: &str) -> Result<Option<(String, String)>, ConfigError> {
+        let env = self.ctx.env();
+        if let Some(v) = env.get(var) {
+            return Ok(Some((v, var.to_owned())));
+        }
+        let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
+        let name = profile_name(self.profile.as_deref(), env);
+        Ok(set.get(&name).and_then(|p| p.get(key)).map(|v| (v.to_owned(), format!("the profile's {key}"))))
+    }
+
+    /// `AWS_RETRY_MODE` / `retry_mode` and `AWS_MAX_ATTEMPTS` / `max_attempts`, the environment
+    /// first, as botocore reads them.
+    fn retry_settings(&self, mut retry: RetryConfig) -> Result<RetryConfig, ConfigError> {
+        if let Some((v, source)) = self.setting("AWS_RETRY_MODE", "retry_mode")? {
+            let mode = RetryMode::parse(&v).ok_or_else(|| {
+                ConfigError::new(format!("retry mode {v:?} (from {source}) is not standard, adaptive or legacy"))
+            })?;
+            retry = RetryConfig::for_mode(mode);
+        }
+        if let Some((v, source)) = self.setting("AWS_MAX_ATTEMPTS", "max_attempts")? {
+            retry.max_attempts = v.trim().parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                ConfigError::new(format!("max attempts {v:?} (from {source}) is not a whole number from 1 to 100"))
+            })?;
+        }
+        Ok(retry.resolved())
     }
 
     /// `AWS_CA_BUNDLE`, then the profile's `ca_bundle`, as botocore reads them.
@@ -363,6 +395,41 @@ mod tests {
             let e = load(bad).unwrap_err().to_string();
             assert!(e.contains(why) && !e.contains("secret"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn retries_from_the_environment_then_the_profile() {
+        let load = |vars: &'static [(&'static str, &'static str)], cfg: &'static str| {
+            let fs = crate::fs::MemFs::new([("/cfg", cfg)]);
+            let mut all = vec![("AWS_CONFIG_FILE", "/cfg"), ("AWS_SHARED_CREDENTIALS_FILE", "/no")];
+            all.extend_from_slice(vars);
+            let env: std::collections::HashMap<String, String> =
+                all.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let ctx = Context::new(Arc::new(env), Arc::new(fs));
+            ConfigLoader::new(ctx).region(Some("us-east-1")).credentials(CredentialsChoice::Anonymous).load()
+        };
+        let retry = |c: Config| c.http().settings().retry.clone();
+        let r = retry(load(&[], "").unwrap());
+        assert_eq!((r.mode, r.max_attempts), (RetryMode::Standard, 3));
+        let r = retry(load(&[], "[default]\nretry_mode = legacy\n").unwrap());
+        assert_eq!((r.mode, r.max_attempts), (RetryMode::Legacy, 5));
+        let r = retry(
+            load(&[("AWS_RETRY_MODE", "Adaptive")], "[default]\nretry_mode = legacy\nmax_attempts = 7\n").unwrap(),
+        );
+        assert_eq!((r.mode, r.max_attempts), (RetryMode::Adaptive, 7));
+        let r = retry(load(&[("AWS_MAX_ATTEMPTS", "1")], "[default]\nmax_attempts = 7\n").unwrap());
+        assert_eq!(r.max_attempts, 1);
+        let e = load(&[("AWS_RETRY_MODE", "fast")], "").unwrap_err();
+        assert!(e.is_invalid() && e.to_string().contains("\"fast\" (from AWS_RETRY_MODE)"), "{e}");
+        let e = load(&[], "[default]\nmax_attempts = 0\n").unwrap_err();
+        assert!(e.to_string().contains("(from the profile's max_attempts)"), "{e}");
+        // Settings chosen in code stand.
+        let fs = crate::fs::MemFs::new([("/cfg", "[default]\nmax_attempts = 9\n")]);
+        let env = [("AWS_CONFIG_FILE", "/cfg"), ("AWS_MAX_ATTEMPTS", "8")];
+        let ctx = Context::new(Arc::new(env), Arc::new(fs));
+        let settings = TransportSettings::default().with_retry(RetryConfig::default().with_max_attempts(2));
+        let c = ConfigLoader::new(ctx).region(Some("us-east-1")).transport(settings).load().unwrap();
+        assert_eq!(c.http().settings().retry.max_attempts, 2);
     }
 
     #[test]

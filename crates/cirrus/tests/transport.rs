@@ -5,7 +5,7 @@ use crate::common::{block_on, trial, Loopback, Reply, Seen};
 use crate::ensure;
 use cirrus::credentials::{BoxFuture, ProvideCredentials, StaticCredentials};
 use cirrus::service::{Protocol, ServiceId, ServiceSpec};
-use cirrus::transport::{HttpClient, Request, RetryConfig, ServiceConfig, TransportSettings};
+use cirrus::transport::{HttpClient, Request, RetryConfig, RetryMode, ServiceConfig, TransportSettings};
 use cirrus::{Credentials, CredentialsError};
 use http::Method;
 use libtest_mimic::Trial;
@@ -41,6 +41,46 @@ fn get(
     svc: &ServiceConfig,
 ) -> impl std::future::Future<Output = Result<cirrus::transport::Response, cirrus::Error>> + '_ {
     svc.send("GetObject", Request::new(Method::GET, format!("{}/bucket/key", svc.endpoint()), ""))
+}
+
+/// After a throttle, the adaptive mode spaces requests out on the client; the standard mode
+/// sends them all at once. Counted at the server 300 ms after ten requests start together.
+fn adaptive_mode_slows_down_after_a_throttle() -> Result<(), String> {
+    block_on(async {
+        let mut seen = Vec::new();
+        for mode in [RetryMode::Adaptive, RetryMode::Standard] {
+            let server =
+                Loopback::start(
+                    |i, _| {
+                        if i == 0 {
+                            Reply::status(503, xml_error("SlowDown"))
+                        } else {
+                            Reply::ok("done")
+                        }
+                    },
+                )
+                .await;
+            let retry = RetryConfig::for_mode(mode).with_max_attempts(1);
+            let svc = Arc::new(service(&server.url, TransportSettings::default().with_retry(retry)));
+            let e = get(&svc).await.err().ok_or("the throttle was not an error")?;
+            ensure!(e.is_throttling(), "{e}");
+            let tasks: Vec<_> = (0..10)
+                .map(|_| {
+                    let svc = svc.clone();
+                    tokio::spawn(async move { get(&svc).await.map(drop) })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            seen.push(server.count());
+            for t in tasks {
+                t.abort();
+            }
+        }
+        // Adaptive: the bucket's floor (a token now and then) lets one or two through.
+        ensure!(seen[0] <= 3, "adaptive let {} requests through in 300 ms", seen[0]);
+        ensure!(seen[1] == 11, "standard sent {} requests", seen[1]);
+        Ok(())
+    })
 }
 
 fn storm_clears() -> Result<(), String> {
@@ -277,6 +317,7 @@ pub fn trials() -> Vec<Trial> {
         trial("transport::retry_after_is_honoured", retry_after_is_honoured),
         trial("transport::read_and_operation_timeouts", read_timeout_then_operation_timeout),
         trial("transport::connection_refused_is_a_transport_error", connection_refused),
+        trial("transport::adaptive_mode_slows_down_after_a_throttle", adaptive_mode_slows_down_after_a_throttle),
         trial("transport::expired_token_invalidates_and_retries_once", expired_token_refreshes_once),
         trial("transport::anonymous_requests_are_unsigned", anonymous_requests_are_unsigned),
         trial("transport::connection_pool_is_reused_across_calls", connection_pool_is_reused),

@@ -1,6 +1,7 @@
 //! HTTP for every AWS call: one pooled hyper client (rustls with ring), timeouts, the standard
 //! retry mode, clock-skew correction, re-signing on every attempt, and errors read per protocol.
 
+mod adaptive;
 pub(crate) mod client;
 mod error;
 pub mod paginate;
@@ -16,7 +17,7 @@ pub use error::{report, Error};
 pub use parse_error::ParseError;
 pub use protocol::Protocol;
 pub use proxy::{ProxySettings, TlsRoots};
-pub use retry::RetryConfig;
+pub use retry::{RetryConfig, RetryMode};
 
 use crate::service::ServiceSpec;
 
@@ -123,6 +124,8 @@ struct Inner {
     quota: retry::RetryQuota,
     /// Server time minus local time, in milliseconds, from the last `Date` seen.
     skew_ms: AtomicI64,
+    /// The adaptive mode's rate limiter, and the time its clock counts from.
+    limiter: Option<(std::sync::Mutex<adaptive::RateLimiter>, std::time::Instant)>,
 }
 
 impl Default for HttpClient {
@@ -142,7 +145,14 @@ impl HttpClient {
     pub fn new(settings: TransportSettings) -> Self {
         let quota = retry::RetryQuota::new(settings.retry.quota);
         HttpClient {
-            inner: Arc::new(Inner { pool: client::LazyPool::default(), settings, quota, skew_ms: AtomicI64::new(0) }),
+            inner: Arc::new(Inner {
+                pool: client::LazyPool::default(),
+                limiter: (settings.retry.mode == RetryMode::Adaptive)
+                    .then(|| (std::sync::Mutex::new(adaptive::RateLimiter::default()), std::time::Instant::now())),
+                settings,
+                quota,
+                skew_ms: AtomicI64::new(0),
+            }),
         }
     }
 
@@ -197,6 +207,27 @@ impl HttpClient {
         match timeout {
             Some(t) => tokio::time::timeout(t, whole).await.map_err(|_| CallError::timed_out("the answer", t, &uri))?,
             None => whole.await,
+        }
+    }
+
+    /// The adaptive mode: waits for a token of the rate limiter before an attempt.
+    async fn before_attempt(&self) {
+        let Some((limiter, start)) = &self.inner.limiter else { return };
+        let wait = {
+            let mut l = limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            l.acquire(start.elapsed().as_secs_f64())
+        };
+        if let Some(w) = wait.filter(|w| *w > 0.0) {
+            tracing::debug!(wait_s = w, "adaptive retry mode: waiting for the client-side rate limit");
+            tokio::time::sleep(Duration::from_secs_f64(w.min(60.0))).await;
+        }
+    }
+
+    /// The adaptive mode: tells the rate limiter how an attempt ended.
+    fn after_attempt(&self, throttled: bool) {
+        if let Some((limiter, start)) = &self.inner.limiter {
+            let mut l = limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            l.update(throttled, start.elapsed().as_secs_f64());
         }
     }
 

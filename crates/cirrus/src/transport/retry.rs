@@ -4,10 +4,38 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+/// How failed requests are retried, as the SDKs' `retry_mode` names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryMode {
+    /// 3 attempts, full-jitter backoff, a retry quota.
+    #[default]
+    Standard,
+    /// Standard, plus a client-side rate limiter that slows down after the service throttles
+    /// (a token bucket whose rate follows CUBIC).
+    Adaptive,
+    /// botocore's legacy mode, mapped as botocore maps it: 5 attempts, no retry quota.
+    Legacy,
+}
+
+impl RetryMode {
+    /// `standard`, `adaptive` or `legacy` (any case).
+    pub fn parse(s: &str) -> Option<RetryMode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "standard" => Some(RetryMode::Standard),
+            "adaptive" => Some(RetryMode::Adaptive),
+            "legacy" => Some(RetryMode::Legacy),
+            _ => None,
+        }
+    }
+}
+
 /// Retry settings.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RetryConfig {
+    /// The mode; [`RetryConfig::for_mode`] sets the attempts and quota it implies.
+    pub mode: RetryMode,
     /// Attempts in all, the first included. 3, as in the SDKs' standard mode; 1 turns retries off.
     pub max_attempts: u32,
     /// The backoff before retry `n` is a random time up to `base * 2^(n-1)`. 1 s.
@@ -16,24 +44,40 @@ pub struct RetryConfig {
     pub max_delay: Duration,
     /// The size of the retry quota. 500.
     pub quota: u32,
+    /// Set by code (`with_*`, `for_mode`): the config loader then leaves it alone rather than
+    /// apply `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE` and the profile's settings.
+    explicit: bool,
 }
 
 impl Default for RetryConfig {
     fn default() -> Self {
         RetryConfig {
+            mode: RetryMode::Standard,
             max_attempts: 3,
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(20),
             quota: 500,
+            explicit: false,
         }
     }
 }
 
 impl RetryConfig {
+    /// The settings of `mode`: 3 attempts and the quota for standard and adaptive, 5 attempts
+    /// and no quota for legacy.
+    pub fn for_mode(mode: RetryMode) -> Self {
+        let base = RetryConfig { mode, explicit: true, ..RetryConfig::default() };
+        match mode {
+            RetryMode::Legacy => RetryConfig { max_attempts: 5, quota: u32::MAX / 2, ..base },
+            _ => base,
+        }
+    }
+
     /// Settings with this many attempts.
     #[must_use]
     pub fn with_max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
+        self.explicit = true;
         self
     }
 
@@ -41,6 +85,18 @@ impl RetryConfig {
     #[must_use]
     pub fn with_base_delay(mut self, d: Duration) -> Self {
         self.base_delay = d;
+        self.explicit = true;
+        self
+    }
+
+    /// Whether code chose these settings (see the field `explicit`).
+    pub(crate) fn is_explicit(&self) -> bool {
+        self.explicit
+    }
+
+    /// The same settings, marked as not chosen by code (the loader's own resolution).
+    pub(crate) fn resolved(mut self) -> Self {
+        self.explicit = false;
         self
     }
 

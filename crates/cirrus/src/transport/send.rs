@@ -88,14 +88,17 @@ impl ServiceConfig {
         loop {
             state.attempt += 1;
             let used_skew = self.http.inner.skew_ms.load(Ordering::Relaxed);
+            self.http.before_attempt().await;
             let (outcome, access_key) = self.attempt(operation, &request, stream).await?;
             let (error, retryable, timeout, hint) = match outcome {
                 Attempt::Done(r) => {
+                    self.http.after_attempt(false);
                     self.http.inner.quota.release(state.spent);
                     return Ok(r);
                 }
                 Attempt::Failed { error, retry, timeout, hint } => (error, retry, timeout, hint),
             };
+            self.http.after_attempt(error.is_throttling());
             let retryable = retryable || self.retry_anyway(&error, used_skew, access_key, &mut state);
             if !retryable || state.attempt >= self.http.inner.settings.retry.max_attempts {
                 return Err(error.with_attempts(state.attempt));
