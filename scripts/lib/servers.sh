@@ -167,3 +167,17 @@ start_tls_front() {
   export CIRRUS_TLS_URL="https://localhost:$port" CIRRUS_TLS_CA="$dir/ca.pem"
   echo "== stunnel (TLS, a test CA) in front of moto on $CIRRUS_TLS_URL"
 }
+
+# The IAM Identity Center stand-in (scripts/sso_server.py): exports CIRRUS_SSO_URL.
+start_sso() {
+  local port_file
+  port_file=$(mktemp)
+  SERVER_DIRS+=("$port_file")
+  .venv/bin/python scripts/sso_server.py >"$port_file" 2>"$port_file.log" &
+  SERVER_PIDS+=($!)
+  SERVER_DIRS+=("$port_file.log")
+  wait_for_server "the SSO stand-in" "$port_file.log" \
+    "import socket; socket.create_connection(('127.0.0.1', int(open('$port_file').read())), timeout=1)" || return 1
+  export CIRRUS_SSO_URL="http://127.0.0.1:$(cat "$port_file")"
+  echo "== IAM Identity Center stand-in on $CIRRUS_SSO_URL"
+}

@@ -7,6 +7,7 @@ mod s3;
 mod ses;
 mod sign;
 mod sns;
+mod sso;
 mod sts;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -74,6 +75,9 @@ enum Command {
     /// STS commands.
     #[command(subcommand)]
     Sts(sts::StsCommand),
+    /// IAM Identity Center: log in (the AWS CLI's token cache) and out.
+    #[command(subcommand)]
+    Sso(sso::SsoCommand),
     /// S3 commands: ls, cp, rm, mb, rb, presign, presign-post.
     #[command(subcommand)]
     S3(s3::S3Command),
@@ -254,6 +258,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Curl(args) => curl::run(global, args).await,
         Command::Credentials(args) => credentials::run(global, args).await,
         Command::Sts(cmd) => sts::run(global, cmd).await,
+        Command::Sso(cmd) => sso::run(global, cmd).await,
         Command::S3(cmd) => s3::run(global, cmd).await,
         Command::Ses(cmd) => ses::run(global, cmd).await,
         Command::Sns(cmd) => sns::run(global, cmd).await,

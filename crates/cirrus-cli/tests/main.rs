@@ -5,6 +5,7 @@ mod cognito;
 mod s3;
 mod ses;
 mod sns;
+mod sso;
 mod transfer;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -436,6 +437,7 @@ fn main() {
     trials.extend(ses::trials());
     trials.extend(sns::trials());
     trials.extend(cognito::trials());
+    trials.extend(sso::trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),

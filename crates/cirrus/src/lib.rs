@@ -40,6 +40,7 @@ pub mod ses;
 pub mod signing;
 #[cfg(feature = "sns")]
 pub mod sns;
+pub mod sso;
 pub mod sts;
 pub mod transport;
 

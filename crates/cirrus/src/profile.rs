@@ -68,11 +68,23 @@ pub struct ProfileSources {
     pub found: Vec<PathBuf>,
 }
 
-/// Every profile of both files, merged.
+/// Every profile of both files, merged, and the config file's other sections
+/// (`[sso-session NAME]`, `[services NAME]`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProfileSet {
     profiles: BTreeMap<String, Profile>,
+    /// Sections that are not profiles, by (type, name): `("sso-session", "corp")`.
+    sections: BTreeMap<(String, String), Profile>,
     sources: ProfileSources,
+}
+
+/// Where the lines under a section header go.
+#[derive(Clone)]
+enum Target {
+    Profile(String),
+    Section(String, String),
+    /// A header cirrus does not read (`[preview]`...): its lines are skipped.
+    Skip,
 }
 
 /// A malformed profile file, or one that could not be read.
@@ -119,7 +131,9 @@ pub(crate) fn default_path(env: &dyn Env, name: &str) -> PathBuf {
     Path::new(&home).join(".aws").join(name)
 }
 
-pub(crate) fn expand_home(env: &dyn Env, p: &str) -> PathBuf {
+/// `p` with a leading `~/` replaced by `HOME` (or `USERPROFILE`), as the AWS CLI expands
+/// paths in its settings.
+pub fn expand_home(env: &dyn Env, p: &str) -> PathBuf {
     match p.strip_prefix("~/").or_else(|| p.strip_prefix("~\\")) {
         Some(rest) => {
             let home = env.get("HOME").or_else(|| env.get("USERPROFILE")).unwrap_or_else(|| ".".to_owned());
@@ -140,6 +154,7 @@ impl ProfileSet {
             .map_or_else(|| default_path(env, "credentials"), |p| expand_home(env, &p));
         let mut set = ProfileSet {
             profiles: BTreeMap::new(),
+            sections: BTreeMap::new(),
             sources: ProfileSources {
                 config_file: config_file.clone(),
                 credentials_file: credentials_file.clone(),
@@ -180,6 +195,12 @@ impl ProfileSet {
         self.profiles.get(name)
     }
 
+    /// A section of the config file that is not a profile: `section("sso-session", "corp")`
+    /// is `[sso-session corp]`.
+    pub fn section(&self, kind: &str, name: &str) -> Option<&Profile> {
+        self.sections.get(&(kind.to_owned(), name.to_owned()))
+    }
+
     /// The profile names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.profiles.keys().map(String::as_str)
@@ -194,7 +215,7 @@ impl ProfileSet {
         let err = |line: usize, message: String| ProfileFileError { path: path.to_owned(), line, message };
         // The profile being filled (None: a section that is not a profile, skipped), and the
         // last property, for continuations and sub-properties.
-        let mut current: Option<Option<String>> = None;
+        let mut current: Option<Target> = None;
         let mut last_key: Option<String> = None;
         for (i, raw) in text.lines().enumerate() {
             let no = i + 1;
@@ -206,13 +227,13 @@ impl ProfileSet {
             let indented = line.starts_with([' ', '\t']);
             if indented && !trimmed.starts_with('[') {
                 // A continuation or a sub-property of the last property.
-                let (Some(Some(profile)), Some(key)) = (&current, &last_key) else {
-                    if matches!(current, Some(None)) {
+                let (Some(target), Some(key)) = (&current, &last_key) else {
+                    if matches!(current, Some(Target::Skip)) {
                         continue;
                     }
                     return Err(err(no, "an indented line must follow a property".to_owned()));
                 };
-                let p = self.profiles.entry(profile.clone()).or_default();
+                let Some(p) = self.target(target) else { continue };
                 let parent_empty = p.properties.get(key).is_none_or(|v| v.is_empty());
                 if parent_empty {
                     let (k, v) = trimmed
@@ -241,19 +262,24 @@ impl ProfileSet {
                 if header.is_empty() {
                     return Err(err(no, "empty section name `[]`".to_owned()));
                 }
-                let name = match kind {
-                    FileKind::Credentials => Some(header.to_owned()),
-                    FileKind::Config if header == "default" => Some("default".to_owned()),
-                    FileKind::Config => match header.strip_prefix("profile") {
-                        Some(n) if n.starts_with([' ', '\t']) && !n.trim().is_empty() => Some(n.trim().to_owned()),
-                        _ => None,
+                let target = match kind {
+                    FileKind::Credentials => Target::Profile(header.to_owned()),
+                    FileKind::Config if header == "default" => Target::Profile("default".to_owned()),
+                    FileKind::Config => match header.split_once([' ', '\t']) {
+                        Some(("profile", n)) if !n.trim().is_empty() => Target::Profile(n.trim().to_owned()),
+                        Some((k @ ("sso-session" | "services"), n)) if !n.trim().is_empty() => {
+                            Target::Section(k.to_owned(), n.trim().to_owned())
+                        }
+                        _ => Target::Skip,
                     },
                 };
-                if let Some(n) = &name {
-                    let p = self.profiles.entry(n.clone()).or_default();
-                    p.name = n.clone();
+                if let Some(p) = self.target(&target) {
+                    p.name = match &target {
+                        Target::Profile(n) | Target::Section(_, n) => n.clone(),
+                        Target::Skip => String::new(),
+                    };
                 }
-                current = Some(name);
+                current = Some(target);
                 last_key = None;
                 continue;
             }
@@ -268,12 +294,20 @@ impl ProfileSet {
                 return Err(err(no, format!("property `{key}` before any [section]")));
             };
             last_key = Some(key.to_owned());
-            let Some(profile) = section else { continue };
             let value = strip_inline_comment(value.trim());
-            let p = self.profiles.entry(profile.clone()).or_default();
-            p.properties.insert(key.to_owned(), value.to_owned());
+            if let Some(p) = self.target(section) {
+                p.properties.insert(key.to_owned(), value.to_owned());
+            }
         }
         Ok(())
+    }
+
+    fn target(&mut self, target: &Target) -> Option<&mut Profile> {
+        match target {
+            Target::Profile(n) => Some(self.profiles.entry(n.clone()).or_default()),
+            Target::Section(k, n) => Some(self.sections.entry((k.clone(), n.clone())).or_default()),
+            Target::Skip => None,
+        }
     }
 }
 
@@ -295,6 +329,16 @@ mod tests {
 
     fn cfg(text: &str) -> ProfileSet {
         ProfileSet::parse_config(Path::new("config"), text).unwrap()
+    }
+
+    #[test]
+    fn sso_session_sections_are_kept_apart_from_profiles() {
+        let set = cfg("[profile dev]\nsso_session = corp\n[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1\n[preview]\ncloudfront = true\n");
+        assert_eq!(set.get("dev").and_then(|p| p.get("sso_session")), Some("corp"));
+        let s = set.section("sso-session", "corp").unwrap();
+        assert_eq!((s.name(), s.get("sso_region")), ("corp", Some("eu-west-1")));
+        assert!(set.get("corp").is_none() && set.section("sso-session", "dev").is_none());
+        assert_eq!(set.names().collect::<Vec<_>>(), ["dev"]);
     }
 
     #[test]

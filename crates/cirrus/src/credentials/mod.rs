@@ -12,6 +12,7 @@ mod env;
 mod imds;
 mod process;
 pub mod profile;
+mod sso;
 mod static_provider;
 mod web_identity;
 
@@ -27,6 +28,7 @@ pub use web_identity::WebIdentityCredentials;
 pub use cache::{CacheSettings, CacheStats, CredentialsCache};
 pub use env::EnvCredentials;
 pub use profile::{ProfileChain, ProfileCredentials};
+pub use sso::{SsoCredentials, SsoSettings};
 pub use static_provider::StaticCredentials;
 
 pub use crate::identity::{BoxFuture, Credentials, CredentialsError, ProvideCredentials, SharedCredentialsProvider};

@@ -11,8 +11,8 @@
 
 use super::{
     AssumeRoleProvider, BoxFuture, ContainerCredentials, Credentials, CredentialsError, EnvCredentials,
-    ImdsCredentials, ProcessCredentials, ProvideCredentials, SharedCredentialsProvider, StaticCredentials,
-    WebIdentityCredentials,
+    ImdsCredentials, ProcessCredentials, ProvideCredentials, SharedCredentialsProvider, SsoCredentials, SsoSettings,
+    StaticCredentials, WebIdentityCredentials,
 };
 use crate::context::Context;
 use crate::profile::{profile_name, Profile, ProfileSet};
@@ -49,6 +49,9 @@ pub enum BaseCredentials {
         /// `role_session_name`, if set.
         session_name: Option<String>,
     },
+    /// IAM Identity Center: a role of an account, through the login of an `sso-session` (or
+    /// of a legacy profile's start URL).
+    Sso(SsoSettings),
     /// `credential_source` of `profile`: `Environment`, `Ec2InstanceMetadata` or `EcsContainer`.
     Source {
         /// The profile.
@@ -78,6 +81,7 @@ impl fmt::Debug for BaseCredentials {
             BaseCredentials::Source { profile, source } => {
                 f.debug_struct("Source").field("profile", profile).field("source", source).finish()
             }
+            BaseCredentials::Sso(s) => f.debug_tuple("Sso").field(s).finish(),
         }
     }
 }
@@ -132,6 +136,52 @@ fn static_keys(p: &Profile) -> Result<Option<Credentials>, CredentialsError> {
         ))),
         (None, None) => Ok(None),
     }
+}
+
+/// The IAM Identity Center settings of `p`, if it has any: `sso_session` naming an
+/// `[sso-session]` section (start URL and region there), or a legacy `sso_start_url` and
+/// `sso_region` in the profile; with `sso_account_id` and `sso_role_name`.
+fn sso_settings(set: &ProfileSet, p: &Profile) -> Result<Option<SsoSettings>, CredentialsError> {
+    let name = p.name();
+    let bad = |what: String| Err(CredentialsError::invalid(format!("profile `{name}`: {what}")));
+    let (session, start_url, region) = match (p.get("sso_session"), p.get("sso_start_url")) {
+        (None, None) => return Ok(None),
+        (Some(session), _) => {
+            let Some(section) = set.section("sso-session", session) else {
+                return bad(format!(
+                    "sso_session `{session}` names no [sso-session {session}] section in {}",
+                    set.sources().config_file.display()
+                ));
+            };
+            let (Some(url), Some(region)) = (section.get("sso_start_url"), section.get("sso_region")) else {
+                return bad(format!("[sso-session {session}] needs sso_start_url and sso_region"));
+            };
+            // As botocore: the profile may repeat them, but not differently.
+            for (key, value) in [("sso_start_url", url), ("sso_region", region)] {
+                if p.get(key).is_some_and(|v| v != value) {
+                    return bad(format!("{key} differs from the one of [sso-session {session}]"));
+                }
+            }
+            (Some(session.to_owned()), url.to_owned(), region.to_owned())
+        }
+        (None, Some(url)) => {
+            let Some(region) = p.get("sso_region") else {
+                return bad("sso_start_url needs sso_region".to_owned());
+            };
+            (None, url.to_owned(), region.to_owned())
+        }
+    };
+    let (Some(account_id), Some(role_name)) = (p.get("sso_account_id"), p.get("sso_role_name")) else {
+        return bad("IAM Identity Center credentials need sso_account_id and sso_role_name".to_owned());
+    };
+    Ok(Some(SsoSettings {
+        profile: name.to_owned(),
+        session,
+        start_url,
+        region,
+        account_id: account_id.to_owned(),
+        role_name: role_name.to_owned(),
+    }))
 }
 
 fn role_link(p: &Profile, role_arn: &str) -> Result<RoleLink, CredentialsError> {
@@ -256,10 +306,8 @@ impl ProfileChain {
             if let Some(command) = p.get("credential_process") {
                 return Ok(outward(BaseCredentials::Process { profile: current, command: command.to_owned() }, roles));
             }
-            if p.get("sso_session").is_some() || p.get("sso_start_url").is_some() {
-                return Err(CredentialsError::invalid(format!(
-                    "profile `{current}` uses IAM Identity Center (SSO), which cirrus does not support yet"
-                )));
+            if let Some(sso) = sso_settings(set, p)? {
+                return Ok(outward(BaseCredentials::Sso(sso), roles));
             }
             return Err(if first {
                 CredentialsError::not_configured(format!("profile `{current}` has no credentials"))
@@ -313,6 +361,7 @@ impl ProfileCredentials {
                 Arc::new(StaticCredentials::from_credentials(credentials.clone()))
             }
             BaseCredentials::Process { profile, command } => Arc::new(ProcessCredentials::new(profile, command)),
+            BaseCredentials::Sso(settings) => Arc::new(SsoCredentials::new(&self.ctx, settings.clone())),
             BaseCredentials::WebIdentity { role_arn, token_file, session_name, .. } => Arc::new(
                 WebIdentityCredentials::new(&self.ctx, self.sts.clone(), token_file, role_arn, session_name.as_deref()),
             ),
@@ -344,7 +393,9 @@ impl ProfileCredentials {
                 .await
                 .map_err(|e| e.context(format!("profile `{}` assuming {}", role.profile, role.role_arn)))?;
         }
-        Ok(if chain.roles.is_empty() { creds.with_provider("profile") } else { creds })
+        // Static keys and processes are "profile"; SSO and assumed roles keep their own name.
+        let keep = !chain.roles.is_empty() || matches!(chain.base, BaseCredentials::Sso(_));
+        Ok(if keep { creds } else { creds.with_provider("profile") })
     }
 }
 
@@ -412,7 +463,12 @@ mod tests {
              [profile bad-source]\nrole_arn = r\ncredential_source = Laptop\n\
              [profile half]\naws_access_key_id = AK\n\
              [profile empty]\nregion = us-east-1\n\
-             [profile sso]\nsso_session = x\n",
+             [profile sso]\nsso_session = x\n\
+             [profile sso-half]\nsso_session = s\nsso_account_id = 1\n\
+             [profile sso-other-url]\nsso_session = s\nsso_start_url = https://other\nsso_account_id = 1\nsso_role_name = r\n\
+             [profile sso-ok]\nsso_session = s\nsso_account_id = 111111111111\nsso_role_name = Dev\n\
+             [profile sso-legacy]\nsso_start_url = https://l\nsso_region = us-east-2\nsso_account_id = 2\nsso_role_name = R\n\
+             [sso-session s]\nsso_start_url = https://s\nsso_region = eu-west-1\n",
             "",
         );
         assert_eq!(err(&s, "a"), "source_profile cycle: a -> b -> a");
@@ -421,7 +477,19 @@ mod tests {
         assert!(err(&s, "both").contains("both source_profile and credential_source"));
         assert!(err(&s, "bad-source").contains("\"Laptop\" is not one of"));
         assert!(err(&s, "half").contains("no aws_secret_access_key"));
-        assert!(err(&s, "sso").contains("SSO"));
+        assert!(err(&s, "sso").contains("sso_session `x` names no [sso-session x] section"));
+        assert!(err(&s, "sso-half").contains("need sso_account_id and sso_role_name"));
+        assert!(err(&s, "sso-other-url").contains("sso_start_url differs from the one of [sso-session s]"));
+        let chain = ProfileChain::resolve(&s, "sso-ok").unwrap();
+        let BaseCredentials::Sso(sso) = chain.base else { panic!("{chain:?}") };
+        assert_eq!(
+            (sso.session.as_deref(), sso.start_url.as_str(), sso.region.as_str()),
+            (Some("s"), "https://s", "eu-west-1")
+        );
+        assert_eq!((sso.account_id.as_str(), sso.role_name.as_str(), sso.cache_key()), ("111111111111", "Dev", "s"));
+        let chain = ProfileChain::resolve(&s, "sso-legacy").unwrap();
+        let BaseCredentials::Sso(sso) = chain.base else { panic!("{chain:?}") };
+        assert_eq!((sso.session.as_deref(), sso.cache_key()), (None, "https://l"));
         let e = ProfileChain::resolve(&s, "empty").unwrap_err();
         assert!(e.is_not_configured(), "{e}");
         let e = ProfileChain::resolve(&s, "dev").unwrap_err();

@@ -1,0 +1,138 @@
+//! `cirrus sso login` and `cirrus sso logout`: IAM Identity Center logins in the AWS CLI's token
+//! cache, so `aws` and `cirrus` share them.
+
+use crate::{load_config, Failure, GlobalArgs};
+use cirrus::sso::{LoginError, LoginTarget, OidcClient, TokenCache, OIDC_SPEC};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SsoCommand {
+    /// Log in to IAM Identity Center for the profile (--profile, AWS_PROFILE) or an sso-session,
+    /// and cache the token where the AWS CLI keeps it.
+    Login(LoginArgs),
+    /// Remove every cached IAM Identity Center token and the role credentials cached from them.
+    Logout,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LoginArgs {
+    /// Log in to this [sso-session NAME] instead of the profile's.
+    #[arg(long, value_name = "NAME")]
+    sso_session: Option<String>,
+    /// Use the device authorization grant (a code to type at a URL, for a browser on another
+    /// machine) instead of the authorization code grant with a loopback redirect.
+    #[arg(long)]
+    use_device_code: bool,
+    /// Never open a browser; print the URL to open.
+    #[arg(long)]
+    no_browser: bool,
+}
+
+/// Opens `url` in the desktop's browser, only when a person is at a terminal.
+fn open_browser(url: &str, allowed: bool) {
+    if !allowed || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return;
+    }
+    let mut cmd = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(windows) {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let spawned = cmd
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if spawned.is_err() {
+        eprintln!("(could not open a browser: open the URL above yourself)");
+    }
+}
+
+fn login_failure(e: LoginError) -> Failure {
+    match e {
+        LoginError::Settings(_) => Failure::input(anyhow::Error::new(e)),
+        e => Failure::from(anyhow::Error::new(e)),
+    }
+}
+
+pub async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Failure> {
+    let config = load_config(global)?;
+    let ctx = config.context();
+    let cache = TokenCache::default_location(ctx.env());
+    match cmd {
+        SsoCommand::Logout => {
+            let tokens = cache.remove_all().map_err(|e| anyhow::Error::new(e).context("cannot clear the SSO cache"))?;
+            let roles = remove_sso_role_credentials(ctx.env());
+            eprintln!(
+                "Removed {tokens} cached IAM Identity Center token{} and {roles} set{} of role credentials.",
+                if tokens == 1 { "" } else { "s" },
+                if roles == 1 { "" } else { "s" }
+            );
+            Ok(())
+        }
+        SsoCommand::Login(args) => {
+            let set = ctx
+                .profiles()
+                .map_err(|e| Failure::input(anyhow::Error::new(e).context("cannot read the shared config files")))?;
+            let profile = cirrus::profile::profile_name(global.profile.as_deref(), ctx.env());
+            let target = match &args.sso_session {
+                Some(s) => LoginTarget::for_session(&set, s),
+                None => LoginTarget::for_profile(&set, &profile),
+            }
+            .map_err(login_failure)?;
+            let oidc = OidcClient::new(cirrus::sso::service(ctx, OIDC_SPEC, &target.region, &profile));
+            let browser = !args.no_browser;
+            let token = if args.use_device_code {
+                cirrus::sso::device_login(&oidc, &cache, &target, |auth| {
+                    let url = auth.verification_uri_complete.as_deref().unwrap_or(&auth.verification_uri);
+                    eprintln!(
+                        "To sign in, open\n\n    {}\n\nand enter the code\n\n    {}\n",
+                        auth.verification_uri, auth.user_code
+                    );
+                    open_browser(url, browser);
+                })
+                .await
+            } else {
+                cirrus::sso::pkce_login(&oidc, &cache, &target, Duration::from_secs(600), |url| {
+                    eprintln!("To sign in, open this URL in a browser on this machine:\n\n    {url}\n");
+                    open_browser(url, browser);
+                })
+                .await
+            }
+            .map_err(login_failure)?;
+            let name =
+                target.session.as_deref().map_or_else(|| target.start_url.clone(), |s| format!("sso-session {s}"));
+            eprintln!(
+                "Logged in to {name}; the token, valid until {}, is in {}.",
+                cirrus::sigv4::format_rfc3339(token.expires_at),
+                cache.path(target.cache_key()).display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Removes the role credentials the AWS CLI and cirrus cached from SSO logins
+/// (`~/.aws/cli/cache/*.json` with `"ProviderType": "sso"`), as `aws sso logout` does.
+fn remove_sso_role_credentials(env: &dyn cirrus::env::Env) -> usize {
+    let dir = cirrus::profile::expand_home(env, "~/.aws/cli/cache");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return 0 };
+    let mut removed = 0;
+    for path in entries.flatten().map(|e| e.path()) {
+        let is_sso = path.extension().is_some_and(|x| x == "json")
+            && std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .is_some_and(|v| v["ProviderType"] == "sso");
+        if is_sso && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}

@@ -1,0 +1,301 @@
+//! IAM Identity Center (SSO): the two small services behind `aws sso login`, and the token
+//! cache the AWS CLI keeps.
+//!
+//! - [`OidcClient`] (SSO OIDC, `oidc.<region>.amazonaws.com`): register a client, start a
+//!   device authorization, and create tokens (device code, authorization code with PKCE,
+//!   refresh token).
+//! - [`PortalClient`] (the SSO portal, `portal.sso.<region>.amazonaws.com`): the role
+//!   credentials an access token gives.
+//! - [`TokenCache`]: `~/.aws/sso/cache/<sha1>.json` exactly as the AWS CLI reads and writes it,
+//!   so a login by either tool serves both.
+//!
+//! Both services are called unsigned (the access token is the credential);
+//! `AWS_ENDPOINT_URL_SSO_OIDC` and `AWS_ENDPOINT_URL_SSO` point them elsewhere.
+
+mod cache;
+mod login;
+
+pub(crate) use cache::{format_time, parse_time, sha1_hex, write_private};
+pub use cache::{SsoToken, TokenCache};
+pub use login::{device_login, pkce_challenge, pkce_login, LoginError, LoginTarget};
+
+use crate::context::Context;
+use crate::service::{Protocol, ServiceId, ServiceSpec};
+use crate::transport::{Error, Request, ServiceConfig};
+use http::Method;
+use serde_json::{json, Value};
+use std::fmt;
+use std::time::{Duration, SystemTime};
+use zeroize::Zeroizing;
+
+/// SSO OIDC.
+pub const OIDC_SPEC: ServiceSpec = ServiceSpec {
+    name: "SSO OIDC",
+    signing_name: "sso-oauth",
+    protocol: Protocol::RestJson,
+    id: ServiceId { host_prefix: "oidc", env_suffix: "SSO_OIDC" },
+};
+
+/// The SSO portal.
+pub const PORTAL_SPEC: ServiceSpec = ServiceSpec {
+    name: "SSO",
+    signing_name: "awsssoportal",
+    protocol: Protocol::RestJson,
+    id: ServiceId { host_prefix: "portal.sso", env_suffix: "SSO" },
+};
+
+/// A client configuration for `spec` (OIDC or the portal) in the Identity Center `region`: the
+/// HTTP client and clock of `ctx`, unsigned, the endpoint from `AWS_ENDPOINT_URL_SSO_OIDC` /
+/// `AWS_ENDPOINT_URL_SSO`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else AWS's. Not
+/// `--endpoint-url`, which is for the command's own service.
+pub fn service(ctx: &Context, spec: ServiceSpec, region: &str, profile: &str) -> ServiceConfig {
+    let profiles = ctx.profiles().ok();
+    let p = profiles.as_ref().and_then(|s| s.get(profile));
+    let (url, _) = crate::service::endpoint::resolve(spec.id, region, None, ctx.env(), p);
+    ServiceConfig::builder(spec, region, url).http(ctx.http().clone()).clock(ctx.clock().clone()).build()
+}
+
+/// The scope of a token that may ask for role credentials.
+pub const DEFAULT_SCOPE: &str = "sso:account:access";
+
+/// A registered OIDC client: what `RegisterClient` returns, kept in the token cache.
+#[derive(Clone)]
+pub struct Registration {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: Zeroizing<String>,
+    /// When the registration ends.
+    pub expires_at: SystemTime,
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"** redacted **")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// A device authorization in progress: the code to show and where to enter it.
+#[derive(Clone)]
+pub struct DeviceAuthorization {
+    /// The code the server polls on (a secret).
+    pub device_code: Zeroizing<String>,
+    /// The code the person types.
+    pub user_code: String,
+    /// Where to type it.
+    pub verification_uri: String,
+    /// The same with the code filled in, when the server gives one.
+    pub verification_uri_complete: Option<String>,
+    /// How long the codes last.
+    pub expires_in: Duration,
+    /// How often to poll (5 s unless the server says).
+    pub interval: Duration,
+}
+
+impl fmt::Debug for DeviceAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceAuthorization")
+            .field("user_code", &self.user_code)
+            .field("verification_uri", &self.verification_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token grant: how to ask `CreateToken` for an access token.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Grant<'a> {
+    /// The device code of a [`DeviceAuthorization`].
+    DeviceCode(&'a str),
+    /// An authorization code from the redirect, with the PKCE verifier and the redirect URI.
+    AuthorizationCode {
+        /// The code.
+        code: &'a str,
+        /// The PKCE code verifier.
+        verifier: &'a str,
+        /// The redirect URI the code was sent to.
+        redirect_uri: &'a str,
+    },
+    /// A refresh token.
+    RefreshToken(&'a str),
+}
+
+/// What `CreateToken` returns.
+#[derive(Clone)]
+pub struct TokenGrant {
+    /// The access token.
+    pub access_token: Zeroizing<String>,
+    /// Its lifetime.
+    pub expires_in: Duration,
+    /// A refresh token, when the grant gives one.
+    pub refresh_token: Option<Zeroizing<String>>,
+}
+
+impl fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenGrant").field("expires_in", &self.expires_in).finish_non_exhaustive()
+    }
+}
+
+/// The SSO OIDC service.
+#[derive(Clone, Debug)]
+pub struct OidcClient {
+    svc: ServiceConfig,
+}
+
+fn field<'a>(v: &'a Value, name: &str, svc: &ServiceConfig, op: &'static str) -> Result<&'a str, Error> {
+    v.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::response(svc.name(), op, format!("no {name} in the answer")))
+}
+
+fn seconds(v: &Value, name: &str) -> Option<Duration> {
+    v.get(name).and_then(Value::as_u64).map(Duration::from_secs)
+}
+
+async fn post_json(svc: &ServiceConfig, op: &'static str, path: &str, body: &Value) -> Result<Value, Error> {
+    let req = Request::new(Method::POST, format!("{}{path}", svc.endpoint()), body.to_string())
+        .header("content-type", "application/json");
+    let resp = svc.send(op, req).await?;
+    serde_json::from_slice(&resp.body)
+        .map_err(|e| Error::response(svc.name(), op, format!("the answer is not JSON: {e}")))
+}
+
+impl OidcClient {
+    /// A client over this service configuration (unsigned: give it no credentials).
+    pub fn new(svc: ServiceConfig) -> Self {
+        OidcClient { svc }
+    }
+
+    /// `RegisterClient`: a public client for the device grant, or, with `redirect_uri` and
+    /// `issuer_url` (the start URL), for the authorization-code grant with PKCE.
+    pub async fn register_client(
+        &self,
+        client_name: &str,
+        scopes: &[String],
+        pkce: Option<(&str, &str)>,
+    ) -> Result<Registration, Error> {
+        const OP: &str = "RegisterClient";
+        let mut body = json!({ "clientName": client_name, "clientType": "public", "scopes": scopes });
+        if let Some((redirect_uri, issuer_url)) = pkce {
+            body["grantTypes"] = json!(["authorization_code", "refresh_token"]);
+            body["redirectUris"] = json!([redirect_uri]);
+            body["issuerUrl"] = json!(issuer_url);
+        }
+        let v = post_json(&self.svc, OP, "/client/register", &body).await?;
+        let expires = v.get("clientSecretExpiresAt").and_then(Value::as_u64).unwrap_or_default();
+        Ok(Registration {
+            client_id: field(&v, "clientId", &self.svc, OP)?.to_owned(),
+            client_secret: Zeroizing::new(field(&v, "clientSecret", &self.svc, OP)?.to_owned()),
+            expires_at: SystemTime::UNIX_EPOCH + Duration::from_secs(expires),
+        })
+    }
+
+    /// `StartDeviceAuthorization` for `start_url`.
+    pub async fn start_device_authorization(
+        &self,
+        registration: &Registration,
+        start_url: &str,
+    ) -> Result<DeviceAuthorization, Error> {
+        const OP: &str = "StartDeviceAuthorization";
+        let body = json!({
+            "clientId": registration.client_id,
+            "clientSecret": registration.client_secret.as_str(),
+            "startUrl": start_url,
+        });
+        let v = post_json(&self.svc, OP, "/device_authorization", &body).await?;
+        Ok(DeviceAuthorization {
+            device_code: Zeroizing::new(field(&v, "deviceCode", &self.svc, OP)?.to_owned()),
+            user_code: field(&v, "userCode", &self.svc, OP)?.to_owned(),
+            verification_uri: field(&v, "verificationUri", &self.svc, OP)?.to_owned(),
+            verification_uri_complete: v.get("verificationUriComplete").and_then(Value::as_str).map(str::to_owned),
+            expires_in: seconds(&v, "expiresIn").unwrap_or(Duration::from_secs(600)),
+            interval: seconds(&v, "interval").filter(|d| !d.is_zero()).unwrap_or(Duration::from_secs(5)),
+        })
+    }
+
+    /// `CreateToken`. While a device authorization waits for the person, this fails with
+    /// `AuthorizationPendingException` (or `SlowDownException`): see
+    /// [`Error::code`](crate::transport::Error::code).
+    pub async fn create_token(&self, registration: &Registration, grant: Grant<'_>) -> Result<TokenGrant, Error> {
+        const OP: &str = "CreateToken";
+        let mut body = json!({
+            "clientId": registration.client_id,
+            "clientSecret": registration.client_secret.as_str(),
+        });
+        match grant {
+            Grant::DeviceCode(code) => {
+                body["grantType"] = json!("urn:ietf:params:oauth:grant-type:device_code");
+                body["deviceCode"] = json!(code);
+            }
+            Grant::AuthorizationCode { code, verifier, redirect_uri } => {
+                body["grantType"] = json!("authorization_code");
+                body["code"] = json!(code);
+                body["codeVerifier"] = json!(verifier);
+                body["redirectUri"] = json!(redirect_uri);
+            }
+            Grant::RefreshToken(token) => {
+                body["grantType"] = json!("refresh_token");
+                body["refreshToken"] = json!(token);
+            }
+        }
+        let v = post_json(&self.svc, OP, "/token", &body).await?;
+        Ok(TokenGrant {
+            access_token: Zeroizing::new(field(&v, "accessToken", &self.svc, OP)?.to_owned()),
+            expires_in: seconds(&v, "expiresIn").unwrap_or(Duration::from_secs(3600)),
+            refresh_token: v.get("refreshToken").and_then(Value::as_str).map(|t| Zeroizing::new(t.to_owned())),
+        })
+    }
+
+    /// The authorization endpoint a browser is sent to for the authorization-code grant.
+    pub fn authorize_url(&self) -> String {
+        format!("{}/authorize", self.svc.endpoint())
+    }
+}
+
+/// The SSO portal.
+#[derive(Clone, Debug)]
+pub struct PortalClient {
+    svc: ServiceConfig,
+}
+
+impl PortalClient {
+    /// A client over this service configuration (unsigned: give it no credentials).
+    pub fn new(svc: ServiceConfig) -> Self {
+        PortalClient { svc }
+    }
+
+    /// `GetRoleCredentials`: the credentials of `role_name` in `account_id` for this access token.
+    pub async fn get_role_credentials(
+        &self,
+        access_token: &str,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<crate::identity::Credentials, Error> {
+        const OP: &str = "GetRoleCredentials";
+        let mut query = String::from("/federation/credentials?account_id=");
+        cirrus_sigv4::uri_encode_into(&mut query, account_id, false);
+        query.push_str("&role_name=");
+        cirrus_sigv4::uri_encode_into(&mut query, role_name, false);
+        let req = Request::new(Method::GET, format!("{}{query}", self.svc.endpoint()), "")
+            .try_header(http::HeaderName::from_static("x-amz-sso_bearer_token"), access_token)
+            .map_err(|e| Error::input(self.svc.name(), OP, crate::transport::report(&e)))?;
+        let resp = self.svc.send(OP, req).await?;
+        let v: Value = serde_json::from_slice(&resp.body)
+            .map_err(|e| Error::response(self.svc.name(), OP, format!("the answer is not JSON: {e}")))?;
+        let c = v.get("roleCredentials").ok_or_else(|| Error::response(self.svc.name(), OP, "no roleCredentials"))?;
+        let expiry =
+            c.get("expiration").and_then(Value::as_u64).map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
+        Ok(crate::identity::Credentials::new(
+            field(c, "accessKeyId", &self.svc, OP)?,
+            field(c, "secretAccessKey", &self.svc, OP)?,
+            c.get("sessionToken").and_then(Value::as_str).map(str::to_owned),
+            expiry,
+            "sso",
+        ))
+    }
+}
