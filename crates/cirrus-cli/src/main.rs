@@ -151,6 +151,29 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Asks for an MFA code on the terminal, as the AWS CLI does (`Enter MFA code for ARN: `); an
+/// error when there is no terminal (a script, CI), rather than a hang.
+fn mfa_prompt() -> cirrus::context::MfaPrompt {
+    std::sync::Arc::new(|serial: String| {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || ask_on_terminal(&format!("Enter MFA code for {serial}: ")))
+                .await
+                .map_err(|e| cirrus::CredentialsError::invalid(format!("the MFA prompt failed: {e}")))?
+        })
+    })
+}
+
+fn ask_on_terminal(prompt: &str) -> Result<String, cirrus::CredentialsError> {
+    use std::io::{BufRead, Write};
+    let no_terminal = || cirrus::CredentialsError::invalid("an MFA code is needed, but there is no terminal to ask on");
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| no_terminal())?;
+    let mut out = &tty;
+    out.write_all(prompt.as_bytes()).and_then(|()| out.flush()).map_err(|_| no_terminal())?;
+    let mut line = String::new();
+    std::io::BufReader::new(&tty).read_line(&mut line).map_err(|_| no_terminal())?;
+    Ok(line.trim().to_owned())
+}
+
 /// The configuration the global flags and the environment describe.
 pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
     let credentials = if global.no_sign_request {
@@ -158,7 +181,8 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
     } else {
         cirrus::loader::CredentialsChoice::Default
     };
-    let mut loader = cirrus::Config::loader()
+    let ctx = cirrus::Context::from_process().with_mfa_prompt(mfa_prompt());
+    let mut loader = cirrus::loader::ConfigLoader::new(ctx)
         .region(global.region.as_deref())
         .profile(global.profile.as_deref())
         .endpoint_url(global.endpoint_url.as_deref())

@@ -2,6 +2,7 @@
 //! exit code. `cirrus sign` is run on every request of the AWS SigV4 suite (one test per case).
 
 mod cognito;
+mod mfa;
 mod s3;
 mod ses;
 mod sns;
@@ -438,6 +439,7 @@ fn main() {
     trials.extend(sns::trials());
     trials.extend(cognito::trials());
     trials.extend(sso::trials());
+    trials.extend(mfa::trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),

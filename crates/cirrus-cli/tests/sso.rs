@@ -56,10 +56,10 @@ fn read_json(p: &Path) -> Result<Value, Failed> {
     serde_json::from_str(&text).map_err(|e| e.to_string().into())
 }
 
-/// botocore's side: `sso_interop.py ARGS` with `env`.
+/// botocore's side: `botocore_interop.py ARGS` with `env`.
 fn interop(args: &[&str], env: &[(&'static str, String)]) -> Result<String, Failed> {
     let py = python()?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sso_interop.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/botocore_interop.py");
     let out = std::process::Command::new(py)
         .arg(script)
         .args(args)
@@ -69,7 +69,7 @@ fn interop(args: &[&str], env: &[(&'static str, String)]) -> Result<String, Fail
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .map_err(|e| e.to_string())?;
-    ensure(out.status.success(), format!("sso_interop.py {args:?}: {}", String::from_utf8_lossy(&out.stderr)))?;
+    ensure(out.status.success(), format!("botocore_interop.py {args:?}: {}", String::from_utf8_lossy(&out.stderr)))?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 

@@ -4,17 +4,24 @@
 use crate::clock::{SharedClock, SystemClock};
 use crate::env::{Env, ProcessEnv};
 use crate::fs::{Fs, RealFs};
+use crate::identity::{BoxFuture, CredentialsError};
 use crate::profile::{ProfileFileError, ProfileSet};
 use crate::transport::HttpClient;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-/// Environment, files, clock and HTTP client, shared by providers and clients. Cheap to clone.
+/// Asks a person for the current code of an MFA device, given its serial number (`mfa_serial`):
+/// the AWS CLI's `Enter MFA code for ARN:` prompt, or whatever a program does instead.
+pub type MfaPrompt = Arc<dyn Fn(String) -> BoxFuture<'static, Result<String, CredentialsError>> + Send + Sync>;
+
+/// Environment, files, clock and HTTP client, shared by providers and clients, and the way to
+/// ask a person for an MFA code. Cheap to clone.
 #[derive(Clone)]
 pub struct Context {
     env: Arc<dyn Env>,
     fs: Arc<dyn Fs>,
     clock: SharedClock,
+    mfa: Option<MfaPrompt>,
     http: Arc<OnceLock<HttpClient>>,
     profiles: Arc<OnceLock<Result<Arc<ProfileSet>, ProfileFileError>>>,
 }
@@ -31,6 +38,7 @@ impl Context {
             env,
             fs,
             clock: Arc::new(SystemClock),
+            mfa: None,
             http: Arc::new(OnceLock::new()),
             profiles: Arc::new(OnceLock::new()),
         }
@@ -41,6 +49,34 @@ impl Context {
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Asks for MFA codes with `prompt` (a role profile with `mfa_serial`). Without one, such a
+    /// profile is an error that says a code is needed.
+    ///
+    /// ```
+    /// use cirrus::context::MfaPrompt;
+    /// use std::sync::Arc;
+    ///
+    /// // A program that keeps the code somewhere else (a test, a GUI) hands it over here.
+    /// let prompt: MfaPrompt = Arc::new(|serial: String| {
+    ///     Box::pin(async move {
+    ///         assert!(serial.starts_with("arn:aws:iam::"));
+    ///         Ok("123456".to_owned())
+    ///     })
+    /// });
+    /// let ctx = cirrus::Context::from_process().with_mfa_prompt(prompt);
+    /// assert!(ctx.mfa_prompt().is_some());
+    /// ```
+    #[must_use]
+    pub fn with_mfa_prompt(mut self, prompt: MfaPrompt) -> Self {
+        self.mfa = Some(prompt);
+        self
+    }
+
+    /// The MFA prompt, if one was given.
+    pub fn mfa_prompt(&self) -> Option<&MfaPrompt> {
+        self.mfa.as_ref()
     }
 
     /// Uses this HTTP client.

@@ -196,6 +196,86 @@ fn env_credentials_touch_nothing_else() -> Result<(), String> {
     })
 }
 
+const ASSUMED: &str = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+<Credentials><AccessKeyId>ASIAMFAROLE</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>\
+<SessionToken>role-token</SessionToken><Expiration>2100-01-01T00:00:00Z</Expiration></Credentials>\
+<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/r/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>\
+</AssumeRoleResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></AssumeRoleResponse>";
+
+/// mfa_serial: the code comes from the context's prompt and goes out with the serial; the
+/// result is cached in the AWS CLI's cache, so the next resolution asks and sends nothing.
+fn mfa_code_sent_and_cached() -> Result<(), String> {
+    block_on(async {
+        let sts = Loopback::start(|_, _| Reply::ok(ASSUMED)).await;
+        let home = temp_dir("mfa");
+        std::fs::create_dir_all(home.join(".aws")).map_err(|e| e.to_string())?;
+        std::fs::write(
+            home.join(".aws/config"),
+            "[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/me\nduration_seconds = 1800\n",
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(home.join(".aws/credentials"), "[base]\naws_access_key_id = AKIDB\naws_secret_access_key = b\n")
+            .map_err(|e| e.to_string())?;
+        let home_s = home.to_string_lossy().into_owned();
+        let asked = Arc::new(AtomicUsize::new(0));
+        let load = |code: &'static str| {
+            let asked = asked.clone();
+            let prompt: cirrus::context::MfaPrompt = Arc::new(move |serial: String| {
+                asked.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async move {
+                    assert_eq!(serial, "arn:aws:iam::123456789012:mfa/me");
+                    Ok(code.to_owned())
+                })
+            });
+            let ctx = ctx_with(&[("HOME", &home_s), ("AWS_ENDPOINT_URL", &sts.url)]).with_mfa_prompt(prompt);
+            ConfigLoader::new(ctx).region(Some("us-east-1")).profile(Some("mfa")).load().map_err(|e| e.to_string())
+        };
+        let config = load("123456")?;
+        let c = config.credentials().ok_or("anonymous")?.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c.access_key_id() == "ASIAMFAROLE" && asked.load(Ordering::SeqCst) == 1, "{c:?}");
+        let body = String::from_utf8_lossy(&sts.requests()[0].body).into_owned();
+        ensure!(
+            body.contains("SerialNumber=arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Fme")
+                && body.contains("TokenCode=123456")
+                && body.contains("DurationSeconds=1800"),
+            "{body}"
+        );
+        // The entry: botocore's key (its JSON of RoleArn, SerialNumber, DurationSeconds), 0600.
+        let entries: Vec<_> =
+            std::fs::read_dir(home.join(".aws/cli/cache")).map_err(|e| e.to_string())?.flatten().collect();
+        ensure!(entries.len() == 1, "{} entries", entries.len());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = entries[0].metadata().map_err(|e| e.to_string())?.permissions().mode() & 0o777;
+            ensure!(mode == 0o600, "mode {mode:o}");
+        }
+        // A new configuration (a new run): from the cache, no code asked, nothing sent.
+        let again = load("123456")?;
+        let c2 = again.credentials().ok_or("anonymous")?.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c2.access_key_id() == "ASIAMFAROLE" && sts.count() == 1 && asked.load(Ordering::SeqCst) == 1, "{c2:?}");
+        // Without the cache: a code that is not 6 digits, and no prompt at all, are errors.
+        std::fs::remove_dir_all(home.join(".aws/cli/cache")).map_err(|e| e.to_string())?;
+        let e = load("12ab")?
+            .credentials()
+            .ok_or("anonymous")?
+            .provide_credentials()
+            .await
+            .err()
+            .ok_or("bad code taken")?;
+        ensure!(e.to_string().contains("must be 6 digits") && sts.count() == 1, "{e}");
+        let bare = ConfigLoader::new(ctx_with(&[("HOME", &home_s), ("AWS_ENDPOINT_URL", &sts.url)]))
+            .region(Some("us-east-1"))
+            .profile(Some("mfa"))
+            .load()
+            .map_err(|e| e.to_string())?;
+        let e =
+            bare.credentials().ok_or("anonymous")?.provide_credentials().await.err().ok_or("no prompt, yet a code")?;
+        ensure!(e.to_string().contains("needs a code") && e.to_string().contains("mfa_serial"), "{e}");
+        Ok(())
+    })
+}
+
 fn explain_says_why_each_link_was_skipped() -> Result<(), String> {
     block_on(async {
         let imds = imds_server(usize::MAX, usize::MAX).await;
@@ -374,6 +454,7 @@ pub fn trials() -> Vec<Trial> {
         trial("providers::container_endpoint_with_token_file", container_endpoint_with_token_file),
         trial("chain::env_credentials_read_no_file_and_never_contact_imds", env_credentials_touch_nothing_else),
         trial("chain::explain_says_why_each_link_was_skipped", explain_says_why_each_link_was_skipped),
+        trial("profiles::mfa_code_sent_and_cached", mfa_code_sent_and_cached),
         trial("profiles::every_link_type_cycle_missing_and_malformed", profile_files_in_a_temp_home),
     ]
 }

@@ -7,6 +7,7 @@
 mod assume_role;
 mod cache;
 mod chain;
+mod cli_cache;
 mod container;
 mod env;
 mod imds;

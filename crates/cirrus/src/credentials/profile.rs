@@ -10,7 +10,7 @@
 //! its own keys).
 
 use super::{
-    AssumeRoleProvider, BoxFuture, ContainerCredentials, Credentials, CredentialsError, EnvCredentials,
+    cli_cache, AssumeRoleProvider, BoxFuture, ContainerCredentials, Credentials, CredentialsError, EnvCredentials,
     ImdsCredentials, ProcessCredentials, ProvideCredentials, SharedCredentialsProvider, SsoCredentials, SsoSettings,
     StaticCredentials, WebIdentityCredentials,
 };
@@ -110,6 +110,8 @@ pub struct RoleLink {
     pub session_name: Option<String>,
     /// `duration_seconds`.
     pub duration_seconds: Option<u32>,
+    /// `mfa_serial`: the MFA device whose code the role asks for.
+    pub mfa_serial: Option<String>,
 }
 
 /// A profile's way to credentials: a base, then roles to assume in order.
@@ -197,6 +199,7 @@ fn role_link(p: &Profile, role_arn: &str) -> Result<RoleLink, CredentialsError> 
         external_id: p.get("external_id").map(str::to_owned),
         session_name: p.get("role_session_name").map(str::to_owned),
         duration_seconds,
+        mfa_serial: p.get("mfa_serial").map(str::to_owned),
     })
 }
 
@@ -380,22 +383,57 @@ impl ProfileCredentials {
             if e.is_not_configured() { CredentialsError::invalid(e.to_string()) } else { e }
                 .context(format!("profile `{}`", self.profile_name()))
         })?;
+        let env = self.ctx.env();
         for role in &chain.roles {
-            let source = Arc::new(StaticCredentials::from_credentials(creds));
             let mut req = AssumeRoleRequest::new(
                 &role.role_arn,
                 role.session_name.clone().unwrap_or_else(|| super::web_identity::default_session_name(&self.ctx)),
             );
             req.external_id = role.external_id.clone();
             req.duration_seconds = role.duration_seconds;
+            req.mfa = role.mfa_serial.clone().map(|serial| (serial, String::new()));
+            // The AWS CLI's cache: a second run while the credentials last calls nothing and
+            // asks for no code.
+            let key = cli_cache::assume_role_key(&req, role.session_name.is_some());
+            if let Some(cached) = cli_cache::load(env, &key, self.ctx.clock().now(), "assume_role") {
+                tracing::debug!(role = role.role_arn, "assumed-role credentials from the AWS CLI's cache");
+                creds = cached;
+                continue;
+            }
+            if let Some(serial) = &role.mfa_serial {
+                req.mfa = Some((serial.clone(), self.mfa_code(&role.profile, serial).await?));
+            }
+            let source = Arc::new(StaticCredentials::from_credentials(creds));
             creds = AssumeRoleProvider::new(self.sts.clone(), source, req)
                 .provide_credentials()
                 .await
                 .map_err(|e| e.context(format!("profile `{}` assuming {}", role.profile, role.role_arn)))?;
+            let account = role.role_arn.split(':').nth(4).filter(|a| !a.is_empty());
+            cli_cache::store(env, &key, &creds, account, serde_json::json!({}));
         }
         // Static keys and processes are "profile"; SSO and assumed roles keep their own name.
         let keep = !chain.roles.is_empty() || matches!(chain.base, BaseCredentials::Sso(_));
         Ok(if keep { creds } else { creds.with_provider("profile") })
+    }
+}
+
+impl ProfileCredentials {
+    /// The current code of the MFA device `serial`, from the context's prompt.
+    async fn mfa_code(&self, profile: &str, serial: &str) -> Result<String, CredentialsError> {
+        let Some(prompt) = self.ctx.mfa_prompt() else {
+            return Err(CredentialsError::invalid(format!(
+                "profile `{profile}` assumes its role with MFA (mfa_serial {serial}) and needs a code: \
+                 run on a terminal, or give the library an MFA prompt (Context::with_mfa_prompt)"
+            )));
+        };
+        let code = prompt(serial.to_owned()).await?;
+        let code = code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(CredentialsError::invalid(format!(
+                "profile `{profile}`: the MFA code for {serial} must be 6 digits"
+            )));
+        }
+        Ok(code.to_owned())
     }
 }
 

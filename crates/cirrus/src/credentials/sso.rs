@@ -3,17 +3,16 @@
 //! `sso-session` profiles), then the role credentials from the SSO portal, themselves cached in
 //! `~/.aws/cli/cache` under the AWS CLI's key until 15 minutes before they expire.
 
-use super::{BoxFuture, Credentials, CredentialsError, ProvideCredentials};
+use super::{cli_cache, BoxFuture, Credentials, CredentialsError, ProvideCredentials};
 use crate::context::Context;
 use crate::sso::{Grant, OidcClient, PortalClient, Registration, SsoToken, TokenCache, OIDC_SPEC, PORTAL_SPEC};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
 /// How close to expiry a token is refreshed and cached role credentials are replaced (the AWS
 /// CLI's 15 minutes).
-const WINDOW: Duration = Duration::from_secs(15 * 60);
+const WINDOW: Duration = cli_cache::WINDOW;
 
 /// An SSO profile's settings: from an `[sso-session]` section (`session` set) or, for a legacy
 /// profile, from the profile itself.
@@ -121,59 +120,24 @@ impl SsoCredentials {
         })
     }
 
-    /// `~/.aws/cli/cache/<key>.json`, the key as the AWS CLI makes it for SSO role credentials:
-    /// the SHA-1 of the sorted, compact JSON of account, role and session (or start URL).
-    fn role_cache_path(&self) -> std::path::PathBuf {
+    /// The AWS CLI's cache key for these role credentials: the SHA-1 of the sorted, compact JSON
+    /// of account, role and session (or start URL).
+    fn role_cache_key(&self) -> String {
         let s = &self.settings;
-        let mut args = BTreeMap::new();
-        args.insert("accountId", s.account_id.as_str());
-        args.insert("roleName", s.role_name.as_str());
+        let mut args = serde_json::Map::new();
+        args.insert("accountId".into(), json!(s.account_id));
+        args.insert("roleName".into(), json!(s.role_name));
         match &s.session {
-            Some(n) => args.insert("sessionName", n.as_str()),
-            None => args.insert("startUrl", s.start_url.as_str()),
+            Some(n) => args.insert("sessionName".into(), json!(n)),
+            None => args.insert("startUrl".into(), json!(s.start_url)),
         };
-        let key = crate::sso::sha1_hex(&serde_json::to_string(&args).unwrap_or_default());
-        crate::profile::expand_home(self.ctx.env(), "~/.aws/cli/cache").join(format!("{key}.json"))
-    }
-
-    fn cached_role(&self, now: SystemTime) -> Option<Credentials> {
-        let text = std::fs::read_to_string(self.role_cache_path()).ok()?;
-        let v: Value = serde_json::from_str(&text).ok()?;
-        let c = v.get("Credentials")?;
-        let s = |k: &str| c.get(k).and_then(Value::as_str);
-        let expiry = crate::sso::parse_time(s("Expiration")?)?;
-        if expiry.duration_since(now).unwrap_or_default() < WINDOW {
-            return None;
-        }
-        Some(Credentials::new(
-            s("AccessKeyId")?,
-            s("SecretAccessKey")?,
-            s("SessionToken").map(str::to_owned),
-            Some(expiry),
-            "sso",
-        ))
-    }
-
-    fn cache_role(&self, c: &Credentials) {
-        let Some(expiry) = c.expiry() else { return };
-        let doc = json!({
-            "ProviderType": "sso",
-            "Credentials": {
-                "AccessKeyId": c.access_key_id(),
-                "SecretAccessKey": c.secret_access_key(),
-                "SessionToken": c.session_token(),
-                "Expiration": crate::sso::format_time(expiry),
-                "AccountId": self.settings.account_id,
-            }
-        });
-        if let Err(e) = crate::sso::write_private(&self.role_cache_path(), doc.to_string().as_bytes()) {
-            tracing::warn!(error = %e, "could not cache the SSO role credentials");
-        }
+        crate::sso::sha1_hex(&cli_cache::python_json(&Value::Object(args), true))
     }
 
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let s = &self.settings;
-        if let Some(c) = self.cached_role(self.ctx.clock().now()) {
+        let key = self.role_cache_key();
+        if let Some(c) = cli_cache::load(self.ctx.env(), &key, self.ctx.clock().now(), "sso") {
             tracing::debug!(profile = s.profile, "SSO role credentials from the AWS CLI's cache");
             return Ok(c);
         }
@@ -191,7 +155,7 @@ impl SsoCredentials {
                 CredentialsError::from(e)
             }
         })?;
-        self.cache_role(&creds);
+        cli_cache::store(self.ctx.env(), &key, &creds, Some(&s.account_id), json!({ "ProviderType": "sso" }));
         Ok(creds)
     }
 }

@@ -1,16 +1,22 @@
 """botocore's side of the SSO cache interop tests, with the pinned botocore.
 
-    sso_interop.py write-token CACHE_DIR SESSION_OR_START_URL START_URL REGION ACCESS_TOKEN EXPIRES_IN REFRESH_TOKEN
+    botocore_interop.py write-token CACHE_DIR SESSION_OR_START_URL START_URL REGION ACCESS_TOKEN EXPIRES_IN REFRESH_TOKEN
         Writes a token as the AWS CLI's `aws sso login` does: botocore's JSONFileCache with
         _sso_json_dumps (datetimes as %Y-%m-%dT%H:%M:%SZ), under SSOTokenLoader's key. A legacy
         profile's token is keyed by its start URL: pass it as SESSION_OR_START_URL and START_URL.
         EXPIRES_IN is seconds from now (negative for a token that has expired); REFRESH_TOKEN
         "-" for none.
 
-    sso_interop.py credentials PROFILE
+    botocore_interop.py credentials PROFILE
         Prints the access key id botocore's credential chain gets for PROFILE (HOME,
         AWS_ENDPOINT_URL_SSO... come from the environment): proof that it read the token cache.
+
+    botocore_interop.py assume-role-credentials PROFILE CODE
+        The same for a role profile, with the AWS CLI's assume-role cache (~/.aws/cli/cache, as
+        awscli.customizations.assumerole sets it up) and an MFA prompt that answers CODE, or
+        fails if asked when CODE is "-".
 """
+import os
 import datetime
 import sys
 
@@ -45,11 +51,27 @@ def credentials(profile):
     print(creds.get_frozen_credentials().access_key)
 
 
+def assume_role_credentials(profile, code):
+    def prompter(prompt):
+        if code == "-":
+            raise RuntimeError("botocore asked for an MFA code: " + prompt)
+        return code
+
+    session = botocore.session.Session(profile=profile)
+    resolver = session.get_component("credential_provider")
+    provider = resolver.get_provider("assume-role")
+    provider.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
+    provider._prompter = prompter
+    print(session.get_credentials().get_frozen_credentials().access_key)
+
+
 def main(argv):
     if argv[:1] == ["write-token"] and len(argv) == 8:
         write_token(*argv[1:])
     elif argv[:1] == ["credentials"] and len(argv) == 2:
         credentials(argv[1])
+    elif argv[:1] == ["assume-role-credentials"] and len(argv) == 3:
+        assume_role_credentials(argv[1], argv[2])
     else:
         print(__doc__, file=sys.stderr)
         return 2
