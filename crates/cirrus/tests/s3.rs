@@ -543,8 +543,74 @@ fn presigned_post_with_curl() -> Result<(), String> {
     })
 }
 
+/// A loopback S3 that keeps its buckets in eu-west-1 and answers a request signed for another
+/// region as S3 does: a `301 PermanentRedirect` with `x-amz-bucket-region` (no body to a HEAD),
+/// or, for the bucket `far-auth`, `400 AuthorizationHeaderMalformed` naming the region in the
+/// body. The bucket `evil` names a "region" that is a host name.
+fn wrong_region_reply(seen: &crate::common::Seen) -> crate::common::Reply {
+    use crate::common::Reply;
+    let auth = seen.header("authorization").unwrap_or_default().to_owned();
+    let signed_for = auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(2)).unwrap_or_default().to_owned();
+    let bucket = seen.target.trim_start_matches('/').split(['/', '?']).next().unwrap_or_default().to_owned();
+    if bucket == "evil" {
+        return Reply::status(301, "").with_header("x-amz-bucket-region", "attacker.example/x");
+    }
+    if signed_for == "eu-west-1" {
+        return Reply::ok(if seen.method == "HEAD" { "" } else { "far away" }).with_header("etag", "\"e\"");
+    }
+    if bucket == "far-auth" {
+        let body = "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is wrong; expecting 'eu-west-1'</Message><Region>eu-west-1</Region><RequestId>r1</RequestId></Error>";
+        return Reply::status(400, body);
+    }
+    let body = if seen.method == "HEAD" {
+        ""
+    } else {
+        "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message><Bucket>far-bucket</Bucket><RequestId>r2</RequestId></Error>"
+    };
+    Reply::status(301, body).with_header("x-amz-bucket-region", "eu-west-1")
+}
+
+fn follows_the_bucket_to_its_region() -> Result<(), String> {
+    use cirrus::transport::{HttpClient, ServiceConfig};
+    block_on(async {
+        let server = crate::common::Loopback::start(|_, seen| wrong_region_reply(seen)).await;
+        let client = || {
+            let svc = ServiceConfig::builder(cirrus::s3::SPEC, "us-east-1", server.url.clone())
+                .credentials(Some(Arc::new(StaticCredentials::new("AKIDREGION", "secret", None))))
+                .http(HttpClient::default())
+                .build();
+            S3Client::from_service(svc, S3Settings::default(), true)
+        };
+        let s3 = client();
+        // PermanentRedirect: signed again for eu-west-1 and sent once more.
+        let body = s3.get_bytes("far-bucket", "k").await.map_err(|e| cirrus::transport::report(&e))?;
+        ensure!(&body[..] == b"far away" && server.count() == 2, "{} requests", server.count());
+        // Remembered: the next operation and presigned URLs go to eu-west-1 at once.
+        s3.head("far-bucket", "k").await.map_err(|e| e.to_string())?;
+        ensure!(server.count() == 3 && s3.bucket_region("far-bucket") == "eu-west-1", "{} requests", server.count());
+        let url = s3
+            .presign(Method::GET, "far-bucket", "k", Duration::from_secs(60), &PresignOptions::default())
+            .await
+            .map_err(|e| e.to_string())?
+            .url;
+        ensure!(url.contains("%2Feu-west-1%2Fs3%2F"), "{url}");
+        // A HEAD first: a 301 with no body, the region in the header.
+        let s3 = client();
+        s3.head("far-bucket", "k").await.map_err(|e| e.to_string())?;
+        ensure!(server.count() == 5, "{} requests", server.count());
+        // AuthorizationHeaderMalformed, the region in the body.
+        let body = s3.get_bytes("far-auth", "k").await.map_err(|e| e.to_string())?;
+        ensure!(&body[..] == b"far away" && server.count() == 7, "{} requests", server.count());
+        // A "region" that is not one: not followed, the error stands.
+        let e = s3.get_bytes("evil", "k").await.err().ok_or("a hostile region was followed")?;
+        ensure!(e.status() == Some(301) && server.count() == 8, "{e} ({} requests)", server.count());
+        ensure!(s3.bucket_region("evil") == "us-east-1", "remembered a hostile region");
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
-    let mut out = Vec::new();
+    let mut out = vec![trial("s3::follows_the_bucket_to_its_region", follows_the_bucket_to_its_region)];
     for server in [Server::Moto, Server::S3s] {
         let n = server.name();
         out.push(trial(format!("s3::{n}::bucket_and_object_lifecycle"), move || lifecycle(server)));

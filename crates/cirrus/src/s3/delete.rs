@@ -126,7 +126,7 @@ impl S3Client {
             .request(Method::POST, self.url(bucket, "", "delete="), body)
             .header("content-md5", &md5)
             .header("content-type", "application/xml");
-        let r = self.send(OP, req).await?;
+        let r = self.send(bucket, OP, req).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         let mut failed = 0u64;
         for e in root.children_named("Error") {

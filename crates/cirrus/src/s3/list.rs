@@ -111,7 +111,7 @@ impl S3Client {
     pub async fn list_buckets(&self) -> Result<Vec<Bucket>, Error> {
         const OP: &str = "ListBuckets";
         let endpoint = &self.service().endpoint();
-        let r = self.send(OP, self.request(Method::GET, format!("{endpoint}/"), "")).await?;
+        let r = self.send("", OP, self.request(Method::GET, format!("{endpoint}/"), "")).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         let buckets = root.child("Buckets").map(|b| b.children_named("Bucket").collect()).unwrap_or_else(Vec::new);
         Ok(buckets
@@ -147,7 +147,7 @@ impl S3Client {
         if let Some(s) = &options.start_after {
             q.push(format!("start-after={}", encode_query(s)));
         }
-        let r = self.send(OP, self.request(Method::GET, self.url(bucket, "", &q.join("&")), "")).await?;
+        let r = self.send(bucket, OP, self.request(Method::GET, self.url(bucket, "", &q.join("&")), "")).await?;
         parse_list_page(&r.body).map_err(|e| Self::response_error(OP, e))
     }
 

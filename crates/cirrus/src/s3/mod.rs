@@ -64,10 +64,13 @@ pub struct S3Client {
 }
 
 struct Inner {
-    svc: ServiceConfig,
+    svc: Arc<ServiceConfig>,
     settings: S3Settings,
     /// The endpoint is a custom one (not `s3.<region>.amazonaws.com`).
     custom_endpoint: bool,
+    /// Buckets S3 said are in another region than the client's, with the service config of
+    /// that region: every later request about them (and every presigned URL) goes there.
+    regions: std::sync::Mutex<std::collections::HashMap<String, Arc<ServiceConfig>>>,
 }
 
 impl fmt::Debug for S3Client {
@@ -138,7 +141,9 @@ impl S3Client {
     /// A client over a service config built elsewhere. `custom_endpoint` chooses path-style
     /// addressing when the settings leave it open.
     pub fn from_service(svc: ServiceConfig, settings: S3Settings, custom_endpoint: bool) -> Self {
-        S3Client { inner: Arc::new(Inner { svc, settings, custom_endpoint }) }
+        S3Client {
+            inner: Arc::new(Inner { svc: Arc::new(svc), settings, custom_endpoint, regions: Default::default() }),
+        }
     }
 
     /// The service config (region, endpoint, credentials).
@@ -149,6 +154,51 @@ impl S3Client {
     /// The settings.
     pub fn settings(&self) -> &S3Settings {
         &self.inner.settings
+    }
+
+    /// The service config for requests about `bucket`: the client's, or the one of the region S3
+    /// said the bucket is in.
+    pub(crate) fn svc_for(&self, bucket: &str) -> Arc<ServiceConfig> {
+        let regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        regions.get(bucket).cloned().unwrap_or_else(|| self.inner.svc.clone())
+    }
+
+    /// The region requests about `bucket` are signed for.
+    pub fn bucket_region(&self, bucket: &str) -> String {
+        self.svc_for(bucket).region().to_owned()
+    }
+
+    /// After an answer that names another region for `bucket` (S3's `PermanentRedirect`, a
+    /// `301` to a `HEAD`, `AuthorizationHeaderMalformed`...): the service config of that region,
+    /// remembered for the bucket. `None` when the error is something else, or the region named
+    /// is not a region name (a hostile server cannot send signed requests to a host of its
+    /// choosing).
+    fn follow_region(&self, bucket: &str, current: &ServiceConfig, e: &Error) -> Option<Arc<ServiceConfig>> {
+        let region = e.bucket_region()?;
+        let wrong_region = matches!(e.status(), Some(301 | 307 | 400)) && region != current.region();
+        let label = (1..=63).contains(&region.len())
+            && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !region.starts_with('-')
+            && !region.ends_with('-');
+        if bucket.is_empty() || !wrong_region || !label {
+            return None;
+        }
+        let endpoint = if self.inner.custom_endpoint {
+            self.inner.svc.endpoint().to_owned()
+        } else {
+            crate::service::endpoint::standard_endpoint(ID, region)
+        };
+        let svc = Arc::new(
+            ServiceConfig::builder(SPEC, region, endpoint)
+                .credentials(current.credentials().cloned())
+                .http(current.http().clone())
+                .clock(current.clock().clone())
+                .build(),
+        );
+        tracing::info!(bucket, from = current.region(), to = region, "the bucket is in another region; following S3");
+        let mut regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        regions.insert(bucket.to_owned(), svc.clone());
+        Some(svc)
     }
 
     fn path_style(&self, bucket: &str) -> bool {
@@ -163,7 +213,8 @@ impl S3Client {
     /// The URL of `key` in `bucket` (`key` empty: the bucket itself), with `query` appended
     /// (already encoded, without `?`).
     pub(crate) fn url(&self, bucket: &str, key: &str, query: &str) -> String {
-        let endpoint = &self.inner.svc.endpoint();
+        let svc = self.svc_for(bucket);
+        let endpoint = &svc.endpoint();
         let mut url = if self.path_style(bucket) {
             format!("{endpoint}/{bucket}/")
         } else {
@@ -186,8 +237,34 @@ impl S3Client {
         r
     }
 
-    pub(crate) async fn send(&self, op: &'static str, request: Request) -> Result<Response, Error> {
-        self.inner.svc.send(op, request).await
+    /// Sends a request about `bucket` (empty: none), following S3 once to the bucket's region
+    /// when it answers that the request went to the wrong one.
+    pub(crate) async fn send(&self, bucket: &str, op: &'static str, request: Request) -> Result<Response, Error> {
+        let svc = self.svc_for(bucket);
+        match svc.send(op, request.clone()).await {
+            Err(e) => match self.follow_region(bucket, &svc, &e) {
+                Some(other) => other.send(op, rebase(request, svc.endpoint(), other.endpoint())).await,
+                None => Err(e),
+            },
+            answer => answer,
+        }
+    }
+
+    /// [`send`](Self::send) with the body of a successful answer left as a stream.
+    pub(crate) async fn send_streaming(
+        &self,
+        bucket: &str,
+        op: &'static str,
+        request: Request,
+    ) -> Result<crate::transport::StreamingResponse, Error> {
+        let svc = self.svc_for(bucket);
+        match svc.send_streaming(op, request.clone()).await {
+            Err(e) => match self.follow_region(bucket, &svc, &e) {
+                Some(other) => other.send_streaming(op, rebase(request, svc.endpoint(), other.endpoint())).await,
+                None => Err(e),
+            },
+            answer => answer,
+        }
     }
 
     pub(crate) fn input_error(op: &'static str, msg: impl Into<String>) -> Error {
@@ -201,30 +278,30 @@ impl S3Client {
     /// Creates `bucket` in the client's region.
     pub async fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
         check_bucket("CreateBucket", bucket)?;
-        let region = self.inner.svc.region();
+        let region = self.inner.svc.region().to_owned();
         let body = if region == "us-east-1" {
             String::new()
         } else {
             format!(
                 "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-                xml_escape(region)
+                xml_escape(&region)
             )
         };
-        self.send("CreateBucket", self.request(Method::PUT, self.url(bucket, "", ""), body)).await?;
+        self.send("", "CreateBucket", self.request(Method::PUT, self.url(bucket, "", ""), body)).await?;
         Ok(())
     }
 
     /// Deletes `bucket`, which must be empty.
     pub async fn delete_bucket(&self, bucket: &str) -> Result<(), Error> {
         check_bucket("DeleteBucket", bucket)?;
-        self.send("DeleteBucket", self.request(Method::DELETE, self.url(bucket, "", ""), "")).await?;
+        self.send(bucket, "DeleteBucket", self.request(Method::DELETE, self.url(bucket, "", ""), "")).await?;
         Ok(())
     }
 
     /// HeadObject.
     pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
-        let r = self.send("HeadObject", self.request(Method::HEAD, self.url(bucket, key, ""), "")).await?;
+        let r = self.send(bucket, "HeadObject", self.request(Method::HEAD, self.url(bucket, key, ""), "")).await?;
         Ok(object_info(&r.headers))
     }
 
@@ -234,7 +311,7 @@ impl S3Client {
     pub async fn head_with_checksum(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
         let req = self.request(Method::HEAD, self.url(bucket, key, ""), "").header("x-amz-checksum-mode", "ENABLED");
-        let r = self.send("HeadObject", req).await?;
+        let r = self.send(bucket, "HeadObject", req).await?;
         Ok(object_info(&r.headers))
     }
 
@@ -261,7 +338,7 @@ impl S3Client {
         if let Some(etag) = if_match {
             req = req.try_header(http::header::IF_MATCH, etag).map_err(|e| Self::input_error("GetObject", e))?;
         }
-        let r = self.inner.svc.send_streaming("GetObject", req).await?;
+        let r = self.send_streaming(bucket, "GetObject", req).await?;
         Ok(GetObject { info: object_info(&r.headers), body: r.body })
     }
 
@@ -280,7 +357,7 @@ impl S3Client {
     /// DeleteObject. Deleting a key that does not exist succeeds, as in S3.
     pub async fn delete(&self, bucket: &str, key: &str) -> Result<(), Error> {
         check_bucket_key("DeleteObject", bucket, key)?;
-        self.send("DeleteObject", self.request(Method::DELETE, self.url(bucket, key, ""), "")).await?;
+        self.send(bucket, "DeleteObject", self.request(Method::DELETE, self.url(bucket, key, ""), "")).await?;
         Ok(())
     }
 
@@ -296,7 +373,7 @@ impl S3Client {
             .map_err(|e| Self::input_error("CopyObject", e))?;
         // A copy that fails after the 200 went out reports it in the body; the transport
         // turns that into an error.
-        self.send("CopyObject", req).await?;
+        self.send(bucket, "CopyObject", req).await?;
         Ok(())
     }
 }
@@ -410,5 +487,47 @@ mod tests {
     #[test]
     fn xml_escaping() {
         assert_eq!(xml_escape("a&b<c>\"d'\u{1}"), "a&amp;b&lt;c&gt;&quot;d&apos;&#1;");
+    }
+}
+
+/// `request` sent to `new_endpoint` instead of `old_endpoint` (path style: the URL's prefix;
+/// virtual-hosted: the host after the bucket's label). The same request when they are equal.
+fn rebase(mut request: Request, old_endpoint: &str, new_endpoint: &str) -> Request {
+    if old_endpoint != new_endpoint {
+        request.url = rebase_url(&request.url, old_endpoint, new_endpoint);
+    }
+    request
+}
+
+fn rebase_url(url: &str, old_endpoint: &str, new_endpoint: &str) -> String {
+    if let Some(rest) = url.strip_prefix(old_endpoint) {
+        return format!("{new_endpoint}{rest}");
+    }
+    let host = |e: &str| e.split_once("://").map_or(e, |(_, h)| h).split('/').next().unwrap_or("").to_owned();
+    let (old_host, new_host) = (host(old_endpoint), host(new_endpoint));
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.strip_suffix(&old_host).filter(|b| b.ends_with('.')) {
+        Some(bucket_label) => format!("{scheme}://{bucket_label}{new_host}{path}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod rebase_tests {
+    use super::rebase_url;
+
+    #[test]
+    fn urls_move_to_the_other_regions_endpoint() {
+        let (old, new) = ("https://s3.us-east-1.amazonaws.com", "https://s3.eu-west-1.amazonaws.com");
+        assert_eq!(
+            rebase_url("https://s3.us-east-1.amazonaws.com/my.bucket/k?x=1", old, new),
+            "https://s3.eu-west-1.amazonaws.com/my.bucket/k?x=1"
+        );
+        assert_eq!(
+            rebase_url("https://bkt.s3.us-east-1.amazonaws.com/a/b", old, new),
+            "https://bkt.s3.eu-west-1.amazonaws.com/a/b"
+        );
+        assert_eq!(rebase_url("https://elsewhere.example/a", old, new), "https://elsewhere.example/a");
     }
 }

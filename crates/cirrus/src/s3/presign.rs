@@ -218,7 +218,7 @@ impl S3Client {
         query.sort();
         let url = self.url(bucket, key, &query.join("&"));
         let creds = self.signing_credentials(OP).await?;
-        let svc = self.service();
+        let svc = self.svc_for(bucket);
         let now = svc.clock().now();
         let mut parts = crate::transport::Request::new(method, url, bytes::Bytes::new())
             .head()
@@ -315,7 +315,7 @@ impl S3Client {
         const OP: &str = "PresignPost";
         check_bucket(OP, bucket)?;
         let creds = self.signing_credentials(OP).await?;
-        let svc = self.service();
+        let svc = self.svc_for(bucket);
         let signed = policy.sign(
             creds.access_key_id(),
             creds.secret_access_key(),

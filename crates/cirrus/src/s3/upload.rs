@@ -172,7 +172,7 @@ impl S3Client {
                 .try_header(http::HeaderName::from_static(algorithm.header_name()), &value)
                 .map_err(|e| Self::input_error(OP, e))?;
         }
-        let r = self.send(OP, req).await?;
+        let r = self.send(bucket, OP, req).await?;
         if let Some(p) = &options.progress {
             p(len);
         }
@@ -404,7 +404,7 @@ impl S3Client {
         if let Some(algorithm) = options.checksum {
             req = req.header("x-amz-checksum-algorithm", algorithm.as_str());
         }
-        let r = self.send(OP, req).await?;
+        let r = self.send(bucket, OP, req).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         root.text_of("UploadId")
             .filter(|id| !id.is_empty())
@@ -431,7 +431,7 @@ impl S3Client {
                 .header("x-amz-sdk-checksum-algorithm", c.algorithm.as_str())
                 .header(c.algorithm.header_name(), &c.value);
         }
-        let r = self.send(OP, req).await?;
+        let r = self.send(bucket, OP, req).await?;
         let etag = super::header(&r.headers, "etag")
             .map(str::to_owned)
             .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))?;
@@ -461,7 +461,7 @@ impl S3Client {
         let query = format!("uploadId={}", encode_query(upload_id));
         // A failure after the 200 went out comes back in the body: the transport reads it as
         // the error it is (and retries it when it is transient).
-        let r = self.send(OP, self.request(Method::POST, self.url(bucket, key, &query), body)).await?;
+        let r = self.send(bucket, OP, self.request(Method::POST, self.url(bucket, key, &query), body)).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         Ok(PutOutput {
             etag: root.text_of("ETag").map(str::to_owned),
@@ -478,7 +478,7 @@ impl S3Client {
     pub async fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), Error> {
         const OP: &str = "AbortMultipartUpload";
         let query = format!("uploadId={}", encode_query(upload_id));
-        self.send(OP, self.request(Method::DELETE, self.url(bucket, key, &query), "")).await?;
+        self.send(bucket, OP, self.request(Method::DELETE, self.url(bucket, key, &query), "")).await?;
         Ok(())
     }
 
@@ -486,7 +486,7 @@ impl S3Client {
     pub async fn list_multipart_uploads(&self, bucket: &str) -> Result<Vec<(String, String)>, Error> {
         const OP: &str = "ListMultipartUploads";
         super::check_bucket(OP, bucket)?;
-        let r = self.send(OP, self.request(Method::GET, self.url(bucket, "", "uploads="), "")).await?;
+        let r = self.send(bucket, OP, self.request(Method::GET, self.url(bucket, "", "uploads="), "")).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         Ok(root
             .children_named("Upload")

@@ -16,10 +16,20 @@ pub struct Error {
     kind: Kind,
 }
 
+/// What the service said (boxed: it keeps `Error` small).
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    code: String,
+    message: String,
+    request_id: Option<String>,
+    region: Option<String>,
+}
+
 #[derive(Debug)]
 enum Kind {
     /// The service answered with an error.
-    Service { status: u16, code: String, message: String, request_id: Option<String> },
+    Service(Box<Answer>),
     /// No credentials to sign with.
     Credentials(CredentialsError),
     /// The request never got an answer: connect failure, reset, timeout.
@@ -39,7 +49,12 @@ impl Error {
         message: String,
         request_id: Option<String>,
     ) -> Self {
-        Error { service, operation, attempts: 1, kind: Kind::Service { status, code, message, request_id } }
+        Error {
+            service,
+            operation,
+            attempts: 1,
+            kind: Kind::Service(Box::new(Answer { status, code, message, request_id, region: None })),
+        }
     }
 
     pub(crate) fn credentials(service: &'static str, operation: &'static str, e: CredentialsError) -> Self {
@@ -58,6 +73,23 @@ impl Error {
     /// Input that cannot make a request.
     pub(crate) fn input(service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
         Error { service, operation, attempts: 0, kind: Kind::Input(message.into()) }
+    }
+
+    /// The region the service named in its answer (S3's `x-amz-bucket-region`, `<Region>`).
+    pub(crate) fn with_region(mut self, hint: Option<String>) -> Self {
+        if let Kind::Service(a) = &mut self.kind {
+            a.region = hint;
+        }
+        self
+    }
+
+    /// The bucket's region when S3 named it in an error (a request signed for the wrong
+    /// region: `PermanentRedirect`, `AuthorizationHeaderMalformed`...).
+    pub fn bucket_region(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Service(a) => a.region.as_deref(),
+            _ => None,
+        }
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
@@ -83,7 +115,7 @@ impl Error {
     /// The HTTP status, when the service answered.
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
-            Kind::Service { status, .. } => Some(*status),
+            Kind::Service(a) => Some(a.status),
             _ => None,
         }
     }
@@ -91,7 +123,7 @@ impl Error {
     /// The AWS error code (`"AccessDenied"`...), when the service answered with one.
     pub fn code(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Service { code, .. } if !code.is_empty() => Some(code),
+            Kind::Service(a) if !a.code.is_empty() => Some(&a.code),
             _ => None,
         }
     }
@@ -99,7 +131,7 @@ impl Error {
     /// The service's message.
     pub fn message(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Service { message, .. } if !message.is_empty() => Some(message),
+            Kind::Service(a) if !a.message.is_empty() => Some(&a.message),
             _ => None,
         }
     }
@@ -107,7 +139,7 @@ impl Error {
     /// The request id the service gave, for AWS support.
     pub fn request_id(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Service { request_id, .. } => request_id.as_deref(),
+            Kind::Service(a) => a.request_id.as_deref(),
             _ => None,
         }
     }
@@ -172,7 +204,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: ", self.service, self.operation)?;
         match &self.kind {
-            Kind::Service { status, code, message, request_id } => {
+            Kind::Service(a) => {
+                let Answer { status, code, message, request_id, .. } = &**a;
                 write!(f, "HTTP {status}")?;
                 if !code.is_empty() {
                     write!(f, " {code}")?;

@@ -19,6 +19,8 @@ pub(crate) struct ErrorParts {
     pub code: String,
     pub message: String,
     pub request_id: Option<String>,
+    /// S3: the bucket's region, from `x-amz-bucket-region` or the error's `<Region>`.
+    pub region: Option<String>,
 }
 
 /// Reads the error out of a failed response. Never fails: an unreadable body gives an empty
@@ -32,6 +34,9 @@ pub(crate) fn parse_error(protocol: Protocol, status: u16, headers: &HeaderMap, 
     };
     if parts.request_id.is_none() {
         parts.request_id = request_id;
+    }
+    if let Some(r) = header("x-amz-bucket-region") {
+        parts.region = Some(r);
     }
     if parts.code.is_empty() && parts.message.is_empty() {
         parts.message = snippet(body);
@@ -51,7 +56,8 @@ fn xml_error(body: &[u8]) -> ErrorParts {
         .or_else(|| root.text_of("RequestId"))
         .or_else(|| root.text_of("RequestID"))
         .map(str::to_owned);
-    ErrorParts { code: text(err, "Code"), message: text(err, "Message"), request_id }
+    let region = err.and_then(|e| e.text_of("Region")).filter(|r| !r.is_empty()).map(str::to_owned);
+    ErrorParts { code: text(err, "Code"), message: text(err, "Message"), request_id, region }
 }
 
 fn json_error(header_type: Option<String>, body: &[u8]) -> ErrorParts {
@@ -62,6 +68,7 @@ fn json_error(header_type: Option<String>, body: &[u8]) -> ErrorParts {
         code: clean_code(&raw).to_owned(),
         message: s("message").or_else(|| s("Message")).unwrap_or_default(),
         request_id: None,
+        region: None,
     }
 }
 

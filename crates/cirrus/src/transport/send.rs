@@ -221,7 +221,8 @@ impl ServiceConfig {
             || retry::is_transient_code(&p.code)
             || (retry::is_transient_status(status) && !retry::is_clock_skew_code(&p.code));
         let hint = retry_after(&headers);
-        let error = Error::service(self.spec.name, operation, status, p.code, p.message, p.request_id);
+        let error =
+            Error::service(self.spec.name, operation, status, p.code, p.message, p.request_id).with_region(p.region);
         Ok(Attempt::Failed { error, retry, timeout: false, hint })
     }
 

@@ -44,7 +44,7 @@ impl S3Client {
                 .try_header(http::HeaderName::from_static("x-amz-copy-source-if-match"), etag)
                 .map_err(|e| Self::input_error(OP, e))?;
         }
-        let r = self.send(OP, req).await?;
+        let r = self.send(bucket, OP, req).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         let etag = root
             .text_of("ETag")
