@@ -432,6 +432,41 @@ mod tests {
         assert_eq!(c.http().settings().retry.max_attempts, 2);
     }
 
+    /// The AWS CLI's precedence: an explicit profile takes the environment link's place and must
+    /// exist; AWS_PROFILE leaves environment credentials first.
+    #[test]
+    fn an_explicit_profile_beats_environment_credentials() {
+        let fs = || {
+            crate::fs::MemFs::new([("/cfg", "[profile dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = s\n")])
+        };
+        let vars = |extra: &'static [(&'static str, &'static str)]| {
+            let mut all = vec![
+                ("AWS_CONFIG_FILE", "/cfg"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/no"),
+                ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+                ("AWS_SECRET_ACCESS_KEY", "e"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ];
+            all.extend_from_slice(extra);
+            let env: std::collections::HashMap<String, String> =
+                all.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            Context::new(Arc::new(env), Arc::new(fs()))
+        };
+        let winner = |config: Config| {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            rt.block_on(config.chain().unwrap().explain())
+        };
+        let explicit =
+            winner(ConfigLoader::new(vars(&[])).region(Some("us-east-1")).profile(Some("dev")).load().unwrap());
+        assert_eq!(explicit.winner(), Some("profile"), "{explicit}");
+        assert!(explicit.to_string().contains("the profile `dev` was named explicitly"), "{explicit}");
+        let from_env =
+            winner(ConfigLoader::new(vars(&[("AWS_PROFILE", "dev")])).region(Some("us-east-1")).load().unwrap());
+        assert_eq!(from_env.winner(), Some("environment"), "{from_env}");
+        let e = ConfigLoader::new(vars(&[])).region(Some("us-east-1")).profile(Some("prod")).load().unwrap_err();
+        assert!(e.is_profile_not_found() && e.to_string().contains("`prod`"), "{e}");
+    }
+
     #[test]
     fn a_region_is_one_host_label() {
         let load = |r: &str| {
