@@ -95,7 +95,10 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
     };
     let body = read("the message", &args.file, cirrus::sns::MAX_BODY_BYTES)?;
     let cert = args.cert.as_ref().map(|p| read("--cert", p, cirrus::sns::MAX_CERT_BYTES)).transpose()?;
-    let mut verifier = Verifier::new();
+    // The certificate is fetched through the proxies the environment names, as every call is.
+    let proxy = cirrus::transport::ProxySettings::from_env(&cirrus::env::ProcessEnv)
+        .map_err(|e| Failure::input(anyhow::Error::new(e)))?;
+    let mut verifier = Verifier::new().fetcher(cirrus::sns::CertFetcher::new().proxy(proxy));
     if !args.allow_topic.is_empty() {
         verifier = verifier.allow_topics(args.allow_topic);
     }

@@ -156,8 +156,32 @@ fn oversized_files_are_refused_unread() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The certificate fetch goes through HTTPS_PROXY too. The proxy here wants credentials and is
+/// given none, so it answers the CONNECT with 407 before looking anything up: the fetch is
+/// refused naming the proxy, and the proxy's log shows the tunnel asked for.
+fn certificate_fetch_goes_through_the_proxy() -> Result<(), Failed> {
+    let proxy = std::env::var("CIRRUS_AUTH_PROXY_URL")
+        .map_err(|_| "CIRRUS_AUTH_PROXY_URL is not set: scripts/test starts tinyproxy")?;
+    let log = std::env::var("CIRRUS_AUTH_PROXY_LOG").map_err(|_| "CIRRUS_AUTH_PROXY_LOG is not set")?;
+    let line = "CONNECT sns.eu-west-1.amazonaws.com:443";
+    let count = || std::fs::read_to_string(&log).map(|t| t.matches(line).count()).unwrap_or(0);
+    let before = count();
+    let file = dir().join("inbound_email.json");
+    let r = cirrus(
+        &["sns", "verify", "--at", "2024-06-01T00:00:00Z", file.to_str().unwrap_or_default()],
+        &[("HTTPS_PROXY", &proxy)],
+        b"",
+    );
+    ensure(
+        r.code == 1 && r.out().contains("asks for credentials"),
+        format!("exit {}: {}{}", r.code, r.out(), r.stderr),
+    )?;
+    ensure(count() > before, format!("the proxy's log has no {line}"))
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("sns::certificate_fetch_goes_through_the_proxy", certificate_fetch_goes_through_the_proxy),
         Trial::test("sns::verify_prints_the_message_and_the_ses_event", verified_with_the_ses_event),
         Trial::test("sns::verify_refusals_exit_1_naming_the_check", refusals_name_the_check),
         Trial::test("sns::publish_against_moto", publish_against_moto),

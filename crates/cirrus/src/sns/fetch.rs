@@ -16,6 +16,7 @@ pub struct CertFetcher {
     tls: Arc<rustls::ClientConfig>,
     connect_to: Option<SocketAddr>,
     timeout: Duration,
+    proxy: crate::transport::ProxySettings,
 }
 
 impl fmt::Debug for CertFetcher {
@@ -55,7 +56,12 @@ impl CertFetcher {
     /// Trusts the webpki roots (Mozilla's), waits at most 10 seconds.
     pub fn new() -> Self {
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        CertFetcher { tls: tls_config(roots), connect_to: None, timeout: Duration::from_secs(10) }
+        CertFetcher {
+            tls: tls_config(roots),
+            connect_to: None,
+            timeout: Duration::from_secs(10),
+            proxy: crate::transport::ProxySettings::none(),
+        }
     }
 
     /// Trusts only these root certificates (DER), e.g. a private CA in front of SNS or in tests.
@@ -80,6 +86,14 @@ impl CertFetcher {
         self
     }
 
+    /// Fetches through these proxies (a `CONNECT` tunnel; TLS stays end to end with SNS), e.g.
+    /// [`ProxySettings::from_env`](crate::transport::ProxySettings::from_env).
+    #[must_use]
+    pub fn proxy(mut self, proxy: crate::transport::ProxySettings) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// The most a fetch may take, connection included.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -95,11 +109,27 @@ impl CertFetcher {
         let target = if target.is_empty() { "/" } else { target };
         let uri: http::Uri = url.parse().map_err(|e| other(format!("bad URL: {e}")))?;
         let work = async {
-            let tcp = match self.connect_to {
-                Some(addr) => tokio::net::TcpStream::connect(addr).await,
-                None => tokio::net::TcpStream::connect((host, 443)).await,
+            let via = self.proxy.matcher().and_then(|m| m.intercept(&uri));
+            let tcp = match (&via, self.connect_to) {
+                (Some(p), _) => {
+                    let authority = p.uri().authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+                    let authority = authority.rsplit_once('@').map_or(authority.clone(), |(_, h)| h.to_owned());
+                    let port = if authority.contains(':') { authority } else { format!("{authority}:80") };
+                    tokio::net::TcpStream::connect(port).await
+                }
+                (None, Some(addr)) => tokio::net::TcpStream::connect(addr).await,
+                (None, None) => tokio::net::TcpStream::connect((host, 443)).await,
             }
-            .map_err(|e| other(format!("could not connect: {e}")))?;
+            .map_err(|e| {
+                other(format!("could not connect{}: {e}", if via.is_some() { " to the proxy" } else { "" }))
+            })?;
+            let tcp = match &via {
+                Some(p) => crate::transport::client::tunnel(TokioIo::new(tcp), &uri, p.basic_auth())
+                    .await
+                    .map_err(|e| other(e.to_string()))?
+                    .into_inner(),
+                None => tcp,
+            };
             let _ = tcp.set_nodelay(true);
             let name = rustls::pki_types::ServerName::try_from(host.to_owned())
                 .map_err(|e| other(format!("bad host name: {e}")))?;

@@ -114,7 +114,7 @@ impl tower_service::Service<http::Uri> for ProxyConnector {
 
 /// Asks the proxy on `io` for a tunnel to `dst` (`CONNECT host:port`) and reads its answer:
 /// a 2xx leaves `io` a byte pipe to the destination.
-async fn tunnel(
+pub(crate) async fn tunnel(
     mut io: TokioIo<TcpStream>,
     dst: &http::Uri,
     auth: Option<&http::HeaderValue>,
@@ -221,7 +221,7 @@ impl hyper::rt::Write for Conn {
 /// What a proxy did wrong, in words a person can act on; the I/O error under it, if any, is
 /// the source.
 #[derive(Debug)]
-struct ProxyFailure {
+pub(crate) struct ProxyFailure {
     message: String,
     source: Option<BoxError>,
 }
