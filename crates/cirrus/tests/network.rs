@@ -175,8 +175,47 @@ fn container_endpoint_skips_the_proxy() -> Result<(), String> {
     })
 }
 
+/// `TlsRoots::System` trusts the operating system's store, which rustls-native-certs reads
+/// (honouring `SSL_CERT_FILE`). The machine's store does not hold the test CA; this test binary
+/// run again with `SSL_CERT_FILE` naming it (a child process, so no thread sees the variable
+/// change) does.
+#[cfg(feature = "native-roots")]
+fn system_roots() -> Result<(), String> {
+    use cirrus::transport::{TlsRoots, TransportSettings};
+    const NAME: &str = "network::tls_system_roots";
+    let url = var("CIRRUS_TLS_URL")?;
+    let system = |url: &str| {
+        ConfigLoader::new(ctx_with(&[]))
+            .region(Some("us-east-1"))
+            .endpoint_url(Some(url))
+            .transport(TransportSettings::default().with_tls_roots(TlsRoots::System))
+            .credentials(CredentialsChoice::Provider(Arc::new(StaticCredentials::new("AKIDNETTEST", "secret", None))))
+            .load()
+            .map_err(|e| report(&e))
+    };
+    if std::env::var_os("CIRRUS_TEST_CHILD").is_some() {
+        return whoami(&system(&url)?).map(drop);
+    }
+    let e = whoami(&system(&url)?).err().ok_or("the system's store trusted the test CA")?;
+    ensure!(e.contains("certificate"), "{e}");
+    let out = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .args(["--exact", NAME])
+        .env("CIRRUS_TEST_CHILD", "1")
+        .env("SSL_CERT_FILE", var("CIRRUS_TLS_CA")?)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    ensure!(out.status.success() && text.contains("1 passed"), "the child with SSL_CERT_FILE failed: {text}");
+    Ok(())
+}
+
+#[cfg(not(feature = "native-roots"))]
+fn system_roots() -> Result<(), String> {
+    Err("built without the native-roots feature".into())
+}
+
 pub fn trials() -> Vec<Trial> {
-    vec![
+    let mut trials = vec![
         trial("network::tls_trusted_with_the_ca_bundle", trusted_with_the_bundle),
         trial("network::tls_refused_without_the_ca_bundle", refused_without_the_bundle),
         trial("network::tls_ca_bundle_from_the_profile", a_ca_bundle_from_the_profile),
@@ -187,5 +226,8 @@ pub fn trials() -> Vec<Trial> {
         trial("network::proxy_basic_auth_right_and_wrong", basic_auth_right_and_wrong),
         trial("network::proxy_bad_urls_are_config_errors", bad_proxy_urls_are_config_errors),
         trial("network::proxy_not_used_for_the_container_endpoint", container_endpoint_skips_the_proxy),
-    ]
+    ];
+    // Only with the feature that brings the system's store.
+    trials.extend(cfg!(feature = "native-roots").then(|| trial("network::tls_system_roots", system_roots)));
+    trials
 }
