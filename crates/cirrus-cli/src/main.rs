@@ -49,6 +49,10 @@ pub struct GlobalArgs {
     /// Seconds to wait between two reads of an answer; 0 never times out. Default 60.
     #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds)]
     pub cli_read_timeout: Option<f64>,
+    /// The `--exclude` / `--include` of an s3 command, in the order given (filled in by `main`
+    /// from the parsed arguments: clap keeps each flag's values apart).
+    #[arg(skip)]
+    pub filters: cirrus::s3::transfer::Filters,
     /// Print debugging detail on stderr: every log line of cirrus and its HTTP stack, and for
     /// `sign` the canonical request and string to sign (secrets redacted).
     #[arg(long, global = true)]
@@ -243,7 +247,12 @@ fn bounded_allocator() {
 fn main() -> ExitCode {
     bounded_allocator();
     quiet_on_closed_stdout();
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    cli.global.filters = s3::ordered_filters(&matches);
     if cli.global.debug {
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)

@@ -5,7 +5,7 @@
 
 use crate::{load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context as _};
-use cirrus::s3::transfer::{Cancel, Event, Location, Summary, TransferOptions, Transfers};
+use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, TransferOptions, Transfers};
 use cirrus::s3::{ChecksumAlgorithm, ListOptions, PostOptions, PresignOptions, PutOptions, S3Client};
 use futures_util::StreamExt;
 use std::io::{IsTerminal, Write};
@@ -56,6 +56,8 @@ pub enum S3Command {
         #[arg(long)]
         no_follow_symlinks: bool,
         #[command(flatten)]
+        filters: FilterArgs,
+        #[command(flatten)]
         output: OutputArgs,
         /// Source: a path, `-`, or s3://BUCKET/KEY.
         src: String,
@@ -67,6 +69,8 @@ pub enum S3Command {
         /// Delete every key under the folder.
         #[arg(long)]
         recursive: bool,
+        #[command(flatten)]
+        filters: FilterArgs,
         #[command(flatten)]
         output: OutputArgs,
         /// s3://BUCKET/KEY_OR_FOLDER
@@ -128,12 +132,49 @@ fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
     S3Client::from_config(&config).map_err(Failure::config)
 }
 
+fn rm_options(recursive: bool, global: &GlobalArgs) -> TransferOptions {
+    let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
+    options.with_filters(global.filters.clone())
+}
+
 fn library_error(e: cirrus::transport::Error) -> Failure {
     if e.is_input() {
         Failure::input(e)
     } else {
         anyhow::Error::new(e).into()
     }
+}
+
+/// `--exclude` and `--include`, as the AWS CLI takes them: patterns relative to the source, the
+/// later one winning (the order across both flags is kept: see `ordered_filters`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Leave out what matches PATTERN (relative to the source; `*` `?` `[seq]` `[!seq]`).
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Take back in what matches PATTERN (the later of --exclude / --include wins).
+    #[arg(long, value_name = "PATTERN")]
+    include: Vec<String>,
+}
+
+/// The `--exclude` / `--include` of the command in `matches`, in the order they were given.
+pub fn ordered_filters(matches: &clap::ArgMatches) -> Filters {
+    let mut m = matches;
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    let mut found: Vec<(usize, Rule, String)> = Vec::new();
+    for (id, rule) in [("exclude", Rule::Exclude), ("include", Rule::Include)] {
+        let Ok(Some(values)) = m.try_get_many::<String>(id) else { continue };
+        let Some(indices) = m.indices_of(id) else { continue };
+        found.extend(indices.zip(values).map(|(i, v)| (i, rule, v.clone())));
+    }
+    found.sort_by_key(|(i, _, _)| *i);
+    let mut filters = Filters::default();
+    for (_, rule, pattern) in found {
+        filters.push(rule, pattern);
+    }
+    filters
 }
 
 pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
@@ -145,6 +186,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             checksum_algorithm,
             follow_symlinks: _,
             no_follow_symlinks,
+            filters: _,
             output,
             src,
             dst,
@@ -153,17 +195,17 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             put.content_type = content_type;
             put.checksum = checksum_algorithm;
             let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
-            let options = options.with_follow_symlinks(!no_follow_symlinks);
+            let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
             cp(global, options.with_put_options(put), output, &src, &dst).await
         }
-        S3Command::Rm { recursive, output, target } => {
+        S3Command::Rm { recursive, filters: _, output, target } => {
             let (bucket, key) = parse_s3(&target)?;
             let engine = Transfers::new(client(global)?);
             let printer = Printer::new(output, recursive);
             let cancel = interrupt_on_signal();
             let observer = printer.clone();
             let summary = engine
-                .remove(&Location::s3(bucket, key), recursive, move |e| observer.on(e), &cancel)
+                .remove(&Location::s3(bucket, key), &rm_options(recursive, global), move |e| observer.on(e), &cancel)
                 .await
                 .map_err(library_error)?;
             printer.finish(&summary, recursive)
@@ -183,7 +225,12 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
                 let observer = printer.clone();
                 let cancel = interrupt_on_signal();
                 let summary = Transfers::new(s3.clone())
-                    .remove(&Location::s3(bucket.clone(), ""), true, move |e| observer.on(e), &cancel)
+                    .remove(
+                        &Location::s3(bucket.clone(), ""),
+                        &TransferOptions::recursive(),
+                        move |e| observer.on(e),
+                        &cancel,
+                    )
                     .await
                     .map_err(library_error)?;
                 if !summary.is_complete() {

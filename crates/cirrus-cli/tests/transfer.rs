@@ -165,6 +165,128 @@ fn one_pool_for_a_tree() -> Result<(), Failed> {
     ensure(r.code == 0, r.stderr)
 }
 
+/// The keys under `prefix` of `bucket`, relative, sorted (from `cirrus s3 ls --recursive`).
+fn keys_under(bucket: &str, prefix: &str, env: &[(&'static str, String)]) -> Result<Vec<String>, Failed> {
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{bucket}/{prefix}")], env);
+    ensure(r.code == 0, r.stderr.clone())?;
+    let mut keys: Vec<String> = r
+        .out()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .map(|k| k.strip_prefix(prefix).unwrap_or(k).to_owned())
+        .collect();
+    keys.sort();
+    Ok(keys)
+}
+
+/// `--exclude` / `--include` against the AWS CLI v2 (Debian's, /usr/bin/aws): the same tree
+/// uploaded by both with the same filters, in the same order, against moto; the keys each
+/// leaves in the bucket must be the same. Then `rm --recursive` with filters, the same way.
+fn filters_agree_with_the_aws_cli() -> Result<(), Failed> {
+    let aws = "/usr/bin/aws";
+    ensure(Path::new(aws).exists(), "the AWS CLI v2 is not at /usr/bin/aws (Debian's awscli package)")?;
+    let dir = scratch("filters");
+    let src = dir.join("src");
+    for rel in [
+        "a.txt",
+        "b.log",
+        "c.TXT",
+        "keep/today.log",
+        "keep/x.bin",
+        "raw/c.txt",
+        "raw/d.jpg",
+        "raw/deep/e.jpg",
+        "[x].md",
+        "sub/a.txt",
+    ] {
+        let p = src.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(&src)).map_err(|e| e.to_string())?;
+        std::fs::write(&p, rel).map_err(|e| e.to_string())?;
+    }
+    let config = config_file(&dir, &[])?;
+    let env = moto_env(&config)?;
+    let endpoint = moto()?;
+    let b = format!("cli-filters-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let cases: &[&[&str]] = &[
+        &["--exclude", "*.log"],
+        &["--exclude", "*", "--include", "*.txt"],
+        &["--exclude", "*.log", "--include", "keep/*"],
+        &["--exclude", "raw/*", "--include", "raw/*.jpg", "--exclude", "raw/deep/*"],
+        &["--exclude", "?.txt"],
+        &["--exclude", "[ab].*"],
+        &["--exclude", "[!a]*"],
+        &["--include", "*.jpg"],
+        &["--exclude", "sub*"],
+        &["--exclude", "*.txt", "--include", "*"],
+    ];
+    // The AWS CLI reads an empty `s3 =` as a string and fails: give it a plain config.
+    let aws_config = dir.join("aws-config");
+    std::fs::write(&aws_config, "[default]\n").map_err(|e| e.to_string())?;
+    let aws_env = |cmd: &mut std::process::Command| {
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &dir)
+            .env("AWS_ACCESS_KEY_ID", "AKIDTRANSFER")
+            .env("AWS_SECRET_ACCESS_KEY", "transfer-secret")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", &aws_config);
+    };
+    for (i, filters) in cases.iter().enumerate() {
+        let src_s = src.to_string_lossy().into_owned();
+        let theirs = format!("aws{i}/");
+        let mut cmd = std::process::Command::new(aws);
+        aws_env(&mut cmd);
+        let out = cmd
+            .args(["--endpoint-url", &endpoint, "s3", "cp", "--recursive", "--only-show-errors", &src_s])
+            .arg(format!("s3://{b}/{theirs}"))
+            .args(*filters)
+            .output()
+            .map_err(|e| e.to_string())?;
+        ensure(out.status.success(), format!("aws {filters:?}: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let ours = format!("cirrus{i}/");
+        let mut args = vec!["s3", "cp", "--recursive", "--only-show-errors", &src_s];
+        let dst = format!("s3://{b}/{ours}");
+        args.push(&dst);
+        args.extend_from_slice(filters);
+        let r = run(&args, &env);
+        ensure(r.code == 0, format!("cirrus {filters:?}: {}", r.stderr))?;
+        let (a, c) = (keys_under(&b, &theirs, &env)?, keys_under(&b, &ours, &env)?);
+        ensure(a == c, format!("cp {filters:?}: the AWS CLI left {a:?}, cirrus {c:?}"))?;
+        // rm with the same filters over a full copy made by each: the same keys remain.
+        let all = format!("all{i}/");
+        ensure(
+            run(&["s3", "cp", "--recursive", "--only-show-errors", &src_s, &format!("s3://{b}/{all}aws/")], &env).code
+                == 0,
+            "cp",
+        )?;
+        ensure(
+            run(&["s3", "cp", "--recursive", "--only-show-errors", &src_s, &format!("s3://{b}/{all}cirrus/")], &env)
+                .code
+                == 0,
+            "cp",
+        )?;
+        let mut cmd = std::process::Command::new(aws);
+        aws_env(&mut cmd);
+        let out = cmd
+            .args(["--endpoint-url", &endpoint, "s3", "rm", "--recursive", "--only-show-errors"])
+            .arg(format!("s3://{b}/{all}aws/"))
+            .args(*filters)
+            .output()
+            .map_err(|e| e.to_string())?;
+        ensure(out.status.success(), format!("aws rm {filters:?}: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let target = format!("s3://{b}/{all}cirrus/");
+        let mut args = vec!["s3", "rm", "--recursive", "--only-show-errors", &target];
+        args.extend_from_slice(filters);
+        ensure(run(&args, &env).code == 0, "cirrus rm")?;
+        let (a, c) = (keys_under(&b, &format!("{all}aws/"), &env)?, keys_under(&b, &format!("{all}cirrus/"), &env)?);
+        ensure(a == c, format!("rm {filters:?}: the AWS CLI left {a:?}, cirrus {c:?}"))?;
+    }
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    let _ = std::fs::remove_dir_all(&dir);
+    ensure(r.code == 0, r.stderr)
+}
+
 /// The AWS CLI's lines, --quiet and --only-show-errors, a recursive rm of a folder, and a tree
 /// where one file fails (a key over 1,024 bytes) and a FIFO is skipped: the rest goes up, the
 /// summary says so, exit 1.
@@ -384,6 +506,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("transfer::cli::sigint_aborts_a_stdin_upload", interrupt_stdin_upload),
         Trial::test("transfer::cli::a_closed_pipe_ends_cp_to_stdout_with_141", closed_pipe_on_download_to_stdout),
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
+        Trial::test("transfer::cli::filters_agree_with_the_aws_cli", filters_agree_with_the_aws_cli),
         Trial::test("transfer::cli::lines_summary_and_exit_codes", lines_summary_and_exit_codes),
         Trial::test("transfer::cli::sigint_aborts_uploads_and_removes_temporary_files", interrupt_cleans_up),
     ]

@@ -241,12 +241,66 @@ fn recursive_path_is_a_folder() -> Result<(), String> {
         );
         let log = Log::default();
         let summary = Transfers::new(s3.clone())
-            .remove(&Location::s3(&b, "data"), true, log.observer(), &Cancel::new())
+            .remove(&Location::s3(&b, "data"), &TransferOptions::recursive(), log.observer(), &Cancel::new())
             .await
             .map_err(e)?;
         ensure!(summary.done == 2 && summary.is_complete(), "{summary}");
         ensure!(log.with(&format!("delete: s3://{b}/data/")) == 2, "{:?}", log.lines());
         ensure!(keys(&s3, &b, "").await? == ["data-backup/c", "database.sql"], "deleted too much");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
+/// `--exclude` / `--include` on every way through the engine: up, down, across, rm, and a
+/// single file; relative to the source, the last matching rule winning.
+fn filters_everywhere() -> Result<(), String> {
+    use cirrus::s3::transfer::Filters;
+    let s3 = client(Server::S3s)?;
+    let b = bucket("filters");
+    let src = temp_dir("filters-src");
+    for (rel, body) in [("a.txt", "1"), ("b.log", "2"), ("keep/today.log", "3"), ("raw/c.txt", "4"), ("raw/d.jpg", "5")]
+    {
+        let p = src.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).map_err(|e| e.to_string())?;
+        std::fs::write(&p, body).map_err(|e| e.to_string())?;
+    }
+    // No logs but the one kept, nothing under raw/ but pictures.
+    let filters = Filters::default().exclude("*.log").include("keep/*").exclude("raw/*").include("raw/*.jpg");
+    let options = || TransferOptions::recursive().with_filters(filters.clone());
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let (summary, _) = run_copy(&s3, &Location::Local(src.clone()), &Location::s3(&b, "up/"), options()).await?;
+        let want = ["up/a.txt", "up/keep/today.log", "up/raw/d.jpg"];
+        ensure!(summary.done == 3 && keys(&s3, &b, "up/").await? == want, "{summary}");
+        // Down and across, everything uploaded unfiltered first.
+        let (_, _) =
+            run_copy(&s3, &Location::Local(src.clone()), &Location::s3(&b, "all/"), TransferOptions::recursive())
+                .await?;
+        let down = temp_dir("filters-down");
+        run_copy(&s3, &Location::s3(&b, "all/"), &Location::Local(down.clone()), options()).await?;
+        let mut got: Vec<String> = tree(&down).into_iter().map(|(r, _)| r).collect();
+        got.sort();
+        ensure!(got == ["a.txt", "keep/today.log", "raw/d.jpg"], "{got:?}");
+        run_copy(&s3, &Location::s3(&b, "all/"), &Location::s3(&b, "across/"), options()).await?;
+        ensure!(
+            keys(&s3, &b, "across/").await? == ["across/a.txt", "across/keep/today.log", "across/raw/d.jpg"],
+            "across"
+        );
+        // rm: only what the filters let through goes.
+        let only_logs = TransferOptions::recursive().with_filters(Filters::default().exclude("*").include("*.log"));
+        let log = Log::default();
+        Transfers::new(s3.clone())
+            .remove(&Location::s3(&b, "all"), &only_logs, log.observer(), &Cancel::new())
+            .await
+            .map_err(e)?;
+        ensure!(keys(&s3, &b, "all/").await? == ["all/a.txt", "all/raw/c.txt", "all/raw/d.jpg"], "{:?}", log.lines());
+        // A single file: its name is matched (against its folder, as the AWS CLI does).
+        let single = TransferOptions::default().with_filters(Filters::default().exclude("*.txt"));
+        let (summary, _) =
+            run_copy(&s3, &Location::Local(src.join("a.txt")), &Location::s3(&b, "one/"), single).await?;
+        ensure!(summary.done == 0 && keys(&s3, &b, "one/").await?.is_empty(), "{summary}");
         s3.delete_prefix(&b, "").await.map_err(e)?;
         s3.delete_bucket(&b).await.map_err(e)?;
         Ok(())
@@ -567,6 +621,7 @@ pub fn trials() -> Vec<Trial> {
         trial("transfer::moto::hostile_keys_stay_inside_the_destination", hostile_keys_stay_inside),
         trial("transfer::moto::a_key_that_is_a_file_and_a_folder_is_reported", file_and_folder_keys),
         trial("transfer::s3s::a_recursive_path_is_a_folder", recursive_path_is_a_folder),
+        trial("transfer::s3s::filters_on_every_way", filters_everywhere),
         trial("transfer::s3s::a_copy_into_its_own_source_ends", copy_into_itself_ends),
         trial("transfer::s3s::one_failure_does_not_stop_the_others", keeps_going),
         trial("transfer::s3s::a_fifo_target_is_written_into", fifo_target_is_written_into),

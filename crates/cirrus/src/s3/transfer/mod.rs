@@ -39,6 +39,7 @@
 
 mod copy;
 mod download;
+mod filter;
 mod local;
 mod plan;
 mod remove;
@@ -46,6 +47,7 @@ mod run;
 mod upload;
 mod walk;
 
+pub use filter::{Filters, Rule};
 pub use plan::Transfers;
 
 use super::{PutOptions, S3Client};
@@ -138,11 +140,19 @@ pub struct TransferOptions {
     /// Headers of the objects written (content type, metadata, storage class, checksum...).
     /// A content type left unset is guessed from each file's name.
     pub put: PutOptions,
+    /// `--exclude` / `--include`, relative to the source: what they leave out is passed over
+    /// silently, as in the AWS CLI.
+    pub filters: Filters,
 }
 
 impl Default for TransferOptions {
     fn default() -> Self {
-        TransferOptions { recursive: false, follow_symlinks: true, put: PutOptions::default() }
+        TransferOptions {
+            recursive: false,
+            follow_symlinks: true,
+            put: PutOptions::default(),
+            filters: Filters::default(),
+        }
     }
 }
 
@@ -156,6 +166,13 @@ impl TransferOptions {
     #[must_use]
     pub fn with_follow_symlinks(mut self, on: bool) -> Self {
         self.follow_symlinks = on;
+        self
+    }
+
+    /// These options with these `--exclude` / `--include` filters.
+    #[must_use]
+    pub fn with_filters(mut self, filters: Filters) -> Self {
+        self.filters = filters;
         self
     }
 

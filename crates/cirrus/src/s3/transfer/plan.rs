@@ -3,7 +3,7 @@
 
 use super::run::{execute, Ctx, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
-use super::{Action, Cancel, Event, Location, Summary, TransferOptions};
+use super::{Action, Cancel, Event, Filters, Location, Summary, TransferOptions};
 use crate::s3::{ListOptions, Object, S3Client};
 use crate::transport::Error;
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -87,14 +87,24 @@ impl Transfers {
                     if !meta.is_dir() {
                         return Err(input(format!("{} is not a directory", path.display())));
                     }
-                    Ok(upload_tree(path.clone(), bucket.clone(), folder(key), options.follow_symlinks))
+                    Ok(upload_tree(
+                        path.clone(),
+                        bucket.clone(),
+                        folder(key),
+                        options.follow_symlinks,
+                        options.filters.clone(),
+                    ))
                 } else {
                     if !meta.is_file() {
                         let what = if meta.is_dir() { "a directory (use --recursive)" } else { "not a file" };
                         return Err(input(format!("{} is {what}", path.display())));
                     }
+                    let name = path.file_name().and_then(|n| n.to_str());
+                    if !options.filters.accepts(name.unwrap_or_default()) {
+                        return Ok(stream::empty().boxed());
+                    }
                     let key = if key.is_empty() || key.ends_with('/') {
-                        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                        let name = name.ok_or_else(|| {
                             input(format!("{}: the file name is not UTF-8; name the key", path.display()))
                         })?;
                         format!("{key}{name}")
@@ -118,22 +128,28 @@ impl Transfers {
                         .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
                     let prefix = folder(key);
                     let (root, b) = (path.clone(), bucket.clone());
-                    let to = move |o: &Object| DownloadTo::Under {
-                        root: root.clone(),
-                        rel: o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned(),
-                    };
+                    let filters = options.filters.clone();
+                    let rel_of = move |o: &Object| o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned();
+                    let to = move |rel: String| DownloadTo::Under { root: root.clone(), rel };
                     Ok(self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
                         // A folder marker (`dir/`) is a directory, made by the keys under it.
                         if o.key.ends_with('/') && o.size == 0 {
                             return None;
                         }
-                        Some(Job::Download { bucket: b.clone(), key: o.key.clone(), to: to(&o), object: Some(o) })
+                        let rel = rel_of(&o);
+                        if !filters.accepts(&rel) {
+                            return None;
+                        }
+                        Some(Job::Download { bucket: b.clone(), key: o.key.clone(), to: to(rel), object: Some(o) })
                     }))
                 } else {
                     if key.is_empty() || key.ends_with('/') {
                         return Err(input(format!("{src} names no object (use --recursive for a folder)")));
                     }
                     let name = base_name(key);
+                    if !options.filters.accepts(name) {
+                        return Ok(stream::empty().boxed());
+                    }
                     let into_dir = path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir();
                     let target = if into_dir {
                         if name == "." || name == ".." {
@@ -173,12 +189,16 @@ impl Transfers {
                         (from_bucket == bucket && to_prefix.starts_with(&from_prefix)).then(|| to_prefix.clone());
                     let (fb, b) = (from_bucket.clone(), bucket.clone());
                     let fp = from_prefix.clone();
+                    let filters = options.filters.clone();
                     Ok(self.list_jobs(Action::Copy, from_bucket, &from_prefix, exclude, move |o| {
                         // Folder markers are not copied, as the AWS CLI leaves them.
                         if o.key.ends_with('/') && o.size == 0 {
                             return None;
                         }
                         let rel = o.key.strip_prefix(&fp).unwrap_or(&o.key);
+                        if !filters.accepts(rel) {
+                            return None;
+                        }
                         Some(Job::Copy {
                             from_bucket: fb.clone(),
                             from_key: o.key.clone(),
@@ -190,6 +210,9 @@ impl Transfers {
                 } else {
                     if from_key.is_empty() || from_key.ends_with('/') {
                         return Err(input(format!("{src} names no object (use --recursive for a folder)")));
+                    }
+                    if !options.filters.accepts(base_name(from_key)) {
+                        return Ok(stream::empty().boxed());
                     }
                     let key = if key.is_empty() || key.ends_with('/') {
                         format!("{key}{}", base_name(from_key))
@@ -249,20 +272,30 @@ fn async_stream_list(client: S3Client, bucket: String, prefix: String) -> BoxStr
 }
 
 /// Every file under `root`, as upload jobs to `prefix`.
-fn upload_tree(root: PathBuf, bucket: String, prefix: String, follow: bool) -> BoxStream<'static, Planned> {
+fn upload_tree(
+    root: PathBuf,
+    bucket: String,
+    prefix: String,
+    follow: bool,
+    filters: Filters,
+) -> BoxStream<'static, Planned> {
     let rx = walk(root, follow);
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) })
-        .map(move |found| match found {
-            Found::File { path, rel, size } => {
-                let job = Job::Upload {
-                    src: Location::Local(path.clone()),
-                    path,
-                    bucket: bucket.clone(),
-                    key: format!("{prefix}{rel}"),
-                };
-                Planned::Job(job, size)
-            }
-            Found::Skip { path, reason } => Planned::Skip { src: Location::Local(path), reason },
+        .filter_map(move |found| {
+            let planned = match found {
+                Found::File { rel, .. } if !filters.accepts(&rel) => None,
+                Found::File { path, rel, size } => {
+                    let job = Job::Upload {
+                        src: Location::Local(path.clone()),
+                        path,
+                        bucket: bucket.clone(),
+                        key: format!("{prefix}{rel}"),
+                    };
+                    Some(Planned::Job(job, size))
+                }
+                Found::Skip { path, reason } => Some(Planned::Skip { src: Location::Local(path), reason }),
+            };
+            std::future::ready(planned)
         })
         .boxed()
 }

@@ -1,7 +1,7 @@
 //! Deleting one key, or every key under a folder, page by page with DeleteObjects.
 
 use super::plan::{folder, input};
-use super::{Action, Cancel, Event, Location, Summary, Transfers};
+use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
 use crate::s3::{DeleteReport, ListOptions};
 use crate::transport::Error;
 use futures_util::StreamExt;
@@ -16,12 +16,13 @@ impl Transfers {
     ///
     /// ```no_run
     /// # async fn example(s3: cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use cirrus::s3::transfer::{Cancel, Location, Transfers};
+    /// use cirrus::s3::transfer::{Cancel, Location, TransferOptions, Transfers};
     ///
     /// // `aws s3 rm --recursive s3://my-bucket/tmp/`
     /// let target = Location::parse("s3://my-bucket/tmp/")?;
     /// let (transfers, cancel) = (Transfers::new(s3), Cancel::new());
-    /// let summary = transfers.remove(&target, true, |event| println!("{event}"), &cancel).await?;
+    /// let options = TransferOptions::recursive();
+    /// let summary = transfers.remove(&target, &options, |event| println!("{event}"), &cancel).await?;
     /// if !summary.is_complete() {
     ///     eprintln!("{summary}");
     /// }
@@ -31,7 +32,7 @@ impl Transfers {
     pub async fn remove(
         &self,
         target: &Location,
-        recursive: bool,
+        options: &TransferOptions,
         observer: impl Fn(&Event) + Send + Sync + 'static,
         cancel: &Cancel,
     ) -> Result<Summary, Error> {
@@ -41,9 +42,13 @@ impl Transfers {
         crate::s3::check_bucket("DeleteObject", bucket)?;
         let start = Instant::now();
         let mut summary = Summary::default();
-        if !recursive {
+        if !options.recursive {
             if key.is_empty() {
                 return Err(input(format!("{target} names no object (use --recursive for a folder)")));
+            }
+            if !options.filters.accepts(key.rsplit('/').next().unwrap_or(key)) {
+                summary.elapsed = start.elapsed();
+                return Ok(summary);
             }
             // `dir/` without --recursive is the folder marker object itself, as in the AWS CLI.
             match self.client().delete(bucket, key).await {
@@ -123,8 +128,12 @@ impl Transfers {
                     break;
                 }
             };
-            let keys: Vec<String> =
-                page.objects.into_iter().map(|o| o.key).filter(|k| k.starts_with(&prefix)).collect();
+            let keys: Vec<String> = page
+                .objects
+                .into_iter()
+                .map(|o| o.key)
+                .filter(|k| k.strip_prefix(&prefix).is_some_and(|rel| options.filters.accepts(rel)))
+                .collect();
             if keys.is_empty() {
                 continue;
             }
