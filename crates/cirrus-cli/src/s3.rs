@@ -64,6 +64,32 @@ pub enum S3Command {
         /// Destination: a path, `-`, or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
         dst: String,
     },
+    /// Move local <-> S3 or S3 -> S3: copy, then remove each source once its copy is complete.
+    Mv {
+        /// Move everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
+        #[arg(long)]
+        recursive: bool,
+        /// Content-Type of uploaded objects (default: from the file name).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
+        #[arg(long, value_name = "ALGORITHM")]
+        checksum_algorithm: Option<ChecksumAlgorithm>,
+        /// Follow symlinks in a local source (the default).
+        #[arg(long, overrides_with = "no_follow_symlinks")]
+        follow_symlinks: bool,
+        /// Leave symlinks in a local source out.
+        #[arg(long)]
+        no_follow_symlinks: bool,
+        #[command(flatten)]
+        filters: FilterArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Source: a path or s3://BUCKET/KEY.
+        src: String,
+        /// Destination: a path or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
+        dst: String,
+    },
     /// Delete a key, or everything under a folder with --recursive (`data` means `data/`).
     Rm {
         /// Delete every key under the folder.
@@ -197,6 +223,24 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
             let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
             cp(global, options.with_put_options(put), output, &src, &dst).await
+        }
+        S3Command::Mv {
+            recursive,
+            content_type,
+            checksum_algorithm,
+            follow_symlinks: _,
+            no_follow_symlinks,
+            filters: _,
+            output,
+            src,
+            dst,
+        } => {
+            let mut put = PutOptions::default();
+            put.content_type = content_type;
+            put.checksum = checksum_algorithm;
+            let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
+            let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
+            mv(global, options.with_put_options(put), output, &src, &dst).await
         }
         S3Command::Rm { recursive, filters: _, output, target } => {
             let (bucket, key) = parse_s3(&target)?;
@@ -464,6 +508,30 @@ impl Printer {
 }
 
 /// `cp`: standard input and output here; everything else on the engine.
+async fn mv(
+    global: &GlobalArgs,
+    options: TransferOptions,
+    output: OutputArgs,
+    src: &str,
+    dst: &str,
+) -> Result<(), Failure> {
+    if src == "-" || dst == "-" {
+        return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
+    }
+    let src_at = Location::parse(src).map_err(library_error)?;
+    let dst_at = Location::parse(dst).map_err(library_error)?;
+    if !src_at.is_s3() && !dst_at.is_s3() {
+        return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
+    }
+    let engine = Transfers::new(client(global)?);
+    let printer = Printer::new(output, options.recursive);
+    let cancel = interrupt_on_signal();
+    let observer = printer.clone();
+    let summary =
+        engine.mv(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(library_error)?;
+    printer.finish(&summary, options.recursive)
+}
+
 async fn cp(
     global: &GlobalArgs,
     options: TransferOptions,

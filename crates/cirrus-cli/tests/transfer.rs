@@ -287,6 +287,31 @@ fn filters_agree_with_the_aws_cli() -> Result<(), Failed> {
     ensure(r.code == 0, r.stderr)
 }
 
+/// `cirrus s3 mv`: the AWS CLI's `move:` lines, sources gone, filters kept, streams refused.
+fn mv_moves() -> Result<(), Failed> {
+    let dir = scratch("mv");
+    let src = dir.join("src");
+    for rel in ["a.txt", "b.log", "sub/c.txt"] {
+        let p = src.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(&src)).map_err(|e| e.to_string())?;
+        std::fs::write(&p, rel).map_err(|e| e.to_string())?;
+    }
+    let config = config_file(&dir, &[])?;
+    let env = moto_env(&config)?;
+    let b = format!("cli-mv-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let src_s = src.to_string_lossy().into_owned();
+    let r = run(&["s3", "mv", "--recursive", &src_s, &format!("s3://{b}/in/"), "--exclude", "*.log"], &env);
+    ensure(r.code == 0 && r.out().matches("move: ").count() == 2, format!("{}{}", r.out(), r.stderr))?;
+    ensure(!src.join("a.txt").exists() && !src.join("sub/c.txt").exists() && src.join("b.log").exists(), "sources")?;
+    ensure(keys_under(&b, "in/", &env)? == ["a.txt", "sub/c.txt"], "keys")?;
+    let r = run(&["s3", "mv", "-", &format!("s3://{b}/x")], &env);
+    ensure(r.code == 2 && r.stderr.contains("use cp"), r.stderr)?;
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    let _ = std::fs::remove_dir_all(&dir);
+    ensure(r.code == 0, r.stderr)
+}
+
 /// The AWS CLI's lines, --quiet and --only-show-errors, a recursive rm of a folder, and a tree
 /// where one file fails (a key over 1,024 bytes) and a FIFO is skipped: the rest goes up, the
 /// summary says so, exit 1.
@@ -507,6 +532,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("transfer::cli::a_closed_pipe_ends_cp_to_stdout_with_141", closed_pipe_on_download_to_stdout),
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
         Trial::test("transfer::cli::filters_agree_with_the_aws_cli", filters_agree_with_the_aws_cli),
+        Trial::test("transfer::cli::mv_moves", mv_moves),
         Trial::test("transfer::cli::lines_summary_and_exit_codes", lines_summary_and_exit_codes),
         Trial::test("transfer::cli::sigint_aborts_uploads_and_removes_temporary_files", interrupt_cleans_up),
     ]

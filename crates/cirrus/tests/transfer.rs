@@ -307,6 +307,74 @@ fn filters_everywhere() -> Result<(), String> {
     })
 }
 
+/// `mv` every way: each source goes once its copy is complete; what fails stays; an object
+/// is not moved onto itself.
+fn moves() -> Result<(), String> {
+    let s3 = client(Server::S3s)?;
+    let b = bucket("mv");
+    let src = temp_dir("mv-src");
+    for rel in ["a.txt", "sub/b.txt", "sub/deeper/c.txt"] {
+        let p = src.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).map_err(|e| e.to_string())?;
+        std::fs::write(&p, rel).map_err(|e| e.to_string())?;
+    }
+    let mv = |from: Location, to: Location, options: TransferOptions| {
+        let s3 = s3.clone();
+        async move {
+            let log = Log::default();
+            let summary =
+                Transfers::new(s3).mv(&from, &to, &options, log.observer(), &Cancel::new()).await.map_err(e)?;
+            Ok::<_, String>((summary, log))
+        }
+    };
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        // Up: the files go, the keys come.
+        let (summary, log) =
+            mv(Location::Local(src.clone()), Location::s3(&b, "up/"), TransferOptions::recursive()).await?;
+        ensure!(summary.done == 3 && tree(&src).is_empty(), "{summary} {:?}", tree(&src));
+        ensure!(log.with("move: ") == 3, "{:?}", log.lines());
+        ensure!(keys(&s3, &b, "up/").await? == ["up/a.txt", "up/sub/b.txt", "up/sub/deeper/c.txt"], "up");
+        // Across: the source keys go.
+        let (summary, _) =
+            mv(Location::s3(&b, "up"), Location::s3(&b, "across/"), TransferOptions::recursive()).await?;
+        ensure!(summary.done == 3 && keys(&s3, &b, "up/").await?.is_empty(), "{summary}");
+        // Down, one object: the key goes, the file comes.
+        let down = temp_dir("mv-down");
+        let (summary, _) =
+            mv(Location::s3(&b, "across/a.txt"), Location::Local(down.join("a.txt")), TransferOptions::default())
+                .await?;
+        ensure!(
+            summary.done == 1 && std::fs::read(down.join("a.txt")).map_err(|e| e.to_string())? == b"a.txt",
+            "{summary}"
+        );
+        ensure!(keys(&s3, &b, "across/").await? == ["across/sub/b.txt", "across/sub/deeper/c.txt"], "down");
+        // Into a bucket that does not exist: every copy fails, every source stays.
+        let (summary, _) =
+            mv(Location::s3(&b, "across"), Location::s3("no-such-bucket-cirrus", "x/"), TransferOptions::recursive())
+                .await?;
+        ensure!(summary.failed == 2 && summary.done == 0, "{summary}");
+        ensure!(keys(&s3, &b, "across/").await?.len() == 2, "a failed move removed its source");
+        // Onto itself: refused before anything happens.
+        let err = Transfers::new(s3.clone())
+            .mv(
+                &Location::s3(&b, "across/sub/b.txt"),
+                &Location::s3(&b, "across/sub/"),
+                &TransferOptions::default(),
+                |_| {},
+                &Cancel::new(),
+            )
+            .await
+            .err()
+            .ok_or("moved an object onto itself")?;
+        ensure!(err.is_input() && err.to_string().contains("onto itself"), "{err}");
+        ensure!(keys(&s3, &b, "across/").await?.len() == 2, "self-move lost data");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
 /// A recursive copy into a folder inside its source ends, and copies each object once: with
 /// more keys than a page, and a destination that sorts after them, a second page would list
 /// the copy's own output.
@@ -622,6 +690,7 @@ pub fn trials() -> Vec<Trial> {
         trial("transfer::moto::a_key_that_is_a_file_and_a_folder_is_reported", file_and_folder_keys),
         trial("transfer::s3s::a_recursive_path_is_a_folder", recursive_path_is_a_folder),
         trial("transfer::s3s::filters_on_every_way", filters_everywhere),
+        trial("transfer::s3s::mv_removes_sources_only_after_their_copy", moves),
         trial("transfer::s3s::a_copy_into_its_own_source_ends", copy_into_itself_ends),
         trial("transfer::s3s::one_failure_does_not_stop_the_others", keeps_going),
         trial("transfer::s3s::a_fifo_target_is_written_into", fifo_target_is_written_into),

@@ -195,6 +195,8 @@ pub enum Action {
     Copy,
     /// Removed from S3.
     Delete,
+    /// Copied (either way, or S3 to S3), then the source removed.
+    Move,
 }
 
 impl Action {
@@ -205,6 +207,7 @@ impl Action {
             Action::Download => "download",
             Action::Copy => "copy",
             Action::Delete => "delete",
+            Action::Move => "move",
         }
     }
 }

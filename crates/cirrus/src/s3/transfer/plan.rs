@@ -71,6 +71,44 @@ impl Transfers {
         Ok(execute(ctx, plan, cancel).await)
     }
 
+    /// Like [`copy`](Self::copy), then each source (a file, or an object) is removed once its
+    /// copy is complete and confirmed: what fails, or is skipped, or is not reached before an
+    /// interrupt, stays where it was. Events say `move`. Moving an object onto itself is
+    /// refused.
+    ///
+    /// ```no_run
+    /// # async fn example(s3: cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::s3::transfer::{Cancel, Location, TransferOptions, Transfers};
+    ///
+    /// // `aws s3 mv --recursive ./outbox s3://my-bucket/inbox/`
+    /// let (src, dst) = (Location::parse("./outbox")?, Location::parse("s3://my-bucket/inbox/")?);
+    /// let transfers = Transfers::new(s3);
+    /// let summary = transfers.mv(&src, &dst, &TransferOptions::recursive(), |e| println!("{e}"), &Cancel::new()).await?;
+    /// assert!(summary.is_complete());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn mv(
+        &self,
+        src: &Location,
+        dst: &Location,
+        options: &TransferOptions,
+        observer: impl Fn(&Event) + Send + Sync + 'static,
+        cancel: &Cancel,
+    ) -> Result<Summary, Error> {
+        if let (Location::S3 { bucket: b1, key: k1 }, Location::S3 { bucket: b2, key: k2 }) = (src, dst) {
+            let k2 = if k2.is_empty() || k2.ends_with('/') { format!("{k2}{}", base_name(k1)) } else { k2.clone() };
+            if !options.recursive && b1 == b2 && *k1 == k2 {
+                return Err(input(format!("cannot move {src} onto itself")));
+            }
+        }
+        let plan = self.plan(src, dst, options).await?;
+        let mut put = options.put.clone();
+        put.progress = None;
+        let ctx = Ctx::with_move(self.client.clone(), put, Box::new(observer), true);
+        Ok(execute(ctx, plan, cancel).await)
+    }
+
     async fn plan(
         &self,
         src: &Location,

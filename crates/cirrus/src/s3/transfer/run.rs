@@ -25,10 +25,21 @@ pub(crate) struct Ctx {
     /// Aborts that failed.
     left_behind: Mutex<Vec<LeftBehind>>,
     pub(crate) put: PutOptions,
+    /// `mv`: each source is removed once its copy is complete.
+    move_source: bool,
 }
 
 impl Ctx {
     pub(crate) fn new(client: S3Client, put: PutOptions, observer: Box<dyn Fn(&Event) + Send + Sync>) -> Arc<Ctx> {
+        Self::with_move(client, put, observer, false)
+    }
+
+    pub(crate) fn with_move(
+        client: S3Client,
+        put: PutOptions,
+        observer: Box<dyn Fn(&Event) + Send + Sync>,
+        move_source: bool,
+    ) -> Arc<Ctx> {
         let settings = client.settings();
         let memory_kib = u32::try_from(settings.memory_budget.div_ceil(1024)).unwrap_or(u32::MAX >> 4).max(1);
         Arc::new(Ctx {
@@ -40,6 +51,7 @@ impl Ctx {
             orphans: Mutex::new(Vec::new()),
             left_behind: Mutex::new(Vec::new()),
             put,
+            move_source,
         })
     }
 
@@ -231,8 +243,39 @@ impl Job {
     }
 }
 
+/// What `mv` removes once a job's copy is complete.
+enum Source {
+    File(PathBuf),
+    Object(String, String),
+}
+
+impl Job {
+    fn source(&self) -> Source {
+        match self {
+            Job::Upload { path, .. } => Source::File(path.clone()),
+            Job::Download { bucket, key, .. } => Source::Object(bucket.clone(), key.clone()),
+            Job::Copy { from_bucket, from_key, .. } => Source::Object(from_bucket.clone(), from_key.clone()),
+        }
+    }
+}
+
+/// `mv`: removes the source of a job whose copy is complete (the file, or the object).
+async fn remove_source(ctx: &Ctx, source: &Source) -> Result<(), String> {
+    match source {
+        Source::File(path) => {
+            tokio::fs::remove_file(path).await.map_err(|e| format!("cannot remove {}: {e}", path.display()))
+        }
+        Source::Object(bucket, key) => {
+            let _slot = ctx.request_slot().await?;
+            ctx.client.delete(bucket, key).await.map_err(|e| report(&e))
+        }
+    }
+}
+
 async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
     let (action, src, dst) = job.describe();
+    let action = if ctx.move_source { Action::Move } else { action };
+    let source = ctx.move_source.then(|| job.source());
     let outcome = match job {
         Job::Upload { path, bucket, key, .. } => super::upload::upload_file(&ctx, &path, &bucket, &key).await,
         Job::Download { bucket, key, object, to } => {
@@ -251,6 +294,15 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
         Job::Copy { from_bucket, from_key, object, bucket, key } => {
             super::copy::copy_object(&ctx, &from_bucket, &from_key, object.as_ref(), &bucket, &key).await
         }
+    };
+    // The source goes only once its copy is complete and confirmed; if it cannot be removed,
+    // the move failed (both copies stay).
+    let outcome = match (outcome, source) {
+        (Outcome::Done(bytes), Some(source)) => match remove_source(&ctx, &source).await {
+            Ok(()) => Outcome::Done(bytes),
+            Err(reason) => Outcome::Failed(format!("copied, but the source was not removed: {reason}")),
+        },
+        (outcome, _) => outcome,
     };
     match &outcome {
         Outcome::Done(bytes) => ctx.emit(&Event::Done { action, src, dst, bytes: *bytes }),
