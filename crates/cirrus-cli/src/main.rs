@@ -84,7 +84,7 @@ enum Command {
     Sso(sso::SsoCommand),
     /// S3 commands: ls, cp, mv, rm, mb, rb, presign, presign-post.
     #[command(subcommand)]
-    S3(s3::S3Command),
+    S3(Box<s3::S3Command>),
     /// SES commands: send.
     #[command(subcommand)]
     Ses(ses::SesCommand),
@@ -292,7 +292,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Credentials(args) => credentials::run(global, args).await,
         Command::Sts(cmd) => sts::run(global, cmd).await,
         Command::Sso(cmd) => sso::run(global, cmd).await,
-        Command::S3(cmd) => s3::run(global, cmd).await,
+        Command::S3(cmd) => s3::run(global, *cmd).await,
         Command::Ses(cmd) => ses::run(global, cmd).await,
         Command::Sns(cmd) => sns::run(global, cmd).await,
         Command::Cognito(cmd) => cognito::run(global, cmd).await,

@@ -6,7 +6,9 @@
 use crate::{load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context as _};
 use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, TransferOptions, Transfers};
-use cirrus::s3::{ChecksumAlgorithm, ListOptions, PostOptions, PresignOptions, PutOptions, S3Client};
+use cirrus::s3::{
+    ChecksumAlgorithm, ListOptions, MetadataDirective, PostOptions, PresignOptions, PutOptions, S3Client,
+};
 use futures_util::StreamExt;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +37,12 @@ pub enum S3Command {
         /// Every key under the prefix, not one level.
         #[arg(long)]
         recursive: bool,
+        /// Sizes in KiB, MiB, GiB... as the AWS CLI writes them.
+        #[arg(long)]
+        human_readable: bool,
+        /// A total of objects and bytes at the end.
+        #[arg(long)]
+        summarize: bool,
         /// s3://BUCKET[/PREFIX]; none lists the buckets.
         target: Option<String>,
     },
@@ -43,9 +51,8 @@ pub enum S3Command {
         /// Copy everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
         #[arg(long)]
         recursive: bool,
-        /// Content-Type of uploaded objects (default: from the file name).
-        #[arg(long)]
-        content_type: Option<String>,
+        #[command(flatten)]
+        object: ObjectArgs,
         /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
         #[arg(long, value_name = "ALGORITHM")]
         checksum_algorithm: Option<ChecksumAlgorithm>,
@@ -69,9 +76,8 @@ pub enum S3Command {
         /// Move everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
         #[arg(long)]
         recursive: bool,
-        /// Content-Type of uploaded objects (default: from the file name).
-        #[arg(long)]
-        content_type: Option<String>,
+        #[command(flatten)]
+        object: ObjectArgs,
         /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
         #[arg(long, value_name = "ALGORITHM")]
         checksum_algorithm: Option<ChecksumAlgorithm>,
@@ -163,11 +169,117 @@ fn rm_options(recursive: bool, global: &GlobalArgs) -> TransferOptions {
     options.with_filters(global.filters.clone())
 }
 
+#[cfg(test)]
+mod size_tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_as_the_aws_cli_writes_them() {
+        // awscli.customizations.s3.utils.human_readable_size on the same values.
+        for (n, want) in [
+            (0, "0 Bytes"),
+            (1, "1 Byte"),
+            (1023, "1023 Bytes"),
+            (1024, "1.0 KiB"),
+            (1536, "1.5 KiB"),
+            (1048575, "1.0 MiB"),
+            (11 << 20, "11.0 MiB"),
+            (5 << 30, "5.0 GiB"),
+        ] {
+            assert_eq!(human_size(n), want, "{n}");
+        }
+    }
+}
+
 fn library_error(e: cirrus::transport::Error) -> Failure {
     if e.is_input() {
         Failure::input(e)
     } else {
         anyhow::Error::new(e).into()
+    }
+}
+
+/// The headers of the objects written, with the AWS CLI's names.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ObjectArgs {
+    /// Content-Type of the objects written (default: from the file name).
+    #[arg(long)]
+    content_type: Option<String>,
+    /// Content-Disposition.
+    #[arg(long)]
+    content_disposition: Option<String>,
+    /// Content-Encoding.
+    #[arg(long)]
+    content_encoding: Option<String>,
+    /// Content-Language.
+    #[arg(long)]
+    content_language: Option<String>,
+    /// Cache-Control.
+    #[arg(long)]
+    cache_control: Option<String>,
+    /// Expires (an HTTP date, as S3 keeps it).
+    #[arg(long)]
+    expires: Option<String>,
+    /// Metadata: KEY=VALUE[,KEY=VALUE...].
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    metadata: Option<String>,
+    /// For S3 to S3 copies: COPY the source's metadata or REPLACE it with the options given
+    /// (default: REPLACE when any is given).
+    #[arg(long, value_name = "COPY|REPLACE")]
+    metadata_directive: Option<String>,
+    /// The storage class: STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR...
+    #[arg(long)]
+    storage_class: Option<String>,
+    /// A canned ACL: private, public-read, bucket-owner-full-control...
+    #[arg(long)]
+    acl: Option<String>,
+    /// Server-side encryption: AES256 (when given without a value) or aws:kms.
+    #[arg(long, num_args = 0..=1, default_missing_value = "AES256", value_name = "AES256|aws:kms")]
+    sse: Option<String>,
+    /// The KMS key for --sse aws:kms.
+    #[arg(long, value_name = "KEY_ID")]
+    sse_kms_key_id: Option<String>,
+}
+
+impl ObjectArgs {
+    /// The upload options these flags describe; bad values are exit 2.
+    fn put_options(&self) -> Result<PutOptions, Failure> {
+        let mut put = PutOptions::default();
+        put.content_type = self.content_type.clone();
+        put.content_disposition = self.content_disposition.clone();
+        put.content_encoding = self.content_encoding.clone();
+        put.content_language = self.content_language.clone();
+        put.cache_control = self.cache_control.clone();
+        put.expires = self.expires.clone();
+        put.storage_class = self.storage_class.clone();
+        put.acl = self.acl.clone();
+        if let Some(m) = &self.metadata {
+            for pair in m.split(',').filter(|p| !p.trim().is_empty()) {
+                let (k, v) = pair.split_once('=').ok_or_else(|| {
+                    Failure::input(anyhow!("--metadata {pair:?}: expected KEY=VALUE (pairs separated by commas)"))
+                })?;
+                put.metadata.push((k.trim().to_owned(), v.to_owned()));
+            }
+        }
+        put.metadata_directive = match self.metadata_directive.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None => None,
+            Some("COPY") => Some(MetadataDirective::Copy),
+            Some("REPLACE") => Some(MetadataDirective::Replace),
+            Some(other) => return Err(Failure::input(anyhow!("--metadata-directive {other:?}: COPY or REPLACE"))),
+        };
+        put.server_side_encryption = match self.sse.as_deref() {
+            None => None,
+            Some(v @ ("AES256" | "aws:kms" | "aws:kms:dsse")) => Some(v.to_owned()),
+            Some(other) => return Err(Failure::input(anyhow!("--sse {other:?}: AES256 or aws:kms"))),
+        };
+        if self.sse_kms_key_id.is_some() && put.server_side_encryption.as_deref() == Some("AES256") {
+            return Err(Failure::input(anyhow!("--sse-kms-key-id goes with --sse aws:kms")));
+        }
+        if self.sse_kms_key_id.is_some() && put.server_side_encryption.is_none() {
+            put.server_side_encryption = Some("aws:kms".to_owned());
+        }
+        put.sse_kms_key_id = self.sse_kms_key_id.clone();
+        Ok(put)
     }
 }
 
@@ -205,10 +317,12 @@ pub fn ordered_filters(matches: &clap::ArgMatches) -> Filters {
 
 pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
     match cmd {
-        S3Command::Ls { recursive, target } => ls(global, recursive, target.as_deref()).await,
+        S3Command::Ls { recursive, human_readable, summarize, target } => {
+            ls(global, recursive, LsStyle { human_readable, summarize }, target.as_deref()).await
+        }
         S3Command::Cp {
             recursive,
-            content_type,
+            object,
             checksum_algorithm,
             follow_symlinks: _,
             no_follow_symlinks,
@@ -217,8 +331,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             src,
             dst,
         } => {
-            let mut put = PutOptions::default();
-            put.content_type = content_type;
+            let mut put = object.put_options()?;
             put.checksum = checksum_algorithm;
             let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
             let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
@@ -226,7 +339,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
         }
         S3Command::Mv {
             recursive,
-            content_type,
+            object,
             checksum_algorithm,
             follow_symlinks: _,
             no_follow_symlinks,
@@ -235,8 +348,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             src,
             dst,
         } => {
-            let mut put = PutOptions::default();
-            put.content_type = content_type;
+            let mut put = object.put_options()?;
             put.checksum = checksum_algorithm;
             let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
             let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
@@ -330,7 +442,43 @@ fn date(t: Option<SystemTime>) -> String {
     s.trim_end_matches('Z').replacen('T', " ", 1)
 }
 
-async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Result<(), Failure> {
+/// How `ls` writes sizes and whether it sums up.
+#[derive(Clone, Copy)]
+struct LsStyle {
+    human_readable: bool,
+    summarize: bool,
+}
+
+impl LsStyle {
+    fn size(self, n: u64) -> String {
+        if self.human_readable {
+            human_size(n)
+        } else {
+            n.to_string()
+        }
+    }
+}
+
+/// The AWS CLI's human-readable sizes: `1 Byte`, `512 Bytes`, `1.0 KiB`, `11.0 MiB`...
+fn human_size(n: u64) -> String {
+    const SUFFIXES: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let bytes = n as f64;
+    if n == 1 {
+        return "1 Byte".to_owned();
+    }
+    if n < 1024 {
+        return format!("{n} Bytes");
+    }
+    for (i, suffix) in SUFFIXES.iter().enumerate() {
+        let unit = 1024f64.powi(i as i32 + 2);
+        if ((bytes / unit) * 1024.0).round() < 1024.0 {
+            return format!("{:.1} {suffix}", 1024.0 * bytes / unit);
+        }
+    }
+    format!("{:.1} EiB", bytes / 1024f64.powi(6))
+}
+
+async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option<&str>) -> Result<(), Failure> {
     let s3 = client(global)?;
     let mut out = std::io::stdout().lock();
     let Some(target) = target else {
@@ -341,12 +489,14 @@ async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Resul
         return Ok(());
     };
     let (bucket, prefix) = parse_s3(target)?;
+    let (mut objects_seen, mut bytes_seen) = (0u64, 0u64);
     async {
         if recursive {
             let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(prefix.clone())));
             while let Some(o) = objects.next().await {
                 let o = o?;
-                writeln!(out, "{} {:>10} {}", date(o.last_modified), o.size, printable(&o.key))?;
+                (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen + o.size);
+                writeln!(out, "{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))?;
             }
         } else {
             let mut pages = Box::pin(s3.list_pages(&bucket, ListOptions::prefix(prefix.clone()).with_delimiter("/")));
@@ -361,15 +511,20 @@ async fn ls(global: &GlobalArgs, recursive: bool, target: Option<&str>) -> Resul
                     writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))?;
                 }
                 for o in &p.objects {
+                    (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen + o.size);
                     writeln!(
                         out,
                         "{} {:>10} {}",
                         date(o.last_modified),
-                        o.size,
+                        style.size(o.size),
                         printable(o.key.strip_prefix(base).unwrap_or(&o.key))
                     )?;
                 }
             }
+        }
+        if style.summarize {
+            // The AWS CLI's layout: a blank line, then the two totals right-aligned.
+            writeln!(out, "\nTotal Objects: {objects_seen}\n   Total Size: {}", style.size(bytes_seen))?;
         }
         Ok::<_, anyhow::Error>(())
     }

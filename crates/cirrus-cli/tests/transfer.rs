@@ -287,6 +287,108 @@ fn filters_agree_with_the_aws_cli() -> Result<(), Failed> {
     ensure(r.code == 0, r.stderr)
 }
 
+/// The AWS CLI v2 with this test's credentials against moto: its output, or its error.
+fn aws_cli(dir: &Path, args: &[&str]) -> Result<String, Failed> {
+    let config = dir.join("aws-config");
+    std::fs::write(&config, "[default]\n").map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("/usr/bin/aws")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", dir)
+        .env("TZ", "UTC")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTRANSFER")
+        .env("AWS_SECRET_ACCESS_KEY", "transfer-secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["--endpoint-url", &moto()?])
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    ensure(out.status.success(), format!("aws {args:?}: {}", String::from_utf8_lossy(&out.stderr)))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The object flags of cp, read back by the AWS CLI's `s3api head-object`; `ls
+/// --human-readable --summarize` printed as the AWS CLI prints it, byte for byte.
+fn object_flags_and_ls_agree_with_the_aws_cli() -> Result<(), Failed> {
+    let dir = scratch("flags");
+    let file = dir.join("report.csv");
+    std::fs::write(&file, vec![b'x'; 1536]).map_err(|e| e.to_string())?;
+    let config = config_file(&dir, &[])?;
+    let mut env = moto_env(&config)?;
+    env.push(("TZ", "UTC".to_owned()));
+    let b = format!("cli-flags-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let file_s = file.to_string_lossy().into_owned();
+    let r = run(
+        &[
+            "s3",
+            "cp",
+            &file_s,
+            &format!("s3://{b}/r/report.csv"),
+            "--storage-class",
+            "STANDARD_IA",
+            "--metadata",
+            "team=data,stage=prod",
+            "--cache-control",
+            "max-age=60",
+            "--content-language",
+            "fr",
+            "--content-disposition",
+            "attachment",
+            "--content-type",
+            "text/csv",
+            "--sse",
+            "--acl",
+            "private",
+            "--expires",
+            "Wed, 21 Oct 2037 07:28:00 GMT",
+        ],
+        &env,
+    );
+    ensure(r.code == 0, format!("{}{}", r.out(), r.stderr))?;
+    let head: serde_json::Value =
+        serde_json::from_str(&aws_cli(&dir, &["s3api", "head-object", "--bucket", &b, "--key", "r/report.csv"])?)
+            .map_err(|e| e.to_string())?;
+    for (field, want) in [
+        ("StorageClass", "STANDARD_IA"),
+        ("CacheControl", "max-age=60"),
+        ("ContentLanguage", "fr"),
+        ("ContentDisposition", "attachment"),
+        ("ContentType", "text/csv"),
+        ("ServerSideEncryption", "AES256"),
+    ] {
+        ensure(head[field] == want, format!("{field}: {head}"))?;
+    }
+    ensure(head["Metadata"]["team"] == "data" && head["Metadata"]["stage"] == "prod", head.to_string())?;
+    let r = run(&["s3", "cp", &file_s, &format!("s3://{b}/x"), "--metadata", "novalue"], &env);
+    ensure(r.code == 2 && r.stderr.contains("KEY=VALUE"), r.stderr)?;
+    let r = run(&["s3", "cp", &file_s, &format!("s3://{b}/x"), "--sse", "rot13"], &env);
+    ensure(r.code == 2 && r.stderr.contains("AES256 or aws:kms"), r.stderr)?;
+    // A second object, then ls both ways.
+    let small = dir.join("one.txt");
+    std::fs::write(&small, "1").map_err(|e| e.to_string())?;
+    ensure(run(&["s3", "cp", &small.to_string_lossy(), &format!("s3://{b}/one.txt")], &env).code == 0, "cp")?;
+    for args in [
+        vec!["s3", "ls", "--recursive", "--human-readable", "--summarize"],
+        vec!["s3", "ls", "--summarize"],
+        vec!["s3", "ls", "--human-readable"],
+    ] {
+        let mut theirs_args = args.clone();
+        let target = format!("s3://{b}/");
+        theirs_args.push(&target);
+        let theirs = aws_cli(&dir, &theirs_args)?;
+        let ours = run(&theirs_args, &env);
+        ensure(
+            ours.code == 0 && ours.out() == theirs,
+            format!("{args:?}\nAWS CLI:\n{theirs}\ncirrus:\n{}", ours.out()),
+        )?;
+    }
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    let _ = std::fs::remove_dir_all(&dir);
+    ensure(r.code == 0, r.stderr)
+}
+
 /// `cirrus s3 mv`: the AWS CLI's `move:` lines, sources gone, filters kept, streams refused.
 fn mv_moves() -> Result<(), Failed> {
     let dir = scratch("mv");
@@ -533,6 +635,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
         Trial::test("transfer::cli::filters_agree_with_the_aws_cli", filters_agree_with_the_aws_cli),
         Trial::test("transfer::cli::mv_moves", mv_moves),
+        Trial::test(
+            "transfer::cli::object_flags_and_ls_agree_with_the_aws_cli",
+            object_flags_and_ls_agree_with_the_aws_cli,
+        ),
         Trial::test("transfer::cli::lines_summary_and_exit_codes", lines_summary_and_exit_codes),
         Trial::test("transfer::cli::sigint_aborts_uploads_and_removes_temporary_files", interrupt_cleans_up),
     ]

@@ -85,6 +85,58 @@ const AWKWARD: &[&str] = &[
     "tilde~and'quote\"",
 ];
 
+/// Every object option, read back with HEAD on moto: on a PutObject, a multipart upload, and
+/// copies that keep (COPY) or replace (REPLACE) the source's metadata.
+fn object_options_read_back() -> Result<(), String> {
+    use cirrus::s3::MetadataDirective;
+    let s3 = client_with(Server::Moto, None, S3Settings::default().with_part_size(5 << 20, 5 << 20))?;
+    let b = bucket("options");
+    let mut put = PutOptions::content_type("text/csv").with_metadata("team", "data");
+    put.cache_control = Some("max-age=60".into());
+    put.content_disposition = Some("attachment; filename=\"r.csv\"".into());
+    put.content_encoding = Some("identity".into());
+    put.content_language = Some("fr".into());
+    put.expires = Some("Wed, 21 Oct 2037 07:28:00 GMT".into());
+    put.storage_class = Some("STANDARD_IA".into());
+    put.server_side_encryption = Some("AES256".into());
+    put.acl = Some("private".into());
+    let check = |info: &cirrus::s3::ObjectInfo, what: &str| -> Result<(), String> {
+        ensure!(info.content_type.as_deref() == Some("text/csv"), "{what}: {info:?}");
+        ensure!(info.metadata.contains(&("team".into(), "data".into())), "{what}: {info:?}");
+        ensure!(info.cache_control.as_deref() == Some("max-age=60"), "{what}: {info:?}");
+        ensure!(info.content_language.as_deref() == Some("fr"), "{what}: {info:?}");
+        ensure!(info.content_disposition.as_deref() == Some("attachment; filename=\"r.csv\""), "{what}: {info:?}");
+        ensure!(info.storage_class.as_deref() == Some("STANDARD_IA"), "{what}: {info:?}");
+        ensure!(info.server_side_encryption.as_deref() == Some("AES256"), "{what}: {info:?}");
+        Ok(())
+    };
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        s3.put(&b, "small.csv", "a,b\n", &put).await.map_err(e)?;
+        check(&s3.head(&b, "small.csv").await.map_err(e)?, "PutObject")?;
+        let big = vec![7u8; 11 << 20];
+        let out = s3.upload(&b, "big.csv", &big[..], &put).await.map_err(e)?;
+        ensure!(out.parts == 3, "{out:?}");
+        check(&s3.head(&b, "big.csv").await.map_err(e)?, "multipart")?;
+        // COPY keeps the source's metadata; storage class and encryption are the request's.
+        let mut copy = PutOptions::default();
+        copy.storage_class = Some("STANDARD_IA".into());
+        copy.server_side_encryption = Some("AES256".into());
+        s3.copy_with(&b, "small.csv", &b, "kept.csv", &copy).await.map_err(e)?;
+        check(&s3.head(&b, "kept.csv").await.map_err(e)?, "CopyObject COPY")?;
+        // REPLACE: the request's metadata only.
+        let mut replace = PutOptions::content_type("text/plain").with_metadata("team", "ops");
+        replace.metadata_directive = Some(MetadataDirective::Replace);
+        s3.copy_with(&b, "small.csv", &b, "replaced.csv", &replace).await.map_err(e)?;
+        let info = s3.head(&b, "replaced.csv").await.map_err(e)?;
+        ensure!(info.content_type.as_deref() == Some("text/plain"), "{info:?}");
+        ensure!(info.metadata == [("team".to_owned(), "ops".to_owned())], "{info:?}");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
 fn lifecycle(server: Server) -> Result<(), String> {
     let s3 = client(server)?;
     let b = bucket("life");
@@ -610,7 +662,10 @@ fn follows_the_bucket_to_its_region() -> Result<(), String> {
 }
 
 pub fn trials() -> Vec<Trial> {
-    let mut out = vec![trial("s3::follows_the_bucket_to_its_region", follows_the_bucket_to_its_region)];
+    let mut out = vec![
+        trial("s3::follows_the_bucket_to_its_region", follows_the_bucket_to_its_region),
+        trial("s3::moto::object_options_read_back", object_options_read_back),
+    ];
     for server in [Server::Moto, Server::S3s] {
         let n = server.name();
         out.push(trial(format!("s3::{n}::bucket_and_object_lifecycle"), move || lifecycle(server)));

@@ -20,7 +20,7 @@ pub use delete::{DeleteFailure, DeleteReport};
 pub use list::{Bucket, ListOptions, ListPage, Object};
 pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
 pub use settings::S3Settings;
-pub use upload::{CompletedPart, Progress, PutOptions, PutOutput};
+pub use upload::{CompletedPart, MetadataDirective, Progress, PutOptions, PutOutput};
 
 use crate::config::{Config, ConfigError};
 use crate::service::{Protocol, ServiceId, ServiceSpec};
@@ -100,6 +100,22 @@ pub struct ObjectInfo {
     pub version_id: Option<String>,
     /// `Content-Range`, for a ranged get.
     pub content_range: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Expires`, as S3 keeps it.
+    pub expires: Option<String>,
+    /// `x-amz-storage-class` (S3 leaves it out for `STANDARD`).
+    pub storage_class: Option<String>,
+    /// `x-amz-server-side-encryption`.
+    pub server_side_encryption: Option<String>,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`.
+    pub sse_kms_key_id: Option<String>,
     /// The checksum stored with the object, when S3 sent it (see
     /// [`head_with_checksum`](S3Client::head_with_checksum)).
     pub checksum: Option<Checksum>,
@@ -361,16 +377,39 @@ impl S3Client {
         Ok(())
     }
 
-    /// CopyObject, server side (objects up to 5 GiB).
+    /// CopyObject, server side (objects up to 5 GiB), the source's metadata kept.
     pub async fn copy(&self, from_bucket: &str, from_key: &str, bucket: &str, key: &str) -> Result<(), Error> {
-        check_bucket_key("CopyObject", from_bucket, from_key)?;
-        check_bucket_key("CopyObject", bucket, key)?;
+        self.copy_with(from_bucket, from_key, bucket, key, &PutOptions::default()).await
+    }
+
+    /// CopyObject with these options: storage class, ACL and encryption always; the metadata
+    /// (type, cache control, `x-amz-meta-*`...) with `x-amz-metadata-directive: REPLACE` when
+    /// the options replace it (see [`PutOptions::metadata_directive`]).
+    pub async fn copy_with(
+        &self,
+        from_bucket: &str,
+        from_key: &str,
+        bucket: &str,
+        key: &str,
+        options: &PutOptions,
+    ) -> Result<(), Error> {
+        const OP: &str = "CopyObject";
+        check_bucket_key(OP, from_bucket, from_key)?;
+        check_bucket_key(OP, bucket, key)?;
         let mut source = format!("{from_bucket}/");
         encode_key_into(from_key, &mut source);
         let req = self
             .request(Method::PUT, self.url(bucket, key, ""), "")
             .try_header(http::HeaderName::from_static("x-amz-copy-source"), &source)
-            .map_err(|e| Self::input_error("CopyObject", e))?;
+            .map_err(|e| Self::input_error(OP, e))?;
+        let req = if options.replaces_metadata() {
+            let mut put = options.clone();
+            put.checksum = None;
+            put.checksum_value = None;
+            put.apply(OP, req)?.header("x-amz-metadata-directive", "REPLACE")
+        } else {
+            options.apply_to_copy(OP, req)?.header("x-amz-metadata-directive", "COPY")
+        };
         // A copy that fails after the 200 went out reports it in the body; the transport
         // turns that into an error.
         self.send(bucket, "CopyObject", req).await?;
@@ -460,6 +499,14 @@ fn object_info(h: &HeaderMap) -> ObjectInfo {
         metadata,
         version_id: header(h, "x-amz-version-id").map(str::to_owned),
         content_range: header(h, "content-range").map(str::to_owned),
+        cache_control: header(h, "cache-control").map(str::to_owned),
+        content_disposition: header(h, "content-disposition").map(str::to_owned),
+        content_encoding: header(h, "content-encoding").map(str::to_owned),
+        content_language: header(h, "content-language").map(str::to_owned),
+        expires: header(h, "expires").map(str::to_owned),
+        storage_class: header(h, "x-amz-storage-class").map(str::to_owned),
+        server_side_encryption: header(h, "x-amz-server-side-encryption").map(str::to_owned),
+        sse_kms_key_id: header(h, "x-amz-server-side-encryption-aws-kms-key-id").map(str::to_owned),
         checksum: Checksum::from_headers(h),
     }
 }

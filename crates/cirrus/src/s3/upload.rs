@@ -43,6 +43,23 @@ pub struct PutOptions {
     pub metadata: Vec<(String, String)>,
     /// `x-amz-storage-class` (`STANDARD_IA`, `GLACIER_IR`...).
     pub storage_class: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Expires` (an HTTP date, or any text S3 keeps as given).
+    pub expires: Option<String>,
+    /// `x-amz-acl`, a canned ACL (`private`, `public-read`, `bucket-owner-full-control`...).
+    pub acl: Option<String>,
+    /// `x-amz-server-side-encryption`: `AES256`, `aws:kms` or `aws:kms:dsse`, as bucket
+    /// policies that demand encryption headers ask.
+    pub server_side_encryption: Option<String>,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`, the KMS key for `aws:kms`.
+    pub sse_kms_key_id: Option<String>,
+    /// For S3 to S3 copies: keep the source's metadata (`Copy`, S3's default) or put these
+    /// options' (`Replace`). When unset, giving any metadata (type, cache control, `x-amz-meta-*`
+    /// ...) means `Replace`.
+    pub metadata_directive: Option<MetadataDirective>,
     /// A checksum for S3 to verify: the whole object for a single PutObject, every part
     /// for a multipart upload (S3 then stores a checksum of the part checksums).
     pub checksum: Option<ChecksumAlgorithm>,
@@ -61,6 +78,13 @@ impl fmt::Debug for PutOptions {
             .field("cache_control", &self.cache_control)
             .field("metadata", &self.metadata)
             .field("storage_class", &self.storage_class)
+            .field("content_encoding", &self.content_encoding)
+            .field("content_language", &self.content_language)
+            .field("expires", &self.expires)
+            .field("acl", &self.acl)
+            .field("server_side_encryption", &self.server_side_encryption)
+            .field("sse_kms_key_id", &self.sse_kms_key_id)
+            .field("metadata_directive", &self.metadata_directive)
             .field("checksum", &self.checksum)
             .field("checksum_value", &self.checksum_value)
             .finish_non_exhaustive()
@@ -103,7 +127,7 @@ impl PutOptions {
         self
     }
 
-    fn apply(&self, op: &'static str, mut req: Request) -> Result<Request, Error> {
+    pub(crate) fn apply(&self, op: &'static str, mut req: Request) -> Result<Request, Error> {
         let set = |req: Request, name: &'static str, v: &Option<String>| match v {
             Some(v) => req.try_header(http::HeaderName::from_static(name), v).map_err(|e| S3Client::input_error(op, e)),
             None => Ok(req),
@@ -111,7 +135,10 @@ impl PutOptions {
         req = set(req, "content-type", &self.content_type)?;
         req = set(req, "content-disposition", &self.content_disposition)?;
         req = set(req, "cache-control", &self.cache_control)?;
-        req = set(req, "x-amz-storage-class", &self.storage_class)?;
+        req = set(req, "content-encoding", &self.content_encoding)?;
+        req = set(req, "content-language", &self.content_language)?;
+        req = set(req, "expires", &self.expires)?;
+        req = self.apply_to_copy(op, req)?;
         for (k, v) in &self.metadata {
             let name = http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes())
                 .map_err(|_| S3Client::input_error(op, format!("{k:?} is not a valid metadata name")))?;
@@ -119,6 +146,49 @@ impl PutOptions {
         }
         Ok(req)
     }
+
+    /// The headers that go on a CopyObject whatever the metadata directive: storage class,
+    /// ACL and encryption.
+    pub(crate) fn apply_to_copy(&self, op: &'static str, mut req: Request) -> Result<Request, Error> {
+        let set = |req: Request, name: &'static str, v: &Option<String>| match v {
+            Some(v) => req.try_header(http::HeaderName::from_static(name), v).map_err(|e| S3Client::input_error(op, e)),
+            None => Ok(req),
+        };
+        req = set(req, "x-amz-storage-class", &self.storage_class)?;
+        req = set(req, "x-amz-acl", &self.acl)?;
+        req = set(req, "x-amz-server-side-encryption", &self.server_side_encryption)?;
+        req = set(req, "x-amz-server-side-encryption-aws-kms-key-id", &self.sse_kms_key_id)?;
+        Ok(req)
+    }
+
+    /// Whether these options carry metadata of their own (type, cache control, disposition,
+    /// encoding, language, expiry, `x-amz-meta-*`).
+    pub(crate) fn has_metadata(&self) -> bool {
+        self.content_type.is_some()
+            || self.content_disposition.is_some()
+            || self.cache_control.is_some()
+            || self.content_encoding.is_some()
+            || self.content_language.is_some()
+            || self.expires.is_some()
+            || !self.metadata.is_empty()
+    }
+
+    /// Whether an S3 to S3 copy puts these options' metadata in place of the source's.
+    pub(crate) fn replaces_metadata(&self) -> bool {
+        match self.metadata_directive {
+            Some(d) => d == MetadataDirective::Replace,
+            None => self.has_metadata(),
+        }
+    }
+}
+
+/// `--metadata-directive`: what an S3 to S3 copy does with the source's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataDirective {
+    /// Keep the source's (S3's default).
+    Copy,
+    /// Use the request's.
+    Replace,
 }
 
 /// What S3 says about a new object.

@@ -86,11 +86,15 @@ pub(crate) async fn copy_object(
     // The source's type and metadata, unless the caller gave their own; a multipart copy
     // carries nothing over by itself. Part checksums come with uploads, not copies.
     let mut put = ctx.put.clone();
-    if put.content_type.is_none() {
+    if !put.replaces_metadata() {
+        // COPY: everything the source has, as CopyObject would keep it.
         put.content_type = head.content_type.clone();
-    }
-    if put.metadata.is_empty() {
         put.metadata = head.metadata.clone();
+        put.cache_control = head.cache_control.clone();
+        put.content_disposition = head.content_disposition.clone();
+        put.content_encoding = head.content_encoding.clone();
+        put.content_language = head.content_language.clone();
+        put.expires = head.expires.clone();
     }
     put.progress = None;
     put.checksum = None;
@@ -122,7 +126,7 @@ async fn single(ctx: &Arc<Ctx>, from_bucket: &str, from_key: &str, bucket: &str,
         return Outcome::Failed("over 5 GiB: raise the multipart threshold no higher than 5 GiB".to_owned());
     }
     let copied = match ctx.request_slot().await {
-        Ok(_slot) => ctx.client.copy(from_bucket, from_key, bucket, key).await.map_err(|e| report(&e)),
+        Ok(_slot) => ctx.client.copy_with(from_bucket, from_key, bucket, key, &ctx.put).await.map_err(|e| report(&e)),
         Err(e) => Err(e),
     };
     match copied {
