@@ -8,6 +8,7 @@ use anyhow::{anyhow, Context as _};
 use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, TransferOptions, Transfers};
 use cirrus::s3::{
     ChecksumAlgorithm, ListOptions, MetadataDirective, PostOptions, PresignOptions, PutOptions, S3Client,
+    SseCustomerKey,
 };
 use futures_util::StreamExt;
 use std::io::{IsTerminal, Write};
@@ -239,9 +240,70 @@ pub struct ObjectArgs {
     /// The KMS key for --sse aws:kms.
     #[arg(long, value_name = "KEY_ID")]
     sse_kms_key_id: Option<String>,
+    /// SSE-C: objects written and read are encrypted with --sse-c-key (AES256).
+    #[arg(long, num_args = 0..=1, default_missing_value = "AES256", value_name = "AES256")]
+    sse_c: Option<String>,
+    /// The 32-byte SSE-C key, as text or fileb://PATH. Never printed.
+    #[arg(long, value_name = "KEY")]
+    sse_c_key: Option<String>,
+    /// SSE-C: a copy's source is encrypted with --sse-c-copy-source-key (AES256).
+    #[arg(long, num_args = 0..=1, default_missing_value = "AES256", value_name = "AES256")]
+    sse_c_copy_source: Option<String>,
+    /// The 32-byte SSE-C key of a copy's source, as text or fileb://PATH.
+    #[arg(long, value_name = "KEY")]
+    sse_c_copy_source_key: Option<String>,
+}
+
+/// The SSE-C keys of a command: the objects', and a copy source's.
+#[derive(Default)]
+pub struct SseKeys {
+    object: Option<SseCustomerKey>,
+    source: Option<SseCustomerKey>,
+}
+
+impl SseKeys {
+    fn client(&self, s3: S3Client) -> S3Client {
+        if self.object.is_none() && self.source.is_none() {
+            return s3;
+        }
+        s3.with_sse_customer_key(self.object.clone()).with_copy_source_sse_customer_key(self.source.clone())
+    }
+}
+
+/// `--sse-c AES256 --sse-c-key K`: both or neither; the key as text or `fileb://PATH`.
+fn sse_c_key(flag: &str, alg: Option<&str>, key: Option<&str>) -> Result<Option<SseCustomerKey>, Failure> {
+    let (alg, key) = match (alg, key) {
+        (None, None) => return Ok(None),
+        (Some(a), Some(k)) => (a, k),
+        (Some(_), None) => return Err(Failure::input(anyhow!("--{flag} needs --{flag}-key"))),
+        (None, Some(_)) => return Err(Failure::input(anyhow!("--{flag}-key goes with --{flag} AES256"))),
+    };
+    if alg != "AES256" {
+        return Err(Failure::input(anyhow!("--{flag} {alg:?}: SSE-C is AES256")));
+    }
+    let bytes = match key.strip_prefix("fileb://") {
+        Some(path) => zeroize::Zeroizing::new(
+            std::fs::read(path).map_err(|e| Failure::input(anyhow!("--{flag}-key fileb://{path}: {e}")))?,
+        ),
+        None => zeroize::Zeroizing::new(key.as_bytes().to_vec()),
+    };
+    SseCustomerKey::new(&bytes)
+        .map(Some)
+        .map_err(|e| Failure::input(anyhow::Error::new(e).context(format!("--{flag}-key"))))
 }
 
 impl ObjectArgs {
+    fn sse_keys(&self) -> Result<SseKeys, Failure> {
+        Ok(SseKeys {
+            object: sse_c_key("sse-c", self.sse_c.as_deref(), self.sse_c_key.as_deref())?,
+            source: sse_c_key(
+                "sse-c-copy-source",
+                self.sse_c_copy_source.as_deref(),
+                self.sse_c_copy_source_key.as_deref(),
+            )?,
+        })
+    }
+
     /// The upload options these flags describe; bad values are exit 2.
     fn put_options(&self) -> Result<PutOptions, Failure> {
         let mut put = PutOptions::default();
@@ -335,7 +397,8 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             put.checksum = checksum_algorithm;
             let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
             let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
-            cp(global, options.with_put_options(put), output, &src, &dst).await
+            let keys = object.sse_keys()?;
+            cp(global, options.with_put_options(put), output, &src, &dst, &keys).await
         }
         S3Command::Mv {
             recursive,
@@ -352,7 +415,8 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             put.checksum = checksum_algorithm;
             let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
             let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
-            mv(global, options.with_put_options(put), output, &src, &dst).await
+            let keys = object.sse_keys()?;
+            mv(global, options.with_put_options(put), output, &src, &dst, &keys).await
         }
         S3Command::Rm { recursive, filters: _, output, target } => {
             let (bucket, key) = parse_s3(&target)?;
@@ -669,6 +733,7 @@ async fn mv(
     output: OutputArgs,
     src: &str,
     dst: &str,
+    keys: &SseKeys,
 ) -> Result<(), Failure> {
     if src == "-" || dst == "-" {
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
@@ -678,7 +743,7 @@ async fn mv(
     if !src_at.is_s3() && !dst_at.is_s3() {
         return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
     }
-    let engine = Transfers::new(client(global)?);
+    let engine = Transfers::new(keys.client(client(global)?));
     let printer = Printer::new(output, options.recursive);
     let cancel = interrupt_on_signal();
     let observer = printer.clone();
@@ -693,13 +758,14 @@ async fn cp(
     output: OutputArgs,
     src: &str,
     dst: &str,
+    keys: &SseKeys,
 ) -> Result<(), Failure> {
     if src == "-" {
         let (bucket, key) = parse_s3(dst)?;
         if key.is_empty() || key.ends_with('/') {
             return Err(Failure::input(anyhow!("{dst:?}: name the key to write standard input to")));
         }
-        let s3 = client(global)?;
+        let s3 = keys.client(client(global)?);
         let printer = Printer::new(output, false);
         let mut put = options.put.clone();
         if let Some(bar) = printer.0.bar.clone() {
@@ -727,7 +793,7 @@ async fn cp(
         if key.is_empty() || key.ends_with('/') {
             return Err(Failure::input(anyhow!("{src:?} names no object")));
         }
-        let got = client(global)?.get(&bucket, &key, None).await.map_err(anyhow::Error::new)?;
+        let got = keys.client(client(global)?).get(&bucket, &key, None).await.map_err(anyhow::Error::new)?;
         let mut body = got.body;
         let mut out = tokio::io::stdout();
         while let Some(chunk) = body.next().await {
@@ -742,7 +808,7 @@ async fn cp(
     if !src_at.is_s3() && !dst_at.is_s3() {
         return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
     }
-    let engine = Transfers::new(client(global)?);
+    let engine = Transfers::new(keys.client(client(global)?));
     let printer = Printer::new(output, options.recursive);
     let cancel = interrupt_on_signal();
     let observer = printer.clone();

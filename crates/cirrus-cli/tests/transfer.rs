@@ -365,6 +365,26 @@ fn object_flags_and_ls_agree_with_the_aws_cli() -> Result<(), Failed> {
     ensure(r.code == 2 && r.stderr.contains("KEY=VALUE"), r.stderr)?;
     let r = run(&["s3", "cp", &file_s, &format!("s3://{b}/x"), "--sse", "rot13"], &env);
     ensure(r.code == 2 && r.stderr.contains("AES256 or aws:kms"), r.stderr)?;
+    // SSE-C: the key goes with the flag, is 32 bytes, and never shows, even with --debug.
+    let key = "0123456789abcdef0123456789abcdef";
+    let key_b64 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    for (args, says) in [
+        (vec!["--sse-c"], "needs --sse-c-key"),
+        (vec!["--sse-c-key", key], "goes with --sse-c"),
+        (vec!["--sse-c", "--sse-c-key", "short"], "AES-256 takes 32"),
+        (vec!["--sse-c", "--sse-c-key", "fileb:///nonexistent/key"], "fileb:///nonexistent/key"),
+    ] {
+        let mut all = vec!["s3", "cp", file_s.as_str(), "s3://b/x"];
+        all.extend(args);
+        let r = run(&all, &env);
+        ensure(r.code == 2 && r.stderr.contains(says), format!("{says}: {}", r.stderr))?;
+    }
+    let r = run(&["--debug", "s3", "cp", &file_s, &format!("s3://{b}/enc"), "--sse-c", "--sse-c-key", key], &env);
+    ensure(r.code == 0, r.stderr.clone())?;
+    ensure(
+        !r.stderr.contains(key) && !r.stderr.contains(key_b64) && !r.out().contains(key_b64),
+        "the SSE-C key was printed",
+    )?;
     // A second object, then ls both ways.
     let small = dir.join("one.txt");
     std::fs::write(&small, "1").map_err(|e| e.to_string())?;

@@ -85,6 +85,139 @@ const AWKWARD: &[&str] = &[
     "tilde~and'quote\"",
 ];
 
+/// A loopback S3 that enforces SSE-C as S3 does (moto and s3s-fs accept any key, or none):
+/// an object written with a key is read, headed and copied only with the same key (its MD5),
+/// and every request of a multipart upload must carry it.
+fn ssec_server() -> impl Fn(usize, &crate::common::Seen) -> crate::common::Reply + Send + Sync + 'static {
+    use crate::common::Reply;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    // (path -> (body, md5 of its key)), (upload id -> (path, md5, parts)).
+    type Objects = HashMap<String, (Vec<u8>, String)>;
+    type Uploads = HashMap<String, (String, String, Vec<(u32, Vec<u8>)>)>;
+    let objects: Arc<Mutex<Objects>> = Arc::default();
+    let uploads: Arc<Mutex<Uploads>> = Arc::default();
+    move |_, seen| {
+        let md5 = |prefix: &str| {
+            let alg = seen.header(&format!("{prefix}server-side-encryption-customer-algorithm"));
+            let key = seen.header(&format!("{prefix}server-side-encryption-customer-key"));
+            let md5 = seen.header(&format!("{prefix}server-side-encryption-customer-key-md5"));
+            match (alg, key, md5) {
+                (Some("AES256"), Some(k), Some(m)) if KEYS.iter().any(|(kk, mm)| *kk == k && *mm == m) => {
+                    Some(m.to_owned())
+                }
+                _ => None,
+            }
+        };
+        let refuse = |why: &str| {
+            Reply::status(400, format!("<Error><Code>InvalidRequest</Code><Message>{why}</Message></Error>"))
+        };
+        let (path, query) = seen.target.split_once('?').unwrap_or((&seen.target, ""));
+        let path = path.to_owned();
+        let mut objects = objects.lock().unwrap();
+        let mut uploads = uploads.lock().unwrap();
+        match (seen.method.as_str(), query) {
+            ("POST", "uploads=") | ("POST", "uploads") => {
+                let Some(m) = md5("x-amz-") else { return refuse("CreateMultipartUpload without the key") };
+                let id = format!("up{}", uploads.len() + 1);
+                uploads.insert(id.clone(), (path, m, Vec::new()));
+                Reply::ok(format!(
+                    "<InitiateMultipartUploadResult><UploadId>{id}</UploadId></InitiateMultipartUploadResult>"
+                ))
+            }
+            ("PUT", q) if q.starts_with("partNumber=") => {
+                let n: u32 = q
+                    .split('&')
+                    .next()
+                    .and_then(|p| p.strip_prefix("partNumber="))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let id = q.split("uploadId=").nth(1).unwrap_or_default().to_owned();
+                let Some((_, m, parts)) = uploads.get_mut(&id) else { return refuse("no such upload") };
+                if md5("x-amz-").as_ref() != Some(m) {
+                    return refuse("UploadPart without the upload's key");
+                }
+                parts.push((n, seen.body.clone()));
+                Reply::ok("").with_header("etag", &format!("\"p{n}\""))
+            }
+            ("POST", q) if q.starts_with("uploadId=") => {
+                let id = q.trim_start_matches("uploadId=").to_owned();
+                let Some((p, m, mut parts)) = uploads.remove(&id) else { return refuse("no such upload") };
+                parts.sort_by_key(|(n, _)| *n);
+                objects.insert(p, (parts.into_iter().flat_map(|(_, b)| b).collect(), m));
+                Reply::ok("<CompleteMultipartUploadResult><ETag>\"done\"</ETag></CompleteMultipartUploadResult>")
+            }
+            ("PUT", _) => {
+                let Some(m) = md5("x-amz-") else { return refuse("PutObject without a key") };
+                let body = match seen.header("x-amz-copy-source") {
+                    Some(src) => {
+                        let src = format!("/{}", src.trim_start_matches('/'));
+                        let Some((body, src_md5)) = objects.get(&src).cloned() else { return Reply::status(404, "") };
+                        if md5("x-amz-copy-source-").as_ref() != Some(&src_md5) {
+                            return refuse("CopyObject without the source's key");
+                        }
+                        body
+                    }
+                    None => seen.body.clone(),
+                };
+                objects.insert(path, (body, m));
+                Reply::ok("<CopyObjectResult><ETag>\"c\"</ETag></CopyObjectResult>")
+            }
+            ("GET" | "HEAD", _) => {
+                let Some((body, m)) = objects.get(&path).cloned() else { return Reply::status(404, "") };
+                if md5("x-amz-").as_ref() != Some(&m) {
+                    return refuse("The object was stored using a form of SSE-C; give the same key");
+                }
+                let len = body.len().to_string();
+                let body = if seen.method == "HEAD" { Vec::new() } else { body };
+                Reply::ok(body).with_header("x-amz-meta-len", &len)
+            }
+            _ => refuse("not emulated"),
+        }
+    }
+}
+
+/// The two keys the SSE-C stand-in knows: base64 of the key, base64 of its MD5 (from Python).
+const KEYS: [(&str, &str); 2] = [
+    ("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "hRasmdxgYDKV3nvbahU1MA=="),
+    ("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=", "dT1y7SEiqn6YCJ3QeqwoIw=="),
+];
+
+fn ssec_round_trips() -> Result<(), String> {
+    use cirrus::s3::SseCustomerKey;
+    use cirrus::transport::{HttpClient, ServiceConfig};
+    block_on(async {
+        let server = crate::common::Loopback::start(ssec_server()).await;
+        let svc = ServiceConfig::builder(cirrus::s3::SPEC, "us-east-1", server.url.clone())
+            .credentials(Some(Arc::new(StaticCredentials::new("AKIDSSEC", "secret", None))))
+            .http(HttpClient::default())
+            .build();
+        let plain = S3Client::from_service(svc, S3Settings::default().with_part_size(5 << 20, 5 << 20), true);
+        let a = SseCustomerKey::new(b"0123456789abcdef0123456789abcdef").map_err(|e| e.to_string())?;
+        let b = SseCustomerKey::new(b"fedcba9876543210fedcba9876543210").map_err(|e| e.to_string())?;
+        ensure!(a.md5() == KEYS[0].1, "md5 {}", a.md5());
+        let s3 = plain.with_sse_customer_key(Some(a.clone()));
+        s3.put("bkt", "small", "secret words", &PutOptions::default()).await.map_err(e)?;
+        ensure!(&s3.get_bytes("bkt", "small").await.map_err(e)?[..] == b"secret words", "get");
+        s3.head("bkt", "small").await.map_err(e)?;
+        let refused = plain.get_bytes("bkt", "small").await.err().ok_or("read without the key")?;
+        ensure!(refused.status() == Some(400), "{refused}");
+        // Multipart: every request of the upload carries the key.
+        let big: Vec<u8> = (0..(11u32 << 20)).map(|i| (i % 251) as u8).collect();
+        let out = s3.upload("bkt", "big", &big[..], &PutOptions::default()).await.map_err(e)?;
+        ensure!(out.parts == 3, "{out:?}");
+        ensure!(s3.get_bytes("bkt", "big").await.map_err(e)?[..] == big[..], "multipart round trip");
+        // A copy from key A to key B.
+        let copier = plain.with_sse_customer_key(Some(b.clone())).with_copy_source_sse_customer_key(Some(a.clone()));
+        copier.copy("bkt", "small", "bkt", "copied").await.map_err(e)?;
+        let reader_b = plain.with_sse_customer_key(Some(b));
+        ensure!(&reader_b.get_bytes("bkt", "copied").await.map_err(e)?[..] == b"secret words", "copy");
+        ensure!(s3.get_bytes("bkt", "copied").await.is_err(), "read a B object with key A");
+        ensure!(!format!("{copier:?} {a:?}").contains(KEYS[0].0), "a key in Debug");
+        Ok(())
+    })
+}
+
 /// Every object option, read back with HEAD on moto: on a PutObject, a multipart upload, and
 /// copies that keep (COPY) or replace (REPLACE) the source's metadata.
 fn object_options_read_back() -> Result<(), String> {
@@ -665,6 +798,7 @@ pub fn trials() -> Vec<Trial> {
     let mut out = vec![
         trial("s3::follows_the_bucket_to_its_region", follows_the_bucket_to_its_region),
         trial("s3::moto::object_options_read_back", object_options_read_back),
+        trial("s3::loopback::ssec_round_trips", ssec_round_trips),
     ];
     for server in [Server::Moto, Server::S3s] {
         let n = server.name();

@@ -12,6 +12,7 @@ mod delete;
 mod list;
 mod presign;
 mod settings;
+mod sse;
 pub mod transfer;
 mod upload;
 
@@ -20,6 +21,7 @@ pub use delete::{DeleteFailure, DeleteReport};
 pub use list::{Bucket, ListOptions, ListPage, Object};
 pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
 pub use settings::S3Settings;
+pub use sse::SseCustomerKey;
 pub use upload::{CompletedPart, MetadataDirective, Progress, PutOptions, PutOutput};
 
 use crate::config::{Config, ConfigError};
@@ -71,6 +73,10 @@ struct Inner {
     /// Buckets S3 said are in another region than the client's, with the service config of
     /// that region: every later request about them (and every presigned URL) goes there.
     regions: std::sync::Mutex<std::collections::HashMap<String, Arc<ServiceConfig>>>,
+    /// SSE-C: the key of the objects written and read.
+    sse_c: Option<SseCustomerKey>,
+    /// SSE-C: the key of copies' sources.
+    sse_c_source: Option<SseCustomerKey>,
 }
 
 impl fmt::Debug for S3Client {
@@ -158,8 +164,68 @@ impl S3Client {
     /// addressing when the settings leave it open.
     pub fn from_service(svc: ServiceConfig, settings: S3Settings, custom_endpoint: bool) -> Self {
         S3Client {
-            inner: Arc::new(Inner { svc: Arc::new(svc), settings, custom_endpoint, regions: Default::default() }),
+            inner: Arc::new(Inner {
+                svc: Arc::new(svc),
+                settings,
+                custom_endpoint,
+                regions: Default::default(),
+                sse_c: None,
+                sse_c_source: None,
+            }),
         }
+    }
+
+    /// The same client writing and reading objects encrypted with this customer key (SSE-C):
+    /// PutObject, multipart uploads, GetObject, HeadObject and copy destinations carry it.
+    #[must_use]
+    pub fn with_sse_customer_key(&self, key: Option<SseCustomerKey>) -> Self {
+        self.rebuilt(key, self.inner.sse_c_source.clone())
+    }
+
+    /// The same client copying from objects encrypted with this customer key (SSE-C): the
+    /// source of CopyObject and UploadPartCopy.
+    #[must_use]
+    pub fn with_copy_source_sse_customer_key(&self, key: Option<SseCustomerKey>) -> Self {
+        self.rebuilt(self.inner.sse_c.clone(), key)
+    }
+
+    fn rebuilt(&self, sse_c: Option<SseCustomerKey>, sse_c_source: Option<SseCustomerKey>) -> Self {
+        let regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        S3Client {
+            inner: Arc::new(Inner {
+                svc: self.inner.svc.clone(),
+                settings: self.inner.settings.clone(),
+                custom_endpoint: self.inner.custom_endpoint,
+                regions: std::sync::Mutex::new(regions),
+                sse_c,
+                sse_c_source,
+            }),
+        }
+    }
+
+    /// `req` with the SSE-C key of the objects, if there is one.
+    pub(crate) fn sse_c(&self, req: Request) -> Request {
+        match &self.inner.sse_c {
+            Some(k) => k.apply(req, false),
+            None => req,
+        }
+    }
+
+    /// `req` with the SSE-C key of a copy's source, under the copy-source names (or, for a HEAD
+    /// of the source itself, `as_object`, under the object's names).
+    pub(crate) fn sse_c_source(&self, req: Request, as_object: bool) -> Request {
+        match &self.inner.sse_c_source {
+            Some(k) => k.apply(req, !as_object),
+            None => req,
+        }
+    }
+
+    /// HeadObject of a copy's source (its SSE-C key, if any, is the source's).
+    pub(crate) async fn head_source(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
+        check_bucket_key("HeadObject", bucket, key)?;
+        let req = self.sse_c_source(self.request(Method::HEAD, self.url(bucket, key, ""), ""), true);
+        let r = self.send(bucket, "HeadObject", req).await?;
+        Ok(object_info(&r.headers))
     }
 
     /// The service config (region, endpoint, credentials).
@@ -317,7 +383,8 @@ impl S3Client {
     /// HeadObject.
     pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
-        let r = self.send(bucket, "HeadObject", self.request(Method::HEAD, self.url(bucket, key, ""), "")).await?;
+        let req = self.sse_c(self.request(Method::HEAD, self.url(bucket, key, ""), ""));
+        let r = self.send(bucket, "HeadObject", req).await?;
         Ok(object_info(&r.headers))
     }
 
@@ -326,7 +393,9 @@ impl S3Client {
     /// AWS, for a KMS-encrypted object this needs `kms:Decrypt`, hence not the default.)
     pub async fn head_with_checksum(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
-        let req = self.request(Method::HEAD, self.url(bucket, key, ""), "").header("x-amz-checksum-mode", "ENABLED");
+        let req = self
+            .sse_c(self.request(Method::HEAD, self.url(bucket, key, ""), ""))
+            .header("x-amz-checksum-mode", "ENABLED");
         let r = self.send(bucket, "HeadObject", req).await?;
         Ok(object_info(&r.headers))
     }
@@ -347,7 +416,7 @@ impl S3Client {
         if_match: Option<&str>,
     ) -> Result<GetObject, Error> {
         check_bucket_key("GetObject", bucket, key)?;
-        let mut req = self.request(Method::GET, self.url(bucket, key, ""), "");
+        let mut req = self.sse_c(self.request(Method::GET, self.url(bucket, key, ""), ""));
         if let Some(r) = range {
             req = req.try_header(http::header::RANGE, r).map_err(|e| Self::input_error("GetObject", e))?;
         }
@@ -402,6 +471,7 @@ impl S3Client {
             .request(Method::PUT, self.url(bucket, key, ""), "")
             .try_header(http::HeaderName::from_static("x-amz-copy-source"), &source)
             .map_err(|e| Self::input_error(OP, e))?;
+        let req = self.sse_c_source(self.sse_c(req), false);
         let req = if options.replaces_metadata() {
             let mut put = options.clone();
             put.checksum = None;

@@ -230,7 +230,8 @@ impl S3Client {
         check_bucket_key(OP, bucket, key)?;
         let body = body.into();
         let len = body.len() as u64;
-        let mut req = options.apply(OP, self.request(Method::PUT, self.url(bucket, key, ""), body.clone()))?;
+        let mut req =
+            options.apply(OP, self.sse_c(self.request(Method::PUT, self.url(bucket, key, ""), body.clone())))?;
         if let Some(algorithm) = options.checksum {
             let value = match &options.checksum_value {
                 Some(v) => v.clone(),
@@ -470,7 +471,8 @@ impl S3Client {
     ) -> Result<String, Error> {
         const OP: &str = "CreateMultipartUpload";
         check_bucket_key(OP, bucket, key)?;
-        let mut req = options.apply(OP, self.request(Method::POST, self.url(bucket, key, "uploads="), ""))?;
+        let mut req =
+            options.apply(OP, self.sse_c(self.request(Method::POST, self.url(bucket, key, "uploads="), "")))?;
         if let Some(algorithm) = options.checksum {
             req = req.header("x-amz-checksum-algorithm", algorithm.as_str());
         }
@@ -495,7 +497,7 @@ impl S3Client {
         const OP: &str = "UploadPart";
         let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
         let sent = checksum.map(|algorithm| Checksum { algorithm, value: algorithm.checksum(&body) });
-        let mut req = self.request(Method::PUT, self.url(bucket, key, &query), body);
+        let mut req = self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), body));
         if let Some(c) = &sent {
             req = req
                 .header("x-amz-sdk-checksum-algorithm", c.algorithm.as_str())
@@ -531,7 +533,8 @@ impl S3Client {
         let query = format!("uploadId={}", encode_query(upload_id));
         // A failure after the 200 went out comes back in the body: the transport reads it as
         // the error it is (and retries it when it is transient).
-        let r = self.send(bucket, OP, self.request(Method::POST, self.url(bucket, key, &query), body)).await?;
+        let req = self.sse_c(self.request(Method::POST, self.url(bucket, key, &query), body));
+        let r = self.send(bucket, OP, req).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
         Ok(PutOutput {
             etag: root.text_of("ETag").map(str::to_owned),

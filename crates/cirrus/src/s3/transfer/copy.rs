@@ -35,7 +35,7 @@ impl S3Client {
         encode_key_into(from_key, &mut source);
         let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
         let mut req = self
-            .request(Method::PUT, self.url(bucket, key, &query), "")
+            .sse_c_source(self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), "")), false)
             .try_header(http::HeaderName::from_static("x-amz-copy-source"), &source)
             .map_err(|e| Self::input_error(OP, e))?
             .header("x-amz-copy-source-range", &format!("bytes={first}-{last}"));
@@ -74,7 +74,7 @@ pub(crate) async fn copy_object(
             Ok(s) => s,
             Err(e) => return Outcome::Failed(e),
         };
-        match ctx.client.head(from_bucket, from_key).await {
+        match ctx.client.head_source(from_bucket, from_key).await {
             Ok(h) => h,
             Err(e) => return Outcome::Failed(report(&e)),
         }
