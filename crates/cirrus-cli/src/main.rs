@@ -82,7 +82,7 @@ enum Command {
     /// IAM Identity Center: log in (the AWS CLI's token cache) and out.
     #[command(subcommand)]
     Sso(sso::SsoCommand),
-    /// S3 commands: ls, cp, mv, rm, mb, rb, presign, presign-post.
+    /// S3 commands: ls, cp, mv, sync, rm, mb, rb, presign, presign-post.
     #[command(subcommand)]
     S3(Box<s3::S3Command>),
     /// SES commands: send.

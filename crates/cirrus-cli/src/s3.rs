@@ -5,7 +5,7 @@
 
 use crate::{load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context as _};
-use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, TransferOptions, Transfers};
+use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, SyncOptions, TransferOptions, Transfers};
 use cirrus::s3::{
     ChecksumAlgorithm, ListOptions, MetadataDirective, PostOptions, PresignOptions, PutOptions, S3Client,
     SseCustomerKey,
@@ -95,6 +95,38 @@ pub enum S3Command {
         /// Source: a path or s3://BUCKET/KEY.
         src: String,
         /// Destination: a path or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
+        dst: String,
+    },
+    /// Make DST like SRC (a directory and a prefix, either way, or two prefixes): send what is
+    /// missing or changed, and with --delete remove what SRC lacks.
+    Sync {
+        /// Remove what the destination has and the source lacks (except what filters leave out).
+        #[arg(long)]
+        delete: bool,
+        /// Print what would be done, do nothing.
+        #[arg(long)]
+        dryrun: bool,
+        /// Compare sizes only.
+        #[arg(long)]
+        size_only: bool,
+        /// S3 to local: send same-sized objects unless the times match exactly.
+        #[arg(long)]
+        exact_timestamps: bool,
+        #[command(flatten)]
+        object: ObjectArgs,
+        /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
+        #[arg(long, value_name = "ALGORITHM")]
+        checksum_algorithm: Option<ChecksumAlgorithm>,
+        /// Leave symlinks in a local source out.
+        #[arg(long)]
+        no_follow_symlinks: bool,
+        #[command(flatten)]
+        filters: FilterArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Source: a directory or s3://BUCKET/PREFIX.
+        src: String,
+        /// Destination: a directory or s3://BUCKET/PREFIX.
         dst: String,
     },
     /// Delete a key, or everything under a folder with --recursive (`data` means `data/`).
@@ -418,6 +450,41 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             let keys = object.sse_keys()?;
             mv(global, options.with_put_options(put), output, &src, &dst, &keys).await
         }
+        S3Command::Sync {
+            delete,
+            dryrun,
+            size_only,
+            exact_timestamps,
+            object,
+            checksum_algorithm,
+            no_follow_symlinks,
+            filters: _,
+            output,
+            src,
+            dst,
+        } => {
+            let mut put = object.put_options()?;
+            put.checksum = checksum_algorithm;
+            let keys = object.sse_keys()?;
+            let transfer = TransferOptions::recursive()
+                .with_follow_symlinks(!no_follow_symlinks)
+                .with_filters(global.filters.clone())
+                .with_put_options(put);
+            let mut options = SyncOptions::default().with_transfer(transfer).with_delete(delete).with_dryrun(dryrun);
+            options.size_only = size_only;
+            options.exact_timestamps = exact_timestamps;
+            let src_at = Location::parse(&src).map_err(library_error)?;
+            let dst_at = Location::parse(&dst).map_err(library_error)?;
+            let engine = Transfers::new(keys.client(client(global)?));
+            let printer = Printer::new(output, true);
+            let cancel = interrupt_on_signal();
+            let observer = printer.clone();
+            let summary = engine
+                .sync(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel)
+                .await
+                .map_err(library_error)?;
+            printer.finish(&summary, !dryrun)
+        }
         S3Command::Rm { recursive, filters: _, output, target } => {
             let (bucket, key) = parse_s3(&target)?;
             let engine = Transfers::new(client(global)?);
@@ -689,6 +756,7 @@ impl Printer {
                 self.update();
             }
             Event::Failed { .. } => self.line(true, &event.to_string()),
+            Event::DryRun { .. } if !o.quiet && !o.only_show_errors => self.line(false, &event.to_string()),
             Event::Skipped { .. } if !o.quiet => self.line(true, &event.to_string()),
             Event::Bytes(n) => {
                 if let Some(bar) = &self.0.bar {

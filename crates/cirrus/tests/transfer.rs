@@ -375,6 +375,103 @@ fn moves() -> Result<(), String> {
     })
 }
 
+/// Writes `rel` under `root` with `body`, its time a minute ago (a file written in the same
+/// second as its upload looks newer than the object, as it would to the AWS CLI).
+fn old_file(root: &Path, rel: &str, body: &str) -> Result<(), String> {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).map_err(|e| e.to_string())?;
+    std::fs::write(&p, body).map_err(|e| e.to_string())?;
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    std::fs::File::options().write(true).open(&p).and_then(|f| f.set_modified(then)).map_err(|e| e.to_string())
+}
+
+/// sync every way: the first copies the tree, the second sends nothing, a change is the only
+/// thing sent, --delete removes what the source lacks but not what filters leave out,
+/// --dryrun changes nothing, and the plan is a stream a program can read.
+fn syncs() -> Result<(), String> {
+    use cirrus::s3::transfer::{Filters, SyncOptions};
+    let s3 = client(Server::S3s)?;
+    let b = bucket("sync");
+    let src = temp_dir("sync-src");
+    for (rel, body) in [("a.txt", "a"), ("sub/b.txt", "bb"), ("sub-c.txt", "ccc"), ("z.log", "z")] {
+        old_file(&src, rel, body)?;
+    }
+    let sync = |from: Location, to: Location, options: SyncOptions| {
+        let s3 = s3.clone();
+        async move {
+            let log = Log::default();
+            let summary =
+                Transfers::new(s3).sync(&from, &to, &options, log.observer(), &Cancel::new()).await.map_err(e)?;
+            Ok::<_, String>((summary, log))
+        }
+    };
+    let local = Location::Local(src.clone());
+    let remote = Location::s3(&b, "site/");
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let (summary, _) = sync(local.clone(), remote.clone(), SyncOptions::default()).await?;
+        ensure!(summary.done == 4, "first: {summary}");
+        let (summary, log) = sync(local.clone(), remote.clone(), SyncOptions::default()).await?;
+        ensure!(summary.done == 0 && log.with("upload:") == 0, "second: {summary} {:?}", log.lines());
+        // One change (a new size), one file gone at the source, one extra key excluded.
+        old_file(&src, "a.txt", "a changed")?;
+        std::fs::remove_file(src.join("z.log")).map_err(|e| e.to_string())?;
+        s3.put(&b, "site/keep.tmp", "x", &PutOptions::default()).await.map_err(e)?;
+        let filters = Filters::default().exclude("*.tmp");
+        let options =
+            SyncOptions::default().with_delete(true).with_transfer(TransferOptions::recursive().with_filters(filters));
+        let (summary, log) = sync(local.clone(), remote.clone(), options.clone().with_dryrun(true)).await?;
+        ensure!(summary.done == 0, "dryrun did something: {summary}");
+        let mut lines: Vec<String> = log.lines().into_iter().filter(|l| l.starts_with("(dryrun)")).collect();
+        lines.sort();
+        ensure!(
+            lines
+                == [
+                    format!("(dryrun) delete: s3://{b}/site/z.log"),
+                    format!("(dryrun) upload: {} to s3://{b}/site/a.txt", src.join("a.txt").display())
+                ],
+            "{lines:?}"
+        );
+        // The plan as a stream, before anything is done.
+        let plan: Vec<String> = Transfers::new(s3.clone())
+            .sync_plan(&local, &remote, &options)
+            .await
+            .map_err(e)?
+            .map_ok(|a| a.to_string())
+            .try_collect()
+            .await?;
+        ensure!(plan.len() == 2 && plan.iter().any(|l| l.starts_with("delete: ")), "{plan:?}");
+        let (summary, _) = sync(local.clone(), remote.clone(), options).await?;
+        ensure!(summary.done == 2, "{summary}");
+        ensure!(
+            keys(&s3, &b, "site/").await? == ["site/a.txt", "site/keep.tmp", "site/sub-c.txt", "site/sub/b.txt"],
+            "after --delete"
+        );
+        // Down, twice: the second sends nothing (downloads take the object's time).
+        let down = temp_dir("sync-down");
+        let (summary, _) = sync(remote.clone(), Location::Local(down.clone()), SyncOptions::default()).await?;
+        ensure!(
+            summary.done == 4 && std::fs::read(down.join("a.txt")).map_err(|e| e.to_string())? == b"a changed",
+            "{summary}"
+        );
+        let (summary, _) = sync(remote.clone(), Location::Local(down.clone()), SyncOptions::default()).await?;
+        ensure!(summary.done == 0, "download again: {summary}");
+        // Across, twice.
+        let (summary, _) = sync(remote.clone(), Location::s3(&b, "mirror/"), SyncOptions::default()).await?;
+        ensure!(summary.done == 4, "{summary}");
+        let (summary, _) = sync(remote.clone(), Location::s3(&b, "mirror/"), SyncOptions::default()).await?;
+        ensure!(summary.done == 0, "copy again: {summary}");
+        // Overlapping prefixes are refused.
+        let overlap = Transfers::new(s3.clone())
+            .sync(&remote, &Location::s3(&b, "site/inner/"), &SyncOptions::default(), |_| {}, &Cancel::new())
+            .await;
+        ensure!(overlap.err().is_some_and(|e| e.is_input()), "an overlapping sync was accepted");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
 /// A recursive copy into a folder inside its source ends, and copies each object once: with
 /// more keys than a page, and a destination that sorts after them, a second page would list
 /// the copy's own output.
@@ -691,6 +788,7 @@ pub fn trials() -> Vec<Trial> {
         trial("transfer::s3s::a_recursive_path_is_a_folder", recursive_path_is_a_folder),
         trial("transfer::s3s::filters_on_every_way", filters_everywhere),
         trial("transfer::s3s::mv_removes_sources_only_after_their_copy", moves),
+        trial("transfer::s3s::sync_every_way", syncs),
         trial("transfer::s3s::a_copy_into_its_own_source_ends", copy_into_itself_ends),
         trial("transfer::s3s::one_failure_does_not_stop_the_others", keeps_going),
         trial("transfer::s3s::a_fifo_target_is_written_into", fifo_target_is_written_into),

@@ -44,11 +44,13 @@ mod local;
 mod plan;
 mod remove;
 mod run;
+mod sync;
 mod upload;
 mod walk;
 
 pub use filter::{Filters, Rule};
 pub use plan::Transfers;
+pub use sync::{SyncAction, SyncOptions};
 
 use super::{PutOptions, S3Client};
 use crate::transport::Error;
@@ -261,6 +263,15 @@ pub enum Event {
     },
     /// More bytes moved (for progress).
     Bytes(u64),
+    /// `--dryrun`: what would be done, and was not.
+    DryRun {
+        /// What would be done.
+        action: Action,
+        /// From (or what would be deleted).
+        src: Location,
+        /// To (none for a delete).
+        dst: Option<Location>,
+    },
     /// The source is read to its end: this many objects and bytes in all.
     Listed {
         /// Objects found.
@@ -283,6 +294,8 @@ impl fmt::Display for Event {
                 write!(f, "{} failed: {src} {reason}", action.as_str())
             }
             Event::Skipped { src, reason } => write!(f, "warning: skipping {src}: {reason}"),
+            Event::DryRun { action, src, dst: Some(dst) } => write!(f, "(dryrun) {}: {src} to {dst}", action.as_str()),
+            Event::DryRun { action, src, dst: None } => write!(f, "(dryrun) {}: {src}", action.as_str()),
             Event::Bytes(n) => write!(f, "{n} bytes"),
             Event::Listed { objects, bytes } => write!(f, "{objects} objects, {bytes} bytes to go"),
         }

@@ -322,7 +322,7 @@ fn upload_tree(
         .filter_map(move |found| {
             let planned = match found {
                 Found::File { rel, .. } if !filters.accepts(&rel) => None,
-                Found::File { path, rel, size } => {
+                Found::File { path, rel, size, .. } => {
                     let job = Job::Upload {
                         src: Location::Local(path.clone()),
                         path,

@@ -200,9 +200,29 @@ pub(crate) enum Outcome {
 
 /// One object to move.
 pub(crate) enum Job {
-    Upload { path: PathBuf, src: Location, bucket: String, key: String },
-    Download { bucket: String, key: String, object: Option<Object>, to: DownloadTo },
-    Copy { from_bucket: String, from_key: String, object: Option<Object>, bucket: String, key: String },
+    Upload {
+        path: PathBuf,
+        src: Location,
+        bucket: String,
+        key: String,
+    },
+    Download {
+        bucket: String,
+        key: String,
+        object: Option<Object>,
+        to: DownloadTo,
+    },
+    Copy {
+        from_bucket: String,
+        from_key: String,
+        object: Option<Object>,
+        bucket: String,
+        key: String,
+    },
+    /// `sync --delete`: a file or an object the source lacks.
+    Remove {
+        target: Location,
+    },
 }
 
 /// Where a download goes.
@@ -239,6 +259,7 @@ impl Job {
             Job::Copy { from_bucket, from_key, bucket, key, .. } => {
                 (Action::Copy, Location::s3(from_bucket, from_key), Some(Location::s3(bucket, key)))
             }
+            Job::Remove { target } => (Action::Delete, target.clone(), None),
         }
     }
 }
@@ -255,6 +276,8 @@ impl Job {
             Job::Upload { path, .. } => Source::File(path.clone()),
             Job::Download { bucket, key, .. } => Source::Object(bucket.clone(), key.clone()),
             Job::Copy { from_bucket, from_key, .. } => Source::Object(from_bucket.clone(), from_key.clone()),
+            Job::Remove { target: Location::Local(p) } => Source::File(p.clone()),
+            Job::Remove { target: Location::S3 { bucket, key } } => Source::Object(bucket.clone(), key.clone()),
         }
     }
 }
@@ -293,6 +316,16 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
         }
         Job::Copy { from_bucket, from_key, object, bucket, key } => {
             super::copy::copy_object(&ctx, &from_bucket, &from_key, object.as_ref(), &bucket, &key).await
+        }
+        Job::Remove { target } => {
+            let source = match target {
+                Location::Local(p) => Source::File(p),
+                Location::S3 { bucket, key } => Source::Object(bucket, key),
+            };
+            match remove_source(&ctx, &source).await {
+                Ok(()) => Outcome::Done(0),
+                Err(reason) => Outcome::Failed(reason),
+            }
         }
     };
     // The source goes only once its copy is complete and confirmed; if it cannot be removed,

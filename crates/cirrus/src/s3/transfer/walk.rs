@@ -1,14 +1,15 @@
 //! A local source, walked as the transfer goes: files in name order, directory by directory,
 //! handed over a bounded channel so a tree of any size costs the same memory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 
 /// What the walk found.
 #[derive(Debug)]
 pub(crate) enum Found {
-    /// A file to send: its path, its name relative to the root (`/`-separated), its size.
-    File { path: PathBuf, rel: String, size: u64 },
+    /// A file to send: its path, its name relative to the root (`/`-separated), its size and
+    /// modification time.
+    File { path: PathBuf, rel: String, size: u64, mtime: Option<std::time::SystemTime> },
     /// Something left out, and why.
     Skip { path: PathBuf, reason: String },
 }
@@ -106,7 +107,7 @@ fn walk_blocking(root: PathBuf, follow: bool, tx: &mpsc::Sender<Found>) {
                     continue;
                 }
             } else if meta.is_file() {
-                Found::File { path, rel: child_rel, size: meta.len() }
+                Found::File { path, rel: child_rel, size: meta.len(), mtime: meta.modified().ok() }
             } else {
                 Found::Skip { path, reason: "a FIFO, socket or device, not a file".to_owned() }
             };
@@ -118,6 +119,111 @@ fn walk_blocking(root: PathBuf, follow: bool, tx: &mpsc::Sender<Found>) {
         subdirs.reverse();
         stack.extend(subdirs);
     }
+}
+
+/// Like [`walk`], the files in the byte order of their relative names, as S3 lists keys (a
+/// directory sorts as its name with a `/` after it): what `sync` compares side by side.
+pub(crate) fn walk_sorted(root: PathBuf, follow: bool) -> mpsc::Receiver<Found> {
+    let (tx, rx) = mpsc::channel(256);
+    tokio::task::spawn_blocking(move || {
+        let send = |f: Found| tx.blocking_send(f).is_ok();
+        match std::fs::metadata(&root) {
+            Ok(m) => {
+                sorted_dir(&root, "", &mut vec![dir_id(&m)], follow, &send);
+            }
+            Err(e) => {
+                send(Found::Skip { path: root, reason: format!("cannot read it: {e}") });
+            }
+        }
+    });
+    rx
+}
+
+/// How deep a sorted walk goes (each level is a stack frame).
+const MAX_DEPTH: usize = 512;
+
+/// One directory of a sorted walk, its subdirectories where they fall; `false` when the
+/// receiver is gone.
+fn sorted_dir(
+    dir: &Path,
+    rel: &str,
+    ancestors: &mut Vec<(u64, u64)>,
+    follow: bool,
+    send: &dyn Fn(Found) -> bool,
+) -> bool {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>(),
+        Err(e) => return send(Found::Skip { path: dir.to_owned(), reason: format!("cannot read the directory: {e}") }),
+    };
+    // (sort key, path, child rel, a directory's metadata or a file's size and time)
+    type Item = (String, PathBuf, String, Result<std::fs::Metadata, (u64, Option<std::time::SystemTime>)>);
+    let mut items: Vec<Item> = Vec::with_capacity(entries.len());
+    for path in entries {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            if !send(Found::Skip { path, reason: "the name is not UTF-8, so it cannot be a key".to_owned() }) {
+                return false;
+            }
+            continue;
+        };
+        let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() && !follow => continue,
+            Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    if !send(Found::Skip { path, reason: format!("a symlink to nothing readable: {e}") }) {
+                        return false;
+                    }
+                    continue;
+                }
+            },
+            Ok(m) => m,
+            Err(e) => {
+                if !send(Found::Skip { path, reason: format!("cannot read it: {e}") }) {
+                    return false;
+                }
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            items.push((format!("{child_rel}/"), path, child_rel, Ok(meta)));
+        } else if meta.is_file() {
+            items.push((child_rel, path, String::new(), Err((meta.len(), meta.modified().ok()))));
+        } else if !send(Found::Skip { path, reason: "a FIFO, socket or device, not a file".to_owned() }) {
+            return false;
+        }
+    }
+    items.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    for (key, path, child_rel, dir_meta) in items {
+        match dir_meta {
+            Ok(meta) => {
+                let id = dir_id(&meta);
+                if ancestors.contains(&id) {
+                    let reason = "a symlink loop (it leads back to a directory above it)".to_owned();
+                    if !send(Found::Skip { path, reason }) {
+                        return false;
+                    }
+                } else if ancestors.len() >= MAX_DEPTH {
+                    if !send(Found::Skip { path, reason: format!("deeper than {MAX_DEPTH} directories") }) {
+                        return false;
+                    }
+                } else {
+                    ancestors.push(id);
+                    let go_on = sorted_dir(&path, &child_rel, ancestors, follow, send);
+                    ancestors.pop();
+                    if !go_on {
+                        return false;
+                    }
+                }
+            }
+            Err((size, mtime)) => {
+                if !send(Found::File { path, rel: key, size, mtime }) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]

@@ -1,0 +1,391 @@
+//! `sync`, as the AWS CLI decides it: both sides read as streams in the same key order (a
+//! sorted directory walk, or one listing), compared side by side without a HEAD per object
+//! and without holding either side in memory. A file or object is sent when it is missing at
+//! the destination, its size differs, or its time says so:
+//!
+//! - upload and copy: the destination is older than the source;
+//! - download: the local file is newer than the object (with `exact_timestamps`: any
+//!   difference), since a download sets the file's time to the object's;
+//! - `size_only`: sizes alone.
+//!
+//! With `delete`, what the destination has and the source lacks is removed, except what the
+//! filters leave out. A listing that fails stops the plan there: nothing is deleted on a
+//! partial view of the source.
+
+use super::plan::{folder, input};
+use super::run::{execute, Ctx, DownloadTo, Job, Planned};
+use super::walk::{walk_sorted, Found};
+use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
+use crate::s3::{ListOptions, Object};
+use crate::transport::Error;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use std::path::PathBuf;
+use std::time::SystemTime;
+use tokio::sync::mpsc;
+
+/// How a sync decides and what it may do.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SyncOptions {
+    /// Filters, symlinks and the headers of objects written (`recursive` is implied).
+    pub transfer: TransferOptions,
+    /// Remove what the destination has and the source lacks (`--delete`).
+    pub delete: bool,
+    /// Compare sizes only (`--size-only`).
+    pub size_only: bool,
+    /// Downloads: send same-sized objects unless the times are exactly equal
+    /// (`--exact-timestamps`).
+    pub exact_timestamps: bool,
+    /// Say what would be done, do nothing (`--dryrun`).
+    pub dryrun: bool,
+}
+
+impl SyncOptions {
+    /// These options with `--delete` on or off.
+    #[must_use]
+    pub fn with_delete(mut self, on: bool) -> Self {
+        self.delete = on;
+        self
+    }
+
+    /// These options with `--dryrun` on or off.
+    #[must_use]
+    pub fn with_dryrun(mut self, on: bool) -> Self {
+        self.dryrun = on;
+        self
+    }
+
+    /// These options with these transfer options (filters, headers...).
+    #[must_use]
+    pub fn with_transfer(mut self, transfer: TransferOptions) -> Self {
+        self.transfer = transfer;
+        self
+    }
+}
+
+/// One thing a sync does: send a file or object (upload, download, copy), or delete one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncAction {
+    /// Upload, download, copy or delete.
+    pub action: Action,
+    /// What is sent, or deleted.
+    pub src: Location,
+    /// Where it goes (none for a delete).
+    pub dst: Option<Location>,
+}
+
+impl std::fmt::Display for SyncAction {
+    /// The AWS CLI's words: `upload: a.txt to s3://b/a.txt`, `delete: s3://b/old.txt`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.dst {
+            Some(dst) => write!(f, "{}: {} to {dst}", self.action.as_str(), self.src),
+            None => write!(f, "{}: {}", self.action.as_str(), self.src),
+        }
+    }
+}
+
+/// One side's file or object, by its name relative to the side's root.
+struct Entry {
+    rel: String,
+    size: u64,
+    time: Option<SystemTime>,
+    what: What,
+}
+
+enum What {
+    File(PathBuf),
+    Object(Object),
+}
+
+/// A side, read in key order; `Err` ends the plan.
+type Side = BoxStream<'static, Result<Entry, String>>;
+
+fn local_side(root: PathBuf, follow: bool, skips: Option<mpsc::Sender<Planned>>) -> Side {
+    let rx = walk_sorted(root, follow);
+    stream::unfold((rx, skips), |(mut rx, skips)| async move {
+        loop {
+            match rx.recv().await? {
+                Found::File { path, rel, size, mtime } => {
+                    return Some((Ok(Entry { rel, size, time: mtime, what: What::File(path) }), (rx, skips)));
+                }
+                Found::Skip { path, reason } => {
+                    if let Some(tx) = &skips {
+                        let _ = tx.send(Planned::Skip { src: Location::Local(path), reason }).await;
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
+    let client = transfers.client().clone();
+    stream::once(
+        async move { client.list(&bucket, ListOptions::prefix(prefix.clone())).map(move |o| (o, prefix.clone())) },
+    )
+    .flatten()
+    .filter_map(|(o, prefix)| {
+        std::future::ready(match o {
+            // A folder marker is a directory, not content.
+            Ok(o) if o.key.ends_with('/') && o.size == 0 => None,
+            Ok(o) => Some(Ok(Entry {
+                rel: o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned(),
+                size: o.size,
+                time: o.last_modified,
+                what: What::Object(o),
+            })),
+            Err(e) => Some(Err(format!("listing stopped: {}", crate::transport::report(&e)))),
+        })
+    })
+    .boxed()
+}
+
+/// Where the sides are.
+#[derive(Clone)]
+enum Root {
+    Local(PathBuf),
+    S3 { bucket: String, prefix: String },
+}
+
+impl Root {
+    fn of(at: &Location) -> Root {
+        match at {
+            Location::Local(p) => Root::Local(p.clone()),
+            Location::S3 { bucket, key } => Root::S3 { bucket: bucket.clone(), prefix: folder(key) },
+        }
+    }
+
+    fn at(&self, rel: &str) -> Location {
+        match self {
+            Root::Local(p) => Location::Local(p.join(rel)),
+            Root::S3 { bucket, prefix } => Location::s3(bucket, format!("{prefix}{rel}")),
+        }
+    }
+}
+
+/// What a step of the plan is: a job for the executor, and how to say it.
+fn step(action: Action, src: &Root, dst: &Root, entry: Entry) -> (Planned, SyncAction) {
+    let (from, to) = (src.at(&entry.rel), dst.at(&entry.rel));
+    let say = SyncAction { action, src: from.clone(), dst: Some(to.clone()) };
+    let job = match (entry.what, dst) {
+        (What::File(path), Root::S3 { bucket, prefix }) => {
+            Job::Upload { path, src: from, bucket: bucket.clone(), key: format!("{prefix}{}", entry.rel) }
+        }
+        (What::Object(o), Root::Local(root)) => Job::Download {
+            bucket: match src {
+                Root::S3 { bucket, .. } => bucket.clone(),
+                Root::Local(_) => String::new(),
+            },
+            key: o.key.clone(),
+            object: Some(o),
+            to: DownloadTo::Under { root: root.clone(), rel: entry.rel },
+        },
+        (What::Object(o), Root::S3 { bucket, prefix }) => Job::Copy {
+            from_bucket: match src {
+                Root::S3 { bucket, .. } => bucket.clone(),
+                Root::Local(_) => String::new(),
+            },
+            from_key: o.key.clone(),
+            object: Some(o),
+            bucket: bucket.clone(),
+            key: format!("{prefix}{}", entry.rel),
+        },
+        (What::File(_), Root::Local(_)) => unreachable!("a local to local sync is refused before planning"),
+    };
+    (Planned::Job(job, entry.size), say)
+}
+
+fn delete_step(dst: &Root, entry: &Entry) -> (Planned, SyncAction) {
+    let target = dst.at(&entry.rel);
+    (
+        Planned::Job(Job::Remove { target: target.clone() }, 0),
+        SyncAction { action: Action::Delete, src: target, dst: None },
+    )
+}
+
+/// Whether `src` must be sent over `dst` (both present).
+fn differs(action: Action, src: &Entry, dst: &Entry, options: &SyncOptions) -> bool {
+    if src.size != dst.size {
+        return true;
+    }
+    if options.size_only {
+        return false;
+    }
+    let (Some(s), Some(d)) = (src.time, dst.time) else { return true };
+    match action {
+        Action::Download if options.exact_timestamps => s != d,
+        Action::Download => d > s,
+        _ => d < s,
+    }
+}
+
+impl Transfers {
+    /// The plan of `aws s3 sync SRC DST` (a directory and a prefix, either way, or two
+    /// prefixes), as a stream of what would be done, in key order. Nothing is changed.
+    ///
+    /// ```no_run
+    /// # async fn example(s3: cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::s3::transfer::{Location, SyncOptions, Transfers};
+    /// use futures_util::StreamExt;
+    ///
+    /// let (src, dst) = (Location::parse("./site")?, Location::parse("s3://my-bucket/www/")?);
+    /// let mut plan = Transfers::new(s3).sync_plan(&src, &dst, &SyncOptions::default().with_delete(true)).await?;
+    /// while let Some(step) = plan.next().await {
+    ///     println!("{}", step?); // upload: site/index.html to s3://my-bucket/www/index.html
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn sync_plan(
+        &self,
+        src: &Location,
+        dst: &Location,
+        options: &SyncOptions,
+    ) -> Result<BoxStream<'static, Result<SyncAction, String>>, Error> {
+        let steps = self.sync_steps(src, dst, options, None).await?;
+        Ok(steps
+            .filter_map(|(planned, say)| {
+                std::future::ready(match planned {
+                    Planned::Fail { reason, .. } => Some(Err(reason)),
+                    Planned::Skip { .. } => None,
+                    Planned::Job(..) => say.map(Ok),
+                })
+            })
+            .boxed())
+    }
+
+    /// `aws s3 sync SRC DST`: the plan run (or, with `dryrun`, each step told as a
+    /// [`Event::DryRun`] and nothing done). Downloads set each file's time to its object's, so
+    /// a second sync either way sends nothing.
+    pub async fn sync(
+        &self,
+        src: &Location,
+        dst: &Location,
+        options: &SyncOptions,
+        observer: impl Fn(&Event) + Send + Sync + 'static,
+        cancel: &Cancel,
+    ) -> Result<Summary, Error> {
+        let (skip_tx, mut skip_rx) = mpsc::channel::<Planned>(64);
+        let steps = self.sync_steps(src, dst, options, Some(skip_tx)).await?;
+        if options.dryrun {
+            let mut summary = Summary::default();
+            let mut steps = steps;
+            while let Some((planned, say)) = steps.next().await {
+                match (planned, say) {
+                    (Planned::Fail { action, src, reason }, _) => {
+                        summary.failed += 1;
+                        observer(&Event::Failed { action, src, dst: None, reason });
+                    }
+                    (_, Some(say)) => observer(&Event::DryRun { action: say.action, src: say.src, dst: say.dst }),
+                    _ => {}
+                }
+            }
+            while let Ok(Planned::Skip { src, reason }) = skip_rx.try_recv() {
+                summary.skipped += 1;
+                observer(&Event::Skipped { src, reason });
+            }
+            return Ok(summary);
+        }
+        let skips = stream::unfold(skip_rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+        let plan = stream::select(steps.map(|(p, _)| p), skips).boxed();
+        let mut put = options.transfer.put.clone();
+        put.progress = None;
+        let ctx = Ctx::new(self.client().clone(), put, Box::new(observer));
+        Ok(execute(ctx, plan, cancel).await)
+    }
+
+    async fn sync_steps(
+        &self,
+        src: &Location,
+        dst: &Location,
+        options: &SyncOptions,
+        skips: Option<mpsc::Sender<Planned>>,
+    ) -> Result<BoxStream<'static, (Planned, Option<SyncAction>)>, Error> {
+        let action = match (src, dst) {
+            (Location::Local(p), Location::S3 { bucket, .. }) => {
+                crate::s3::check_bucket("PutObject", bucket)?;
+                if !tokio::fs::metadata(p).await.map(|m| m.is_dir()).unwrap_or(false) {
+                    return Err(input(format!("{src} is not a directory")));
+                }
+                Action::Upload
+            }
+            (Location::S3 { bucket, .. }, Location::Local(p)) => {
+                crate::s3::check_bucket("GetObject", bucket)?;
+                tokio::fs::create_dir_all(p).await.map_err(|e| input(format!("cannot create {}: {e}", p.display())))?;
+                Action::Download
+            }
+            (Location::S3 { bucket: b1, key: k1 }, Location::S3 { bucket: b2, key: k2 }) => {
+                crate::s3::check_bucket("CopyObject", b1)?;
+                crate::s3::check_bucket("CopyObject", b2)?;
+                let (p1, p2) = (folder(k1), folder(k2));
+                if b1 == b2 && (p2.starts_with(&p1) || p1.starts_with(&p2)) {
+                    return Err(input(format!("{src} and {dst} overlap: a sync would read its own output")));
+                }
+                Action::Copy
+            }
+            (Location::Local(_), Location::Local(_)) => {
+                return Err(input("one of the source and destination must be in S3"));
+            }
+        };
+        let side = |at: &Location, skips: Option<mpsc::Sender<Planned>>| match at {
+            Location::Local(p) => local_side(p.clone(), options.transfer.follow_symlinks, skips),
+            Location::S3 { bucket, key } => s3_side(self, bucket.clone(), folder(key)),
+        };
+        let (src_side, dst_side) = (side(src, skips), side(dst, None));
+        let (src_root, dst_root) = (Root::of(src), Root::of(dst));
+        let options = options.clone();
+        let (tx, rx) = mpsc::channel(256);
+        tokio::spawn(async move {
+            let filters = options.transfer.filters.clone();
+            let accepts = move |r: &Result<Entry, String>| r.as_ref().map_or(true, |e| filters.accepts(&e.rel));
+            let accepts_too = accepts.clone();
+            let mut a = src_side.filter(move |r| std::future::ready(accepts(r)));
+            let mut b = dst_side.filter(move |r| std::future::ready(accepts_too(r)));
+            let (mut x, mut y) = (a.next().await, b.next().await);
+            loop {
+                // A listing that failed ends the plan: nothing more is sent, nothing deleted on
+                // a partial view.
+                for side in [&x, &y] {
+                    if let Some(Err(reason)) = side {
+                        let fail = Planned::Fail { action, src: src_root.at(""), reason: reason.clone() };
+                        let _ = tx.send((fail, None)).await;
+                        return;
+                    }
+                }
+                let order = match (&x, &y) {
+                    (None, None) => return,
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (Some(Ok(s)), Some(Ok(d))) => s.rel.as_bytes().cmp(d.rel.as_bytes()),
+                    _ => return,
+                };
+                let out = match order {
+                    std::cmp::Ordering::Less => {
+                        let Some(Ok(s)) = x.take() else { return };
+                        x = a.next().await;
+                        Some(step(action, &src_root, &dst_root, s))
+                    }
+                    std::cmp::Ordering::Greater => {
+                        let Some(Ok(d)) = y.take() else { return };
+                        y = b.next().await;
+                        options.delete.then(|| delete_step(&dst_root, &d))
+                    }
+                    std::cmp::Ordering::Equal => {
+                        let (Some(Ok(s)), Some(Ok(d))) = (x.take(), y.take()) else { return };
+                        x = a.next().await;
+                        y = b.next().await;
+                        differs(action, &s, &d, &options).then(|| step(action, &src_root, &dst_root, s))
+                    }
+                };
+                if let Some((planned, say)) = out {
+                    if tx.send((planned, Some(say))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|s| (s, rx)) }).boxed())
+    }
+}
