@@ -409,6 +409,88 @@ fn object_flags_and_ls_agree_with_the_aws_cli() -> Result<(), Failed> {
     ensure(r.code == 0, r.stderr)
 }
 
+/// The `(dryrun)` lines of a sync, as a sorted set with paths made relative (the two tools
+/// print the local root as given).
+fn dryrun_set(out: &str, marker: &str) -> Vec<String> {
+    // The AWS CLI prints local paths relative to the working directory, cirrus as given: both
+    // cut to start at the scratch folder's name.
+    let cut = |t: &str| t.find(marker).map_or(t.to_owned(), |i| t[i..].to_owned());
+    let mut lines: Vec<String> = out
+        .lines()
+        .filter(|l| l.starts_with("(dryrun)"))
+        .map(|l| l.split(' ').map(cut).collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `sync --dryrun` against the AWS CLI v2 on moto: the same trees, changes, filters and flags;
+/// the planned actions compared as sets, for uploads, downloads and copies.
+fn sync_plans_agree_with_the_aws_cli() -> Result<(), Failed> {
+    let dir = scratch("sync-diff");
+    let src = dir.join("src");
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let write = |rel: &str, body: &str, when: std::time::SystemTime| -> Result<(), Failed> {
+        let p = src.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(&src)).map_err(|e| e.to_string())?;
+        std::fs::write(&p, body).map_err(|e| e.to_string())?;
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .and_then(|f| f.set_modified(when))
+            .map_err(|e| e.to_string().into())
+    };
+    for rel in ["a.txt", "b.log", "sub/c.txt", "sub-d.txt", "sub/deep/e.jpg", "z.txt"] {
+        write(rel, rel, old)?;
+    }
+    let config = config_file(&dir, &[])?;
+    let env = moto_env(&config)?;
+    let b = format!("cli-sync-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let src_s = src.to_string_lossy().into_owned();
+    let dst = format!("s3://{b}/site/");
+    // The starting point, made by cirrus (then checked: nothing left to do, for both tools).
+    let r = run(&["s3", "sync", &src_s, &dst], &env);
+    ensure(r.code == 0, r.stderr)?;
+    // Changes: one file grown, one removed, one new, one extra key.
+    write("a.txt", "a.txt, longer now", old)?;
+    std::fs::remove_file(src.join("z.txt")).map_err(|e| e.to_string())?;
+    write("sub/new.txt", "new", old)?;
+    ensure(
+        run(&["s3", "cp", &src.join("b.log").to_string_lossy(), &format!("s3://{b}/site/extra.log")], &env).code == 0,
+        "cp",
+    )?;
+    let down = dir.join("down");
+    std::fs::create_dir_all(&down).map_err(|e| e.to_string())?;
+    let down_s = down.to_string_lossy().into_owned();
+    let mirror = format!("s3://{b}/mirror/");
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (vec![], &src_s, &dst),
+        (vec!["--delete"], &src_s, &dst),
+        (vec!["--delete", "--exclude", "*.log"], &src_s, &dst),
+        (vec!["--exclude", "*", "--include", "sub/*"], &src_s, &dst),
+        (vec!["--size-only"], &src_s, &dst),
+        (vec![], &dst, &down_s),
+        (vec!["--exclude", "*.txt"], &dst, &down_s),
+        (vec![], &dst, &mirror),
+        (vec!["--delete"], &dst, &mirror),
+    ];
+    for (flags, from, to) in &cases {
+        let mut args = vec!["s3", "sync", "--dryrun", *from, *to];
+        args.extend(flags.iter().copied());
+        let marker = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let theirs = dryrun_set(&aws_cli(&dir, &args)?, &marker);
+        let ours = run(&args, &env);
+        ensure(ours.code == 0, ours.stderr.clone())?;
+        let ours = dryrun_set(&ours.out(), &marker);
+        ensure(ours == theirs, format!("sync {flags:?} {from} {to}\nAWS CLI: {theirs:#?}\ncirrus: {ours:#?}"))?;
+        ensure(!ours.is_empty() || flags.is_empty(), format!("{flags:?}: nothing planned"))?;
+    }
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    let _ = std::fs::remove_dir_all(&dir);
+    ensure(r.code == 0, r.stderr)
+}
+
 /// `cirrus s3 mv`: the AWS CLI's `move:` lines, sources gone, filters kept, streams refused.
 fn mv_moves() -> Result<(), Failed> {
     let dir = scratch("mv");
@@ -655,6 +737,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
         Trial::test("transfer::cli::filters_agree_with_the_aws_cli", filters_agree_with_the_aws_cli),
         Trial::test("transfer::cli::mv_moves", mv_moves),
+        Trial::test("transfer::cli::sync_plans_agree_with_the_aws_cli", sync_plans_agree_with_the_aws_cli),
         Trial::test(
             "transfer::cli::object_flags_and_ls_agree_with_the_aws_cli",
             object_flags_and_ls_agree_with_the_aws_cli,
