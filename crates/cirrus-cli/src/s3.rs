@@ -889,7 +889,7 @@ async fn cp(
 /// reads: a key holding ESC or CR could otherwise rewrite the screen. JSON output stays exact.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     use std::fmt::Write;
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -901,13 +901,35 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
             c if (c as u32) < 0x100 && c.is_control() => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if c.is_control() => {
+            c if hidden(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Characters that change how a line reads without showing themselves: control characters,
+/// and the invisible format characters a name can hide behind (bidirectional overrides and
+/// isolates such as U+202E, which shows `exe.txt` for `txt.exe`; zero-width spaces and joiners;
+/// line and paragraph separators; the byte-order mark).
+fn hidden(c: char) -> bool {
+    c.is_control() || matches!(c as u32, 0x061C | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn invisible_characters_are_written_out() {
+        assert_eq!(printable("plain/é.txt"), "plain/é.txt");
+        assert_eq!(printable("a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(printable("invoice\u{202e}txt.exe"), "invoice\\u{202e}txt.exe");
+        assert_eq!(printable("a\u{200b}b\u{2066}c\u{feff}"), "a\\u{200b}b\\u{2066}c\\u{feff}");
+        assert_eq!(printable("line\u{2028}break"), "line\\u{2028}break");
+    }
 }
 
 /// A reader of standard output that went away ends the program quietly with 141, as SIGPIPE

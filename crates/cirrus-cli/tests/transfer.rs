@@ -716,15 +716,18 @@ fn control_characters_are_escaped() -> Result<(), Failed> {
     let tree = dir.join("tree");
     std::fs::create_dir_all(&tree).map_err(|e| e.to_string())?;
     std::fs::write(tree.join("evil\x1b]0;pwned\x07\rname.txt"), b"x").map_err(|e| e.to_string())?;
+    // A right-to-left override shows `invoice[U+202E]txt.exe` as `invoiceexe.txt`.
+    std::fs::write(tree.join("invoice\u{202e}txt.exe"), b"x").map_err(|e| e.to_string())?;
     let config = config_file(&dir, &[])?;
     let env = s3s_env(None, &config)?;
     let b = format!("cli-escape-{}", std::process::id());
     ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
-    let raw = |r: &Run| r.stdout.iter().any(|c| matches!(c, 0x1b | 0x07 | b'\r'));
+    let raw = |r: &Run| r.stdout.iter().any(|c| matches!(c, 0x1b | 0x07 | b'\r')) || r.out().contains('\u{202e}');
     let r = run(&["s3", "cp", "--recursive", &tree.to_string_lossy(), &format!("s3://{b}/")], &env);
     ensure(r.code == 0 && !raw(&r) && r.out().contains("evil\\x1b]0;pwned\\x07\\rname.txt"), r.out())?;
     let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
     ensure(r.code == 0 && !raw(&r) && r.out().contains("evil\\x1b]0;pwned\\x07\\rname.txt"), r.out())?;
+    ensure(r.out().contains("invoice\\u{202e}txt.exe") && !r.out().contains('\u{202e}'), r.out())?;
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
