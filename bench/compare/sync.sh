@@ -4,6 +4,8 @@
 # DELAY_MS (10) each way in front of one s3s-fs server (data on /dev/shm). The tree is uploaded
 # once (directly, no relay), its files dated an hour back; then each tool syncs it ROUNDS times
 # in turn and must find nothing to send (a run that prints an upload line fails the bench).
+# Then CHANGED (1,000) files are grown by a byte before each run, and each tool must send
+# exactly those.
 #
 #   bench/compare/sync.sh [ROUNDS]          (default 3)
 #
@@ -53,6 +55,21 @@ EOF
 "$CIRRUS_BIN" --endpoint-url "$CIRRUS_S3S_URL" s3 mb s3://sync-bench >/dev/null
 "$CIRRUS_BIN" --endpoint-url "$CIRRUS_S3S_URL" s3 cp --recursive --only-show-errors "$WORK/tree" s3://sync-bench/t/
 
+# Grows CHANGED files by one byte (a new size: both tools must send them), dated an hour back.
+CHANGED=${CHANGED:-1000}
+change() {
+  python3 - "$WORK/tree" "$CHANGED" "$1" <<'EOF2'
+import os, sys, time
+root, n, salt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+then = time.time() - 3600
+for i in range(n):
+    p = os.path.join(root, f"d{i % 100:02d}", f"f{i:05d}.bin")
+    with open(p, "ab") as f:
+        f.write(salt.encode()[:1])
+    os.utime(p, (then, then))
+EOF2
+}
+
 run() {
   local tool=$1 start end out
   start=$(date +%s.%N)
@@ -62,8 +79,10 @@ run() {
     out=$(/usr/bin/aws --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1)
   fi
   end=$(date +%s.%N)
-  if grep -q "upload:" <<<"$out"; then
-    echo "$tool sent files on a sync with nothing to do:" >&2
+  local sent
+  sent=$(grep -c "upload:" <<<"$out" || true)
+  if [ "$sent" != "${EXPECT:-0}" ]; then
+    echo "$tool sent $sent files, expected ${EXPECT:-0}:" >&2
     head -5 <<<"$out" >&2
     exit 1
   fi
@@ -78,10 +97,25 @@ for r in $(seq "$ROUNDS"); do
     echo "round $r: $tool $t s"
   done
 done
-python3 - "${times[cirrus]}" "${times[aws]}" <<'EOF'
+report() {
+  python3 - "$1" "$2" "$3" <<'EOF'
 import statistics, sys
-c = [float(x) for x in sys.argv[1].split()]
-a = [float(x) for x in sys.argv[2].split()]
+c = [float(x) for x in sys.argv[2].split()]
+a = [float(x) for x in sys.argv[3].split()]
 mc, ma = statistics.median(c), statistics.median(a)
-print(f"median: cirrus {mc:.2f} s, aws {ma:.2f} s; aws / cirrus = {ma / mc:.1f}x")
+print(f"{sys.argv[1]}: median cirrus {mc:.2f} s, aws {ma:.2f} s; aws / cirrus = {ma / mc:.1f}x")
 EOF
+}
+
+echo "== $CHANGED files changed before each run"
+declare -A changed
+for r in $(seq "$ROUNDS"); do
+  for tool in cirrus aws; do
+    change "$tool$r"
+    t=$(EXPECT=$CHANGED run "$tool")
+    changed[$tool]+="$t "
+    echo "round $r: $tool $t s"
+  done
+done
+report "nothing to do" "${times[cirrus]}" "${times[aws]}"
+report "$CHANGED changed" "${changed[cirrus]}" "${changed[aws]}"
