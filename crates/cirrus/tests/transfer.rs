@@ -461,6 +461,24 @@ fn syncs() -> Result<(), String> {
         ensure!(summary.done == 4, "{summary}");
         let (summary, _) = sync(remote.clone(), Location::s3(&b, "mirror/"), SyncOptions::default()).await?;
         ensure!(summary.done == 0, "copy again: {summary}");
+        // More folders than are listed ahead at once: the plan still comes in key order.
+        for i in 0..40 {
+            for name in ["a", "b/c", "d"] {
+                s3.put(&b, &format!("many/f{i:02}/{name}"), "x", &PutOptions::default()).await.map_err(e)?;
+            }
+            s3.put(&b, &format!("many/f{i:02}-top"), "x", &PutOptions::default()).await.map_err(e)?;
+        }
+        let empty = temp_dir("sync-many");
+        let plan: Vec<String> = Transfers::new(s3.clone())
+            .sync_plan(&Location::s3(&b, "many"), &Location::Local(empty), &SyncOptions::default())
+            .await
+            .map_err(e)?
+            .map_ok(|a| a.src.to_string())
+            .try_collect()
+            .await?;
+        let mut sorted = plan.clone();
+        sorted.sort();
+        ensure!(plan.len() == 160 && plan == sorted, "{} steps, in order: {}", plan.len(), plan == sorted);
         // Overlapping prefixes are refused.
         let overlap = Transfers::new(s3.clone())
             .sync(&remote, &Location::s3(&b, "site/inner/"), &SyncOptions::default(), |_| {}, &Cancel::new())

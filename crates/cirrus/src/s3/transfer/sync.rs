@@ -120,26 +120,116 @@ fn local_side(root: PathBuf, follow: bool, skips: Option<mpsc::Sender<Planned>>)
     .boxed()
 }
 
+/// How many folders of a prefix are listed at once, ahead of the comparison.
+const LIST_AHEAD: usize = 16;
+
+/// An object as an entry of the side rooted at `root`; `None` for a folder marker.
+fn object_entry(o: Object, root: &str) -> Option<Entry> {
+    if o.key.ends_with('/') && o.size == 0 {
+        return None;
+    }
+    Some(Entry {
+        rel: o.key.strip_prefix(root).unwrap_or(&o.key).to_owned(),
+        size: o.size,
+        time: o.last_modified,
+        what: What::Object(o),
+    })
+}
+
+/// One item of the first level of a prefix, in key order.
+enum Segment {
+    Entry(Entry),
+    /// A folder being listed (every key under it) by a task of its own.
+    Folder(mpsc::Receiver<Result<Entry, String>>),
+}
+
+/// The objects under `prefix`, in key order. The first level is listed with `/` as delimiter;
+/// each folder found there is listed whole by a task of its own, up to [`LIST_AHEAD`] at once,
+/// and read in its turn, so a tree of folders is listed in parallel (a listing is a chain of
+/// pages, each waiting for the one before) while the order stays S3's and memory stays
+/// bounded (a page or so per folder listed ahead).
 fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
     let client = transfers.client().clone();
-    stream::once(
-        async move { client.list(&bucket, ListOptions::prefix(prefix.clone())).map(move |o| (o, prefix.clone())) },
-    )
-    .flatten()
-    .filter_map(|(o, prefix)| {
-        std::future::ready(match o {
-            // A folder marker is a directory, not content.
-            Ok(o) if o.key.ends_with('/') && o.size == 0 => None,
-            Ok(o) => Some(Ok(Entry {
-                rel: o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned(),
-                size: o.size,
-                time: o.last_modified,
-                what: What::Object(o),
-            })),
-            Err(e) => Some(Err(format!("listing stopped: {}", crate::transport::report(&e)))),
-        })
-    })
-    .boxed()
+    let (tx, rx) = mpsc::channel::<Result<Entry, String>>(1024);
+    tokio::spawn(async move {
+        let stopped = |e: Error| Err(format!("listing stopped: {}", crate::transport::report(&e)));
+        let top_options = ListOptions::prefix(prefix.clone()).with_delimiter("/");
+        let mut pages = Box::pin(client.list_pages(&bucket, top_options));
+        let mut queue: std::collections::VecDeque<Segment> = std::collections::VecDeque::new();
+        let mut folders_ahead = 0usize;
+        let mut top_done = false;
+        loop {
+            // Read the first level ahead while few folders are being listed.
+            while !top_done && folders_ahead < LIST_AHEAD && queue.len() < 4096 {
+                match pages.next().await {
+                    None => top_done = true,
+                    Some(Err(e)) => {
+                        let _ = tx.send(stopped(e)).await;
+                        return;
+                    }
+                    Some(Ok(page)) => {
+                        // Keys and folders of a page, merged in key order.
+                        let mut objects = page.objects.into_iter().peekable();
+                        let mut folders = page.common_prefixes.into_iter().peekable();
+                        loop {
+                            let take_object = match (objects.peek(), folders.peek()) {
+                                (None, None) => break,
+                                (Some(_), None) => true,
+                                (None, Some(_)) => false,
+                                (Some(o), Some(f)) => o.key.as_bytes() < f.as_bytes(),
+                            };
+                            if take_object {
+                                if let Some(e) = objects.next().and_then(|o| object_entry(o, &prefix)) {
+                                    queue.push_back(Segment::Entry(e));
+                                }
+                            } else if let Some(folder) = folders.next() {
+                                let (ftx, frx) = mpsc::channel(1024);
+                                let (client, bucket, root) = (client.clone(), bucket.clone(), prefix.clone());
+                                tokio::spawn(async move {
+                                    let mut objects = Box::pin(client.list(&bucket, ListOptions::prefix(folder)));
+                                    while let Some(o) = objects.next().await {
+                                        let item = match o {
+                                            Ok(o) => match object_entry(o, &root) {
+                                                Some(e) => Ok(e),
+                                                None => continue,
+                                            },
+                                            Err(e) => stopped(e),
+                                        };
+                                        let failed = item.is_err();
+                                        if ftx.send(item).await.is_err() || failed {
+                                            return;
+                                        }
+                                    }
+                                });
+                                queue.push_back(Segment::Folder(frx));
+                                folders_ahead += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            // Hand over the front segment, a folder whole.
+            match queue.pop_front() {
+                None if top_done => return,
+                None => continue,
+                Some(Segment::Entry(e)) => {
+                    if tx.send(Ok(e)).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Segment::Folder(mut frx)) => {
+                    folders_ahead -= 1;
+                    while let Some(item) = frx.recv().await {
+                        let failed = item.is_err();
+                        if tx.send(item).await.is_err() || failed {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
 }
 
 /// Where the sides are.
