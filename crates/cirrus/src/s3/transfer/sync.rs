@@ -479,3 +479,44 @@ impl Transfers {
         Ok(stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|s| (s, rx)) }).boxed())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn entry(size: u64, secs: u64) -> Entry {
+        Entry {
+            rel: "k".into(),
+            size,
+            time: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+            what: What::File(PathBuf::new()),
+        }
+    }
+
+    /// The AWS CLI's rules (awscli.customizations.s3.syncstrategy), case by case.
+    #[test]
+    fn what_differs_as_the_aws_cli_decides() {
+        let plain = SyncOptions::default();
+        let exact = SyncOptions { exact_timestamps: true, ..SyncOptions::default() };
+        let size_only = SyncOptions { size_only: true, ..SyncOptions::default() };
+        // Another size: always sent.
+        for o in [&plain, &exact, &size_only] {
+            assert!(differs(Action::Upload, &entry(1, 10), &entry(2, 10), o));
+        }
+        // Upload and copy: sent when the destination is older, not when newer or equal.
+        for a in [Action::Upload, Action::Copy] {
+            assert!(differs(a, &entry(1, 20), &entry(1, 10), &plain));
+            assert!(!differs(a, &entry(1, 10), &entry(1, 20), &plain));
+            assert!(!differs(a, &entry(1, 10), &entry(1, 10), &plain));
+        }
+        // Download: sent when the local file is newer; with exact timestamps, on any difference.
+        assert!(differs(Action::Download, &entry(1, 10), &entry(1, 20), &plain));
+        assert!(!differs(Action::Download, &entry(1, 20), &entry(1, 10), &plain));
+        assert!(differs(Action::Download, &entry(1, 20), &entry(1, 10), &exact));
+        assert!(!differs(Action::Download, &entry(1, 10), &entry(1, 10), &exact));
+        // Size only: times never matter.
+        assert!(!differs(Action::Upload, &entry(1, 20), &entry(1, 10), &size_only));
+        assert!(!differs(Action::Download, &entry(1, 10), &entry(1, 20), &size_only));
+    }
+}
