@@ -153,8 +153,21 @@ fn field<'a>(v: &'a Value, name: &str, svc: &ServiceConfig, op: &'static str) ->
         .ok_or_else(|| Error::response(svc.name(), op, format!("no {name} in the answer")))
 }
 
+/// The longest lifetime taken from a server (ten years): a hostile or broken answer cannot
+/// overflow a time, or make a poll wait for ever.
+const MAX_SECONDS: u64 = 10 * 365 * 86_400;
+
+/// The last second of year 9999, as seconds since 1970: the latest time taken from a server.
+const MAX_EPOCH_SECONDS: u64 = 253_402_300_799;
+
 fn seconds(v: &Value, name: &str) -> Option<Duration> {
-    v.get(name).and_then(Value::as_u64).map(Duration::from_secs)
+    v.get(name).and_then(Value::as_u64).map(|s| Duration::from_secs(s.min(MAX_SECONDS)))
+}
+
+/// A time given as seconds (or milliseconds, `ms`) since 1970, no later than year 9999.
+fn epoch(value: u64, ms: bool) -> SystemTime {
+    let secs = if ms { value / 1000 } else { value };
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs.min(MAX_EPOCH_SECONDS))
 }
 
 async fn post_json(svc: &ServiceConfig, op: &'static str, path: &str, body: &Value) -> Result<Value, Error> {
@@ -191,7 +204,7 @@ impl OidcClient {
         Ok(Registration {
             client_id: field(&v, "clientId", &self.svc, OP)?.to_owned(),
             client_secret: Zeroizing::new(field(&v, "clientSecret", &self.svc, OP)?.to_owned()),
-            expires_at: SystemTime::UNIX_EPOCH + Duration::from_secs(expires),
+            expires_at: epoch(expires, false),
         })
     }
 
@@ -214,7 +227,11 @@ impl OidcClient {
             verification_uri: field(&v, "verificationUri", &self.svc, OP)?.to_owned(),
             verification_uri_complete: v.get("verificationUriComplete").and_then(Value::as_str).map(str::to_owned),
             expires_in: seconds(&v, "expiresIn").unwrap_or(Duration::from_secs(600)),
-            interval: seconds(&v, "interval").filter(|d| !d.is_zero()).unwrap_or(Duration::from_secs(5)),
+            // Polled at least every minute, whatever the server asks.
+            interval: seconds(&v, "interval")
+                .filter(|d| !d.is_zero())
+                .unwrap_or(Duration::from_secs(5))
+                .min(Duration::from_secs(60)),
         })
     }
 
@@ -288,8 +305,7 @@ impl PortalClient {
         let v: Value = serde_json::from_slice(&resp.body)
             .map_err(|e| Error::response(self.svc.name(), OP, format!("the answer is not JSON: {e}")))?;
         let c = v.get("roleCredentials").ok_or_else(|| Error::response(self.svc.name(), OP, "no roleCredentials"))?;
-        let expiry =
-            c.get("expiration").and_then(Value::as_u64).map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
+        let expiry = c.get("expiration").and_then(Value::as_u64).map(|ms| epoch(ms, true));
         Ok(crate::identity::Credentials::new(
             field(c, "accessKeyId", &self.svc, OP)?,
             field(c, "secretAccessKey", &self.svc, OP)?,
@@ -297,5 +313,22 @@ impl PortalClient {
             expiry,
             "sso",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_from_a_server_are_bounded() {
+        let v = json!({"expiresIn": u64::MAX, "short": 30});
+        assert_eq!(seconds(&v, "expiresIn"), Some(Duration::from_secs(MAX_SECONDS)));
+        assert_eq!(seconds(&v, "short"), Some(Duration::from_secs(30)));
+        // Neither overflows SystemTime (which would panic).
+        let far = epoch(u64::MAX, false);
+        assert!(far > SystemTime::now() && epoch(u64::MAX, true) == far);
+        assert_eq!(epoch(1_000, true), SystemTime::UNIX_EPOCH + Duration::from_secs(1));
+        let _ = SystemTime::now() + seconds(&v, "expiresIn").unwrap_or_default();
     }
 }
