@@ -36,6 +36,8 @@ struct Imds {
     docs: AtomicUsize,
     rotate_after: usize,
     expired_after: usize,
+    /// The token lifetime the server answers with.
+    ttl: &'static str,
 }
 
 impl Imds {
@@ -46,7 +48,7 @@ impl Imds {
                     return Reply::status(400, "missing TTL");
                 }
                 let t = self.token.lock().unwrap().clone();
-                Reply::ok(t).with_header("x-aws-ec2-metadata-token-ttl-seconds", "21600")
+                Reply::ok(t).with_header("x-aws-ec2-metadata-token-ttl-seconds", self.ttl)
             }
             ("GET", path) => {
                 if seen.header("x-aws-ec2-metadata-token") != Some(self.token.lock().unwrap().as_str()) {
@@ -72,9 +74,30 @@ impl Imds {
 }
 
 async fn imds_server(rotate_after: usize, expired_after: usize) -> Loopback {
-    let imds =
-        Arc::new(Imds { token: Mutex::new("TOKEN1".into()), docs: AtomicUsize::new(0), rotate_after, expired_after });
+    imds_server_with_ttl(rotate_after, expired_after, "21600").await
+}
+
+async fn imds_server_with_ttl(rotate_after: usize, expired_after: usize, ttl: &'static str) -> Loopback {
+    let imds = Arc::new(Imds {
+        token: Mutex::new("TOKEN1".into()),
+        docs: AtomicUsize::new(0),
+        rotate_after,
+        expired_after,
+        ttl,
+    });
     Loopback::start(move |_, s| imds.handle(s)).await
+}
+
+/// A token lifetime no clock can hold (u64::MAX seconds) is taken as IMDS's maximum, six hours,
+/// rather than overflowing the time it is kept until.
+fn imds_huge_token_ttl_is_bounded() -> Result<(), String> {
+    block_on(async {
+        let server = imds_server_with_ttl(usize::MAX, usize::MAX, "18446744073709551615").await;
+        let p = ImdsCredentials::new(&ctx_with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &server.url)]));
+        let c = p.provide_credentials().await.map_err(|e| e.to_string())?;
+        ensure!(c.access_key_id() == "IMDSKEY0", "{c:?}");
+        Ok(())
+    })
 }
 
 fn imds_token_flow_and_stale_token() -> Result<(), String> {
@@ -455,6 +478,7 @@ pub fn trials() -> Vec<Trial> {
         trial("chain::env_credentials_read_no_file_and_never_contact_imds", env_credentials_touch_nothing_else),
         trial("chain::explain_says_why_each_link_was_skipped", explain_says_why_each_link_was_skipped),
         trial("profiles::mfa_code_sent_and_cached", mfa_code_sent_and_cached),
+        trial("imds::a_huge_token_ttl_is_bounded", imds_huge_token_ttl_is_bounded),
         trial("profiles::every_link_type_cycle_missing_and_malformed", profile_files_in_a_temp_home),
     ]
 }

@@ -95,6 +95,8 @@ impl ImdsCredentials {
             .get("x-aws-ec2-metadata-token-ttl-seconds")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
+            // IMDS tokens live six hours at most; a larger answer must not overflow the clock.
+            .map(|ttl| ttl.min(21_600))
             .unwrap_or(TOKEN_TTL_SECS);
         let token = String::from_utf8(resp.into_body().to_vec())
             .map_err(|_| CredentialsError::unavailable("the IMDS token is not UTF-8"))?;
