@@ -48,55 +48,9 @@ pub enum S3Command {
         target: Option<String>,
     },
     /// Copy local <-> S3 or S3 -> S3; `-` is standard input or output.
-    Cp {
-        /// Copy everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
-        #[arg(long)]
-        recursive: bool,
-        #[command(flatten)]
-        object: ObjectArgs,
-        /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
-        #[arg(long, value_name = "ALGORITHM")]
-        checksum_algorithm: Option<ChecksumAlgorithm>,
-        /// Follow symlinks in a local source (the default).
-        #[arg(long, overrides_with = "no_follow_symlinks")]
-        follow_symlinks: bool,
-        /// Leave symlinks in a local source out.
-        #[arg(long)]
-        no_follow_symlinks: bool,
-        #[command(flatten)]
-        filters: FilterArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-        /// Source: a path, `-`, or s3://BUCKET/KEY.
-        src: String,
-        /// Destination: a path, `-`, or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
-        dst: String,
-    },
+    Cp(CopyArgs),
     /// Move local <-> S3 or S3 -> S3: copy, then remove each source once its copy is complete.
-    Mv {
-        /// Move everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
-        #[arg(long)]
-        recursive: bool,
-        #[command(flatten)]
-        object: ObjectArgs,
-        /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
-        #[arg(long, value_name = "ALGORITHM")]
-        checksum_algorithm: Option<ChecksumAlgorithm>,
-        /// Follow symlinks in a local source (the default).
-        #[arg(long, overrides_with = "no_follow_symlinks")]
-        follow_symlinks: bool,
-        /// Leave symlinks in a local source out.
-        #[arg(long)]
-        no_follow_symlinks: bool,
-        #[command(flatten)]
-        filters: FilterArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-        /// Source: a path or s3://BUCKET/KEY.
-        src: String,
-        /// Destination: a path or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
-        dst: String,
-    },
+    Mv(CopyArgs),
     /// Make DST like SRC (a directory and a prefix, either way, or two prefixes): send what is
     /// missing or changed, and with --delete remove what SRC lacks.
     Sync {
@@ -229,6 +183,47 @@ fn library_error(e: cirrus::transport::Error) -> Failure {
         Failure::input(e)
     } else {
         anyhow::Error::new(e).into()
+    }
+}
+
+/// What `cp` and `mv` take.
+#[derive(clap::Args, Debug)]
+pub struct CopyArgs {
+    /// Everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
+    #[arg(long)]
+    recursive: bool,
+    #[command(flatten)]
+    object: ObjectArgs,
+    /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
+    #[arg(long, value_name = "ALGORITHM")]
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Follow symlinks in a local source (the default).
+    #[arg(long, overrides_with = "no_follow_symlinks")]
+    follow_symlinks: bool,
+    /// Leave symlinks in a local source out.
+    #[arg(long)]
+    no_follow_symlinks: bool,
+    #[command(flatten)]
+    filters: FilterArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Source: a path, `-` (cp only), or s3://BUCKET/KEY.
+    src: String,
+    /// Destination: a path, `-` (cp only), or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
+    dst: String,
+}
+
+impl CopyArgs {
+    /// The engine's options (the filters come in order from `global`) and the SSE-C keys.
+    fn options(&self, global: &GlobalArgs) -> Result<(TransferOptions, SseKeys), Failure> {
+        let mut put = self.object.put_options()?;
+        put.checksum = self.checksum_algorithm;
+        let options = if self.recursive { TransferOptions::recursive() } else { TransferOptions::default() };
+        let options = options
+            .with_follow_symlinks(!self.no_follow_symlinks)
+            .with_filters(global.filters.clone())
+            .with_put_options(put);
+        Ok((options, self.object.sse_keys()?))
     }
 }
 
@@ -414,41 +409,13 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
         S3Command::Ls { recursive, human_readable, summarize, target } => {
             ls(global, recursive, LsStyle { human_readable, summarize }, target.as_deref()).await
         }
-        S3Command::Cp {
-            recursive,
-            object,
-            checksum_algorithm,
-            follow_symlinks: _,
-            no_follow_symlinks,
-            filters: _,
-            output,
-            src,
-            dst,
-        } => {
-            let mut put = object.put_options()?;
-            put.checksum = checksum_algorithm;
-            let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
-            let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
-            let keys = object.sse_keys()?;
-            cp(global, options.with_put_options(put), output, &src, &dst, &keys).await
+        S3Command::Cp(args) => {
+            let (options, keys) = args.options(global)?;
+            cp(global, options, args.output, &args.src, &args.dst, &keys).await
         }
-        S3Command::Mv {
-            recursive,
-            object,
-            checksum_algorithm,
-            follow_symlinks: _,
-            no_follow_symlinks,
-            filters: _,
-            output,
-            src,
-            dst,
-        } => {
-            let mut put = object.put_options()?;
-            put.checksum = checksum_algorithm;
-            let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
-            let options = options.with_follow_symlinks(!no_follow_symlinks).with_filters(global.filters.clone());
-            let keys = object.sse_keys()?;
-            mv(global, options.with_put_options(put), output, &src, &dst, &keys).await
+        S3Command::Mv(args) => {
+            let (options, keys) = args.options(global)?;
+            mv(global, options, args.output, &args.src, &args.dst, &keys).await
         }
         S3Command::Sync {
             delete,
