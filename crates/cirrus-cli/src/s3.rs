@@ -127,7 +127,7 @@ pub enum S3Command {
         /// The Content-Type the upload must have.
         #[arg(long)]
         content_type: Option<String>,
-        /// The largest upload allowed, in bytes.
+        /// The largest upload allowed, in bytes (at most 5368709120, 5 GiB: S3's limit for POST).
         #[arg(long)]
         max_size: Option<u64>,
         /// Seconds the form works.
@@ -593,7 +593,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
             let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(prefix.clone())));
             while let Some(o) = objects.next().await {
                 let o = o?;
-                (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen + o.size);
+                (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
                 writeln!(out, "{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))?;
             }
         } else {
@@ -609,7 +609,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                     writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))?;
                 }
                 for o in &p.objects {
-                    (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen + o.size);
+                    (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
                     writeln!(
                         out,
                         "{} {:>10} {}",

@@ -36,8 +36,8 @@ pub struct VerifyArgs {
     /// Check certificate validity and message age as of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
-    /// Refuse messages older than this many seconds.
-    #[arg(long, value_name = "SECS")]
+    /// Refuse messages older than this many seconds (1 to 315360000, ten years).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=315_360_000))]
     max_age: Option<u64>,
     /// Accept only this topic. Repeatable.
     #[arg(long, value_name = "ARN")]

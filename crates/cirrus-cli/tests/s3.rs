@@ -138,6 +138,11 @@ fn bad_input() -> Result<(), Failed> {
         let r = run(&["s3", "presign-post", "s3://b/p/", "--filename", "f", "--expires-in", big], &env, b"");
         ensure(r.code == 2 && r.stderr.contains("7 days") && !r.stderr.contains("panicked"), r.stderr)?;
     }
+    // S3 takes POST uploads of at most 5 GiB: a larger limit would make a form S3 refuses.
+    for big in ["5368709121", "18446744073709551615"] {
+        let r = run(&["s3", "presign-post", "s3://b/p/", "--filename", "f", "--max-size", big], &env, b"");
+        ensure(r.code == 2 && r.stderr.contains("5368709120") && !r.stderr.contains("panicked"), r.stderr)?;
+    }
     let r = run(&["s3", "cp", "/no/such/file", "s3://b/k"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("/no/such/file"), r.stderr)?;
     let r = run(&["s3", "cp", "--checksum-algorithm", "md5", "a", "s3://b/k"], &env, b"");

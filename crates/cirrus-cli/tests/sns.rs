@@ -96,6 +96,9 @@ fn refusals_name_the_check() -> Result<(), Failed> {
     for (args, words) in [
         (vec!["--at", "yesterday"], "--at \"yesterday\""),
         (vec!["/nonexistent/message.json"], "the message /nonexistent/message.json"),
+        (vec!["--max-age", "18446744073709551616"], "--max-age"),
+        (vec!["--max-age", "315360001"], "1..=315360000"),
+        (vec!["--max-age", "0"], "1..=315360000"),
     ] {
         let r = verify(&args, valid.as_bytes());
         ensure(r.code == 2 && r.stderr.contains(words), format!("{args:?}: exit {} {}", r.code, r.stderr))?;

@@ -731,8 +731,86 @@ fn control_characters_are_escaped() -> Result<(), Failed> {
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
+/// A loopback S3 that lies about sizes: every listing holds two objects of u64::MAX bytes,
+/// and every GET answers 8 bytes of a range that says the object is u64::MAX bytes long.
+fn lying_s3() -> Result<String, Failed> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve_lies(stream));
+        }
+    });
+    Ok(format!("http://{addr}"))
+}
+
+fn serve_lies(stream: TcpStream) {
+    use std::io::{BufRead, BufReader, Write};
+    const HUGE: &str = "18446744073709551615";
+    let Ok(mut out) = stream.try_clone() else { return };
+    let mut lines = BufReader::new(stream);
+    loop {
+        let mut request = String::new();
+        if lines.read_line(&mut request).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut line = String::new();
+        while lines.read_line(&mut line).is_ok_and(|n| n > 2) {
+            line.clear();
+        }
+        let object = |key: &str| {
+            format!(
+                "<Contents><Key>{key}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>\
+                 <ETag>&quot;e&quot;</ETag><Size>{HUGE}</Size><StorageClass>STANDARD</StorageClass></Contents>"
+            )
+        };
+        let (status, extra, body) = if request.contains("list-type=2") {
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>b</Name><Prefix></Prefix>\
+                 <KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{}{}</ListBucketResult>",
+                object("big1"),
+                object("big2")
+            );
+            ("200 OK", String::new(), body)
+        } else {
+            let range = format!("Content-Range: bytes 0-7/{HUGE}\r\nETag: \"e\"\r\n");
+            ("206 Partial Content", range, "12345678".to_owned())
+        };
+        let head = request.starts_with("HEAD ");
+        let answer = format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n{extra}\r\n{}",
+            body.len(),
+            if head { "" } else { &body }
+        );
+        if out.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sizes from a hostile listing cannot overflow a total: `ls --summarize` and a recursive
+/// download of two objects that claim u64::MAX bytes each end with an answer, not a panic.
+fn lying_sizes_do_not_overflow() -> Result<(), Failed> {
+    let dir = scratch("lying");
+    let config = config_file(&dir, &[("addressing_style", "path")])?;
+    let env = vec![
+        ("AWS_ACCESS_KEY_ID", "AKIDLIES".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "lies-secret".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ENDPOINT_URL", lying_s3()?),
+        ("AWS_CONFIG_FILE", config.to_string_lossy().into_owned()),
+    ];
+    let r = run(&["s3", "ls", "--summarize", "s3://b/"], &env);
+    ensure(r.code == 0 && !r.stderr.contains("panicked"), format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(r.out().contains("Total Objects: 2") && r.out().contains("Total Size: 18446744073709551615"), r.out())?;
+    let r = run(&["s3", "cp", "--recursive", "s3://b/", &dir.join("down").to_string_lossy()], &env);
+    ensure(r.code == 1 && !r.stderr.contains("panicked"), format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(r.stderr.contains("download failed: s3://b/big1"), r.stderr)
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("transfer::cli::lying_sizes_do_not_overflow_a_total", lying_sizes_do_not_overflow),
         Trial::test("transfer::cli::control_characters_in_keys_are_escaped", control_characters_are_escaped),
         Trial::test("transfer::cli::an_unreadable_file_is_reported_and_skipped", unreadable_file_is_skipped),
         Trial::test("transfer::cli::sigint_aborts_a_stdin_upload", interrupt_stdin_upload),

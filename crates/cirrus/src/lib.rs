@@ -29,6 +29,9 @@ pub mod context;
 pub mod credentials;
 pub mod env;
 pub mod fs;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod loader;
 pub mod profile;

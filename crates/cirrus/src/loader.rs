@@ -62,7 +62,7 @@ pub struct ConfigLoader {
 
 /// A region goes into host names (`sts.<region>.amazonaws.com`): it must be one DNS label of
 /// letters, digits and hyphens, or a crafted value could send signed requests to another host.
-fn check_region(region: &str, source: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_region(region: &str, source: &str) -> Result<(), ConfigError> {
     let label = (1..=63).contains(&region.len())
         && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !region.starts_with('-')
@@ -78,7 +78,7 @@ fn check_region(region: &str, source: &str) -> Result<(), ConfigError> {
 
 /// An endpoint is a base URL: `http(s)://host[:port][/path]`. User info would be sent in the
 /// `Host` header and printed in errors; a query or fragment has no place in a base URL.
-fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError> {
     let shown = crate::transport::redact_url(url);
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(ConfigError::new(format!("{source} {shown:?} is not an http:// or https:// URL")));

@@ -21,7 +21,12 @@ fn path(env: &dyn Env, key: &str) -> PathBuf {
 /// The cached credentials of `key`, if they last beyond the window at `now`; named `provider`.
 pub(crate) fn load(env: &dyn Env, key: &str, now: SystemTime, provider: &'static str) -> Option<Credentials> {
     let text = std::fs::read_to_string(path(env, key)).ok()?;
-    let v: Value = serde_json::from_str(&text).ok()?;
+    parse(&text, now, provider)
+}
+
+/// An entry's text: its credentials, if they last beyond the window at `now`.
+pub(crate) fn parse(text: &str, now: SystemTime, provider: &'static str) -> Option<Credentials> {
+    let v: Value = serde_json::from_str(text).ok()?;
     let c = v.get("Credentials")?;
     let s = |k: &str| c.get(k).and_then(Value::as_str);
     let expiry = crate::sso::parse_time(s("Expiration")?)?;

@@ -7,11 +7,11 @@
 mod assume_role;
 mod cache;
 mod chain;
-mod cli_cache;
-mod container;
+pub(crate) mod cli_cache;
+pub(crate) mod container;
 mod env;
 mod imds;
-mod process;
+pub(crate) mod process;
 pub mod profile;
 mod sso;
 mod static_provider;

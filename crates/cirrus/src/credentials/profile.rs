@@ -189,8 +189,12 @@ fn sso_settings(set: &ProfileSet, p: &Profile) -> Result<Option<SsoSettings>, Cr
 fn role_link(p: &Profile, role_arn: &str) -> Result<RoleLink, CredentialsError> {
     let duration_seconds = match p.get("duration_seconds") {
         None => None,
-        Some(d) => Some(d.parse::<u32>().map_err(|_| {
-            CredentialsError::invalid(format!("profile `{}`: duration_seconds must be a number, got {d:?}", p.name()))
+        // STS's range for AssumeRole: 15 minutes to 12 hours.
+        Some(d) => Some(d.trim().parse::<u32>().ok().filter(|n| (900..=43_200).contains(n)).ok_or_else(|| {
+            CredentialsError::invalid(format!(
+                "profile `{}`: duration_seconds must be a whole number from 900 to 43200, got {d:?}",
+                p.name()
+            ))
         })?),
     };
     Ok(RoleLink {
@@ -490,6 +494,25 @@ mod tests {
         let own = ProfileChain::resolve(&s, "self").unwrap();
         assert!(matches!(&own.base, BaseCredentials::Static { profile, .. } if profile == "self"));
         assert_eq!(own.roles.len(), 1);
+    }
+
+    #[test]
+    fn duration_seconds_is_within_what_sts_allows() {
+        for bad in ["0", "899", "43201", "4294967296", "-1", "1h"] {
+            let s = set(
+                &format!(
+                    "[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\nduration_seconds = {bad}\n"
+                ),
+                "[b]\naws_access_key_id = A\naws_secret_access_key = S\n",
+            );
+            let e = err(&s, "r");
+            assert!(e.contains("from 900 to 43200") && e.contains(bad), "{e}");
+        }
+        let s = set(
+            "[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\nduration_seconds = 43200\n",
+            "[b]\naws_access_key_id = A\naws_secret_access_key = S\n",
+        );
+        assert_eq!(ProfileChain::resolve(&s, "r").unwrap().roles[0].duration_seconds, Some(43_200));
     }
 
     #[test]

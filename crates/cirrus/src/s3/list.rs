@@ -212,7 +212,7 @@ enum Field {
 /// One pass over the events, no tree: a 1,000-key page is the common case, so this path is
 /// measured (`cargo bench -p cirrus --features s3 --bench s3`). Same rules as `xml::parse`:
 /// no DOCTYPE, predefined entities only, a depth limit, errors that say where.
-fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
+pub(crate) fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(body);
     let mut page = ListPage::default();

@@ -9,9 +9,9 @@
 
 mod checksum;
 mod delete;
-mod list;
+pub(crate) mod list;
 mod presign;
-mod settings;
+pub(crate) mod settings;
 mod sse;
 pub mod transfer;
 mod upload;

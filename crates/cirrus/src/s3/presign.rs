@@ -11,6 +11,9 @@ use std::time::{Duration, SystemTime};
 /// The longest a SigV4 presigned URL can live.
 pub const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// The largest upload a POST form can allow: S3 takes POST uploads of at most 5 GiB.
+pub const MAX_POST_SIZE: u64 = 5 << 30;
+
 /// Extras for a presigned URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -270,6 +273,12 @@ impl S3Client {
             return Err(Self::input_error(
                 OP,
                 format!("expiry {} s is not within 1 s to 7 days (604800 s)", options.expires_in.as_secs()),
+            ));
+        }
+        if let Some(max) = options.max_size.filter(|&m| m > MAX_POST_SIZE) {
+            return Err(Self::input_error(
+                OP,
+                format!("max size {max} bytes is above {MAX_POST_SIZE} (5 GiB), the largest POST upload S3 takes"),
             ));
         }
         let now = self.service().clock().now();

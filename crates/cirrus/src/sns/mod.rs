@@ -5,7 +5,7 @@
 
 mod fetch;
 mod ses_event;
-mod verify;
+pub(crate) mod verify;
 
 pub use fetch::CertFetcher;
 pub use ses_event::{

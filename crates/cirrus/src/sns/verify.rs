@@ -191,9 +191,9 @@ impl fmt::Display for VerifyError {
 impl std::error::Error for VerifyError {}
 
 /// A message parsed but not yet verified.
-struct Unverified {
-    msg: Message,
-    signature: Vec<u8>,
+pub(crate) struct Unverified {
+    pub(crate) msg: Message,
+    pub(crate) signature: Vec<u8>,
 }
 
 fn format_err(reason: impl Into<String>) -> VerifyError {
@@ -202,7 +202,7 @@ fn format_err(reason: impl Into<String>) -> VerifyError {
 
 /// Reads the envelope: an SNS HTTP body, a Lambda record (`{"Sns": {...}}`) or a Lambda event
 /// with one record.
-fn parse(body: &[u8]) -> Result<Unverified, VerifyError> {
+pub(crate) fn parse(body: &[u8]) -> Result<Unverified, VerifyError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(format_err(format!("the body is {} bytes; SNS messages are at most {MAX_BODY_BYTES}", body.len())));
     }

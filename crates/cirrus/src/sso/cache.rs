@@ -85,7 +85,7 @@ impl SsoToken {
         Value::Object(m)
     }
 
-    fn from_json(v: &Value) -> Option<SsoToken> {
+    pub(crate) fn from_json(v: &Value) -> Option<SsoToken> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         Some(SsoToken {
             start_url: s("startUrl").unwrap_or_default(),

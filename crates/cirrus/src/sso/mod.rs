@@ -147,10 +147,8 @@ pub struct OidcClient {
     svc: ServiceConfig,
 }
 
-fn field<'a>(v: &'a Value, name: &str, svc: &ServiceConfig, op: &'static str) -> Result<&'a str, Error> {
-    v.get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::response(svc.name(), op, format!("no {name} in the answer")))
+fn field<'a>(v: &'a Value, name: &str) -> Result<&'a str, String> {
+    v.get(name).and_then(Value::as_str).ok_or_else(|| format!("no {name} in the answer"))
 }
 
 /// The longest lifetime taken from a server (ten years): a hostile or broken answer cannot
@@ -174,8 +172,60 @@ async fn post_json(svc: &ServiceConfig, op: &'static str, path: &str, body: &Val
     let req = Request::new(Method::POST, format!("{}{path}", svc.endpoint()), body.to_string())
         .header("content-type", "application/json");
     let resp = svc.send(op, req).await?;
-    serde_json::from_slice(&resp.body)
-        .map_err(|e| Error::response(svc.name(), op, format!("the answer is not JSON: {e}")))
+    json_answer(&resp.body).map_err(|e| Error::response(svc.name(), op, e))
+}
+
+fn json_answer(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))
+}
+
+/// The answer of `RegisterClient`.
+pub(crate) fn registration_from(v: &Value) -> Result<Registration, String> {
+    let expires = v.get("clientSecretExpiresAt").and_then(Value::as_u64).unwrap_or_default();
+    Ok(Registration {
+        client_id: field(v, "clientId")?.to_owned(),
+        client_secret: Zeroizing::new(field(v, "clientSecret")?.to_owned()),
+        expires_at: epoch(expires, false),
+    })
+}
+
+/// The answer of `StartDeviceAuthorization`.
+pub(crate) fn device_authorization_from(v: &Value) -> Result<DeviceAuthorization, String> {
+    Ok(DeviceAuthorization {
+        device_code: Zeroizing::new(field(v, "deviceCode")?.to_owned()),
+        user_code: field(v, "userCode")?.to_owned(),
+        verification_uri: field(v, "verificationUri")?.to_owned(),
+        verification_uri_complete: v.get("verificationUriComplete").and_then(Value::as_str).map(str::to_owned),
+        expires_in: seconds(v, "expiresIn").unwrap_or(Duration::from_secs(600)),
+        // Polled at least every minute, whatever the server asks.
+        interval: seconds(v, "interval")
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_secs(5))
+            .min(Duration::from_secs(60)),
+    })
+}
+
+/// The answer of `CreateToken`.
+pub(crate) fn token_grant_from(v: &Value) -> Result<TokenGrant, String> {
+    Ok(TokenGrant {
+        access_token: Zeroizing::new(field(v, "accessToken")?.to_owned()),
+        expires_in: seconds(v, "expiresIn").unwrap_or(Duration::from_secs(3600)),
+        refresh_token: v.get("refreshToken").and_then(Value::as_str).map(|t| Zeroizing::new(t.to_owned())),
+    })
+}
+
+/// The answer of `GetRoleCredentials`.
+pub(crate) fn role_credentials_from(body: &[u8]) -> Result<crate::identity::Credentials, String> {
+    let v = json_answer(body)?;
+    let c = v.get("roleCredentials").ok_or("no roleCredentials")?;
+    let expiry = c.get("expiration").and_then(Value::as_u64).map(|ms| epoch(ms, true));
+    Ok(crate::identity::Credentials::new(
+        field(c, "accessKeyId")?,
+        field(c, "secretAccessKey")?,
+        c.get("sessionToken").and_then(Value::as_str).map(str::to_owned),
+        expiry,
+        "sso",
+    ))
 }
 
 impl OidcClient {
@@ -200,12 +250,7 @@ impl OidcClient {
             body["issuerUrl"] = json!(issuer_url);
         }
         let v = post_json(&self.svc, OP, "/client/register", &body).await?;
-        let expires = v.get("clientSecretExpiresAt").and_then(Value::as_u64).unwrap_or_default();
-        Ok(Registration {
-            client_id: field(&v, "clientId", &self.svc, OP)?.to_owned(),
-            client_secret: Zeroizing::new(field(&v, "clientSecret", &self.svc, OP)?.to_owned()),
-            expires_at: epoch(expires, false),
-        })
+        registration_from(&v).map_err(|e| Error::response(self.svc.name(), OP, e))
     }
 
     /// `StartDeviceAuthorization` for `start_url`.
@@ -221,18 +266,7 @@ impl OidcClient {
             "startUrl": start_url,
         });
         let v = post_json(&self.svc, OP, "/device_authorization", &body).await?;
-        Ok(DeviceAuthorization {
-            device_code: Zeroizing::new(field(&v, "deviceCode", &self.svc, OP)?.to_owned()),
-            user_code: field(&v, "userCode", &self.svc, OP)?.to_owned(),
-            verification_uri: field(&v, "verificationUri", &self.svc, OP)?.to_owned(),
-            verification_uri_complete: v.get("verificationUriComplete").and_then(Value::as_str).map(str::to_owned),
-            expires_in: seconds(&v, "expiresIn").unwrap_or(Duration::from_secs(600)),
-            // Polled at least every minute, whatever the server asks.
-            interval: seconds(&v, "interval")
-                .filter(|d| !d.is_zero())
-                .unwrap_or(Duration::from_secs(5))
-                .min(Duration::from_secs(60)),
-        })
+        device_authorization_from(&v).map_err(|e| Error::response(self.svc.name(), OP, e))
     }
 
     /// `CreateToken`. While a device authorization waits for the person, this fails with
@@ -261,11 +295,7 @@ impl OidcClient {
             }
         }
         let v = post_json(&self.svc, OP, "/token", &body).await?;
-        Ok(TokenGrant {
-            access_token: Zeroizing::new(field(&v, "accessToken", &self.svc, OP)?.to_owned()),
-            expires_in: seconds(&v, "expiresIn").unwrap_or(Duration::from_secs(3600)),
-            refresh_token: v.get("refreshToken").and_then(Value::as_str).map(|t| Zeroizing::new(t.to_owned())),
-        })
+        token_grant_from(&v).map_err(|e| Error::response(self.svc.name(), OP, e))
     }
 
     /// The authorization endpoint a browser is sent to for the authorization-code grant.
@@ -302,17 +332,7 @@ impl PortalClient {
             .try_header(http::HeaderName::from_static("x-amz-sso_bearer_token"), access_token)
             .map_err(|e| Error::input(self.svc.name(), OP, crate::transport::report(&e)))?;
         let resp = self.svc.send(OP, req).await?;
-        let v: Value = serde_json::from_slice(&resp.body)
-            .map_err(|e| Error::response(self.svc.name(), OP, format!("the answer is not JSON: {e}")))?;
-        let c = v.get("roleCredentials").ok_or_else(|| Error::response(self.svc.name(), OP, "no roleCredentials"))?;
-        let expiry = c.get("expiration").and_then(Value::as_u64).map(|ms| epoch(ms, true));
-        Ok(crate::identity::Credentials::new(
-            field(c, "accessKeyId", &self.svc, OP)?,
-            field(c, "secretAccessKey", &self.svc, OP)?,
-            c.get("sessionToken").and_then(Value::as_str).map(str::to_owned),
-            expiry,
-            "sso",
-        ))
+        role_credentials_from(&resp.body).map_err(|e| Error::response(self.svc.name(), OP, e))
     }
 }
 

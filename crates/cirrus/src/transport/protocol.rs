@@ -41,7 +41,7 @@ pub(crate) fn parse_error(protocol: Protocol, status: u16, headers: &HeaderMap, 
     if parts.code.is_empty() && parts.message.is_empty() {
         parts.message = snippet(body);
         if parts.code.is_empty() {
-            parts.code = status_code_name(status).to_owned();
+            parts.code = status_code_name(status);
         }
     }
     parts
@@ -92,8 +92,10 @@ fn snippet(body: &[u8]) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn status_code_name(status: u16) -> &'static str {
-    match status {
+/// A code for an answer whose body names none: the status's name, `PreconditionRequired` for
+/// 428, or `Http599` for a status with no name. Never empty.
+fn status_code_name(status: u16) -> String {
+    let known = match status {
         400 => "BadRequest",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -107,6 +109,20 @@ fn status_code_name(status: u16) -> &'static str {
         503 => "ServiceUnavailable",
         504 => "GatewayTimeout",
         _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_owned();
+    }
+    let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or_default();
+    let name: String = reason
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
+        .collect();
+    if name.is_empty() {
+        format!("Http{status}")
+    } else {
+        name
     }
 }
 
@@ -147,6 +163,19 @@ pub fn query_result(action: &str, body: &[u8]) -> Result<xml::Element, super::Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_answer_with_any_status_still_has_a_code() {
+        // Found by the error_body fuzz target: a 428 with no body gave an empty code and message.
+        for (status, want) in
+            [(428, "PreconditionRequired"), (599, "Http599"), (418, "IMATeapot"), (503, "ServiceUnavailable")]
+        {
+            for protocol in [Protocol::Query, Protocol::RestXml, Protocol::RestJson, Protocol::Json] {
+                let p = parse_error(protocol, status, &HeaderMap::new(), b" \n");
+                assert_eq!((p.code.as_str(), p.message.as_str()), (want, ""), "{status} {protocol:?}");
+            }
+        }
+    }
 
     #[test]
     fn query_errors() {

@@ -325,7 +325,7 @@ fn joined(r: Result<Result<u64, String>, tokio::task::JoinError>) -> Result<u64,
 }
 
 /// `bytes 0-99/1234` -> 1234.
-fn parse_total(content_range: &str) -> Option<u64> {
+pub(crate) fn parse_total(content_range: &str) -> Option<u64> {
     content_range.rsplit_once('/')?.1.trim().parse().ok()
 }
 

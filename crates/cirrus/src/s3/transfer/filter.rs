@@ -76,7 +76,7 @@ impl Filters {
 /// Python's `fnmatch.fnmatchcase`: `*`, `?`, `[seq]`, `[!seq]` (a `]` first in a set is
 /// literal; a `[` with no closing `]` is literal). Backtracks only to the last `*`, so it runs
 /// in time proportional to pattern times text, whatever the input.
-fn fnmatch(pattern: &[u8], text: &[u8]) -> bool {
+pub(crate) fn fnmatch(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {

@@ -14,20 +14,10 @@ pub(crate) enum Target {
     Special(PathBuf),
 }
 
-/// The path `rel` (a key below the prefix being downloaded) takes under `root`, with every
-/// missing directory made. Refused, with the reason, when the key would write outside `root`
-/// (a `..` segment, or a directory on the way that is a symlink), when the leaf is a symlink
-/// or a directory, or when a file is where a directory must go (keys `a` and `a/b`). Empty
-/// segments (a leading `/`, `//`) are dropped: a key never names an absolute path.
-///
-/// Checks and creations are separate system calls: a local user racing the download could
-/// swap a directory for a symlink between the two. The destination is assumed to be the
-/// user's own.
-pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
+/// The names a key (below the prefix) takes as a relative path: empty segments dropped, and
+/// refused when one is `.` or `..`, holds a NUL or is longer than a file name may be.
+pub(crate) fn key_segments(rel: &str) -> Result<Vec<&str>, String> {
     let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
-    let Some((leaf, dirs)) = segments.split_last() else {
-        return Err("the key names no file".to_owned());
-    };
     for s in &segments {
         if *s == "." || *s == ".." {
             return Err(format!("the key has a {s:?} segment: it would write outside the destination"));
@@ -39,6 +29,23 @@ pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
             return Err(format!("a name in the key is {} bytes; a file name may have {NAME_MAX}", s.len()));
         }
     }
+    Ok(segments)
+}
+
+/// The path `rel` (a key below the prefix being downloaded) takes under `root`, with every
+/// missing directory made. Refused, with the reason, when the key would write outside `root`
+/// (a `..` segment, or a directory on the way that is a symlink), when the leaf is a symlink
+/// or a directory, or when a file is where a directory must go (keys `a` and `a/b`). Empty
+/// segments (a leading `/`, `//`) are dropped: a key never names an absolute path.
+///
+/// Checks and creations are separate system calls: a local user racing the download could
+/// swap a directory for a symlink between the two. The destination is assumed to be the
+/// user's own.
+pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
+    let segments = key_segments(rel)?;
+    let Some((leaf, dirs)) = segments.split_last() else {
+        return Err("the key names no file".to_owned());
+    };
     let mut path = root.to_path_buf();
     for dir in dirs {
         path.push(dir);

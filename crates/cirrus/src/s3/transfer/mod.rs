@@ -38,9 +38,9 @@
 //! ```
 
 mod copy;
-mod download;
-mod filter;
-mod local;
+pub(crate) mod download;
+pub(crate) mod filter;
+pub(crate) mod local;
 mod plan;
 mod remove;
 mod run;

@@ -359,7 +359,7 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
     let count = |summary: &mut Summary, joined: Result<Outcome, tokio::task::JoinError>| match joined {
         Ok(Outcome::Done(n)) => {
             summary.done += 1;
-            summary.bytes += n;
+            summary.bytes = summary.bytes.saturating_add(n);
         }
         Ok(Outcome::Skipped(_)) => summary.skipped += 1,
         Ok(Outcome::Failed(_)) => summary.failed += 1,
@@ -381,7 +381,8 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
                 }
                 Some(Planned::Job(job, size)) => {
                     objects += 1;
-                    bytes += size;
+                    // Sizes come from the listing: a hostile one cannot overflow the total.
+                    bytes = bytes.saturating_add(size);
                     set.spawn(run_job(ctx.clone(), job));
                 }
                 Some(Planned::Skip { src, reason }) => {
