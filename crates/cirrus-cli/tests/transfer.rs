@@ -731,22 +731,23 @@ fn control_characters_are_escaped() -> Result<(), Failed> {
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
-/// A loopback S3 that lies about sizes: every listing holds two objects of u64::MAX bytes,
-/// and every GET answers 8 bytes of a range that says the object is u64::MAX bytes long.
-fn lying_s3() -> Result<String, Failed> {
+/// A loopback S3 that answers every ListObjectsV2 with `listing` and every other request with
+/// `answer` (status line onwards, without Content-Length, then a blank line and the body).
+fn fake_s3(listing: String, answer: (&'static str, &'static str, &'static str)) -> Result<String, Failed> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let listing = Arc::new(listing);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || serve_lies(stream));
+            let listing = listing.clone();
+            std::thread::spawn(move || serve_fake(stream, &listing, answer));
         }
     });
     Ok(format!("http://{addr}"))
 }
 
-fn serve_lies(stream: TcpStream) {
+fn serve_fake(stream: TcpStream, listing: &str, (status, headers, body): (&str, &str, &str)) {
     use std::io::{BufRead, BufReader, Write};
-    const HUGE: &str = "18446744073709551615";
     let Ok(mut out) = stream.try_clone() else { return };
     let mut lines = BufReader::new(stream);
     loop {
@@ -758,29 +759,12 @@ fn serve_lies(stream: TcpStream) {
         while lines.read_line(&mut line).is_ok_and(|n| n > 2) {
             line.clear();
         }
-        let object = |key: &str| {
-            format!(
-                "<Contents><Key>{key}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>\
-                 <ETag>&quot;e&quot;</ETag><Size>{HUGE}</Size><StorageClass>STANDARD</StorageClass></Contents>"
-            )
-        };
-        let (status, extra, body) = if request.contains("list-type=2") {
-            let body = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>b</Name><Prefix></Prefix>\
-                 <KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{}{}</ListBucketResult>",
-                object("big1"),
-                object("big2")
-            );
-            ("200 OK", String::new(), body)
-        } else {
-            let range = format!("Content-Range: bytes 0-7/{HUGE}\r\nETag: \"e\"\r\n");
-            ("206 Partial Content", range, "12345678".to_owned())
-        };
-        let head = request.starts_with("HEAD ");
+        let (status, headers, body) =
+            if request.contains("list-type=2") { ("200 OK", "", listing) } else { (status, headers, body) };
         let answer = format!(
-            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n{extra}\r\n{}",
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n{headers}\r\n{}",
             body.len(),
-            if head { "" } else { &body }
+            if request.starts_with("HEAD ") { "" } else { body }
         );
         if out.write_all(answer.as_bytes()).is_err() {
             return;
@@ -788,18 +772,43 @@ fn serve_lies(stream: TcpStream) {
     }
 }
 
+/// A ListObjectsV2 page of `(key, size)`, in the order given.
+fn listing(objects: &[(&str, &str)]) -> String {
+    let contents: String = objects
+        .iter()
+        .map(|(key, size)| {
+            format!(
+                "<Contents><Key>{key}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>\
+                 <ETag>&quot;e&quot;</ETag><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>b</Name><Prefix></Prefix>\
+         <KeyCount>{}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{contents}</ListBucketResult>",
+        objects.len()
+    )
+}
+
+fn fake_env(endpoint: String, dir: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
+    let config = config_file(dir, &[("addressing_style", "path")])?;
+    Ok(vec![
+        ("AWS_ACCESS_KEY_ID", "AKIDFAKE".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "fake-secret".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_CONFIG_FILE", config.to_string_lossy().into_owned()),
+    ])
+}
+
 /// Sizes from a hostile listing cannot overflow a total: `ls --summarize` and a recursive
 /// download of two objects that claim u64::MAX bytes each end with an answer, not a panic.
 fn lying_sizes_do_not_overflow() -> Result<(), Failed> {
+    const HUGE: &str = "18446744073709551615";
     let dir = scratch("lying");
-    let config = config_file(&dir, &[("addressing_style", "path")])?;
-    let env = vec![
-        ("AWS_ACCESS_KEY_ID", "AKIDLIES".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "lies-secret".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ENDPOINT_URL", lying_s3()?),
-        ("AWS_CONFIG_FILE", config.to_string_lossy().into_owned()),
-    ];
+    // Every GET answers 8 bytes of a range that says the object is u64::MAX bytes long.
+    let get = ("206 Partial Content", "Content-Range: bytes 0-7/18446744073709551615\r\nETag: \"e\"\r\n", "12345678");
+    let env = fake_env(fake_s3(listing(&[("big1", HUGE), ("big2", HUGE)]), get)?, &dir)?;
     let r = run(&["s3", "ls", "--summarize", "s3://b/"], &env);
     ensure(r.code == 0 && !r.stderr.contains("panicked"), format!("exit {}: {}", r.code, r.stderr))?;
     ensure(r.out().contains("Total Objects: 2") && r.out().contains("Total Size: 18446744073709551615"), r.out())?;
@@ -808,8 +817,24 @@ fn lying_sizes_do_not_overflow() -> Result<(), Failed> {
     ensure(r.stderr.contains("download failed: s3://b/big1"), r.stderr)
 }
 
+/// A listing out of key order ends a sync with an error before anything is deleted: read side
+/// by side, `c` then `a` would make the local `a` look like a file S3 does not have.
+fn sync_refuses_a_listing_out_of_order() -> Result<(), Failed> {
+    let dir = scratch("disorder");
+    let local = dir.join("local");
+    std::fs::create_dir_all(&local).map_err(|e| e.to_string())?;
+    for name in ["a", "c"] {
+        std::fs::write(local.join(name), "x").map_err(|e| e.to_string())?;
+    }
+    let env = fake_env(fake_s3(listing(&[("c", "1"), ("a", "1")]), ("200 OK", "ETag: \"e\"\r\n", "x"))?, &dir)?;
+    let r = run(&["s3", "sync", "--delete", "s3://b/", &local.to_string_lossy()], &env);
+    ensure(r.code == 1 && r.stderr.contains("out of key order"), format!("exit {}: {} {}", r.code, r.out(), r.stderr))?;
+    ensure(!r.out().contains("delete:") && local.join("a").exists(), r.out())
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("transfer::cli::sync_refuses_a_listing_out_of_key_order", sync_refuses_a_listing_out_of_order),
         Trial::test("transfer::cli::lying_sizes_do_not_overflow_a_total", lying_sizes_do_not_overflow),
         Trial::test("transfer::cli::control_characters_in_keys_are_escaped", control_characters_are_escaped),
         Trial::test("transfer::cli::an_unreadable_file_is_reported_and_skipped", unreadable_file_is_skipped),

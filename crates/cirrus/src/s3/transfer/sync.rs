@@ -10,7 +10,9 @@
 //!
 //! With `delete`, what the destination has and the source lacks is removed, except what the
 //! filters leave out. A listing that fails stops the plan there: nothing is deleted on a
-//! partial view of the source.
+//! partial view of the source. An S3 listing must come in key order; one that does not ends the
+//! plan with an error, and with S3 as the source the deletions wait for the end of the
+//! comparison (held as keys in memory), so a disorder found late deletes nothing.
 
 use super::plan::{folder, input};
 use super::run::{execute, Ctx, DownloadTo, Job, Planned};
@@ -232,6 +234,25 @@ fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
 }
 
+/// S3 lists keys in ascending byte order, and the side-by-side comparison depends on it: a
+/// listing out of that order (a broken or hostile server) ends the plan, rather than send or
+/// delete on a wrong reading of which side has what.
+fn in_key_order(side: Side) -> Side {
+    let mut last: Option<String> = None;
+    side.map(move |item| {
+        let e = item?;
+        if let Some(prev) = last.as_deref().filter(|p| e.rel.as_bytes() <= p.as_bytes()) {
+            return Err(format!(
+                "the listing is out of key order ({:?} came after {prev:?}): it cannot be compared",
+                e.rel
+            ));
+        }
+        last = Some(e.rel.clone());
+        Ok(e)
+    })
+    .boxed()
+}
+
 /// Where the sides are.
 #[derive(Clone)]
 enum Root {
@@ -287,8 +308,8 @@ fn step(action: Action, src: &Root, dst: &Root, entry: Entry) -> (Planned, SyncA
     (Planned::Job(job, entry.size), say)
 }
 
-fn delete_step(dst: &Root, entry: &Entry) -> (Planned, SyncAction) {
-    let target = dst.at(&entry.rel);
+fn delete_step(dst: &Root, rel: &str) -> (Planned, SyncAction) {
+    let target = dst.at(rel);
     (
         Planned::Job(Job::Remove { target: target.clone() }, 0),
         SyncAction { action: Action::Delete, src: target, dst: None },
@@ -421,7 +442,7 @@ impl Transfers {
         };
         let side = |at: &Location, skips: Option<mpsc::Sender<Planned>>| match at {
             Location::Local(p) => local_side(p.clone(), options.transfer.follow_symlinks, skips),
-            Location::S3 { bucket, key } => s3_side(self, bucket.clone(), folder(key)),
+            Location::S3 { bucket, key } => in_key_order(s3_side(self, bucket.clone(), folder(key))),
         };
         let (src_side, dst_side) = (side(src, skips), side(dst, None));
         let (src_root, dst_root) = (Root::of(src), Root::of(dst));
@@ -434,6 +455,11 @@ impl Transfers {
             let mut a = src_side.filter(move |r| std::future::ready(accepts(r)));
             let mut b = dst_side.filter(move |r| std::future::ready(accepts_too(r)));
             let (mut x, mut y) = (a.next().await, b.next().await);
+            // A listing is read in S3's order, and only its end proves it was in order (see
+            // `in_key_order`): with S3 as the source, what the destination alone has is deleted
+            // once the comparison is complete, so a disorder found late deletes nothing.
+            let defer_deletes = matches!(src_root, Root::S3 { .. });
+            let mut deferred: Vec<String> = Vec::new();
             loop {
                 // A listing that failed ends the plan: nothing more is sent, nothing deleted on
                 // a partial view.
@@ -445,7 +471,15 @@ impl Transfers {
                     }
                 }
                 let order = match (&x, &y) {
-                    (None, None) => return,
+                    (None, None) => {
+                        for rel in deferred {
+                            let (planned, say) = delete_step(&dst_root, &rel);
+                            if tx.send((planned, Some(say))).await.is_err() {
+                                return;
+                            }
+                        }
+                        return;
+                    }
                     (Some(_), None) => std::cmp::Ordering::Less,
                     (None, Some(_)) => std::cmp::Ordering::Greater,
                     (Some(Ok(s)), Some(Ok(d))) => s.rel.as_bytes().cmp(d.rel.as_bytes()),
@@ -460,7 +494,12 @@ impl Transfers {
                     std::cmp::Ordering::Greater => {
                         let Some(Ok(d)) = y.take() else { return };
                         y = b.next().await;
-                        options.delete.then(|| delete_step(&dst_root, &d))
+                        if options.delete && defer_deletes {
+                            deferred.push(d.rel);
+                            None
+                        } else {
+                            options.delete.then(|| delete_step(&dst_root, &d.rel))
+                        }
                     }
                     std::cmp::Ordering::Equal => {
                         let (Some(Ok(s)), Some(Ok(d))) = (x.take(), y.take()) else { return };
