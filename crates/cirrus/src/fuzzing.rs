@@ -94,6 +94,51 @@ pub fn sns_message(data: &[u8]) {
     let _ = verifier().verify_with_certificate(data, SNS_CERT, at());
 }
 
+/// The SES event an SNS notification carries (`Message`), and its JSON form.
+#[cfg(feature = "sns")]
+pub fn ses_event(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    if let Ok(event) = crate::sns::SesEvent::from_message(text) {
+        let _ = (event.kind.name(), event.to_json());
+    }
+}
+
+/// Cognito: the InitiateAuth / RespondToAuthChallenge answer and the user name in the id token
+/// it carries, client metadata, and the SRP derivation over a server's salt and `SRP_B` (the
+/// first byte picks; the SRP input is salt, NUL, SRP_B, NUL, user id).
+#[cfg(feature = "cognito")]
+pub fn cognito(data: &[u8]) {
+    use crate::cognito::{srp::SrpClient, AuthResult, ClientMetadata};
+    let Some((&pick, body)) = data.split_first() else { return };
+    match pick % 3 {
+        0 => {
+            let Ok(answer) = serde_json::from_slice(body) else { return };
+            if let Ok(AuthResult::Tokens(t)) = crate::cognito::user_pool::parse_result("InitiateAuth", answer, at()) {
+                assert!(t.expires_at <= at() + Duration::from_secs(86_400));
+                let shown = format!("{t:?}");
+                if t.id_token.len() >= 8 {
+                    assert!(!shown.contains(&format!("{:?}", t.id_token.as_str())), "{shown}");
+                }
+                let _ = t.username();
+            }
+        }
+        1 => {
+            if let Some(t) = text(body) {
+                let _ = ClientMetadata::from_json(t);
+            }
+        }
+        _ => {
+            let Some(t) = text(body) else { return };
+            let mut parts = t.splitn(3, '\0');
+            let (salt, srp_b, user) =
+                (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            static CLIENT: std::sync::OnceLock<SrpClient> = std::sync::OnceLock::new();
+            let client = CLIENT.get_or_init(|| SrpClient::with_secret("us-east-1_Fuzz", &[7; 32]).expect("a client"));
+            let _ = client.derive(user, "password", salt, srp_b);
+        }
+    }
+}
+
 /// Certificates: the SNS signing certificate (through a whole verification) and a CA bundle.
 pub fn pem(data: &[u8]) {
     #[cfg(feature = "sns")]
@@ -373,6 +418,18 @@ mod tests {
     #[test]
     fn sns_message() {
         replay("sns_message", super::sns_message);
+    }
+
+    #[cfg(feature = "sns")]
+    #[test]
+    fn ses_event() {
+        replay("ses_event", super::ses_event);
+    }
+
+    #[cfg(feature = "cognito")]
+    #[test]
+    fn cognito() {
+        replay("cognito", super::cognito);
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod provider;
 mod settings;
 pub mod srp;
 mod token_cache;
-mod user_pool;
+pub(crate) mod user_pool;
 
 pub use identity_pool::{IdentityPoolClient, Logins, ID as IDENTITY_POOL_ID, SPEC as IDENTITY_POOL_SPEC};
 pub use provider::{CognitoBuilder, CognitoCredentials, LoginStats, TokenFetcher};

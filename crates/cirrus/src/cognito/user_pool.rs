@@ -407,7 +407,7 @@ impl UserPoolClient {
 }
 
 /// An InitiateAuth or RespondToAuthChallenge answer: tokens, or a typed challenge.
-fn parse_result(op: &'static str, answer: Value, now: SystemTime) -> Result<AuthResult, Error> {
+pub(crate) fn parse_result(op: &'static str, answer: Value, now: SystemTime) -> Result<AuthResult, Error> {
     if let Some(r) = answer.get("AuthenticationResult").filter(|r| r.is_object()) {
         let s = |k: &str| r.get(k).and_then(Value::as_str).map(|v| Zeroizing::new(v.to_owned()));
         let missing = |k: &str| Error::response(NAME, op, format!("the answer has no {k}"));
