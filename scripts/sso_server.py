@@ -110,6 +110,12 @@ class Handler(BaseHTTPRequestHandler):
                 device = next_id("device")
                 STATE["devices"][device] = 0
                 host = self.headers.get("host")
+                if "hostile" in body.get("startUrl", ""):
+                    # A server that tries to write to the terminal and to open a local file.
+                    return self.reply(200, {"deviceCode": device, "userCode": "CIRR\x1b[2J-US42",
+                                            "verificationUri": f"http://{host}/device\x1b]0;pwned\x07",
+                                            "verificationUriComplete": "file:///etc/passwd",
+                                            "expiresIn": 600, "interval": 1})
                 return self.reply(200, {"deviceCode": device, "userCode": "CIRR-US42",
                                         "verificationUri": f"http://{host}/device",
                                         "verificationUriComplete": f"http://{host}/device?user_code=CIRR-US42",

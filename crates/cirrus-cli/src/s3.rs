@@ -812,7 +812,7 @@ async fn cp(
             Ok(_) => {}
             // Interrupted: the multipart upload is aborted (or the error says it could not be).
             Err(e) if cancel.is_cancelled() => {
-                eprintln!("cirrus: {e}");
+                eprintln!("cirrus: {}", printable(&e.to_string()));
                 return Err(Failure::silent(130));
             }
             Err(e) => return Err(library_error(e)),

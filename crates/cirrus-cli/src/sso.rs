@@ -29,9 +29,15 @@ pub struct LoginArgs {
     no_browser: bool,
 }
 
-/// Opens `url` in the desktop's browser, only when a person is at a terminal.
+/// Opens `url` in the desktop's browser, only when a person is at a terminal, and only an
+/// http(s) URL: the device flow's URL comes from the server, and the opener would start any
+/// program registered for a scheme (`file:`, `smb:`...).
 fn open_browser(url: &str, allowed: bool) {
     if !allowed || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return;
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.chars().any(char::is_control) {
+        eprintln!("(not opening {}: not an http(s) URL)", crate::s3::printable(url));
         return;
     }
     let mut cmd = if cfg!(target_os = "macos") {
@@ -91,9 +97,11 @@ pub async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Failure> {
             let token = if args.use_device_code {
                 cirrus::sso::device_login(&oidc, &cache, &target, |auth| {
                     let url = auth.verification_uri_complete.as_deref().unwrap_or(&auth.verification_uri);
+                    // Both come from the server: no escape sequence reaches the terminal.
                     eprintln!(
                         "To sign in, open\n\n    {}\n\nand enter the code\n\n    {}\n",
-                        auth.verification_uri, auth.user_code
+                        crate::s3::printable(&auth.verification_uri),
+                        crate::s3::printable(&auth.user_code)
                     );
                     open_browser(url, browser);
                 })

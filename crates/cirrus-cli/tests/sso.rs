@@ -73,6 +73,39 @@ fn interop(args: &[&str], env: &[(&'static str, String)]) -> Result<String, Fail
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// A device authorization whose code and URL hold escape sequences: printed escaped, and the
+/// login goes on.
+fn hostile_device_answer_is_escaped() -> Result<(), Failed> {
+    let url = sso_url()?;
+    let h = home("hostile")?;
+    let config = CONFIG.replace("https://d-123.awsapps.com/start", "https://hostile.awsapps.com/start");
+    std::fs::write(h.join(".aws/config"), config).map_err(|e| e.to_string())?;
+    let r = run(&["--profile", "dev", "sso", "login", "--use-device-code"], &env_for(&h, &url));
+    ensure(r.code == 0, format!("login exit {}: {}", r.code, r.stderr))?;
+    ensure(!r.stderr.contains('\x1b') && !r.stderr.contains('\x07'), format!("{:?}", r.stderr))?;
+    ensure(r.stderr.contains("CIRR\\x1b[2J-US42") && r.stderr.contains("/device\\x1b]0;pwned\\x07"), r.stderr)?;
+    // At a terminal (where a browser would be opened), the server's file:// URL is not opened.
+    let h = home("hostile-tty")?;
+    std::fs::write(h.join(".aws/config"), CONFIG.replace("d-123.awsapps.com", "hostile.awsapps.com"))
+        .map_err(|e| e.to_string())?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pty_run.py");
+    let out = std::process::Command::new(python()?)
+        .arg(script)
+        .args(["and enter the code", "", "--", env!("CARGO_BIN_EXE_cirrus")])
+        .args(["--profile", "dev", "sso", "login", "--use-device-code"])
+        .env("HOME", &h)
+        .env("AWS_ENDPOINT_URL_SSO", &url)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &url)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    ensure(out.status.success(), format!("exit {:?}: {text}", out.status.code()))?;
+    // The terminal echoes the answer's newline wherever the output has reached: read without
+    // line breaks.
+    let flat: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    ensure(flat.contains("(not opening file:///etc/passwd: not an http(s) URL)"), text)
+}
+
 fn device_code_login() -> Result<(), Failed> {
     let url = sso_url()?;
     let h = home("device")?;
@@ -244,6 +277,7 @@ fn legacy_profile_and_missing_login() -> Result<(), Failed> {
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("sso::device_code_login_credentials_and_botocore", device_code_login),
+        Trial::test("sso::a_hostile_device_answer_is_printed_escaped", hostile_device_answer_is_escaped),
         Trial::test("sso::pkce_login_with_a_scripted_redirect", pkce_login_with_a_scripted_redirect),
         Trial::test("sso::refresh_a_token_written_by_botocore", refresh_a_token_written_by_botocore),
         Trial::test("sso::legacy_profile_missing_login_and_logout", legacy_profile_and_missing_login),
