@@ -64,13 +64,8 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
     };
     let body = match args.data.as_deref() {
         None => Vec::new(),
-        Some("@-") => {
-            let mut b = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).context("cannot read standard input")?;
-            b
-        }
         Some(d) if d.starts_with('@') => {
-            std::fs::read(&d[1..]).with_context(|| format!("cannot read {}", &d[1..])).map_err(Failure::input)?
+            crate::read_limited("--data", std::path::Path::new(&d[1..]), crate::MAX_BODY_IN_MEMORY)?
         }
         Some(d) => d.as_bytes().to_vec(),
     };

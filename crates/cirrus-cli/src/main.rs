@@ -178,6 +178,34 @@ fn ask_on_terminal(prompt: &str) -> Result<String, cirrus::CredentialsError> {
     Ok(line.trim().to_owned())
 }
 
+/// The most a request body read into memory may be (`sign`, `curl -d @FILE`): 1 GiB.
+pub const MAX_BODY_IN_MEMORY: usize = 1 << 30;
+
+/// A file (or `-`, standard input) of at most `limit` bytes; a larger one is refused from its
+/// size, and never more than `limit + 1` bytes are read. Errors start with `what` and the path
+/// (joined with no space when `what` ends in `//`, as in `fileb://`).
+pub fn read_limited(what: &str, path: &std::path::Path, limit: usize) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let sep = if what.ends_with("//") { "" } else { " " };
+    let at = format!("{what}{sep}{}", path.display());
+    let fail = |e: std::io::Error| Failure::input(anyhow::anyhow!("{at}: {e}"));
+    let mut b = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().take(limit as u64 + 1).read_to_end(&mut b).map_err(fail)?;
+    } else {
+        let file = std::fs::File::open(path).map_err(fail)?;
+        let size = file.metadata().map_err(fail)?.len();
+        if size > limit as u64 {
+            return Err(Failure::input(anyhow::anyhow!("{at}: {size} bytes; at most {limit} allowed")));
+        }
+        file.take(limit as u64 + 1).read_to_end(&mut b).map_err(fail)?;
+    }
+    if b.len() > limit {
+        return Err(Failure::input(anyhow::anyhow!("{at}: more than the {limit} bytes allowed")));
+    }
+    Ok(b)
+}
+
 /// The configuration the global flags and the environment describe.
 pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
     let credentials = if global.no_sign_request {

@@ -309,9 +309,12 @@ fn sse_c_key(flag: &str, alg: Option<&str>, key: Option<&str>) -> Result<Option<
         return Err(Failure::input(anyhow!("--{flag} {alg:?}: SSE-C is AES256")));
     }
     let bytes = match key.strip_prefix("fileb://") {
-        Some(path) => zeroize::Zeroizing::new(
-            std::fs::read(path).map_err(|e| Failure::input(anyhow!("--{flag}-key fileb://{path}: {e}")))?,
-        ),
+        // A key is 32 bytes: anything much larger is not one.
+        Some(path) => zeroize::Zeroizing::new(crate::read_limited(
+            &format!("--{flag}-key fileb://"),
+            std::path::Path::new(path),
+            1024,
+        )?),
         None => zeroize::Zeroizing::new(key.as_bytes().to_vec()),
     };
     SseCustomerKey::new(&bytes)

@@ -1,7 +1,7 @@
 //! `cirrus ses send`: one email through SES v2 (raw MIME built by `cirrus::ses::Email`).
 
 use crate::{load_config, Failure, GlobalArgs, Output};
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 use cirrus::ses::{Email, Mailbox, SendOptions, SesClient};
 use std::path::PathBuf;
 
@@ -64,14 +64,9 @@ fn mailbox(flag: &str, s: &str) -> Result<Mailbox, Failure> {
     Mailbox::parse(s).map_err(|e| Failure::input(anyhow!("--{flag} {s:?}: {e}")))
 }
 
-fn read_body(flag: &str, path: &PathBuf) -> Result<String, Failure> {
-    let bytes = if path.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).context("reading standard input")?;
-        b
-    } else {
-        std::fs::read(path).map_err(|e| Failure::input(anyhow!("--{flag} {}: {e}", path.display())))?
-    };
+/// A text or HTML body: at most 40 MiB, the largest message SES sends.
+fn read_body(flag: &str, path: &std::path::Path) -> Result<String, Failure> {
+    let bytes = crate::read_limited(&format!("--{flag}"), path, 40 << 20)?;
     String::from_utf8(bytes).map_err(|_| Failure::input(anyhow!("--{flag} {}: not UTF-8 text", path.display())))
 }
 

@@ -4,7 +4,7 @@ use crate::{Failure, GlobalArgs};
 use anyhow::{anyhow, Context};
 use cirrus::sigv4::raw::RawRequest;
 use cirrus::sigv4::{sign, Payload, SignableRequest, SigningParams, SigningSettings};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -33,9 +33,8 @@ pub struct SignArgs {
 
 pub async fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
     let input = match args.file.as_deref() {
-        None => read_stdin()?,
-        Some(p) if p.as_os_str() == "-" => read_stdin()?,
-        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display())).map_err(Failure::input)?,
+        None => crate::read_limited("the request", std::path::Path::new("-"), crate::MAX_BODY_IN_MEMORY)?,
+        Some(p) => crate::read_limited("the request", p, crate::MAX_BODY_IN_MEMORY)?,
     };
     let raw = RawRequest::parse(&input).map_err(|e| Failure::input(anyhow!("malformed request: {e}")))?;
     let host = raw.header("host").unwrap_or_default().to_owned();
@@ -151,12 +150,6 @@ fn first_line_crlf(input: &[u8]) -> bool {
         Some(i) => i > 0 && input[i - 1] == b'\r',
         None => false,
     }
-}
-
-fn read_stdin() -> Result<Vec<u8>, Failure> {
-    let mut buf = Vec::new();
-    std::io::stdin().read_to_end(&mut buf).context("cannot read standard input").map_err(Failure::input)?;
-    Ok(buf)
 }
 
 /// Host labels before `amazonaws.com` (or `.com.cn`), port removed.

@@ -4,7 +4,6 @@
 use crate::{load_config, Failure, GlobalArgs, Output};
 use anyhow::anyhow;
 use cirrus::sns::{PublishOptions, SesEvent, SnsClient, Verifier};
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -65,27 +64,6 @@ pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
     }
 }
 
-/// A file (or `-`, standard input) of at most `limit` bytes; a larger one is refused from its
-/// size, and never more than `limit + 1` bytes are read.
-fn read(what: &str, path: &PathBuf, limit: usize) -> Result<Vec<u8>, Failure> {
-    let fail = |e: std::io::Error| Failure::input(anyhow!("{what} {}: {e}", path.display()));
-    let mut b = Vec::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin().take(limit as u64 + 1).read_to_end(&mut b).map_err(fail)?;
-    } else {
-        let file = std::fs::File::open(path).map_err(fail)?;
-        let size = file.metadata().map_err(fail)?.len();
-        if size > limit as u64 {
-            return Err(Failure::input(anyhow!("{what} {}: {size} bytes; at most {limit} allowed", path.display())));
-        }
-        file.take(limit as u64 + 1).read_to_end(&mut b).map_err(fail)?;
-    }
-    if b.len() > limit {
-        return Err(Failure::input(anyhow!("{what} {}: more than the {limit} bytes allowed", path.display())));
-    }
-    Ok(b)
-}
-
 async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
     let at = match &args.at {
         Some(s) => cirrus::sigv4::parse_rfc3339(s).ok_or_else(|| {
@@ -93,8 +71,8 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
         })?,
         None => SystemTime::now(),
     };
-    let body = read("the message", &args.file, cirrus::sns::MAX_BODY_BYTES)?;
-    let cert = args.cert.as_ref().map(|p| read("--cert", p, cirrus::sns::MAX_CERT_BYTES)).transpose()?;
+    let body = crate::read_limited("the message", &args.file, cirrus::sns::MAX_BODY_BYTES)?;
+    let cert = args.cert.as_ref().map(|p| crate::read_limited("--cert", p, cirrus::sns::MAX_CERT_BYTES)).transpose()?;
     // The certificate is fetched through the proxies the environment names, as every call is.
     let proxy = cirrus::transport::ProxySettings::from_env(&cirrus::env::ProcessEnv)
         .map_err(|e| Failure::input(anyhow::Error::new(e)))?;

@@ -223,6 +223,63 @@ fn malformed(input: &'static [u8], message: &'static str) -> impl FnOnce() -> Re
     }
 }
 
+/// Local files are checked against a limit before they are read: a request to sign, a body to
+/// send, an email body and an SSE-C key file that are too large are refused from their size
+/// (sparse files: nothing is allocated), and a key read from a device stops at the limit.
+fn local_inputs_are_capped() -> Result<(), Failed> {
+    let dir = std::env::temp_dir().join(format!("cirrus-cli-capped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let sparse = |name: &str, size: u64| -> Result<String, Failed> {
+        let path = dir.join(name);
+        std::fs::File::create(&path).and_then(|f| f.set_len(size)).map_err(|e| e.to_string())?;
+        Ok(path.to_string_lossy().into_owned())
+    };
+    let big = sparse("big", 2 << 30)?;
+    let mail = sparse("mail.txt", 41 << 20)?;
+    let key = sparse("key", 2048)?;
+    let at_big = format!("@{big}");
+    let key_file = format!("fileb://{key}");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["sign", "--region", "us-east-1", "--service", "s3", &big],
+            format!("{big}: 2147483648 bytes; at most 1073741824"),
+        ),
+        (vec!["--no-sign-request", "curl", "-d", &at_big, "http://127.0.0.1:9/"], "at most 1073741824".to_owned()),
+        (
+            vec![
+                "ses",
+                "send",
+                "--from",
+                "a@example.com",
+                "--to",
+                "b@example.com",
+                "--subject",
+                "s",
+                "--text-file",
+                &mail,
+            ],
+            "42991616 bytes; at most 41943040".to_owned(),
+        ),
+        (
+            vec!["s3", "cp", "--sse-c", "AES256", "--sse-c-key", &key_file, &big, "s3://b/k"],
+            "2048 bytes; at most 1024".to_owned(),
+        ),
+        (
+            vec!["s3", "cp", "--sse-c", "AES256", "--sse-c-key", "fileb:///dev/zero", &big, "s3://b/k"],
+            "more than the 1024 bytes allowed".to_owned(),
+        ),
+    ];
+    for (args, words) in cases {
+        let r = cirrus(&args, &creds(), b"");
+        ensure(
+            r.code == 2 && r.stderr.contains(&words) && !r.stderr.contains("panicked"),
+            format!("{args:?}: exit {}: {}", r.code, r.stderr),
+        )?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// A reader that closes the pipe early gets no panic: exit 141, nothing on stderr.
 fn closed_stdout_is_quiet() -> Result<(), Failed> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cirrus"))
@@ -278,6 +335,7 @@ fn cli_trials() -> Vec<Trial> {
     vec![
         Trial::test("cli::completions_and_man_page_from_the_binary", completions_and_man_page),
         Trial::test("cli::closed_stdout_is_quiet", closed_stdout_is_quiet),
+        Trial::test("cli::local_inputs_are_capped_before_reading", local_inputs_are_capped),
         Trial::test("sign::malformed::empty", malformed(b"", "empty input")),
         Trial::test("sign::malformed::request_line", malformed(b"GET\nHost:h\n", "line 1")),
         Trial::test("sign::malformed::no_host", malformed(b"GET / HTTP/1.1\nX-A:1\n\n", "missing Host")),
