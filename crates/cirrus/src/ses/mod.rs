@@ -324,6 +324,12 @@ impl Email {
             b = b.html_body(h.as_str());
         }
         for a in &self.attachments {
+            let bad_cid = |c: &str| {
+                c.is_empty() || c.chars().any(|ch| ch.is_whitespace() || ch.is_control() || "<>".contains(ch))
+            };
+            if let Some(cid) = a.content_id.as_deref().filter(|c| bad_cid(c)) {
+                return Err(format!("{cid:?} is not a content id (no spaces, line breaks or angle brackets)"));
+            }
             b = match &a.content_id {
                 Some(cid) => b.inline(a.content_type.as_str(), cid.as_str(), a.data.as_slice()),
                 None => b.attachment(a.content_type.as_str(), a.filename.as_str(), a.data.as_slice()),
@@ -470,6 +476,24 @@ mod tests {
             .html("<p>rich</p>")
             .attach("report.csv", b"a,b\n1,2\n".to_vec())
             .unsubscribe("https://example.com/u?id=1")
+    }
+
+    #[test]
+    fn attachment_names_and_content_ids_cannot_add_headers() {
+        // A file name is encoded (RFC 2231), whatever it holds.
+        let e = sample().attach("a\r\nBcc: evil@example.com\r\nX-A: \".txt", b"x".to_vec()).inline(
+            "logo",
+            "i\r\nBcc: evil3@example.com.png",
+            b"y".to_vec(),
+        );
+        let mime = String::from_utf8(e.to_mime().unwrap()).unwrap();
+        assert!(!mime.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{mime}");
+        // A content id is written as it is: one that could end the header is refused.
+        for cid in ["c>\r\nBcc: evil2@example.com", "a\nb", "<c>", "", "two words"] {
+            let e = sample().inline(cid, "i.png", b"y".to_vec());
+            let err = e.to_mime().unwrap_err().to_string();
+            assert!(err.contains("content id"), "{cid:?}: {err}");
+        }
     }
 
     #[test]
