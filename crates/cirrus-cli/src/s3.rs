@@ -371,6 +371,9 @@ impl ObjectArgs {
             put.server_side_encryption = Some("aws:kms".to_owned());
         }
         put.sse_kms_key_id = self.sse_kms_key_id.clone();
+        // Once, before anything is sent: a value no header can hold is bad input, not a
+        // failure of every object.
+        put.check().map_err(Failure::input)?;
         Ok(put)
     }
 }

@@ -143,6 +143,17 @@ fn bad_input() -> Result<(), Failed> {
         let r = run(&["s3", "presign-post", "s3://b/p/", "--filename", "f", "--max-size", big], &env, b"");
         ensure(r.code == 2 && r.stderr.contains("5368709120") && !r.stderr.contains("panicked"), r.stderr)?;
     }
+    // A value no header can hold is refused once, before anything is sent (exit 2).
+    for (flag, value, words) in [
+        ("--content-type", "text/plain\r\nX-Evil: 1", "content-type"),
+        ("--metadata", "a=b\nc", "x-amz-meta-a"),
+        ("--metadata", "a b=c", "\"a b\" is not a valid metadata name"),
+        ("--sse-kms-key-id", "k\r\nX: y", "kms-key-id"),
+        ("--cache-control", "\u{7f}", "cache-control"),
+    ] {
+        let r = run(&["s3", "cp", flag, value, "Cargo.toml", "s3://b/k"], &env, b"");
+        ensure(r.code == 2 && r.stderr.contains(words) && !r.stderr.contains("upload failed"), r.stderr)?;
+    }
     let r = run(&["s3", "cp", "/no/such/file", "s3://b/k"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("/no/such/file"), r.stderr)?;
     let r = run(&["s3", "cp", "--checksum-algorithm", "md5", "a", "s3://b/k"], &env, b"");

@@ -127,6 +127,19 @@ impl PutOptions {
         self
     }
 
+    /// Checks that every header these options set is valid HTTP (no line break or control
+    /// character in a value, a metadata name that is a header name), so that a bad value is
+    /// one error up front rather than a failure of each request.
+    ///
+    /// ```
+    /// let mut put = cirrus::s3::PutOptions::default();
+    /// put.content_type = Some("text/plain\r\nX-Evil: 1".into());
+    /// assert!(put.check().unwrap_err().to_string().contains("content-type"));
+    /// ```
+    pub fn check(&self) -> Result<(), Error> {
+        self.apply("PutObject", Request::new(Method::PUT, "http://localhost/", Bytes::new())).map(drop)
+    }
+
     pub(crate) fn apply(&self, op: &'static str, mut req: Request) -> Result<Request, Error> {
         let set = |req: Request, name: &'static str, v: &Option<String>| match v {
             Some(v) => req.try_header(http::HeaderName::from_static(name), v).map_err(|e| S3Client::input_error(op, e)),
