@@ -96,10 +96,18 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         b = b.identity_pool_id(v);
     }
     if args.password_stdin {
+        // Cognito passwords are at most 256 characters: read no more than a few times that.
+        const MAX: u64 = 4096;
         let mut password = zeroize::Zeroizing::new(String::new());
         std::io::stdin()
+            .take(MAX + 1)
             .read_to_string(&mut password)
             .map_err(|e| Failure::input(anyhow!("--password-stdin: cannot read standard input: {e}")))?;
+        if password.len() as u64 > MAX {
+            return Err(Failure::input(anyhow!(
+                "--password-stdin: more than {MAX} bytes on standard input; a Cognito password is at most 256 characters"
+            )));
+        }
         let password = password.trim_end_matches(['\r', '\n']);
         if password.is_empty() {
             return Err(Failure::input(anyhow!("--password-stdin: standard input is empty")));

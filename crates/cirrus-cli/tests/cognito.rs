@@ -171,6 +171,9 @@ fn profile_flags_and_stdin() -> Result<(), Failed> {
         format!("{PASSWORD}\n").as_bytes(),
     );
     ensure(r.code == 0, format!("flags: {} {}", r.stderr, r.out()))?;
+    // A password on stdin is read up to a limit, never whole.
+    let r = login(&["--username", "carol", "--password-stdin"], &[], &moto, &[b'x'; 5000]);
+    ensure(r.code == 2 && r.stderr.contains("more than 4096 bytes"), format!("{} {}", r.code, r.stderr))?;
     // A missing profile, and a missing field: exit 2 with what and where.
     let r = login(&["--cognito-profile", "nope"], &file_env, &moto, b"");
     ensure(r.code == 2 && r.stderr.contains("no Cognito profile \"nope\""), format!("{} {}", r.code, r.stderr))?;
