@@ -280,9 +280,10 @@ fn anonymous_requests_are_unsigned() -> Result<(), String> {
 }
 
 /// Calls through one client share its connection pool: twenty sequential calls, from two services
-/// built on the same `HttpClient`, open at most two connections. (hyper hands a connection back
-/// to the pool from a task of its own; a call that arrives before that races a new connect
-/// against the wait, so a second connection can appear once. A client per call would open 20.)
+/// built on the same `HttpClient`, open at most three connections. (hyper hands a connection
+/// back to the pool from a task of its own; a call that arrives before that races a new connect
+/// against the wait, so an extra connection can appear, more often on a loaded machine: the
+/// calls are a few milliseconds apart. A client per call would open 20.)
 fn connection_pool_is_reused() -> Result<(), String> {
     block_on(async {
         let server = Loopback::start(|_, _| Reply::ok("x")).await;
@@ -298,10 +299,12 @@ fn connection_pool_is_reused() -> Result<(), String> {
             .build();
         for _ in 0..10 {
             get(&s3).await.map_err(|e| e.to_string())?;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             get(&sts).await.map_err(|e| e.to_string())?;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         ensure!(server.count() == 20, "{} requests", server.count());
-        ensure!(server.connections() <= 2, "{} connections for 20 sequential calls", server.connections());
+        ensure!(server.connections() <= 3, "{} connections for 20 sequential calls", server.connections());
         Ok(())
     })
 }
