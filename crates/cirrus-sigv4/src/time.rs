@@ -170,9 +170,14 @@ fn to_system_time(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<Sy
         return None;
     }
     let secs = days_from_civil(y, mo, d) * 86_400 + (h * 3600 + mi * 60 + s) as i64;
-    let secs = u64::try_from(secs).ok()?;
+    // A leap second on the last day of 9999 would be a time in year 10000, which no four-digit
+    // date can write back.
+    let secs = u64::try_from(secs).ok().filter(|&s| s <= LAST_SECOND_OF_9999)?;
     Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
+
+/// 9999-12-31T23:59:59Z, as seconds since 1970.
+const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
 
 /// Parses `YYYYMMDDTHHMMSSZ` (the `X-Amz-Date` format).
 pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
@@ -224,6 +229,16 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_time_read_is_the_last_one_written() {
+        let last = parse_rfc3339("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(Civil::from_system_time(last).rfc3339_seconds(), "9999-12-31T23:59:59Z");
+        // A leap second there would be year 10000: refused, as in the X-Amz-Date form.
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:60Z"), None);
+        assert_eq!(parse_amz_date("99991231T235960Z"), None);
+        assert!(parse_rfc3339("2016-12-31T23:59:60Z").is_some());
+    }
 
     #[test]
     fn formats_the_suite_time() {
