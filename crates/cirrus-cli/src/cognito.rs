@@ -98,16 +98,20 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
     if args.password_stdin {
         // Cognito passwords are at most 256 characters: read no more than a few times that.
         const MAX: u64 = 4096;
-        let mut password = zeroize::Zeroizing::new(String::new());
+        let mut bytes = zeroize::Zeroizing::new(Vec::new());
         std::io::stdin()
             .take(MAX + 1)
-            .read_to_string(&mut password)
+            .read_to_end(&mut bytes)
             .map_err(|e| Failure::input(anyhow!("--password-stdin: cannot read standard input: {e}")))?;
-        if password.len() as u64 > MAX {
+        if bytes.len() as u64 > MAX {
             return Err(Failure::input(anyhow!(
                 "--password-stdin: more than {MAX} bytes on standard input; a Cognito password is at most 256 characters"
             )));
         }
+        let password = zeroize::Zeroizing::new(
+            String::from_utf8(std::mem::take(&mut *bytes))
+                .map_err(|_| Failure::input(anyhow!("--password-stdin: standard input is not UTF-8 text")))?,
+        );
         let password = password.trim_end_matches(['\r', '\n']);
         if password.is_empty() {
             return Err(Failure::input(anyhow!("--password-stdin: standard input is empty")));

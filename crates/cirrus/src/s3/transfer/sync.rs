@@ -12,7 +12,9 @@
 //! filters leave out. A listing that fails stops the plan there: nothing is deleted on a
 //! partial view of the source. An S3 listing must come in key order; one that does not ends the
 //! plan with an error, and with S3 as the source the deletions wait for the end of the
-//! comparison (held as keys in memory), so a disorder found late deletes nothing.
+//! comparison (held as keys in memory), so a disorder found late deletes nothing. One cost: a
+//! download that needs a directory where a local file is to be deleted (file `a`, keys under
+//! `a/`) fails on the first sync, which deletes `a`; the next sync downloads them.
 
 use super::plan::{folder, input};
 use super::run::{execute, Ctx, DownloadTo, Job, Planned};
@@ -334,7 +336,8 @@ fn differs(action: Action, src: &Entry, dst: &Entry, options: &SyncOptions) -> b
 
 impl Transfers {
     /// The plan of `aws s3 sync SRC DST` (a directory and a prefix, either way, or two
-    /// prefixes), as a stream of what would be done, in key order. Nothing is changed.
+    /// prefixes), as a stream of what would be done, in key order (with S3 as the source, the
+    /// deletions come last). Nothing is changed.
     ///
     /// ```no_run
     /// # async fn example(s3: cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
