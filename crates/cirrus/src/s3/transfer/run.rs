@@ -22,6 +22,9 @@ pub(crate) struct Ctx {
     observer: Box<dyn Fn(&Event) + Send + Sync>,
     /// Multipart uploads whose job was dropped mid-way (an interrupt): aborted at the end.
     orphans: Mutex<Vec<(String, String, String)>>,
+    /// CreateMultipartUpload requests on their way, each in a task of its own (see
+    /// `create_upload`): waited for before the orphans are aborted.
+    creating: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Aborts that failed.
     left_behind: Mutex<Vec<LeftBehind>>,
     pub(crate) put: PutOptions,
@@ -49,6 +52,7 @@ impl Ctx {
             client,
             observer,
             orphans: Mutex::new(Vec::new()),
+            creating: Mutex::new(Vec::new()),
             left_behind: Mutex::new(Vec::new()),
             put,
             move_source,
@@ -75,9 +79,46 @@ impl Ctx {
     }
 
     /// CreateMultipartUpload, in a request slot: the upload id.
-    pub(crate) async fn create_upload(&self, bucket: &str, key: &str, put: &PutOptions) -> Result<String, String> {
+    ///
+    /// A job dropped by an interrupt while the answer is on its way would never learn the id,
+    /// and the upload would be left behind. So the request runs in a task of its own, and
+    /// whichever side ends up holding an id nobody took records it as an orphan: the task,
+    /// when the job is already gone, or the job's `PendingUpload`, when it is dropped with the
+    /// answer waiting.
+    pub(crate) async fn create_upload(
+        self: &Arc<Self>,
+        bucket: &str,
+        key: &str,
+        put: &PutOptions,
+    ) -> Result<String, String> {
         let _slot = self.request_slot().await?;
-        self.client.create_multipart_upload(bucket, key, put).await.map_err(|e| report(&e))
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (ctx, b, k, put) = (self.clone(), bucket.to_owned(), key.to_owned(), put.clone());
+        let task = tokio::spawn(async move {
+            let created = ctx.client.create_multipart_upload(&b, &k, &put).await.map_err(|e| report(&e));
+            if let Err(Ok(id)) = tx.send(created) {
+                ctx.orphan(b, k, id);
+            }
+        });
+        if let Ok(mut creating) = self.creating.lock() {
+            creating.retain(|t| !t.is_finished());
+            creating.push(task);
+        }
+        let mut pending =
+            PendingUpload { rx: Some(rx), ctx: self.clone(), bucket: bucket.to_owned(), key: key.to_owned() };
+        let answer = match pending.rx.as_mut() {
+            Some(rx) => rx.await.unwrap_or_else(|_| Err("the transfer is stopping".to_owned())),
+            None => Err("the transfer is stopping".to_owned()),
+        };
+        pending.rx = None;
+        answer
+    }
+
+    /// Records a multipart upload to abort at the end of the run.
+    fn orphan(&self, bucket: String, key: String, upload_id: String) {
+        if let Ok(mut o) = self.orphans.lock() {
+            o.push((bucket, key, upload_id));
+        }
     }
 
     /// CompleteMultipartUpload, in a request slot.
@@ -121,6 +162,27 @@ impl Ctx {
                     l.push(left);
                 }
                 Some(msg)
+            }
+        }
+    }
+}
+
+/// The job's end of a CreateMultipartUpload on its way (see [`Ctx::create_upload`]).
+struct PendingUpload {
+    rx: Option<tokio::sync::oneshot::Receiver<Result<String, String>>>,
+    ctx: Arc<Ctx>,
+    bucket: String,
+    key: String,
+}
+
+impl Drop for PendingUpload {
+    /// Dropped before the answer was read (the job was): an id that came is an orphan. Closing
+    /// first makes any later answer fail to send, so the task records it instead.
+    fn drop(&mut self) {
+        if let Some(mut rx) = self.rx.take() {
+            rx.close();
+            if let Ok(Ok(id)) = rx.try_recv() {
+                self.ctx.orphan(std::mem::take(&mut self.bucket), std::mem::take(&mut self.key), id);
             }
         }
     }
@@ -403,6 +465,11 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
         while let Some(joined) = set.join_next().await {
             count(&mut summary, joined);
         }
+    }
+    // A CreateMultipartUpload still on its way may yet add an orphan.
+    let creating = ctx.creating.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
+    for task in creating {
+        let _ = task.await;
     }
     let orphans = ctx.orphans.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
     let aborts = orphans.iter().map(|(b, k, id)| ctx.abort(b, k, id));
