@@ -155,17 +155,17 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         match args.format {
             Format::Process | Format::Env | Format::EnvNoExport | Format::Powershell | Format::WindowsCmd | Format::Fish => {
                 let Some(c) = &creds else { return Err(anyhow!("no AWS credentials").into()) };
-                print!("{}", render(c, args.format));
+                out!("{}", render(c, args.format))?;
                 if args.format == Format::Env {
                     if let Some(t) = &tokens {
                         if args.show_tokens {
-                            println!("export COGNITO_ID_TOKEN={}", shell_quote(&t.id_token));
-                            println!("export COGNITO_ACCESS_TOKEN={}", shell_quote(&t.access_token));
+                            outln!("export COGNITO_ID_TOKEN={}", shell_quote(&t.id_token))?;
+                            outln!("export COGNITO_ACCESS_TOKEN={}", shell_quote(&t.access_token))?;
                             if let Some(r) = &t.refresh_token {
-                                println!("export COGNITO_REFRESH_TOKEN={}", shell_quote(r));
+                                outln!("export COGNITO_REFRESH_TOKEN={}", shell_quote(r))?;
                             }
                         } else {
-                            println!("# Cognito tokens redacted: pass --show-tokens to print them");
+                            outln!("# Cognito tokens redacted: pass --show-tokens to print them")?;
                         }
                     }
                 }
@@ -188,7 +188,7 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
                     tv.insert("ExpiresAt".into(), cirrus::sigv4::format_rfc3339(t.expires_at).into());
                     out.insert("Tokens".into(), tv.into());
                 }
-                println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default())?;
             }
         }
         Ok(())

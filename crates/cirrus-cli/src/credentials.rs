@@ -48,14 +48,14 @@ pub async fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failu
     if args.explain {
         let chain = config.chain().ok_or_else(|| anyhow!("no credentials chain in use"))?;
         let e = chain.explain().await;
-        print!("{e}");
+        out!("{e}")?;
         match config.region() {
-            Some(r) => println!("region       {r} ({})", config.region_source()),
-            None => println!("region       none: pass --region, set AWS_REGION, or set region in the profile"),
+            Some(r) => outln!("region       {r} ({})", config.region_source())?,
+            None => outln!("region       none: pass --region, set AWS_REGION, or set region in the profile")?,
         }
         return match e.result {
             Ok(c) => {
-                println!("access key   {} from {}", c.access_key_id(), c.provider());
+                outln!("access key   {} from {}", c.access_key_id(), c.provider())?;
                 Ok(())
             }
             Err(err) => Err(anyhow!("no credentials: {err}").into()),
@@ -63,7 +63,7 @@ pub async fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failu
     }
     let provider = config.credentials().ok_or_else(|| anyhow!("no credentials provider"))?;
     let c = provider.provide_credentials().await.map_err(|e| anyhow::Error::new(e).context("no credentials"))?;
-    print!("{}", render(&c, args.format));
+    out!("{}", render(&c, args.format))?;
     Ok(())
 }
 

@@ -1,5 +1,16 @@
 //! `cirrus`: the command line.
 
+/// `print!` to standard output, as a `Result`: a reader that went away (`cirrus ... | head`)
+/// is told by the error's kind and ends the command quietly with 141, as SIGPIPE ends C tools.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*), false) };
+}
+
+/// `println!` to standard output, as a `Result` (see `out!`).
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*), true) };
+}
+
 mod cognito;
 mod credentials;
 mod curl;
@@ -116,7 +127,7 @@ fn generated(what: &Command) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match std::io::Write::write_all(&mut stdout, &out).and_then(|()| std::io::Write::flush(&mut stdout)) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::silent(141)),
+        Err(e) if is_closed_pipe(&e) => Err(Failure::silent(141)),
         Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}").into()),
     }
 }
@@ -242,22 +253,25 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-/// A reader that went away (`cirrus ... | head`) ends the program quietly, as SIGPIPE ends C
-/// tools (exit 141), instead of the panic `print!` raises on a closed stdout.
-fn quiet_on_closed_stdout() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let msg = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or_default();
-        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
-            std::process::exit(141);
-        }
-        default(info);
-    }));
+/// Writes to standard output and flushes; a closed pipe (told by the error's kind) is exit 141
+/// with nothing said, any other failure an error.
+pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(args)
+        .and_then(|()| if newline { out.write_all(b"\n") } else { Ok(()) })
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if is_closed_pipe(&e) => Err(Failure::silent(141)),
+        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}").into()),
+    }
+}
+
+/// Whether a write failed because the reader went away.
+pub fn is_closed_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
 }
 
 /// Transfers hold their object data in buffers of 512 KiB to 8 MiB, freed on many threads.
@@ -274,7 +288,6 @@ fn bounded_allocator() {
 
 fn main() -> ExitCode {
     bounded_allocator();
-    quiet_on_closed_stdout();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,

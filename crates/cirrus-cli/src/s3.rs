@@ -4,7 +4,7 @@
 //! summary to an exit code.
 
 use crate::{load_config, Failure, GlobalArgs};
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, SyncOptions, TransferOptions, Transfers};
 use cirrus::s3::{
     ChecksumAlgorithm, ListOptions, MetadataDirective, PostOptions, PresignOptions, PutOptions, S3Client,
@@ -449,8 +449,8 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             let src_at = Location::parse(&src).map_err(library_error)?;
             let dst_at = Location::parse(&dst).map_err(library_error)?;
             let engine = Transfers::new(keys.client(client(global)?));
-            let printer = Printer::new(output, true);
             let cancel = interrupt_on_signal();
+            let printer = Printer::new(output, true, &cancel);
             let observer = printer.clone();
             let summary = engine
                 .sync(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel)
@@ -461,8 +461,8 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
         S3Command::Rm { recursive, filters: _, output, target } => {
             let (bucket, key) = parse_s3(&target)?;
             let engine = Transfers::new(client(global)?);
-            let printer = Printer::new(output, recursive);
             let cancel = interrupt_on_signal();
+            let printer = Printer::new(output, recursive, &cancel);
             let observer = printer.clone();
             let summary = engine
                 .remove(&Location::s3(bucket, key), &rm_options(recursive, global), move |e| observer.on(e), &cancel)
@@ -473,17 +473,17 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
         S3Command::Mb { target } => {
             let (bucket, _) = parse_s3(&target)?;
             client(global)?.create_bucket(&bucket).await.map_err(anyhow::Error::new)?;
-            println!("make_bucket: {bucket}");
+            outln!("make_bucket: {bucket}")?;
             Ok(())
         }
         S3Command::Rb { force, target } => {
             let (bucket, _) = parse_s3(&target)?;
             let s3 = client(global)?;
             if force {
-                let printer =
-                    Printer::new(OutputArgs { quiet: false, only_show_errors: false, no_progress: false }, true);
-                let observer = printer.clone();
                 let cancel = interrupt_on_signal();
+                let output = OutputArgs { quiet: false, only_show_errors: false, no_progress: false };
+                let printer = Printer::new(output, true, &cancel);
+                let observer = printer.clone();
                 let summary = Transfers::new(s3.clone())
                     .remove(
                         &Location::s3(bucket.clone(), ""),
@@ -498,7 +498,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
                 }
             }
             s3.delete_bucket(&bucket).await.map_err(anyhow::Error::new)?;
-            println!("remove_bucket: {bucket}");
+            outln!("remove_bucket: {bucket}")?;
             Ok(())
         }
         S3Command::Presign { expires_in, method, target } => {
@@ -517,7 +517,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             if let Some(w) = p.warning() {
                 eprintln!("cirrus: warning: {w}");
             }
-            println!("{}", p.url);
+            outln!("{}", p.url)?;
             Ok(())
         }
         S3Command::PresignPost { filename, content_type, max_size, expires_in, target } => {
@@ -534,7 +534,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             let form = s3.presign_post(&bucket, &opts).await.map_err(library_error)?;
             let fields: serde_json::Map<String, serde_json::Value> =
                 form.fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-            println!("{}", serde_json::json!({"url": form.url, "fields": fields}));
+            outln!("{}", serde_json::json!({"url": form.url, "fields": fields}))?;
             Ok(())
         }
     }
@@ -588,7 +588,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
     let Some(target) = target else {
         let buckets = s3.list_buckets().await.map_err(anyhow::Error::new)?;
         for b in buckets {
-            writeln!(out, "{} {}", date(b.created), printable(&b.name)).context("cannot write to standard output")?;
+            writeln!(out, "{} {}", date(b.created), printable(&b.name)).map_err(stdout_error)?;
         }
         return Ok(());
     };
@@ -598,9 +598,10 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
         if recursive {
             let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(prefix.clone())));
             while let Some(o) = objects.next().await {
-                let o = o?;
+                let o = o.map_err(library_error)?;
                 (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
-                writeln!(out, "{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))?;
+                writeln!(out, "{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))
+                    .map_err(stdout_error)?;
             }
         } else {
             let mut pages = Box::pin(s3.list_pages(&bucket, ListOptions::prefix(prefix.clone()).with_delimiter("/")));
@@ -610,9 +611,10 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                 None => "",
             };
             while let Some(p) = pages.next().await {
-                let p = p?;
+                let p = p.map_err(library_error)?;
                 for cp in &p.common_prefixes {
-                    writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))?;
+                    writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))
+                        .map_err(stdout_error)?;
                 }
                 for o in &p.objects {
                     (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
@@ -622,15 +624,17 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                         date(o.last_modified),
                         style.size(o.size),
                         printable(o.key.strip_prefix(base).unwrap_or(&o.key))
-                    )?;
+                    )
+                    .map_err(stdout_error)?;
                 }
             }
         }
         if style.summarize {
             // The AWS CLI's layout: a blank line, then the two totals right-aligned.
-            writeln!(out, "\nTotal Objects: {objects_seen}\n   Total Size: {}", style.size(bytes_seen))?;
+            writeln!(out, "\nTotal Objects: {objects_seen}\n   Total Size: {}", style.size(bytes_seen))
+                .map_err(stdout_error)?;
         }
-        Ok::<_, anyhow::Error>(())
+        Ok::<_, Failure>(())
     }
     .await?;
     Ok(())
@@ -671,10 +675,14 @@ struct PrinterInner {
     bar: Option<indicatif::ProgressBar>,
     done: AtomicU64,
     total: AtomicU64,
+    /// Stops the engine when standard output closes (it cleans up as for an interrupt).
+    cancel: Cancel,
+    /// The reader of standard output went away: the command ends with 141.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Printer {
-    fn new(output: OutputArgs, bulk: bool) -> Self {
+    fn new(output: OutputArgs, bulk: bool, cancel: &Cancel) -> Self {
         let bar = (!output.no_progress && !output.quiet && std::io::stderr().is_terminal()).then(|| {
             let template = if bulk {
                 "{spinner} {msg} {binary_bytes} {binary_bytes_per_sec} {elapsed}"
@@ -689,17 +697,31 @@ impl Printer {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Printer(Arc::new(PrinterInner { output, bar, done: AtomicU64::new(0), total: AtomicU64::new(u64::MAX) }))
+        Printer(Arc::new(PrinterInner {
+            output,
+            bar,
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(u64::MAX),
+            cancel: cancel.clone(),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        }))
     }
 
     fn line(&self, to_stderr: bool, text: &str) {
+        use std::io::Write;
         // Keys and server messages come from outside: no escape sequence reaches the terminal.
         let text = printable(text);
         let print = || {
             if to_stderr {
-                eprintln!("{text}");
-            } else {
-                println!("{text}");
+                let _ = writeln!(std::io::stderr(), "{text}");
+            } else if !self.0.closed.load(Ordering::Relaxed) {
+                if let Err(e) = writeln!(std::io::stdout(), "{text}") {
+                    // `cirrus s3 cp ... | head`: stop as for an interrupt (uploads aborted,
+                    // temporary files removed), then exit 141.
+                    if crate::is_closed_pipe(&e) && !self.0.closed.swap(true, Ordering::Relaxed) {
+                        self.0.cancel.cancel();
+                    }
+                }
             }
         };
         match &self.0.bar {
@@ -757,7 +779,9 @@ impl Printer {
         if bulk && !o.quiet && !(o.only_show_errors && summary.is_complete()) {
             eprintln!("cirrus: {summary}");
         }
-        if summary.interrupted {
+        if self.0.closed.load(Ordering::Relaxed) {
+            Err(Failure::silent(141))
+        } else if summary.interrupted {
             Err(Failure::silent(130))
         } else if !summary.is_complete() {
             Err(Failure::silent(1))
@@ -785,8 +809,8 @@ async fn mv(
         return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
     }
     let engine = Transfers::new(keys.client(client(global)?));
-    let printer = Printer::new(output, options.recursive);
     let cancel = interrupt_on_signal();
+    let printer = Printer::new(output, options.recursive, &cancel);
     let observer = printer.clone();
     let summary =
         engine.mv(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(library_error)?;
@@ -807,12 +831,12 @@ async fn cp(
             return Err(Failure::input(anyhow!("{dst:?}: name the key to write standard input to")));
         }
         let s3 = keys.client(client(global)?);
-        let printer = Printer::new(output, false);
+        let cancel = interrupt_on_signal();
+        let printer = Printer::new(output, false, &cancel);
         let mut put = options.put.clone();
         if let Some(bar) = printer.0.bar.clone() {
             put = put.with_progress(Arc::new(move |n| bar.set_position(n)));
         }
-        let cancel = interrupt_on_signal();
         let uploaded = s3.upload_with_cancel(&bucket, &key, tokio::io::stdin(), &put, &cancel).await;
         match uploaded {
             Ok(_) => {}
@@ -825,7 +849,7 @@ async fn cp(
         }
         printer.finish(&Summary::default(), false)?;
         if !output.quiet && !output.only_show_errors {
-            println!("upload: - to s3://{bucket}/{key}");
+            outln!("upload: - to s3://{bucket}/{key}")?;
         }
         return Ok(());
     }
@@ -850,8 +874,8 @@ async fn cp(
         return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
     }
     let engine = Transfers::new(keys.client(client(global)?));
-    let printer = Printer::new(output, options.recursive);
     let cancel = interrupt_on_signal();
+    let printer = Printer::new(output, options.recursive, &cancel);
     let observer = printer.clone();
     let summary =
         engine.copy(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(library_error)?;
@@ -908,7 +932,7 @@ mod printable_tests {
 /// A reader of standard output that went away ends the program quietly with 141, as SIGPIPE
 /// ends C tools.
 fn stdout_error(e: std::io::Error) -> Failure {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
+    if crate::is_closed_pipe(&e) {
         Failure::silent(141)
     } else {
         anyhow!("cannot write to standard output: {e}").into()

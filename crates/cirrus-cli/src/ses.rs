@@ -142,8 +142,8 @@ async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
         }
     })?;
     match global.output {
-        Output::Json => println!("{}", serde_json::json!({ "MessageId": id })),
-        Output::Text => println!("{id}"),
+        Output::Json => outln!("{}", serde_json::json!({ "MessageId": id }))?,
+        Output::Text => outln!("{id}")?,
     }
     Ok(())
 }

@@ -56,8 +56,8 @@ pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
             options.subject = subject;
             let id = sns.publish(&topic_arn, &message, &options).await.map_err(anyhow::Error::new)?;
             match global.output {
-                Output::Json => println!("{}", serde_json::json!({ "MessageId": id })),
-                Output::Text => println!("{id}"),
+                Output::Json => outln!("{}", serde_json::json!({ "MessageId": id }))?,
+                Output::Text => outln!("{id}")?,
             }
             Ok(())
         }
@@ -96,18 +96,18 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
                     if let Some(e) = &event {
                         out["ses_event"] = e.to_json();
                     }
-                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                    outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default())?;
                 }
                 Output::Text => {
                     let kind = event.as_ref().map(|e| e.kind.name()).unwrap_or("-");
-                    println!("verified\t{}\t{}\t{}\t{kind}", msg.kind.as_str(), msg.topic_arn, msg.message_id);
+                    outln!("verified\t{}\t{}\t{}\t{kind}", msg.kind.as_str(), msg.topic_arn, msg.message_id)?;
                 }
             }
             Ok(())
         }
         Err(e) => {
             if global.output == Output::Json {
-                println!("{}", serde_json::json!({ "verified": false, "check": e.check.as_str(), "reason": e.reason }));
+                outln!("{}", serde_json::json!({ "verified": false, "check": e.check.as_str(), "reason": e.reason }))?;
             }
             Err(Failure::from(anyhow::Error::new(e)))
         }

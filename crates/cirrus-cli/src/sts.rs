@@ -16,9 +16,9 @@ pub async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
             let id = config.sts().get_caller_identity().await.map_err(anyhow::Error::new)?;
             match global.output {
                 Output::Json => {
-                    println!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))
+                    outln!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))?
                 }
-                Output::Text => println!("{}\t{}\t{}", id.account, id.arn, id.user_id),
+                Output::Text => outln!("{}\t{}\t{}", id.account, id.arn, id.user_id)?,
             }
             Ok(())
         }

@@ -643,6 +643,38 @@ fn closed_pipe_on_download_to_stdout() -> Result<(), Failed> {
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
+/// `cirrus s3 cp --recursive ... | head -0`: the first line cannot be written, so the transfer
+/// stops as for an interrupt (the big file's multipart upload aborted), then exits 141. And
+/// `s3 ls` into a closed pipe ends quietly with 141.
+fn closed_pipe_during_a_transfer_cleans_up() -> Result<(), Failed> {
+    let dir = scratch("pipe-up");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).map_err(|e| e.to_string())?;
+    std::fs::write(tree.join("a-small.txt"), "x").map_err(|e| e.to_string())?;
+    std::fs::write(tree.join("big.bin"), vec![5u8; 60 << 20]).map_err(|e| e.to_string())?;
+    let config = config_file(
+        &dir,
+        &[("max_concurrent_requests", "2"), ("multipart_chunksize", "5MB"), ("multipart_threshold", "5MB")],
+    )?;
+    let env = moto_env(&config)?;
+    let b = format!("cli-pipe-up-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let mut child = spawn(&["s3", "cp", "--recursive", &tree.to_string_lossy(), &format!("s3://{b}/t/")], &env)?;
+    drop(child.stdout.take());
+    let r = finish(child)?;
+    ensure(r.code == 141 && !r.stderr.contains("panicked"), format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(uploads_in_progress(&env, &b)? == 0, "a multipart upload was left behind")?;
+    let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
+    ensure(!r.out().contains("big.bin"), format!("the big file was completed: {}", r.out()))?;
+    let small = tree.join("a-small.txt");
+    ensure(run(&["s3", "cp", &small.to_string_lossy(), &format!("s3://{b}/listed")], &env).code == 0, "cp")?;
+    let mut child = spawn(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env)?;
+    drop(child.stdout.take());
+    let r = finish(child)?;
+    ensure(r.code == 141 && r.stderr.is_empty(), format!("ls: exit {}: {}", r.code, r.stderr))?;
+    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
+}
+
 /// Ctrl-C while standard input streams into a multipart upload: exit 130 after the abort.
 /// The test feeds 6 MiB (past the 5 MiB threshold, so the upload is created) and holds the
 /// pipe open.
@@ -840,6 +872,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("transfer::cli::an_unreadable_file_is_reported_and_skipped", unreadable_file_is_skipped),
         Trial::test("transfer::cli::sigint_aborts_a_stdin_upload", interrupt_stdin_upload),
         Trial::test("transfer::cli::a_closed_pipe_ends_cp_to_stdout_with_141", closed_pipe_on_download_to_stdout),
+        Trial::test(
+            "transfer::cli::a_closed_pipe_stops_a_transfer_and_cleans_up",
+            closed_pipe_during_a_transfer_cleans_up,
+        ),
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
         Trial::test("transfer::cli::filters_agree_with_the_aws_cli", filters_agree_with_the_aws_cli),
         Trial::test("transfer::cli::mv_moves", mv_moves),
