@@ -57,7 +57,7 @@ pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
             let id = sns.publish(&topic_arn, &message, &options).await.map_err(anyhow::Error::new)?;
             match global.output {
                 Output::Json => outln!("{}", serde_json::json!({ "MessageId": id }))?,
-                Output::Text => outln!("{id}")?,
+                Output::Text => outln!("{}", crate::s3::printable(&id))?,
             }
             Ok(())
         }
@@ -100,7 +100,9 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
                 }
                 Output::Text => {
                     let kind = event.as_ref().map(|e| e.kind.name()).unwrap_or("-");
-                    outln!("verified\t{}\t{}\t{}\t{kind}", msg.kind.as_str(), msg.topic_arn, msg.message_id)?;
+                    // Text from the message itself: no escape sequence reaches the terminal.
+                    let (topic, id) = (crate::s3::printable(&msg.topic_arn), crate::s3::printable(&msg.message_id));
+                    outln!("verified\t{}\t{topic}\t{id}\t{kind}", msg.kind.as_str())?;
                 }
             }
             Ok(())

@@ -18,7 +18,10 @@ pub async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
                 Output::Json => {
                     outln!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))?
                 }
-                Output::Text => outln!("{}\t{}\t{}", id.account, id.arn, id.user_id)?,
+                Output::Text => {
+                    let p = crate::s3::printable;
+                    outln!("{}\t{}\t{}", p(&id.account), p(&id.arn), p(&id.user_id))?
+                }
             }
             Ok(())
         }
