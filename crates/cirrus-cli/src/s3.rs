@@ -849,7 +849,7 @@ async fn cp(
         }
         printer.finish(&Summary::default(), false)?;
         if !output.quiet && !output.only_show_errors {
-            outln!("upload: - to s3://{bucket}/{key}")?;
+            outln!("{}", printable(&format!("upload: - to s3://{bucket}/{key}")))?;
         }
         return Ok(());
     }

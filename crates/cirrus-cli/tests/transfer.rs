@@ -760,6 +760,10 @@ fn control_characters_are_escaped() -> Result<(), Failed> {
     let r = run(&["s3", "ls", "--recursive", &format!("s3://{b}")], &env);
     ensure(r.code == 0 && !raw(&r) && r.out().contains("evil\\x1b]0;pwned\\x07\\rname.txt"), r.out())?;
     ensure(r.out().contains("invoice\\u{202e}txt.exe") && !r.out().contains('\u{202e}'), r.out())?;
+    // The line of an upload from standard input names the key too.
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = crate::cirrus(&["s3", "cp", "-", &format!("s3://{b}/in\x1b[2Jput.txt")], &env_refs, b"x");
+    ensure(r.code == 0 && !raw(&r) && r.out().contains("in\\x1b[2Jput.txt"), r.out())?;
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
