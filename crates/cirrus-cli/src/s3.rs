@@ -156,6 +156,42 @@ fn rm_options(recursive: bool, global: &GlobalArgs) -> TransferOptions {
     options.with_filters(global.filters.clone())
 }
 
+/// `--expires` as the HTTP date S3 keeps: from RFC 3339, a bare date, an HTTP date or epoch
+/// seconds (what the AWS CLI takes for a timestamp).
+fn expires_header(text: &str) -> Result<String, Failure> {
+    const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
+    let t = text.trim();
+    let time = cirrus::sigv4::parse_rfc3339(t)
+        .or_else(|| (t.len() == 10).then(|| cirrus::sigv4::parse_rfc3339(&format!("{t}T00:00:00Z"))).flatten())
+        .or_else(|| httpdate::parse_http_date(t).ok())
+        .or_else(|| {
+            let secs = t.parse::<u64>().ok().filter(|&s| s <= LAST_SECOND_OF_9999)?;
+            Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+        });
+    match time {
+        Some(time) => Ok(cirrus::sigv4::format_http_date(time)),
+        None => Err(Failure::input(anyhow!(
+            "--expires {text:?} is not a time: give 2026-12-01T00:00:00Z, 2026-12-01, an HTTP date or seconds since 1970"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod expires_tests {
+    #[test]
+    fn expires_is_sent_as_an_http_date() {
+        for given in
+            ["2037-10-21T07:28:00Z", "Wed, 21 Oct 2037 07:28:00 GMT", "2139722880", " 2037-10-21T07:28:00+00:00 "]
+        {
+            assert_eq!(super::expires_header(given).ok().as_deref(), Some("Wed, 21 Oct 2037 07:28:00 GMT"), "{given}");
+        }
+        assert_eq!(super::expires_header("2037-10-21").ok().as_deref(), Some("Wed, 21 Oct 2037 00:00:00 GMT"));
+        for bad in ["tomorrow", "", "2037-13-01", "99999999999999"] {
+            assert!(super::expires_header(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod size_tests {
     use super::human_size;
@@ -245,8 +281,9 @@ pub struct ObjectArgs {
     /// Cache-Control.
     #[arg(long)]
     cache_control: Option<String>,
-    /// Expires (an HTTP date, as S3 keeps it).
-    #[arg(long)]
+    /// Expires: an RFC 3339 time (`2026-12-01T00:00:00Z`), a date (`2026-12-01`), an HTTP
+    /// date or seconds since 1970; sent as an HTTP date, as the AWS CLI sends it.
+    #[arg(long, value_name = "TIME")]
     expires: Option<String>,
     /// Metadata: KEY=VALUE[,KEY=VALUE...].
     #[arg(long, value_name = "KEY=VALUE,...")]
@@ -342,7 +379,7 @@ impl ObjectArgs {
         put.content_encoding = self.content_encoding.clone();
         put.content_language = self.content_language.clone();
         put.cache_control = self.cache_control.clone();
-        put.expires = self.expires.clone();
+        put.expires = self.expires.as_deref().map(expires_header).transpose()?;
         put.storage_class = self.storage_class.clone();
         put.acl = self.acl.clone();
         if let Some(m) = &self.metadata {
