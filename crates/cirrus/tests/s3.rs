@@ -2,7 +2,7 @@
 //! checks every SigV4 signature, presigned URL and POST policy. Each test runs against the
 //! servers it can use; both are started by scripts/test and missing is a failure.
 
-use crate::common::{block_on, ctx_with, moto, temp_dir, trial};
+use crate::common::{block_on, ctx_with, moto, temp_dir, trial, Reply};
 use crate::ensure;
 use cirrus::credentials::StaticCredentials;
 use cirrus::loader::{ConfigLoader, CredentialsChoice};
@@ -794,8 +794,49 @@ fn follows_the_bucket_to_its_region() -> Result<(), String> {
     })
 }
 
+/// An upload dropped while CreateMultipartUpload's answer is on its way (a caller's timeout)
+/// still aborts the upload the answer names: the id is not lost with the dropped future.
+fn dropped_during_create_aborts_the_upload() -> Result<(), String> {
+    use cirrus::transport::{HttpClient, ServiceConfig};
+    block_on(async {
+        let server = crate::common::Loopback::start(|_, seen| {
+            if seen.method == "POST" && seen.target.contains("uploads") {
+                let body =
+                    "<InitiateMultipartUploadResult><UploadId>UP-SLOW</UploadId></InitiateMultipartUploadResult>";
+                Reply::Slow(Duration::from_millis(400), Box::new(Reply::ok(body)))
+            } else if seen.method == "DELETE" {
+                Reply::status(204, "")
+            } else {
+                Reply::ok("")
+            }
+        })
+        .await;
+        let svc = ServiceConfig::builder(cirrus::s3::SPEC, "us-east-1", server.url.clone())
+            .credentials(Some(Arc::new(StaticCredentials::new("AKIDDROP", "secret", None))))
+            .http(HttpClient::default())
+            .build();
+        let s3 = S3Client::from_service(svc, S3Settings::default().with_part_size(5 << 20, 5 << 20), true);
+        let data = vec![3u8; 6 << 20];
+        let options = PutOptions::default();
+        let upload = s3.upload("bkt", "big", &data[..], &options);
+        let timed_out = tokio::time::timeout(Duration::from_millis(100), upload).await.is_err();
+        ensure!(timed_out, "the upload ended before the timeout");
+        // The answer comes 300 ms later; the abort follows it.
+        let aborted =
+            || server.requests().iter().any(|r| r.method == "DELETE" && r.target.contains("uploadId=UP-SLOW"));
+        for _ in 0..50 {
+            if aborted() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(format!("no abort of UP-SLOW: {:?}", server.requests().iter().map(|r| &r.target).collect::<Vec<_>>()))
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     let mut out = vec![
+        trial("s3::a_dropped_upload_aborts_what_create_returned", dropped_during_create_aborts_the_upload),
         trial("s3::follows_the_bucket_to_its_region", follows_the_bucket_to_its_region),
         trial("s3::moto::object_options_read_back", object_options_read_back),
         trial("s3::loopback::ssec_round_trips", ssec_round_trips),

@@ -385,13 +385,8 @@ impl S3Client {
                  set only the algorithm and let each part be checksummed",
             ));
         }
-        let upload_id = self.create_multipart_upload(bucket, key, options).await?;
-        let mut guard = AbortGuard {
-            client: self.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            upload_id: Some(upload_id.clone()),
-        };
+        let mut guard = self.create_guarded(bucket, key, options).await?;
+        let upload_id = guard.upload_id.clone().unwrap_or_default();
         let result = tokio::select! {
             r = self.upload_parts(bucket, key, &upload_id, first, reader, part_size, options) => r,
             () = stop() => Err(interrupted("UploadPart")),
@@ -600,6 +595,63 @@ async fn read_up_to<R: AsyncRead + Unpin>(reader: &mut R, limit: usize) -> std::
 
 /// Aborts the multipart upload unless it completed: awaited on failure, spawned when the
 /// upload's future is dropped mid-way.
+/// The waiting end of a guarded CreateMultipartUpload (see `S3Client::create_guarded`).
+struct PendingCreate {
+    rx: Option<tokio::sync::oneshot::Receiver<Result<String, Error>>>,
+    client: S3Client,
+    bucket: String,
+    key: String,
+}
+
+impl Drop for PendingCreate {
+    /// Dropped before the answer was read: an upload id that came is aborted. Closing first
+    /// makes a later answer fail to send, so the request's task aborts that one instead.
+    fn drop(&mut self) {
+        let Some(mut rx) = self.rx.take() else { return };
+        rx.close();
+        if let Ok(Ok(id)) = rx.try_recv() {
+            drop(AbortGuard {
+                client: self.client.clone(),
+                bucket: std::mem::take(&mut self.bucket),
+                key: std::mem::take(&mut self.key),
+                upload_id: Some(id),
+            });
+        }
+    }
+}
+
+impl S3Client {
+    /// CreateMultipartUpload, its id handed over inside an armed [`AbortGuard`]. The request
+    /// runs in a task of its own, so that a caller who drops the upload while the answer is on
+    /// its way (a timeout, a `select!`) does not lose the id: whichever side ends up holding
+    /// it aborts the upload.
+    async fn create_guarded(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<AbortGuard, Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (client, b, k, put) = (self.clone(), bucket.to_owned(), key.to_owned(), options.clone());
+        tokio::spawn(async move {
+            let created = client.create_multipart_upload(&b, &k, &put).await;
+            if let Err(Ok(id)) = tx.send(created) {
+                drop(AbortGuard { client, bucket: b, key: k, upload_id: Some(id) });
+            }
+        });
+        let mut pending =
+            PendingCreate { rx: Some(rx), client: self.clone(), bucket: bucket.to_owned(), key: key.to_owned() };
+        let answer = match pending.rx.as_mut() {
+            Some(rx) => rx
+                .await
+                .unwrap_or_else(|_| Err(Self::response_error("CreateMultipartUpload", "the request's task ended"))),
+            None => Err(Self::response_error("CreateMultipartUpload", "the request's task ended")),
+        };
+        pending.rx = None;
+        Ok(AbortGuard {
+            client: self.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            upload_id: Some(answer?),
+        })
+    }
+}
+
 struct AbortGuard {
     client: S3Client,
     bucket: String,
