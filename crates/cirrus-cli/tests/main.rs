@@ -276,6 +276,9 @@ fn local_inputs_are_capped() -> Result<(), Failed> {
             format!("{args:?}: exit {}: {}", r.code, r.stderr),
         )?;
     }
+    // A settings file that is a device is read up to a limit, never whole.
+    let r = cirrus(&["credentials"], &[("AWS_CONFIG_FILE", "/dev/zero")], b"");
+    ensure(r.code == 2 && r.stderr.contains("/dev/zero") && r.stderr.contains("16777216"), r.stderr)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -16,8 +16,35 @@ pub struct RealFs;
 
 impl Fs for RealFs {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(path)
+        read_text(path)
     }
+}
+
+/// The most cirrus reads of a settings or credentials file (config, credentials, a CA bundle,
+/// a token file, a cache entry): 16 MiB. A path that names something else by mistake
+/// (`/dev/zero`, a disk image) is refused instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// A whole file as UTF-8 text, at most [`MAX_FILE_BYTES`]: a larger one is refused from its
+/// size, and never more than the limit and a byte is read (a device has no size).
+pub fn read_text(path: &Path) -> io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {MAX_FILE_BYTES} bytes, the most read of such a file"),
+        )
+    };
+    if file.metadata()?.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
 }
 
 /// Files held in memory, for tests.
@@ -36,5 +63,27 @@ impl MemFs {
 impl Fs for MemFs {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         self.files.get(path).cloned().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_read_up_to_a_limit() {
+        // A device has no size: the read stops at the limit.
+        let e = read_text(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.kind() == io::ErrorKind::InvalidData && e.to_string().contains("16777216"), "{e}");
+        // A large file is refused from its size (sparse: nothing is written).
+        let dir = std::env::temp_dir().join(format!("cirrus-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big");
+        std::fs::File::create(&big).and_then(|f| f.set_len(MAX_FILE_BYTES + 1)).unwrap();
+        assert_eq!(read_text(&big).unwrap_err().kind(), io::ErrorKind::InvalidData);
+        std::fs::write(dir.join("small"), "[default]\n").unwrap();
+        assert_eq!(read_text(&dir.join("small")).unwrap(), "[default]\n");
+        assert_eq!(read_text(&dir.join("none")).unwrap_err().kind(), io::ErrorKind::NotFound);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

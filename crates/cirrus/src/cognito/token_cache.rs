@@ -44,7 +44,7 @@ impl TokenCache {
             tracing::warn!(path = %path.display(), "ignoring a Cognito token cache file others can read or write");
             return None;
         }
-        let text = Zeroizing::new(std::fs::read_to_string(&path).ok()?);
+        let text = Zeroizing::new(crate::fs::read_text(&path).ok()?);
         let v: Value = serde_json::from_str(&text).ok()?;
         let same = v["user_pool_id"] == user_pool_id && v["app_id"] == app_id && v["username"] == username;
         if !same {

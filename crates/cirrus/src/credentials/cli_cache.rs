@@ -20,7 +20,7 @@ fn path(env: &dyn Env, key: &str) -> PathBuf {
 
 /// The cached credentials of `key`, if they last beyond the window at `now`; named `provider`.
 pub(crate) fn load(env: &dyn Env, key: &str, now: SystemTime, provider: &'static str) -> Option<Credentials> {
-    let text = std::fs::read_to_string(path(env, key)).ok()?;
+    let text = crate::fs::read_text(&path(env, key)).ok()?;
     parse(&text, now, provider)
 }
 

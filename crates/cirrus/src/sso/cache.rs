@@ -145,7 +145,7 @@ impl TokenCache {
     /// AWS CLI treats both the same way: log in again).
     pub fn load(&self, key: &str) -> Option<SsoToken> {
         let path = self.path(key);
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text = crate::fs::read_text(&path).ok()?;
         let token = serde_json::from_str::<Value>(&text).ok().and_then(|v| SsoToken::from_json(&v));
         if token.is_none() {
             tracing::debug!(path = %path.display(), "the SSO cache file is not a token");
