@@ -166,6 +166,7 @@ fn raw_get(url: &str) -> Result<String, Failed> {
     let rest = url.strip_prefix("http://").ok_or("not http")?;
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let mut s = std::net::TcpStream::connect(authority).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).map_err(|e| e.to_string())?;
     write!(s, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
     let mut out = String::new();
     s.read_to_string(&mut out).map_err(|e| e.to_string())?;
@@ -199,8 +200,10 @@ fn pkce_login_with_a_scripted_redirect() -> Result<(), Failed> {
         .ok_or(format!("no redirect: {answer}"))?
         .trim()
         .to_owned();
-    // A stray request first (a browser asks for the favicon), then one with a wrong state.
+    // A connection that sends nothing (a browser's preconnect) is held open throughout; then a
+    // stray request (a browser asks for the favicon), then one with a wrong state.
     let base = location.split("/oauth/callback").next().unwrap_or_default().to_owned();
+    let idle = std::net::TcpStream::connect(base.trim_start_matches("http://")).map_err(|e| e.to_string())?;
     ensure(raw_get(&format!("{base}/favicon.ico"))?.starts_with("HTTP/1.1 404"), "favicon")?;
     ensure(
         raw_get(&format!("{base}/oauth/callback?code=x&state=forged"))?.starts_with("HTTP/1.1 400"),
@@ -208,6 +211,7 @@ fn pkce_login_with_a_scripted_redirect() -> Result<(), Failed> {
     )?;
     let page = raw_get(&location)?;
     ensure(page.contains("logged in"), page)?;
+    drop(idle);
     let status = child.wait().map_err(|e| e.to_string())?;
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     ensure(status.success(), format!("login failed: {rest:?}"))?;

@@ -262,19 +262,27 @@ pub async fn pkce_login(
     Ok(t)
 }
 
+/// A request's head, up to 16 KiB: until the blank line, the end of the stream or an error.
+async fn read_head(conn: &mut tokio::net::TcpStream) -> Vec<u8> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    head
+}
+
 /// Serves the redirect: the first `GET /oauth/callback` with our state gives the code; anything
 /// else is answered and ignored (a browser also asks for `/favicon.ico`).
 async fn receive_code(listener: &tokio::net::TcpListener, state: &str) -> Result<String, LoginError> {
     loop {
         let (mut conn, _) = listener.accept().await.map_err(|e| LoginError::Redirect(e.to_string()))?;
-        let mut head = Vec::with_capacity(1024);
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-            match conn.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
+        // One connection at a time: one that sends nothing (a browser's preconnect, a stray
+        // local program) is dropped after a moment instead of holding up the redirect.
+        let Ok(head) = tokio::time::timeout(Duration::from_secs(2), read_head(&mut conn)).await else { continue };
         let line = String::from_utf8_lossy(head.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned();
         let target = line.split(' ').nth(1).unwrap_or_default();
         let Some(query) = target.strip_prefix("/oauth/callback?") else {
