@@ -100,6 +100,30 @@ fn imds_huge_token_ttl_is_bounded() -> Result<(), String> {
     })
 }
 
+/// A role name that is not one (`../../user-data`) is refused: the next request would go to the
+/// path it names.
+fn imds_role_name_cannot_redirect_the_request() -> Result<(), String> {
+    block_on(async {
+        let server = Loopback::start(|_, s| match (s.method.as_str(), s.target.as_str()) {
+            ("PUT", _) => Reply::ok("T").with_header("x-aws-ec2-metadata-token-ttl-seconds", "21600"),
+            ("GET", "/latest/meta-data/iam/security-credentials/") => Reply::ok("../../user-data\n"),
+            ("GET", _) => Reply::ok(creds_json("STOLEN", 3600)),
+            _ => Reply::status(405, ""),
+        })
+        .await;
+        let p = ImdsCredentials::new(&ctx_with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &server.url)]));
+        let e = p.provide_credentials().await.err().ok_or("credentials from a path the role name pointed to")?;
+        ensure!(e.to_string().contains("not an IAM role name"), "{e}");
+        ensure!(
+            server.count() == 2,
+            "{} requests: {:?}",
+            server.count(),
+            server.requests().iter().map(|r| r.target.clone()).collect::<Vec<_>>()
+        );
+        Ok(())
+    })
+}
+
 fn imds_token_flow_and_stale_token() -> Result<(), String> {
     block_on(async {
         let server = imds_server(1, usize::MAX).await;
@@ -479,6 +503,7 @@ pub fn trials() -> Vec<Trial> {
         trial("chain::explain_says_why_each_link_was_skipped", explain_says_why_each_link_was_skipped),
         trial("profiles::mfa_code_sent_and_cached", mfa_code_sent_and_cached),
         trial("imds::a_huge_token_ttl_is_bounded", imds_huge_token_ttl_is_bounded),
+        trial("imds::a_role_name_cannot_redirect_the_request", imds_role_name_cannot_redirect_the_request),
         trial("profiles::every_link_type_cycle_missing_and_malformed", profile_files_in_a_temp_home),
     ]
 }

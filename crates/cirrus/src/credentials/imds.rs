@@ -163,6 +163,16 @@ impl ImdsCredentials {
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .ok_or_else(|| CredentialsError::not_configured(format!("the instance at {base} has no IAM role")))?;
+        // The name goes into the next path: only what IAM allows in a role name, so an answer
+        // cannot point the request elsewhere (`../../user-data`, `?x`).
+        let iam_name = role.len() <= 128
+            && role.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+            && !role.starts_with('.');
+        if !iam_name {
+            return Err(CredentialsError::invalid(format!(
+                "the instance at {base} names its role {role:?}, which is not an IAM role name"
+            )));
+        }
         let doc = self.get(&base, &format!("{CREDS_PATH}{role}")).await?;
         let creds = super::container::parse_json_credentials(doc.as_bytes(), "imds")
             .map_err(|e| CredentialsError::invalid(format!("IMDS credentials for role {role}: {e}")))?;
