@@ -76,6 +76,16 @@ pub(crate) fn check_region(region: &str, source: &str) -> Result<(), ConfigError
     }
 }
 
+/// Whether `url` parses as a URI whose port, if any, fits in 16 bits (`http::Uri` takes
+/// `host:99999` and reports no port).
+fn valid_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let authority = uri.authority().map_or("", http::uri::Authority::as_str);
+    // After an IPv6 address's brackets, or the whole authority for a name.
+    let after_host = authority.rsplit(']').next().unwrap_or_default();
+    !after_host.contains(':') || uri.port_u16().is_some()
+}
+
 /// An endpoint is a base URL: `http(s)://host[:port][/path]`. User info would be sent in the
 /// `Host` header and printed in errors; a query or fragment has no place in a base URL.
 pub(crate) fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError> {
@@ -92,6 +102,8 @@ pub(crate) fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError>
         Some("holds a query or a fragment, which a base URL cannot")
     } else if authority.is_empty() {
         Some("names no host")
+    } else if !valid_url(url) {
+        Some("is not a valid URL (a port is at most 65535; an IPv6 address goes in brackets)")
     } else {
         None
     };
@@ -385,12 +397,16 @@ mod tests {
             ConfigLoader::new(ctx).region(Some("us-east-1")).endpoint_url(Some(url)).load().map(drop)
         };
         assert!(load("http://127.0.0.1:9000").is_ok() && load("https://minio.example/base").is_ok());
+        assert!(load("http://[::1]:9000").is_ok() && load("http://[::1]/").is_ok());
         for (bad, why) in [
             ("https://user:secret@s3.example", "user info"),
             ("https://s3.example/?x=1", "query"),
             ("https://s3.example#f", "fragment"),
             ("ftp://s3.example", "http"),
             ("s3.example", "http"),
+            ("http://127.0.0.1:99999", "not a valid URL"),
+            ("http://[::1", "not a valid URL"),
+            ("http://[::1]:70000", "not a valid URL"),
         ] {
             let e = load(bad).unwrap_err().to_string();
             assert!(e.contains(why) && !e.contains("secret"), "{bad}: {e}");
