@@ -76,16 +76,6 @@ pub(crate) fn check_region(region: &str, source: &str) -> Result<(), ConfigError
     }
 }
 
-/// Whether `url` parses as a URI whose port, if any, fits in 16 bits (`http::Uri` takes
-/// `host:99999` and reports no port).
-fn valid_url(url: &str) -> bool {
-    let Ok(uri) = url.parse::<http::Uri>() else { return false };
-    let authority = uri.authority().map_or("", http::uri::Authority::as_str);
-    // After an IPv6 address's brackets, or the whole authority for a name.
-    let after_host = authority.rsplit(']').next().unwrap_or_default();
-    !after_host.contains(':') || uri.port_u16().is_some()
-}
-
 /// An endpoint is a base URL: `http(s)://host[:port][/path]`. User info would be sent in the
 /// `Host` header and printed in errors; a query or fragment has no place in a base URL.
 pub(crate) fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError> {
@@ -102,7 +92,7 @@ pub(crate) fn check_endpoint(url: &str, source: &str) -> Result<(), ConfigError>
         Some("holds a query or a fragment, which a base URL cannot")
     } else if authority.is_empty() {
         Some("names no host")
-    } else if !valid_url(url) {
+    } else if !crate::transport::valid_url(url) {
         Some("is not a valid URL (a port is at most 65535; an IPv6 address goes in brackets)")
     } else {
         None

@@ -31,6 +31,17 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// Whether `url` parses as a URI whose port, if any, fits in 16 bits (`http::Uri` takes
+/// `host:99999` and reports no port).
+pub(crate) fn valid_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let authority = uri.authority().map_or("", http::uri::Authority::as_str);
+    // User info left out, then what follows an IPv6 address's brackets (or the whole name).
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let after_host = host_port.rsplit(']').next().unwrap_or_default();
+    !after_host.contains(':') || uri.port_u16().is_some()
+}
+
 /// Timeouts, retries and limits of the HTTP client.
 #[derive(Clone, Debug)]
 #[non_exhaustive]

@@ -143,8 +143,8 @@ fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
         Some("is not an http:// proxy (https:// and SOCKS proxies are not supported)")
     } else if host.is_empty() || host.starts_with(':') {
         Some("names no host")
-    } else if full.parse::<http::Uri>().is_err() {
-        Some("is not a URL")
+    } else if !super::valid_url(&full) {
+        Some("is not a URL (a port is at most 65535)")
     } else if !matches!(&rest[authority.len()..], "" | "/") {
         Some("has a path; a proxy URL is scheme, host and port")
     } else {
@@ -233,11 +233,15 @@ mod tests {
     fn proxy_urls_are_checked() {
         assert_eq!(check_proxy_url("p", "proxy:3128").unwrap(), "http://proxy:3128");
         assert_eq!(check_proxy_url("p", "http://u:p@proxy:3128/").unwrap(), "http://u:p@proxy:3128/");
+        assert_eq!(check_proxy_url("p", "http://u:p@proxy").unwrap(), "http://u:p@proxy");
+        assert!(check_proxy_url("p", "http://[::1]:3128").is_ok());
         for (bad, why) in [
             ("https://proxy:3128", "not an http://"),
             ("socks5://proxy:1080", "not an http://"),
             ("http://:3128", "no host"),
             ("http://u:secret@proxy:3128/path", "has a path"),
+            ("http://u:secret@proxy:99999", "not a URL"),
+            ("proxy:70000", "not a URL"),
         ] {
             let e = check_proxy_url("HTTPS_PROXY", bad).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains("HTTPS_PROXY") && !e.contains("secret"), "{bad}: {e}");
