@@ -114,6 +114,10 @@ fn imds_role_name_cannot_redirect_the_request() -> Result<(), String> {
         let p = ImdsCredentials::new(&ctx_with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &server.url)]));
         let e = p.provide_credentials().await.err().ok_or("credentials from a path the role name pointed to")?;
         ensure!(e.to_string().contains("not an IAM role name"), "{e}");
+        // A port no socket has is not quietly the default one.
+        let p = ImdsCredentials::new(&ctx_with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:99999")]));
+        let e = p.provide_credentials().await.err().ok_or("a port past 65535 was used")?;
+        ensure!(e.to_string().contains("is not a URL"), "{e}");
         ensure!(
             server.count() == 2,
             "{} requests: {:?}",

@@ -43,7 +43,12 @@ impl ContainerCredentials {
                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set",
             ));
         };
-        let url = full.parse::<http::Uri>().ok().filter(|u| u.host().is_some()).ok_or_else(|| {
+        // A port past 65535 would otherwise become the scheme's default port, unsaid.
+        let url = full
+            .parse::<http::Uri>()
+            .ok()
+            .filter(|u| u.host().is_some() && crate::transport::valid_url(&full))
+            .ok_or_else(|| {
             CredentialsError::invalid(format!("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL: {full:?}"))
         })?;
         match url.scheme_str().unwrap_or("") {
@@ -203,7 +208,15 @@ mod tests {
             assert_eq!(endpoint(vars).as_deref(), Ok(ok), "{ok}");
         }
         for bad in
-            ["http://169.254.169.254/x", "http://example.com/x", "http://10.0.0.1/", "ftp://127.0.0.1/", "not a url"]
+            // 169.254.170.2:99999 went to port 80 before: http::Uri takes the port and reports none.
+            [
+                "http://169.254.169.254/x",
+                "http://example.com/x",
+                "http://10.0.0.1/",
+                "ftp://127.0.0.1/",
+                "not a url",
+                "http://169.254.170.2:99999/x",
+            ]
         {
             assert!(endpoint([("AWS_CONTAINER_CREDENTIALS_FULL_URI", bad)]).is_err(), "{bad}");
         }

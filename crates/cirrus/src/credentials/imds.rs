@@ -63,6 +63,9 @@ impl ImdsCredentials {
             .clone()
             .or_else(|| env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT"))
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+        if !crate::transport::valid_url(&url) {
+            return Err(CredentialsError::invalid(format!("the IMDS endpoint {url:?} is not a URL")));
+        }
         Ok(url.trim_end_matches('/').to_owned())
     }
 
