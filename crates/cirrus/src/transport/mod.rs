@@ -457,8 +457,17 @@ impl Request {
         if let Some(h) = b.headers_mut() {
             h.clone_from(&self.headers);
         }
-        let (mut parts, ()) = b.body(()).map_err(|e| format!("bad request URL {:?}: {e}", self.url))?.into_parts();
+        let shown = || redact_url(&self.url);
+        let (mut parts, ()) = b.body(()).map_err(|e| format!("bad request URL {:?}: {e}", shown()))?.into_parts();
+        // Whatever the endpoint's source (AWS_ENDPOINT_URL_<SERVICE>, a profile's endpoint_url),
+        // user info is never sent in Host, and a port no socket has is never the default one.
         let host = parts.uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        if host.contains('@') {
+            return Err(format!("the URL {:?} holds user info (user:password@), which cirrus does not send", shown()));
+        }
+        if !valid_url(&self.url) {
+            return Err(format!("bad request URL {:?}: a port is at most 65535", shown()));
+        }
         let host = HeaderValue::from_str(&host).map_err(|_| format!("URL {:?} has no host", self.url))?;
         parts.headers.insert(http::header::HOST, host);
         Ok(parts)
@@ -511,5 +520,21 @@ pub struct StreamingResponse {
 impl fmt::Debug for StreamingResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamingResponse").field("status", &self.status).field("headers", &self.headers).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_never_sends_user_info_or_a_wrapped_port() {
+        let ok = Request::new(Method::GET, "https://sts.example:8443/", "").head().unwrap();
+        assert_eq!(ok.headers[http::header::HOST], "sts.example:8443");
+        let e = Request::new(Method::GET, "https://user:secret@sts.example/", "").head().unwrap_err();
+        assert!(e.contains("user info") && !e.contains("secret"), "{e}");
+        let e = Request::new(Method::GET, "http://127.0.0.1:99999/", "").head().unwrap_err();
+        assert!(e.contains("65535"), "{e}");
+        assert!(valid_url("http://[::1]:9000/") && valid_url("http://u:p@proxy") && !valid_url("http://[::1]:70000"));
     }
 }
