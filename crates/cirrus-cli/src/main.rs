@@ -160,6 +160,18 @@ impl Failure {
     }
 }
 
+/// A library error: bad input (exit 2) when cirrus refused it before sending (`is_input`), a
+/// failure (exit 1) otherwise.
+impl From<cirrus::Error> for Failure {
+    fn from(error: cirrus::Error) -> Self {
+        if error.is_input() {
+            Failure::input(error)
+        } else {
+            anyhow::Error::new(error).into()
+        }
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
         Failure { code: 1, error: Some(error) }

@@ -215,11 +215,7 @@ mod size_tests {
 }
 
 fn library_error(e: cirrus::transport::Error) -> Failure {
-    if e.is_input() {
-        Failure::input(e)
-    } else {
-        anyhow::Error::new(e).into()
-    }
+    Failure::from(e)
 }
 
 /// What `cp` and `mv` take.
@@ -509,7 +505,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
         }
         S3Command::Mb { target } => {
             let (bucket, _) = parse_s3(&target)?;
-            client(global)?.create_bucket(&bucket).await.map_err(anyhow::Error::new)?;
+            client(global)?.create_bucket(&bucket).await?;
             outln!("make_bucket: {bucket}")?;
             Ok(())
         }
@@ -534,7 +530,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
                     return printer.finish(&summary, true);
                 }
             }
-            s3.delete_bucket(&bucket).await.map_err(anyhow::Error::new)?;
+            s3.delete_bucket(&bucket).await?;
             outln!("remove_bucket: {bucket}")?;
             Ok(())
         }
@@ -623,7 +619,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
     let s3 = client(global)?;
     let mut out = std::io::stdout().lock();
     let Some(target) = target else {
-        let buckets = s3.list_buckets().await.map_err(anyhow::Error::new)?;
+        let buckets = s3.list_buckets().await?;
         for b in buckets {
             writeln!(out, "{} {}", date(b.created), printable(&b.name)).map_err(stdout_error)?;
         }
@@ -895,7 +891,7 @@ async fn cp(
         if key.is_empty() || key.ends_with('/') {
             return Err(Failure::input(anyhow!("{src:?} names no object")));
         }
-        let got = keys.client(client(global)?).get(&bucket, &key, None).await.map_err(anyhow::Error::new)?;
+        let got = keys.client(client(global)?).get(&bucket, &key, None).await?;
         let mut body = got.body;
         let mut out = tokio::io::stdout();
         while let Some(chunk) = body.next().await {

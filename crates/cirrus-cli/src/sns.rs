@@ -54,7 +54,7 @@ pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
             let sns = SnsClient::new(&config).map_err(Failure::config)?;
             let mut options = PublishOptions::default();
             options.subject = subject;
-            let id = sns.publish(&topic_arn, &message, &options).await.map_err(anyhow::Error::new)?;
+            let id = sns.publish(&topic_arn, &message, &options).await?;
             match global.output {
                 Output::Json => outln!("{}", serde_json::json!({ "MessageId": id }))?,
                 Output::Text => outln!("{}", crate::s3::printable(&id))?,

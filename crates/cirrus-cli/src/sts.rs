@@ -13,7 +13,7 @@ pub async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
         StsCommand::Whoami => {
             let config = load_config(global)?;
             config.require_region().map_err(Failure::config)?;
-            let id = config.sts().get_caller_identity().await.map_err(anyhow::Error::new)?;
+            let id = config.sts().get_caller_identity().await?;
             match global.output {
                 Output::Json => {
                     outln!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))?

@@ -206,6 +206,11 @@ fn secrets_in_urls_are_not_printed() -> Result<(), Failed> {
     let r = cirrus(&["curl", "--service", "s3", "http://user:PASSWORDVALUE@127.0.0.1:9/"], &creds, b"");
     ensure(r.code == 2 && r.stderr.contains("user info") && !r.stderr.contains("PASSWORDVALUE"), r.stderr.clone())?;
     let r = cirrus(&["--endpoint-url", "http://user:PASSWORDVALUE@127.0.0.1:9", "s3", "ls"], &creds, b"");
+    ensure(r.code == 2 && r.stderr.contains("user info") && !r.stderr.contains("PASSWORDVALUE"), r.stderr.clone())?;
+    // From a service's own variable too: refused at the request, as bad input.
+    let mut env = creds.to_vec();
+    env.push(("AWS_ENDPOINT_URL_STS", "http://user:PASSWORDVALUE@127.0.0.1:9"));
+    let r = cirrus(&["sts", "whoami"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("user info") && !r.stderr.contains("PASSWORDVALUE"), r.stderr)
 }
 
