@@ -125,11 +125,7 @@ fn generated(what: &Command) -> Result<(), Failure> {
             .map_err(|e| Failure::from(anyhow::anyhow!("cannot render the manual page: {e}")))?,
     }
     let mut stdout = std::io::stdout().lock();
-    match std::io::Write::write_all(&mut stdout, &out).and_then(|()| std::io::Write::flush(&mut stdout)) {
-        Ok(()) => Ok(()),
-        Err(e) if is_closed_pipe(&e) => Err(Failure::silent(141)),
-        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}").into()),
-    }
+    std::io::Write::write_all(&mut stdout, &out).and_then(|()| std::io::Write::flush(&mut stdout)).map_err(stdout_error)
 }
 
 /// An error with the exit code it maps to: 2 for bad input, 1 for everything else; or only an
@@ -274,10 +270,16 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), 
         .write_fmt(args)
         .and_then(|()| if newline { out.write_all(b"\n") } else { Ok(()) })
         .and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if is_closed_pipe(&e) => Err(Failure::silent(141)),
-        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}").into()),
+    written.map_err(stdout_error)
+}
+
+/// A failed write to standard output: a reader that went away ends the program quietly with
+/// 141, as SIGPIPE ends C tools; anything else is an error.
+pub fn stdout_error(e: std::io::Error) -> Failure {
+    if is_closed_pipe(&e) {
+        Failure::silent(141)
+    } else {
+        anyhow::anyhow!("cannot write to standard output: {e}").into()
     }
 }
 

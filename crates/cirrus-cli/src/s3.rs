@@ -621,7 +621,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
     let Some(target) = target else {
         let buckets = s3.list_buckets().await?;
         for b in buckets {
-            writeln!(out, "{} {}", date(b.created), printable(&b.name)).map_err(stdout_error)?;
+            writeln!(out, "{} {}", date(b.created), printable(&b.name)).map_err(crate::stdout_error)?;
         }
         return Ok(());
     };
@@ -634,7 +634,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                 let o = o.map_err(library_error)?;
                 (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
                 writeln!(out, "{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))
-                    .map_err(stdout_error)?;
+                    .map_err(crate::stdout_error)?;
             }
         } else {
             let mut pages = Box::pin(s3.list_pages(&bucket, ListOptions::prefix(prefix.clone()).with_delimiter("/")));
@@ -647,7 +647,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                 let p = p.map_err(library_error)?;
                 for cp in &p.common_prefixes {
                     writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))
-                        .map_err(stdout_error)?;
+                        .map_err(crate::stdout_error)?;
                 }
                 for o in &p.objects {
                     (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
@@ -658,14 +658,14 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                         style.size(o.size),
                         printable(o.key.strip_prefix(base).unwrap_or(&o.key))
                     )
-                    .map_err(stdout_error)?;
+                    .map_err(crate::stdout_error)?;
                 }
             }
         }
         if style.summarize {
             // The AWS CLI's layout: a blank line, then the two totals right-aligned.
             writeln!(out, "\nTotal Objects: {objects_seen}\n   Total Size: {}", style.size(bytes_seen))
-                .map_err(stdout_error)?;
+                .map_err(crate::stdout_error)?;
         }
         Ok::<_, Failure>(())
     }
@@ -896,9 +896,9 @@ async fn cp(
         let mut out = tokio::io::stdout();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(anyhow::Error::new)?;
-            out.write_all(&chunk).await.map_err(stdout_error)?;
+            out.write_all(&chunk).await.map_err(crate::stdout_error)?;
         }
-        out.flush().await.map_err(stdout_error)?;
+        out.flush().await.map_err(crate::stdout_error)?;
         return Ok(());
     }
     let src_at = Location::parse(src).map_err(library_error)?;
@@ -959,15 +959,5 @@ mod printable_tests {
         assert_eq!(printable("invoice\u{202e}txt.exe"), "invoice\\u{202e}txt.exe");
         assert_eq!(printable("a\u{200b}b\u{2066}c\u{feff}"), "a\\u{200b}b\\u{2066}c\\u{feff}");
         assert_eq!(printable("line\u{2028}break"), "line\\u{2028}break");
-    }
-}
-
-/// A reader of standard output that went away ends the program quietly with 141, as SIGPIPE
-/// ends C tools.
-fn stdout_error(e: std::io::Error) -> Failure {
-    if crate::is_closed_pipe(&e) {
-        Failure::silent(141)
-    } else {
-        anyhow!("cannot write to standard output: {e}").into()
     }
 }

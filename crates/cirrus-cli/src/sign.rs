@@ -128,7 +128,7 @@ pub async fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
         .write_all(text.as_bytes())
         .and_then(|_| stdout.write_all(&raw.body))
         .and_then(|_| stdout.flush())
-        .context("cannot write to standard output")?;
+        .map_err(crate::stdout_error)?;
     Ok(())
 }
 

@@ -672,6 +672,10 @@ fn closed_pipe_during_a_transfer_cleans_up() -> Result<(), Failed> {
     drop(child.stdout.take());
     let r = finish(child)?;
     ensure(r.code == 141 && r.stderr.is_empty(), format!("ls: exit {}: {}", r.code, r.stderr))?;
+    let mut child = spawn(&["curl", "--service", "s3", &format!("{}/{b}/listed", moto()?)], &env)?;
+    drop(child.stdout.take());
+    let r = finish(child)?;
+    ensure(r.code == 141 && r.stderr.is_empty(), format!("curl: exit {}: {}", r.code, r.stderr))?;
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
