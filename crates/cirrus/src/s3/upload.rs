@@ -593,65 +593,81 @@ async fn read_up_to<R: AsyncRead + Unpin>(reader: &mut R, limit: usize) -> std::
     Ok(Bytes::from(buf))
 }
 
-/// Aborts the multipart upload unless it completed: awaited on failure, spawned when the
-/// upload's future is dropped mid-way.
-/// The waiting end of a guarded CreateMultipartUpload (see `S3Client::create_guarded`).
-struct PendingCreate {
+/// Where an upload id nobody took goes: `(bucket, key, upload id)`, to be aborted.
+pub(crate) type Orphaned = Arc<dyn Fn(String, String, String) + Send + Sync>;
+
+/// The waiting end of a detached CreateMultipartUpload (see `S3Client::create_detached`).
+pub(crate) struct PendingCreate {
     rx: Option<tokio::sync::oneshot::Receiver<Result<String, Error>>>,
-    client: S3Client,
+    orphaned: Orphaned,
     bucket: String,
     key: String,
 }
 
+impl PendingCreate {
+    /// The upload id, or why there is none.
+    pub(crate) async fn answer(mut self) -> Result<String, Error> {
+        let ended = || S3Client::response_error("CreateMultipartUpload", "the request's task ended");
+        let answer = match self.rx.as_mut() {
+            Some(rx) => rx.await.unwrap_or_else(|_| Err(ended())),
+            None => Err(ended()),
+        };
+        self.rx = None;
+        answer
+    }
+}
+
 impl Drop for PendingCreate {
-    /// Dropped before the answer was read: an upload id that came is aborted. Closing first
-    /// makes a later answer fail to send, so the request's task aborts that one instead.
+    /// Dropped before the answer was read: an upload id that came is an orphan. Closing first
+    /// makes a later answer fail to send, so the request's task hands that one over instead.
     fn drop(&mut self) {
         let Some(mut rx) = self.rx.take() else { return };
         rx.close();
         if let Ok(Ok(id)) = rx.try_recv() {
-            drop(AbortGuard {
-                client: self.client.clone(),
-                bucket: std::mem::take(&mut self.bucket),
-                key: std::mem::take(&mut self.key),
-                upload_id: Some(id),
-            });
+            (self.orphaned)(std::mem::take(&mut self.bucket), std::mem::take(&mut self.key), id);
         }
     }
 }
 
 impl S3Client {
-    /// CreateMultipartUpload, its id handed over inside an armed [`AbortGuard`]. The request
-    /// runs in a task of its own, so that a caller who drops the upload while the answer is on
-    /// its way (a timeout, a `select!`) does not lose the id: whichever side ends up holding
-    /// it aborts the upload.
-    async fn create_guarded(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<AbortGuard, Error> {
+    /// CreateMultipartUpload in a task of its own, so that a caller dropped while the answer is
+    /// on its way (a timeout, a `select!`, an interrupted transfer) does not lose the id:
+    /// whichever side ends up holding an id nobody took hands it to `orphaned`. Returns the task
+    /// (a caller may wait for it before aborting its orphans) and the answer to come.
+    pub(crate) fn create_detached(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: &PutOptions,
+        orphaned: Orphaned,
+    ) -> (tokio::task::JoinHandle<()>, PendingCreate) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let (client, b, k, put) = (self.clone(), bucket.to_owned(), key.to_owned(), options.clone());
-        tokio::spawn(async move {
+        let (client, b, k, put, on_orphan) =
+            (self.clone(), bucket.to_owned(), key.to_owned(), options.clone(), orphaned.clone());
+        let task = tokio::spawn(async move {
             let created = client.create_multipart_upload(&b, &k, &put).await;
             if let Err(Ok(id)) = tx.send(created) {
-                drop(AbortGuard { client, bucket: b, key: k, upload_id: Some(id) });
+                on_orphan(b, k, id);
             }
         });
-        let mut pending =
-            PendingCreate { rx: Some(rx), client: self.clone(), bucket: bucket.to_owned(), key: key.to_owned() };
-        let answer = match pending.rx.as_mut() {
-            Some(rx) => rx
-                .await
-                .unwrap_or_else(|_| Err(Self::response_error("CreateMultipartUpload", "the request's task ended"))),
-            None => Err(Self::response_error("CreateMultipartUpload", "the request's task ended")),
-        };
-        pending.rx = None;
-        Ok(AbortGuard {
-            client: self.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            upload_id: Some(answer?),
-        })
+        (task, PendingCreate { rx: Some(rx), orphaned, bucket: bucket.to_owned(), key: key.to_owned() })
+    }
+
+    /// CreateMultipartUpload, its id handed over inside an armed [`AbortGuard`]; an id whose
+    /// caller was dropped is aborted on the runtime.
+    async fn create_guarded(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<AbortGuard, Error> {
+        let client = self.clone();
+        let orphaned: Orphaned = Arc::new(move |bucket, key, id| {
+            drop(AbortGuard { client: client.clone(), bucket, key, upload_id: Some(id) });
+        });
+        let (_task, pending) = self.create_detached(bucket, key, options, orphaned);
+        let id = pending.answer().await?;
+        Ok(AbortGuard { client: self.clone(), bucket: bucket.to_owned(), key: key.to_owned(), upload_id: Some(id) })
     }
 }
 
+/// Aborts the multipart upload unless it completed: awaited on failure, spawned when the
+/// upload's future is dropped mid-way.
 struct AbortGuard {
     client: S3Client,
     bucket: String,

@@ -3,6 +3,7 @@
 
 use super::local::target_at;
 use super::{Action, Cancel, Event, LeftBehind, Location, Summary};
+use crate::s3::upload::Orphaned;
 use crate::s3::{Object, PutOptions, S3Client};
 use crate::transport::report;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -81,10 +82,9 @@ impl Ctx {
     /// CreateMultipartUpload, in a request slot: the upload id.
     ///
     /// A job dropped by an interrupt while the answer is on its way would never learn the id,
-    /// and the upload would be left behind. So the request runs in a task of its own, and
-    /// whichever side ends up holding an id nobody took records it as an orphan: the task,
-    /// when the job is already gone, or the job's `PendingUpload`, when it is dropped with the
-    /// answer waiting.
+    /// and the upload would be left behind. So the request runs detached
+    /// ([`S3Client::create_detached`]): an id nobody took is recorded as an orphan, and the run
+    /// waits for such requests before it aborts the orphans.
     pub(crate) async fn create_upload(
         self: &Arc<Self>,
         bucket: &str,
@@ -92,26 +92,14 @@ impl Ctx {
         put: &PutOptions,
     ) -> Result<String, String> {
         let _slot = self.request_slot().await?;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let (ctx, b, k, put) = (self.clone(), bucket.to_owned(), key.to_owned(), put.clone());
-        let task = tokio::spawn(async move {
-            let created = ctx.client.create_multipart_upload(&b, &k, &put).await.map_err(|e| report(&e));
-            if let Err(Ok(id)) = tx.send(created) {
-                ctx.orphan(b, k, id);
-            }
-        });
+        let ctx = self.clone();
+        let orphaned: Orphaned = Arc::new(move |bucket, key, id| ctx.orphan(bucket, key, id));
+        let (task, pending) = self.client.create_detached(bucket, key, put, orphaned);
         if let Ok(mut creating) = self.creating.lock() {
             creating.retain(|t| !t.is_finished());
             creating.push(task);
         }
-        let mut pending =
-            PendingUpload { rx: Some(rx), ctx: self.clone(), bucket: bucket.to_owned(), key: key.to_owned() };
-        let answer = match pending.rx.as_mut() {
-            Some(rx) => rx.await.unwrap_or_else(|_| Err("the transfer is stopping".to_owned())),
-            None => Err("the transfer is stopping".to_owned()),
-        };
-        pending.rx = None;
-        answer
+        pending.answer().await.map_err(|e| report(&e))
     }
 
     /// Records a multipart upload to abort at the end of the run.
@@ -162,27 +150,6 @@ impl Ctx {
                     l.push(left);
                 }
                 Some(msg)
-            }
-        }
-    }
-}
-
-/// The job's end of a CreateMultipartUpload on its way (see [`Ctx::create_upload`]).
-struct PendingUpload {
-    rx: Option<tokio::sync::oneshot::Receiver<Result<String, String>>>,
-    ctx: Arc<Ctx>,
-    bucket: String,
-    key: String,
-}
-
-impl Drop for PendingUpload {
-    /// Dropped before the answer was read (the job was): an id that came is an orphan. Closing
-    /// first makes any later answer fail to send, so the task records it instead.
-    fn drop(&mut self) {
-        if let Some(mut rx) = self.rx.take() {
-            rx.close();
-            if let Ok(Ok(id)) = rx.try_recv() {
-                self.ctx.orphan(std::mem::take(&mut self.bucket), std::mem::take(&mut self.key), id);
             }
         }
     }
