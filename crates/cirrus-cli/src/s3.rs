@@ -836,18 +836,7 @@ async fn mv(
     if src == "-" || dst == "-" {
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
     }
-    let src_at = Location::parse(src).map_err(library_error)?;
-    let dst_at = Location::parse(dst).map_err(library_error)?;
-    if !src_at.is_s3() && !dst_at.is_s3() {
-        return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
-    }
-    let engine = Transfers::new(keys.client(client(global)?));
-    let cancel = interrupt_on_signal();
-    let printer = Printer::new(output, options.recursive, &cancel);
-    let observer = printer.clone();
-    let summary =
-        engine.mv(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(library_error)?;
-    printer.finish(&summary, options.recursive)
+    on_engine(global, options, output, (src, dst), keys, true).await
 }
 
 async fn cp(
@@ -901,6 +890,19 @@ async fn cp(
         out.flush().await.map_err(crate::stdout_error)?;
         return Ok(());
     }
+    on_engine(global, options, output, (src, dst), keys, false).await
+}
+
+/// `cp` (or `mv`, when `moving`) between a directory and a prefix, or two prefixes, on the
+/// transfer engine.
+async fn on_engine(
+    global: &GlobalArgs,
+    options: TransferOptions,
+    output: OutputArgs,
+    (src, dst): (&str, &str),
+    keys: &SseKeys,
+    moving: bool,
+) -> Result<(), Failure> {
     let src_at = Location::parse(src).map_err(library_error)?;
     let dst_at = Location::parse(dst).map_err(library_error)?;
     if !src_at.is_s3() && !dst_at.is_s3() {
@@ -910,8 +912,13 @@ async fn cp(
     let cancel = interrupt_on_signal();
     let printer = Printer::new(output, options.recursive, &cancel);
     let observer = printer.clone();
-    let summary =
-        engine.copy(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(library_error)?;
+    let observer = move |e: &Event| observer.on(e);
+    let summary = if moving {
+        engine.mv(&src_at, &dst_at, &options, observer, &cancel).await
+    } else {
+        engine.copy(&src_at, &dst_at, &options, observer, &cancel).await
+    }
+    .map_err(library_error)?;
     printer.finish(&summary, options.recursive)
 }
 
