@@ -86,17 +86,19 @@ start_s3s() {
   echo "== s3s-fs (checks signatures) on $CIRRUS_S3S_URL"
 }
 
-# tinyproxy and stunnel4 from Debian's packages, installed when missing.
+# tinyproxy and stunnel4 from Debian's packages, installed when missing, and the AWS CLI v2
+# (Debian's awscli, at /usr/bin/aws) that the behaviour tests compare cirrus with.
 ensure_network_parts() {
   local need=()
   command -v tinyproxy >/dev/null || need+=(tinyproxy)
   command -v stunnel4 >/dev/null || need+=(stunnel4)
   command -v openssl >/dev/null || need+=(openssl)
+  [ -x /usr/bin/aws ] || need+=(awscli)
   if [ ${#need[@]} -gt 0 ]; then
     echo "== apt-get install ${need[*]}"
     if ! { apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
            || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }; }; then
-      echo "cannot install ${need[*]} (the proxy and TLS tests need them)" >&2
+      echo "cannot install ${need[*]} (the proxy, TLS and AWS CLI comparison tests need them)" >&2
       return 1
     fi
   fi

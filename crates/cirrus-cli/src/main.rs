@@ -315,6 +315,9 @@ fn main() -> ExitCode {
             .with_ansi(false)
             .init();
     }
+    // A transfer holds a file and a connection per request: take what the system allows (the
+    // engine sizes its concurrency to it).
+    cirrus::s3::transfer::raise_open_file_limit();
     // One runtime for the whole process: every command shares one connection pool.
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

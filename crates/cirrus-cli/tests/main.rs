@@ -3,6 +3,7 @@
 
 mod cognito;
 mod mfa;
+mod nothing_lost;
 mod s3;
 mod ses;
 mod sns;
@@ -499,6 +500,7 @@ fn main() {
     trials.extend(service_trials());
     trials.extend(s3::trials());
     trials.extend(transfer::trials());
+    trials.extend(nothing_lost::trials());
     trials.extend(ses::trials());
     trials.extend(sns::trials());
     trials.extend(cognito::trials());

@@ -12,14 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn var(k: &str) -> Result<String, Failed> {
+pub(crate) fn var(k: &str) -> Result<String, Failed> {
     std::env::var(k).map_err(|_| {
         Failed::from(format!("{k} is not set: the S3 test servers are not running (scripts/test starts them)"))
     })
 }
 
 /// Credentials and endpoint for s3s-fs (or `endpoint` in front of it), and a config file.
-fn s3s_env(endpoint: Option<&str>, config: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
+pub(crate) fn s3s_env(endpoint: Option<&str>, config: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
     Ok(vec![
         ("AWS_ACCESS_KEY_ID", var("CIRRUS_S3S_ACCESS_KEY")?),
         ("AWS_SECRET_ACCESS_KEY", var("CIRRUS_S3S_SECRET_KEY")?),
@@ -29,7 +29,7 @@ fn s3s_env(endpoint: Option<&str>, config: &Path) -> Result<Vec<(&'static str, S
     ])
 }
 
-fn moto_env(config: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
+pub(crate) fn moto_env(config: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
     Ok(vec![
         ("AWS_ACCESS_KEY_ID", "AKIDTRANSFER".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "transfer-secret".to_owned()),
@@ -39,7 +39,7 @@ fn moto_env(config: &Path) -> Result<Vec<(&'static str, String)>, Failed> {
     ])
 }
 
-fn scratch(tag: &str) -> PathBuf {
+pub(crate) fn scratch(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("cirrus-cli-transfer-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("scratch dir");
@@ -47,7 +47,7 @@ fn scratch(tag: &str) -> PathBuf {
 }
 
 /// A profile whose `s3` section sets these values, as the AWS CLI reads them.
-fn config_file(dir: &Path, s3: &[(&str, &str)]) -> Result<PathBuf, Failed> {
+pub(crate) fn config_file(dir: &Path, s3: &[(&str, &str)]) -> Result<PathBuf, Failed> {
     let mut text = String::from("[default]\ns3 =\n");
     for (k, v) in s3 {
         text.push_str(&format!("  {k} = {v}\n"));
@@ -57,7 +57,7 @@ fn config_file(dir: &Path, s3: &[(&str, &str)]) -> Result<PathBuf, Failed> {
     Ok(path)
 }
 
-fn run(args: &[&str], env: &[(&'static str, String)]) -> Run {
+pub(crate) fn run(args: &[&str], env: &[(&'static str, String)]) -> Run {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     crate::cirrus(args, &env, b"")
 }
@@ -69,7 +69,7 @@ fn spawn(args: &[&str], env: &[(&'static str, String)]) -> Result<Child, Failed>
 
 /// Waits for the child (killing it after 60 s: a test must fail, not hang) and reads what it
 /// printed.
-fn finish(mut child: Child) -> Result<Run, Failed> {
+pub(crate) fn finish(mut child: Child) -> Result<Run, Failed> {
     let start = Instant::now();
     while child.try_wait().map_err(|e| e.to_string())?.is_none() {
         if start.elapsed() > Duration::from_secs(60) {
@@ -166,7 +166,7 @@ fn one_pool_for_a_tree() -> Result<(), Failed> {
 }
 
 /// The keys under `prefix` of `bucket`, relative, sorted (from `cirrus s3 ls --recursive`).
-fn keys_under(bucket: &str, prefix: &str, env: &[(&'static str, String)]) -> Result<Vec<String>, Failed> {
+pub(crate) fn keys_under(bucket: &str, prefix: &str, env: &[(&'static str, String)]) -> Result<Vec<String>, Failed> {
     let r = run(&["s3", "ls", "--recursive", &format!("s3://{bucket}/{prefix}")], env);
     ensure(r.code == 0, r.stderr.clone())?;
     let mut keys: Vec<String> = r

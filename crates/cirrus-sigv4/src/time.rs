@@ -195,8 +195,9 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
     )
 }
 
-/// Parses an RFC 3339 UTC time with seconds: `YYYY-MM-DDTHH:MM:SSZ` (fractions ignored,
-/// `+00:00` accepted).
+/// Parses an RFC 3339 UTC time with seconds: `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (`+00:00`
+/// accepted). A fraction is kept to the nanosecond (S3's `LastModified` has milliseconds:
+/// `2024-05-01T13:22:49.565Z`); digits past the ninth are dropped.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
@@ -206,10 +207,15 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
         return None;
     }
     let mut rest = &b[19..];
+    let mut nanos = 0u32;
     if rest.first() == Some(&b'.') {
         let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
         if n == 0 {
             return None;
+        }
+        for i in 0..9 {
+            let digit = rest.get(1 + i).filter(|_| i < n).map_or(0, |c| u32::from(c - b'0'));
+            nanos = nanos * 10 + digit;
         }
         rest = &rest[1 + n..];
     }
@@ -224,11 +230,25 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
         digits(&b[14..16])?,
         digits(&b[17..19])?,
     )
+    .map(|t| t + Duration::from_nanos(u64::from(nanos)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fractions_of_a_second_are_kept() {
+        let whole = parse_rfc3339("2024-05-01T13:22:49Z").unwrap();
+        let ms = parse_rfc3339("2024-05-01T13:22:49.565Z").unwrap();
+        assert_eq!(ms.duration_since(whole).unwrap(), Duration::from_millis(565));
+        let ns = parse_rfc3339("2024-05-01T13:22:49.123456789123+00:00").unwrap();
+        assert_eq!(ns.duration_since(whole).unwrap(), Duration::from_nanos(123_456_789));
+        assert_eq!(parse_rfc3339("2024-05-01T13:22:49.5Z").unwrap().duration_since(whole).unwrap().as_millis(), 500);
+        assert_eq!(parse_rfc3339("2024-05-01T13:22:49.Z"), None);
+        // The last second of 9999 with a fraction is still a time four digits can write.
+        assert!(parse_rfc3339("9999-12-31T23:59:59.999Z").is_some());
+    }
 
     #[test]
     fn the_last_time_read_is_the_last_one_written() {

@@ -120,9 +120,11 @@ fn tree_round_trip(server: Server) -> Result<(), String> {
             }
         }
         ensure!(tree(&down) == expect, "the downloaded tree differs");
+        // The listing's time, to the millisecond; HEAD's HTTP date has whole seconds.
         let modified = std::fs::metadata(down.join("a/b/big.bin")).map_err(e)?.modified().map_err(e)?;
+        let secs = modified.duration_since(std::time::UNIX_EPOCH).map_err(e)?.as_secs();
         ensure!(
-            Some(modified) == head.last_modified,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)) == head.last_modified,
             "mtime {modified:?} is not LastModified {:?}",
             head.last_modified
         );

@@ -147,7 +147,7 @@ async fn copy_parts(
     etag: Option<String>,
 ) -> Result<Vec<CompletedPart>, String> {
     let count = size.div_ceil(part_size);
-    let window = ctx.client.settings().concurrency.max(1);
+    let window = ctx.concurrency;
     let mut set: JoinSet<Result<CompletedPart, String>> = JoinSet::new();
     let mut parts = Vec::with_capacity(count as usize);
     let joined = |r: Result<Result<CompletedPart, String>, tokio::task::JoinError>| {

@@ -81,6 +81,7 @@ impl S3Client {
 
 async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> Result<u64, String> {
     use tokio::io::AsyncWriteExt;
+    let _file_slot = ctx.file_slot().await?;
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(stream_cost(None)).await?;
     let got = ctx.client.get(bucket, key, None).await.map_err(|e| report(&e))?;
@@ -104,8 +105,13 @@ async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> R
 }
 
 async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Object>, path: &Path) -> Outcome {
+    // Held to the end: the temporary file stays open while its ranges come.
+    let _file_slot = match ctx.file_slot().await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(e),
+    };
     let p = path.to_path_buf();
-    let created = tokio::task::spawn_blocking(move || TempFile::create(&p)).await;
+    let created = tokio::task::spawn_blocking(move || super::walk::patiently(|| TempFile::create(&p))).await;
     let (tmp, file) = match created {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return Outcome::Failed(format!("cannot create a temporary file beside {}: {e}", path.display())),
@@ -198,7 +204,7 @@ async fn ranged(
         Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
     };
     let mut set: JoinSet<Result<u64, String>> = JoinSet::new();
-    let window = ctx.client.settings().concurrency.max(1);
+    let window = ctx.concurrency;
     let mut offset = part.min(total);
     let first_len = offset;
     let first_body = first.body;

@@ -34,8 +34,9 @@ pub(crate) fn key_segments(rel: &str) -> Result<Vec<&str>, String> {
 
 /// The path `rel` (a key below the prefix being downloaded) takes under `root`, with every
 /// missing directory made. Refused, with the reason, when the key would write outside `root`
-/// (a `..` segment, or a directory on the way that is a symlink), when the leaf is a symlink
-/// or a directory, or when a file is where a directory must go (keys `a` and `a/b`). Empty
+/// (a `..` segment, or a directory on the way that is a symlink), when the leaf is a symlink,
+/// a directory, a FIFO, socket or device, or when a file is where a directory must go (keys `a`
+/// and `a/b`). Empty
 /// segments (a leading `/`, `//`) are dropped: a key never names an absolute path.
 ///
 /// Checks and creations are separate system calls: a local user racing the download could
@@ -73,8 +74,61 @@ pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
         }
         Ok(m) if m.is_dir() => Err(format!("{} is a directory, where the key needs a file", path.display())),
         Ok(m) if m.is_file() => Ok(Target::File(path)),
-        Ok(_) => Ok(Target::Special(path)),
+        // Opening a FIFO to write waits for a reader that may never come.
+        Ok(_) => Err(format!("{} is a FIFO, socket or device: a key is never written into one", path.display())),
     }
+}
+
+/// The path of `rel` under `root`, to be deleted: refused when a directory on the way is a
+/// symlink (the delete would reach outside the tree, which writes are refused too) or when the
+/// leaf is a directory. A leaf that is a symlink is itself what is removed, never its target.
+pub(crate) fn removable_under(root: &Path, rel: &str) -> Result<PathBuf, String> {
+    let segments = key_segments(rel)?;
+    let Some((leaf, dirs)) = segments.split_last() else {
+        return Err("the name is empty".to_owned());
+    };
+    let mut path = root.to_path_buf();
+    for dir in dirs {
+        path.push(dir);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "not deleted: {} is a symlink, and a delete never goes through one",
+                    path.display()
+                ))
+            }
+            Ok(_) => return Err(format!("not deleted: {} is not a directory", path.display())),
+            Err(e) => return Err(format!("not deleted: cannot read {}: {e}", path.display())),
+        }
+    }
+    path.push(leaf);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_dir() => Err(format!("not deleted: {} is a directory", path.display())),
+        Ok(_) => Ok(path),
+        Err(e) => Err(format!("not deleted: cannot read {}: {e}", path.display())),
+    }
+}
+
+/// Opens a file to read, and its metadata: never blocks on a FIFO (opened without waiting for
+/// a writer, then refused, as a socket or device is), and waits out a shortage of file
+/// descriptors rather than fail on it.
+pub(crate) fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
+    let file = super::walk::patiently(|| {
+        let mut options = OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
+        }
+        options.open(path)
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "a FIFO, socket or device, not a file"));
+    }
+    Ok((file, meta))
 }
 
 /// The target of a download to a path the user named: symlinks are followed (it is the
@@ -207,6 +261,9 @@ mod tests {
         assert!(target_under(&root, "file/b").unwrap_err().contains("is a file"));
         std::fs::create_dir(root.join("dir")).unwrap();
         assert!(target_under(&root, "dir").unwrap_err().contains("is a directory"));
+        let made = std::process::Command::new("mkfifo").arg(root.join("pipe")).status().unwrap();
+        assert!(made.success());
+        assert!(target_under(&root, "pipe").unwrap_err().contains("FIFO"));
     }
 
     #[test]

@@ -11,8 +11,12 @@
 //!   UploadPartCopy in parallel.
 //! - **Safe against any bucket**: a download never writes outside its destination (`..` keys,
 //!   keys through a symlink, a leading `/`), writes to a temporary file created exclusively and
-//!   renames it into place only when complete, and writes into (never replaces) a target that
-//!   is a FIFO or a device.
+//!   renames it into place only when complete, refuses a key that lands on a FIFO or a device
+//!   (a path the caller names is written into, never replaced), and downloads none of the keys
+//!   that name one local file.
+//! - **Never deletes on a partial view**: `sync` with `delete` removes nothing beneath a part of
+//!   the source it could not see (an unreadable directory, a dangling symlinked directory, a
+//!   loop), nothing through a symlinked directory, and nothing after a listing that failed.
 //! - **Keeps going**: a failed object is reported and the others go on; the [`Summary`] says
 //!   what was done, skipped and failed.
 //! - **Interruptible**: when the [`Cancel`] handle fires, no new work starts, multipart uploads
@@ -37,8 +41,10 @@
 //! # Ok(()) }
 //! ```
 
+mod collide;
 mod copy;
 pub(crate) mod download;
+mod fd;
 pub(crate) mod filter;
 pub(crate) mod local;
 mod plan;
@@ -48,6 +54,7 @@ mod sync;
 mod upload;
 mod walk;
 
+pub use fd::raise_open_file_limit;
 pub use filter::{Filters, Rule};
 pub use plan::Transfers;
 pub use sync::{SyncAction, SyncOptions};

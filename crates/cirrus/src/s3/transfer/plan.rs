@@ -154,6 +154,8 @@ impl Transfers {
                         src: Location::Local(path.clone()),
                         bucket: bucket.clone(),
                         key,
+                        // The path the user named: its own choice, as given.
+                        linked: false,
                     };
                     Ok(stream::iter([Planned::Job(job, meta.len())]).boxed())
                 }
@@ -169,7 +171,10 @@ impl Transfers {
                     let filters = options.filters.clone();
                     let rel_of = move |o: &Object| o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned();
                     let to = move |rel: String| DownloadTo::Under { root: root.clone(), rel };
-                    Ok(self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
+                    let p = path.clone();
+                    let fold_case =
+                        tokio::task::spawn_blocking(move || super::collide::ignores_case(&p)).await.unwrap_or(false);
+                    let jobs = self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
                         // A folder marker (`dir/`) is a directory, made by the keys under it.
                         if o.key.ends_with('/') && o.size == 0 {
                             return None;
@@ -179,7 +184,8 @@ impl Transfers {
                             return None;
                         }
                         Some(Job::Download { bucket: b.clone(), key: o.key.clone(), to: to(rel), object: Some(o) })
-                    }))
+                    });
+                    Ok(super::collide::without_collisions(jobs, fold_case))
                 } else {
                     if key.is_empty() || key.ends_with('/') {
                         return Err(input(format!("{src} names no object (use --recursive for a folder)")));
@@ -204,12 +210,14 @@ impl Transfers {
                             .await
                             .map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
                     }
-                    let job = Job::Download {
-                        bucket: bucket.clone(),
-                        key: key.clone(),
-                        object: None,
-                        to: DownloadTo::Path(target),
+                    // Into a folder, the name comes from the key: held to the rules of keys (no
+                    // symlink, FIFO or device at it). A path the user named is their choice.
+                    let to = if into_dir {
+                        DownloadTo::Under { root: path.clone(), rel: name.to_owned() }
+                    } else {
+                        DownloadTo::Path(target)
                     };
+                    let job = Job::Download { bucket: bucket.clone(), key: key.clone(), object: None, to };
                     Ok(stream::iter([Planned::Job(job, 0)]).boxed())
                 }
             }
@@ -220,6 +228,9 @@ impl Transfers {
                     let (from_prefix, to_prefix) = (folder(from_key), folder(key));
                     if from_bucket == bucket && from_prefix == to_prefix {
                         return Err(input(format!("{src} and {dst} are the same folder")));
+                    }
+                    if from_bucket == bucket && from_prefix.starts_with(&to_prefix) {
+                        self.refuse_overwriting_sources(src, dst, bucket, &from_prefix, &to_prefix).await?;
                     }
                     // The destination inside the source: what is under it is the copy's own
                     // output (or will be), never copied again.
@@ -268,6 +279,38 @@ impl Transfers {
                 }
             }
             (Location::Local(_), Location::Local(_)) => Err(input("one of the source and destination must be in S3")),
+        }
+    }
+
+    /// The source inside the destination (`s3://b/a/sub/` into `s3://b/a/`): `a/sub/sub/x`
+    /// would be written over the source `a/sub/x`, maybe before that is read. Refused before
+    /// anything is sent when the source holds any such key (one listing request tells).
+    async fn refuse_overwriting_sources(
+        &self,
+        src: &Location,
+        dst: &Location,
+        bucket: &str,
+        from_prefix: &str,
+        to_prefix: &str,
+    ) -> Result<(), Error> {
+        // `from_prefix` is `to_prefix` followed by `d`: a key under `from_prefix` + `d` lands back
+        // under `from_prefix`.
+        let inner = format!("{from_prefix}{}", &from_prefix[to_prefix.len()..]);
+        let options = ListOptions::prefix(inner.clone()).with_page_size(1);
+        let first = Box::pin(self.client.list_pages(bucket, options)).next().await;
+        match first {
+            Some(Ok(page)) if page.objects.is_empty() => Ok(()),
+            None => Ok(()),
+            Some(Ok(page)) => {
+                let key = &page.objects[0].key;
+                Err(input(format!(
+                    "{src} lies inside {dst}: the copy of s3://{bucket}/{key} would be written over the source \
+                     s3://{bucket}/{from_prefix}{}, maybe before it is read; nothing was copied (copy to a folder \
+                     outside the source instead)",
+                    key.get(inner.len()..).unwrap_or_default(),
+                )))
+            }
+            Some(Err(e)) => Err(e),
         }
     }
 
@@ -322,16 +365,20 @@ fn upload_tree(
         .filter_map(move |found| {
             let planned = match found {
                 Found::File { rel, .. } if !filters.accepts(&rel) => None,
-                Found::File { path, rel, size, .. } => {
+                Found::File { path, rel, size, linked, .. } => {
                     let job = Job::Upload {
                         src: Location::Local(path.clone()),
                         path,
                         bucket: bucket.clone(),
                         key: format!("{prefix}{rel}"),
+                        linked,
                     };
                     Some(Planned::Job(job, size))
                 }
-                Found::Skip { path, reason } => Some(Planned::Skip { src: Location::Local(path), reason }),
+                Found::Unseen { reason: None, .. } => None,
+                Found::Unseen { path, reason: Some(reason), .. } | Found::Skip { path, reason } => {
+                    Some(Planned::Skip { src: Location::Local(path), reason })
+                }
             };
             std::future::ready(planned)
         })

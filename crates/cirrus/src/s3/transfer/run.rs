@@ -17,6 +17,11 @@ use tokio::task::JoinSet;
 pub(crate) struct Ctx {
     pub(crate) client: S3Client,
     requests: Arc<Semaphore>,
+    /// Files open at once (a file read or a temporary file written): taken before a request
+    /// slot, so the two never wait on each other in a cycle.
+    files: Arc<Semaphore>,
+    /// Requests in flight at most: the configured concurrency, within the file budget.
+    pub(crate) concurrency: usize,
     memory: Arc<Semaphore>,
     /// The memory budget in KiB (the semaphore's permits).
     memory_kib: u32,
@@ -46,8 +51,11 @@ impl Ctx {
     ) -> Arc<Ctx> {
         let settings = client.settings();
         let memory_kib = u32::try_from(settings.memory_budget.div_ceil(1024)).unwrap_or(u32::MAX >> 4).max(1);
+        let concurrency = settings.concurrency.clamp(1, 100_000).min(super::fd::concurrency_budget());
         Arc::new(Ctx {
-            requests: Arc::new(Semaphore::new(settings.concurrency.clamp(1, 100_000))),
+            requests: Arc::new(Semaphore::new(concurrency)),
+            files: Arc::new(Semaphore::new(concurrency)),
+            concurrency,
             memory: Arc::new(Semaphore::new(memory_kib as usize)),
             memory_kib,
             client,
@@ -58,6 +66,12 @@ impl Ctx {
             put,
             move_source,
         })
+    }
+
+    /// Room for one open file. Take it before the request slot of the request that reads or
+    /// writes the file.
+    pub(crate) async fn file_slot(&self) -> Result<OwnedSemaphorePermit, String> {
+        self.files.clone().acquire_owned().await.map_err(|_| "the transfer is stopping".to_owned())
     }
 
     /// A slot for one request in flight.
@@ -234,6 +248,9 @@ pub(crate) enum Job {
         src: Location,
         bucket: String,
         key: String,
+        /// Reached through a symlinked directory: `mv` copies it and never removes it (that
+        /// would delete outside the tree).
+        linked: bool,
     },
     Download {
         bucket: String,
@@ -248,9 +265,15 @@ pub(crate) enum Job {
         bucket: String,
         key: String,
     },
-    /// `sync --delete`: a file or an object the source lacks.
+    /// `sync --delete`: an object the source lacks.
     Remove {
         target: Location,
+    },
+    /// `sync --delete`: a local file the source lacks, `rel` under `root`; removed only when no
+    /// directory on the way is a symlink.
+    RemoveUnder {
+        root: PathBuf,
+        rel: String,
     },
 }
 
@@ -263,7 +286,7 @@ pub(crate) enum DownloadTo {
 }
 
 impl DownloadTo {
-    fn display(&self) -> PathBuf {
+    pub(crate) fn display(&self) -> PathBuf {
         match self {
             DownloadTo::Under { root, rel } => root.join(rel.trim_start_matches('/')),
             DownloadTo::Path(p) => p.clone(),
@@ -289,6 +312,7 @@ impl Job {
                 (Action::Copy, Location::s3(from_bucket, from_key), Some(Location::s3(bucket, key)))
             }
             Job::Remove { target } => (Action::Delete, target.clone(), None),
+            Job::RemoveUnder { root, rel } => (Action::Delete, Location::Local(root.join(rel)), None),
         }
     }
 }
@@ -307,6 +331,7 @@ impl Job {
             Job::Copy { from_bucket, from_key, .. } => Source::Object(from_bucket.clone(), from_key.clone()),
             Job::Remove { target: Location::Local(p) } => Source::File(p.clone()),
             Job::Remove { target: Location::S3 { bucket, key } } => Source::Object(bucket.clone(), key.clone()),
+            Job::RemoveUnder { root, rel } => Source::File(root.join(rel)),
         }
     }
 }
@@ -327,9 +352,18 @@ async fn remove_source(ctx: &Ctx, source: &Source) -> Result<(), String> {
 async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
     let (action, src, dst) = job.describe();
     let action = if ctx.move_source { Action::Move } else { action };
-    let source = ctx.move_source.then(|| job.source());
+    let mut source = ctx.move_source.then(|| job.source());
+    let mut kept = None;
     let outcome = match job {
-        Job::Upload { path, bucket, key, .. } => super::upload::upload_file(&ctx, &path, &bucket, &key).await,
+        Job::Upload { path, bucket, key, linked, .. } => {
+            if linked && source.is_some() {
+                source = None;
+                kept = Some(
+                    "copied, not moved: it is reached through a symlinked directory, and a move never deletes through one",
+                );
+            }
+            super::upload::upload_file(&ctx, &path, &bucket, &key).await
+        }
         Job::Download { bucket, key, object, to } => {
             let target = match to {
                 DownloadTo::Under { root, rel } => {
@@ -356,6 +390,21 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
                 Err(reason) => Outcome::Failed(reason),
             }
         }
+        Job::RemoveUnder { root, rel } => {
+            let checked = tokio::task::spawn_blocking(move || super::local::removable_under(&root, &rel)).await;
+            match checked {
+                Ok(Ok(path)) => match remove_source(&ctx, &Source::File(path)).await {
+                    Ok(()) => Outcome::Done(0),
+                    Err(reason) => Outcome::Failed(reason),
+                },
+                Ok(Err(reason)) => Outcome::Skipped(reason),
+                Err(e) => Outcome::Failed(format!("internal error: {e}")),
+            }
+        }
+    };
+    let outcome = match (outcome, kept) {
+        (Outcome::Done(_), Some(reason)) => Outcome::Skipped(reason.to_owned()),
+        (outcome, _) => outcome,
     };
     // The source goes only once its copy is complete and confirmed; if it cannot be removed,
     // the move failed (both copies stay).
@@ -380,7 +429,7 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
 pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, cancel: &Cancel) -> Summary {
     let start = Instant::now();
     let mut summary = Summary::default();
-    let max_jobs = ctx.client.settings().concurrency.max(1).saturating_mul(2);
+    let max_jobs = ctx.concurrency.saturating_mul(2);
     let mut plan = plan;
     let mut set: JoinSet<Outcome> = JoinSet::new();
     let mut exhausted = false;

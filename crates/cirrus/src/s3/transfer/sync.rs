@@ -18,7 +18,7 @@
 
 use super::plan::{folder, input};
 use super::run::{execute, Ctx, DownloadTo, Job, Planned};
-use super::walk::{walk_sorted, Found};
+use super::walk::{walk, Found};
 use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
 use crate::s3::{ListOptions, Object};
 use crate::transport::Error;
@@ -98,20 +98,33 @@ struct Entry {
 }
 
 enum What {
-    File(PathBuf),
+    /// A local file, and whether a symlinked directory leads to it.
+    File(PathBuf, bool),
     Object(Object),
+    /// Something at the source the walk could not see (or left out by choice, when there is
+    /// no reason): nothing at the destination is deleted at or beneath it.
+    Unseen(Option<String>),
 }
 
 /// A side, read in key order; `Err` ends the plan.
 type Side = BoxStream<'static, Result<Entry, String>>;
 
 fn local_side(root: PathBuf, follow: bool, skips: Option<mpsc::Sender<Planned>>) -> Side {
-    let rx = walk_sorted(root, follow);
+    let rx = walk(root, follow);
     stream::unfold((rx, skips), |(mut rx, skips)| async move {
         loop {
             match rx.recv().await? {
-                Found::File { path, rel, size, mtime } => {
-                    return Some((Ok(Entry { rel, size, time: mtime, what: What::File(path) }), (rx, skips)));
+                Found::File { path, rel, size, mtime, linked } => {
+                    let entry = Entry { rel, size, time: mtime, what: What::File(path, linked) };
+                    return Some((Ok(entry), (rx, skips)));
+                }
+                Found::Unseen { path, rel, reason } => {
+                    if let (Some(tx), Some(reason)) = (&skips, &reason) {
+                        let skip = Planned::Skip { src: Location::Local(path.clone()), reason: reason.clone() };
+                        let _ = tx.send(skip).await;
+                    }
+                    let entry = Entry { rel, size: 0, time: None, what: What::Unseen(reason) };
+                    return Some((Ok(entry), (rx, skips)));
                 }
                 Found::Skip { path, reason } => {
                     if let Some(tx) = &skips {
@@ -283,8 +296,8 @@ fn step(action: Action, src: &Root, dst: &Root, entry: Entry) -> (Planned, SyncA
     let (from, to) = (src.at(&entry.rel), dst.at(&entry.rel));
     let say = SyncAction { action, src: from.clone(), dst: Some(to.clone()) };
     let job = match (entry.what, dst) {
-        (What::File(path), Root::S3 { bucket, prefix }) => {
-            Job::Upload { path, src: from, bucket: bucket.clone(), key: format!("{prefix}{}", entry.rel) }
+        (What::File(path, linked), Root::S3 { bucket, prefix }) => {
+            Job::Upload { path, src: from, bucket: bucket.clone(), key: format!("{prefix}{}", entry.rel), linked }
         }
         (What::Object(o), Root::Local(root)) => Job::Download {
             bucket: match src {
@@ -305,17 +318,68 @@ fn step(action: Action, src: &Root, dst: &Root, entry: Entry) -> (Planned, SyncA
             bucket: bucket.clone(),
             key: format!("{prefix}{}", entry.rel),
         },
-        (What::File(_), Root::Local(_)) => unreachable!("a local to local sync is refused before planning"),
+        (What::File(..), Root::Local(_)) => unreachable!("a local to local sync is refused before planning"),
+        (What::Unseen(..), _) => unreachable!("an unseen entry is never sent"),
     };
     (Planned::Job(job, entry.size), say)
 }
 
 fn delete_step(dst: &Root, rel: &str) -> (Planned, SyncAction) {
     let target = dst.at(rel);
-    (
-        Planned::Job(Job::Remove { target: target.clone() }, 0),
-        SyncAction { action: Action::Delete, src: target, dst: None },
-    )
+    let job = match dst {
+        Root::Local(root) => Job::RemoveUnder { root: root.clone(), rel: rel.to_owned() },
+        Root::S3 { .. } => Job::Remove { target: target.clone() },
+    };
+    (Planned::Job(job, 0), SyncAction { action: Action::Delete, src: target, dst: None })
+}
+
+/// A destination entry the source lacks: its name, and whether a symlinked directory leads to
+/// it.
+struct Doomed {
+    rel: String,
+    linked: bool,
+}
+
+impl From<Entry> for Doomed {
+    fn from(e: Entry) -> Doomed {
+        Doomed { linked: matches!(e.what, What::File(_, true)), rel: e.rel }
+    }
+}
+
+/// What of the source could not be seen, by name relative to the root, with why nothing is
+/// deleted beneath it (`None`: left out by choice, nothing to say).
+#[derive(Default)]
+struct Unseen(std::collections::BTreeMap<String, Option<String>>);
+
+impl Unseen {
+    /// What keeps `rel` from being deleted: an unseen entry at it or at a folder above it.
+    fn covering(&self, rel: &str) -> Option<(&str, &Option<String>)> {
+        // The root (`""`: unreadable as a whole), each folder on the way, the name itself.
+        let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
+        [""].into_iter().chain(folders).chain([rel]).find_map(|p| self.0.get_key_value(p).map(|(k, v)| (k.as_str(), v)))
+    }
+}
+
+/// The deletion of `d` (the destination has it, the source lacks it), unless the source could
+/// not be seen there or the file is reached through a symlinked directory: then a skip that says
+/// why (or nothing, for what the user chose to leave out).
+fn delete_or_keep(dst_root: &Root, d: Doomed, unseen: &Unseen) -> Option<(Planned, Option<SyncAction>)> {
+    let target = dst_root.at(&d.rel);
+    if let Some((_, why)) = unseen.covering(&d.rel) {
+        return Some((Planned::Skip { src: target, reason: why.clone()? }, None));
+    }
+    if d.linked {
+        let reason = "not deleted: it is reached through a symlinked directory".to_owned();
+        return Some((Planned::Skip { src: target, reason }, None));
+    }
+    let (planned, say) = delete_step(dst_root, &d.rel);
+    Some((planned, Some(say)))
+}
+
+/// The plain form of a name that is not in it (`a//b`, `/a/b`, `a/b/` are `a/b`).
+fn other_form(rel: &str) -> Option<String> {
+    let plain = super::local::key_segments(rel).ok()?.join("/");
+    (plain != rel && !plain.is_empty()).then_some(plain)
 }
 
 /// Whether `src` must be sent over `dst` (both present).
@@ -329,8 +393,22 @@ fn differs(action: Action, src: &Entry, dst: &Entry, options: &SyncOptions) -> b
     let (Some(s), Some(d)) = (src.time, dst.time) else { return true };
     match action {
         Action::Download if options.exact_timestamps => s != d,
-        Action::Download => d > s,
-        _ => d < s,
+        // The local file (which a download gives the object's time) is newer.
+        Action::Download => same_grain(d, s) > s,
+        // The destination is older: an object stored in the second the file was last written
+        // is not, on a server that keeps whole seconds (S3 itself) as on one that keeps
+        // milliseconds (MinIO, s3s).
+        _ => d < same_grain(s, d),
+    }
+}
+
+/// `t` to whole seconds when `object` (an S3 time) has none below them: a server that stores
+/// seconds says nothing finer, and a file's nanoseconds must not outweigh that.
+fn same_grain(t: SystemTime, object: SystemTime) -> SystemTime {
+    let whole = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).is_ok_and(|d| d.subsec_nanos() == 0);
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) if whole(object) => SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()),
+        _ => t,
     }
 }
 
@@ -391,6 +469,10 @@ impl Transfers {
                     (Planned::Fail { action, src, reason }, _) => {
                         summary.failed += 1;
                         observer(&Event::Failed { action, src, dst: None, reason });
+                    }
+                    (Planned::Skip { src, reason }, _) => {
+                        summary.skipped += 1;
+                        observer(&Event::Skipped { src, reason });
                     }
                     (_, Some(say)) => observer(&Event::DryRun { action: say.action, src: say.src, dst: say.dst }),
                     _ => {}
@@ -453,7 +535,10 @@ impl Transfers {
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
             let filters = options.transfer.filters.clone();
-            let accepts = move |r: &Result<Entry, String>| r.as_ref().map_or(true, |e| filters.accepts(&e.rel));
+            // What could not be seen is kept whatever the filters: files under it may be included.
+            let accepts = move |r: &Result<Entry, String>| {
+                r.as_ref().map_or(true, |e| matches!(e.what, What::Unseen(..)) || filters.accepts(&e.rel))
+            };
             let accepts_too = accepts.clone();
             let mut a = src_side.filter(move |r| std::future::ready(accepts(r)));
             let mut b = dst_side.filter(move |r| std::future::ready(accepts_too(r)));
@@ -462,7 +547,8 @@ impl Transfers {
             // `in_key_order`): with S3 as the source, what the destination alone has is deleted
             // once the comparison is complete, so a disorder found late deletes nothing.
             let defer_deletes = matches!(src_root, Root::S3 { .. });
-            let mut deferred: Vec<String> = Vec::new();
+            let mut deferred: Vec<Doomed> = Vec::new();
+            let mut unseen = Unseen::default();
             loop {
                 // A listing that failed ends the plan: nothing more is sent, nothing deleted on
                 // a partial view.
@@ -473,12 +559,41 @@ impl Transfers {
                         return;
                     }
                 }
+                // What the source could not see protects the destination beneath it; what the
+                // destination could not see is neither compared nor deleted.
+                if let Some(Ok(Entry { what: What::Unseen(why), rel, .. })) = &mut x {
+                    let why = why.take().map(|w| format!("not deleted: {} could not be read ({w})", src_root.at(rel)));
+                    unseen.0.insert(std::mem::take(rel), why);
+                    x = a.next().await;
+                    continue;
+                }
+                if let Some(Ok(Entry { what: What::Unseen(..), .. })) = &y {
+                    y = b.next().await;
+                    continue;
+                }
+                // A key in another form than its path (`a//b` for `a/b`) cannot be compared by
+                // name: it is not downloaded, and the file it names is not deleted.
+                if let (Action::Download, Some(Ok(e))) = (action, &x) {
+                    if let Some(plain) = other_form(&e.rel) {
+                        let path = dst_root.at(&plain);
+                        let reason = format!("not downloaded: the key names the local file {path} in another form");
+                        let skip = Planned::Skip { src: src_root.at(&e.rel), reason };
+                        let why = format!("not deleted: the key {} names it too", src_root.at(&e.rel));
+                        unseen.0.insert(plain, Some(why));
+                        if tx.send((skip, None)).await.is_err() {
+                            return;
+                        }
+                        x = a.next().await;
+                        continue;
+                    }
+                }
                 let order = match (&x, &y) {
                     (None, None) => {
-                        for rel in deferred {
-                            let (planned, say) = delete_step(&dst_root, &rel);
-                            if tx.send((planned, Some(say))).await.is_err() {
-                                return;
+                        for d in deferred {
+                            if let Some(step) = delete_or_keep(&dst_root, d, &unseen) {
+                                if tx.send(step).await.is_err() {
+                                    return;
+                                }
                             }
                         }
                         return;
@@ -492,27 +607,33 @@ impl Transfers {
                     std::cmp::Ordering::Less => {
                         let Some(Ok(s)) = x.take() else { return };
                         x = a.next().await;
-                        Some(step(action, &src_root, &dst_root, s))
+                        let (planned, say) = step(action, &src_root, &dst_root, s);
+                        Some((planned, Some(say)))
                     }
                     std::cmp::Ordering::Greater => {
                         let Some(Ok(d)) = y.take() else { return };
                         y = b.next().await;
-                        if options.delete && defer_deletes {
-                            deferred.push(d.rel);
+                        if !options.delete {
+                            None
+                        } else if defer_deletes {
+                            deferred.push(d.into());
                             None
                         } else {
-                            options.delete.then(|| delete_step(&dst_root, &d.rel))
+                            delete_or_keep(&dst_root, d.into(), &unseen)
                         }
                     }
                     std::cmp::Ordering::Equal => {
                         let (Some(Ok(s)), Some(Ok(d))) = (x.take(), y.take()) else { return };
                         x = a.next().await;
                         y = b.next().await;
-                        differs(action, &s, &d, &options).then(|| step(action, &src_root, &dst_root, s))
+                        differs(action, &s, &d, &options).then(|| {
+                            let (planned, say) = step(action, &src_root, &dst_root, s);
+                            (planned, Some(say))
+                        })
                     }
                 };
-                if let Some((planned, say)) = out {
-                    if tx.send((planned, Some(say))).await.is_err() {
+                if let Some(step) = out {
+                    if tx.send(step).await.is_err() {
                         return;
                     }
                 }
@@ -527,12 +648,27 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    #[test]
+    fn unseen_entries_cover_what_is_beneath_them() {
+        let mut unseen = Unseen::default();
+        unseen.0.insert("d".into(), Some("denied".into()));
+        unseen.0.insert("d-x".into(), None);
+        assert_eq!(unseen.covering("d"), Some(("d", &Some("denied".into()))));
+        assert_eq!(unseen.covering("d/e/f"), Some(("d", &Some("denied".into()))));
+        assert_eq!(unseen.covering("d-x/y").map(|c| c.0), Some("d-x"));
+        for free in ["dd", "d.x", "e/d", "d-"] {
+            assert_eq!(unseen.covering(free), None, "{free}");
+        }
+        unseen.0.insert(String::new(), Some("the root".into()));
+        assert_eq!(unseen.covering("anything/at/all").map(|c| c.0), Some(""));
+    }
+
     fn entry(size: u64, secs: u64) -> Entry {
         Entry {
             rel: "k".into(),
             size,
             time: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
-            what: What::File(PathBuf::new()),
+            what: What::File(PathBuf::new(), false),
         }
     }
 
@@ -557,6 +693,18 @@ mod tests {
         assert!(!differs(Action::Download, &entry(1, 20), &entry(1, 10), &plain));
         assert!(differs(Action::Download, &entry(1, 20), &entry(1, 10), &exact));
         assert!(!differs(Action::Download, &entry(1, 10), &entry(1, 10), &exact));
+        // Times with milliseconds (MinIO, s3s): an object stored 5 ms after its file was
+        // written is not older; one stored before it is.
+        let at = |ms: u64| Entry { time: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms)), ..entry(1, 0) };
+        assert!(!differs(Action::Upload, &at(49_565), &at(49_570), &plain));
+        assert!(differs(Action::Upload, &at(49_565), &at(49_560), &plain));
+        // A server that stores whole seconds (S3): the object of the same second is not older.
+        assert!(!differs(Action::Upload, &at(49_565), &at(49_000), &plain));
+        assert!(differs(Action::Upload, &at(50_001), &at(49_000), &plain));
+        // Downloads: the file was given the object's time to the millisecond.
+        assert!(!differs(Action::Download, &at(49_565), &at(49_565), &plain));
+        assert!(!differs(Action::Download, &at(49_000), &at(49_900), &plain));
+        assert!(differs(Action::Download, &at(49_000), &at(50_100), &plain));
         // Size only: times never matter.
         assert!(!differs(Action::Upload, &entry(1, 20), &entry(1, 10), &size_only));
         assert!(!differs(Action::Download, &entry(1, 10), &entry(1, 20), &size_only));

@@ -12,22 +12,21 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: &str) -> Outcome {
+    // Held to the end: the file stays open while its parts go.
+    let _file_slot = match ctx.file_slot().await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(e),
+    };
     let owned = path.to_path_buf();
-    let opened = tokio::task::spawn_blocking(move || -> std::io::Result<(File, std::fs::Metadata)> {
-        let f = File::open(&owned)?;
-        let m = f.metadata()?;
-        Ok((f, m))
-    })
-    .await;
-    let (file, meta) = match opened {
+    let opened = tokio::task::spawn_blocking(move || super::local::open_regular(&owned)).await;
+    let (file, meta): (File, _) = match opened {
         Ok(Ok(x)) => x,
-        // Unreadable (permissions, gone since the walk): reported and left out.
+        // Out of descriptors past every wait: a failure, to be tried again, never a skip.
+        Ok(Err(e)) if super::walk::out_of_descriptors(&e) => return Outcome::Failed(format!("cannot open it: {e}")),
+        // Unreadable (permissions, gone since the walk, not a file): reported and left out.
         Ok(Err(e)) => return Outcome::Skipped(format!("cannot read it: {e}")),
         Err(e) => return Outcome::Failed(format!("internal error: {e}")),
     };
-    if !meta.is_file() {
-        return Outcome::Skipped("not a regular file".to_owned());
-    }
     let size = meta.len();
     let mut put = ctx.put.clone();
     if put.content_type.is_none() {
@@ -93,7 +92,7 @@ async fn upload_parts(
     put: &crate::s3::PutOptions,
 ) -> Result<Vec<CompletedPart>, String> {
     let count = size.div_ceil(part_size);
-    let window = ctx.client.settings().concurrency.max(1);
+    let window = ctx.concurrency;
     let mut set: JoinSet<Result<CompletedPart, String>> = JoinSet::new();
     let mut parts = Vec::with_capacity(count as usize);
     for index in 0..count {

@@ -1,26 +1,39 @@
-//! A local source, walked as the transfer goes: files in name order, directory by directory,
-//! handed over a bounded channel so a tree of any size costs the same memory.
+//! A local tree, walked as the transfer goes: files in the byte order of their names relative
+//! to the root, as S3 lists keys (a directory sorts as its name with a `/` after it), handed
+//! over a bounded channel so a tree of any size costs the same memory.
+//!
+//! The walk says what it could not see. A directory it could not read (permissions, an I/O
+//! error, a file-descriptor limit that held past its retries), an entry it could not stat, a
+//! symlink to nothing (an unmounted disk), a loop: each comes as [`Found::Unseen`], in its place
+//! in the order, so that nothing at the other side is deleted beneath it on the belief that
+//! the source lacks it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// What the walk found.
 #[derive(Debug)]
 pub(crate) enum Found {
     /// A file to send: its path, its name relative to the root (`/`-separated), its size and
-    /// modification time.
-    File { path: PathBuf, rel: String, size: u64, mtime: Option<std::time::SystemTime> },
-    /// Something left out, and why.
+    /// modification time, and whether a symlinked directory was followed on the way to it (so
+    /// that removing it would reach outside the tree).
+    File { path: PathBuf, rel: String, size: u64, mtime: Option<std::time::SystemTime>, linked: bool },
+    /// Something that is there and was left out: `rel` (and everything beneath it) must not be
+    /// taken as absent. `reason` is `None` when it was left out by choice (a symlink not
+    /// followed), which is not reported.
+    Unseen { path: PathBuf, rel: String, reason: Option<String> },
+    /// Something that can never be a key (a name that is not UTF-8), and why.
     Skip { path: PathBuf, reason: String },
 }
 
 /// Walks `root` on a blocking thread. Symlinks are followed when `follow` (a link to a
-/// directory being walked is a loop, reported once and not entered) and silently passed over
+/// directory being walked is a loop, reported once and not entered) and passed over
 /// otherwise, as `--no-follow-symlinks` asks; FIFOs, sockets and devices are reported and
 /// left out, as the AWS CLI does.
 pub(crate) fn walk(root: PathBuf, follow: bool) -> mpsc::Receiver<Found> {
     let (tx, rx) = mpsc::channel(256);
-    tokio::task::spawn_blocking(move || walk_blocking(root, follow, &tx));
+    tokio::task::spawn_blocking(move || walk_blocking(root, follow, &|f| tx.blocking_send(f).is_ok()));
     rx
 }
 
@@ -35,195 +48,158 @@ fn dir_id(_: &std::fs::Metadata) -> (u64, u64) {
     (0, 0)
 }
 
-/// A directory to visit: its path, its name under the root, the ids of it and the directories
-/// above it.
-type Pending = (PathBuf, String, Vec<(u64, u64)>);
+/// Whether an error is a shortage of file descriptors (this process's or the system's), which
+/// passes: waited out, never read as "not there".
+pub(crate) fn out_of_descriptors(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}
 
-fn walk_blocking(root: PathBuf, follow: bool, tx: &mpsc::Sender<Found>) {
-    let send = |f: Found| tx.blocking_send(f).is_ok();
-    let root_id = match std::fs::metadata(&root) {
-        Ok(m) => dir_id(&m),
+/// `op`, tried again while it fails for want of file descriptors (for up to ~10 s, as other
+/// transfers finish and close theirs).
+pub(crate) fn patiently<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut wait = Duration::from_millis(5);
+    let mut waited = Duration::ZERO;
+    loop {
+        match op() {
+            Err(e) if out_of_descriptors(&e) && waited < Duration::from_secs(10) => {
+                std::thread::sleep(wait);
+                waited += wait;
+                wait = (wait * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The entries of a directory, every one of them, or the error that kept any from being read
+/// (an error part-way is an error for the whole directory: a partial view is no view).
+fn read_dir_whole(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    patiently(|| std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect())
+}
+
+/// One entry of a directory, classified, with the key it sorts by.
+enum Item {
+    File { path: PathBuf, rel: String, size: u64, mtime: Option<std::time::SystemTime> },
+    Dir { path: PathBuf, rel: String, id: (u64, u64), linked: bool },
+    Out(Found),
+}
+
+/// A directory being walked: its items left, in reverse key order (popped from the end), and
+/// whether it was reached through a symlink.
+struct Frame {
+    items: Vec<(String, Item)>,
+    id: (u64, u64),
+    linked: bool,
+}
+
+fn walk_blocking(root: PathBuf, follow: bool, send: &dyn Fn(Found) -> bool) {
+    let root_meta = match patiently(|| std::fs::metadata(&root)) {
+        Ok(m) => m,
         Err(e) => {
-            send(Found::Skip { path: root, reason: format!("cannot read it: {e}") });
+            send(Found::Unseen { path: root, rel: String::new(), reason: Some(format!("cannot read it: {e}")) });
             return;
         }
     };
-    // Each directory to visit with the ids of the directories above it (for loops).
-    let mut stack: Vec<Pending> = vec![(root, String::new(), vec![root_id])];
-    while let Some((dir, rel, ancestors)) = stack.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>(),
-            Err(e) => {
-                if !send(Found::Skip { path: dir, reason: format!("cannot read the directory: {e}") }) {
-                    return;
-                }
-                continue;
-            }
-        };
-        let mut entries = entries;
-        entries.sort();
-        let mut subdirs = Vec::new();
-        for path in entries {
-            let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
-                if !send(Found::Skip { path, reason: "the name is not UTF-8, so it cannot be a key".to_owned() }) {
-                    return;
-                }
-                continue;
-            };
-            let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-            let lmeta = match std::fs::symlink_metadata(&path) {
-                Ok(m) => m,
-                Err(e) => {
-                    if !send(Found::Skip { path, reason: format!("cannot read it: {e}") }) {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            let meta = if lmeta.file_type().is_symlink() {
-                if !follow {
-                    continue;
-                }
-                match std::fs::metadata(&path) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        if !send(Found::Skip { path, reason: format!("a symlink to nothing readable: {e}") }) {
-                            return;
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                lmeta
-            };
-            let found = if meta.is_dir() {
-                let id = dir_id(&meta);
-                if ancestors.contains(&id) {
-                    Found::Skip { path, reason: "a symlink loop (it leads back to a directory above it)".to_owned() }
-                } else {
-                    let mut a = ancestors.clone();
-                    a.push(id);
-                    subdirs.push((path, child_rel, a));
-                    continue;
-                }
-            } else if meta.is_file() {
-                Found::File { path, rel: child_rel, size: meta.len(), mtime: meta.modified().ok() }
-            } else {
-                Found::Skip { path, reason: "a FIFO, socket or device, not a file".to_owned() }
-            };
-            if !send(found) {
-                return;
-            }
+    let mut stack = Vec::new();
+    match read_items(&root, "", follow) {
+        Ok(items) => stack.push(Frame { items, id: dir_id(&root_meta), linked: false }),
+        Err(found) => {
+            send(found);
+            return;
         }
-        // Popped in name order.
-        subdirs.reverse();
-        stack.extend(subdirs);
     }
-}
-
-/// Like [`walk`], the files in the byte order of their relative names, as S3 lists keys (a
-/// directory sorts as its name with a `/` after it): what `sync` compares side by side.
-pub(crate) fn walk_sorted(root: PathBuf, follow: bool) -> mpsc::Receiver<Found> {
-    let (tx, rx) = mpsc::channel(256);
-    tokio::task::spawn_blocking(move || {
-        let send = |f: Found| tx.blocking_send(f).is_ok();
-        match std::fs::metadata(&root) {
-            Ok(m) => {
-                sorted_dir(&root, "", &mut vec![dir_id(&m)], follow, &send);
-            }
-            Err(e) => {
-                send(Found::Skip { path: root, reason: format!("cannot read it: {e}") });
-            }
-        }
-    });
-    rx
-}
-
-/// How deep a sorted walk goes (each level is a stack frame).
-const MAX_DEPTH: usize = 512;
-
-/// One directory of a sorted walk, its subdirectories where they fall; `false` when the
-/// receiver is gone.
-fn sorted_dir(
-    dir: &Path,
-    rel: &str,
-    ancestors: &mut Vec<(u64, u64)>,
-    follow: bool,
-    send: &dyn Fn(Found) -> bool,
-) -> bool {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>(),
-        Err(e) => return send(Found::Skip { path: dir.to_owned(), reason: format!("cannot read the directory: {e}") }),
-    };
-    // (sort key, path, child rel, a directory's metadata or a file's size and time)
-    type Item = (String, PathBuf, String, Result<std::fs::Metadata, (u64, Option<std::time::SystemTime>)>);
-    let mut items: Vec<Item> = Vec::with_capacity(entries.len());
-    for path in entries {
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
-            if !send(Found::Skip { path, reason: "the name is not UTF-8, so it cannot be a key".to_owned() }) {
-                return false;
-            }
+    while let Some(frame) = stack.last_mut() {
+        let Some((_, item)) = frame.items.pop() else {
+            stack.pop();
             continue;
         };
-        let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-        let meta = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() && !follow => continue,
-            Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(&path) {
-                Ok(m) => m,
-                Err(e) => {
-                    if !send(Found::Skip { path, reason: format!("a symlink to nothing readable: {e}") }) {
-                        return false;
+        let above_linked = frame.linked;
+        let found = match item {
+            Item::File { path, rel, size, mtime } => Found::File { path, rel, size, mtime, linked: above_linked },
+            Item::Out(found) => found,
+            Item::Dir { path, rel, id, linked } => {
+                if stack.iter().any(|f| f.id == id) {
+                    let reason = "a symlink loop (it leads back to a directory above it)".to_owned();
+                    Found::Unseen { path, rel, reason: Some(reason) }
+                } else {
+                    match read_items(&path, &rel, follow) {
+                        Ok(items) => {
+                            stack.push(Frame { items, id, linked: above_linked || linked });
+                            continue;
+                        }
+                        Err(found) => found,
                     }
-                    continue;
                 }
-            },
+            }
+        };
+        if !send(found) {
+            return;
+        }
+    }
+}
+
+/// The items of `dir` (named `rel` under the root), sorted for popping; `Err` with what to say
+/// when the directory cannot be read whole.
+fn read_items(dir: &std::path::Path, rel: &str, follow: bool) -> Result<Vec<(String, Item)>, Found> {
+    let entries = read_dir_whole(dir).map_err(|e| Found::Unseen {
+        path: dir.to_owned(),
+        rel: rel.to_owned(),
+        reason: Some(format!("cannot read the directory: {e}")),
+    })?;
+    let mut items: Vec<(String, Item)> = Vec::with_capacity(entries.len());
+    for path in entries {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            let reason = "the name is not UTF-8, so it cannot be a key".to_owned();
+            items.push((String::new(), Item::Out(Found::Skip { path, reason })));
+            continue;
+        };
+        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let unseen = |path: PathBuf, child: &str, reason: Option<String>| {
+            (child.to_owned(), Item::Out(Found::Unseen { path, rel: child.to_owned(), reason }))
+        };
+        let lmeta = match patiently(|| std::fs::symlink_metadata(&path)) {
             Ok(m) => m,
             Err(e) => {
-                if !send(Found::Skip { path, reason: format!("cannot read it: {e}") }) {
-                    return false;
-                }
+                items.push(unseen(path, &child, Some(format!("cannot read it: {e}"))));
                 continue;
             }
         };
+        let linked = lmeta.file_type().is_symlink();
+        let meta = if linked {
+            if !follow {
+                items.push(unseen(path, &child, None));
+                continue;
+            }
+            match patiently(|| std::fs::metadata(&path)) {
+                Ok(m) => m,
+                Err(e) => {
+                    items.push(unseen(path, &child, Some(format!("a symlink to nothing readable: {e}"))));
+                    continue;
+                }
+            }
+        } else {
+            lmeta
+        };
         if meta.is_dir() {
-            items.push((format!("{child_rel}/"), path, child_rel, Ok(meta)));
+            items.push((format!("{child}/"), Item::Dir { path, rel: child, id: dir_id(&meta), linked }));
         } else if meta.is_file() {
-            items.push((child_rel, path, String::new(), Err((meta.len(), meta.modified().ok()))));
-        } else if !send(Found::Skip { path, reason: "a FIFO, socket or device, not a file".to_owned() }) {
-            return false;
+            let (size, mtime) = (meta.len(), meta.modified().ok());
+            items.push((child.clone(), Item::File { path, rel: child, size, mtime }));
+        } else {
+            items.push(unseen(path, &child, Some("a FIFO, socket or device, not a file".to_owned())));
         }
     }
-    items.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    for (key, path, child_rel, dir_meta) in items {
-        match dir_meta {
-            Ok(meta) => {
-                let id = dir_id(&meta);
-                if ancestors.contains(&id) {
-                    let reason = "a symlink loop (it leads back to a directory above it)".to_owned();
-                    if !send(Found::Skip { path, reason }) {
-                        return false;
-                    }
-                } else if ancestors.len() >= MAX_DEPTH {
-                    if !send(Found::Skip { path, reason: format!("deeper than {MAX_DEPTH} directories") }) {
-                        return false;
-                    }
-                } else {
-                    ancestors.push(id);
-                    let go_on = sorted_dir(&path, &child_rel, ancestors, follow, send);
-                    ancestors.pop();
-                    if !go_on {
-                        return false;
-                    }
-                }
-            }
-            Err((size, mtime)) => {
-                if !send(Found::File { path, rel: key, size, mtime }) {
-                    return false;
-                }
-            }
-        }
-    }
-    true
+    // Popped from the end: reverse key order.
+    items.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));
+    Ok(items)
 }
 
 #[cfg(test)]
@@ -231,21 +207,42 @@ mod tests {
     use super::*;
 
     fn collect(root: PathBuf, follow: bool) -> Vec<Found> {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(async {
-            let mut rx = walk(root, follow);
-            let mut out = Vec::new();
-            while let Some(f) = rx.recv().await {
-                out.push(f);
-            }
-            out
-        })
+        let out = std::sync::Mutex::new(Vec::new());
+        walk_blocking(root, follow, &|f| {
+            out.lock().unwrap().push(f);
+            true
+        });
+        out.into_inner().unwrap()
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("cirrus-walk-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    fn files(got: &[Found]) -> Vec<(String, u64, bool)> {
+        got.iter()
+            .filter_map(|f| match f {
+                Found::File { rel, size, linked, .. } => Some((rel.clone(), *size, *linked)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn unseen(got: &[Found]) -> Vec<(String, Option<String>)> {
+        got.iter()
+            .filter_map(|f| match f {
+                Found::Unseen { rel, reason, .. } => Some((rel.clone(), reason.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     #[test]
     fn follows_links_and_stops_at_loops() {
-        let root = std::env::temp_dir().join(format!("cirrus-walk-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let root = scratch("links");
         std::fs::create_dir_all(root.join("d/e")).unwrap();
         std::fs::write(root.join("a.txt"), b"a").unwrap();
         std::fs::write(root.join("d/e/f.txt"), b"ff").unwrap();
@@ -253,29 +250,54 @@ mod tests {
         std::fs::create_dir_all(&other).unwrap();
         std::fs::write(other.join("linked.txt"), b"lll").unwrap();
         std::os::unix::fs::symlink(other.join("linked.txt"), root.join("b-link.txt")).unwrap();
+        std::os::unix::fs::symlink(&other, root.join("c-dir")).unwrap();
         std::os::unix::fs::symlink(&root, root.join("d/loop")).unwrap();
         std::os::unix::fs::symlink(root.join("nothing"), root.join("dangling")).unwrap();
 
         let got = collect(root.clone(), true);
-        let files: Vec<(String, u64)> = got
-            .iter()
-            .filter_map(|f| match f {
-                Found::File { rel, size, .. } => Some((rel.clone(), *size)),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(files, [("a.txt".into(), 1), ("b-link.txt".into(), 3), ("d/e/f.txt".into(), 2)]);
-        let skips: Vec<String> = got
-            .iter()
-            .filter_map(|f| match f {
-                Found::Skip { reason, .. } => Some(reason.clone()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(skips.len(), 2, "{skips:?}");
-        assert!(skips.iter().any(|r| r.contains("loop")) && skips.iter().any(|r| r.contains("symlink to nothing")));
+        assert_eq!(
+            files(&got),
+            [
+                ("a.txt".into(), 1, false),
+                ("b-link.txt".into(), 3, false),
+                ("c-dir/linked.txt".into(), 3, true),
+                ("d/e/f.txt".into(), 2, false)
+            ]
+        );
+        let unseen = unseen(&got);
+        assert_eq!(unseen.len(), 2, "{unseen:?}");
+        assert_eq!(unseen[0].0, "d/loop");
+        assert!(unseen[0].1.as_deref().unwrap().contains("loop"));
+        assert_eq!(unseen[1].0, "dangling");
+        assert!(unseen[1].1.as_deref().unwrap().contains("symlink to nothing"));
 
+        // Not followed: left out quietly, but still there (never taken as absent).
         let got = collect(root, false);
-        assert_eq!(got.len(), 2, "links passed over: {got:?}");
+        assert_eq!(files(&got).len(), 2, "{got:?}");
+        let quiet: Vec<String> =
+            super::tests::unseen(&got).into_iter().filter(|u| u.1.is_none()).map(|u| u.0).collect();
+        assert_eq!(quiet, ["b-link.txt", "c-dir", "d/loop", "dangling"]);
+    }
+
+    #[test]
+    fn key_order_with_directories_as_folders() {
+        let root = scratch("order");
+        for rel in ["a/b", "a-b", "a.b", "a0", "ab/c"] {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let got: Vec<String> = files(&collect(root, true)).into_iter().map(|f| f.0).collect();
+        assert_eq!(got, ["a-b", "a.b", "a/b", "a0", "ab/c"]);
+    }
+
+    #[test]
+    fn fifos_are_unseen_not_absent() {
+        let root = scratch("fifo");
+        let made = std::process::Command::new("mkfifo").arg(root.join("pipe")).status().unwrap();
+        assert!(made.success());
+        let got = collect(root, true);
+        assert_eq!(unseen(&got).len(), 1, "{got:?}");
+        assert!(files(&got).is_empty());
     }
 }

@@ -1,0 +1,83 @@
+//! File descriptors: a transfer holds a file and a connection for each request in flight, so at
+//! a low open-file limit (256 is macOS's default) a large concurrency runs out of them. The
+//! limit is raised once where the system allows it, and the concurrency held within what is
+//! left; a shortage that still happens is waited out (see `walk::patiently`), never taken for
+//! a missing file.
+
+/// Descriptors kept back for everything else: the runtime, listings read ahead (up to 16), the
+/// standard streams, a connection opened in the moment another goes back to the pool.
+const RESERVED: u64 = 64;
+
+/// Raises this process's soft limit on open files to its hard limit (as other transfer tools
+/// do at start) and returns the limit now in force; `None` where there is no such limit or it
+/// cannot be read. Call it once, early: the CLI does.
+#[allow(unsafe_code, clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+pub fn raise_open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes into the struct it is given, nothing else.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return None;
+        }
+        // macOS refuses a soft limit above OPEN_MAX however high the hard limit is.
+        let ceiling: libc::rlim_t = if cfg!(target_os = "macos") { 10_240 } else { 1 << 20 };
+        let want = lim.rlim_max.min(ceiling);
+        if want > lim.rlim_cur {
+            let raised = libc::rlimit { rlim_cur: want, rlim_max: lim.rlim_max };
+            // SAFETY: setrlimit reads the struct it is given.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                lim.rlim_cur = want;
+            }
+        }
+        Some(lim.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The soft limit on open files now, if there is one.
+#[allow(unsafe_code, clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+fn open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes into the struct it is given, nothing else.
+        (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0).then_some(lim.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Descriptors open now (Linux: `/proc/self/fd`; elsewhere a guess).
+fn open_now() -> u64 {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count() as u64).unwrap_or(32)
+}
+
+/// How many requests a transfer may have in flight within the open-file limit: each holds a
+/// file and a connection, and a connection may briefly have a second beside it.
+pub(crate) fn concurrency_budget() -> usize {
+    match open_file_limit() {
+        Some(limit) if limit < u64::MAX / 2 => {
+            let free = limit.saturating_sub(open_now() + RESERVED);
+            usize::try_from(free / 3).unwrap_or(usize::MAX).max(1)
+        }
+        _ => usize::MAX,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_budget_fits_the_limit() {
+        let budget = super::concurrency_budget();
+        if let Some(limit) = super::open_file_limit() {
+            assert!((budget as u64).saturating_mul(3) <= limit, "{budget} for a limit of {limit}");
+        }
+        assert!(budget >= 1);
+    }
+}
