@@ -288,6 +288,36 @@ fn a_source_inside_its_destination_is_never_overwritten() -> Result<(), Failed> 
     rb(&b, &env)
 }
 
+/// A FIFO where a file is read (the CA bundle, a file to upload, a `fileb://` key) is refused
+/// at once with an error that says so; before, the first two waited for a writer forever.
+fn a_fifo_where_a_file_is_read_is_refused() -> Result<(), Failed> {
+    let dir = scratch("fifo-read");
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().map_err(|e| e.to_string())?;
+    ensure(made.success(), "mkfifo")?;
+    let config = config_file(&dir, &[])?;
+    let mut env = s3s_env(None, &config)?;
+    let b = format!("cli-fifo-read-{}", std::process::id());
+    mb(&b, &env)?;
+    let f = fifo.to_string_lossy().into_owned();
+    let (key, dst) = (format!("fileb://{f}"), format!("s3://{b}/k"));
+    write(&dir, "small", "small")?;
+    let small = dir.join("small").to_string_lossy().into_owned();
+    let cases: [Vec<&str>; 2] =
+        [vec!["s3", "cp", &f, &dst], vec!["s3", "cp", "--sse-c", "AES256", "--sse-c-key", &key, &small, &dst]];
+    for args in cases {
+        let start = std::time::Instant::now();
+        let r = run_via(&[], &args, &env)?;
+        ensure(r.code == 2 && r.stderr.contains("FIFO"), format!("{args:?}: exit {}: {}", r.code, r.stderr))?;
+        ensure(start.elapsed() < Duration::from_secs(20), "it waited")?;
+    }
+    env.push(("AWS_CA_BUNDLE", f.clone()));
+    let r = run_via(&[], &["s3", "ls"], &env)?;
+    ensure(r.code != 0 && r.stderr.contains("FIFO"), format!("AWS_CA_BUNDLE: exit {}: {}", r.code, r.stderr))?;
+    env.pop();
+    rb(&b, &env)
+}
+
 pub(crate) fn trials() -> Vec<Trial> {
     vec![
         Trial::test("nothing_lost::a_low_open_file_limit_deletes_nothing", a_low_open_file_limit_deletes_nothing),
@@ -298,6 +328,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         Trial::test("nothing_lost::deletes_never_go_through_symlinks", deletes_never_go_through_symlinks),
         Trial::test("nothing_lost::a_fifo_where_a_key_lands_is_refused", a_fifo_where_a_key_lands_is_refused),
         Trial::test("nothing_lost::a_second_sync_sends_nothing", a_second_sync_sends_nothing),
+        Trial::test("nothing_lost::a_fifo_where_a_file_is_read_is_refused", a_fifo_where_a_file_is_read_is_refused),
         Trial::test("nothing_lost::keys_that_name_one_file_are_all_kept", keys_that_name_one_file_are_all_kept),
         Trial::test(
             "nothing_lost::a_source_inside_its_destination_is_never_overwritten",

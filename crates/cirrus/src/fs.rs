@@ -25,11 +25,35 @@ impl Fs for RealFs {
 /// (`/dev/zero`, a disk image) is refused instead of filling memory.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
+/// Opens a file to read without ever waiting: a FIFO (which would block until a writer came),
+/// a socket or a block device is refused with an error that says so (`InvalidInput`). A
+/// character device such as `/dev/null` is read as it is.
+pub fn open_file(path: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = file.metadata()?.file_type();
+        if kind.is_fifo() || kind.is_socket() || kind.is_block_device() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "a FIFO, socket or block device, not a file"));
+        }
+    }
+    Ok(file)
+}
+
 /// A whole file as UTF-8 text, at most [`MAX_FILE_BYTES`]: a larger one is refused from its
-/// size, and never more than the limit and a byte is read (a device has no size).
+/// size, and never more than the limit and a byte is read (a device has no size). A FIFO or
+/// socket is refused ([`open_file`]).
 pub fn read_text(path: &Path) -> io::Result<String> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
+    let file = open_file(path)?;
     let too_large = || {
         io::Error::new(
             io::ErrorKind::InvalidData,
@@ -84,6 +108,13 @@ mod tests {
         std::fs::write(dir.join("small"), "[default]\n").unwrap();
         assert_eq!(read_text(&dir.join("small")).unwrap(), "[default]\n");
         assert_eq!(read_text(&dir.join("none")).unwrap_err().kind(), io::ErrorKind::NotFound);
+        assert_eq!(read_text(Path::new("/dev/null")).unwrap(), "");
+        // A FIFO nobody writes to: refused at once, never waited on.
+        let fifo = dir.join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = read_text(&fifo).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("FIFO"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -290,8 +290,11 @@ impl S3Client {
         path: &Path,
         options: &PutOptions,
     ) -> Result<PutOutput, Error> {
-        let file = tokio::fs::File::open(path)
+        let owned = path.to_path_buf();
+        let file = tokio::task::spawn_blocking(move || crate::fs::open_file(&owned))
             .await
+            .map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?
+            .map(tokio::fs::File::from_std)
             .map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?;
         let size = file.metadata().await.ok().map(|m| m.len());
         self.upload_sized(bucket, key, file, size, options, None).await

@@ -209,7 +209,7 @@ impl Email {
     /// ([`MAX_MESSAGE_BYTES`]) is refused from its size, before it is read.
     pub fn attach_file(self, path: &Path) -> std::io::Result<Self> {
         use std::io::Read;
-        let file = std::fs::File::open(path)?;
+        let file = crate::fs::open_file(path)?;
         let too_big = |n: u64| {
             std::io::Error::other(format!("{n} bytes; a message carries at most {MAX_MESSAGE_BYTES} bytes (40 MB)"))
         };

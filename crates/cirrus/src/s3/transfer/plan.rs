@@ -134,7 +134,11 @@ impl Transfers {
                     ))
                 } else {
                     if !meta.is_file() {
-                        let what = if meta.is_dir() { "a directory (use --recursive)" } else { "not a file" };
+                        let what = if meta.is_dir() {
+                            "a directory (use --recursive)"
+                        } else {
+                            "a FIFO, socket or device, not a file"
+                        };
                         return Err(input(format!("{} is {what}", path.display())));
                     }
                     let name = path.file_name().and_then(|n| n.to_str());
