@@ -96,9 +96,142 @@ impl Checksum {
     }
 }
 
+/// A running digest of one of S3's algorithms.
+#[derive(Clone)]
+enum Running {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Sha256(sha2::Sha256),
+    Md5(md5::Md5),
+}
+
+impl Running {
+    fn update(&mut self, data: &[u8]) {
+        use sha2::Digest;
+        match self {
+            Running::Crc32(h) => h.update(data),
+            Running::Crc32c(c) => *c = crc32c::crc32c_append(*c, data),
+            Running::Sha256(h) => h.update(data),
+            Running::Md5(h) => md5::Digest::update(h, data),
+        }
+    }
+
+    /// The digest as S3 writes it: base64 for checksums, lower-case hex for an MD5 ETag.
+    fn finish(self) -> String {
+        use sha2::Digest;
+        match self {
+            Running::Crc32(h) => cirrus_sigv4::base64(&h.finalize().to_be_bytes()),
+            Running::Crc32c(c) => cirrus_sigv4::base64(&c.to_be_bytes()),
+            Running::Sha256(h) => cirrus_sigv4::base64(&h.finalize()),
+            Running::Md5(h) => md5::Digest::finalize(h).iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// How a download was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verified {
+    /// Against the checksum stored with the object.
+    Checksum(ChecksumAlgorithm),
+    /// Against the ETag, the MD5 of a single-part object stored without SSE-KMS or SSE-C.
+    Md5,
+}
+
+/// Checks the bytes of a whole object as they stream in, against what the answer's headers
+/// say they are: the stored checksum (asked for with `x-amz-checksum-mode: ENABLED`), or for a
+/// single-part object with neither SSE-KMS nor SSE-C, the MD5 in its ETag.
+#[derive(Clone)]
+pub(crate) struct BodyCheck {
+    running: Running,
+    expected: String,
+    how: Verified,
+}
+
+impl fmt::Debug for BodyCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodyCheck").field("how", &self.how).field("expected", &self.expected).finish()
+    }
+}
+
+impl BodyCheck {
+    /// The check for the whole body of a GetObject answer, or `None` when its headers give
+    /// nothing to check against (a composite checksum or a multipart ETag, an encrypted
+    /// object's ETag, no ETag).
+    pub(crate) fn for_answer(headers: &http::HeaderMap) -> Option<BodyCheck> {
+        if let Some(c) = Checksum::from_headers(headers).filter(|c| !c.value.contains('-')) {
+            let running = match c.algorithm {
+                ChecksumAlgorithm::Crc32 => Running::Crc32(crc32fast::Hasher::new()),
+                ChecksumAlgorithm::Crc32c => Running::Crc32c(0),
+                ChecksumAlgorithm::Sha256 => Running::Sha256(<sha2::Sha256 as sha2::Digest>::new()),
+            };
+            return Some(BodyCheck { running, expected: c.value, how: Verified::Checksum(c.algorithm) });
+        }
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let encrypted = text("x-amz-server-side-encryption").is_some_and(|v| v.starts_with("aws:kms"))
+            || text("x-amz-server-side-encryption-customer-algorithm").is_some();
+        let etag = text("etag")?.trim().trim_start_matches("W/").trim_matches('"');
+        let is_md5 = etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit());
+        (is_md5 && !encrypted).then(|| BodyCheck {
+            running: Running::Md5(<md5::Md5 as md5::Digest>::new()),
+            expected: etag.to_ascii_lowercase(),
+            how: Verified::Md5,
+        })
+    }
+
+    /// More of the body, in order.
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.running.update(data);
+    }
+
+    /// How the body was verified, or what did not match.
+    pub(crate) fn finish(self) -> Result<Verified, String> {
+        let got = self.running.finish();
+        if got == self.expected {
+            return Ok(self.how);
+        }
+        let what = match self.how {
+            Verified::Checksum(a) => format!("the object's stored {a} checksum"),
+            Verified::Md5 => "the MD5 in the object's ETag".to_owned(),
+        };
+        Err(format!("the bytes received do not match {what} ({} expected, {got} received)", self.expected))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn bodies_are_checked_against_what_the_answer_says() {
+        // The MD5 of "hello", in an ETag.
+        let md5 = [("etag", "\"5d41402abc4b2a76b9719d911017c592\"")];
+        let mut c = BodyCheck::for_answer(&headers(&md5)).unwrap();
+        c.update(b"hel");
+        c.update(b"lo");
+        assert_eq!(c.finish(), Ok(Verified::Md5));
+        let mut c = BodyCheck::for_answer(&headers(&md5)).unwrap();
+        c.update(b"jello");
+        assert!(c.finish().unwrap_err().contains("MD5"));
+        // A stored checksum comes first.
+        let crc = ChecksumAlgorithm::Crc32c.checksum(b"hello");
+        let mut c = BodyCheck::for_answer(&headers(&[md5[0], ("x-amz-checksum-crc32c", &crc)])).unwrap();
+        c.update(b"hello");
+        assert_eq!(c.finish(), Ok(Verified::Checksum(ChecksumAlgorithm::Crc32c)));
+        // Nothing to check against: a multipart ETag, a composite checksum, an encrypted object.
+        for h in [
+            headers(&[("etag", "\"5d41402abc4b2a76b9719d911017c592-3\"")]),
+            headers(&[("etag", "\"0123-x\""), ("x-amz-checksum-crc32", "AAAAAA==-3")]),
+            headers(&[md5[0], ("x-amz-server-side-encryption", "aws:kms")]),
+            headers(&[md5[0], ("x-amz-server-side-encryption-customer-algorithm", "AES256")]),
+            headers(&[]),
+        ] {
+            assert!(BodyCheck::for_answer(&h).is_none(), "{h:?}");
+        }
+    }
 
     // The check values of the CRC catalogue ("123456789") and FIPS 180-2 ("abc").
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! API reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html>
 
-mod checksum;
+pub(crate) mod checksum;
 mod delete;
 pub(crate) mod list;
 mod presign;
@@ -425,6 +425,26 @@ impl S3Client {
         }
         let r = self.send_streaming(bucket, "GetObject", req).await?;
         Ok(GetObject { info: object_info(&r.headers), body: r.body })
+    }
+
+    /// GetObject of the whole object with `x-amz-checksum-mode: ENABLED` (as the current SDKs
+    /// send it), and the check its answer allows of the body: the stored checksum, or the MD5
+    /// in the ETag of a single-part object.
+    pub(crate) async fn get_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        if_match: Option<&str>,
+    ) -> Result<(GetObject, Option<checksum::BodyCheck>), Error> {
+        check_bucket_key("GetObject", bucket, key)?;
+        let mut req =
+            self.sse_c(self.request(Method::GET, self.url(bucket, key, ""), "")).header("x-amz-checksum-mode", "ENABLED");
+        if let Some(etag) = if_match {
+            req = req.try_header(http::header::IF_MATCH, etag).map_err(|e| Self::input_error("GetObject", e))?;
+        }
+        let r = self.send_streaming(bucket, "GetObject", req).await?;
+        let check = checksum::BodyCheck::for_answer(&r.headers);
+        Ok((GetObject { info: object_info(&r.headers), body: r.body }, check))
     }
 
     /// GetObject, the whole body in memory.

@@ -4,6 +4,7 @@
 
 use super::local::{Target, TempFile};
 use super::run::{Ctx, Outcome};
+use crate::s3::checksum::BodyCheck;
 use crate::s3::{check_bucket_key, Object, S3Client};
 use crate::transport::report;
 use crate::transport::{ByteStream, Error};
@@ -101,6 +102,8 @@ async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> R
         ctx.progress(chunk.len() as u64);
     }
     out.flush().await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // Written as it came: nothing to check it against before it was out of reach.
+    ctx.count_verified(None);
     Ok(n)
 }
 
@@ -163,12 +166,34 @@ async fn whole(
 ) -> Result<(u64, Option<SystemTime>), String> {
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(stream_cost(size)).await?;
-    let got = ctx.client.get_if(bucket, key, None, etag).await.map_err(|e| report(&e))?;
-    let pinned = got.info.etag.clone().or_else(|| etag.map(str::to_owned));
-    let want = Range { start: 0, len: got.info.content_length };
-    let n = finish_range(ctx, (bucket, key, pinned.as_deref()), file, want, got.body).await?;
-    Ok((n, got.info.last_modified))
+    let mut attempt = 0;
+    loop {
+        let (got, check) = ctx.client.get_checked(bucket, key, etag).await.map_err(|e| report(&e))?;
+        let pinned = got.info.etag.clone().or_else(|| etag.map(str::to_owned));
+        let want = Range { start: 0, len: got.info.content_length };
+        let mut check = check;
+        let n = finish_range(ctx, (bucket, key, pinned.as_deref()), file, want, got.body, &mut check).await?;
+        match check.map(BodyCheck::finish) {
+            None => {
+                ctx.count_verified(None);
+                return Ok((n, got.info.last_modified));
+            }
+            Some(Ok(how)) => {
+                ctx.count_verified(Some(how));
+                return Ok((n, got.info.last_modified));
+            }
+            // Changed on the way: asked for again (the file is written over from the start).
+            Some(Err(e)) if attempt < CORRUPT_RETRIES => {
+                tracing::warn!(bucket, key, error = %e, "a download did not match its checksum; asking again");
+                attempt += 1;
+            }
+            Some(Err(e)) => return Err(e),
+        }
+    }
 }
+
+/// Times a whole object whose bytes did not match its checksum is asked for again.
+const CORRUPT_RETRIES: u32 = 2;
 
 /// The first part's range, then the others in parallel, all pinned to the first answer's
 /// ETag. A server that ignores ranges (200) sends everything in the first answer.
@@ -198,7 +223,8 @@ async fn ranged(
         None => {
             // The whole object, unranged.
             let want = Range { start: 0, len: first.info.content_length };
-            let n = finish_range(ctx, object, file, want, first.body).await?;
+            let n = finish_range(ctx, object, file, want, first.body, &mut None).await?;
+            ctx.count_verified(None);
             return Ok((n, modified));
         }
         Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
@@ -210,7 +236,7 @@ async fn ranged(
     let first_body = first.body;
     // The first range is written by this task while the others run.
     let first_write = async {
-        let n = finish_range(ctx, object, file, Range { start: 0, len: first_len }, first_body).await?;
+        let n = finish_range(ctx, object, file, Range { start: 0, len: first_len }, first_body, &mut None).await?;
         drop((slot, memory));
         Ok::<u64, String>(n)
     };
@@ -233,7 +259,7 @@ async fn ranged(
                     .get_if(&bucket, &key, Some(&want.header()), pinned.as_deref())
                     .await
                     .map_err(|e| report(&e))?;
-                finish_range(&ctx, (&bucket, &key, pinned.as_deref()), &file, want, got.body).await
+                finish_range(&ctx, (&bucket, &key, pinned.as_deref()), &file, want, got.body, &mut None).await
             });
             offset += want.len;
         }
@@ -248,6 +274,8 @@ async fn ranged(
     if n != total {
         return Err(format!("the object is {total} bytes, but {n} came"));
     }
+    // Ranges come in parallel: nothing is checked of the whole (yet).
+    ctx.count_verified(None);
     Ok((n, modified))
 }
 
@@ -276,13 +304,14 @@ async fn finish_range(
     file: &Arc<File>,
     want: Range,
     body: ByteStream,
+    check: &mut Option<BodyCheck>,
 ) -> Result<u64, String> {
     let mut body = body;
     let mut done = 0u64;
     let mut retries = 0;
     loop {
         let rest = Range { start: want.start + done, len: want.len - done };
-        let (n, end) = write_stream(ctx, body, file, rest).await;
+        let (n, end) = write_stream(ctx, body, file, rest, check).await;
         done += n;
         let broken = match end {
             StreamEnd::Complete if done == want.len => return Ok(done),
@@ -337,8 +366,14 @@ pub(crate) fn parse_total(content_range: &str) -> Option<u64> {
 
 /// Writes a body into `want` through one buffer of [`BUF`] (reused: filled, written on the
 /// blocking pool, handed back), so a stream holds no more than that however fast it comes; the
-/// bytes written and how the body ended.
-async fn write_stream(ctx: &Arc<Ctx>, mut body: ByteStream, file: &Arc<File>, want: Range) -> (u64, StreamEnd) {
+/// bytes written and how the body ended. `check` sees every byte written, in order.
+async fn write_stream(
+    ctx: &Arc<Ctx>,
+    mut body: ByteStream,
+    file: &Arc<File>,
+    want: Range,
+    check: &mut Option<BodyCheck>,
+) -> (u64, StreamEnd) {
     let mut buf = BytesMut::with_capacity(BUF as usize);
     let mut written = 0u64;
     loop {
@@ -356,14 +391,21 @@ async fn write_stream(ctx: &Arc<Ctx>, mut body: ByteStream, file: &Arc<File>, wa
         if !buf.is_empty() && (end.is_some() || buf.len() + incoming > BUF as usize) {
             let len = buf.len() as u64;
             let (f, at) = (file.clone(), want.start + written);
+            let mut running = check.take();
             let wrote = tokio::task::spawn_blocking(move || {
+                if let Some(c) = &mut running {
+                    c.update(&buf);
+                }
                 let r = write_all_at(&f, &buf, at);
-                (buf, r)
+                (buf, running, r)
             })
             .await;
             match wrote {
-                Ok((b, Ok(()))) => buf = b,
-                Ok((_, Err(e))) => return (written, StreamEnd::Fatal(format!("cannot write the file: {e}"))),
+                Ok((b, running, Ok(()))) => {
+                    buf = b;
+                    *check = running;
+                }
+                Ok((_, _, Err(e))) => return (written, StreamEnd::Fatal(format!("cannot write the file: {e}"))),
                 Err(e) => return (written, StreamEnd::Fatal(format!("internal error: {e}"))),
             }
             buf.clear();

@@ -366,6 +366,12 @@ pub struct Summary {
     pub interrupted: bool,
     /// Multipart uploads an abort could not remove.
     pub left_behind: Vec<LeftBehind>,
+    /// Downloads whose bytes were checked against the object's stored checksum or the MD5 of
+    /// its ETag (a mismatch is asked for again, then fails the object).
+    pub verified: u64,
+    /// Downloads with nothing to check them against (a multipart object without a full-object
+    /// checksum, an SSE-KMS or SSE-C object without one), or written in ranges.
+    pub unverified: u64,
 }
 
 impl Summary {
@@ -389,6 +395,9 @@ impl fmt::Display for Summary {
         )?;
         if secs > 0.0 && self.bytes > 0 {
             write!(f, " ({}/s)", human_bytes(self.bytes as f64 / secs))?;
+        }
+        if self.verified + self.unverified > 0 {
+            write!(f, "; {} of {} downloads verified", self.verified, self.verified + self.unverified)?;
         }
         if self.interrupted {
             f.write_str(", interrupted")?;

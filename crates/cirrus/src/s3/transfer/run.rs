@@ -36,6 +36,8 @@ pub(crate) struct Ctx {
     pub(crate) put: PutOptions,
     /// `mv`: each source is removed once its copy is complete.
     move_source: bool,
+    /// Downloads checked against a stored checksum, against an MD5 ETag, and not checked.
+    verified: [std::sync::atomic::AtomicU64; 3],
 }
 
 impl Ctx {
@@ -65,6 +67,7 @@ impl Ctx {
             left_behind: Mutex::new(Vec::new()),
             put,
             move_source,
+            verified: Default::default(),
         })
     }
 
@@ -133,6 +136,17 @@ impl Ctx {
     ) -> Result<(), String> {
         let _slot = self.request_slot().await?;
         self.client.complete_multipart_upload(bucket, key, upload_id, parts).await.map(drop).map_err(|e| report(&e))
+    }
+
+    /// Counts a download by how its bytes were checked (`None`: they could not be).
+    pub(crate) fn count_verified(&self, how: Option<crate::s3::checksum::Verified>) {
+        use crate::s3::checksum::Verified;
+        let i = match how {
+            Some(Verified::Checksum(_)) => 0,
+            Some(Verified::Md5) => 1,
+            None => 2,
+        };
+        self.verified[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn emit(&self, event: &Event) {
@@ -491,6 +505,10 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
     let aborts = orphans.iter().map(|(b, k, id)| ctx.abort(b, k, id));
     futures_util::future::join_all(aborts).await;
     summary.left_behind = ctx.left_behind.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+    let [by_checksum, by_md5, unverified] = &ctx.verified;
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    summary.verified = load(by_checksum) + load(by_md5);
+    summary.unverified = load(unverified);
     summary.elapsed = start.elapsed();
     summary
 }
