@@ -211,6 +211,11 @@ impl S3Client {
         }
     }
 
+    /// Whether requests carry an SSE-C key (the ETags of such objects are no MD5s).
+    pub(crate) fn has_sse_c(&self) -> bool {
+        self.inner.sse_c.is_some()
+    }
+
     /// `req` with the SSE-C key of a copy's source, under the copy-source names (or, for a HEAD
     /// of the source itself, `as_object`, under the object's names).
     pub(crate) fn sse_c_source(&self, req: Request, as_object: bool) -> Request {
@@ -437,8 +442,9 @@ impl S3Client {
         if_match: Option<&str>,
     ) -> Result<(GetObject, Option<checksum::BodyCheck>), Error> {
         check_bucket_key("GetObject", bucket, key)?;
-        let mut req =
-            self.sse_c(self.request(Method::GET, self.url(bucket, key, ""), "")).header("x-amz-checksum-mode", "ENABLED");
+        let mut req = self
+            .sse_c(self.request(Method::GET, self.url(bucket, key, ""), ""))
+            .header("x-amz-checksum-mode", "ENABLED");
         if let Some(etag) = if_match {
             req = req.try_header(http::header::IF_MATCH, etag).map_err(|e| Self::input_error("GetObject", e))?;
         }

@@ -4,7 +4,7 @@
 
 use super::local::{Target, TempFile};
 use super::run::{Ctx, Outcome};
-use crate::s3::checksum::BodyCheck;
+use crate::s3::checksum::{BodyCheck, PartsEtag};
 use crate::s3::{check_bucket_key, Object, S3Client};
 use crate::transport::report;
 use crate::transport::{ByteStream, Error};
@@ -229,28 +229,45 @@ async fn ranged(
         }
         Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
     };
-    let mut set: JoinSet<Result<u64, String>> = JoinSet::new();
+    // Ranges that are the upload's parts check a multipart ETag, each hashed as it streams.
+    let encrypted = ctx.client.has_sse_c()
+        || first.info.server_side_encryption.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
+    let parts_etag = pinned.as_deref().and_then(|t| PartsEtag::for_ranges(t, encrypted, total, part));
+    let range_check = || parts_etag.as_ref().map(|_| PartsEtag::range_check());
+    let mut set: JoinSet<Result<(usize, u64, Option<BodyCheck>), String>> = JoinSet::new();
     let window = ctx.concurrency;
     let mut offset = part.min(total);
     let first_len = offset;
     let first_body = first.body;
     // The first range is written by this task while the others run.
     let first_write = async {
-        let n = finish_range(ctx, object, file, Range { start: 0, len: first_len }, first_body, &mut None).await?;
+        let mut check = range_check();
+        let want = Range { start: 0, len: first_len };
+        let n = finish_range(ctx, object, file, want, first_body, &mut check).await?;
         drop((slot, memory));
-        Ok::<u64, String>(n)
+        Ok::<_, String>((n, check))
     };
     let spawn_rest = async {
         let mut done = 0u64;
+        let mut checks: Vec<Option<BodyCheck>> = Vec::new();
+        let mut keep = |(index, n, check): (usize, u64, Option<BodyCheck>)| {
+            done += n;
+            if checks.len() <= index {
+                checks.resize(index + 1, None);
+            }
+            checks[index] = check;
+        };
+        let mut index = 1;
         while offset < total {
             while set.len() >= window {
                 if let Some(r) = set.join_next().await {
-                    done += joined(r)?;
+                    keep(joined(r)?);
                 }
             }
             let want = Range { start: offset, len: part.min(total - offset) };
             let (ctx, file, bucket, key, pinned) =
                 (ctx.clone(), file.clone(), bucket.to_owned(), key.to_owned(), pinned.clone());
+            let mut check = range_check();
             set.spawn(async move {
                 let _slot = ctx.request_slot().await?;
                 let _memory = ctx.memory(stream_cost(None)).await?;
@@ -259,23 +276,34 @@ async fn ranged(
                     .get_if(&bucket, &key, Some(&want.header()), pinned.as_deref())
                     .await
                     .map_err(|e| report(&e))?;
-                finish_range(&ctx, (&bucket, &key, pinned.as_deref()), &file, want, got.body, &mut None).await
+                let object = (bucket.as_str(), key.as_str(), pinned.as_deref());
+                let n = finish_range(&ctx, object, &file, want, got.body, &mut check).await?;
+                Ok((index, n, check))
             });
             offset += want.len;
+            index += 1;
         }
         while let Some(r) = set.join_next().await {
-            done += joined(r)?;
+            keep(joined(r)?);
         }
-        Ok::<u64, String>(done)
+        Ok::<_, String>((done, checks))
     };
     // The first failure ends the download (dropping the set stops the other ranges).
-    let (a, b) = futures_util::future::try_join(first_write, spawn_rest).await?;
+    let ((a, first_check), (b, mut checks)) = futures_util::future::try_join(first_write, spawn_rest).await?;
     let n = a + b;
     if n != total {
         return Err(format!("the object is {total} bytes, but {n} came"));
     }
-    // Ranges come in parallel: nothing is checked of the whole (yet).
-    ctx.count_verified(None);
+    match parts_etag {
+        Some(etag) => {
+            if checks.is_empty() {
+                checks.push(None);
+            }
+            checks[0] = first_check;
+            ctx.count_verified(Some(etag.finish(&checks)?));
+        }
+        None => ctx.count_verified(None),
+    }
     Ok((n, modified))
 }
 
@@ -355,7 +383,7 @@ fn cannot_be_a_file(e: &std::io::Error) -> bool {
     }
 }
 
-fn joined(r: Result<Result<u64, String>, tokio::task::JoinError>) -> Result<u64, String> {
+fn joined<T>(r: Result<Result<T, String>, tokio::task::JoinError>) -> Result<T, String> {
     r.map_err(|e| format!("a range's task failed: {e}"))?
 }
 
