@@ -5,6 +5,8 @@
 mod cognito;
 mod common;
 mod credential_refresh;
+#[cfg(feature = "s3")]
+mod faults;
 mod network;
 mod providers;
 #[cfg(feature = "s3")]
@@ -32,6 +34,8 @@ fn main() {
     trials.extend(s3::trials());
     #[cfg(feature = "s3")]
     trials.extend(transfer::trials());
+    #[cfg(feature = "s3")]
+    trials.extend(faults::trials());
     #[cfg(feature = "ses")]
     trials.extend(ses::trials());
     #[cfg(feature = "sns")]

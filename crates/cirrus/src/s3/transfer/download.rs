@@ -234,7 +234,7 @@ async fn ranged(
         || first.info.server_side_encryption.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
     let parts_etag = pinned.as_deref().and_then(|t| PartsEtag::for_ranges(t, encrypted, total, part));
     let range_check = || parts_etag.as_ref().map(|_| PartsEtag::range_check());
-    let mut set: JoinSet<Result<(usize, u64, Option<BodyCheck>), String>> = JoinSet::new();
+    let mut set: JoinSet<Result<RangeDone, String>> = JoinSet::new();
     let window = ctx.concurrency;
     let mut offset = part.min(total);
     let first_len = offset;
@@ -250,7 +250,7 @@ async fn ranged(
     let spawn_rest = async {
         let mut done = 0u64;
         let mut checks: Vec<Option<BodyCheck>> = Vec::new();
-        let mut keep = |(index, n, check): (usize, u64, Option<BodyCheck>)| {
+        let mut keep = |(index, n, check): RangeDone| {
             done += n;
             if checks.len() <= index {
                 checks.resize(index + 1, None);
@@ -306,6 +306,9 @@ async fn ranged(
     }
     Ok((n, modified))
 }
+
+/// A range written: its index, its bytes, and their MD5 when the ETag is checked.
+type RangeDone = (usize, u64, Option<BodyCheck>);
 
 /// Bytes of an object.
 #[derive(Clone, Copy, Debug)]
