@@ -834,8 +834,78 @@ fn dropped_during_create_aborts_the_upload() -> Result<(), String> {
     })
 }
 
+/// Every upload carries a CRC32 unless told otherwise, as the AWS SDKs do: a PutObject's and
+/// each part's, stored by the server (moto keeps and returns them); `when_required` sends none.
+fn uploads_carry_a_crc32_by_default() -> Result<(), String> {
+    use cirrus::s3::ChecksumAlgorithm;
+    let s3 = client(Server::Moto)?;
+    let b = bucket("crc-default");
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let out = s3.put(&b, "small", "checked bytes", &PutOptions::default()).await.map_err(e)?;
+        let want = ChecksumAlgorithm::Crc32.checksum(b"checked bytes");
+        ensure!(out.checksum.as_ref().is_some_and(|c| c.value == want), "{out:?}");
+        let info = s3.head_with_checksum(&b, "small").await.map_err(e)?;
+        ensure!(info.checksum.is_some_and(|c| c.algorithm == ChecksumAlgorithm::Crc32 && c.value == want), "head");
+        // A multipart upload: each part checksummed, the object's checksum composite (`-N`).
+        let parts = client_with(Server::Moto, None, S3Settings::default().with_part_size(5 << 20, 5 << 20))?;
+        let big: Vec<u8> = (0..(11u32 << 20)).map(|i| (i % 253) as u8).collect();
+        let out = parts.upload(&b, "big", &big[..], &PutOptions::default()).await.map_err(e)?;
+        ensure!(out.parts == 3, "{out:?}");
+        let info = s3.head_with_checksum(&b, "big").await.map_err(e)?;
+        ensure!(info.checksum.is_some_and(|c| c.algorithm == ChecksumAlgorithm::Crc32), "multipart head");
+        // Opted out, as botocore's request_checksum_calculation = when_required.
+        let config = ConfigLoader::new(ctx_with(&[("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")]))
+            .region(Some("us-east-1"))
+            .endpoint_url(Some(&moto()?))
+            .credentials(CredentialsChoice::Provider(Arc::new(StaticCredentials::new("AKIDMOTO", "moto-secret", None))))
+            .load()
+            .map_err(e)?;
+        let bare = S3Client::from_config(&config).map_err(e)?;
+        bare.put(&b, "bare", "no checksum", &PutOptions::default()).await.map_err(e)?;
+        ensure!(s3.head_with_checksum(&b, "bare").await.map_err(e)?.checksum.is_none(), "when_required sent one");
+        let bad = ConfigLoader::new(ctx_with(&[("AWS_REQUEST_CHECKSUM_CALCULATION", "sometimes")]))
+            .region(Some("us-east-1"))
+            .endpoint_url(Some(&moto()?))
+            .load()
+            .map_err(e)?;
+        let err = S3Client::from_config(&bad).err().ok_or("a bad value was taken")?;
+        ensure!(err.to_string().contains("AWS_REQUEST_CHECKSUM_CALCULATION"), "{err}");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
+/// A store that answers an upload with another checksum than the one sent stored other bytes:
+/// the upload fails, saying so.
+fn a_stored_checksum_that_differs_fails_the_upload() -> Result<(), String> {
+    use cirrus::transport::{HttpClient, ServiceConfig};
+    block_on(async {
+        let server = crate::common::Loopback::start(|_, _| {
+            Reply::ok("").with_header("etag", "\"x\"").with_header("x-amz-checksum-crc32", "AAAAAA==")
+        })
+        .await;
+        let svc = ServiceConfig::builder(cirrus::s3::SPEC, "us-east-1", server.url.clone())
+            .credentials(Some(Arc::new(StaticCredentials::new("AKID", "secret", None))))
+            .http(HttpClient::default())
+            .build();
+        let s3 = S3Client::from_service(svc, S3Settings::default(), true);
+        let err = s3.put("bkt", "k", "some bytes", &PutOptions::default()).await.err().ok_or("accepted")?;
+        ensure!(err.to_string().contains("stored the CRC32 checksum AAAAAA=="), "{err}");
+        let sent = server.requests();
+        ensure!(sent[0].header("x-amz-checksum-crc32").is_some(), "no checksum was sent");
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     let mut out = vec![
+        trial("s3::moto::uploads_carry_a_crc32_by_default", uploads_carry_a_crc32_by_default),
+        trial(
+            "s3::loopback::a_stored_checksum_that_differs_fails_the_upload",
+            a_stored_checksum_that_differs_fails_the_upload,
+        ),
         trial("s3::a_dropped_upload_aborts_what_create_returned", dropped_during_create_aborts_the_upload),
         trial("s3::follows_the_bucket_to_its_region", follows_the_bucket_to_its_region),
         trial("s3::moto::object_options_read_back", object_options_read_back),

@@ -1,6 +1,7 @@
 //! How the S3 client and its transfers behave: addressing, multipart sizes, requests in flight
 //! and the memory they may hold; read from code or from the profile's `s3` section.
 
+use super::ChecksumAlgorithm;
 use crate::config::{Config, ConfigError};
 
 /// How the client talks to the store, and how hard its transfers push.
@@ -36,6 +37,13 @@ pub struct S3Settings {
     /// MiB by default; together with the rest of the program that keeps a transfer of any size
     /// under 64 MiB of memory.
     pub memory_budget: u64,
+    /// The checksum every upload carries when its [`PutOptions`](super::PutOptions) name none:
+    /// the whole object's for a single PutObject, each part's for a multipart upload. S3
+    /// verifies it before it stores anything and keeps it, so that a download is verified
+    /// against it too. CRC32 by default, as the AWS SDKs send it; `None` with
+    /// `request_checksum_calculation = when_required` (the profile, or
+    /// `AWS_REQUEST_CHECKSUM_CALCULATION`), for stores that refuse checksum headers.
+    pub upload_checksum: Option<ChecksumAlgorithm>,
 }
 
 impl Default for S3Settings {
@@ -46,14 +54,16 @@ impl Default for S3Settings {
             part_size: 8 << 20,
             concurrency: 64,
             memory_budget: 40 << 20,
+            upload_checksum: Some(ChecksumAlgorithm::Crc32),
         }
     }
 }
 
 impl S3Settings {
     /// Settings for an S3-compatible store (MinIO, Ceph, Garage, R2...): path-style
-    /// addressing. cirrus sends checksums only where the API requires one (DeleteObjects'
-    /// Content-MD5) and never aws-chunked bodies, so nothing else needs switching off.
+    /// addressing. cirrus never sends aws-chunked bodies; a store that refuses the upload
+    /// checksum headers needs `upload_checksum = None` (`request_checksum_calculation =
+    /// when_required`).
     pub fn s3_compatible() -> Self {
         S3Settings { path_style: Some(true), ..S3Settings::default() }
     }
@@ -95,7 +105,27 @@ impl S3Settings {
     /// ```
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let mut s = S3Settings::default();
-        let Some(profile) = config.profile()? else { return Ok(s) };
+        let profile = config.profile()?;
+        // botocore's setting and names: the environment first, then the profile.
+        let calculation = config
+            .context()
+            .env()
+            .get("AWS_REQUEST_CHECKSUM_CALCULATION")
+            .filter(|v| !v.is_empty())
+            .map(|v| (v, "AWS_REQUEST_CHECKSUM_CALCULATION".to_owned()))
+            .or_else(|| {
+                let p = profile.as_ref()?;
+                let v = p.get("request_checksum_calculation")?;
+                Some((v.to_owned(), format!("profile {:?}: request_checksum_calculation", p.name())))
+            });
+        if let Some((v, from)) = calculation {
+            s.upload_checksum = match v.trim().to_ascii_lowercase().as_str() {
+                "when_supported" => Some(ChecksumAlgorithm::Crc32),
+                "when_required" => None,
+                _ => return Err(ConfigError::new(format!("{from} = {v:?} is not when_supported or when_required"))),
+            };
+        }
+        let Some(profile) = profile else { return Ok(s) };
         let bad = |key: &str, value: &str, want: &str| {
             ConfigError::new(format!("profile {:?}: s3.{key} = {value:?} is not {want}", profile.name()))
         };

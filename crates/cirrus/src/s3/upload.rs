@@ -245,7 +245,8 @@ impl S3Client {
         let len = body.len() as u64;
         let mut req =
             options.apply(OP, self.sse_c(self.request(Method::PUT, self.url(bucket, key, ""), body.clone())))?;
-        if let Some(algorithm) = options.checksum {
+        let mut sent = None;
+        if let Some(algorithm) = options.checksum.or(self.settings().upload_checksum) {
             let value = match &options.checksum_value {
                 Some(v) => v.clone(),
                 None => algorithm.checksum(&body),
@@ -255,8 +256,10 @@ impl S3Client {
                 .header("x-amz-sdk-checksum-algorithm", algorithm.as_str())
                 .try_header(http::HeaderName::from_static(algorithm.header_name()), &value)
                 .map_err(|e| Self::input_error(OP, e))?;
+            sent = Some(Checksum { algorithm, value });
         }
         let r = self.send(bucket, OP, req).await?;
+        check_stored(OP, sent.as_ref(), &r.headers)?;
         if let Some(p) = &options.progress {
             p(len);
         }
@@ -388,6 +391,7 @@ impl S3Client {
                  set only the algorithm and let each part be checksummed",
             ));
         }
+        let options = &self.with_upload_checksum(options);
         let mut guard = self.create_guarded(bucket, key, options).await?;
         let upload_id = guard.upload_id.clone().unwrap_or_default();
         let result = tokio::select! {
@@ -515,10 +519,21 @@ impl S3Client {
                 .header(c.algorithm.header_name(), &c.value);
         }
         let r = self.send(bucket, OP, req).await?;
+        check_stored(OP, sent.as_ref(), &r.headers)?;
         let etag = super::header(&r.headers, "etag")
             .map(str::to_owned)
             .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))?;
         Ok(CompletedPart { number, etag, checksum: sent })
+    }
+
+    /// The checksum this client adds to uploads whose options name none (see
+    /// [`S3Settings::upload_checksum`](super::S3Settings::upload_checksum)).
+    pub(crate) fn with_upload_checksum(&self, options: &PutOptions) -> PutOptions {
+        let mut options = options.clone();
+        if options.checksum.is_none() {
+            options.checksum = self.settings().upload_checksum;
+        }
+        options
     }
 
     /// CompleteMultipartUpload with the parts in order.
@@ -718,4 +733,18 @@ impl Drop for AbortGuard {
             Err(_) => tracing::warn!(upload_id = %id, "multipart upload cancelled outside a runtime; not aborted"),
         }
     }
+}
+
+/// The server's answer to an upload that carried a checksum: when it names the checksum it
+/// stored, that must be the one sent (a store that verified nothing and computed its own from
+/// other bytes says so here).
+fn check_stored(op: &'static str, sent: Option<&Checksum>, headers: &http::HeaderMap) -> Result<(), Error> {
+    let (Some(sent), Some(stored)) = (sent, Checksum::from_headers(headers)) else { return Ok(()) };
+    if stored.algorithm == sent.algorithm && stored.value != sent.value {
+        return Err(S3Client::response_error(
+            op,
+            format!("the server stored the {} checksum {}, but {} was sent", sent.algorithm, stored.value, sent.value),
+        ));
+    }
+    Ok(())
 }

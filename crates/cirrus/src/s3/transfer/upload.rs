@@ -28,7 +28,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
         Err(e) => return Outcome::Failed(format!("internal error: {e}")),
     };
     let size = meta.len();
-    let mut put = ctx.put.clone();
+    let mut put = ctx.client.with_upload_checksum(&ctx.put);
     if put.content_type.is_none() {
         put.content_type = crate::content_type::guess(key).map(str::to_owned);
     }
