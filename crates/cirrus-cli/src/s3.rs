@@ -66,6 +66,10 @@ pub enum S3Command {
         /// S3 to local: send same-sized objects unless the times match exactly.
         #[arg(long)]
         exact_timestamps: bool,
+        /// Compare content, not times: a file whose MD5 (or multipart MD5) is the object's ETag,
+        /// or whose CRC32/CRC32C/SHA-256 is the object's stored checksum, is not sent again.
+        #[arg(long, conflicts_with_all = ["size_only", "exact_timestamps"])]
+        checksum: bool,
         #[command(flatten)]
         object: ObjectArgs,
         /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
@@ -461,6 +465,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             dryrun,
             size_only,
             exact_timestamps,
+            checksum,
             object,
             checksum_algorithm,
             no_follow_symlinks,
@@ -479,6 +484,7 @@ pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
             let mut options = SyncOptions::default().with_transfer(transfer).with_delete(delete).with_dryrun(dryrun);
             options.size_only = size_only;
             options.exact_timestamps = exact_timestamps;
+            options.checksum = checksum;
             let src_at = Location::parse(&src).map_err(library_error)?;
             let dst_at = Location::parse(&dst).map_err(library_error)?;
             let engine = Transfers::new(keys.client(client(global)?));

@@ -318,6 +318,55 @@ fn a_fifo_where_a_file_is_read_is_refused() -> Result<(), Failed> {
     rb(&b, &env)
 }
 
+/// `sync --checksum`: a tree rebuilt with new times and the same bytes uploads nothing (by the
+/// MD5 ETag, and by the multipart ETag of a file in two 8 MiB parts), while a file changed in
+/// place at the same size goes; down, a local file changed at the same size and an older time
+/// (which times alone keep, as the AWS CLI does) is fetched again.
+fn sync_checksum_compares_content() -> Result<(), Failed> {
+    let dir = scratch("checksum");
+    let tree = dir.join("tree");
+    for i in 0..10 {
+        write(&tree, &format!("f{i}.txt"), &format!("content {i}"))?;
+    }
+    let big: Vec<u8> = (0..(9u32 << 20)).map(|i| (i % 241) as u8).collect();
+    std::fs::write(tree.join("big.bin"), &big).map_err(|e| e.to_string())?;
+    let config = config_file(&dir, &[])?;
+    let env = s3s_env(None, &config)?;
+    let b = format!("cli-checksum-{}", std::process::id());
+    mb(&b, &env)?;
+    let (t, dst) = (tree.to_string_lossy().into_owned(), format!("s3://{b}/p/"));
+    let r = run(&["s3", "sync", &t, &dst], &env);
+    ensure(r.code == 0 && r.out().matches("upload: ").count() == 11, format!("{} {}", r.out(), r.stderr))?;
+    // Rebuilt: every file written again, an hour newer; one changed at the same size.
+    let later = SystemTime::now() + Duration::from_secs(3600);
+    write(&tree, "f3.txt", "CONTENT 3")?;
+    for name in std::fs::read_dir(&tree).map_err(|e| e.to_string())? {
+        let p = name.map_err(|e| e.to_string())?.path();
+        let f = std::fs::File::options().write(true).open(&p).map_err(|e| e.to_string())?;
+        f.set_modified(later).map_err(|e| e.to_string())?;
+    }
+    let r = run(&["s3", "sync", "--dryrun", &t, &dst], &env);
+    ensure(r.out().matches("(dryrun) upload: ").count() == 11, format!("times alone: {}", r.out()))?;
+    let r = run(&["s3", "sync", "--checksum", &t, &dst], &env);
+    ensure(r.code == 0, r.stderr.clone())?;
+    ensure(r.out().trim() == format!("upload: {t}/f3.txt to {dst}f3.txt"), format!("--checksum sent: {}", r.out()))?;
+    // Down: a local file changed at the same size, newer than its object.
+    let down = dir.join("down").to_string_lossy().into_owned();
+    let r = run(&["s3", "sync", &dst, &down], &env);
+    ensure(r.code == 0, r.stderr.clone())?;
+    write(&dir, "down/f5.txt", "CONTENT 5")?;
+    let f = std::fs::File::options().write(true).open(dir.join("down/f5.txt")).map_err(|e| e.to_string())?;
+    f.set_modified(SystemTime::now() - Duration::from_secs(3600)).map_err(|e| e.to_string())?;
+    let r = run(&["s3", "sync", &dst, &down], &env);
+    ensure(r.out().is_empty(), format!("times alone fetched: {}", r.out()))?;
+    let r = run(&["s3", "sync", "--checksum", &dst, &down], &env);
+    ensure(r.out().matches("download: ").count() == 1 && r.out().contains("f5.txt"), r.out())?;
+    ensure(std::fs::read(dir.join("down/f5.txt")).map_err(|e| e.to_string())? == b"content 5", "f5.txt")?;
+    let r = run(&["s3", "sync", "--checksum", "--size-only", &dst, &down], &env);
+    ensure(r.code == 2, format!("--checksum with --size-only: {}", r.code))?;
+    rb(&b, &env)
+}
+
 pub(crate) fn trials() -> Vec<Trial> {
     vec![
         Trial::test("nothing_lost::a_low_open_file_limit_deletes_nothing", a_low_open_file_limit_deletes_nothing),
@@ -328,6 +377,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         Trial::test("nothing_lost::deletes_never_go_through_symlinks", deletes_never_go_through_symlinks),
         Trial::test("nothing_lost::a_fifo_where_a_key_lands_is_refused", a_fifo_where_a_key_lands_is_refused),
         Trial::test("nothing_lost::a_second_sync_sends_nothing", a_second_sync_sends_nothing),
+        Trial::test("nothing_lost::sync_checksum_compares_content", sync_checksum_compares_content),
         Trial::test("nothing_lost::a_fifo_where_a_file_is_read_is_refused", a_fifo_where_a_file_is_read_is_refused),
         Trial::test("nothing_lost::keys_that_name_one_file_are_all_kept", keys_that_name_one_file_are_all_kept),
         Trial::test(

@@ -253,12 +253,138 @@ impl PartsEtag {
     }
 }
 
+/// What an ETag says of the bytes, when it is an MD5 form: a single part's MD5, or a multipart
+/// upload's MD5 of its parts' MD5s and their count. (An SSE-KMS or SSE-C object's ETag looks
+/// the same and is neither: a mismatch against one proves nothing by itself.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum EtagForm {
+    Single(String),
+    Multipart(String, u64),
+}
+
+impl EtagForm {
+    pub(crate) fn parse(etag: &str) -> Option<EtagForm> {
+        let t = etag.trim().trim_start_matches("W/").trim_matches('"');
+        let (hex, parts) = match t.split_once('-') {
+            Some((hex, n)) => (hex, Some(n.parse::<u64>().ok().filter(|n| *n > 0)?)),
+            None => (t, None),
+        };
+        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let hex = hex.to_ascii_lowercase();
+        Some(match parts {
+            None => EtagForm::Single(hex),
+            Some(n) => EtagForm::Multipart(hex, n),
+        })
+    }
+
+    /// The part size a multipart ETag of an object of `size` bytes was most likely made with:
+    /// `preferred` (this client's), else the first of the sizes tools use by default that
+    /// gives as many parts.
+    pub(crate) fn part_size(&self, size: u64, preferred: u64) -> Option<u64> {
+        let EtagForm::Multipart(_, n) = self else { return None };
+        const MIB: u64 = 1 << 20;
+        [preferred, 8 * MIB, 5 * MIB, 16 * MIB, 15 * MIB, 32 * MIB, 64 * MIB, 100 * MIB, 128 * MIB]
+            .into_iter()
+            .find(|p| *p > 0 && size.div_ceil(*p) == *n)
+    }
+}
+
+/// The digests of a local file that sync compares with an object: its ETag's form (the MD5, or
+/// with `part_size` the MD5 of the parts' MD5s, `-N` appended) and, when asked, one of S3's
+/// checksums of the whole file. Read once, in 1 MiB blocks, on the calling (blocking) thread.
+pub(crate) fn file_digests(
+    path: &std::path::Path,
+    part_size: Option<u64>,
+    also: Option<ChecksumAlgorithm>,
+) -> std::io::Result<(EtagForm, Option<String>)> {
+    use md5::Digest;
+    use std::io::Read;
+    let mut file = crate::fs::open_file(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut whole = md5::Md5::new();
+    let mut parts: Vec<[u8; 16]> = Vec::new();
+    let mut part = md5::Md5::new();
+    let mut in_part = 0u64;
+    let mut other = also.map(|a| match a {
+        ChecksumAlgorithm::Crc32 => Running::Crc32(crc32fast::Hasher::new()),
+        ChecksumAlgorithm::Crc32c => Running::Crc32c(0),
+        ChecksumAlgorithm::Sha256 => Running::Sha256(<sha2::Sha256 as sha2::Digest>::new()),
+    });
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut data = &buf[..n];
+        if let Some(o) = &mut other {
+            o.update(data);
+        }
+        match part_size {
+            None => whole.update(data),
+            Some(p) => {
+                while !data.is_empty() {
+                    let take = ((p - in_part) as usize).min(data.len());
+                    part.update(&data[..take]);
+                    in_part += take as u64;
+                    data = &data[take..];
+                    if in_part == p {
+                        parts.push(std::mem::take(&mut part).finalize().into());
+                        in_part = 0;
+                    }
+                }
+            }
+        }
+    }
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let form = match part_size {
+        None => EtagForm::Single(hex(&whole.finalize())),
+        Some(_) => {
+            if in_part > 0 || parts.is_empty() {
+                parts.push(part.finalize().into());
+            }
+            let mut all = md5::Md5::new();
+            for p in &parts {
+                all.update(p);
+            }
+            EtagForm::Multipart(hex(&all.finalize()), parts.len() as u64)
+        }
+    };
+    Ok((form, other.map(Running::finish)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
         pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn files_are_digested_as_etags_and_checksums() {
+        let dir = std::env::temp_dir().join(format!("cirrus-digests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        std::fs::write(&path, b"hello").unwrap();
+        let (form, crc) = file_digests(&path, None, Some(ChecksumAlgorithm::Crc32)).unwrap();
+        assert_eq!(form, EtagForm::parse("\"5d41402abc4b2a76b9719d911017c592\"").unwrap());
+        assert_eq!(crc.unwrap(), ChecksumAlgorithm::Crc32.checksum(b"hello"));
+        // Parts of 2 bytes: "he", "ll", "o".
+        use md5::Digest;
+        let mut all = md5::Md5::new();
+        for p in [&b"he"[..], b"ll", b"o"] {
+            all.update(md5::Md5::digest(p));
+        }
+        let hex: String = all.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let (form, _) = file_digests(&path, Some(2), None).unwrap();
+        assert_eq!(form, EtagForm::Multipart(hex, 3));
+        assert_eq!(EtagForm::parse("\"x-3\""), None);
+        let big = EtagForm::parse(&format!("\"{}-3\"", "a".repeat(32))).unwrap();
+        assert_eq!(big.part_size(20 << 20, 8 << 20), Some(8 << 20));
+        assert_eq!(big.part_size(12 << 20, 8 << 20), Some(5 << 20));
+        assert_eq!(big.part_size(1 << 20, 8 << 20), None);
     }
 
     #[test]

@@ -20,12 +20,14 @@ use super::plan::{folder, input};
 use super::run::{execute, Ctx, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
 use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
-use crate::s3::{ListOptions, Object};
+use crate::s3::checksum::{file_digests, EtagForm};
+use crate::s3::{ChecksumAlgorithm, ListOptions, Object, S3Client};
 use crate::transport::Error;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
 use std::time::SystemTime;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 /// How a sync decides and what it may do.
 #[derive(Clone, Debug, Default)]
@@ -42,6 +44,12 @@ pub struct SyncOptions {
     pub exact_timestamps: bool,
     /// Say what would be done, do nothing (`--dryrun`).
     pub dryrun: bool,
+    /// Compare content, not times (`--checksum`): a file and an object of the same size are the
+    /// same when the file's MD5 (or, for a multipart object, the MD5 of its parts' MD5s) is the
+    /// object's ETag, or its CRC32, CRC32C or SHA-256 is the checksum stored with the object;
+    /// two objects when their ETags are equal. Where the server keeps nothing to compare with
+    /// (an encrypted object without a stored checksum), times decide as without it.
+    pub checksum: bool,
 }
 
 impl SyncOptions {
@@ -56,6 +64,13 @@ impl SyncOptions {
     #[must_use]
     pub fn with_dryrun(mut self, on: bool) -> Self {
         self.dryrun = on;
+        self
+    }
+
+    /// These options with `--checksum` on or off.
+    #[must_use]
+    pub fn with_checksum(mut self, on: bool) -> Self {
+        self.checksum = on;
         self
     }
 
@@ -382,6 +397,52 @@ fn other_form(rel: &str) -> Option<String> {
     (plain != rel && !plain.is_empty()).then_some(plain)
 }
 
+/// Content checks run at once ahead of the comparison (each reads one file).
+const CHECKS_AHEAD: usize = 8;
+
+/// Whether `src` and `dst` (of one size) hold the same bytes, by what the server keeps; `None`
+/// when it cannot tell. `bucket` is the bucket of the object side.
+async fn same_content(client: &S3Client, bucket: &str, src: &Entry, dst: &Entry) -> Option<bool> {
+    let (path, object) = match (&src.what, &dst.what) {
+        (What::File(p, _), What::Object(o)) | (What::Object(o), What::File(p, _)) => (p.clone(), o),
+        (What::Object(a), What::Object(b)) => {
+            let (a, b) = (EtagForm::parse(a.etag.as_deref()?)?, EtagForm::parse(b.etag.as_deref()?)?);
+            // Equal ETags are the same bytes; unequal ones may be another part size.
+            return (a == b).then_some(true);
+        }
+        _ => return None,
+    };
+    let hash = |part: Option<u64>, also: Option<ChecksumAlgorithm>| {
+        let path = path.clone();
+        async move { tokio::task::spawn_blocking(move || file_digests(&path, part, also)).await.ok()?.ok() }
+    };
+    let part_of = |form: &EtagForm| form.part_size(object.size, client.settings().part_size);
+    let usable = |form: &EtagForm| matches!(form, EtagForm::Single(_)) || part_of(form).is_some();
+    // The listing's ETag first (S3 lists them): one read of the file, no request.
+    let listed = object.etag.as_deref().and_then(EtagForm::parse).filter(usable);
+    if let Some(form) = &listed {
+        if hash(part_of(form), None).await?.0 == *form {
+            return Some(true);
+        }
+    }
+    // Then what HEAD says: the stored checksum decides; else the ETag (a store that lists none,
+    // or a listed one that differed), unless the object is encrypted and its ETag no MD5.
+    let info = client.head_with_checksum(bucket, &object.key).await.ok()?;
+    let stored = info.checksum.filter(|c| !c.value.contains('-'));
+    let encrypted =
+        client.has_sse_c() || info.server_side_encryption.as_deref().is_some_and(|e| e.starts_with("aws:kms"));
+    let form = listed.or_else(|| info.etag.as_deref().and_then(EtagForm::parse).filter(usable)).filter(|_| !encrypted);
+    if stored.is_none() && form.is_none() {
+        return None;
+    }
+    let (local, checksum) = hash(form.as_ref().and_then(part_of), stored.as_ref().map(|c| c.algorithm)).await?;
+    match (stored, form) {
+        (Some(stored), _) => Some(checksum? == stored.value),
+        (None, Some(form)) => Some(local == form),
+        (None, None) => None,
+    }
+}
+
 /// Whether `src` must be sent over `dst` (both present).
 fn differs(action: Action, src: &Entry, dst: &Entry, options: &SyncOptions) -> bool {
     if src.size != dst.size {
@@ -532,8 +593,15 @@ impl Transfers {
         let (src_side, dst_side) = (side(src, skips), side(dst, None));
         let (src_root, dst_root) = (Root::of(src), Root::of(dst));
         let options = options.clone();
+        let client = self.client().clone();
+        let object_bucket = match (&src_root, &dst_root) {
+            (_, Root::S3 { bucket, .. }) | (Root::S3 { bucket, .. }, _) => bucket.clone(),
+            _ => String::new(),
+        };
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
+            // Content checks (`--checksum`) in flight, each ending in a step or nothing.
+            let mut checks: JoinSet<Option<(Planned, Option<SyncAction>)>> = JoinSet::new();
             let filters = options.transfer.filters.clone();
             // What could not be seen is kept whatever the filters: files under it may be included.
             let accepts = move |r: &Result<Entry, String>| {
@@ -589,6 +657,13 @@ impl Transfers {
                 }
                 let order = match (&x, &y) {
                     (None, None) => {
+                        while let Some(done) = checks.join_next().await {
+                            if let Ok(Some(step)) = done {
+                                if tx.send(step).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
                         for d in deferred {
                             if let Some(step) = delete_or_keep(&dst_root, d, &unseen) {
                                 if tx.send(step).await.is_err() {
@@ -626,10 +701,33 @@ impl Transfers {
                         let (Some(Ok(s)), Some(Ok(d))) = (x.take(), y.take()) else { return };
                         x = a.next().await;
                         y = b.next().await;
-                        differs(action, &s, &d, &options).then(|| {
-                            let (planned, say) = step(action, &src_root, &dst_root, s);
-                            (planned, Some(say))
-                        })
+                        if options.checksum && s.size == d.size {
+                            while checks.len() >= CHECKS_AHEAD {
+                                if let Some(Ok(Some(step))) = checks.join_next().await {
+                                    if tx.send(step).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                            let (client, bucket, options) = (client.clone(), object_bucket.clone(), options.clone());
+                            let (src_root, dst_root) = (src_root.clone(), dst_root.clone());
+                            checks.spawn(async move {
+                                let send = match same_content(&client, &bucket, &s, &d).await {
+                                    Some(same) => !same,
+                                    None => differs(action, &s, &d, &options),
+                                };
+                                send.then(|| {
+                                    let (planned, say) = step(action, &src_root, &dst_root, s);
+                                    (planned, Some(say))
+                                })
+                            });
+                            None
+                        } else {
+                            differs(action, &s, &d, &options).then(|| {
+                                let (planned, say) = step(action, &src_root, &dst_root, s);
+                                (planned, Some(say))
+                            })
+                        }
                     }
                 };
                 if let Some(step) = out {
