@@ -77,13 +77,20 @@ fn a_low_open_file_limit_deletes_nothing() -> Result<(), Failed> {
         f.set_modified(later).map_err(|e| e.to_string())?;
     }
     // Soft and hard limit both: cirrus cannot raise it.
-    let low = ["bash", "-c", "ulimit -n 80 && exec \"$@\"", "bash"];
+    let low = ["bash", "-c", "ulimit -n 110 && exec \"$@\"", "bash"];
     let r = run_via(&low, &["s3", "sync", "--delete", &t, &dst], &env)?;
     let keys = keys_under(&b, "p/", &env)?;
     ensure(keys == expect, format!("keys after the sync: {} of {} ({})", keys.len(), expect.len(), r.stderr))?;
     ensure(r.code == 0, format!("exit {}: {}", r.code, r.stderr))?;
     ensure(r.out().matches("upload: ").count() == 400, format!("{} uploads", r.out().matches("upload: ").count()))?;
     ensure(r.out().contains(&format!("delete: {dst}gone.txt")), r.out())?;
+    // Down at the same limit: every object arrives.
+    let down = dir.join("down");
+    let r = run_via(&low, &["s3", "cp", "--recursive", &dst, &down.to_string_lossy()], &env)?;
+    ensure(r.code == 0, format!("cp down: exit {}: {}", r.code, r.stderr))?;
+    for rel in &expect {
+        ensure(std::fs::read_to_string(down.join(rel)).map_err(|e| e.to_string())? == *rel, rel.clone())?;
+    }
     rb(&b, &env)
 }
 
