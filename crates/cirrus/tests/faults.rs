@@ -219,22 +219,30 @@ fn make_tree(root: &Path, seed: u64) -> Result<BTreeMap<String, Vec<u8>>, String
     Ok(files)
 }
 
-/// Events as (what, failed?) for assertions: the sources reported failed.
+/// The sources reported failed or skipped, and every event's line (for a failure's message).
 #[derive(Clone, Default)]
-struct Failures(Arc<Mutex<Vec<String>>>);
+struct Failures(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>);
 
 impl Failures {
     fn observer(&self) -> impl Fn(&Event) + Send + Sync + 'static {
-        let failed = self.0.clone();
+        let (failed, lines) = (self.0.clone(), self.1.clone());
         move |ev| {
             if let Event::Failed { src, .. } | Event::Skipped { src, .. } = ev {
                 failed.lock().unwrap().push(src.to_string());
             }
+            if !matches!(ev, Event::Bytes(_)) {
+                lines.lock().unwrap().push(ev.to_string());
+            }
         }
     }
 
+    /// Whether `src` was reported: itself, or a folder above it (a listing that stopped).
     fn reported(&self, src: &str) -> bool {
-        self.0.lock().unwrap().iter().any(|s| s == src)
+        self.0.lock().unwrap().iter().any(|s| s == src || (s.ends_with('/') && src.starts_with(s.as_str())))
+    }
+
+    fn about(&self, rel: &str) -> Vec<String> {
+        self.1.lock().unwrap().iter().filter(|l| l.contains(rel)).cloned().collect()
     }
 }
 
@@ -284,7 +292,11 @@ fn intact_or_reported(
     }
     for rel in want.keys().filter(|r| !got.contains_key(*r)) {
         missing += 1;
-        ensure!(failures.reported(&src(rel)), "{what}: {rel} is missing and was not reported failed");
+        ensure!(
+            failures.reported(&src(rel)),
+            "{what}: {rel} is missing and was not reported failed; its events: {:?}",
+            failures.about(rel)
+        );
     }
     Ok(missing)
 }
