@@ -369,6 +369,8 @@ pub struct Summary {
     /// Downloads whose bytes were checked against the object's stored checksum or the MD5 of
     /// its ETag (a mismatch is asked for again, then fails the object).
     pub verified: u64,
+    /// Of those, the ones checked against a stored checksum (the others: an MD5 ETag).
+    pub verified_by_checksum: u64,
     /// Downloads with nothing to check them against (a multipart object without a full-object
     /// checksum, an SSE-KMS or SSE-C object without one), or written in ranges.
     pub unverified: u64,
@@ -398,6 +400,10 @@ impl fmt::Display for Summary {
         }
         if self.verified + self.unverified > 0 {
             write!(f, "; {} of {} downloads verified", self.verified, self.verified + self.unverified)?;
+            if self.verified > 0 {
+                let by_md5 = self.verified - self.verified_by_checksum.min(self.verified);
+                write!(f, " ({} by stored checksum, {by_md5} by MD5 ETag)", self.verified_by_checksum)?;
+            }
         }
         if self.interrupted {
             f.write_str(", interrupted")?;

@@ -508,6 +508,7 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
     let [by_checksum, by_md5, unverified] = &ctx.verified;
     let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
     summary.verified = load(by_checksum) + load(by_md5);
+    summary.verified_by_checksum = load(by_checksum);
     summary.unverified = load(unverified);
     summary.elapsed = start.elapsed();
     summary
