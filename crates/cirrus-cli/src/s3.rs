@@ -72,7 +72,7 @@ pub enum S3Command {
         checksum: bool,
         #[command(flatten)]
         object: ObjectArgs,
-        /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
+        /// The checksum S3 verifies on upload and stores: CRC32 (the default), CRC32C, SHA256 or CRC64NVME.
         #[arg(long, value_name = "ALGORITHM")]
         checksum_algorithm: Option<ChecksumAlgorithm>,
         /// Leave symlinks in a local source out.
@@ -230,7 +230,7 @@ pub struct CopyArgs {
     recursive: bool,
     #[command(flatten)]
     object: ObjectArgs,
-    /// A checksum S3 verifies on upload: CRC32, CRC32C or SHA256.
+    /// The checksum S3 verifies on upload and stores: CRC32 (the default), CRC32C, SHA256 or CRC64NVME.
     #[arg(long, value_name = "ALGORITHM")]
     checksum_algorithm: Option<ChecksumAlgorithm>,
     /// Follow symlinks in a local source (the default).

@@ -877,6 +877,33 @@ fn uploads_carry_a_crc32_by_default() -> Result<(), String> {
     })
 }
 
+/// CRC-64/NVME (S3's default since 2025) on request: a PutObject stores it, a multipart upload
+/// asks for a full-object checksum (moto accepts both), and a download is verified against it.
+fn crc64nvme_uploads_are_stored_and_verified() -> Result<(), String> {
+    use cirrus::s3::ChecksumAlgorithm;
+    let s3 = client_with(Server::Moto, None, S3Settings::default().with_part_size(5 << 20, 5 << 20))?;
+    let b = bucket("crc64");
+    let dir = crate::common::temp_dir("crc64");
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let options = PutOptions::default().with_checksum(ChecksumAlgorithm::Crc64Nvme);
+        s3.put(&b, "small", "nvme bytes", &options).await.map_err(e)?;
+        let info = s3.head_with_checksum(&b, "small").await.map_err(e)?;
+        let want = ChecksumAlgorithm::Crc64Nvme.checksum(b"nvme bytes");
+        ensure!(info.checksum.is_some_and(|c| c.algorithm == ChecksumAlgorithm::Crc64Nvme && c.value == want), "head");
+        let n = s3.download_file(&b, "small", &dir.join("small")).await.map_err(e)?;
+        ensure!(n == 10 && std::fs::read(dir.join("small")).map_err(e)? == b"nvme bytes", "download");
+        let big: Vec<u8> = (0..(11u32 << 20)).map(|i| (i % 239) as u8).collect();
+        let out = s3.upload(&b, "big", &big[..], &options).await.map_err(e)?;
+        ensure!(out.parts == 3, "{out:?}");
+        ensure!(&s3.get_bytes(&b, "big").await.map_err(e)?[..] == big.as_slice(), "multipart round trip");
+        ensure!("crc64nvme".parse::<ChecksumAlgorithm>() == Ok(ChecksumAlgorithm::Crc64Nvme), "parse");
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
 /// A store that answers an upload with another checksum than the one sent stored other bytes:
 /// the upload fails, saying so.
 fn a_stored_checksum_that_differs_fails_the_upload() -> Result<(), String> {
@@ -902,6 +929,7 @@ fn a_stored_checksum_that_differs_fails_the_upload() -> Result<(), String> {
 pub fn trials() -> Vec<Trial> {
     let mut out = vec![
         trial("s3::moto::uploads_carry_a_crc32_by_default", uploads_carry_a_crc32_by_default),
+        trial("s3::moto::crc64nvme_uploads_are_stored_and_verified", crc64nvme_uploads_are_stored_and_verified),
         trial(
             "s3::loopback::a_stored_checksum_that_differs_fails_the_upload",
             a_stored_checksum_that_differs_fails_the_upload,

@@ -12,18 +12,25 @@ pub enum ChecksumAlgorithm {
     Crc32c,
     /// SHA-256.
     Sha256,
+    /// CRC-64/NVME, S3's default since 2025. A multipart upload with it has a full-object
+    /// checksum (`x-amz-checksum-type: FULL_OBJECT`), as S3 requires.
+    Crc64Nvme,
 }
+
+/// CRC-64/NVME with a slice-by-16 table.
+static CRC64NVME: crc::Crc<u64, crc::Table<16>> = crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_NVME);
 
 impl ChecksumAlgorithm {
     /// Every algorithm, in the order S3's documentation lists them.
-    pub const ALL: [ChecksumAlgorithm; 3] = [Self::Crc32, Self::Crc32c, Self::Sha256];
+    pub const ALL: [ChecksumAlgorithm; 4] = [Self::Crc32, Self::Crc32c, Self::Sha256, Self::Crc64Nvme];
 
-    /// The name S3 uses: `CRC32`, `CRC32C`, `SHA256`.
+    /// The name S3 uses: `CRC32`, `CRC32C`, `SHA256`, `CRC64NVME`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Crc32 => "CRC32",
             Self::Crc32c => "CRC32C",
             Self::Sha256 => "SHA256",
+            Self::Crc64Nvme => "CRC64NVME",
         }
     }
 
@@ -33,6 +40,7 @@ impl ChecksumAlgorithm {
             Self::Crc32 => "x-amz-checksum-crc32",
             Self::Crc32c => "x-amz-checksum-crc32c",
             Self::Sha256 => "x-amz-checksum-sha256",
+            Self::Crc64Nvme => "x-amz-checksum-crc64nvme",
         }
     }
 
@@ -42,6 +50,7 @@ impl ChecksumAlgorithm {
             Self::Crc32 => "ChecksumCRC32",
             Self::Crc32c => "ChecksumCRC32C",
             Self::Sha256 => "ChecksumSHA256",
+            Self::Crc64Nvme => "ChecksumCRC64NVME",
         }
     }
 
@@ -54,6 +63,17 @@ impl ChecksumAlgorithm {
                 use sha2::Digest;
                 cirrus_sigv4::base64(&sha2::Sha256::digest(data))
             }
+            Self::Crc64Nvme => cirrus_sigv4::base64(&CRC64NVME.checksum(data).to_be_bytes()),
+        }
+    }
+
+    /// A running digest of this algorithm.
+    fn running(self) -> Running {
+        match self {
+            Self::Crc32 => Running::Crc32(crc32fast::Hasher::new()),
+            Self::Crc32c => Running::Crc32c(0),
+            Self::Sha256 => Running::Sha256(<sha2::Sha256 as sha2::Digest>::new()),
+            Self::Crc64Nvme => Running::Crc64(CRC64NVME.digest()),
         }
     }
 }
@@ -72,7 +92,7 @@ impl std::str::FromStr for ChecksumAlgorithm {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown checksum algorithm {s:?} (expected CRC32, CRC32C or SHA256)"))
+            .ok_or_else(|| format!("unknown checksum algorithm {s:?} (expected CRC32, CRC32C, SHA256 or CRC64NVME)"))
     }
 }
 
@@ -103,6 +123,7 @@ enum Running {
     Crc32c(u32),
     Sha256(sha2::Sha256),
     Md5(md5::Md5),
+    Crc64(crc::Digest<'static, u64, crc::Table<16>>),
 }
 
 impl Running {
@@ -113,6 +134,7 @@ impl Running {
             Running::Crc32c(c) => *c = crc32c::crc32c_append(*c, data),
             Running::Sha256(h) => h.update(data),
             Running::Md5(h) => md5::Digest::update(h, data),
+            Running::Crc64(d) => d.update(data),
         }
     }
 
@@ -124,6 +146,7 @@ impl Running {
             Running::Crc32c(c) => cirrus_sigv4::base64(&c.to_be_bytes()),
             Running::Sha256(h) => cirrus_sigv4::base64(&h.finalize()),
             Running::Md5(h) => md5::Digest::finalize(h).iter().map(|b| format!("{b:02x}")).collect(),
+            Running::Crc64(d) => cirrus_sigv4::base64(&d.finalize().to_be_bytes()),
         }
     }
 }
@@ -159,11 +182,7 @@ impl BodyCheck {
     /// object's ETag, no ETag).
     pub(crate) fn for_answer(headers: &http::HeaderMap) -> Option<BodyCheck> {
         if let Some(c) = Checksum::from_headers(headers).filter(|c| !c.value.contains('-')) {
-            let running = match c.algorithm {
-                ChecksumAlgorithm::Crc32 => Running::Crc32(crc32fast::Hasher::new()),
-                ChecksumAlgorithm::Crc32c => Running::Crc32c(0),
-                ChecksumAlgorithm::Sha256 => Running::Sha256(<sha2::Sha256 as sha2::Digest>::new()),
-            };
+            let running = c.algorithm.running();
             return Some(BodyCheck { running, expected: c.value, how: Verified::Checksum(c.algorithm) });
         }
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -307,11 +326,7 @@ pub(crate) fn file_digests(
     let mut parts: Vec<[u8; 16]> = Vec::new();
     let mut part = md5::Md5::new();
     let mut in_part = 0u64;
-    let mut other = also.map(|a| match a {
-        ChecksumAlgorithm::Crc32 => Running::Crc32(crc32fast::Hasher::new()),
-        ChecksumAlgorithm::Crc32c => Running::Crc32c(0),
-        ChecksumAlgorithm::Sha256 => Running::Sha256(<sha2::Sha256 as sha2::Digest>::new()),
-    });
+    let mut other = also.map(ChecksumAlgorithm::running);
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
@@ -431,6 +446,11 @@ mod tests {
         let mut c = BodyCheck::for_answer(&headers(&[md5[0], ("x-amz-checksum-crc32c", &crc)])).unwrap();
         c.update(b"hello");
         assert_eq!(c.finish(), Ok(Verified::Checksum(ChecksumAlgorithm::Crc32c)));
+        // CRC-64/NVME, S3's default: checked too.
+        let crc64 = ChecksumAlgorithm::Crc64Nvme.checksum(b"hello");
+        let mut c = BodyCheck::for_answer(&headers(&[("x-amz-checksum-crc64nvme", &crc64)])).unwrap();
+        c.update(b"hellO");
+        assert!(c.finish().unwrap_err().contains("CRC64NVME"));
         // Nothing to check against: a multipart ETag, a composite checksum, an encrypted object.
         for h in [
             headers(&[("etag", "\"5d41402abc4b2a76b9719d911017c592-3\"")]),
@@ -456,6 +476,15 @@ mod tests {
         );
         assert_eq!(ChecksumAlgorithm::Sha256.checksum(b"abc"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
         assert_eq!(ChecksumAlgorithm::Crc32.checksum(b""), "AAAAAA==");
+        // CRC-64/NVME's check value in the CRC catalogue, and the same in two pieces.
+        assert_eq!(
+            ChecksumAlgorithm::Crc64Nvme.checksum(b"123456789"),
+            cirrus_sigv4::base64(&0xAE8B_1486_0A79_9888u64.to_be_bytes())
+        );
+        let mut running = ChecksumAlgorithm::Crc64Nvme.running();
+        running.update(b"1234");
+        running.update(b"56789");
+        assert_eq!(running.finish(), ChecksumAlgorithm::Crc64Nvme.checksum(b"123456789"));
     }
 
     #[test]

@@ -490,6 +490,10 @@ impl S3Client {
             options.apply(OP, self.sse_c(self.request(Method::POST, self.url(bucket, key, "uploads="), "")))?;
         if let Some(algorithm) = options.checksum {
             req = req.header("x-amz-checksum-algorithm", algorithm.as_str());
+            // S3 keeps CRC-64/NVME only as a checksum of the whole object, never of the parts'.
+            if algorithm == ChecksumAlgorithm::Crc64Nvme {
+                req = req.header("x-amz-checksum-type", "FULL_OBJECT");
+            }
         }
         let r = self.send(bucket, OP, req).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;

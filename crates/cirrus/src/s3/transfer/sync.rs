@@ -46,8 +46,8 @@ pub struct SyncOptions {
     pub dryrun: bool,
     /// Compare content, not times (`--checksum`): a file and an object of the same size are the
     /// same when the file's MD5 (or, for a multipart object, the MD5 of its parts' MD5s) is the
-    /// object's ETag, or its CRC32, CRC32C or SHA-256 is the checksum stored with the object;
-    /// two objects when their ETags are equal. Where the server keeps nothing to compare with
+    /// object's ETag, or its CRC32, CRC32C, SHA-256 or CRC64NVME is the checksum stored with
+    /// the object; two objects when their ETags are equal. Where the server keeps nothing to compare with
     /// (an encrypted object without a stored checksum), times decide as without it.
     pub checksum: bool,
 }
