@@ -792,6 +792,7 @@ impl Printer {
             Event::Failed { .. } => self.line(true, &event.to_string()),
             Event::DryRun { .. } if !o.quiet && !o.only_show_errors => self.line(false, &event.to_string()),
             Event::Skipped { .. } if !o.quiet => self.line(true, &event.to_string()),
+            Event::Unverified { .. } if !o.quiet && !o.only_show_errors => self.line(true, &event.to_string()),
             Event::Bytes(n) => {
                 if let Some(bar) = &self.0.bar {
                     bar.inc(*n);

@@ -376,6 +376,37 @@ fn sync_checksum_compares_content() -> Result<(), Failed> {
     rb(&b, &env)
 }
 
+/// A download that nothing can verify is named, with why: a multipart object uploaded in 5 MiB
+/// parts (ETag `-3`), to s3s-fs, which keeps no checksum for it, fetched in 8 MiB ranges. With
+/// the upload's part size the same download is verified by its multipart ETag.
+fn an_unverifiable_download_is_named() -> Result<(), Failed> {
+    let dir = scratch("unverified");
+    let big: Vec<u8> = (0..(12u32 << 20)).map(|i| (i % 229) as u8).collect();
+    std::fs::create_dir_all(dir.join("up")).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("up/big.bin"), &big).map_err(|e| e.to_string())?;
+    let five = scratch("unverified-5");
+    let env5 = s3s_env(None, &config_file(&five, &[("multipart_threshold", "5MB"), ("multipart_chunksize", "5MB")])?)?;
+    let env = s3s_env(None, &config_file(&dir, &[])?)?;
+    let b = format!("cli-unverified-{}", std::process::id());
+    mb(&b, &env)?;
+    let r = run(&["s3", "cp", "--recursive", &dir.join("up").to_string_lossy(), &format!("s3://{b}/p/")], &env5);
+    ensure(r.code == 0, r.stderr.clone())?;
+    let r = run(&["s3", "cp", "--recursive", &format!("s3://{b}/p/"), &dir.join("down8").to_string_lossy()], &env);
+    ensure(r.code == 0, r.stderr.clone())?;
+    ensure(
+        r.stderr.contains(&format!("warning: s3://{b}/p/big.bin was not verified: downloaded in ranges"))
+            && r.stderr.contains("0 of 1 downloads verified"),
+        r.stderr.clone(),
+    )?;
+    let r = run(&["s3", "cp", "--recursive", &format!("s3://{b}/p/"), &dir.join("down5").to_string_lossy()], &env5);
+    ensure(
+        r.code == 0 && r.stderr.contains("1 of 1 downloads verified (0 by stored checksum, 1 by MD5 ETag)"),
+        r.stderr.clone(),
+    )?;
+    ensure(!r.stderr.contains("not verified"), r.stderr.clone())?;
+    rb(&b, &env)
+}
+
 pub(crate) fn trials() -> Vec<Trial> {
     vec![
         Trial::test("nothing_lost::a_low_open_file_limit_deletes_nothing", a_low_open_file_limit_deletes_nothing),
@@ -387,6 +418,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         Trial::test("nothing_lost::a_fifo_where_a_key_lands_is_refused", a_fifo_where_a_key_lands_is_refused),
         Trial::test("nothing_lost::a_second_sync_sends_nothing", a_second_sync_sends_nothing),
         Trial::test("nothing_lost::sync_checksum_compares_content", sync_checksum_compares_content),
+        Trial::test("nothing_lost::an_unverifiable_download_is_named", an_unverifiable_download_is_named),
         Trial::test("nothing_lost::a_fifo_where_a_file_is_read_is_refused", a_fifo_where_a_file_is_read_is_refused),
         Trial::test("nothing_lost::keys_that_name_one_file_are_all_kept", keys_that_name_one_file_are_all_kept),
         Trial::test(

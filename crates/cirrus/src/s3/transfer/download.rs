@@ -103,7 +103,7 @@ async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> R
     }
     out.flush().await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     // Written as it came: nothing to check it against before it was out of reach.
-    ctx.count_verified(None);
+    ctx.not_verified(bucket, key, "written into a FIFO or device as it came");
     Ok(n)
 }
 
@@ -175,7 +175,8 @@ async fn whole(
         let n = finish_range(ctx, (bucket, key, pinned.as_deref()), file, want, got.body, &mut check).await?;
         match check.map(BodyCheck::finish) {
             None => {
-                ctx.count_verified(None);
+                let why = "the answer had neither a stored checksum nor an MD5 ETag (a multipart or encrypted object)";
+                ctx.not_verified(bucket, key, why);
                 return Ok((n, got.info.last_modified));
             }
             Some(Ok(how)) => {
@@ -224,7 +225,7 @@ async fn ranged(
             // The whole object, unranged.
             let want = Range { start: 0, len: first.info.content_length };
             let n = finish_range(ctx, object, file, want, first.body, &mut None).await?;
-            ctx.count_verified(None);
+            ctx.not_verified(bucket, key, "the server answered a ranged request with the whole object, unchecked");
             return Ok((n, modified));
         }
         Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
@@ -302,7 +303,12 @@ async fn ranged(
             checks[0] = first_check;
             ctx.count_verified(Some(etag.finish(&checks)?));
         }
-        None => ctx.count_verified(None),
+        None => ctx.not_verified(
+            bucket,
+            key,
+            "downloaded in ranges, and its ETag is no multipart ETag of that part size (another tool's part \
+             size, or an encrypted object)",
+        ),
     }
     Ok((n, modified))
 }

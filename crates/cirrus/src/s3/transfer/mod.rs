@@ -279,6 +279,14 @@ pub enum Event {
         /// To (none for a delete).
         dst: Option<Location>,
     },
+    /// A download that arrived whole but that nothing could verify: the server gave neither a
+    /// checksum nor an ETag to check it against.
+    Unverified {
+        /// The object.
+        src: Location,
+        /// Why it could not be checked.
+        reason: String,
+    },
     /// The source is read to its end: this many objects and bytes in all.
     Listed {
         /// Objects found.
@@ -305,6 +313,7 @@ impl fmt::Display for Event {
             Event::DryRun { action, src, dst: None } => write!(f, "(dryrun) {}: {src}", action.as_str()),
             Event::Bytes(n) => write!(f, "{n} bytes"),
             Event::Listed { objects, bytes } => write!(f, "{objects} objects, {bytes} bytes to go"),
+            Event::Unverified { src, reason } => write!(f, "warning: {src} was not verified: {reason}"),
         }
     }
 }

@@ -149,6 +149,12 @@ impl Ctx {
         self.verified[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Counts a download that nothing could verify, and says which and why.
+    pub(crate) fn not_verified(&self, bucket: &str, key: &str, reason: &str) {
+        self.count_verified(None);
+        self.emit(&Event::Unverified { src: Location::s3(bucket, key), reason: reason.to_owned() });
+    }
+
     pub(crate) fn emit(&self, event: &Event) {
         (self.observer)(event);
     }
