@@ -3,9 +3,9 @@
 //! replayed, breaks about one request in four: the connection dropped before the server saw the
 //! request or after it answered, 503 SlowDown, 500 InternalError, a response body cut short, one
 //! byte flipped in an object's GET body or in a PUT body. `cp --recursive` both ways, S3 to S3,
-//! `sync` and `mv` of a tree with small and multipart objects go through it: every object
-//! arrives intact or is reported failed, no source of a move is removed unless its copy was
-//! verified, and `sync` run again converges.
+//! `sync` (with `--delete` too) and `mv` (all three ways) of a tree with small and multipart
+//! objects go through it: every object arrives intact or is reported failed, no source of a move
+//! is removed unless its copy was verified, and `sync` run again converges.
 //!
 //! Listings are not flipped: a listing carries no checksum (TLS guards it on the wire), so a byte
 //! changed there is a different key, which no client can tell.
@@ -396,6 +396,48 @@ fn faults_survived(seed: u64) -> Result<(), String> {
         }
         for (rel, data) in &landed {
             ensure!(kept.get(rel) == Some(data) || back.contains_key(rel), "mv up lost {rel}");
+        }
+
+        // mv across: an object is removed only when its copy is there, intact.
+        let fails = Failures::default();
+        let (from, to) = (Location::s3(&b, "up/"), Location::s3(&b, "moved-across/"));
+        t.mv(&from, &to, &options, fails.observer(), &Cancel::new()).await.map_err(e)?;
+        let (left, arrived) = (remote(&direct, &b, "up/").await?, remote(&direct, &b, "moved-across/").await?);
+        for (rel, data) in &arrived {
+            ensure!(files.get(rel) == Some(data), "mv across: {rel} is corrupt");
+        }
+        for (rel, data) in &files {
+            ensure!(left.get(rel) == Some(data) || arrived.contains_key(rel), "mv across lost {rel}");
+        }
+
+        // sync --delete: a third of the files gone from the source; what is left is never
+        // deleted, and re-runs converge on exactly the source.
+        let fewer = dir.join("fewer");
+        let mut kept_files = BTreeMap::new();
+        for (i, (rel, data)) in files.iter().enumerate() {
+            if i % 3 != 0 {
+                let p = fewer.join(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).map_err(e)?;
+                std::fs::write(&p, data).map_err(e)?;
+                kept_files.insert(rel.clone(), data.clone());
+            }
+        }
+        let delete = SyncOptions::default().with_delete(true);
+        let (src_fewer, dst_across) = (Location::Local(fewer.clone()), Location::s3(&b, "across/"));
+        for run in 1..=12 {
+            let summary = t.sync(&src_fewer, &dst_across, &delete, |_| {}, &Cancel::new()).await.map_err(e)?;
+            let now = remote(&direct, &b, "across/").await?;
+            for (rel, data) in &kept_files {
+                ensure!(now.get(rel).is_none_or(|d| d == data), "sync --delete: {rel} is corrupt");
+            }
+            for rel in now.keys() {
+                ensure!(files.contains_key(rel), "sync --delete: {rel} came from nowhere");
+            }
+            if summary.is_complete() {
+                ensure!(now == kept_files, "sync --delete converged on something else");
+                break;
+            }
+            ensure!(run < 12, "sync --delete did not converge in 12 runs");
         }
 
         ensure!(proxy.faults() > 0, "the proxy injected nothing");
