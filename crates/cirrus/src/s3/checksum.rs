@@ -247,16 +247,18 @@ impl PartsEtag {
         }
     }
 
-    /// Whether the ranges' MD5s (in order) make the ETag.
-    pub(crate) fn finish(&self, ranges: &[Option<BodyCheck>]) -> Result<Verified, String> {
+    /// Whether the ranges' MD5s (in order) make the ETag; when not, what they make (to compare
+    /// with another download of the same object) and what to say.
+    pub(crate) fn finish(&self, ranges: &[Option<BodyCheck>]) -> Result<Verified, (String, String)> {
         use md5::Digest;
         if ranges.len() != self.parts {
-            return Err(format!("{} ranges for the {} parts of the ETag", ranges.len(), self.parts));
+            let what = format!("{} ranges for the {} parts of the ETag", ranges.len(), self.parts);
+            return Err((String::new(), what));
         }
         let mut all = md5::Md5::new();
         for r in ranges {
             let Some(BodyCheck { running: Running::Md5(h), .. }) = r else {
-                return Err("a range was not hashed".to_owned());
+                return Err((String::new(), "a range was not hashed".to_owned()));
             };
             all.update(h.clone().finalize());
         }
@@ -264,10 +266,11 @@ impl PartsEtag {
         if got == self.expected {
             Ok(Verified::Md5)
         } else {
-            Err(format!(
+            let what = format!(
                 "the bytes received do not match the object's multipart ETag ({}-{} expected, {got}-{} received)",
                 self.expected, self.parts, self.parts
-            ))
+            );
+            Err((got, what))
         }
     }
 }
@@ -423,7 +426,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(check.finish(&hashed(&parts)), Ok(Verified::Md5));
-        assert!(check.finish(&hashed(&[b"aaaa", b"bXbb", b"cc"])).unwrap_err().contains("multipart ETag"));
+        assert!(check.finish(&hashed(&[b"aaaa", b"bXbb", b"cc"])).unwrap_err().1.contains("multipart ETag"));
         // Another part size, an encrypted object, a plain ETag: nothing to check.
         assert!(PartsEtag::for_ranges(&etag, false, 10, 5).is_none());
         assert!(PartsEtag::for_ranges(&etag, true, 10, 4).is_none());

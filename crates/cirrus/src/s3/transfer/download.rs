@@ -126,7 +126,7 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     let fetched = if small {
         whole(ctx, bucket, key, etag, object.map(|o| o.size), &file).await
     } else {
-        ranged(ctx, bucket, key, etag, &file).await
+        ranged_checked(ctx, bucket, key, etag, object.map(|o| o.size), &file).await
     };
     let (n, modified) = match fetched {
         Ok(x) => x,
@@ -196,24 +196,62 @@ async fn whole(
 /// Times a whole object whose bytes did not match its checksum is asked for again.
 const CORRUPT_RETRIES: u32 = 2;
 
+/// [`ranged`], and when its ranges do not make the multipart ETag, once more: different bytes
+/// the second time were changed on the way (the object fails, unless the second download
+/// matches); the same bytes twice mean that the part size read from the ETag was not the
+/// upload's (the download is kept, named as not verified).
+async fn ranged_checked(
+    ctx: &Arc<Ctx>,
+    bucket: &str,
+    key: &str,
+    etag: Option<&str>,
+    size: Option<u64>,
+    file: &Arc<File>,
+) -> Result<(u64, Option<SystemTime>), String> {
+    let (n, modified, mismatch) = ranged(ctx, bucket, key, etag, size, file).await?;
+    let Some((first, what)) = mismatch else { return Ok((n, modified)) };
+    tracing::warn!(bucket, key, error = %what, "a download did not make its multipart ETag; asking again");
+    let (n, modified, mismatch) = ranged(ctx, bucket, key, etag, size, file).await?;
+    match mismatch {
+        None => Ok((n, modified)),
+        Some((again, _)) if again == first && !first.is_empty() => {
+            let why = "the same bytes came twice and do not make its multipart ETag: it was uploaded in parts of \
+                       another size than its ETag suggests";
+            ctx.not_verified(bucket, key, why);
+            Ok((n, modified))
+        }
+        Some((_, what)) => Err(format!("{what}, and other bytes came the second time: changed on the way")),
+    }
+}
+
 /// The first part's range, then the others in parallel, all pinned to the first answer's
-/// ETag. A server that ignores ranges (200) sends everything in the first answer.
+/// ETag; with what the ranges' MD5s made when they did not make the multipart ETag. A server that ignores ranges (200) sends everything in the first answer.
+///
+/// The ranges are the upload's parts when the listing's ETag and size tell them (a multipart
+/// ETag whose part count fits a common part size: 8 MiB for the AWS CLI, boto3 and cirrus, 5
+/// MiB for others...), so that the multipart ETag verifies the download; otherwise they are the
+/// configured part size.
 async fn ranged(
     ctx: &Arc<Ctx>,
     bucket: &str,
     key: &str,
     etag: Option<&str>,
+    size: Option<u64>,
     file: &Arc<File>,
-) -> Result<(u64, Option<SystemTime>), String> {
-    let part = ctx.client.settings().part_size.max(1);
+) -> Result<(u64, Option<SystemTime>, Option<(String, String)>), String> {
+    let configured = ctx.client.settings().part_size.max(1);
+    let parts_of_upload =
+        etag.and_then(crate::s3::checksum::EtagForm::parse).zip(size).and_then(|(f, n)| f.part_size(n, configured));
+    let mut part = parts_of_upload.unwrap_or(configured);
     let slot = ctx.request_slot().await?;
     let memory = ctx.memory(stream_cost(None)).await?;
-    let first = match ctx.client.get_if(bucket, key, Some(&format!("bytes=0-{}", part - 1)), etag).await {
+    let mut first = match ctx.client.get_if(bucket, key, Some(&format!("bytes=0-{}", part - 1)), etag).await {
         Ok(g) => g,
         // An empty object has no byte 0.
         Err(e) if e.status() == Some(416) => {
             drop((slot, memory));
-            return whole(ctx, bucket, key, etag, Some(0), file).await;
+            let (n, modified) = whole(ctx, bucket, key, etag, Some(0), file).await?;
+            return Ok((n, modified, None));
         }
         Err(e) => return Err(report(&e)),
     };
@@ -226,10 +264,23 @@ async fn ranged(
             let want = Range { start: 0, len: first.info.content_length };
             let n = finish_range(ctx, object, file, want, first.body, &mut None).await?;
             ctx.not_verified(bucket, key, "the server answered a ranged request with the whole object, unchecked");
-            return Ok((n, modified));
+            return Ok((n, modified, None));
         }
         Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
     };
+    // A store that lists no ETags shows it only now: when it tells another part size, the first
+    // range is asked for again with that size (before any of its bytes are read).
+    if parts_of_upload.is_none() {
+        let told = pinned.as_deref().and_then(crate::s3::checksum::EtagForm::parse);
+        if let Some(p) = told.and_then(|f| f.part_size(total, configured)).filter(|p| *p != part) {
+            let again = ctx.client.get_if(bucket, key, Some(&format!("bytes=0-{}", p - 1)), pinned.as_deref()).await;
+            first = again.map_err(|e| report(&e))?;
+            if first.info.content_range.is_none() {
+                return Err("the server stopped answering ranged requests with a range".to_owned());
+            }
+            part = p;
+        }
+    }
     // Ranges that are the upload's parts check a multipart ETag, each hashed as it streams.
     let encrypted = ctx.client.has_sse_c()
         || first.info.server_side_encryption.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
@@ -301,7 +352,10 @@ async fn ranged(
                 checks.push(None);
             }
             checks[0] = first_check;
-            ctx.count_verified(Some(etag.finish(&checks)?));
+            match etag.finish(&checks) {
+                Ok(how) => ctx.count_verified(Some(how)),
+                Err(mismatch) => return Ok((n, modified, Some(mismatch))),
+            }
         }
         None => ctx.not_verified(
             bucket,
@@ -310,7 +364,7 @@ async fn ranged(
              size, or an encrypted object)",
         ),
     }
-    Ok((n, modified))
+    Ok((n, modified, None))
 }
 
 /// A range written: its index, its bytes, and their MD5 when the ETag is checked.
