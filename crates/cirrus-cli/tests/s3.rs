@@ -157,7 +157,7 @@ fn bad_input() -> Result<(), Failed> {
     let r = run(&["s3", "cp", "/no/such/file", "s3://b/k"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("/no/such/file"), r.stderr)?;
     let r = run(&["s3", "cp", "--checksum-algorithm", "md5", "a", "s3://b/k"], &env, b"");
-    ensure(r.code == 2 && r.stderr.contains("CRC32, CRC32C or SHA256"), r.stderr)?;
+    ensure(r.code == 2 && r.stderr.contains("CRC32, CRC32C, SHA256 or CRC64NVME"), r.stderr)?;
     let r = run(&["s3", "cp", "a", "b"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("s3://"), r.stderr)?;
     let r = run(&["s3", "ls", "s3://no-such-bucket-cirrus/"], &env, b"");
