@@ -459,17 +459,16 @@ fn checksums(server: Server) -> Result<(), String> {
         ensure!(out.parts == 3, "{out:?}");
         let got = s3.get_bytes(&b, "big").await.map_err(e)?;
         ensure!(got[..] == data[..], "the multipart object differs");
-        // S3's composite checksum: the checksum of the parts' checksums, then `-<parts>`.
-        // (s3s-fs accepts the part checksums but keeps none for multipart objects.)
+        // A CRC of a multipart upload is kept as the whole object's (FULL_OBJECT): cirrus sends
+        // it, combined from the parts' CRCs, and the store keeps it. (s3s-fs accepts the part
+        // checksums but keeps none for multipart objects.)
         if matches!(server, Server::Moto) {
-            let raw: Vec<u8> = data.chunks(5 << 20).flat_map(|p| crc32c::crc32c(p).to_be_bytes()).collect();
-            let want = ChecksumAlgorithm::Crc32c.checksum(&raw);
+            let want = ChecksumAlgorithm::Crc32c.checksum(&data);
             let info = s3.head_with_checksum(&b, "big").await.map_err(e)?;
-            // AWS appends `-3`; moto 5.2.5 leaves it off.
-            let stored = info.checksum.as_ref().map(|c| (c.algorithm, c.value.trim_end_matches("-3")));
+            let stored = info.checksum.as_ref().map(|c| (c.algorithm, c.value.as_str()));
             ensure!(
                 stored == Some((ChecksumAlgorithm::Crc32c, want.as_str())),
-                "multipart stored {:?}, expected {want}-3",
+                "multipart stored {:?}, expected {want}",
                 info.checksum
             );
         }
@@ -926,6 +925,44 @@ fn a_stored_checksum_that_differs_fails_the_upload() -> Result<(), String> {
     })
 }
 
+/// A multipart upload's CRC32 goes as the whole object's (`FULL_OBJECT` at create, the value
+/// combined from the parts' at complete); a store that answers the complete with another whole
+/// checksum stored other bytes, and the upload fails, saying so.
+fn a_multipart_upload_sends_and_checks_the_whole_crc() -> Result<(), String> {
+    use cirrus::transport::{HttpClient, ServiceConfig};
+    block_on(async {
+        let server = crate::common::Loopback::start(|_, seen| {
+            let t = &seen.target;
+            if seen.method == "POST" && t.contains("uploads") {
+                Reply::ok("<InitiateMultipartUploadResult><UploadId>up-1</UploadId></InitiateMultipartUploadResult>")
+            } else if seen.method == "PUT" {
+                Reply::ok("").with_header("etag", "\"p\"")
+            } else if seen.method == "POST" {
+                Reply::ok("<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></CompleteMultipartUploadResult>")
+            } else {
+                Reply::ok("")
+            }
+        })
+        .await;
+        let svc = ServiceConfig::builder(cirrus::s3::SPEC, "us-east-1", server.url.clone())
+            .credentials(Some(Arc::new(StaticCredentials::new("AKID", "secret", None))))
+            .http(HttpClient::default())
+            .build();
+        let s3 = S3Client::from_service(svc, S3Settings::default().with_part_size(5 << 20, 5 << 20), true);
+        let data: Vec<u8> = (0..(7u32 << 20)).map(|i| (i % 233) as u8).collect();
+        let err = s3.upload("bkt", "k", &data[..], &PutOptions::default()).await.err().ok_or("accepted")?;
+        ensure!(err.to_string().contains("the parts make"), "{err}");
+        let seen = server.requests();
+        let create = seen.iter().find(|r| r.target.contains("uploads")).ok_or("no create")?;
+        ensure!(create.header("x-amz-checksum-type") == Some("FULL_OBJECT"), "create: {:?}", create.headers);
+        let complete =
+            seen.iter().find(|r| r.method == "POST" && r.target.contains("uploadId")).ok_or("no complete")?;
+        let want = cirrus::s3::ChecksumAlgorithm::Crc32.checksum(&data);
+        ensure!(complete.header("x-amz-checksum-crc32") == Some(want.as_str()), "complete: {:?}", complete.headers);
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     let mut out = vec![
         trial("s3::moto::uploads_carry_a_crc32_by_default", uploads_carry_a_crc32_by_default),
@@ -933,6 +970,10 @@ pub fn trials() -> Vec<Trial> {
         trial(
             "s3::loopback::a_stored_checksum_that_differs_fails_the_upload",
             a_stored_checksum_that_differs_fails_the_upload,
+        ),
+        trial(
+            "s3::loopback::a_multipart_upload_sends_and_checks_the_whole_crc",
+            a_multipart_upload_sends_and_checks_the_whole_crc,
         ),
         trial("s3::a_dropped_upload_aborts_what_create_returned", dropped_during_create_aborts_the_upload),
         trial("s3::follows_the_bucket_to_its_region", follows_the_bucket_to_its_region),

@@ -67,6 +67,12 @@ impl ChecksumAlgorithm {
         }
     }
 
+    /// Whether a multipart upload keeps it as a checksum of the whole object (`FULL_OBJECT`):
+    /// the CRCs; SHA-256 only of the parts' checksums (`COMPOSITE`).
+    pub(crate) fn full_object(self) -> bool {
+        !matches!(self, Self::Sha256)
+    }
+
     /// A running digest of this algorithm.
     fn running(self) -> Running {
         match self {
@@ -114,6 +120,59 @@ impl Checksum {
             Some(Checksum { algorithm, value: value.to_owned() })
         })
     }
+}
+
+/// The whole object's CRC32 or CRC32C from its parts' (in order, each with its size); `None` for
+/// other algorithms (CRC-64/NVME is left to the store to combine) or parts without one.
+pub(crate) fn full_object(parts: &[super::CompletedPart]) -> Option<Checksum> {
+    let first = parts.first()?.checksum.as_ref()?.algorithm;
+    let mut crcs = Vec::with_capacity(parts.len());
+    for p in parts {
+        let c = p.checksum.as_ref().filter(|c| c.algorithm == first)?;
+        crcs.push((decode_crc32(&c.value)?, p.size));
+    }
+    let whole = match first {
+        ChecksumAlgorithm::Crc32 => {
+            let mut all = crc32fast::Hasher::new();
+            for (crc, size) in crcs {
+                all.combine(&crc32fast::Hasher::new_with_initial_len(crc, size));
+            }
+            all.finalize()
+        }
+        ChecksumAlgorithm::Crc32c => {
+            let mut all = 0u32;
+            for (i, (crc, size)) in crcs.into_iter().enumerate() {
+                all = if i == 0 { crc } else { crc32c::crc32c_combine(all, crc, usize::try_from(size).ok()?) };
+            }
+            all
+        }
+        _ => return None,
+    };
+    Some(Checksum { algorithm: first, value: cirrus_sigv4::base64(&whole.to_be_bytes()) })
+}
+
+/// A 4-byte value in base64, as S3 writes a CRC32.
+fn decode_crc32(b64: &str) -> Option<u32> {
+    let digit = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let b = b64.as_bytes();
+    if b.len() != 8 || &b[6..] != b"==" {
+        return None;
+    }
+    let mut bits = 0u64;
+    for &c in &b[..6] {
+        bits = (bits << 6) | u64::from(digit(c)?);
+    }
+    // 36 bits: the 32 of the value, then 4 zero bits.
+    (bits & 0xF == 0).then_some((bits >> 4) as u32)
 }
 
 /// A running digest of one of S3's algorithms.
@@ -378,6 +437,28 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
         pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn whole_object_crcs_are_combined_from_the_parts() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for algorithm in [ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Crc32c] {
+            let parts: Vec<super::super::CompletedPart> = data
+                .chunks(3000)
+                .enumerate()
+                .map(|(i, chunk)| super::super::CompletedPart {
+                    number: i as u32 + 1,
+                    etag: String::new(),
+                    checksum: Some(Checksum { algorithm, value: algorithm.checksum(chunk) }),
+                    size: chunk.len() as u64,
+                })
+                .collect();
+            let whole = full_object(&parts).unwrap();
+            assert_eq!(whole.value, algorithm.checksum(&data), "{algorithm}");
+        }
+        assert_eq!(decode_crc32(&ChecksumAlgorithm::Crc32.checksum(b"123456789")), Some(0xCBF4_3926));
+        assert_eq!(decode_crc32("AAAAAA=="), Some(0));
+        assert_eq!(decode_crc32("AAAAAAA="), None);
     }
 
     #[test]

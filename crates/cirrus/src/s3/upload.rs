@@ -228,6 +228,8 @@ pub struct CompletedPart {
     pub etag: String,
     /// The part's checksum, when the upload has one.
     pub checksum: Option<Checksum>,
+    /// The part's size in bytes (what a full-object checksum is combined with).
+    pub size: u64,
 }
 
 impl S3Client {
@@ -490,8 +492,9 @@ impl S3Client {
             options.apply(OP, self.sse_c(self.request(Method::POST, self.url(bucket, key, "uploads="), "")))?;
         if let Some(algorithm) = options.checksum {
             req = req.header("x-amz-checksum-algorithm", algorithm.as_str());
-            // S3 keeps CRC-64/NVME only as a checksum of the whole object, never of the parts'.
-            if algorithm == ChecksumAlgorithm::Crc64Nvme {
+            // A CRC is kept as a checksum of the whole object (S3 allows nothing else for
+            // CRC-64/NVME); SHA-256 only as a checksum of the parts' checksums.
+            if algorithm.full_object() {
                 req = req.header("x-amz-checksum-type", "FULL_OBJECT");
             }
         }
@@ -516,6 +519,7 @@ impl S3Client {
         const OP: &str = "UploadPart";
         let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
         let sent = checksum.map(|algorithm| Checksum { algorithm, value: algorithm.checksum(&body) });
+        let size = body.len() as u64;
         let mut req = self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), body));
         if let Some(c) = &sent {
             req = req
@@ -527,7 +531,7 @@ impl S3Client {
         let etag = super::header(&r.headers, "etag")
             .map(str::to_owned)
             .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))?;
-        Ok(CompletedPart { number, etag, checksum: sent })
+        Ok(CompletedPart { number, etag, checksum: sent, size })
     }
 
     /// The checksum this client adds to uploads whose options name none (see
@@ -563,16 +567,34 @@ impl S3Client {
         let query = format!("uploadId={}", encode_query(upload_id));
         // A failure after the 200 went out comes back in the body: the transport reads it as
         // the error it is (and retries it when it is transient).
-        let req = self.sse_c(self.request(Method::POST, self.url(bucket, key, &query), body));
+        let mut req = self.sse_c(self.request(Method::POST, self.url(bucket, key, &query), body));
+        // The whole object's CRC, from the parts' CRCs: S3 checks it against what it stored.
+        let full = super::checksum::full_object(parts);
+        if let Some(c) = &full {
+            req = req.header("x-amz-checksum-type", "FULL_OBJECT").header(c.algorithm.header_name(), &c.value);
+        }
         let r = self.send(bucket, OP, req).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
+        let stored = ChecksumAlgorithm::ALL.into_iter().find_map(|algorithm| {
+            let value = root.text_of(algorithm.xml_tag()).filter(|v| !v.is_empty())?;
+            Some(Checksum { algorithm, value: value.to_owned() })
+        });
+        // A store that kept a whole-object checksum must have kept this one.
+        if let (Some(full), Some(stored)) = (&full, &stored) {
+            if stored.algorithm == full.algorithm && !stored.value.contains('-') && stored.value != full.value {
+                return Err(Self::response_error(
+                    OP,
+                    format!(
+                        "the server stored the {} checksum {}, but the parts make {}",
+                        full.algorithm, stored.value, full.value
+                    ),
+                ));
+            }
+        }
         Ok(PutOutput {
             etag: root.text_of("ETag").map(str::to_owned),
             version_id: super::header(&r.headers, "x-amz-version-id").map(str::to_owned),
-            checksum: ChecksumAlgorithm::ALL.into_iter().find_map(|algorithm| {
-                let value = root.text_of(algorithm.xml_tag()).filter(|v| !v.is_empty())?;
-                Some(Checksum { algorithm, value: value.to_owned() })
-            }),
+            checksum: stored,
             parts: parts.len() as u32,
         })
     }

@@ -50,7 +50,7 @@ impl S3Client {
             .text_of("ETag")
             .filter(|e| !e.is_empty())
             .ok_or_else(|| Self::response_error(OP, "no ETag in the answer"))?;
-        Ok(CompletedPart { number, etag: etag.to_owned(), checksum: None })
+        Ok(CompletedPart { number, etag: etag.to_owned(), checksum: None, size: last + 1 - first })
     }
 }
 
