@@ -852,7 +852,28 @@ fn uploads_carry_a_crc32_by_default() -> Result<(), String> {
         let out = parts.upload(&b, "big", &big[..], &PutOptions::default()).await.map_err(e)?;
         ensure!(out.parts == 3, "{out:?}");
         let info = s3.head_with_checksum(&b, "big").await.map_err(e)?;
-        ensure!(info.checksum.is_some_and(|c| c.algorithm == ChecksumAlgorithm::Crc32), "multipart head");
+        let whole = ChecksumAlgorithm::Crc32.checksum(&big);
+        ensure!(
+            info.checksum.as_ref().is_some_and(|c| c.algorithm == ChecksumAlgorithm::Crc32 && c.value == whole),
+            "multipart head: {:?}",
+            info.checksum
+        );
+        // Downloaded in ranges of another size (8 MiB, where the upload had 5): the stored
+        // whole-object CRC verifies it all the same.
+        use cirrus::s3::transfer::{Cancel, Location, TransferOptions, Transfers};
+        let dir = crate::common::temp_dir("crc-default");
+        let summary = Transfers::new(s3.clone())
+            .copy(
+                &Location::s3(&b, "big"),
+                &Location::Local(dir.join("big")),
+                &TransferOptions::default(),
+                |_| {},
+                &Cancel::new(),
+            )
+            .await
+            .map_err(e)?;
+        ensure!(summary.verified == 1 && summary.verified_by_checksum == 1, "{summary}");
+        ensure!(std::fs::read(dir.join("big")).map_err(e)? == big, "the download differs");
         // Opted out, as botocore's request_checksum_calculation = when_required.
         let config = ConfigLoader::new(ctx_with(&[("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")]))
             .region(Some("us-east-1"))

@@ -4,7 +4,7 @@
 
 use super::local::{Target, TempFile};
 use super::run::{Ctx, Outcome};
-use crate::s3::checksum::{BodyCheck, PartsEtag};
+use crate::s3::checksum::{BodyCheck, PartsEtag, WholeCrc};
 use crate::s3::{check_bucket_key, Object, S3Client};
 use crate::transport::report;
 use crate::transport::{ByteStream, Error};
@@ -225,7 +225,8 @@ async fn ranged_checked(
 }
 
 /// The first part's range, then the others in parallel, all pinned to the first answer's
-/// ETag; with what the ranges' MD5s made when they did not make the multipart ETag. A server that ignores ranges (200) sends everything in the first answer.
+/// ETag; with what the ranges made when they did not make the stored CRC or the multipart ETag.
+/// A server that ignores ranges (200) sends everything in the first answer.
 ///
 /// The ranges are the upload's parts when the listing's ETag and size tell them (a multipart
 /// ETag whose part count fits a common part size: 8 MiB for the AWS CLI, boto3 and cirrus, 5
@@ -281,11 +282,24 @@ async fn ranged(
             part = p;
         }
     }
-    // Ranges that are the upload's parts check a multipart ETag, each hashed as it streams.
+    // The whole object's CRC, when the store keeps one (a HEAD of the same version tells),
+    // checks ranges of any size cheaply; else ranges that are the upload's parts check a
+    // multipart ETag with MD5. Each range is hashed as it streams.
+    let whole_crc = match ctx.client.head_with_checksum(bucket, key).await {
+        Ok(info) if info.etag.is_some() && info.etag == pinned => info.checksum.as_ref().and_then(WholeCrc::for_stored),
+        _ => None,
+    };
     let encrypted = ctx.client.has_sse_c()
         || first.info.server_side_encryption.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
-    let parts_etag = pinned.as_deref().and_then(|t| PartsEtag::for_ranges(t, encrypted, total, part));
-    let range_check = || parts_etag.as_ref().map(|_| PartsEtag::range_check());
+    let parts_etag = match &whole_crc {
+        Some(_) => None,
+        None => pinned.as_deref().and_then(|t| PartsEtag::for_ranges(t, encrypted, total, part)),
+    };
+    let range_check = || match (&whole_crc, &parts_etag) {
+        (Some(w), _) => Some(w.range_check()),
+        (None, Some(_)) => Some(PartsEtag::range_check()),
+        (None, None) => None,
+    };
     let mut set: JoinSet<Result<RangeDone, String>> = JoinSet::new();
     let window = ctx.concurrency;
     let mut offset = part.min(total);
@@ -302,12 +316,15 @@ async fn ranged(
     let spawn_rest = async {
         let mut done = 0u64;
         let mut checks: Vec<Option<BodyCheck>> = Vec::new();
+        let mut sizes: Vec<u64> = Vec::new();
         let mut keep = |(index, n, check): RangeDone| {
             done += n;
             if checks.len() <= index {
                 checks.resize(index + 1, None);
+                sizes.resize(index + 1, 0);
             }
             checks[index] = check;
+            sizes[index] = n;
         };
         let mut index = 1;
         while offset < total {
@@ -338,26 +355,32 @@ async fn ranged(
         while let Some(r) = set.join_next().await {
             keep(joined(r)?);
         }
-        Ok::<_, String>((done, checks))
+        Ok::<_, String>((done, checks, sizes))
     };
     // The first failure ends the download (dropping the set stops the other ranges).
-    let ((a, first_check), (b, mut checks)) = futures_util::future::try_join(first_write, spawn_rest).await?;
+    let ((a, first_check), (b, mut checks, mut sizes)) =
+        futures_util::future::try_join(first_write, spawn_rest).await?;
     let n = a + b;
     if n != total {
         return Err(format!("the object is {total} bytes, but {n} came"));
     }
-    match parts_etag {
-        Some(etag) => {
-            if checks.is_empty() {
-                checks.push(None);
-            }
-            checks[0] = first_check;
-            match etag.finish(&checks) {
-                Ok(how) => ctx.count_verified(Some(how)),
-                Err(mismatch) => return Ok((n, modified, Some(mismatch))),
-            }
-        }
-        None => ctx.not_verified(
+    if checks.is_empty() {
+        checks.push(None);
+        sizes.push(0);
+    }
+    checks[0] = first_check;
+    sizes[0] = a;
+    match (whole_crc, parts_etag) {
+        // A stored CRC is never a guess: a mismatch is bytes changed, asked for again.
+        (Some(crc), _) => match crc.finish(&checks, &sizes) {
+            Ok(how) => ctx.count_verified(Some(how)),
+            Err(what) => return Ok((n, modified, Some((String::new(), what)))),
+        },
+        (None, Some(etag)) => match etag.finish(&checks) {
+            Ok(how) => ctx.count_verified(Some(how)),
+            Err(mismatch) => return Ok((n, modified, Some(mismatch))),
+        },
+        (None, None) => ctx.not_verified(
             bucket,
             key,
             "downloaded in ranges, and its ETag is no multipart ETag of that part size (another tool's part \
