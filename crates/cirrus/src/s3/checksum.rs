@@ -113,6 +113,17 @@ pub struct Checksum {
 }
 
 impl Checksum {
+    /// Whether the value is a whole digest of its algorithm in base64 (not a composite `-N`, not
+    /// a store's malformed one: moto 5.2.5 keeps 4 bytes for a multipart CRC-64/NVME).
+    pub(crate) fn is_whole(&self) -> bool {
+        let len = match self.algorithm {
+            ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 8,
+            ChecksumAlgorithm::Crc64Nvme => 12,
+            ChecksumAlgorithm::Sha256 => 44,
+        };
+        self.value.len() == len && !self.value.contains('-')
+    }
+
     /// The first `x-amz-checksum-*` header in `headers`.
     pub(crate) fn from_headers(headers: &http::HeaderMap) -> Option<Checksum> {
         ChecksumAlgorithm::ALL.into_iter().find_map(|algorithm| {
@@ -156,7 +167,66 @@ fn combine_crc32(algorithm: ChecksumAlgorithm, pieces: &[(u32, u64)]) -> Option<
     }
 }
 
-/// The whole object's CRC32 or CRC32C as the store keeps it (`FULL_OBJECT`, from a HEAD),
+/// CRC-64/NVME of two pieces one after the other, from each piece's CRC and the second's size
+/// (zlib's `crc32_combine`, over 64 bits: the first CRC moved past `len2` zero bytes by
+/// squaring the operator of one zero bit, then the second added). Works because the algorithm
+/// starts from and ends with all ones, as zlib's CRC-32 does.
+fn crc64nvme_combine(crc1: u64, crc2: u64, len2: u64) -> u64 {
+    // The reflected polynomial of CRC-64/NVME (0xAD93D23594C93659).
+    const POLY: u64 = 0x9A6C_9329_AC4B_C9B5;
+    fn times(mat: &[u64; 64], mut vec: u64) -> u64 {
+        let (mut sum, mut i) = (0u64, 0usize);
+        while vec != 0 {
+            if vec & 1 == 1 {
+                sum ^= mat[i];
+            }
+            vec >>= 1;
+            i += 1;
+        }
+        sum
+    }
+    fn square(mat: &[u64; 64]) -> [u64; 64] {
+        let mut out = [0u64; 64];
+        for (n, row) in out.iter_mut().enumerate() {
+            *row = times(mat, mat[n]);
+        }
+        out
+    }
+    if len2 == 0 {
+        return crc1;
+    }
+    // The operator for one zero bit, then two, then four.
+    let mut odd = [0u64; 64];
+    odd[0] = POLY;
+    for (n, row) in odd.iter_mut().enumerate().skip(1) {
+        *row = 1u64 << (n - 1);
+    }
+    let mut even = square(&odd);
+    odd = square(&even);
+    let (mut crc1, mut len2) = (crc1, len2);
+    loop {
+        // One zero byte's operator first (eight bits: squared from four), and so on.
+        even = square(&odd);
+        if len2 & 1 == 1 {
+            crc1 = times(&even, crc1);
+        }
+        len2 >>= 1;
+        if len2 == 0 {
+            break;
+        }
+        odd = square(&even);
+        if len2 & 1 == 1 {
+            crc1 = times(&odd, crc1);
+        }
+        len2 >>= 1;
+        if len2 == 0 {
+            break;
+        }
+    }
+    crc1 ^ crc2
+}
+
+/// The whole object's CRC32, CRC32C or CRC64NVME as the store keeps it (`FULL_OBJECT`, from a HEAD),
 /// checked from ranges of any size, each hashed as it streams, then combined: a few GB/s, where
 /// a multipart ETag needs MD5 and the upload's part size.
 #[derive(Clone, Debug)]
@@ -166,11 +236,10 @@ pub(crate) struct WholeCrc {
 }
 
 impl WholeCrc {
-    /// The check for a stored checksum, when it is a whole-object CRC32 or CRC32C.
+    /// The check for a stored checksum, when it is a whole-object CRC.
     pub(crate) fn for_stored(stored: &Checksum) -> Option<WholeCrc> {
-        let crc = matches!(stored.algorithm, ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c);
-        (crc && !stored.value.contains('-'))
-            .then(|| WholeCrc { algorithm: stored.algorithm, expected: stored.value.clone() })
+        let crc = stored.algorithm.full_object();
+        (crc && stored.is_whole()).then(|| WholeCrc { algorithm: stored.algorithm, expected: stored.value.clone() })
     }
 
     /// A running CRC for one range.
@@ -185,15 +254,22 @@ impl WholeCrc {
     /// Whether the ranges (in order, with their sizes) make the stored CRC.
     pub(crate) fn finish(&self, ranges: &[Option<BodyCheck>], sizes: &[u64]) -> Result<Verified, String> {
         let mut pieces = Vec::with_capacity(ranges.len());
+        let mut whole64: Option<u64> = None;
         for (r, size) in ranges.iter().zip(sizes) {
-            let crc = match r.as_ref().map(|c| &c.running) {
-                Some(Running::Crc32(h)) => h.clone().finalize(),
-                Some(Running::Crc32c(c)) => *c,
+            match r.as_ref().map(|c| &c.running) {
+                Some(Running::Crc32(h)) => pieces.push((h.clone().finalize(), *size)),
+                Some(Running::Crc32c(c)) => pieces.push((*c, *size)),
+                Some(Running::Crc64(d)) => {
+                    let crc = d.clone().finalize();
+                    whole64 = Some(whole64.map_or(crc, |w| crc64nvme_combine(w, crc, *size)));
+                }
                 _ => return Err("a range was not hashed".to_owned()),
-            };
-            pieces.push((crc, *size));
+            }
         }
-        let got = combine_crc32(self.algorithm, &pieces).map(|c| cirrus_sigv4::base64(&c.to_be_bytes()));
+        let got = match whole64 {
+            Some(w) => Some(cirrus_sigv4::base64(&w.to_be_bytes())),
+            None => combine_crc32(self.algorithm, &pieces).map(|c| cirrus_sigv4::base64(&c.to_be_bytes())),
+        };
         if ranges.len() == sizes.len() && got.as_deref() == Some(self.expected.as_str()) {
             return Ok(Verified::Checksum(self.algorithm));
         }
@@ -295,7 +371,7 @@ impl BodyCheck {
     /// nothing to check against (a composite checksum or a multipart ETag, an encrypted
     /// object's ETag, no ETag).
     pub(crate) fn for_answer(headers: &http::HeaderMap) -> Option<BodyCheck> {
-        if let Some(c) = Checksum::from_headers(headers).filter(|c| !c.value.contains('-')) {
+        if let Some(c) = Checksum::from_headers(headers).filter(Checksum::is_whole) {
             let running = c.algorithm.running();
             return Some(BodyCheck { running, expected: c.value, how: Verified::Checksum(c.algorithm) });
         }
@@ -528,6 +604,25 @@ mod tests {
             ranges[0] = Some(bad);
             assert!(check.finish(&ranges, &sizes).unwrap_err().contains("stored"));
         }
+        // CRC-64/NVME, combined over 64 bits, pieces of every size.
+        let mut whole = None::<u64>;
+        for chunk in data.chunks(1234) {
+            let crc = CRC64NVME.checksum(chunk);
+            whole = Some(whole.map_or(crc, |w| crc64nvme_combine(w, crc, chunk.len() as u64)));
+        }
+        assert_eq!(whole, Some(CRC64NVME.checksum(&data)));
+        assert_eq!(crc64nvme_combine(7, 9, 0), 7);
+        let stored =
+            Checksum { algorithm: ChecksumAlgorithm::Crc64Nvme, value: ChecksumAlgorithm::Crc64Nvme.checksum(&data) };
+        let check = WholeCrc::for_stored(&stored).unwrap();
+        let (mut ranges, mut sizes) = (Vec::new(), Vec::new());
+        for chunk in data.chunks(3000) {
+            let mut c = check.range_check();
+            c.update(chunk);
+            ranges.push(Some(c));
+            sizes.push(chunk.len() as u64);
+        }
+        assert_eq!(check.finish(&ranges, &sizes), Ok(Verified::Checksum(ChecksumAlgorithm::Crc64Nvme)));
         let composite = Checksum { algorithm: ChecksumAlgorithm::Crc32, value: "AAAAAA==-3".into() };
         assert!(WholeCrc::for_stored(&composite).is_none());
         assert_eq!(decode_crc32(&ChecksumAlgorithm::Crc32.checksum(b"123456789")), Some(0xCBF4_3926));

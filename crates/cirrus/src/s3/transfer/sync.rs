@@ -428,7 +428,7 @@ async fn same_content(client: &S3Client, bucket: &str, src: &Entry, dst: &Entry)
     // Then what HEAD says: the stored checksum decides; else the ETag (a store that lists none,
     // or a listed one that differed), unless the object is encrypted and its ETag no MD5.
     let info = client.head_with_checksum(bucket, &object.key).await.ok()?;
-    let stored = info.checksum.filter(|c| !c.value.contains('-'));
+    let stored = info.checksum.filter(crate::s3::Checksum::is_whole);
     let encrypted =
         client.has_sse_c() || info.server_side_encryption.as_deref().is_some_and(|e| e.starts_with("aws:kms"));
     let form = listed.or_else(|| info.etag.as_deref().and_then(EtagForm::parse).filter(usable)).filter(|_| !encrypted);
