@@ -212,8 +212,10 @@ pub fn read_limited(what: &str, path: &std::path::Path, limit: usize) -> Result<
     if path.as_os_str() == "-" {
         std::io::stdin().take(limit as u64 + 1).read_to_end(&mut b).map_err(fail)?;
     } else {
-        // Never a FIFO: it would wait for a writer (use `-` for standard input).
-        let file = cirrus::fs::open_file(path).map_err(fail)?;
+        // A file the user names may be a pipe (`-d @<(cmd)`, `fileb:///dev/stdin`): read as it
+        // comes, as curl and the AWS CLI read it. Files cirrus finds on its own (settings, the CA
+        // bundle, caches) are never opened when they are FIFOs (`cirrus::fs::open_file`).
+        let file = std::fs::File::open(path).map_err(fail)?;
         let size = file.metadata().map_err(fail)?.len();
         if size > limit as u64 {
             return Err(Failure::input(anyhow::anyhow!("{at}: {size} bytes; at most {limit} allowed")));

@@ -134,17 +134,25 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     };
     let modified = object.and_then(|o| o.last_modified).or(modified);
     let target = path.to_path_buf();
-    let placed = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+    let run = ctx.clone();
+    let placed = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+        // Exactly the bytes received: a retry of a shorter answer leaves no old tail.
+        file.set_len(n)?;
         // The AWS CLI gives a download the object's time, so that sync can compare them.
         if let Some(t) = modified {
             let _ = file.set_modified(t);
         }
         drop(file);
-        tmp.persist(&target)
+        run.place(tmp, &target)
     })
     .await;
     match placed {
-        Ok(Ok(())) => Outcome::Done(n),
+        Ok(Ok(true)) => Outcome::Done(n),
+        Ok(Ok(false)) => Outcome::Skipped(format!(
+            "not downloaded: another key of this run was written to {}, which the file system takes for this \
+             key's name too",
+            path.display()
+        )),
         // A directory where the file must go (keys `a` and `a/b`), a name too long: the key
         // cannot be a file here.
         Ok(Err(e)) if cannot_be_a_file(&e) => {
@@ -167,9 +175,12 @@ async fn whole(
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(stream_cost(size)).await?;
     let mut attempt = 0;
+    // Asked for again, it must be the same version (If-Match on the first answer's ETag).
+    let mut pin = etag.map(str::to_owned);
     loop {
-        let (got, check) = ctx.client.get_checked(bucket, key, etag).await.map_err(|e| report(&e))?;
-        let pinned = got.info.etag.clone().or_else(|| etag.map(str::to_owned));
+        let (got, check) = ctx.client.get_checked(bucket, key, pin.as_deref()).await.map_err(|e| report(&e))?;
+        let pinned = got.info.etag.clone().or_else(|| pin.clone());
+        pin.clone_from(&pinned);
         let want = Range { start: 0, len: got.info.content_length };
         let mut check = check;
         let n = finish_range(ctx, (bucket, key, pinned.as_deref()), file, want, got.body, &mut check).await?;
@@ -208,10 +219,12 @@ async fn ranged_checked(
     size: Option<u64>,
     file: &Arc<File>,
 ) -> Result<(u64, Option<SystemTime>), String> {
-    let (n, modified, mismatch) = ranged(ctx, bucket, key, etag, size, file).await?;
+    let (n, modified, mismatch, pinned) = ranged(ctx, bucket, key, etag, size, file).await?;
     let Some((first, what)) = mismatch else { return Ok((n, modified)) };
     tracing::warn!(bucket, key, error = %what, "a download did not make its multipart ETag; asking again");
-    let (n, modified, mismatch) = ranged(ctx, bucket, key, etag, size, file).await?;
+    // The same version again (If-Match on the first attempt's ETag).
+    let etag = pinned.as_deref().or(etag);
+    let (n, modified, mismatch, _) = ranged(ctx, bucket, key, etag, size, file).await?;
     match mismatch {
         None => Ok((n, modified)),
         Some((again, _)) if again == first && !first.is_empty() => {
@@ -239,7 +252,7 @@ async fn ranged(
     etag: Option<&str>,
     size: Option<u64>,
     file: &Arc<File>,
-) -> Result<(u64, Option<SystemTime>, Option<(String, String)>), String> {
+) -> Result<(u64, Option<SystemTime>, Option<(String, String)>, Option<String>), String> {
     let configured = ctx.client.settings().part_size.max(1);
     let parts_of_upload =
         etag.and_then(crate::s3::checksum::EtagForm::parse).zip(size).and_then(|(f, n)| f.part_size(n, configured));
@@ -252,7 +265,7 @@ async fn ranged(
         Err(e) if e.status() == Some(416) => {
             drop((slot, memory));
             let (n, modified) = whole(ctx, bucket, key, etag, Some(0), file).await?;
-            return Ok((n, modified, None));
+            return Ok((n, modified, None, None));
         }
         Err(e) => return Err(report(&e)),
     };
@@ -265,7 +278,7 @@ async fn ranged(
             let want = Range { start: 0, len: first.info.content_length };
             let n = finish_range(ctx, object, file, want, first.body, &mut None).await?;
             ctx.not_verified(bucket, key, "the server answered a ranged request with the whole object, unchecked");
-            return Ok((n, modified, None));
+            return Ok((n, modified, None, pinned));
         }
         Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
     };
@@ -374,11 +387,11 @@ async fn ranged(
         // A stored CRC is never a guess: a mismatch is bytes changed, asked for again.
         (Some(crc), _) => match crc.finish(&checks, &sizes) {
             Ok(how) => ctx.count_verified(Some(how)),
-            Err(what) => return Ok((n, modified, Some((String::new(), what)))),
+            Err(what) => return Ok((n, modified, Some((String::new(), what)), pinned)),
         },
         (None, Some(etag)) => match etag.finish(&checks) {
             Ok(how) => ctx.count_verified(Some(how)),
-            Err(mismatch) => return Ok((n, modified, Some(mismatch))),
+            Err(mismatch) => return Ok((n, modified, Some(mismatch), pinned)),
         },
         (None, None) => ctx.not_verified(
             bucket,
@@ -387,7 +400,7 @@ async fn ranged(
              size, or an encrypted object)",
         ),
     }
-    Ok((n, modified, None))
+    Ok((n, modified, None, pinned))
 }
 
 /// A range written: its index, its bytes, and their MD5 when the ETag is checked.
@@ -428,7 +441,9 @@ async fn finish_range(
         let (n, end) = write_stream(ctx, body, file, rest, check).await;
         done += n;
         let broken = match end {
-            StreamEnd::Complete if done == want.len => return Ok(done),
+            // Every byte came (a connection that broke after the last one has nothing more to
+            // give; the checks see the bytes).
+            StreamEnd::Complete | StreamEnd::Broken(_) if done == want.len => return Ok(done),
             StreamEnd::Complete => format!("the answer ended after {done} of {} bytes", want.len),
             StreamEnd::Broken(e) => e,
             StreamEnd::Fatal(e) => return Err(e),

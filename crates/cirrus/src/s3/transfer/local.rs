@@ -131,6 +131,20 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)>
     Ok((file, meta))
 }
 
+/// A file's identity on its device (`None` where there is none to read).
+pub(crate) fn file_id(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        None
+    }
+}
+
 /// The target of a download to a path the user named: symlinks are followed (it is the
 /// user's own choice), a directory is refused.
 pub(crate) fn target_at(path: &Path) -> Result<Target, String> {

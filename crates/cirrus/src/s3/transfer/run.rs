@@ -38,6 +38,10 @@ pub(crate) struct Ctx {
     move_source: bool,
     /// Downloads checked against a stored checksum, against an MD5 ETag, and not checked.
     verified: [std::sync::atomic::AtomicU64; 3],
+    /// The files downloads of this run moved into place, by device and inode: a second key that
+    /// lands on one (names a file system does not tell apart) is refused, and a delete of one
+    /// is held back.
+    placed: Mutex<std::collections::HashSet<(u64, u64)>>,
 }
 
 impl Ctx {
@@ -68,6 +72,7 @@ impl Ctx {
             put,
             move_source,
             verified: Default::default(),
+            placed: Mutex::default(),
         })
     }
 
@@ -147,6 +152,33 @@ impl Ctx {
             None => 2,
         };
         self.verified[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Moves a finished download onto `target`, unless a download of this run was already moved
+    /// there (`false`: the file system took two keys' names for one file). Checked and moved
+    /// under one lock, so two downloads cannot both pass.
+    pub(crate) fn place(&self, tmp: super::local::TempFile, target: &std::path::Path) -> std::io::Result<bool> {
+        let mut placed = self.placed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(id) = std::fs::symlink_metadata(target).ok().as_ref().and_then(super::local::file_id) {
+            if placed.contains(&id) {
+                return Ok(false);
+            }
+        }
+        tmp.persist(target)?;
+        if let Some(id) = std::fs::symlink_metadata(target).ok().as_ref().and_then(super::local::file_id) {
+            placed.insert(id);
+        }
+        Ok(true)
+    }
+
+    /// Whether `path` is a file a download of this run wrote.
+    fn was_placed(&self, path: &std::path::Path) -> bool {
+        let placed = self.placed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::fs::symlink_metadata(path)
+            .ok()
+            .as_ref()
+            .and_then(super::local::file_id)
+            .is_some_and(|id| placed.contains(&id))
     }
 
     /// Counts a download that nothing could verify, and says which and why.
@@ -413,6 +445,11 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
         Job::RemoveUnder { root, rel } => {
             let checked = tokio::task::spawn_blocking(move || super::local::removable_under(&root, &rel)).await;
             match checked {
+                // `sync --delete` never deletes what it downloaded in the same run (a key that
+                // the file system takes for this name).
+                Ok(Ok(path)) if ctx.was_placed(&path) => {
+                    Outcome::Skipped("not deleted: a download of this run was written to it".to_owned())
+                }
                 Ok(Ok(path)) => match remove_source(&ctx, &Source::File(path)).await {
                     Ok(()) => Outcome::Done(0),
                     Err(reason) => Outcome::Failed(reason),

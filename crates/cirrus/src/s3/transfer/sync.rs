@@ -520,12 +520,14 @@ impl Transfers {
         observer: impl Fn(&Event) + Send + Sync + 'static,
         cancel: &Cancel,
     ) -> Result<Summary, Error> {
-        let (skip_tx, mut skip_rx) = mpsc::channel::<Planned>(64);
+        let (skip_tx, skip_rx) = mpsc::channel::<Planned>(64);
         let steps = self.sync_steps(src, dst, options, Some(skip_tx)).await?;
+        let skips = stream::unfold(skip_rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
         if options.dryrun {
+            // The walk's skips read as they come, beside the plan: its channel is bounded.
             let mut summary = Summary::default();
-            let mut steps = steps;
-            while let Some((planned, say)) = steps.next().await {
+            let mut all = stream::select(steps, skips.map(|p| (p, None))).boxed();
+            while let Some((planned, say)) = all.next().await {
                 match (planned, say) {
                     (Planned::Fail { action, src, reason }, _) => {
                         summary.failed += 1;
@@ -539,13 +541,8 @@ impl Transfers {
                     _ => {}
                 }
             }
-            while let Ok(Planned::Skip { src, reason }) = skip_rx.try_recv() {
-                summary.skipped += 1;
-                observer(&Event::Skipped { src, reason });
-            }
             return Ok(summary);
         }
-        let skips = stream::unfold(skip_rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
         let plan = stream::select(steps.map(|(p, _)| p), skips).boxed();
         let mut put = options.transfer.put.clone();
         put.progress = None;
