@@ -3,7 +3,7 @@
 //! replayed, breaks about one request in four: the connection dropped before the server saw the
 //! request or after it answered, 503 SlowDown, 500 InternalError, a response body cut short, one
 //! byte flipped in an object's GET body or in a PUT body. `cp --recursive` both ways, S3 to S3,
-//! `sync` (with `--delete` too) and `mv` (all three ways) of a tree with small and multipart
+//! `sync` (with `--delete` up and down) and `mv` (all three ways) of a tree with small and multipart
 //! objects go through it: every object arrives intact or is reported failed, no source of a move
 //! is removed unless its copy was verified, and `sync` run again converges.
 //!
@@ -438,6 +438,22 @@ fn faults_survived(seed: u64) -> Result<(), String> {
                 break;
             }
             ensure!(run < 12, "sync --delete did not converge in 12 runs");
+        }
+
+        // sync --delete down: the local files the bucket lacks go only once the listing is
+        // whole; the files it has are never deleted, and re-runs converge on exactly the bucket.
+        let (src_across, dst_down) = (Location::s3(&b, "across/"), Location::Local(down.clone()));
+        for run in 1..=12 {
+            let summary = t.sync(&src_across, &dst_down, &delete, |_| {}, &Cancel::new()).await.map_err(e)?;
+            let now = local(&down)?;
+            for (rel, data) in &kept_files {
+                ensure!(now.get(rel) == Some(data), "sync --delete down: {rel} was deleted or changed");
+            }
+            if summary.is_complete() {
+                ensure!(now == kept_files, "sync --delete down converged on something else");
+                break;
+            }
+            ensure!(run < 12, "sync --delete down did not converge in 12 runs");
         }
 
         ensure!(proxy.faults() > 0, "the proxy injected nothing");
