@@ -495,12 +495,63 @@ impl EtagForm {
     /// `preferred` (this client's), else the first of the sizes tools use by default that
     /// gives as many parts.
     pub(crate) fn part_size(&self, size: u64, preferred: u64) -> Option<u64> {
-        let EtagForm::Multipart(_, n) = self else { return None };
-        const MIB: u64 = 1 << 20;
-        [preferred, 8 * MIB, 5 * MIB, 16 * MIB, 15 * MIB, 32 * MIB, 64 * MIB, 100 * MIB, 128 * MIB]
-            .into_iter()
-            .find(|p| *p > 0 && size.div_ceil(*p) == *n)
+        self.part_sizes(size, preferred).into_iter().next()
     }
+
+    /// Every usual part size (`preferred` first) that gives an object of `size` bytes as many
+    /// parts as the ETag says: 16 and 15 MiB both fit many objects.
+    pub(crate) fn part_sizes(&self, size: u64, preferred: u64) -> Vec<u64> {
+        let EtagForm::Multipart(_, n) = self else { return Vec::new() };
+        const MIB: u64 = 1 << 20;
+        let mut out = Vec::new();
+        for p in [preferred, 8 * MIB, 5 * MIB, 16 * MIB, 15 * MIB, 32 * MIB, 64 * MIB, 100 * MIB, 128 * MIB] {
+            if p > 0 && size.div_ceil(p) == *n && !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out
+    }
+}
+
+/// The multipart ETag form of the first `size` bytes of `file` in parts of `part` bytes, read
+/// back from the disk (positioned reads, 1 MiB at a time).
+pub(crate) fn multipart_form_of(file: &std::fs::File, size: u64, part: u64) -> std::io::Result<EtagForm> {
+    use md5::Digest;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut all = md5::Md5::new();
+    let mut count = 0u64;
+    let mut start = 0u64;
+    while start < size || count == 0 {
+        let end = (start + part).min(size);
+        let mut h = md5::Md5::new();
+        let mut at = start;
+        while at < end {
+            let len = ((end - at) as usize).min(buf.len());
+            read_exact_at(file, &mut buf[..len], at)?;
+            h.update(&buf[..len]);
+            at += len as u64;
+        }
+        all.update(h.finalize());
+        count += 1;
+        start = end;
+        if start >= size {
+            break;
+        }
+    }
+    Ok(EtagForm::Multipart(all.finalize().iter().map(|b| format!("{b:02x}")).collect(), count))
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
 }
 
 /// The digests of a local file that sync compares with an object: its ETag's form (the MD5, or
@@ -653,6 +704,11 @@ mod tests {
         assert_eq!(big.part_size(20 << 20, 8 << 20), Some(8 << 20));
         assert_eq!(big.part_size(12 << 20, 8 << 20), Some(5 << 20));
         assert_eq!(big.part_size(1 << 20, 8 << 20), None);
+        let two = EtagForm::parse(&format!("\"{}-7\"", "a".repeat(32))).unwrap();
+        assert_eq!(two.part_sizes(100 << 20, 8 << 20), [16 << 20, 15 << 20]);
+        // Read back from the disk in parts of 2 bytes: the same form as while writing.
+        let f = std::fs::File::open(&path).unwrap();
+        assert_eq!(multipart_form_of(&f, 5, 2).unwrap(), file_digests(&path, Some(2), None).unwrap().0);
     }
 
     #[test]

@@ -221,6 +221,23 @@ async fn ranged_checked(
 ) -> Result<(u64, Option<SystemTime>), String> {
     let (n, modified, mismatch, pinned) = ranged(ctx, bucket, key, etag, size, file).await?;
     let Some((first, what)) = mismatch else { return Ok((n, modified)) };
+    // The part size read from the ETag may be one of several that fit: the file, read back,
+    // is tried at the others before anything is fetched again.
+    if let Some(form) = pinned.as_deref().and_then(crate::s3::checksum::EtagForm::parse).filter(|_| !first.is_empty()) {
+        let tried = ranges_part(ctx, pinned.as_deref(), n);
+        let others: Vec<u64> =
+            form.part_sizes(n, ctx.client.settings().part_size).into_iter().filter(|p| Some(*p) != tried).collect();
+        let f = file.clone();
+        let matched = tokio::task::spawn_blocking(move || {
+            others.into_iter().any(|p| crate::s3::checksum::multipart_form_of(&f, n, p).is_ok_and(|got| got == form))
+        })
+        .await
+        .unwrap_or(false);
+        if matched {
+            ctx.count_verified(Some(crate::s3::checksum::Verified::Md5));
+            return Ok((n, modified));
+        }
+    }
     tracing::warn!(bucket, key, error = %what, "a download did not make its multipart ETag; asking again");
     // The same version again (If-Match on the first attempt's ETag).
     let etag = pinned.as_deref().or(etag);
@@ -235,6 +252,13 @@ async fn ranged_checked(
         }
         Some((_, what)) => Err(format!("{what}, and other bytes came the second time: changed on the way")),
     }
+}
+
+/// The part size [`ranged`] took for an object of `size` bytes with this ETag (the first that
+/// fits, as there).
+fn ranges_part(ctx: &Ctx, etag: Option<&str>, size: u64) -> Option<u64> {
+    let configured = ctx.client.settings().part_size.max(1);
+    etag.and_then(crate::s3::checksum::EtagForm::parse).and_then(|f| f.part_size(size, configured))
 }
 
 /// The first part's range, then the others in parallel, all pinned to the first answer's

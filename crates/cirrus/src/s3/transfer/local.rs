@@ -185,7 +185,8 @@ impl TempFile {
         for _ in 0..16 {
             let path = dir.join(temp_name(&name));
             let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
+            // Readable too: a download may be read back to check it.
+            options.read(true).write(true).create_new(true);
             #[cfg(any(target_os = "linux", target_os = "android"))]
             {
                 use std::os::unix::fs::OpenOptionsExt;
