@@ -1,6 +1,10 @@
 //! Integration tests of the cirrus crate, one binary (libtest-mimic, so data-driven cases are
 //! one test each).
 
+// Tests are registered by hand (libtest-mimic): a test function that no list names is dead
+// code, and dead code fails the build, so no test can be forgotten.
+#![deny(dead_code)]
+
 #[cfg(feature = "cognito")]
 mod cognito;
 mod common;
