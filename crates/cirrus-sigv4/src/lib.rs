@@ -39,7 +39,7 @@
 //! ([`SigningKey::cached`]), so a signature costs one SHA-256 of the canonical request and one
 //! HMAC.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 mod canonical;

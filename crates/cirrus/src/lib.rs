@@ -15,7 +15,7 @@
 //!
 //! Signing lives in [`cirrus_sigv4`], re-exported as [`sigv4`].
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 // Two exceptions, allowed where they stand: the coarse clock read in `clock.rs`, and killing a
 // credential process group in `credentials/process.rs`.
 #![deny(unsafe_code)]

@@ -34,6 +34,16 @@ pub enum CredentialsChoice {
     Provider(SharedCredentialsProvider),
 }
 
+impl std::fmt::Debug for CredentialsChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialsChoice::Default => f.write_str("Default"),
+            CredentialsChoice::Anonymous => f.write_str("Anonymous"),
+            CredentialsChoice::Provider(p) => f.debug_tuple("Provider").field(p).finish(),
+        }
+    }
+}
+
 /// Builds a [`Config`].
 ///
 /// ```
@@ -58,6 +68,17 @@ pub struct ConfigLoader {
     endpoint_url: Option<String>,
     credentials: CredentialsChoice,
     transport: Option<TransportSettings>,
+}
+
+impl std::fmt::Debug for ConfigLoader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigLoader")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A region goes into host names (`sts.<region>.amazonaws.com`): it must be one DNS label of

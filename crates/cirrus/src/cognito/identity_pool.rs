@@ -26,7 +26,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 };
 
 /// The region an identity pool id names (`us-east-1:1a2b...` is in `us-east-1`).
-pub fn pool_region(identity_pool_id: &str) -> Result<&str, ConfigError> {
+pub(crate) fn pool_region(identity_pool_id: &str) -> Result<&str, ConfigError> {
     match identity_pool_id.split_once(':') {
         Some((region, id)) if !region.is_empty() && !id.is_empty() => Ok(region),
         _ => Err(ConfigError::new(format!(

@@ -117,6 +117,16 @@ pub struct CognitoBuilder {
     settings: Option<CognitoSettings>,
 }
 
+impl std::fmt::Debug for CognitoBuilder {
+    /// The settings as their own Debug shows them (never a password or an app secret).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CognitoBuilder")
+            .field("explicit", &self.explicit)
+            .field("profile", &self.profile)
+            .finish_non_exhaustive()
+    }
+}
+
 macro_rules! setter {
     ($(#[$doc:meta] $name:ident: $ty:ty => $conv:expr;)*) => {$(
         #[$doc]

@@ -90,6 +90,13 @@ pub struct Derivation {
     pub key: [u8; 16],
 }
 
+impl std::fmt::Debug for Derivation {
+    /// Every value is secret: none is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derivation { .. }")
+    }
+}
+
 /// One SRP login: the ephemeral secret `a` and the public `A = g^a mod N`. Debug never shows `a`.
 pub struct SrpClient {
     pool_name: String,

@@ -28,7 +28,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 };
 
 /// The region a user pool id names (`us-east-1_AbC123` is in `us-east-1`).
-pub fn pool_region(user_pool_id: &str) -> Result<&str, ConfigError> {
+pub(crate) fn pool_region(user_pool_id: &str) -> Result<&str, ConfigError> {
     srp::pool_name(user_pool_id).map_err(|e| ConfigError::new(e.to_string()))?;
     Ok(user_pool_id.split_once('_').map(|(r, _)| r).unwrap_or_default())
 }

@@ -9,10 +9,10 @@ use http::Method;
 use std::time::{Duration, SystemTime};
 
 /// The longest a SigV4 presigned URL can live.
-pub const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The largest upload a POST form can allow: S3 takes POST uploads of at most 5 GiB.
-pub const MAX_POST_SIZE: u64 = 5 << 30;
+pub(crate) const MAX_POST_SIZE: u64 = 5 << 30;
 
 /// Extras for a presigned URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
