@@ -32,6 +32,49 @@ pub(crate) fn key_segments(rel: &str) -> Result<Vec<&str>, String> {
     Ok(segments)
 }
 
+/// What a path under a destination is wanted for.
+#[derive(Clone, Copy)]
+enum Purpose {
+    /// A download: missing directories are made.
+    Write,
+    /// A delete: nothing is made.
+    Delete,
+}
+
+/// `root` joined with `dirs`, every one of them a real directory: never a symlink (the write or
+/// the delete would reach outside the tree) nor a file. For a write, missing ones are made.
+fn dirs_under(root: &Path, dirs: &[&str], purpose: Purpose) -> Result<PathBuf, String> {
+    let refused = |why: String| match purpose {
+        Purpose::Write => why,
+        Purpose::Delete => format!("not deleted: {why}"),
+    };
+    let mut path = root.to_path_buf();
+    for dir in dirs {
+        path.push(dir);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                let why = match purpose {
+                    Purpose::Write => "the key would be written through it",
+                    Purpose::Delete => "a delete never goes through one",
+                };
+                return Err(refused(format!("{} is a symlink: {why}", path.display())));
+            }
+            Ok(_) => return Err(refused(format!("{} is a file, where a directory must be", path.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && matches!(purpose, Purpose::Write) => {
+                match std::fs::create_dir(&path) {
+                    Ok(()) => {}
+                    // Made at the same moment by another download of the same tree.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() && !is_symlink(&path) => {}
+                    Err(e) => return Err(format!("cannot create the directory {}: {e}", path.display())),
+                }
+            }
+            Err(e) => return Err(refused(format!("cannot read {}: {e}", path.display()))),
+        }
+    }
+    Ok(path)
+}
+
 /// The path `rel` (a key below the prefix being downloaded) takes under `root`, with every
 /// missing directory made. Refused, with the reason, when the key would write outside `root`
 /// (a `..` segment, or a directory on the way that is a symlink), when the leaf is a symlink,
@@ -47,24 +90,7 @@ pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
     let Some((leaf, dirs)) = segments.split_last() else {
         return Err("the key names no file".to_owned());
     };
-    let mut path = root.to_path_buf();
-    for dir in dirs {
-        path.push(dir);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => {}
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!("{} is a symlink: the key would be written through it", path.display()))
-            }
-            Ok(_) => return Err(format!("{} is a file, where the key needs a directory", path.display())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(&path) {
-                Ok(()) => {}
-                // Made at the same moment by another download of the same tree.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() && !is_symlink(&path) => {}
-                Err(e) => return Err(format!("cannot create the directory {}: {e}", path.display())),
-            },
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        }
-    }
+    let mut path = dirs_under(root, dirs, Purpose::Write)?;
     path.push(leaf);
     match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Target::File(path)),
@@ -87,21 +113,7 @@ pub(crate) fn removable_under(root: &Path, rel: &str) -> Result<PathBuf, String>
     let Some((leaf, dirs)) = segments.split_last() else {
         return Err("the name is empty".to_owned());
     };
-    let mut path = root.to_path_buf();
-    for dir in dirs {
-        path.push(dir);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => {}
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "not deleted: {} is a symlink, and a delete never goes through one",
-                    path.display()
-                ))
-            }
-            Ok(_) => return Err(format!("not deleted: {} is not a directory", path.display())),
-            Err(e) => return Err(format!("not deleted: cannot read {}: {e}", path.display())),
-        }
-    }
+    let mut path = dirs_under(root, dirs, Purpose::Delete)?;
     path.push(leaf);
     match std::fs::symlink_metadata(&path) {
         Ok(m) if m.is_dir() => Err(format!("not deleted: {} is a directory", path.display())),
