@@ -133,4 +133,55 @@ mod tests {
         assert_eq!(local_name("A/B", true), Some(("a/b".into(), true)));
         assert_eq!(local_name("a/../b", false), None);
     }
+
+    /// What a download plan becomes: the keys downloaded, and the keys skipped.
+    fn run(keys: &[&str], fold_case: bool) -> (Vec<String>, Vec<String>) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let jobs: Vec<Planned> = keys
+                .iter()
+                .map(|k| {
+                    let to = DownloadTo::Under { root: "/dest".into(), rel: k.to_string() };
+                    Planned::Job(Job::Download { bucket: "b".into(), key: k.to_string(), object: None, to }, 1)
+                })
+                .collect();
+            let mut out = without_collisions(futures_util::stream::iter(jobs).boxed(), fold_case);
+            let (mut done, mut skipped) = (Vec::new(), Vec::new());
+            while let Some(p) = out.next().await {
+                match p {
+                    Planned::Job(Job::Download { key, .. }, _) => done.push(key),
+                    Planned::Skip { src, .. } => skipped.push(src.to_string()),
+                    _ => {}
+                }
+            }
+            done.sort();
+            skipped.sort();
+            (done, skipped)
+        })
+    }
+
+    #[test]
+    fn keys_that_name_one_file_are_all_held_back() {
+        // Doubled, leading and trailing slashes, in S3's key order: none of the group goes.
+        let (done, skipped) = run(&["/a/b", "a//b", "a/b", "a/b/", "c"], false);
+        assert_eq!(done, ["c"]);
+        assert_eq!(skipped, ["s3://b//a/b", "s3://b/a//b", "s3://b/a/b", "s3://b/a/b/"]);
+        // A key in another form alone goes.
+        assert_eq!(run(&["x//y"], false).0, ["x//y"]);
+        // Case, where the file system ignores it: `A/x` comes first and goes, `a/x` lands on it.
+        let (done, skipped) = run(&["A/x", "B", "a/x"], true);
+        assert_eq!((done, skipped), (vec!["A/x".to_owned(), "B".to_owned()], vec!["s3://b/a/x".to_owned()]));
+        // Where it does not, both go.
+        assert_eq!(run(&["A/x", "a/x"], false).0, ["A/x", "a/x"]);
+    }
+
+    #[test]
+    fn this_file_system_tells_case_apart() {
+        // The test machines' file systems (ext4, tmpfs) are case-sensitive: the probe says so
+        // and leaves nothing behind.
+        let dir = std::env::temp_dir().join(format!("cirrus-case-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(!ignores_case(&dir));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
 }
