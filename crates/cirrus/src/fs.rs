@@ -48,6 +48,23 @@ pub fn open_file(path: &Path) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Exactly `buf.len()` bytes of `file` from `offset`, leaving the file's position alone where
+/// the system allows (a positioned read).
+#[cfg(feature = "s3")]
+pub(crate) fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file.try_clone()?;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+}
+
 /// A whole file as UTF-8 text, at most [`MAX_FILE_BYTES`]: a larger one is refused from its
 /// size, and never more than the limit and a byte is read (a device has no size). A FIFO or
 /// socket is refused ([`open_file`]).

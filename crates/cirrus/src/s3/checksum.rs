@@ -195,33 +195,22 @@ fn crc64nvme_combine(crc1: u64, crc2: u64, len2: u64) -> u64 {
     if len2 == 0 {
         return crc1;
     }
-    // The operator for one zero bit, then two, then four.
-    let mut odd = [0u64; 64];
-    odd[0] = POLY;
-    for (n, row) in odd.iter_mut().enumerate().skip(1) {
+    // The operator for one zero bit.
+    let mut one_bit = [0u64; 64];
+    one_bit[0] = POLY;
+    for (n, row) in one_bit.iter_mut().enumerate().skip(1) {
         *row = 1u64 << (n - 1);
     }
-    let mut even = square(&odd);
-    odd = square(&even);
+    // Squared twice: the operator for four zero bits. Each turn squares it again (one zero
+    // byte the first time, then two, four...) and applies it where `len2` has a one bit.
+    let mut op = square(&square(&one_bit));
     let (mut crc1, mut len2) = (crc1, len2);
-    loop {
-        // One zero byte's operator first (eight bits: squared from four), and so on.
-        even = square(&odd);
+    while len2 != 0 {
+        op = square(&op);
         if len2 & 1 == 1 {
-            crc1 = times(&even, crc1);
+            crc1 = times(&op, crc1);
         }
         len2 >>= 1;
-        if len2 == 0 {
-            break;
-        }
-        odd = square(&even);
-        if len2 & 1 == 1 {
-            crc1 = times(&odd, crc1);
-        }
-        len2 >>= 1;
-        if len2 == 0 {
-            break;
-        }
     }
     crc1 ^ crc2
 }
@@ -527,7 +516,7 @@ pub(crate) fn multipart_form_of(file: &std::fs::File, size: u64, part: u64) -> s
         let mut at = start;
         while at < end {
             let len = ((end - at) as usize).min(buf.len());
-            read_exact_at(file, &mut buf[..len], at)?;
+            crate::fs::read_exact_at(file, &mut buf[..len], at)?;
             h.update(&buf[..len]);
             at += len as u64;
         }
@@ -539,19 +528,6 @@ pub(crate) fn multipart_form_of(file: &std::fs::File, size: u64, part: u64) -> s
         }
     }
     Ok(EtagForm::Multipart(all.finalize().iter().map(|b| format!("{b:02x}")).collect(), count))
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(not(unix))]
-fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = file.try_clone()?;
-    f.seek(SeekFrom::Start(offset))?;
-    f.read_exact(buf)
 }
 
 /// The digests of a local file that sync compares with an object: its ETag's form (the MD5, or

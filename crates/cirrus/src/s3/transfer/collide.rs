@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 /// The local path a key takes, as compared: its segments joined, lower-cased where the file
 /// system ignores case. `None` when it takes none (refused later with its reason).
-fn local_name(rel: &str, fold_case: bool) -> Option<(String, bool)> {
+pub(super) fn local_name(rel: &str, fold_case: bool) -> Option<(String, bool)> {
     let segments = key_segments(rel).ok()?;
     let plain = segments.join("/");
     let is_plain = plain == rel;

@@ -126,16 +126,7 @@ pub(crate) fn removable_under(root: &Path, rel: &str) -> Result<PathBuf, String>
 /// a writer, then refused, as a socket or device is), and waits out a shortage of file
 /// descriptors rather than fail on it.
 pub(crate) fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
-    let file = super::walk::patiently(|| {
-        let mut options = OpenOptions::new();
-        options.read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
-        }
-        options.open(path)
-    })?;
+    let file = super::walk::patiently(|| crate::fs::open_file(path))?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "a FIFO, socket or device, not a file"));

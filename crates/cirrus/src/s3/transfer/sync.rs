@@ -393,8 +393,8 @@ fn delete_or_keep(dst_root: &Root, d: Doomed, unseen: &Unseen) -> Option<(Planne
 
 /// The plain form of a name that is not in it (`a//b`, `/a/b`, `a/b/` are `a/b`).
 fn other_form(rel: &str) -> Option<String> {
-    let plain = super::local::key_segments(rel).ok()?.join("/");
-    (plain != rel && !plain.is_empty()).then_some(plain)
+    let (plain, is_plain) = super::collide::local_name(rel, false)?;
+    (!is_plain && !plain.is_empty()).then_some(plain)
 }
 
 /// Content checks run at once ahead of the comparison (each reads one file).

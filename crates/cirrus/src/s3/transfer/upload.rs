@@ -172,7 +172,7 @@ async fn read_at(file: &Arc<File>, offset: u64, len: u64) -> Result<Bytes, Strin
     let file = file.clone();
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let mut buf = vec![0u8; len as usize];
-        read_exact_at(&file, &mut buf, offset)?;
+        crate::fs::read_exact_at(&file, &mut buf, offset)?;
         Ok(buf)
     })
     .await
@@ -184,18 +184,4 @@ async fn read_at(file: &Arc<File>, offset: u64, len: u64) -> Result<Bytes, Strin
         }
         Err(e) => Err(format!("cannot read the file: {e}")),
     }
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    file.read_exact_at(buf, offset)
-}
-
-#[cfg(not(unix))]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = file.try_clone()?;
-    f.seek(SeekFrom::Start(offset))?;
-    f.read_exact(buf)
 }

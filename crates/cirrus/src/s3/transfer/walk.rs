@@ -37,17 +37,6 @@ pub(crate) fn walk(root: PathBuf, follow: bool) -> mpsc::Receiver<Found> {
     rx
 }
 
-#[cfg(unix)]
-fn dir_id(m: &std::fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (m.dev(), m.ino())
-}
-
-#[cfg(not(unix))]
-fn dir_id(_: &std::fs::Metadata) -> (u64, u64) {
-    (0, 0)
-}
-
 /// Whether an error is a shortage of file descriptors (this process's or the system's), which
 /// passes: waited out, never read as "not there".
 pub(crate) fn out_of_descriptors(e: &std::io::Error) -> bool {
@@ -88,7 +77,7 @@ fn read_dir_whole(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
 /// One entry of a directory, classified, with the key it sorts by.
 enum Item {
     File { path: PathBuf, rel: String, size: u64, mtime: Option<std::time::SystemTime> },
-    Dir { path: PathBuf, rel: String, id: (u64, u64), linked: bool },
+    Dir { path: PathBuf, rel: String, id: Option<(u64, u64)>, linked: bool },
     Out(Found),
 }
 
@@ -96,7 +85,8 @@ enum Item {
 /// whether it was reached through a symlink.
 struct Frame {
     items: Vec<(String, Item)>,
-    id: (u64, u64),
+    /// Its identity on its device, where the system gives one (for loops).
+    id: Option<(u64, u64)>,
     linked: bool,
 }
 
@@ -110,7 +100,7 @@ fn walk_blocking(root: PathBuf, follow: bool, send: &dyn Fn(Found) -> bool) {
     };
     let mut stack = Vec::new();
     match read_items(&root, "", follow) {
-        Ok(items) => stack.push(Frame { items, id: dir_id(&root_meta), linked: false }),
+        Ok(items) => stack.push(Frame { items, id: super::local::file_id(&root_meta), linked: false }),
         Err(found) => {
             send(found);
             return;
@@ -126,7 +116,7 @@ fn walk_blocking(root: PathBuf, follow: bool, send: &dyn Fn(Found) -> bool) {
             Item::File { path, rel, size, mtime } => Found::File { path, rel, size, mtime, linked: above_linked },
             Item::Out(found) => found,
             Item::Dir { path, rel, id, linked } => {
-                if stack.iter().any(|f| f.id == id) {
+                if id.is_some() && stack.iter().any(|f| f.id == id) {
                     let reason = "a symlink loop (it leads back to a directory above it)".to_owned();
                     Found::Unseen { path, rel, reason: Some(reason) }
                 } else {
@@ -189,7 +179,7 @@ fn read_items(dir: &std::path::Path, rel: &str, follow: bool) -> Result<Vec<(Str
             lmeta
         };
         if meta.is_dir() {
-            items.push((format!("{child}/"), Item::Dir { path, rel: child, id: dir_id(&meta), linked }));
+            items.push((format!("{child}/"), Item::Dir { path, rel: child, id: super::local::file_id(&meta), linked }));
         } else if meta.is_file() {
             let (size, mtime) = (meta.len(), meta.modified().ok());
             items.push((child.clone(), Item::File { path, rel: child, size, mtime }));
