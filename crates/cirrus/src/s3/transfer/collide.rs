@@ -50,6 +50,11 @@ fn rel_of(planned: &Planned) -> Option<&str> {
 /// The key a planned download reads, and the local path it would write.
 fn ends_of(planned: &Planned) -> (Location, String) {
     match planned {
+        // The file as the file system has it: `a//b` is `a/b`.
+        Planned::Job(Job::Download { bucket, key, to: DownloadTo::Under { root, rel }, .. }, _) => {
+            let name = local_name(rel, false).map_or_else(|| rel.clone(), |(name, _)| name);
+            (Location::s3(bucket, key), root.join(name).display().to_string())
+        }
         Planned::Job(Job::Download { bucket, key, to, .. }, _) => {
             (Location::s3(bucket, key), to.display().display().to_string())
         }
