@@ -440,6 +440,7 @@ fn syncs() -> Result<(), String> {
             .await
             .map_err(e)?
             .map_ok(|a| a.to_string())
+            .map_err(|e| e.to_string())
             .try_collect()
             .await?;
         ensure!(plan.len() == 2 && plan.iter().any(|l| l.starts_with("delete: ")), "{plan:?}");
@@ -476,6 +477,7 @@ fn syncs() -> Result<(), String> {
             .await
             .map_err(e)?
             .map_ok(|a| a.src.to_string())
+            .map_err(|e| e.to_string())
             .try_collect()
             .await?;
         let mut sorted = plan.clone();
@@ -701,8 +703,8 @@ fn denied() -> Reply {
     Reply::status(403, "<Error><Code>AccessDenied</Code><Message>no</Message></Error>")
 }
 
-/// A part refused and then the abort refused too: the object fails, and the upload left
-/// behind is reported with its bucket, key and upload id (in the failure and the summary).
+/// A part refused and then the abort refused too: the object fails as access denied, and the
+/// upload left behind is in the summary with its bucket, key, upload id and why.
 fn failed_abort_is_reported() -> Result<(), String> {
     let dir = temp_dir("left");
     std::fs::write(dir.join("big.bin"), bytes(12 << 20, 9)).map_err(e)?;
@@ -728,11 +730,92 @@ fn failed_abort_is_reported() -> Result<(), String> {
         ensure!(summary.failed == 1 && summary.left_behind.len() == 1, "{summary}: {:?}", log.lines());
         let left = &summary.left_behind[0];
         ensure!(left.upload_id == "UPLOAD-42" && left.key == "big.bin" && left.bucket == "bucket", "{left:?}");
-        ensure!(log.with("UPLOAD-42") == 1 && log.with("could not abort") == 1, "{:?}", log.lines());
+        ensure!(left.error.is_access_denied(), "{left}");
+        ensure!(left.to_string().contains("could not abort") && left.to_string().contains("UPLOAD-42"), "{left}");
+        ensure!(log.with("upload failed") == 1 && log.with("AccessDenied") == 1, "{:?}", log.lines());
         let aborts = server.requests().iter().filter(|r| r.method == "DELETE").count();
         ensure!(aborts >= 1, "no abort was sent");
         Ok(())
     })
+}
+
+/// Why an object failed is a kind a caller can match on, and the same for a single call as for
+/// an object inside a bulk run: a missing key is not found, a refused one access denied, a
+/// throttled one throttled, each with the AWS call's error underneath; a key that would escape
+/// the destination is refused.
+fn failures_are_typed_alike_in_a_call_and_a_run() -> Result<(), String> {
+    use cirrus::s3::transfer::ErrorKind;
+    let dir = temp_dir("typed");
+    block_on(async {
+        let server = Loopback::start(|_, req| {
+            let error = |status, code: &str| Reply::status(status, format!("<Error><Code>{code}</Code></Error>"));
+            if req.target.contains("list-type=2") {
+                let item = |k: &str| {
+                    format!("<Contents><Key>{k}</Key><Size>3</Size><LastModified>2024-01-01T00:00:00.000Z</LastModified></Contents>")
+                };
+                let items: String = ["../up", "denied", "gone", "slow"].iter().map(|k| item(k)).collect();
+                Reply::ok(format!("<ListBucketResult><IsTruncated>false</IsTruncated>{items}</ListBucketResult>"))
+            } else if req.target.ends_with("/gone") {
+                error(404, "NoSuchKey")
+            } else if req.target.ends_with("/denied") {
+                error(403, "AccessDenied")
+            } else {
+                error(503, "SlowDown")
+            }
+        })
+        .await;
+        let s3 = client_once_at(&server.url)?;
+        // One call.
+        let single = s3.download_file("bucket", "gone", &dir.join("one")).await.err().ok_or("a missing key arrived")?;
+        ensure!(single.is_not_found() && single.kind() == ErrorKind::NotFound, "{single:?}");
+        ensure!(single.call_error().and_then(|c| c.code()) == Some("NoSuchKey"), "{single:?}");
+        ensure!(single.location() == Some(&Location::s3("bucket", "gone")), "{single:?}");
+        // The same keys in a bulk run.
+        let seen: Arc<Mutex<Vec<(String, ErrorKind, bool)>>> = Arc::default();
+        let record = seen.clone();
+        let observer = move |ev: &Event| match ev {
+            Event::Failed { src, error, .. } => {
+                record.lock().unwrap().push((src.to_string(), error.kind(), error.call_error().is_some()))
+            }
+            Event::Skipped { src, reason } => record.lock().unwrap().push((src.to_string(), reason.kind(), false)),
+            _ => {}
+        };
+        let down = dir.join("down");
+        let summary = Transfers::new(s3.clone())
+            .copy(
+                &Location::s3("bucket", ""),
+                &Location::Local(down),
+                &TransferOptions::recursive(),
+                observer,
+                &Cancel::new(),
+            )
+            .await
+            .map_err(e)?;
+        ensure!(summary.failed == 3 && summary.skipped == 1 && summary.done == 0, "{summary}");
+        let mut got = seen.lock().unwrap().clone();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let want = [
+            ("s3://bucket/../up", ErrorKind::Refused, false),
+            ("s3://bucket/denied", ErrorKind::AccessDenied, true),
+            ("s3://bucket/gone", ErrorKind::NotFound, true),
+            ("s3://bucket/slow", ErrorKind::Throttled, true),
+        ];
+        ensure!(got.iter().map(|(s, k, c)| (s.as_str(), *k, *c)).eq(want), "{got:?}");
+        Ok(())
+    })
+}
+
+/// A client of the loopback server that sends each request once (no retries).
+fn client_once_at(url: &str) -> Result<S3Client, String> {
+    use cirrus::credentials::StaticCredentials;
+    use cirrus::loader::{ConfigLoader, CredentialsChoice};
+    let config = ConfigLoader::new(ctx_with(&[("AWS_MAX_ATTEMPTS", "1")]))
+        .region(Some("us-east-1"))
+        .endpoint_url(Some(url))
+        .credentials(CredentialsChoice::Provider(Arc::new(StaticCredentials::new("AKIDLOOP", "loop-secret", None))))
+        .load()
+        .map_err(e)?;
+    S3Client::from_config(&config).map_err(e)
 }
 
 /// A body that breaks off mid-way is asked for again from where it stopped (a Range for the
@@ -800,6 +883,10 @@ pub fn trials() -> Vec<Trial> {
     vec![
         trial("transfer::moto::a_file_that_changes_while_sent_fails", a_file_that_changes_fails),
         trial("transfer::loopback::a_failed_abort_is_reported_with_its_upload_id", failed_abort_is_reported),
+        trial(
+            "transfer::loopback::failures_are_typed_alike_in_a_call_and_a_run",
+            failures_are_typed_alike_in_a_call_and_a_run,
+        ),
         trial("transfer::loopback::a_broken_body_is_asked_for_again_from_where_it_stopped", broken_body_is_resumed),
         trial("transfer::s3s::tree_round_trip", || tree_round_trip(Server::S3s)),
         trial("transfer::moto::tree_round_trip", || tree_round_trip(Server::Moto)),

@@ -70,7 +70,7 @@ fn collides(planned: &Planned, others: &[String]) -> Planned {
     } else {
         format!("not downloaded: {} name the same local file {path}", others.join(", "))
     };
-    Planned::Skip { src, reason }
+    Planned::Skip { src, reason: super::Error::refused(reason) }
 }
 
 /// `plan` (jobs of a recursive download) without keys that name one local file; see the

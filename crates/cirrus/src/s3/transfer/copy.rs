@@ -1,10 +1,11 @@
 //! S3 to S3, server side: CopyObject below the multipart threshold, otherwise UploadPartCopy
 //! ranges in parallel (the only way past CopyObject's 5 GiB), pinned to the source's ETag.
 
+use super::error::joined;
 use super::run::{Ctx, Outcome, UploadGuard};
 use super::upload::stop_parts;
+use super::ErrorKind;
 use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, S3Client};
-use crate::transport::report;
 use crate::transport::{xml, Error};
 use http::Method;
 use std::sync::Arc;
@@ -76,7 +77,7 @@ pub(crate) async fn copy_object(
         };
         match ctx.client.head_source(from_bucket, from_key).await {
             Ok(h) => h,
-            Err(e) => return Outcome::Failed(report(&e)),
+            Err(e) => return Outcome::Failed(e.into()),
         }
     };
     let size = head.content_length;
@@ -123,10 +124,11 @@ pub(crate) async fn copy_object(
 
 async fn single(ctx: &Arc<Ctx>, from_bucket: &str, from_key: &str, bucket: &str, key: &str, size: u64) -> Outcome {
     if size > MAX_COPY_OBJECT {
-        return Outcome::Failed("over 5 GiB: raise the multipart threshold no higher than 5 GiB".to_owned());
+        let why = "over 5 GiB: raise the multipart threshold no higher than 5 GiB";
+        return Outcome::Failed(super::Error::new(ErrorKind::Other, why));
     }
     let copied = match ctx.request_slot().await {
-        Ok(_slot) => ctx.client.copy_with(from_bucket, from_key, bucket, key, &ctx.put).await.map_err(|e| report(&e)),
+        Ok(_slot) => ctx.client.copy_with(from_bucket, from_key, bucket, key, &ctx.put).await.map_err(Into::into),
         Err(e) => Err(e),
     };
     match copied {
@@ -145,14 +147,11 @@ async fn copy_parts(
     size: u64,
     part_size: u64,
     etag: Option<String>,
-) -> Result<Vec<CompletedPart>, String> {
+) -> Result<Vec<CompletedPart>, super::Error> {
     let count = size.div_ceil(part_size);
     let window = ctx.concurrency;
-    let mut set: JoinSet<Result<CompletedPart, String>> = JoinSet::new();
+    let mut set: JoinSet<Result<CompletedPart, super::Error>> = JoinSet::new();
     let mut parts = Vec::with_capacity(count as usize);
-    let joined = |r: Result<Result<CompletedPart, String>, tokio::task::JoinError>| {
-        r.map_err(|e| format!("a part's task failed: {e}"))?
-    };
     for index in 0..count {
         while set.len() >= window {
             if let Some(r) = set.join_next().await {
@@ -175,10 +174,8 @@ async fn copy_parts(
         );
         set.spawn(async move {
             let _slot = ctx.request_slot().await?;
-            ctx.client
-                .upload_part_copy(&b, &k, &id, index as u32 + 1, &fb, &fk, (first, last), etag.as_deref())
-                .await
-                .map_err(|e| report(&e))
+            let part = index as u32 + 1;
+            Ok(ctx.client.upload_part_copy(&b, &k, &id, part, &fb, &fk, (first, last), etag.as_deref()).await?)
         });
     }
     while let Some(r) = set.join_next().await {

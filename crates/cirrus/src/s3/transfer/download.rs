@@ -2,12 +2,13 @@
 //! ETag, each written at its offset into a temporary file that is renamed into place only when
 //! complete. A FIFO or device target is written into, in order, and never replaced.
 
+use super::error::joined;
 use super::local::{Target, TempFile};
 use super::run::{Ctx, Outcome};
+use super::{Error, ErrorKind, Location};
 use crate::s3::checksum::{BodyCheck, PartsEtag, WholeCrc};
 use crate::s3::{check_bucket_key, Object, S3Client};
-use crate::transport::report;
-use crate::transport::{ByteStream, Error};
+use crate::transport::ByteStream;
 
 use bytes::BytesMut;
 use futures_util::StreamExt;
@@ -35,10 +36,7 @@ pub(crate) async fn download(
     target: Target,
 ) -> Outcome {
     match target {
-        Target::Special(path) => match into_special(ctx, bucket, key, &path).await {
-            Ok(n) => Outcome::Done(n),
-            Err(e) => Outcome::Failed(e),
-        },
+        Target::Special(path) => into_special(ctx, bucket, key, &path).await.into(),
         Target::File(path) => into_file(ctx, bucket, key, object, &path).await,
     }
 }
@@ -55,6 +53,10 @@ impl S3Client {
     /// `path` exists and is not a regular file (a FIFO, `/dev/null`, a device), the object is
     /// written into it, in order, and it is never replaced. A directory is refused.
     ///
+    /// The error is the transfer engine's, as for an object of a bulk transfer: a missing key
+    /// [`is_not_found`](Error::is_not_found), bytes that do not match the object's checksum
+    /// [`is_corrupt`](Error::is_corrupt), and the AWS call's error is kept underneath.
+    ///
     /// ```no_run
     /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
     /// use std::path::Path;
@@ -65,43 +67,45 @@ impl S3Client {
     /// # }
     /// ```
     pub async fn download_file(&self, bucket: &str, key: &str, path: &Path) -> Result<u64, Error> {
-        let fail = |m: String| S3Client::response_error("GetObject", m);
-        check_bucket_key("GetObject", bucket, key)?;
+        let at = || Location::s3(bucket, key);
+        check_bucket_key("GetObject", bucket, key).map_err(|e| Error::from(e).at(at()))?;
         let p = path.to_path_buf();
         let target = tokio::task::spawn_blocking(move || super::local::target_at(&p))
             .await
-            .map_err(|e| fail(format!("internal error: {e}")))?
-            .map_err(|m| S3Client::input_error("GetObject", m))?;
+            .map_err(Error::task)
+            .and_then(|t| t)
+            .map_err(|e| e.at(at()))?;
         let ctx = Ctx::new(self.clone(), crate::s3::PutOptions::default(), Box::new(|_| {}));
         match download(&ctx, bucket, key, None, target).await {
             Outcome::Done(n) => Ok(n),
-            Outcome::Skipped(m) | Outcome::Failed(m) => Err(fail(m)),
+            Outcome::Skipped(e) | Outcome::Failed(e) => Err(e.at(at())),
         }
     }
 }
 
-async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> Result<u64, String> {
+async fn into_special(ctx: &Arc<Ctx>, bucket: &str, key: &str, path: &Path) -> Result<u64, Error> {
     use tokio::io::AsyncWriteExt;
     let _file_slot = ctx.file_slot().await?;
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(stream_cost(None)).await?;
-    let got = ctx.client.get(bucket, key, None).await.map_err(|e| report(&e))?;
+    let got = ctx.client.get(bucket, key, None).await?;
     // Opening a FIFO waits for its reader: on the blocking pool, after the object answered.
     let p = path.to_path_buf();
     let file = tokio::task::spawn_blocking(move || std::fs::OpenOptions::new().write(true).open(p))
         .await
-        .map_err(|e| format!("internal error: {e}"))?
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        .map_err(Error::task)?
+        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    let cannot_write = |e| Error::io(format!("cannot write {}", path.display()), e);
     let mut out = tokio::fs::File::from_std(file);
     let mut body = got.body;
     let mut n = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| report(&e))?;
-        out.write_all(&chunk).await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let chunk = chunk?;
+        out.write_all(&chunk).await.map_err(cannot_write)?;
         n += chunk.len() as u64;
         ctx.progress(chunk.len() as u64);
     }
-    out.flush().await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    out.flush().await.map_err(cannot_write)?;
     // Written as it came: nothing to check it against before it was out of reach.
     ctx.not_verified(bucket, key, "written into a FIFO or device as it came");
     Ok(n)
@@ -117,8 +121,10 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     let created = tokio::task::spawn_blocking(move || super::walk::patiently(|| TempFile::create(&p))).await;
     let (tmp, file) = match created {
         Ok(Ok(x)) => x,
-        Ok(Err(e)) => return Outcome::Failed(format!("cannot create a temporary file beside {}: {e}", path.display())),
-        Err(e) => return Outcome::Failed(format!("internal error: {e}")),
+        Ok(Err(e)) => {
+            return Outcome::Failed(Error::io(format!("cannot create a temporary file beside {}", path.display()), e))
+        }
+        Err(e) => return Outcome::Failed(Error::task(e)),
     };
     let file = Arc::new(file);
     let small = object.is_some_and(|o| o.size < ctx.client.settings().multipart_threshold);
@@ -148,18 +154,18 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     .await;
     match placed {
         Ok(Ok(true)) => Outcome::Done(n),
-        Ok(Ok(false)) => Outcome::Skipped(format!(
+        Ok(Ok(false)) => Outcome::Skipped(Error::refused(format!(
             "not downloaded: another key of this run was written to {}, which the file system takes for this \
              key's name too",
             path.display()
-        )),
+        ))),
         // A directory where the file must go (keys `a` and `a/b`), a name too long: the key
         // cannot be a file here.
-        Ok(Err(e)) if cannot_be_a_file(&e) => {
-            Outcome::Skipped(format!("it cannot be the file {}: {e}", path.display()))
-        }
-        Ok(Err(e)) => Outcome::Failed(format!("cannot move the download into {}: {e}", path.display())),
-        Err(e) => Outcome::Failed(format!("internal error: {e}")),
+        Ok(Err(e)) if cannot_be_a_file(&e) => Outcome::Skipped(
+            Error::io(format!("it cannot be the file {}", path.display()), e).with_kind(ErrorKind::Refused),
+        ),
+        Ok(Err(e)) => Outcome::Failed(Error::io(format!("cannot move the download into {}", path.display()), e)),
+        Err(e) => Outcome::Failed(Error::task(e)),
     }
 }
 
@@ -171,14 +177,14 @@ async fn whole(
     etag: Option<&str>,
     size: Option<u64>,
     file: &Arc<File>,
-) -> Result<(u64, Option<SystemTime>), String> {
+) -> Result<(u64, Option<SystemTime>), Error> {
     let _slot = ctx.request_slot().await?;
     let _memory = ctx.memory(stream_cost(size)).await?;
     let mut attempt = 0;
     // Asked for again, it must be the same version (If-Match on the first answer's ETag).
     let mut pin = etag.map(str::to_owned);
     loop {
-        let (got, check) = ctx.client.get_checked(bucket, key, pin.as_deref()).await.map_err(|e| report(&e))?;
+        let (got, check) = ctx.client.get_checked(bucket, key, pin.as_deref()).await?;
         let pinned = got.info.etag.clone().or_else(|| pin.clone());
         pin.clone_from(&pinned);
         let want = Range { start: 0, len: got.info.content_length };
@@ -199,7 +205,7 @@ async fn whole(
                 tracing::warn!(bucket, key, error = %e, "a download did not match its checksum; asking again");
                 attempt += 1;
             }
-            Some(Err(e)) => return Err(e),
+            Some(Err(e)) => return Err(Error::new(ErrorKind::Corrupt, e)),
         }
     }
 }
@@ -218,7 +224,7 @@ async fn ranged_checked(
     etag: Option<&str>,
     size: Option<u64>,
     file: &Arc<File>,
-) -> Result<(u64, Option<SystemTime>), String> {
+) -> Result<(u64, Option<SystemTime>), Error> {
     let (n, modified, mismatch, pinned) = ranged(ctx, bucket, key, etag, size, file).await?;
     let Some((first, what)) = mismatch else { return Ok((n, modified)) };
     // The part size read from the ETag may be one of several that fit: the file, read back,
@@ -250,7 +256,10 @@ async fn ranged_checked(
             ctx.not_verified(bucket, key, why);
             Ok((n, modified))
         }
-        Some((_, what)) => Err(format!("{what}, and other bytes came the second time: changed on the way")),
+        Some((_, what)) => Err(Error::new(
+            ErrorKind::Corrupt,
+            format!("{what}, and other bytes came the second time: changed on the way"),
+        )),
     }
 }
 
@@ -276,7 +285,7 @@ async fn ranged(
     etag: Option<&str>,
     size: Option<u64>,
     file: &Arc<File>,
-) -> Result<(u64, Option<SystemTime>, Option<(String, String)>, Option<String>), String> {
+) -> Result<(u64, Option<SystemTime>, Option<(String, String)>, Option<String>), Error> {
     let configured = ctx.client.settings().part_size.max(1);
     let parts_of_upload =
         etag.and_then(crate::s3::checksum::EtagForm::parse).zip(size).and_then(|(f, n)| f.part_size(n, configured));
@@ -291,7 +300,7 @@ async fn ranged(
             let (n, modified) = whole(ctx, bucket, key, etag, Some(0), file).await?;
             return Ok((n, modified, None, None));
         }
-        Err(e) => return Err(report(&e)),
+        Err(e) => return Err(e.into()),
     };
     let modified = first.info.last_modified;
     let pinned = first.info.etag.clone().or_else(|| etag.map(str::to_owned));
@@ -304,7 +313,8 @@ async fn ranged(
             ctx.not_verified(bucket, key, "the server answered a ranged request with the whole object, unchecked");
             return Ok((n, modified, None, pinned));
         }
-        Some(range) => parse_total(range).ok_or_else(|| format!("cannot read the Content-Range {range:?}"))?,
+        Some(range) => parse_total(range)
+            .ok_or_else(|| Error::new(ErrorKind::Other, format!("cannot read the Content-Range {range:?}")))?,
     };
     // A store that lists no ETags shows it only now: when it tells another part size, the first
     // range is asked for again with that size (before any of its bytes are read).
@@ -312,9 +322,9 @@ async fn ranged(
         let told = pinned.as_deref().and_then(crate::s3::checksum::EtagForm::parse);
         if let Some(p) = told.and_then(|f| f.part_size(total, configured)).filter(|p| *p != part) {
             let again = ctx.client.get_if(bucket, key, Some(&format!("bytes=0-{}", p - 1)), pinned.as_deref()).await;
-            first = again.map_err(|e| report(&e))?;
+            first = again?;
             if first.info.content_range.is_none() {
-                return Err("the server stopped answering ranged requests with a range".to_owned());
+                return Err(Error::new(ErrorKind::Other, "the server stopped answering ranged requests with a range"));
             }
             part = p;
         }
@@ -337,7 +347,7 @@ async fn ranged(
         (None, Some(_)) => Some(PartsEtag::range_check()),
         (None, None) => None,
     };
-    let mut set: JoinSet<Result<RangeDone, String>> = JoinSet::new();
+    let mut set: JoinSet<Result<RangeDone, Error>> = JoinSet::new();
     let window = ctx.concurrency;
     let mut offset = part.min(total);
     let first_len = offset;
@@ -348,7 +358,7 @@ async fn ranged(
         let want = Range { start: 0, len: first_len };
         let n = finish_range(ctx, object, file, want, first_body, &mut check).await?;
         drop((slot, memory));
-        Ok::<_, String>((n, check))
+        Ok::<_, Error>((n, check))
     };
     let spawn_rest = async {
         let mut done = 0u64;
@@ -377,11 +387,7 @@ async fn ranged(
             set.spawn(async move {
                 let _slot = ctx.request_slot().await?;
                 let _memory = ctx.memory(stream_cost(None)).await?;
-                let got = ctx
-                    .client
-                    .get_if(&bucket, &key, Some(&want.header()), pinned.as_deref())
-                    .await
-                    .map_err(|e| report(&e))?;
+                let got = ctx.client.get_if(&bucket, &key, Some(&want.header()), pinned.as_deref()).await?;
                 let object = (bucket.as_str(), key.as_str(), pinned.as_deref());
                 let n = finish_range(&ctx, object, &file, want, got.body, &mut check).await?;
                 Ok((index, n, check))
@@ -392,14 +398,14 @@ async fn ranged(
         while let Some(r) = set.join_next().await {
             keep(joined(r)?);
         }
-        Ok::<_, String>((done, checks, sizes))
+        Ok::<_, Error>((done, checks, sizes))
     };
     // The first failure ends the download (dropping the set stops the other ranges).
     let ((a, first_check), (b, mut checks, mut sizes)) =
         futures_util::future::try_join(first_write, spawn_rest).await?;
     let n = a + b;
     if n != total {
-        return Err(format!("the object is {total} bytes, but {n} came"));
+        return Err(Error::new(ErrorKind::Other, format!("the object is {total} bytes, but {n} came")));
     }
     if checks.is_empty() {
         checks.push(None);
@@ -456,7 +462,7 @@ async fn finish_range(
     want: Range,
     body: ByteStream,
     check: &mut Option<BodyCheck>,
-) -> Result<u64, String> {
+) -> Result<u64, Error> {
     let mut body = body;
     let mut done = 0u64;
     let mut retries = 0;
@@ -468,7 +474,9 @@ async fn finish_range(
             // Every byte came (a connection that broke after the last one has nothing more to
             // give; the checks see the bytes).
             StreamEnd::Complete | StreamEnd::Broken(_) if done == want.len => return Ok(done),
-            StreamEnd::Complete => format!("the answer ended after {done} of {} bytes", want.len),
+            StreamEnd::Complete => {
+                Error::new(ErrorKind::Transport, format!("the answer ended after {done} of {} bytes", want.len))
+            }
             StreamEnd::Broken(e) => e,
             StreamEnd::Fatal(e) => return Err(e),
         };
@@ -478,7 +486,7 @@ async fn finish_range(
         retries += 1;
         let rest = Range { start: want.start + done, len: want.len - done };
         tracing::debug!(bucket, key, range = %rest.header(), error = %broken, "asking again for the rest of a range");
-        body = ctx.client.get_if(bucket, key, Some(&rest.header()), etag).await.map_err(|e| report(&e))?.body;
+        body = ctx.client.get_if(bucket, key, Some(&rest.header()), etag).await?.body;
     }
 }
 
@@ -487,9 +495,9 @@ enum StreamEnd {
     /// Its end came.
     Complete,
     /// It broke off (a reset, a timeout): the rest can be asked for again.
-    Broken(String),
+    Broken(Error),
     /// Writing failed, or more came than asked for: give up.
-    Fatal(String),
+    Fatal(Error),
 }
 
 /// The file system refuses this name or this place for a file.
@@ -506,10 +514,6 @@ fn cannot_be_a_file(e: &std::io::Error) -> bool {
         let _ = e;
         false
     }
-}
-
-fn joined<T>(r: Result<Result<T, String>, tokio::task::JoinError>) -> Result<T, String> {
-    r.map_err(|e| format!("a range's task failed: {e}"))?
 }
 
 /// `bytes 0-99/1234` -> 1234.
@@ -533,12 +537,13 @@ async fn write_stream(
         let chunk = body.next().await;
         let (end, data) = match chunk {
             None => (Some(StreamEnd::Complete), None),
-            Some(Err(e)) => (Some(StreamEnd::Broken(report(&e))), None),
+            Some(Err(e)) => (Some(StreamEnd::Broken(e.into())), None),
             Some(Ok(c)) => (None, Some(c)),
         };
         let incoming = data.as_ref().map_or(0, |c| c.len());
         if written + (buf.len() + incoming) as u64 > want.len {
-            return (written, StreamEnd::Fatal(format!("the answer holds more than the {} bytes asked for", want.len)));
+            let what = format!("the answer holds more than the {} bytes asked for", want.len);
+            return (written, StreamEnd::Fatal(Error::new(ErrorKind::Other, what)));
         }
         // Write what is held when the chunk would not fit, or at the end.
         if !buf.is_empty() && (end.is_some() || buf.len() + incoming > BUF as usize) {
@@ -558,8 +563,8 @@ async fn write_stream(
                     buf = b;
                     *check = running;
                 }
-                Ok((_, _, Err(e))) => return (written, StreamEnd::Fatal(format!("cannot write the file: {e}"))),
-                Err(e) => return (written, StreamEnd::Fatal(format!("internal error: {e}"))),
+                Ok((_, _, Err(e))) => return (written, StreamEnd::Fatal(Error::io("cannot write the file", e))),
+                Err(e) => return (written, StreamEnd::Fatal(Error::task(e))),
             }
             buf.clear();
             written += len;

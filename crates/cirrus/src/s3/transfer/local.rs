@@ -1,6 +1,7 @@
 //! The local side of a download: where a key may be written under a destination, and the
 //! temporary file it is written to before it is renamed into place.
 
+use super::Error;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -16,17 +17,18 @@ pub(crate) enum Target {
 
 /// The names a key (below the prefix) takes as a relative path: empty segments dropped, and
 /// refused when one is `.` or `..`, holds a NUL or is longer than a file name may be.
-pub(crate) fn key_segments(rel: &str) -> Result<Vec<&str>, String> {
+pub(crate) fn key_segments(rel: &str) -> Result<Vec<&str>, Error> {
     let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
     for s in &segments {
         if *s == "." || *s == ".." {
-            return Err(format!("the key has a {s:?} segment: it would write outside the destination"));
+            return Err(Error::refused(format!("the key has a {s:?} segment: it would write outside the destination")));
         }
         if s.contains('\0') {
-            return Err("the key holds a NUL byte, which no file name can".to_owned());
+            return Err(Error::refused("the key holds a NUL byte, which no file name can"));
         }
         if s.len() > NAME_MAX {
-            return Err(format!("a name in the key is {} bytes; a file name may have {NAME_MAX}", s.len()));
+            let n = s.len();
+            return Err(Error::refused(format!("a name in the key is {n} bytes; a file name may have {NAME_MAX}")));
         }
     }
     Ok(segments)
@@ -43,11 +45,12 @@ enum Purpose {
 
 /// `root` joined with `dirs`, every one of them a real directory: never a symlink (the write or
 /// the delete would reach outside the tree) nor a file. For a write, missing ones are made.
-fn dirs_under(root: &Path, dirs: &[&str], purpose: Purpose) -> Result<PathBuf, String> {
-    let refused = |why: String| match purpose {
+fn dirs_under(root: &Path, dirs: &[&str], purpose: Purpose) -> Result<PathBuf, Error> {
+    let words = |why: String| match purpose {
         Purpose::Write => why,
         Purpose::Delete => format!("not deleted: {why}"),
     };
+    let refused = |why: String| Error::refused(words(why));
     let mut path = root.to_path_buf();
     for dir in dirs {
         path.push(dir);
@@ -66,10 +69,10 @@ fn dirs_under(root: &Path, dirs: &[&str], purpose: Purpose) -> Result<PathBuf, S
                     Ok(()) => {}
                     // Made at the same moment by another download of the same tree.
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() && !is_symlink(&path) => {}
-                    Err(e) => return Err(format!("cannot create the directory {}: {e}", path.display())),
+                    Err(e) => return Err(Error::io(format!("cannot create the directory {}", path.display()), e)),
                 }
             }
-            Err(e) => return Err(refused(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => return Err(Error::io(words(format!("cannot read {}", path.display())), e)),
         }
     }
     Ok(path)
@@ -85,40 +88,41 @@ fn dirs_under(root: &Path, dirs: &[&str], purpose: Purpose) -> Result<PathBuf, S
 /// Checks and creations are separate system calls: a local user racing the download could
 /// swap a directory for a symlink between the two. The destination is assumed to be the
 /// user's own.
-pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, String> {
+pub(crate) fn target_under(root: &Path, rel: &str) -> Result<Target, Error> {
     let segments = key_segments(rel)?;
     let Some((leaf, dirs)) = segments.split_last() else {
-        return Err("the key names no file".to_owned());
+        return Err(Error::refused("the key names no file"));
     };
     let mut path = dirs_under(root, dirs, Purpose::Write)?;
     path.push(leaf);
+    let shown = path.display();
     match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Target::File(path)),
-        Err(e) => Err(format!("cannot use {}: {e}", path.display())),
+        Err(e) => Err(Error::io(format!("cannot use {shown}"), e)),
         Ok(m) if m.file_type().is_symlink() => {
-            Err(format!("{} is a symlink: the key would be written through it", path.display()))
+            Err(Error::refused(format!("{shown} is a symlink: the key would be written through it")))
         }
-        Ok(m) if m.is_dir() => Err(format!("{} is a directory, where the key needs a file", path.display())),
+        Ok(m) if m.is_dir() => Err(Error::refused(format!("{shown} is a directory, where the key needs a file"))),
         Ok(m) if m.is_file() => Ok(Target::File(path)),
         // Opening a FIFO to write waits for a reader that may never come.
-        Ok(_) => Err(format!("{} is a FIFO, socket or device: a key is never written into one", path.display())),
+        Ok(_) => Err(Error::refused(format!("{shown} is a FIFO, socket or device: a key is never written into one"))),
     }
 }
 
 /// The path of `rel` under `root`, to be deleted: refused when a directory on the way is a
 /// symlink (the delete would reach outside the tree, which writes are refused too) or when the
 /// leaf is a directory. A leaf that is a symlink is itself what is removed, never its target.
-pub(crate) fn removable_under(root: &Path, rel: &str) -> Result<PathBuf, String> {
+pub(crate) fn removable_under(root: &Path, rel: &str) -> Result<PathBuf, Error> {
     let segments = key_segments(rel)?;
     let Some((leaf, dirs)) = segments.split_last() else {
-        return Err("the name is empty".to_owned());
+        return Err(Error::refused("the name is empty"));
     };
     let mut path = dirs_under(root, dirs, Purpose::Delete)?;
     path.push(leaf);
     match std::fs::symlink_metadata(&path) {
-        Ok(m) if m.is_dir() => Err(format!("not deleted: {} is a directory", path.display())),
+        Ok(m) if m.is_dir() => Err(Error::refused(format!("not deleted: {} is a directory", path.display()))),
         Ok(_) => Ok(path),
-        Err(e) => Err(format!("not deleted: cannot read {}: {e}", path.display())),
+        Err(e) => Err(Error::io(format!("not deleted: cannot read {}", path.display()), e)),
     }
 }
 
@@ -150,11 +154,11 @@ pub(crate) fn file_id(m: &std::fs::Metadata) -> Option<(u64, u64)> {
 
 /// The target of a download to a path the user named: symlinks are followed (it is the
 /// user's own choice), a directory is refused.
-pub(crate) fn target_at(path: &Path) -> Result<Target, String> {
+pub(crate) fn target_at(path: &Path) -> Result<Target, Error> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Target::File(path.to_path_buf())),
-        Err(e) => Err(format!("cannot use {}: {e}", path.display())),
-        Ok(m) if m.is_dir() => Err(format!("{} is a directory", path.display())),
+        Err(e) => Err(Error::io(format!("cannot use {}", path.display()), e)),
+        Ok(m) if m.is_dir() => Err(Error::refused(format!("{} is a directory", path.display()))),
         Ok(m) if m.is_file() => Ok(Target::File(path.to_path_buf())),
         Ok(_) => Ok(Target::Special(path.to_path_buf())),
     }
@@ -255,14 +259,14 @@ mod tests {
     #[test]
     fn keys_stay_inside_the_destination() {
         let root = scratch("inside");
-        assert_eq!(target_under(&root, "a/b.txt"), Ok(Target::File(root.join("a/b.txt"))));
+        assert_eq!(target_under(&root, "a/b.txt").ok(), Some(Target::File(root.join("a/b.txt"))));
         assert!(root.join("a").is_dir());
         // A leading slash or doubled slashes never make a path absolute.
-        assert_eq!(target_under(&root, "/etc/passwd"), Ok(Target::File(root.join("etc/passwd"))));
-        assert_eq!(target_under(&root, "x//y"), Ok(Target::File(root.join("x/y"))));
+        assert_eq!(target_under(&root, "/etc/passwd").ok(), Some(Target::File(root.join("etc/passwd"))));
+        assert_eq!(target_under(&root, "x//y").ok(), Some(Target::File(root.join("x/y"))));
         let long = "n".repeat(256);
         for bad in ["../escape", "a/../../escape", "a/./b", "..", "", "/", "a\0b", long.as_str()] {
-            assert!(target_under(&root, bad).is_err(), "{bad:?}");
+            assert!(target_under(&root, bad).is_err_and(|e| e.is_refused()), "{bad:?}");
         }
         assert!(!root.parent().unwrap().join("escape").exists());
     }
@@ -273,15 +277,15 @@ mod tests {
         let outside = scratch("links-outside");
         std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
         std::os::unix::fs::symlink(outside.join("f"), root.join("leaf")).unwrap();
-        assert!(target_under(&root, "out/f").unwrap_err().contains("symlink"));
-        assert!(target_under(&root, "leaf").unwrap_err().contains("symlink"));
+        assert!(target_under(&root, "out/f").unwrap_err().to_string().contains("symlink"));
+        assert!(target_under(&root, "leaf").unwrap_err().to_string().contains("symlink"));
         std::fs::write(root.join("file"), b"x").unwrap();
-        assert!(target_under(&root, "file/b").unwrap_err().contains("is a file"));
+        assert!(target_under(&root, "file/b").unwrap_err().to_string().contains("is a file"));
         std::fs::create_dir(root.join("dir")).unwrap();
-        assert!(target_under(&root, "dir").unwrap_err().contains("is a directory"));
+        assert!(target_under(&root, "dir").unwrap_err().to_string().contains("is a directory"));
         let made = std::process::Command::new("mkfifo").arg(root.join("pipe")).status().unwrap();
         assert!(made.success());
-        assert!(target_under(&root, "pipe").unwrap_err().contains("FIFO"));
+        assert!(target_under(&root, "pipe").unwrap_err().to_string().contains("FIFO"));
     }
 
     #[test]

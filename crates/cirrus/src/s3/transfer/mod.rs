@@ -44,6 +44,7 @@
 mod collide;
 mod copy;
 pub(crate) mod download;
+mod error;
 mod fd;
 pub(crate) mod filter;
 pub(crate) mod local;
@@ -54,13 +55,14 @@ mod sync;
 mod upload;
 mod walk;
 
+pub use error::{Error, ErrorKind};
 pub use fd::raise_open_file_limit;
 pub use filter::{Filters, Rule};
 pub use plan::Transfers;
 pub use sync::{SyncAction, SyncOptions};
 
 use super::{PutOptions, S3Client};
-use crate::transport::Error;
+use crate::transport::report;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,7 +95,7 @@ impl Location {
     /// assert!(Location::parse("s3://bad bucket/key").is_err());
     /// # Ok::<(), cirrus::Error>(())
     /// ```
-    pub fn parse(text: &str) -> Result<Location, Error> {
+    pub fn parse(text: &str) -> Result<Location, crate::Error> {
         match text.strip_prefix("s3://") {
             Some(rest) => {
                 let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
@@ -257,16 +259,17 @@ pub enum Event {
         src: Location,
         /// To (none for a delete).
         dst: Option<Location>,
-        /// Why.
-        reason: String,
+        /// Why: what kind of failure, and its cause.
+        error: Error,
     },
     /// An object was left out, and why (a key that would escape the destination, a symlink
     /// not followed, a special file...).
     Skipped {
         /// What was left out.
         src: Location,
-        /// Why.
-        reason: String,
+        /// Why: most often [`ErrorKind::Refused`]; an unreadable file is
+        /// [`ErrorKind::AccessDenied`].
+        reason: Error,
     },
     /// More bytes moved (for progress).
     Bytes(u64),
@@ -302,13 +305,14 @@ impl fmt::Display for Event {
         match self {
             Event::Done { action, src, dst: Some(dst), .. } => write!(f, "{}: {src} to {dst}", action.as_str()),
             Event::Done { action, src, dst: None, .. } => write!(f, "{}: {src}", action.as_str()),
-            Event::Failed { action, src, dst: Some(dst), reason } => {
-                write!(f, "{} failed: {src} to {dst} {reason}", action.as_str())
+            // The error with its causes: this is the line a person reads.
+            Event::Failed { action, src, dst: Some(dst), error } => {
+                write!(f, "{} failed: {src} to {dst} {}", action.as_str(), report(error))
             }
-            Event::Failed { action, src, dst: None, reason } => {
-                write!(f, "{} failed: {src} {reason}", action.as_str())
+            Event::Failed { action, src, dst: None, error } => {
+                write!(f, "{} failed: {src} {}", action.as_str(), report(error))
             }
-            Event::Skipped { src, reason } => write!(f, "warning: skipping {src}: {reason}"),
+            Event::Skipped { src, reason } => write!(f, "warning: skipping {src}: {}", report(reason)),
             Event::DryRun { action, src, dst: Some(dst) } => write!(f, "(dryrun) {}: {src} to {dst}", action.as_str()),
             Event::DryRun { action, src, dst: None } => write!(f, "(dryrun) {}: {src}", action.as_str()),
             Event::Bytes(n) => write!(f, "{n} bytes"),
@@ -320,7 +324,7 @@ impl fmt::Display for Event {
 
 /// A multipart upload that an abort could not remove: its parts are still billed. Remove it
 /// with `AbortMultipartUpload` (or a lifecycle rule).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct LeftBehind {
     /// The bucket.
@@ -330,7 +334,7 @@ pub struct LeftBehind {
     /// The upload id.
     pub upload_id: String,
     /// Why the abort failed.
-    pub reason: String,
+    pub error: Error,
 }
 
 impl fmt::Display for LeftBehind {
@@ -338,7 +342,10 @@ impl fmt::Display for LeftBehind {
         write!(
             f,
             "could not abort the multipart upload of s3://{}/{} (upload id {}): {}",
-            self.bucket, self.key, self.upload_id, self.reason
+            self.bucket,
+            self.key,
+            self.upload_id,
+            report(&self.error)
         )
     }
 }

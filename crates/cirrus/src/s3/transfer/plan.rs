@@ -343,7 +343,10 @@ impl Transfers {
                             job(o).map(|j| Planned::Job(j, size))
                         }
                     }
-                    Err(e) => Some(Planned::Fail { action, src: src.clone(), reason: format!("listing stopped: {e}") }),
+                    Err(e) => {
+                        let reason = super::Error::call("listing stopped", e);
+                        Some(Planned::Fail { action, src: src.clone(), reason })
+                    }
                 };
                 std::future::ready(planned)
             })

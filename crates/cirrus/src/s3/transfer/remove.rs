@@ -58,12 +58,8 @@ impl Transfers {
                 }
                 Err(e) => {
                     summary.failed = 1;
-                    observer(&Event::Failed {
-                        action: Action::Delete,
-                        src: target.clone(),
-                        dst: None,
-                        reason: crate::transport::report(&e),
-                    });
+                    let error = super::Error::from(e).at(target.clone());
+                    observer(&Event::Failed { action: Action::Delete, src: target.clone(), dst: None, error });
                 }
             }
             summary.elapsed = start.elapsed();
@@ -75,8 +71,8 @@ impl Transfers {
         let mut in_flight: JoinSet<(Vec<String>, Result<DeleteReport, Error>)> = JoinSet::new();
         let settle = |summary: &mut Summary, (keys, report): (Vec<String>, Result<DeleteReport, Error>)| match report {
             Ok(r) => {
-                let failed: std::collections::HashMap<&str, String> =
-                    r.failed.iter().map(|f| (f.key.as_str(), format!("{}: {}", f.code, f.message))).collect();
+                let failed: std::collections::HashMap<&str, &crate::s3::DeleteFailure> =
+                    r.failed.iter().map(|f| (f.key.as_str(), f)).collect();
                 for k in &keys {
                     let src = Location::s3(bucket, k);
                     match failed.get(k.as_str()) {
@@ -84,23 +80,22 @@ impl Transfers {
                             summary.done += 1;
                             observer(&Event::Done { action: Action::Delete, src, dst: None, bytes: 0 });
                         }
-                        Some(reason) => {
+                        Some(f) => {
                             summary.failed += 1;
-                            observer(&Event::Failed { action: Action::Delete, src, dst: None, reason: reason.clone() });
+                            let error = super::Error::refused_key("DeleteObjects", &f.code, &f.message).at(src.clone());
+                            observer(&Event::Failed { action: Action::Delete, src, dst: None, error });
                         }
                     }
                 }
             }
             Err(e) => {
+                // One failure for every key of the batch, the call's error shared.
+                let error = super::Error::from(e);
                 for k in &keys {
                     summary.failed += 1;
-                    let reason = crate::transport::report(&e);
-                    observer(&Event::Failed {
-                        action: Action::Delete,
-                        src: Location::s3(bucket, k),
-                        dst: None,
-                        reason,
-                    });
+                    let src = Location::s3(bucket, k);
+                    let error = error.clone().at(src.clone());
+                    observer(&Event::Failed { action: Action::Delete, src, dst: None, error });
                 }
             }
         };
@@ -119,12 +114,9 @@ impl Transfers {
                 Ok(p) => p,
                 Err(e) => {
                     summary.failed += 1;
-                    observer(&Event::Failed {
-                        action: Action::Delete,
-                        src: Location::s3(bucket, &prefix),
-                        dst: None,
-                        reason: format!("listing stopped: {e}"),
-                    });
+                    let src = Location::s3(bucket, &prefix);
+                    let error = super::Error::call("listing stopped", e).at(src.clone());
+                    observer(&Event::Failed { action: Action::Delete, src, dst: None, error });
                     break;
                 }
             };

@@ -2,10 +2,9 @@
 //! they finish, a summary at the end, and clean-up on interrupt.
 
 use super::local::target_at;
-use super::{Action, Cancel, Event, LeftBehind, Location, Summary};
+use super::{Action, Cancel, Error, Event, LeftBehind, Location, Summary};
 use crate::s3::upload::Orphaned;
 use crate::s3::{Object, PutOptions, S3Client};
-use crate::transport::report;
 use futures_util::stream::{BoxStream, StreamExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -78,21 +77,21 @@ impl Ctx {
 
     /// Room for one open file. Take it before the request slot of the request that reads or
     /// writes the file.
-    pub(crate) async fn file_slot(&self) -> Result<OwnedSemaphorePermit, String> {
-        self.files.clone().acquire_owned().await.map_err(|_| "the transfer is stopping".to_owned())
+    pub(crate) async fn file_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        self.files.clone().acquire_owned().await.map_err(|_| Error::stopped())
     }
 
     /// A slot for one request in flight.
-    pub(crate) async fn request_slot(&self) -> Result<OwnedSemaphorePermit, String> {
-        self.requests.clone().acquire_owned().await.map_err(|_| "the transfer is stopping".to_owned())
+    pub(crate) async fn request_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        self.requests.clone().acquire_owned().await.map_err(|_| Error::stopped())
     }
 
     /// Room for `bytes` of object data (the whole budget at most, so one oversized part can
     /// still go, alone). Take the request slot first: every holder of memory also holds a
     /// slot, so the two never wait on each other in a cycle.
-    pub(crate) async fn memory(&self, bytes: u64) -> Result<OwnedSemaphorePermit, String> {
+    pub(crate) async fn memory(&self, bytes: u64) -> Result<OwnedSemaphorePermit, Error> {
         let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.memory_kib);
-        self.memory.clone().acquire_many_owned(kib).await.map_err(|_| "the transfer is stopping".to_owned())
+        self.memory.clone().acquire_many_owned(kib).await.map_err(|_| Error::stopped())
     }
 
     /// The part size for an object of `size`: the configured one, raised to stay within S3's
@@ -112,7 +111,7 @@ impl Ctx {
         bucket: &str,
         key: &str,
         put: &PutOptions,
-    ) -> Result<String, String> {
+    ) -> Result<String, Error> {
         let _slot = self.request_slot().await?;
         let ctx = self.clone();
         let orphaned: Orphaned = Arc::new(move |bucket, key, id| ctx.orphan(bucket, key, id));
@@ -121,7 +120,7 @@ impl Ctx {
             creating.retain(|t| !t.is_finished());
             creating.push(task);
         }
-        pending.answer().await.map_err(|e| report(&e))
+        Ok(pending.answer().await?)
     }
 
     /// Records a multipart upload to abort at the end of the run.
@@ -138,9 +137,10 @@ impl Ctx {
         key: &str,
         upload_id: &str,
         parts: &[crate::s3::CompletedPart],
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let _slot = self.request_slot().await?;
-        self.client.complete_multipart_upload(bucket, key, upload_id, parts).await.map(drop).map_err(|e| report(&e))
+        self.client.complete_multipart_upload(bucket, key, upload_id, parts).await?;
+        Ok(())
     }
 
     /// Counts a download by how its bytes were checked (`None`: they could not be).
@@ -197,25 +197,23 @@ impl Ctx {
         }
     }
 
-    /// Aborts a multipart upload now, recording it if the abort fails; returns the failure.
-    pub(crate) async fn abort(&self, bucket: &str, key: &str, upload_id: &str) -> Option<String> {
+    /// Aborts a multipart upload now, recording it in the summary if the abort fails.
+    pub(crate) async fn abort(&self, bucket: &str, key: &str, upload_id: &str) {
         match self.client.abort_multipart_upload(bucket, key, upload_id).await {
-            Ok(()) => None,
+            Ok(()) => {}
             // Gone already: completed after all (an interrupt during CompleteMultipartUpload)
             // or aborted by someone else. Nothing is left to pay for.
-            Err(e) if e.code() == Some("NoSuchUpload") => None,
+            Err(e) if e.code() == Some("NoSuchUpload") => {}
             Err(e) => {
                 let left = LeftBehind {
                     bucket: bucket.to_owned(),
                     key: key.to_owned(),
                     upload_id: upload_id.to_owned(),
-                    reason: crate::transport::report(&e),
+                    error: e.into(),
                 };
-                let msg = left.to_string();
                 if let Ok(mut l) = self.left_behind.lock() {
                     l.push(left);
                 }
-                Some(msg)
             }
         }
     }
@@ -263,16 +261,14 @@ impl<'a> UploadGuard<'a> {
         self.upload = None;
     }
 
-    /// Failed: abort now; the reason, with the abort's failure if it failed too.
-    pub(crate) async fn abort(mut self, reason: String) -> String {
+    /// Failed: abort now (an abort that fails is in the summary's
+    /// [`left_behind`](Summary::left_behind)); the reason, as it was.
+    pub(crate) async fn abort(mut self, reason: Error) -> Error {
         let Some((b, k, id)) = self.upload.clone() else { return reason };
         // Still armed while the abort is awaited: dropped mid-way, the run aborts it again.
-        let failed = self.ctx.abort(&b, &k, &id).await;
+        self.ctx.abort(&b, &k, &id).await;
         self.upload = None;
-        match failed {
-            None => reason,
-            Some(e) => format!("{reason}; {e}"),
-        }
+        reason
     }
 }
 
@@ -289,8 +285,24 @@ impl Drop for UploadGuard<'_> {
 /// How one object ended.
 pub(crate) enum Outcome {
     Done(u64),
-    Skipped(String),
-    Failed(String),
+    Skipped(Error),
+    Failed(Error),
+}
+
+impl From<Result<u64, Error>> for Outcome {
+    fn from(r: Result<u64, Error>) -> Outcome {
+        match r {
+            Ok(n) => Outcome::Done(n),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+/// How one object ended, once its event is out: what the summary counts.
+enum Ended {
+    Done(u64),
+    Skipped,
+    Failed,
 }
 
 /// One object to move.
@@ -349,8 +361,8 @@ impl DownloadTo {
 /// What a planned source yields.
 pub(crate) enum Planned {
     Job(Job, u64),
-    Skip { src: Location, reason: String },
-    Fail { action: Action, src: Location, reason: String },
+    Skip { src: Location, reason: Error },
+    Fail { action: Action, src: Location, reason: Error },
 }
 
 impl Job {
@@ -389,19 +401,19 @@ impl Job {
 }
 
 /// `mv`: removes the source of a job whose copy is complete (the file, or the object).
-async fn remove_source(ctx: &Ctx, source: &Source) -> Result<(), String> {
+async fn remove_source(ctx: &Ctx, source: &Source) -> Result<(), Error> {
     match source {
         Source::File(path) => {
-            tokio::fs::remove_file(path).await.map_err(|e| format!("cannot remove {}: {e}", path.display()))
+            tokio::fs::remove_file(path).await.map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
         }
         Source::Object(bucket, key) => {
             let _slot = ctx.request_slot().await?;
-            ctx.client.delete(bucket, key).await.map_err(|e| report(&e))
+            Ok(ctx.client.delete(bucket, key).await?)
         }
     }
 }
 
-async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
+async fn run_job(ctx: Arc<Ctx>, job: Job) -> Ended {
     let (action, src, dst) = job.describe();
     let action = if ctx.move_source { Action::Move } else { action };
     let mut source = ctx.move_source.then(|| job.source());
@@ -426,7 +438,7 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
             match target {
                 Ok(Ok(t)) => super::download::download(&ctx, &bucket, &key, object.as_ref(), t).await,
                 Ok(Err(reason)) => Outcome::Skipped(reason),
-                Err(e) => Outcome::Failed(format!("internal error: {e}")),
+                Err(e) => Outcome::Failed(Error::task(e)),
             }
         }
         Job::Copy { from_bucket, from_key, object, bucket, key } => {
@@ -437,10 +449,7 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
                 Location::Local(p) => Source::File(p),
                 Location::S3 { bucket, key } => Source::Object(bucket, key),
             };
-            match remove_source(&ctx, &source).await {
-                Ok(()) => Outcome::Done(0),
-                Err(reason) => Outcome::Failed(reason),
-            }
+            remove_source(&ctx, &source).await.map(|()| 0).into()
         }
         Job::RemoveUnder { root, rel } => {
             let checked = tokio::task::spawn_blocking(move || super::local::removable_under(&root, &rel)).await;
@@ -448,19 +457,16 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
                 // `sync --delete` never deletes what it downloaded in the same run (a key that
                 // the file system takes for this name).
                 Ok(Ok(path)) if ctx.was_placed(&path) => {
-                    Outcome::Skipped("not deleted: a download of this run was written to it".to_owned())
+                    Outcome::Skipped(Error::refused("not deleted: a download of this run was written to it"))
                 }
-                Ok(Ok(path)) => match remove_source(&ctx, &Source::File(path)).await {
-                    Ok(()) => Outcome::Done(0),
-                    Err(reason) => Outcome::Failed(reason),
-                },
+                Ok(Ok(path)) => remove_source(&ctx, &Source::File(path)).await.map(|()| 0).into(),
                 Ok(Err(reason)) => Outcome::Skipped(reason),
-                Err(e) => Outcome::Failed(format!("internal error: {e}")),
+                Err(e) => Outcome::Failed(Error::task(e)),
             }
         }
     };
     let outcome = match (outcome, kept) {
-        (Outcome::Done(_), Some(reason)) => Outcome::Skipped(reason.to_owned()),
+        (Outcome::Done(_), Some(reason)) => Outcome::Skipped(Error::refused(reason)),
         (outcome, _) => outcome,
     };
     // The source goes only once its copy is complete and confirmed; if it cannot be removed,
@@ -468,16 +474,26 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Outcome {
     let outcome = match (outcome, source) {
         (Outcome::Done(bytes), Some(source)) => match remove_source(&ctx, &source).await {
             Ok(()) => Outcome::Done(bytes),
-            Err(reason) => Outcome::Failed(format!("copied, but the source was not removed: {reason}")),
+            Err(reason) => Outcome::Failed(reason.context("copied, but the source was not removed")),
         },
         (outcome, _) => outcome,
     };
-    match &outcome {
-        Outcome::Done(bytes) => ctx.emit(&Event::Done { action, src, dst, bytes: *bytes }),
-        Outcome::Skipped(reason) => ctx.emit(&Event::Skipped { src, reason: reason.clone() }),
-        Outcome::Failed(reason) => ctx.emit(&Event::Failed { action, src, dst, reason: reason.clone() }),
+    match outcome {
+        Outcome::Done(bytes) => {
+            ctx.emit(&Event::Done { action, src, dst, bytes });
+            Ended::Done(bytes)
+        }
+        Outcome::Skipped(reason) => {
+            let reason = reason.at(src.clone());
+            ctx.emit(&Event::Skipped { src, reason });
+            Ended::Skipped
+        }
+        Outcome::Failed(error) => {
+            let error = error.at(src.clone());
+            ctx.emit(&Event::Failed { action, src, dst, error });
+            Ended::Failed
+        }
     }
-    outcome
 }
 
 /// Runs the jobs of `plan`, at most twice as many objects at once as requests may be in
@@ -488,16 +504,16 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
     let mut summary = Summary::default();
     let max_jobs = ctx.concurrency.saturating_mul(2);
     let mut plan = plan;
-    let mut set: JoinSet<Outcome> = JoinSet::new();
+    let mut set: JoinSet<Ended> = JoinSet::new();
     let mut exhausted = false;
     let (mut objects, mut bytes) = (0u64, 0u64);
-    let count = |summary: &mut Summary, joined: Result<Outcome, tokio::task::JoinError>| match joined {
-        Ok(Outcome::Done(n)) => {
+    let count = |summary: &mut Summary, joined: Result<Ended, tokio::task::JoinError>| match joined {
+        Ok(Ended::Done(n)) => {
             summary.done += 1;
             summary.bytes = summary.bytes.saturating_add(n);
         }
-        Ok(Outcome::Skipped(_)) => summary.skipped += 1,
-        Ok(Outcome::Failed(_)) => summary.failed += 1,
+        Ok(Ended::Skipped) => summary.skipped += 1,
+        Ok(Ended::Failed) => summary.failed += 1,
         Err(e) if e.is_cancelled() => {}
         Err(_) => summary.failed += 1,
     };
@@ -522,11 +538,13 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
                 }
                 Some(Planned::Skip { src, reason }) => {
                     summary.skipped += 1;
+                    let reason = reason.at(src.clone());
                     ctx.emit(&Event::Skipped { src, reason });
                 }
                 Some(Planned::Fail { action, src, reason }) => {
                     summary.failed += 1;
-                    ctx.emit(&Event::Failed { action, src, dst: None, reason });
+                    let error = reason.at(src.clone());
+                    ctx.emit(&Event::Failed { action, src, dst: None, error });
                 }
             },
         }

@@ -19,10 +19,9 @@
 use super::plan::{folder, input};
 use super::run::{execute, Ctx, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
-use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
+use super::{Action, Cancel, Error, ErrorKind, Event, Location, Summary, TransferOptions, Transfers};
 use crate::s3::checksum::{file_digests, EtagForm};
 use crate::s3::{ChecksumAlgorithm, ListOptions, Object, S3Client};
-use crate::transport::Error;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -118,11 +117,11 @@ enum What {
     Object(Object),
     /// Something at the source the walk could not see (or left out by choice, when there is
     /// no reason): nothing at the destination is deleted at or beneath it.
-    Unseen(Option<String>),
+    Unseen(Option<Error>),
 }
 
 /// A side, read in key order; `Err` ends the plan.
-type Side = BoxStream<'static, Result<Entry, String>>;
+type Side = BoxStream<'static, Result<Entry, Error>>;
 
 fn local_side(root: PathBuf, follow: bool, skips: Option<mpsc::Sender<Planned>>) -> Side {
     let rx = walk(root, follow);
@@ -172,7 +171,7 @@ fn object_entry(o: Object, root: &str) -> Option<Entry> {
 enum Segment {
     Entry(Entry),
     /// A folder being listed (every key under it) by a task of its own.
-    Folder(mpsc::Receiver<Result<Entry, String>>),
+    Folder(mpsc::Receiver<Result<Entry, Error>>),
 }
 
 /// The objects under `prefix`, in key order. The first level is listed with `/` as delimiter;
@@ -182,9 +181,9 @@ enum Segment {
 /// bounded (a page or so per folder listed ahead).
 fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
     let client = transfers.client().clone();
-    let (tx, rx) = mpsc::channel::<Result<Entry, String>>(1024);
+    let (tx, rx) = mpsc::channel::<Result<Entry, Error>>(1024);
     tokio::spawn(async move {
-        let stopped = |e: Error| Err(format!("listing stopped: {}", crate::transport::report(&e)));
+        let stopped = |e: crate::Error| Err(Error::call("listing stopped", e));
         let top_options = ListOptions::prefix(prefix.clone()).with_delimiter("/");
         let mut pages = Box::pin(client.list_pages(&bucket, top_options));
         let mut queue: std::collections::VecDeque<Segment> = std::collections::VecDeque::new();
@@ -272,9 +271,9 @@ fn in_key_order(side: Side) -> Side {
     side.map(move |item| {
         let e = item?;
         if let Some(prev) = last.as_deref().filter(|p| e.rel.as_bytes() <= p.as_bytes()) {
-            return Err(format!(
-                "the listing is out of key order ({:?} came after {prev:?}): it cannot be compared",
-                e.rel
+            return Err(Error::new(
+                ErrorKind::Other,
+                format!("the listing is out of key order ({:?} came after {prev:?}): it cannot be compared", e.rel),
             ));
         }
         last = Some(e.rel.clone());
@@ -364,11 +363,11 @@ impl From<Entry> for Doomed {
 /// What of the source could not be seen, by name relative to the root, with why nothing is
 /// deleted beneath it (`None`: left out by choice, nothing to say).
 #[derive(Default)]
-struct Unseen(std::collections::BTreeMap<String, Option<String>>);
+struct Unseen(std::collections::BTreeMap<String, Option<Error>>);
 
 impl Unseen {
     /// What keeps `rel` from being deleted: an unseen entry at it or at a folder above it.
-    fn covering(&self, rel: &str) -> Option<(&str, &Option<String>)> {
+    fn covering(&self, rel: &str) -> Option<(&str, &Option<Error>)> {
         // The root (`""`: unreadable as a whole), each folder on the way, the name itself.
         let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
         [""].into_iter().chain(folders).chain([rel]).find_map(|p| self.0.get_key_value(p).map(|(k, v)| (k.as_str(), v)))
@@ -384,7 +383,7 @@ fn delete_or_keep(dst_root: &Root, d: Doomed, unseen: &Unseen) -> Option<(Planne
         return Some((Planned::Skip { src: target, reason: why.clone()? }, None));
     }
     if d.linked {
-        let reason = "not deleted: it is reached through a symlinked directory".to_owned();
+        let reason = Error::refused("not deleted: it is reached through a symlinked directory");
         return Some((Planned::Skip { src: target, reason }, None));
     }
     let (planned, say) = delete_step(dst_root, &d.rel);
@@ -496,7 +495,7 @@ impl Transfers {
         src: &Location,
         dst: &Location,
         options: &SyncOptions,
-    ) -> Result<BoxStream<'static, Result<SyncAction, String>>, Error> {
+    ) -> Result<BoxStream<'static, Result<SyncAction, Error>>, crate::Error> {
         let steps = self.sync_steps(src, dst, options, None).await?;
         Ok(steps
             .filter_map(|(planned, say)| {
@@ -519,7 +518,7 @@ impl Transfers {
         options: &SyncOptions,
         observer: impl Fn(&Event) + Send + Sync + 'static,
         cancel: &Cancel,
-    ) -> Result<Summary, Error> {
+    ) -> Result<Summary, crate::Error> {
         let (skip_tx, skip_rx) = mpsc::channel::<Planned>(64);
         let steps = self.sync_steps(src, dst, options, Some(skip_tx)).await?;
         let skips = stream::unfold(skip_rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
@@ -531,10 +530,12 @@ impl Transfers {
                 match (planned, say) {
                     (Planned::Fail { action, src, reason }, _) => {
                         summary.failed += 1;
-                        observer(&Event::Failed { action, src, dst: None, reason });
+                        let error = reason.at(src.clone());
+                        observer(&Event::Failed { action, src, dst: None, error });
                     }
                     (Planned::Skip { src, reason }, _) => {
                         summary.skipped += 1;
+                        let reason = reason.at(src.clone());
                         observer(&Event::Skipped { src, reason });
                     }
                     (_, Some(say)) => observer(&Event::DryRun { action: say.action, src: say.src, dst: say.dst }),
@@ -556,7 +557,7 @@ impl Transfers {
         dst: &Location,
         options: &SyncOptions,
         skips: Option<mpsc::Sender<Planned>>,
-    ) -> Result<BoxStream<'static, (Planned, Option<SyncAction>)>, Error> {
+    ) -> Result<BoxStream<'static, (Planned, Option<SyncAction>)>, crate::Error> {
         let action = match (src, dst) {
             (Location::Local(p), Location::S3 { bucket, .. }) => {
                 crate::s3::check_bucket("PutObject", bucket)?;
@@ -601,7 +602,7 @@ impl Transfers {
             let mut checks: JoinSet<Option<(Planned, Option<SyncAction>)>> = JoinSet::new();
             let filters = options.transfer.filters.clone();
             // What could not be seen is kept whatever the filters: files under it may be included.
-            let accepts = move |r: &Result<Entry, String>| {
+            let accepts = move |r: &Result<Entry, Error>| {
                 r.as_ref().map_or(true, |e| matches!(e.what, What::Unseen(..)) || filters.accepts(&e.rel))
             };
             let accepts_too = accepts.clone();
@@ -627,7 +628,10 @@ impl Transfers {
                 // What the source could not see protects the destination beneath it; what the
                 // destination could not see is neither compared nor deleted.
                 if let Some(Ok(Entry { what: What::Unseen(why), rel, .. })) = &mut x {
-                    let why = why.take().map(|w| format!("not deleted: {} could not be read ({w})", src_root.at(rel)));
+                    let why = why.take().map(|w| {
+                        let what = format!("not deleted: {} could not be read", src_root.at(rel));
+                        w.context(what).with_kind(ErrorKind::Refused)
+                    });
                     unseen.0.insert(std::mem::take(rel), why);
                     x = a.next().await;
                     continue;
@@ -642,9 +646,9 @@ impl Transfers {
                     if let Some(plain) = other_form(&e.rel) {
                         let path = dst_root.at(&plain);
                         let reason = format!("not downloaded: the key names the local file {path} in another form");
-                        let skip = Planned::Skip { src: src_root.at(&e.rel), reason };
+                        let skip = Planned::Skip { src: src_root.at(&e.rel), reason: Error::refused(reason) };
                         let why = format!("not deleted: the key {} names it too", src_root.at(&e.rel));
-                        unseen.0.insert(plain, Some(why));
+                        unseen.0.insert(plain, Some(Error::refused(why)));
                         if tx.send((skip, None)).await.is_err() {
                             return;
                         }
@@ -746,15 +750,17 @@ mod tests {
     #[test]
     fn unseen_entries_cover_what_is_beneath_them() {
         let mut unseen = Unseen::default();
-        unseen.0.insert("d".into(), Some("denied".into()));
+        unseen.0.insert("d".into(), Some(Error::refused("denied")));
         unseen.0.insert("d-x".into(), None);
-        assert_eq!(unseen.covering("d"), Some(("d", &Some("denied".into()))));
-        assert_eq!(unseen.covering("d/e/f"), Some(("d", &Some("denied".into()))));
+        let why =
+            |c: Option<(&str, &Option<Error>)>| c.map(|(at, e)| (at.to_owned(), e.as_ref().map(Error::to_string)));
+        assert_eq!(why(unseen.covering("d")), Some(("d".into(), Some("denied".into()))));
+        assert_eq!(why(unseen.covering("d/e/f")), Some(("d".into(), Some("denied".into()))));
         assert_eq!(unseen.covering("d-x/y").map(|c| c.0), Some("d-x"));
         for free in ["dd", "d.x", "e/d", "d-"] {
-            assert_eq!(unseen.covering(free), None, "{free}");
+            assert!(unseen.covering(free).is_none(), "{free}");
         }
-        unseen.0.insert(String::new(), Some("the root".into()));
+        unseen.0.insert(String::new(), Some(Error::refused("the root")));
         assert_eq!(unseen.covering("anything/at/all").map(|c| c.0), Some(""));
     }
 

@@ -2,9 +2,10 @@
 //! multipart upload whose parts are read at their offsets and sent in parallel, each holding a
 //! request slot and its bytes of the memory budget.
 
+use super::error::joined;
 use super::run::{Ctx, Outcome, UploadGuard};
+use super::{Error, ErrorKind};
 use crate::s3::CompletedPart;
-use crate::transport::report;
 use bytes::Bytes;
 use std::fs::File;
 use std::path::Path;
@@ -22,10 +23,10 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
     let (file, meta): (File, _) = match opened {
         Ok(Ok(x)) => x,
         // Out of descriptors past every wait: a failure, to be tried again, never a skip.
-        Ok(Err(e)) if super::walk::out_of_descriptors(&e) => return Outcome::Failed(format!("cannot open it: {e}")),
+        Ok(Err(e)) if super::walk::out_of_descriptors(&e) => return Outcome::Failed(Error::io("cannot open it", e)),
         // Unreadable (permissions, gone since the walk, not a file): reported and left out.
-        Ok(Err(e)) => return Outcome::Skipped(format!("cannot read it: {e}")),
-        Err(e) => return Outcome::Failed(format!("internal error: {e}")),
+        Ok(Err(e)) => return Outcome::Skipped(Error::io("cannot read it", e)),
+        Err(e) => return Outcome::Failed(Error::task(e)),
     };
     let size = meta.len();
     let mut put = ctx.client.with_upload_checksum(&ctx.put);
@@ -41,8 +42,8 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
             let _memory = ctx.memory(size).await?;
             let data = read_at(&file, 0, size).await?;
             unchanged(&file, &meta).await?;
-            ctx.client.put(bucket, key, data, &put).await.map_err(|e| report(&e))?;
-            Ok::<_, String>(())
+            ctx.client.put(bucket, key, data, &put).await?;
+            Ok::<_, Error>(())
         }
         .await;
         return match result {
@@ -54,7 +55,8 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
         };
     }
     if put.checksum_value.is_some() {
-        return Outcome::Failed("a given checksum value covers one PutObject, not a multipart upload".to_owned());
+        let why = "a given checksum value covers one PutObject, not a multipart upload";
+        return Outcome::Failed(Error::new(ErrorKind::Other, why));
     }
     let upload_id = match ctx.create_upload(bucket, key, &put).await {
         Ok(id) => id,
@@ -90,10 +92,10 @@ async fn upload_parts(
     key: &str,
     upload_id: &str,
     put: &crate::s3::PutOptions,
-) -> Result<Vec<CompletedPart>, String> {
+) -> Result<Vec<CompletedPart>, Error> {
     let count = size.div_ceil(part_size);
     let window = ctx.concurrency;
-    let mut set: JoinSet<Result<CompletedPart, String>> = JoinSet::new();
+    let mut set: JoinSet<Result<CompletedPart, Error>> = JoinSet::new();
     let mut parts = Vec::with_capacity(count as usize);
     for index in 0..count {
         while set.len() >= window {
@@ -114,11 +116,7 @@ async fn upload_parts(
             let _memory = ctx.memory(len).await?;
             let data = read_at(&file, offset, len).await?;
             let number = index as u32 + 1;
-            let part = ctx
-                .client
-                .upload_part(&bucket, &key, &upload_id, number, data, checksum)
-                .await
-                .map_err(|e| report(&e))?;
+            let part = ctx.client.upload_part(&bucket, &key, &upload_id, number, data, checksum).await?;
             ctx.progress(len);
             Ok(part)
         });
@@ -135,32 +133,25 @@ async fn upload_parts(
 
 /// Stops the other parts and waits until none is in flight, so the abort that follows is the
 /// last word on the upload (a part that landed after an abort would be billed again).
-pub(crate) async fn stop_parts<T: 'static>(mut set: JoinSet<T>, error: String) -> String {
+pub(crate) async fn stop_parts<T: 'static>(mut set: JoinSet<T>, error: Error) -> Error {
     set.shutdown().await;
     error
 }
 
-fn joined(done: Result<Result<CompletedPart, String>, tokio::task::JoinError>) -> Result<CompletedPart, String> {
-    match done {
-        Ok(r) => r,
-        Err(e) => Err(format!("a part's task failed: {e}")),
-    }
-}
-
 /// Fails when the file's size or modification time moved since `before`: a file written while it
 /// is sent would be stored as a mix of old and new bytes, at whatever size was planned.
-async fn unchanged(file: &Arc<File>, before: &std::fs::Metadata) -> Result<(), String> {
+async fn unchanged(file: &Arc<File>, before: &std::fs::Metadata) -> Result<(), Error> {
     let file = file.clone();
     let now = tokio::task::spawn_blocking(move || file.metadata())
         .await
-        .map_err(|e| format!("internal error: {e}"))?
-        .map_err(|e| format!("cannot read the file: {e}"))?;
+        .map_err(Error::task)?
+        .map_err(|e| Error::io("cannot read the file", e))?;
     let (was, is) = (before.modified().ok(), now.modified().ok());
     if now.len() != before.len() || was != is {
-        return Err(format!(
-            "the file changed while it was being uploaded ({} bytes when it started, {} now); nothing was stored",
-            before.len(),
-            now.len()
+        let (then, now) = (before.len(), now.len());
+        return Err(Error::new(
+            ErrorKind::Changed,
+            format!("the file changed while it was being uploaded ({then} bytes when it started, {now} now); nothing was stored"),
         ));
     }
     Ok(())
@@ -168,7 +159,7 @@ async fn unchanged(file: &Arc<File>, before: &std::fs::Metadata) -> Result<(), S
 
 /// Exactly `len` bytes of `file` from `offset`; a file that is shorter than it was has changed
 /// while it was sent, which is an error, never a short object.
-async fn read_at(file: &Arc<File>, offset: u64, len: u64) -> Result<Bytes, String> {
+async fn read_at(file: &Arc<File>, offset: u64, len: u64) -> Result<Bytes, Error> {
     let file = file.clone();
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let mut buf = vec![0u8; len as usize];
@@ -176,12 +167,12 @@ async fn read_at(file: &Arc<File>, offset: u64, len: u64) -> Result<Bytes, Strin
         Ok(buf)
     })
     .await
-    .map_err(|e| format!("internal error: {e}"))?;
+    .map_err(Error::task)?;
     match read {
         Ok(buf) => Ok(Bytes::from(buf)),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err("the file got shorter while it was being uploaded".to_owned())
+            Err(Error::new(ErrorKind::Changed, "the file got shorter while it was being uploaded"))
         }
-        Err(e) => Err(format!("cannot read the file: {e}")),
+        Err(e) => Err(Error::io("cannot read the file", e)),
     }
 }

@@ -8,6 +8,7 @@
 //! in the order, so that nothing at the other side is deleted beneath it on the belief that
 //! the source lacks it.
 
+use super::Error;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -22,9 +23,9 @@ pub(crate) enum Found {
     /// Something that is there and was left out: `rel` (and everything beneath it) must not be
     /// taken as absent. `reason` is `None` when it was left out by choice (a symlink not
     /// followed), which is not reported.
-    Unseen { path: PathBuf, rel: String, reason: Option<String> },
+    Unseen { path: PathBuf, rel: String, reason: Option<Error> },
     /// Something that can never be a key (a name that is not UTF-8), and why.
-    Skip { path: PathBuf, reason: String },
+    Skip { path: PathBuf, reason: Error },
 }
 
 /// Walks `root` on a blocking thread. Symlinks are followed when `follow` (a link to a
@@ -94,7 +95,7 @@ fn walk_blocking(root: PathBuf, follow: bool, send: &dyn Fn(Found) -> bool) {
     let root_meta = match patiently(|| std::fs::metadata(&root)) {
         Ok(m) => m,
         Err(e) => {
-            send(Found::Unseen { path: root, rel: String::new(), reason: Some(format!("cannot read it: {e}")) });
+            send(Found::Unseen { path: root, rel: String::new(), reason: Some(Error::io("cannot read it", e)) });
             return;
         }
     };
@@ -117,7 +118,7 @@ fn walk_blocking(root: PathBuf, follow: bool, send: &dyn Fn(Found) -> bool) {
             Item::Out(found) => found,
             Item::Dir { path, rel, id, linked } => {
                 if id.is_some() && stack.iter().any(|f| f.id == id) {
-                    let reason = "a symlink loop (it leads back to a directory above it)".to_owned();
+                    let reason = Error::refused("a symlink loop (it leads back to a directory above it)");
                     Found::Unseen { path, rel, reason: Some(reason) }
                 } else {
                     match read_items(&path, &rel, follow) {
@@ -142,23 +143,23 @@ fn read_items(dir: &std::path::Path, rel: &str, follow: bool) -> Result<Vec<(Str
     let entries = read_dir_whole(dir).map_err(|e| Found::Unseen {
         path: dir.to_owned(),
         rel: rel.to_owned(),
-        reason: Some(format!("cannot read the directory: {e}")),
+        reason: Some(Error::io("cannot read the directory", e)),
     })?;
     let mut items: Vec<(String, Item)> = Vec::with_capacity(entries.len());
     for path in entries {
         let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
-            let reason = "the name is not UTF-8, so it cannot be a key".to_owned();
+            let reason = Error::refused("the name is not UTF-8, so it cannot be a key");
             items.push((String::new(), Item::Out(Found::Skip { path, reason })));
             continue;
         };
         let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-        let unseen = |path: PathBuf, child: &str, reason: Option<String>| {
+        let unseen = |path: PathBuf, child: &str, reason: Option<Error>| {
             (child.to_owned(), Item::Out(Found::Unseen { path, rel: child.to_owned(), reason }))
         };
         let lmeta = match patiently(|| std::fs::symlink_metadata(&path)) {
             Ok(m) => m,
             Err(e) => {
-                items.push(unseen(path, &child, Some(format!("cannot read it: {e}"))));
+                items.push(unseen(path, &child, Some(Error::io("cannot read it", e))));
                 continue;
             }
         };
@@ -171,7 +172,7 @@ fn read_items(dir: &std::path::Path, rel: &str, follow: bool) -> Result<Vec<(Str
             match patiently(|| std::fs::metadata(&path)) {
                 Ok(m) => m,
                 Err(e) => {
-                    items.push(unseen(path, &child, Some(format!("a symlink to nothing readable: {e}"))));
+                    items.push(unseen(path, &child, Some(Error::io("a symlink to nothing readable", e))));
                     continue;
                 }
             }
@@ -184,7 +185,7 @@ fn read_items(dir: &std::path::Path, rel: &str, follow: bool) -> Result<Vec<(Str
             let (size, mtime) = (meta.len(), meta.modified().ok());
             items.push((child.clone(), Item::File { path, rel: child, size, mtime }));
         } else {
-            items.push(unseen(path, &child, Some("a FIFO, socket or device, not a file".to_owned())));
+            items.push(unseen(path, &child, Some(Error::refused("a FIFO, socket or device, not a file"))));
         }
     }
     // Popped from the end: reverse key order.
@@ -224,7 +225,7 @@ mod tests {
     fn unseen(got: &[Found]) -> Vec<(String, Option<String>)> {
         got.iter()
             .filter_map(|f| match f {
-                Found::Unseen { rel, reason, .. } => Some((rel.clone(), reason.clone())),
+                Found::Unseen { rel, reason, .. } => Some((rel.clone(), reason.as_ref().map(ToString::to_string))),
                 _ => None,
             })
             .collect()
