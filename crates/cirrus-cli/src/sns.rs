@@ -109,7 +109,10 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
         }
         Err(e) => {
             if global.output == Output::Json {
-                outln!("{}", serde_json::json!({ "verified": false, "check": e.check.as_str(), "reason": e.reason }))?;
+                outln!(
+                    "{}",
+                    serde_json::json!({ "verified": false, "check": e.check().as_str(), "reason": e.reason() })
+                )?;
             }
             Err(Failure::from(anyhow::Error::new(e)))
         }

@@ -62,9 +62,10 @@ fn open_browser(url: &str, allowed: bool) {
 }
 
 fn login_failure(e: LoginError) -> Failure {
-    match e {
-        LoginError::Settings(_) => Failure::input(anyhow::Error::new(e)),
-        e => Failure::from(anyhow::Error::new(e)),
+    if e.is_settings() {
+        Failure::input(anyhow::Error::new(e))
+    } else {
+        Failure::from(anyhow::Error::new(e))
     }
 }
 

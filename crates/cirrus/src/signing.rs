@@ -40,34 +40,59 @@ pub struct RequestSigner {
     clock: SharedClock,
 }
 
-/// Why a request could not be signed.
+/// Why a request could not be signed: no credentials, a request the signer refuses, or a URL
+/// or header that is not valid HTTP. Display says which; the cause is the
+/// [`source`](std::error::Error::source).
 #[derive(Debug)]
-pub enum SignError {
-    /// No credentials.
+pub struct SignError(Why);
+
+#[derive(Debug)]
+enum Why {
     Credentials(CredentialsError),
-    /// The request cannot be signed as it is.
     Signing(SigningError),
-    /// The request's URL or headers are not valid HTTP.
-    InvalidRequest(String),
+    InvalidRequest { uri: String, source: http::Error },
+}
+
+impl SignError {
+    /// The credentials error, when there were no credentials to sign with.
+    pub fn credentials_error(&self) -> Option<&CredentialsError> {
+        match &self.0 {
+            Why::Credentials(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The signer's error, when it refused the request as it is.
+    pub fn signing_error(&self) -> Option<&SigningError> {
+        match &self.0 {
+            Why::Signing(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The request's URL or headers are not valid HTTP (nothing was signed).
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self.0, Why::InvalidRequest { .. })
+    }
 }
 
 impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            // The reason is the source.
-            SignError::Credentials(_) => f.write_str("no credentials to sign with"),
-            SignError::Signing(_) => f.write_str("cannot sign the request"),
-            SignError::InvalidRequest(e) => write!(f, "cannot sign an invalid request: {e}"),
+        // The reason is the source.
+        match &self.0 {
+            Why::Credentials(_) => f.write_str("no credentials to sign with"),
+            Why::Signing(_) => f.write_str("cannot sign the request"),
+            Why::InvalidRequest { uri, .. } => write!(f, "cannot sign an invalid request ({uri:?})"),
         }
     }
 }
 
 impl std::error::Error for SignError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            SignError::Credentials(e) => Some(e),
-            SignError::Signing(e) => Some(e),
-            SignError::InvalidRequest(_) => None,
+        match &self.0 {
+            Why::Credentials(e) => Some(e),
+            Why::Signing(e) => Some(e),
+            Why::InvalidRequest { source, .. } => Some(source),
         }
     }
 }
@@ -87,7 +112,7 @@ impl RequestSigner {
 
     /// Signs request parts whose body is `payload`. On failure the parts are unchanged.
     pub async fn sign_parts(&self, parts: &mut http::request::Parts, payload: Payload<'_>) -> Result<(), SignError> {
-        let c = self.credentials.provide_credentials().await.map_err(SignError::Credentials)?;
+        let c = self.credentials.provide_credentials().await.map_err(|e| SignError(Why::Credentials(e)))?;
         if !parts.headers.contains_key(http::header::HOST) {
             if let Some(a) = parts.uri.authority() {
                 if let Ok(v) = http::HeaderValue::from_str(a.as_str()) {
@@ -99,7 +124,7 @@ impl RequestSigner {
             SigningParams::new(c.access_key_id(), c.secret_access_key(), &self.region, &self.service, self.clock.now())
                 .session_token(c.session_token())
                 .settings(SigningSettings::for_service(&self.service));
-        cirrus_sigv4::sign_http(parts, payload, &params).map_err(SignError::Signing)?;
+        cirrus_sigv4::sign_http(parts, payload, &params).map_err(|e| SignError(Why::Signing(e)))?;
         Ok(())
     }
 
@@ -140,7 +165,10 @@ fn parts_of(method: &http::Method, uri: &str, headers: &http::HeaderMap) -> Resu
     if let Some(h) = builder.headers_mut() {
         h.clone_from(headers);
     }
-    builder.body(()).map(|r| r.into_parts().0).map_err(|e| SignError::InvalidRequest(format!("{uri:?}: {e}")))
+    builder
+        .body(())
+        .map(|r| r.into_parts().0)
+        .map_err(|source| SignError(Why::InvalidRequest { uri: uri.to_owned(), source }))
 }
 
 impl fmt::Debug for RequestSigner {

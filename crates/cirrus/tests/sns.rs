@@ -160,7 +160,7 @@ fn check_with_cert(body: &[u8], verifier: &Verifier) -> Result<cirrus::sns::Mess
 fn refused(body: &[u8], verifier: &Verifier, want: Check, words: &str) -> Result<(), String> {
     match check_with_cert(body, verifier) {
         Ok(_) => Err(format!("accepted, but should fail the {} check", want.as_str())),
-        Err(e) if e.check == want && e.reason.contains(words) => Ok(()),
+        Err(e) if e.check() == want && e.reason().contains(words) => Ok(()),
         Err(e) => Err(format!("refused for the wrong reason: {e} (wanted {} with {words:?})", want.as_str())),
     }
 }
@@ -353,7 +353,7 @@ fn verification_trials() -> Vec<Trial> {
         ];
         for (name, cert, words) in cases {
             match Verifier::new().verify_with_certificate(&f, &cert, at(SENT)) {
-                Err(e) if e.check == Check::Certificate && e.reason.contains(words) => {}
+                Err(e) if e.check() == Check::Certificate && e.reason().contains(words) => {}
                 other => return Err(format!("{name}: {other:?}")),
             }
         }
@@ -364,7 +364,7 @@ fn verification_trials() -> Vec<Trial> {
         // Another RSA certificate: the signature does not match.
         let other = std::fs::read(testdata().join("sns/synthetic/certificate.pem")).map_err(|e| e.to_string())?;
         match Verifier::new().verify_with_certificate(&f, &other, at("2024-06-01T00:00:00Z")) {
-            Err(e) if e.check == Check::Signature => Ok(()),
+            Err(e) if e.check() == Check::Signature => Ok(()),
             other => Err(format!("another certificate: {other:?}")),
         }
     }));
@@ -373,7 +373,7 @@ fn verification_trials() -> Vec<Trial> {
         let pem = pki().signing_pem.as_bytes();
         for when in ["2025-12-31T23:59:59Z", "2027-01-01T00:00:01Z"] {
             match Verifier::new().verify_with_certificate(&f, pem, at(when)) {
-                Err(e) if e.check == Check::CertValidity && e.reason.contains(when) => {}
+                Err(e) if e.check() == Check::CertValidity && e.reason().contains(when) => {}
                 other => return Err(format!("{when}: {other:?}")),
             }
         }
@@ -390,11 +390,11 @@ fn verification_trials() -> Vec<Trial> {
         let v = Verifier::new().allow_topics([TOPIC]).max_age(Duration::from_secs(300));
         v.verify_with_certificate(&f, pem, at("2026-03-01T12:04:00Z")).map_err(|e| e.to_string())?;
         match v.verify_with_certificate(&f, pem, at("2026-03-01T12:06:00Z")) {
-            Err(e) if e.check == Check::Age && e.reason.contains("360s old") => {}
+            Err(e) if e.check() == Check::Age && e.reason().contains("360s old") => {}
             other => return Err(format!("too old: {other:?}")),
         }
         match v.verify_with_certificate(&f, pem, at("2026-03-01T11:50:00Z")) {
-            Err(e) if e.check == Check::Age && e.reason.contains("future") => Ok(()),
+            Err(e) if e.check() == Check::Age && e.reason().contains("future") => Ok(()),
             other => Err(format!("from the future: {other:?}")),
         }
     }));
@@ -442,7 +442,7 @@ fn testdata_trials() -> Vec<Trial> {
             let r = Verifier::new().verify_with_certificate(&b, &cert, at("2024-06-01T00:00:00Z"));
             if name.starts_with("invalid") {
                 return match r {
-                    Err(e) if e.check == Check::Signature => Ok(()),
+                    Err(e) if e.check() == Check::Signature => Ok(()),
                     other => Err(format!("should fail the signature check: {other:?}")),
                 };
             }
@@ -454,7 +454,7 @@ fn testdata_trials() -> Vec<Trial> {
             }
             // The same message, out of the certificate's validity: refused for that.
             match Verifier::new().verify_with_certificate(&b, &cert, at("2025-06-01T00:00:00Z")) {
-                Err(e) if e.check == Check::CertValidity => Ok(()),
+                Err(e) if e.check() == Check::CertValidity => Ok(()),
                 other => Err(format!("after the certificate expired: {other:?}")),
             }
         }));
@@ -538,7 +538,7 @@ fn fetch_trials() -> Vec<Trial> {
                 ];
                 for (check, words) in want {
                     match v.verify_at(&b, at(SENT)).await {
-                        Err(e) if e.check == check && e.reason.contains(words) => {}
+                        Err(e) if e.check() == check && e.reason().contains(words) => {}
                         other => return Err(format!("wanted {} {words:?}: {other:?}", check.as_str())),
                     }
                 }
@@ -548,7 +548,7 @@ fn fetch_trials() -> Vec<Trial> {
                 // A server the fetcher does not trust: TLS refuses it.
                 let untrusting = CertFetcher::new().connect_to(([127, 0, 0, 1], server.port).into());
                 match Verifier::new().fetcher(untrusting).verify_at(&b, at(SENT)).await {
-                    Err(e) if e.check == Check::CertFetch && e.reason.contains("TLS") => Ok(()),
+                    Err(e) if e.check() == Check::CertFetch && e.reason().contains("TLS") => Ok(()),
                     other => Err(format!("untrusted server: {other:?}")),
                 }
             })

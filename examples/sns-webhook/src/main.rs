@@ -38,7 +38,7 @@ async fn receive(State(verifier): State<Verifier>, body: Bytes) -> (StatusCode, 
         Ok(m) => m,
         Err(e) => {
             eprintln!("refused: {e}");
-            return (StatusCode::FORBIDDEN, format!("refused ({}): {}\n", e.check.as_str(), e.reason));
+            return (StatusCode::FORBIDDEN, format!("refused ({}): {}\n", e.check().as_str(), e.reason()));
         }
     };
     match msg.kind {

@@ -42,18 +42,43 @@ const LEN: usize = 384;
 
 /// Why an SRP step failed: a malformed challenge or pool id, or a value SRP must refuse.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SrpError(String);
+pub struct SrpError {
+    what: &'static str,
+    message: String,
+    refused: bool,
+}
+
+impl SrpError {
+    /// What was wrong: `SRP_B`, `SALT`, `SECRET_BLOCK` (the challenge's parameters), `the user
+    /// pool id`, `a` (a secret given to [`SrpClient::with_secret`]) or `the random number
+    /// generator`.
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+
+    /// Well formed, but a value SRP must refuse (`SRP_B` zero modulo N, a zero `u`): a server
+    /// that is broken or hostile, never the user's input.
+    pub fn is_refused_challenge(&self) -> bool {
+        self.refused
+    }
+}
 
 impl fmt::Display for SrpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for SrpError {}
 
-fn err(msg: impl Into<String>) -> SrpError {
-    SrpError(msg.into())
+/// `what` is malformed, as `message` says.
+fn err(what: &'static str, message: impl Into<String>) -> SrpError {
+    SrpError { what, message: message.into(), refused: false }
+}
+
+/// `what` is a value SRP must refuse.
+fn refuse(what: &'static str, message: &str) -> SrpError {
+    SrpError { refused: true, ..err(what, message) }
 }
 
 /// The `PASSWORD_VERIFIER` challenge's parameters.
@@ -114,7 +139,10 @@ impl fmt::Debug for SrpClient {
 pub fn pool_name(user_pool_id: &str) -> Result<&str, SrpError> {
     match user_pool_id.split_once('_') {
         Some((region, name)) if !region.is_empty() && !name.is_empty() && !name.contains('_') => Ok(name),
-        _ => Err(err(format!("user pool id {user_pool_id:?} is not <region>_<name> (like us-east-1_AbC123)"))),
+        _ => Err(err(
+            "the user pool id",
+            format!("user pool id {user_pool_id:?} is not <region>_<name> (like us-east-1_AbC123)"),
+        )),
     }
 }
 
@@ -123,7 +151,7 @@ impl SrpClient {
     pub fn new(user_pool_id: &str) -> Result<Self, SrpError> {
         let mut a = Zeroizing::new(vec![0u8; 128]);
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut a)
-            .map_err(|_| err("the system random number generator failed"))?;
+            .map_err(|_| err("the random number generator", "the system random number generator failed"))?;
         Self::with_secret(user_pool_id, &a)
     }
 
@@ -131,10 +159,10 @@ impl SrpClient {
     /// values: a fixed `a` makes every login look alike.
     pub fn with_secret(user_pool_id: &str, a: &[u8]) -> Result<Self, SrpError> {
         let pool_name = pool_name(user_pool_id)?.to_owned();
-        let a_num = to_u3072(a).ok_or_else(|| err("a is longer than 384 bytes"))?;
+        let a_num = to_u3072(a).ok_or_else(|| err("a", "a is longer than 384 bytes"))?;
         let a_num = a_num.rem_vartime(&N_NONZERO);
         if a_num.is_zero().to_bool() {
-            return Err(err("a must not be zero"));
+            return Err(err("a", "a must not be zero"));
         }
         let big_a = FixedMontyForm::new(&U3072::from_u8(2), &params()).pow(&a_num).retrieve();
         Ok(SrpClient { pool_name, a: Zeroizing::new(be_bytes(&a_num).to_vec()), big_a })
@@ -160,7 +188,8 @@ impl SrpClient {
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
             .collect();
-        let secret_block = base64ct::Base64::decode_vec(&block).map_err(|_| err("SECRET_BLOCK is not base64"))?;
+        let secret_block =
+            base64ct::Base64::decode_vec(&block).map_err(|_| err("SECRET_BLOCK", "SECRET_BLOCK is not base64"))?;
         let timestamp = timestamp(now);
         let key = hmac::Key::new(hmac::HMAC_SHA256, &key[..]);
         let mut ctx = hmac::Context::with_key(&key);
@@ -194,20 +223,20 @@ impl SrpClient {
         salt: &str,
         srp_b: &str,
     ) -> Result<(Zeroizing<[u8; 16]>, U256, [u8; 32], Zeroizing<U256>, Zeroizing<U3072>), SrpError> {
-        let b = parse_hex(srp_b).ok_or_else(|| err("SRP_B is not hex"))?;
-        let b = to_u3072(&b).ok_or_else(|| err("SRP_B is longer than 3072 bits"))?;
+        let b = parse_hex(srp_b).ok_or_else(|| err("SRP_B", "SRP_B is not hex"))?;
+        let b = to_u3072(&b).ok_or_else(|| err("SRP_B", "SRP_B is longer than 3072 bits"))?;
         let p = params();
         let b = FixedMontyForm::new(&b.rem_vartime(&N_NONZERO), &p);
         if b.retrieve().is_zero().to_bool() {
-            return Err(err("SRP_B is zero modulo N: refusing the challenge"));
+            return Err(refuse("SRP_B", "SRP_B is zero modulo N: refusing the challenge"));
         }
-        let salt = pad_hex_str(salt).ok_or_else(|| err("SALT is not hex"))?;
+        let salt = pad_hex_str(salt).ok_or_else(|| err("SALT", "SALT is not hex"))?;
 
         let k = U256::from_be_slice(&sha256(&[&pad(&be_bytes(&N)), &[2]]));
         let u_bytes = sha256(&[&pad(&be_bytes(&self.big_a)), &pad(&be_bytes(&b.retrieve()))]);
         let u = U256::from_be_slice(&u_bytes);
         if u.is_zero().to_bool() {
-            return Err(err("u is zero: refusing the challenge"));
+            return Err(refuse("SRP_B", "u is zero: refusing the challenge"));
         }
         let identity = sha256(&[self.pool_name.as_bytes(), user_id.as_bytes(), b":", password.as_bytes()]);
         let x = Zeroizing::new(U256::from_be_slice(&sha256(&[&salt, &identity])));
@@ -433,8 +462,11 @@ mod tests {
         for b in ["0", "000", n_hex.as_str()] {
             let e = c.derive("alice", "pw", "0a", b).err().unwrap();
             assert!(e.to_string().contains("SRP_B is zero modulo N"), "{b}: {e}");
+            assert!(e.is_refused_challenge() && e.what() == "SRP_B", "{e:?}");
         }
-        assert!(c.derive("alice", "pw", "0a", "xyz").err().unwrap().to_string().contains("SRP_B is not hex"));
+        let e = c.derive("alice", "pw", "0a", "xyz").err().unwrap();
+        assert!(e.to_string().contains("SRP_B is not hex") && !e.is_refused_challenge(), "{e:?}");
+        assert_eq!(c.derive("alice", "pw", "", B).err().unwrap().what(), "SALT");
         assert!(c.derive("alice", "pw", "", B).err().unwrap().to_string().contains("SALT is not hex"));
         assert!(c.derive("alice", "pw", "0g", B).err().unwrap().to_string().contains("SALT is not hex"));
         let long = "1".repeat(2000);

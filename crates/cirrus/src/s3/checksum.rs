@@ -91,14 +91,14 @@ impl fmt::Display for ChecksumAlgorithm {
 }
 
 impl std::str::FromStr for ChecksumAlgorithm {
-    type Err = String;
+    type Err = crate::transport::ParseError;
 
-    /// `CRC32`, `CRC32C` or `SHA256`, in any case.
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown checksum algorithm {s:?} (expected CRC32, CRC32C, SHA256 or CRC64NVME)"))
+    /// `CRC32`, `CRC32C`, `SHA256` or `CRC64NVME`, in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            let why = format!("expected CRC32, CRC32C, SHA256 or CRC64NVME, not {s:?}");
+            crate::transport::ParseError::new("the checksum algorithm", why)
+        })
     }
 }
 
@@ -775,8 +775,8 @@ mod tests {
     #[test]
     fn names_parse_in_any_case() {
         for a in ChecksumAlgorithm::ALL {
-            assert_eq!(a.as_str().to_lowercase().parse::<ChecksumAlgorithm>(), Ok(a));
+            assert_eq!(a.as_str().to_lowercase().parse::<ChecksumAlgorithm>().ok(), Some(a));
         }
-        assert!("md5".parse::<ChecksumAlgorithm>().unwrap_err().contains("md5"));
+        assert!("md5".parse::<ChecksumAlgorithm>().unwrap_err().to_string().contains("md5"));
     }
 }

@@ -170,15 +170,23 @@ impl Check {
 /// Why a message was refused: the check and what it found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyError {
-    /// The check that failed.
-    pub check: Check,
-    /// What it found.
-    pub reason: String,
+    check: Check,
+    reason: String,
 }
 
 impl VerifyError {
     fn new(check: Check, reason: impl Into<String>) -> Self {
         VerifyError { check, reason: reason.into() }
+    }
+
+    /// The check that failed: what to match on (a webhook answers 403 for all of them).
+    pub fn check(&self) -> Check {
+        self.check
+    }
+
+    /// What the check found, in words (`the certificate URL's host is not SNS's`...).
+    pub fn reason(&self) -> &str {
+        &self.reason
     }
 }
 

@@ -29,9 +29,9 @@ impl LoginTarget {
         let file = set.sources().config_file.display();
         let s = set
             .section("sso-session", name)
-            .ok_or_else(|| LoginError::Settings(format!("there is no [sso-session {name}] section in {file}")))?;
+            .ok_or_else(|| LoginError::settings(format!("there is no [sso-session {name}] section in {file}")))?;
         let (Some(url), Some(region)) = (s.get("sso_start_url"), s.get("sso_region")) else {
-            return Err(LoginError::Settings(format!(
+            return Err(LoginError::settings(format!(
                 "[sso-session {name}] in {file} needs sso_start_url and sso_region"
             )));
         };
@@ -47,7 +47,7 @@ impl LoginTarget {
     pub fn for_profile(set: &ProfileSet, profile: &str) -> Result<LoginTarget, LoginError> {
         let files = set.sources();
         let p = set.get(profile).ok_or_else(|| {
-            LoginError::Settings(format!(
+            LoginError::settings(format!(
                 "the profile `{profile}` is in neither {} nor {}",
                 files.config_file.display(),
                 files.credentials_file.display()
@@ -63,7 +63,7 @@ impl LoginTarget {
                 region: region.to_owned(),
                 scopes: Vec::new(),
             }),
-            _ => Err(LoginError::Settings(format!(
+            _ => Err(LoginError::settings(format!(
                 "the profile `{profile}` has no sso_session, nor sso_start_url and sso_region: it does not use IAM Identity Center"
             ))),
         }
@@ -83,36 +83,69 @@ impl LoginTarget {
     }
 }
 
-/// Why a login did not finish.
+/// Why a login did not finish: the settings do not say what to log in to (bad input), the
+/// person did not approve, the redirect did not come back as expected, a call to SSO OIDC
+/// failed, or the token could not be cached. Display says what; the cause is the
+/// [`source`](std::error::Error::source).
 #[derive(Debug)]
-pub enum LoginError {
-    /// The profile or session does not say what to log in to.
+pub struct LoginError(Why);
+
+#[derive(Debug)]
+enum Why {
     Settings(String),
-    /// A call to SSO OIDC failed.
     Call(Error),
-    /// The person did not approve in time, or denied.
     NotApproved(String),
-    /// The redirect did not come back as expected (wrong state, an error, a malformed request).
-    Redirect(String),
-    /// The token could not be written to the cache.
+    Redirect(String, Option<std::io::Error>),
     Cache(std::io::Error),
+}
+
+impl LoginError {
+    fn settings(message: String) -> Self {
+        LoginError(Why::Settings(message))
+    }
+
+    fn not_approved(message: String) -> Self {
+        LoginError(Why::NotApproved(message))
+    }
+
+    fn redirect(message: &str, source: std::io::Error) -> Self {
+        LoginError(Why::Redirect(message.to_owned(), Some(source)))
+    }
+
+    /// The profile or session does not say what to log in to: the user's input to fix.
+    pub fn is_settings(&self) -> bool {
+        matches!(self.0, Why::Settings(_))
+    }
+
+    /// The person did not approve in time, or denied.
+    pub fn is_not_approved(&self) -> bool {
+        matches!(self.0, Why::NotApproved(_))
+    }
+
+    /// The SSO OIDC call's error, when a call failed.
+    pub fn call_error(&self) -> Option<&Error> {
+        match &self.0 {
+            Why::Call(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for LoginError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoginError::Call(_) => f.write_str("the login call failed"),
-            LoginError::Settings(m) | LoginError::NotApproved(m) | LoginError::Redirect(m) => f.write_str(m),
-            LoginError::Cache(_) => f.write_str("cannot write the token to the SSO cache"),
+        match &self.0 {
+            Why::Call(_) => f.write_str("the login call failed"),
+            Why::Settings(m) | Why::NotApproved(m) | Why::Redirect(m, _) => f.write_str(m),
+            Why::Cache(_) => f.write_str("cannot write the token to the SSO cache"),
         }
     }
 }
 
 impl std::error::Error for LoginError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LoginError::Call(e) => Some(e),
-            LoginError::Cache(e) => Some(e),
+        match &self.0 {
+            Why::Call(e) => Some(e),
+            Why::Cache(e) | Why::Redirect(_, Some(e)) => Some(e),
             _ => None,
         }
     }
@@ -120,7 +153,7 @@ impl std::error::Error for LoginError {
 
 impl From<Error> for LoginError {
     fn from(e: Error) -> Self {
-        LoginError::Call(e)
+        LoginError(Why::Call(e))
     }
 }
 
@@ -140,7 +173,7 @@ fn token(target: &LoginTarget, registration: &Registration, grant: super::TokenG
 }
 
 fn store(cache: &TokenCache, target: &LoginTarget, t: &SsoToken) -> Result<(), LoginError> {
-    cache.store(target.cache_key(), t).map_err(LoginError::Cache)
+    cache.store(target.cache_key(), t).map_err(|e| LoginError(Why::Cache(e)))
 }
 
 /// The device authorization grant: registers a client, starts the authorization, hands it to
@@ -168,7 +201,7 @@ pub async fn device_login(
             Err(e) if e.code() == Some("AuthorizationPendingException") => {}
             Err(e) if e.code() == Some("SlowDownException") => interval += Duration::from_secs(5),
             Err(e) if matches!(e.code(), Some("AccessDeniedException" | "ExpiredTokenException")) => {
-                return Err(LoginError::NotApproved(format!(
+                return Err(LoginError::not_approved(format!(
                     "the device authorization was {} ({})",
                     if e.code() == Some("AccessDeniedException") { "denied" } else { "not approved in time" },
                     e.code().unwrap_or_default()
@@ -177,7 +210,7 @@ pub async fn device_login(
             Err(e) => return Err(e.into()),
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(LoginError::NotApproved(format!(
+            return Err(LoginError::not_approved(format!(
                 "the device authorization was not approved within {} s",
                 auth.expires_in.as_secs()
             )));
@@ -220,8 +253,9 @@ pub async fn pkce_login(
 ) -> Result<SsoToken, LoginError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| LoginError::Redirect(format!("cannot listen on 127.0.0.1 for the redirect: {e}")))?;
-    let port = listener.local_addr().map_err(|e| LoginError::Redirect(e.to_string()))?.port();
+        .map_err(|e| LoginError::redirect("cannot listen on 127.0.0.1 for the redirect", e))?;
+    let port =
+        listener.local_addr().map_err(|e| LoginError::redirect("cannot read the redirect listener's port", e))?.port();
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
     let registration = oidc
         .register_client(CLIENT_NAME, &target.scopes(), Some(("http://127.0.0.1/oauth/callback", &target.start_url)))
@@ -250,7 +284,7 @@ pub async fn pkce_login(
     open(&url);
     let code = tokio::time::timeout(wait, receive_code(&listener, &state))
         .await
-        .map_err(|_| LoginError::NotApproved(format!("no redirect came back within {} s", wait.as_secs())))??;
+        .map_err(|_| LoginError::not_approved(format!("no redirect came back within {} s", wait.as_secs())))??;
     let grant = oidc
         .create_token(
             &registration,
@@ -279,7 +313,8 @@ async fn read_head(conn: &mut tokio::net::TcpStream) -> Vec<u8> {
 /// else is answered and ignored (a browser also asks for `/favicon.ico`).
 async fn receive_code(listener: &tokio::net::TcpListener, state: &str) -> Result<String, LoginError> {
     loop {
-        let (mut conn, _) = listener.accept().await.map_err(|e| LoginError::Redirect(e.to_string()))?;
+        let (mut conn, _) =
+            listener.accept().await.map_err(|e| LoginError::redirect("cannot accept the redirect", e))?;
         // One connection at a time: one that sends nothing (a browser's preconnect, a stray
         // local program) is dropped after a moment instead of holding up the redirect.
         let Ok(head) = tokio::time::timeout(Duration::from_secs(2), read_head(&mut conn)).await else { continue };
@@ -311,7 +346,7 @@ async fn receive_code(listener: &tokio::net::TcpListener, state: &str) -> Result
         let _ = conn.write_all(reply.as_bytes()).await;
         match result {
             Some(Ok(code)) => return Ok(code),
-            Some(Err(error)) => return Err(LoginError::NotApproved(format!("the login was refused: {error}"))),
+            Some(Err(error)) => return Err(LoginError::not_approved(format!("the login was refused: {error}"))),
             None => continue,
         }
     }
