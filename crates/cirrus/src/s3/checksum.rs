@@ -133,14 +133,15 @@ impl Checksum {
     }
 }
 
-/// The whole object's CRC32 or CRC32C from its parts' (in order, each with its size); `None` for
-/// other algorithms (CRC-64/NVME is left to the store to combine) or parts without one.
-pub(crate) fn full_object(parts: &[super::CompletedPart]) -> Option<Checksum> {
-    let first = parts.first()?.checksum.as_ref()?.algorithm;
+/// The whole object's CRC32 or CRC32C from its parts' checksums (in order, each with the
+/// part's size); `None` for other algorithms (CRC-64/NVME is left to the store to combine) or
+/// parts without one.
+pub(crate) fn full_object(parts: &[(Option<&Checksum>, u64)]) -> Option<Checksum> {
+    let first = parts.first()?.0?.algorithm;
     let mut crcs = Vec::with_capacity(parts.len());
-    for p in parts {
-        let c = p.checksum.as_ref().filter(|c| c.algorithm == first)?;
-        crcs.push((decode_crc32(&c.value)?, p.size));
+    for (checksum, size) in parts {
+        let c = checksum.filter(|c| c.algorithm == first)?;
+        crcs.push((decode_crc32(&c.value)?, *size));
     }
     let whole = combine_crc32(first, &crcs)?;
     Some(Checksum { algorithm: first, value: cirrus_sigv4::base64(&whole.to_be_bytes()) })
@@ -601,16 +602,11 @@ mod tests {
     fn whole_object_crcs_are_combined_from_the_parts() {
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
         for algorithm in [ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Crc32c] {
-            let parts: Vec<super::super::CompletedPart> = data
+            let sums: Vec<(Checksum, u64)> = data
                 .chunks(3000)
-                .enumerate()
-                .map(|(i, chunk)| super::super::CompletedPart {
-                    number: i as u32 + 1,
-                    etag: String::new(),
-                    checksum: Some(Checksum { algorithm, value: algorithm.checksum(chunk) }),
-                    size: chunk.len() as u64,
-                })
+                .map(|chunk| (Checksum { algorithm, value: algorithm.checksum(chunk) }, chunk.len() as u64))
                 .collect();
+            let parts: Vec<(Option<&Checksum>, u64)> = sums.iter().map(|(c, n)| (Some(c), *n)).collect();
             let whole = full_object(&parts).unwrap();
             assert_eq!(whole.value, algorithm.checksum(&data), "{algorithm}");
         }

@@ -7,6 +7,7 @@
 //!
 //! API reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html>
 
+mod cancel;
 pub(crate) mod checksum;
 mod delete;
 pub(crate) mod list;

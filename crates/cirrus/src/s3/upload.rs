@@ -1,7 +1,7 @@
 //! PutObject, and uploads from any reader that switch to multipart above a threshold, with a
 //! bounded number of parts in flight, and that abort the upload on any failure or cancellation.
 
-use super::transfer::Cancel;
+use super::cancel::Cancel;
 use super::{check_bucket_key, encode_query, xml_escape, Checksum, ChecksumAlgorithm, S3Client};
 use crate::transport::xml;
 use crate::transport::{Error, Request};
@@ -569,7 +569,8 @@ impl S3Client {
         // the error it is (and retries it when it is transient).
         let mut req = self.sse_c(self.request(Method::POST, self.url(bucket, key, &query), body));
         // The whole object's CRC, from the parts' CRCs: S3 checks it against what it stored.
-        let full = super::checksum::full_object(parts);
+        let sums: Vec<_> = parts.iter().map(|p| (p.checksum.as_ref(), p.size)).collect();
+        let full = super::checksum::full_object(&sums);
         if let Some(c) = &full {
             req = req.header("x-amz-checksum-type", "FULL_OBJECT").header(c.algorithm.header_name(), &c.value);
         }

@@ -1,8 +1,8 @@
 //! S3 to S3, server side: CopyObject below the multipart threshold, otherwise UploadPartCopy
 //! ranges in parallel (the only way past CopyObject's 5 GiB), pinned to the source's ETag.
 
+use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
-use super::run::{Ctx, Outcome, UploadGuard};
 use super::upload::stop_parts;
 use super::ErrorKind;
 use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, S3Client};

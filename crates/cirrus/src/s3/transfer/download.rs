@@ -2,9 +2,9 @@
 //! ETag, each written at its offset into a temporary file that is renamed into place only when
 //! complete. A FIFO or device target is written into, in order, and never replaced.
 
+use super::ctx::{Ctx, Outcome};
 use super::error::joined;
 use super::local::{Target, TempFile};
-use super::run::{Ctx, Outcome};
 use super::{Error, ErrorKind, Location};
 use crate::s3::checksum::{BodyCheck, PartsEtag, WholeCrc};
 use crate::s3::{check_bucket_key, Object, S3Client};
@@ -118,7 +118,7 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
         Err(e) => return Outcome::Failed(e),
     };
     let p = path.to_path_buf();
-    let created = tokio::task::spawn_blocking(move || super::walk::patiently(|| TempFile::create(&p))).await;
+    let created = tokio::task::spawn_blocking(move || super::fd::patiently(|| TempFile::create(&p))).await;
     let (tmp, file) = match created {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => {

@@ -1,12 +1,45 @@
 //! File descriptors: a transfer holds a file and a connection for each request in flight, so at
 //! a low open-file limit (256 is macOS's default) a large concurrency runs out of them. The
 //! limit is raised once where the system allows it, and the concurrency held within what is
-//! left; a shortage that still happens is waited out (see `walk::patiently`), never taken for
+//! left; a shortage that still happens is waited out (see [`patiently`]), never taken for
 //! a missing file.
+
+use std::time::Duration;
 
 /// Descriptors kept back for everything else: the runtime, listings read ahead (up to 16), the
 /// standard streams, a connection opened in the moment another goes back to the pool.
 const RESERVED: u64 = 64;
+
+/// Whether an error is a shortage of file descriptors (this process's or the system's), which
+/// passes: waited out, never read as "not there".
+pub(crate) fn out_of_descriptors(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}
+
+/// `op`, tried again while it fails for want of file descriptors (for up to ~10 s, as other
+/// transfers finish and close theirs).
+pub(crate) fn patiently<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut wait = Duration::from_millis(5);
+    let mut waited = Duration::ZERO;
+    loop {
+        match op() {
+            Err(e) if out_of_descriptors(&e) && waited < Duration::from_secs(10) => {
+                std::thread::sleep(wait);
+                waited += wait;
+                wait = (wait * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Raises this process's soft limit on open files to its hard limit (as other transfer tools
 /// do at start) and returns the limit now in force; `None` where there is no such limit or it

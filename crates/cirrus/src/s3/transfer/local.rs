@@ -130,7 +130,7 @@ pub(crate) fn removable_under(root: &Path, rel: &str) -> Result<PathBuf, Error> 
 /// a writer, then refused, as a socket or device is), and waits out a shortage of file
 /// descriptors rather than fail on it.
 pub(crate) fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
-    let file = super::walk::patiently(|| crate::fs::open_file(path))?;
+    let file = super::fd::patiently(|| crate::fs::open_file(path))?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "a FIFO, socket or device, not a file"));

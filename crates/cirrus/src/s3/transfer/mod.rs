@@ -43,6 +43,7 @@
 
 mod collide;
 mod copy;
+mod ctx;
 pub(crate) mod download;
 mod error;
 mod fd;
@@ -55,6 +56,7 @@ mod sync;
 mod upload;
 mod walk;
 
+pub use super::cancel::Cancel;
 pub use error::{Error, ErrorKind};
 pub use fd::raise_open_file_limit;
 pub use filter::{Filters, Rule};
@@ -65,8 +67,6 @@ use super::{PutOptions, S3Client};
 use crate::transport::report;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Where a transfer reads or writes: a local path, or a bucket and a key (or prefix).
@@ -441,55 +441,6 @@ fn human_bytes(n: f64) -> String {
         format!("{v:.0} B")
     } else {
         format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-/// Stops a running transfer: no new work starts, work in flight is cancelled and cleaned up
-/// (multipart uploads aborted, temporary files removed). Cheap to clone; every clone stops the
-/// same transfers.
-#[derive(Clone, Default)]
-pub struct Cancel {
-    inner: Arc<CancelInner>,
-}
-
-#[derive(Default)]
-struct CancelInner {
-    fired: AtomicBool,
-    notify: tokio::sync::Notify,
-}
-
-impl fmt::Debug for Cancel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cancel").field("cancelled", &self.is_cancelled()).finish()
-    }
-}
-
-impl Cancel {
-    /// A handle that has not fired.
-    pub fn new() -> Self {
-        Cancel::default()
-    }
-
-    /// Stops every transfer that watches this handle.
-    pub fn cancel(&self) {
-        self.inner.fired.store(true, Ordering::SeqCst);
-        self.inner.notify.notify_waiters();
-    }
-
-    /// Whether [`cancel`](Self::cancel) was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.inner.fired.load(Ordering::SeqCst)
-    }
-
-    /// Resolves once [`cancel`](Self::cancel) is called.
-    pub async fn cancelled(&self) {
-        loop {
-            let notified = self.inner.notify.notified();
-            if self.is_cancelled() {
-                return;
-            }
-            notified.await;
-        }
     }
 }
 

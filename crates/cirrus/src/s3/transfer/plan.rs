@@ -1,7 +1,8 @@
 //! Planning: what a copy's source and destination mean (a file, a directory walked, a prefix
 //! listed page by page) turned into a stream of jobs for the executor.
 
-use super::run::{execute, Ctx, DownloadTo, Job, Planned};
+use super::ctx::Ctx;
+use super::run::{execute, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
 use super::{Action, Cancel, Event, Filters, Location, Summary, TransferOptions};
 use crate::s3::{ListOptions, Object, S3Client};

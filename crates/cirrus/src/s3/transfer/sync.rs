@@ -16,8 +16,9 @@
 //! download that needs a directory where a local file is to be deleted (file `a`, keys under
 //! `a/`) fails on the first sync, which deletes `a`; the next sync downloads them.
 
+use super::ctx::Ctx;
 use super::plan::{folder, input};
-use super::run::{execute, Ctx, DownloadTo, Job, Planned};
+use super::run::{execute, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
 use super::{Action, Cancel, Error, ErrorKind, Event, Location, Summary, TransferOptions, Transfers};
 use crate::s3::checksum::{file_digests, EtagForm};

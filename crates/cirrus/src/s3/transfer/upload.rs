@@ -2,8 +2,8 @@
 //! multipart upload whose parts are read at their offsets and sent in parallel, each holding a
 //! request slot and its bytes of the memory budget.
 
+use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
-use super::run::{Ctx, Outcome, UploadGuard};
 use super::{Error, ErrorKind};
 use crate::s3::CompletedPart;
 use bytes::Bytes;
@@ -23,7 +23,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
     let (file, meta): (File, _) = match opened {
         Ok(Ok(x)) => x,
         // Out of descriptors past every wait: a failure, to be tried again, never a skip.
-        Ok(Err(e)) if super::walk::out_of_descriptors(&e) => return Outcome::Failed(Error::io("cannot open it", e)),
+        Ok(Err(e)) if super::fd::out_of_descriptors(&e) => return Outcome::Failed(Error::io("cannot open it", e)),
         // Unreadable (permissions, gone since the walk, not a file): reported and left out.
         Ok(Err(e)) => return Outcome::Skipped(Error::io("cannot read it", e)),
         Err(e) => return Outcome::Failed(Error::task(e)),

@@ -8,9 +8,9 @@
 //! in the order, so that nothing at the other side is deleted beneath it on the belief that
 //! the source lacks it.
 
+use super::fd::patiently;
 use super::Error;
 use std::path::PathBuf;
-use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// What the walk found.
@@ -36,37 +36,6 @@ pub(crate) fn walk(root: PathBuf, follow: bool) -> mpsc::Receiver<Found> {
     let (tx, rx) = mpsc::channel(256);
     tokio::task::spawn_blocking(move || walk_blocking(root, follow, &|f| tx.blocking_send(f).is_ok()));
     rx
-}
-
-/// Whether an error is a shortage of file descriptors (this process's or the system's), which
-/// passes: waited out, never read as "not there".
-pub(crate) fn out_of_descriptors(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
-    }
-}
-
-/// `op`, tried again while it fails for want of file descriptors (for up to ~10 s, as other
-/// transfers finish and close theirs).
-pub(crate) fn patiently<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
-    let mut wait = Duration::from_millis(5);
-    let mut waited = Duration::ZERO;
-    loop {
-        match op() {
-            Err(e) if out_of_descriptors(&e) && waited < Duration::from_secs(10) => {
-                std::thread::sleep(wait);
-                waited += wait;
-                wait = (wait * 2).min(Duration::from_millis(200));
-            }
-            other => return other,
-        }
-    }
 }
 
 /// The entries of a directory, every one of them, or the error that kept any from being read

@@ -1,0 +1,320 @@
+//! What a job needs from the run it belongs to: request, file and memory slots, the events
+//! it reports, the multipart uploads it must not leave behind, the downloads it placed; and
+//! how one job ends.
+
+use super::{Error, Event, LeftBehind, Location, Summary};
+use crate::s3::upload::Orphaned;
+use crate::s3::{PutOptions, S3Client};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// What a job needs from the run it belongs to.
+pub(crate) struct Ctx {
+    pub(crate) client: S3Client,
+    requests: Arc<Semaphore>,
+    /// Files open at once (a file read or a temporary file written): taken before a request
+    /// slot, so the two never wait on each other in a cycle.
+    files: Arc<Semaphore>,
+    /// Requests in flight at most: the configured concurrency, within the file budget.
+    pub(crate) concurrency: usize,
+    memory: Arc<Semaphore>,
+    /// The memory budget in KiB (the semaphore's permits).
+    memory_kib: u32,
+    observer: Box<dyn Fn(&Event) + Send + Sync>,
+    /// Multipart uploads whose job was dropped mid-way (an interrupt): aborted at the end.
+    orphans: Mutex<Vec<(String, String, String)>>,
+    /// CreateMultipartUpload requests on their way, each in a task of its own (see
+    /// `create_upload`): waited for before the orphans are aborted.
+    creating: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Aborts that failed.
+    left_behind: Mutex<Vec<LeftBehind>>,
+    pub(crate) put: PutOptions,
+    /// `mv`: each source is removed once its copy is complete.
+    move_source: bool,
+    /// Downloads checked against a stored checksum, against an MD5 ETag, and not checked.
+    verified: [std::sync::atomic::AtomicU64; 3],
+    /// The files downloads of this run moved into place, by device and inode: a second key that
+    /// lands on one (names a file system does not tell apart) is refused, and a delete of one
+    /// is held back.
+    placed: Mutex<std::collections::HashSet<(u64, u64)>>,
+}
+
+impl Ctx {
+    pub(crate) fn new(client: S3Client, put: PutOptions, observer: Box<dyn Fn(&Event) + Send + Sync>) -> Arc<Ctx> {
+        Self::with_move(client, put, observer, false)
+    }
+
+    pub(crate) fn with_move(
+        client: S3Client,
+        put: PutOptions,
+        observer: Box<dyn Fn(&Event) + Send + Sync>,
+        move_source: bool,
+    ) -> Arc<Ctx> {
+        let settings = client.settings();
+        let memory_kib = u32::try_from(settings.memory_budget.div_ceil(1024)).unwrap_or(u32::MAX >> 4).max(1);
+        let concurrency = settings.concurrency.clamp(1, 100_000).min(super::fd::concurrency_budget());
+        Arc::new(Ctx {
+            requests: Arc::new(Semaphore::new(concurrency)),
+            files: Arc::new(Semaphore::new(concurrency)),
+            concurrency,
+            memory: Arc::new(Semaphore::new(memory_kib as usize)),
+            memory_kib,
+            client,
+            observer,
+            orphans: Mutex::new(Vec::new()),
+            creating: Mutex::new(Vec::new()),
+            left_behind: Mutex::new(Vec::new()),
+            put,
+            move_source,
+            verified: Default::default(),
+            placed: Mutex::default(),
+        })
+    }
+
+    /// Room for one open file. Take it before the request slot of the request that reads or
+    /// writes the file.
+    pub(crate) async fn file_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        self.files.clone().acquire_owned().await.map_err(|_| Error::stopped())
+    }
+
+    /// A slot for one request in flight.
+    pub(crate) async fn request_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        self.requests.clone().acquire_owned().await.map_err(|_| Error::stopped())
+    }
+
+    /// Room for `bytes` of object data (the whole budget at most, so one oversized part can
+    /// still go, alone). Take the request slot first: every holder of memory also holds a
+    /// slot, so the two never wait on each other in a cycle.
+    pub(crate) async fn memory(&self, bytes: u64) -> Result<OwnedSemaphorePermit, Error> {
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.memory_kib);
+        self.memory.clone().acquire_many_owned(kib).await.map_err(|_| Error::stopped())
+    }
+
+    /// The part size for an object of `size`: the configured one, raised to stay within S3's
+    /// 10,000 parts.
+    pub(crate) fn part_size_for(&self, size: u64) -> u64 {
+        self.client.settings().part_size.max(size.div_ceil(crate::s3::upload::MAX_PARTS)).max(1)
+    }
+
+    /// CreateMultipartUpload, in a request slot: the upload id.
+    ///
+    /// A job dropped by an interrupt while the answer is on its way would never learn the id,
+    /// and the upload would be left behind. So the request runs detached
+    /// ([`S3Client::create_detached`]): an id nobody took is recorded as an orphan, and the run
+    /// waits for such requests before it aborts the orphans.
+    pub(crate) async fn create_upload(
+        self: &Arc<Self>,
+        bucket: &str,
+        key: &str,
+        put: &PutOptions,
+    ) -> Result<String, Error> {
+        let _slot = self.request_slot().await?;
+        let ctx = self.clone();
+        let orphaned: Orphaned = Arc::new(move |bucket, key, id| ctx.orphan(bucket, key, id));
+        let (task, pending) = self.client.create_detached(bucket, key, put, orphaned);
+        if let Ok(mut creating) = self.creating.lock() {
+            creating.retain(|t| !t.is_finished());
+            creating.push(task);
+        }
+        Ok(pending.answer().await?)
+    }
+
+    /// Records a multipart upload to abort at the end of the run.
+    fn orphan(&self, bucket: String, key: String, upload_id: String) {
+        if let Ok(mut o) = self.orphans.lock() {
+            o.push((bucket, key, upload_id));
+        }
+    }
+
+    /// CompleteMultipartUpload, in a request slot.
+    pub(crate) async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[crate::s3::CompletedPart],
+    ) -> Result<(), Error> {
+        let _slot = self.request_slot().await?;
+        self.client.complete_multipart_upload(bucket, key, upload_id, parts).await?;
+        Ok(())
+    }
+
+    /// Counts a download by how its bytes were checked (`None`: they could not be).
+    pub(crate) fn count_verified(&self, how: Option<crate::s3::checksum::Verified>) {
+        use crate::s3::checksum::Verified;
+        let i = match how {
+            Some(Verified::Checksum(_)) => 0,
+            Some(Verified::Md5) => 1,
+            None => 2,
+        };
+        self.verified[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Moves a finished download onto `target`, unless a download of this run was already moved
+    /// there (`false`: the file system took two keys' names for one file). Checked and moved
+    /// under one lock, so two downloads cannot both pass.
+    pub(crate) fn place(&self, tmp: super::local::TempFile, target: &std::path::Path) -> std::io::Result<bool> {
+        let mut placed = self.placed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(id) = std::fs::symlink_metadata(target).ok().as_ref().and_then(super::local::file_id) {
+            if placed.contains(&id) {
+                return Ok(false);
+            }
+        }
+        tmp.persist(target)?;
+        if let Some(id) = std::fs::symlink_metadata(target).ok().as_ref().and_then(super::local::file_id) {
+            placed.insert(id);
+        }
+        Ok(true)
+    }
+
+    /// Whether `path` is a file a download of this run wrote.
+    pub(super) fn was_placed(&self, path: &std::path::Path) -> bool {
+        let placed = self.placed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::fs::symlink_metadata(path)
+            .ok()
+            .as_ref()
+            .and_then(super::local::file_id)
+            .is_some_and(|id| placed.contains(&id))
+    }
+
+    /// Counts a download that nothing could verify, and says which and why.
+    pub(crate) fn not_verified(&self, bucket: &str, key: &str, reason: &str) {
+        self.count_verified(None);
+        self.emit(&Event::Unverified { src: Location::s3(bucket, key), reason: reason.to_owned() });
+    }
+
+    /// `mv`: each source is removed once its copy is complete.
+    pub(super) fn move_source(&self) -> bool {
+        self.move_source
+    }
+
+    /// The end of a run: waits for CreateMultipartUpload requests still on their way, aborts
+    /// the uploads dropped jobs left, and counts into `summary` what could not be aborted and
+    /// how the downloads were verified.
+    pub(super) async fn finish(&self, summary: &mut Summary) {
+        // A CreateMultipartUpload still on its way may yet add an orphan.
+        let creating = self.creating.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
+        for task in creating {
+            let _ = task.await;
+        }
+        let orphans = self.orphans.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
+        let aborts = orphans.iter().map(|(b, k, id)| self.abort(b, k, id));
+        futures_util::future::join_all(aborts).await;
+        summary.left_behind = self.left_behind.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        let [by_checksum, by_md5, unverified] = &self.verified;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        summary.verified = load(by_checksum) + load(by_md5);
+        summary.verified_by_checksum = load(by_checksum);
+        summary.unverified = load(unverified);
+    }
+
+    pub(crate) fn emit(&self, event: &Event) {
+        (self.observer)(event);
+    }
+
+    pub(crate) fn progress(&self, bytes: u64) {
+        if bytes > 0 {
+            self.emit(&Event::Bytes(bytes));
+        }
+    }
+
+    /// Aborts a multipart upload now, recording it in the summary if the abort fails.
+    pub(crate) async fn abort(&self, bucket: &str, key: &str, upload_id: &str) {
+        match self.client.abort_multipart_upload(bucket, key, upload_id).await {
+            Ok(()) => {}
+            // Gone already: completed after all (an interrupt during CompleteMultipartUpload)
+            // or aborted by someone else. Nothing is left to pay for.
+            Err(e) if e.code() == Some("NoSuchUpload") => {}
+            Err(e) => {
+                let left = LeftBehind {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    upload_id: upload_id.to_owned(),
+                    error: e.into(),
+                };
+                if let Ok(mut l) = self.left_behind.lock() {
+                    l.push(left);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Ctx {
+    /// The run was dropped before it could abort what its jobs left (a caller's timeout or
+    /// `select!`): abort on the runtime, as the single-object upload does.
+    fn drop(&mut self) {
+        let orphans = self.orphans.get_mut().map(std::mem::take).unwrap_or_default();
+        if orphans.is_empty() {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            for (b, k, id) in orphans {
+                tracing::warn!(bucket = %b, key = %k, upload_id = %id, "multipart upload dropped outside a runtime; not aborted");
+            }
+            return;
+        };
+        for (b, k, id) in orphans {
+            let client = self.client.clone();
+            handle.spawn(async move {
+                if let Err(e) = client.abort_multipart_upload(&b, &k, &id).await {
+                    tracing::warn!(bucket = %b, key = %k, upload_id = %id, error = %e, "could not abort a dropped multipart upload");
+                }
+            });
+        }
+    }
+}
+
+/// A multipart upload in progress: if its job is dropped before [`done`](Self::done), the
+/// upload is handed to the run, which aborts it before returning.
+pub(crate) struct UploadGuard<'a> {
+    ctx: &'a Ctx,
+    upload: Option<(String, String, String)>,
+}
+
+impl<'a> UploadGuard<'a> {
+    pub(crate) fn new(ctx: &'a Ctx, bucket: &str, key: &str, upload_id: &str) -> Self {
+        UploadGuard { ctx, upload: Some((bucket.to_owned(), key.to_owned(), upload_id.to_owned())) }
+    }
+
+    /// Completed: nothing to abort.
+    pub(crate) fn done(mut self) {
+        self.upload = None;
+    }
+
+    /// Failed: abort now (an abort that fails is in the summary's
+    /// [`left_behind`](Summary::left_behind)); the reason, as it was.
+    pub(crate) async fn abort(mut self, reason: Error) -> Error {
+        let Some((b, k, id)) = self.upload.clone() else { return reason };
+        // Still armed while the abort is awaited: dropped mid-way, the run aborts it again.
+        self.ctx.abort(&b, &k, &id).await;
+        self.upload = None;
+        reason
+    }
+}
+
+impl Drop for UploadGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(u) = self.upload.take() {
+            if let Ok(mut o) = self.ctx.orphans.lock() {
+                o.push(u);
+            }
+        }
+    }
+}
+
+/// How one object ended.
+pub(crate) enum Outcome {
+    Done(u64),
+    Skipped(Error),
+    Failed(Error),
+}
+
+impl From<Result<u64, Error>> for Outcome {
+    fn from(r: Result<u64, Error>) -> Outcome {
+        match r {
+            Ok(n) => Outcome::Done(n),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
