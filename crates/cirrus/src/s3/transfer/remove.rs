@@ -41,69 +41,66 @@ impl Transfers {
         };
         crate::s3::check_bucket("DeleteObject", bucket)?;
         let start = Instant::now();
-        let mut summary = Summary::default();
-        if !options.recursive {
+        let mut summary = if options.recursive {
+            self.remove_folder(bucket, key, options, Arc::new(observer), cancel).await
+        } else {
             if key.is_empty() {
                 return Err(input(format!("{target} names no object (use --recursive for a folder)")));
             }
-            if !options.filters.accepts(key.rsplit('/').next().unwrap_or(key)) {
-                summary.elapsed = start.elapsed();
-                return Ok(summary);
-            }
-            // `dir/` without --recursive is the folder marker object itself, as in the AWS CLI.
-            match self.client().delete(bucket, key).await {
-                Ok(()) => {
-                    summary.done = 1;
-                    observer(&Event::Done { action: Action::Delete, src: target.clone(), dst: None, bytes: 0 });
-                }
-                Err(e) => {
-                    summary.failed = 1;
-                    let error = super::Error::from(e).at(target.clone());
-                    observer(&Event::Failed { action: Action::Delete, src: target.clone(), dst: None, error });
-                }
-            }
-            summary.elapsed = start.elapsed();
-            return Ok(summary);
+            self.remove_one(target, key, options, &observer).await
+        };
+        summary.elapsed = start.elapsed();
+        Ok(summary)
+    }
+
+    /// One key (`dir/` is the folder marker object itself, as in the AWS CLI), unless the
+    /// filters leave it out.
+    async fn remove_one(
+        &self,
+        target: &Location,
+        key: &str,
+        options: &TransferOptions,
+        observer: &(impl Fn(&Event) + Send + Sync),
+    ) -> Summary {
+        let mut summary = Summary::default();
+        if !options.filters.accepts(key.rsplit('/').next().unwrap_or(key)) {
+            return summary;
         }
-        let prefix = folder(key);
-        let mut pages = Box::pin(self.client().list_pages(bucket, ListOptions::prefix(prefix.clone())));
-        let observer = Arc::new(observer);
-        let mut in_flight: JoinSet<(Vec<String>, Result<DeleteReport, Error>)> = JoinSet::new();
-        let settle = |summary: &mut Summary, (keys, report): (Vec<String>, Result<DeleteReport, Error>)| match report {
-            Ok(r) => {
-                let failed: std::collections::HashMap<&str, &crate::s3::DeleteFailure> =
-                    r.failed.iter().map(|f| (f.key.as_str(), f)).collect();
-                for k in &keys {
-                    let src = Location::s3(bucket, k);
-                    match failed.get(k.as_str()) {
-                        None => {
-                            summary.done += 1;
-                            observer(&Event::Done { action: Action::Delete, src, dst: None, bytes: 0 });
-                        }
-                        Some(f) => {
-                            summary.failed += 1;
-                            let error = super::Error::refused_key("DeleteObjects", &f.code, &f.message).at(src.clone());
-                            observer(&Event::Failed { action: Action::Delete, src, dst: None, error });
-                        }
-                    }
-                }
+        let Location::S3 { bucket, .. } = target else { return summary };
+        match self.client().delete(bucket, key).await {
+            Ok(()) => {
+                summary.done = 1;
+                observer(&Event::Done { action: Action::Delete, src: target.clone(), dst: None, bytes: 0 });
             }
             Err(e) => {
-                // One failure for every key of the batch, the call's error shared.
-                let error = super::Error::from(e);
-                for k in &keys {
-                    summary.failed += 1;
-                    let src = Location::s3(bucket, k);
-                    let error = error.clone().at(src.clone());
-                    observer(&Event::Failed { action: Action::Delete, src, dst: None, error });
-                }
+                summary.failed = 1;
+                let error = super::Error::from(e).at(target.clone());
+                observer(&Event::Failed { action: Action::Delete, src: target.clone(), dst: None, error });
             }
+        }
+        summary
+    }
+
+    /// Every key under the folder `key` names, listed page by page, each page's keys deleted in
+    /// one DeleteObjects call (up to 4 in flight).
+    async fn remove_folder(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: &TransferOptions,
+        observer: Arc<impl Fn(&Event) + Send + Sync + 'static>,
+        cancel: &Cancel,
+    ) -> Summary {
+        let mut summary = Summary::default();
+        let prefix = folder(key);
+        let mut pages = Box::pin(self.client().list_pages(bucket, ListOptions::prefix(prefix.clone())));
+        let mut in_flight: JoinSet<Batch> = JoinSet::new();
+        let settle = |summary: &mut Summary, joined: Result<Batch, tokio::task::JoinError>| match joined {
+            Ok(batch) => settle(summary, bucket, batch, &*observer),
+            // A batch whose task died: its keys' fate is unknown, which is a failure.
+            Err(_) => summary.failed += 1,
         };
         loop {
-            if cancel.is_cancelled() {
-                summary.interrupted = true;
-                break;
-            }
             let page = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => { summary.interrupted = true; break; }
@@ -130,13 +127,11 @@ impl Transfers {
                 continue;
             }
             while in_flight.len() >= 4 {
-                match in_flight.join_next().await {
-                    Some(Ok(done)) => settle(&mut summary, done),
-                    Some(Err(_)) => summary.failed += 1,
-                    None => {}
+                if let Some(joined) = in_flight.join_next().await {
+                    settle(&mut summary, joined);
                 }
             }
-            let (client, b) = (self.client().clone(), bucket.clone());
+            let (client, b) = (self.client().clone(), bucket.to_owned());
             in_flight.spawn(async move {
                 let r = client.delete_many(&b, &keys).await;
                 (keys, r)
@@ -144,14 +139,48 @@ impl Transfers {
         }
         // Batches already sent are waited for, even on interrupt: a DeleteObjects call is done
         // in one go and its report says what it removed.
-        while let Some(done) = in_flight.join_next().await {
-            match done {
-                Ok(done) => settle(&mut summary, done),
-                // A batch whose task died: its keys' fate is unknown, which is a failure.
-                Err(_) => summary.failed += 1,
+        while let Some(joined) = in_flight.join_next().await {
+            settle(&mut summary, joined);
+        }
+        summary
+    }
+}
+
+/// The keys of one DeleteObjects call, and what it said.
+type Batch = (Vec<String>, Result<DeleteReport, Error>);
+
+/// Counts and reports each key of a batch: deleted, refused by S3 (its code and message), or
+/// failed with the call.
+fn settle(summary: &mut Summary, bucket: &str, (keys, report): Batch, observer: &(impl Fn(&Event) + ?Sized)) {
+    let failed = |src: Location, error: super::Error| {
+        let error = error.at(src.clone());
+        observer(&Event::Failed { action: Action::Delete, src, dst: None, error });
+    };
+    match report {
+        Ok(r) => {
+            let refused: std::collections::HashMap<&str, &crate::s3::DeleteFailure> =
+                r.failed.iter().map(|f| (f.key.as_str(), f)).collect();
+            for k in &keys {
+                let src = Location::s3(bucket, k);
+                match refused.get(k.as_str()) {
+                    None => {
+                        summary.done += 1;
+                        observer(&Event::Done { action: Action::Delete, src, dst: None, bytes: 0 });
+                    }
+                    Some(f) => {
+                        summary.failed += 1;
+                        failed(src, super::Error::refused_key("DeleteObjects", &f.code, &f.message));
+                    }
+                }
             }
         }
-        summary.elapsed = start.elapsed();
-        Ok(summary)
+        Err(e) => {
+            // One failure for every key of the batch, the call's error shared.
+            let error = super::Error::from(e);
+            for k in &keys {
+                summary.failed += 1;
+                failed(Location::s3(bucket, k), error.clone());
+            }
+        }
     }
 }
