@@ -2,7 +2,9 @@
 
 use crate::encode::{decode_query_component, encode_into, encode_path_keep_escapes};
 use crate::error::{ErrorKind, SigningError};
-use crate::params::{check_expiry, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, PRESIGN_PARAMS};
+use crate::params::{
+    check_expiry, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningSettings, PRESIGN_PARAMS,
+};
 use crate::request::SignableRequest;
 use crate::time::Civil;
 use std::borrow::Cow;
@@ -56,6 +58,16 @@ impl<'a> Scheme<'a> {
     fn region_set(&self) -> Option<&'a str> {
         self.region_set
     }
+
+    fn algorithm(&self) -> &'static str {
+        match self.region_set {
+            None => V4_ALGORITHM,
+            #[cfg(feature = "sigv4a")]
+            Some(_) => V4A_ALGORITHM,
+            #[cfg(not(feature = "sigv4a"))]
+            Some(_) => V4_ALGORITHM,
+        }
+    }
 }
 
 pub(crate) struct Canonical {
@@ -69,7 +81,82 @@ pub(crate) struct Canonical {
     presign: bool,
 }
 
+/// Where the signature goes, and what that decides.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// An `Authorization` header, with the time as `Date` (`use_date`) or `X-Amz-Date`, and an
+    /// `X-Amz-Content-SHA256` header when `sha_header`.
+    Headers { use_date: bool, sha_header: bool },
+    /// A presigned URL valid for `expires` seconds: everything goes in the query.
+    Query { expires: u64 },
+}
+
+impl Mode {
+    fn of(settings: &SigningSettings) -> Result<Mode, SigningError> {
+        Ok(match settings.location {
+            SignatureLocation::Headers => {
+                Mode::Headers { use_date: settings.use_date_header, sha_header: settings.content_sha256_header }
+            }
+            SignatureLocation::Query { expires_in } => Mode::Query { expires: check_expiry(expires_in)? },
+        })
+    }
+
+    /// The headers the signer adds (none for a presigned URL).
+    fn added_headers(
+        self,
+        req: &SignableRequest<'_>,
+        time: (&Civil, &str),
+        token: Option<&str>,
+        payload_hash: &str,
+        scheme: Scheme<'_>,
+    ) -> Vec<(&'static str, Cow<'static, str>)> {
+        let Mode::Headers { use_date, sha_header } = self else { return Vec::new() };
+        let (civil, amz_date) = time;
+        let mut out: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(5);
+        if use_date {
+            out.push(("Date", Cow::Owned(civil.http_date())));
+        } else {
+            out.push(("X-Amz-Date", Cow::Owned(amz_date.to_owned())));
+        }
+        if let Some(t) = token {
+            out.push(("X-Amz-Security-Token", Cow::Owned(t.to_owned())));
+        }
+        if sha_header {
+            let value = match req.payload.static_literal() {
+                Some(literal) => Cow::Borrowed(literal),
+                None => Cow::Owned(payload_hash.to_owned()),
+            };
+            out.push(("X-Amz-Content-SHA256", value));
+        }
+        if let Some(rs) = scheme.region_set() {
+            out.push(("X-Amz-Region-Set", Cow::Owned(rs.to_owned())));
+        }
+        out
+    }
+
+    /// Whether a header of the request is one the signer replaces (quick on length first).
+    fn replaces(self, name: &str, scheme: Scheme<'_>) -> bool {
+        let (use_date, sha_header) = match self {
+            Mode::Headers { use_date, sha_header } => (use_date, sha_header),
+            Mode::Query { .. } => (false, false),
+        };
+        matches!(name.len(), 4 | 10 | 16 | 20)
+            && (name.eq_ignore_ascii_case("x-amz-date")
+                || name.eq_ignore_ascii_case("x-amz-security-token")
+                || (use_date && name.eq_ignore_ascii_case("date"))
+                || (sha_header && name.eq_ignore_ascii_case("x-amz-content-sha256"))
+                || (scheme.region_set().is_some() && name.eq_ignore_ascii_case("x-amz-region-set")))
+    }
+}
+
+/// Headers to sign, lowercase and sorted (a name may repeat), and whether every value is plain
+/// (nothing to trim or collapse).
+type HeaderList<'a> = (Vec<(Cow<'a, str>, &'a str)>, bool);
+
 impl Canonical {
+    /// The canonical request of `req`, and what signing it adds, step by step: the headers the
+    /// signer adds, the sorted list of headers signed, the `Authorization` prefix (or the
+    /// signed-header list), the presigning query, the canonical query, the canonical request.
     pub(crate) fn build(
         req: &SignableRequest<'_>,
         params: &SigningParams<'_>,
@@ -79,191 +166,29 @@ impl Canonical {
         scheme: Scheme<'_>,
     ) -> Result<Canonical, SigningError> {
         let settings = &params.settings;
-        let presign_expiry = match settings.location {
-            SignatureLocation::Headers => None,
-            SignatureLocation::Query { expires_in } => Some(check_expiry(expires_in)?),
-        };
-        let presign = presign_expiry.is_some();
+        let mode = Mode::of(settings)?;
         let token = params.session_token.filter(|t| !t.is_empty());
         let sign_token = settings.session_token == SessionTokenMode::Include;
-        let use_date = settings.use_date_header && !presign;
-        let sha_header = settings.content_sha256_header && !presign;
+        let signed_token = token.filter(|_| sign_token);
         let payload_hash = req.payload.hash();
-
-        // Headers we add, and the ones of the request they replace.
-        let mut out_headers: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(5);
-        if !presign {
-            if use_date {
-                out_headers.push(("Date", Cow::Owned(civil.http_date())));
-            } else {
-                out_headers.push(("X-Amz-Date", Cow::Owned(amz_date.to_owned())));
+        let added = mode.added_headers(req, (civil, amz_date), signed_token, &payload_hash, scheme);
+        let (headers, plain_values) = header_list(req, mode, scheme, &added)?;
+        let algorithm = scheme.algorithm();
+        let (auth, signed_start) = auth_prefix(mode, algorithm, params.access_key_id, scope, &headers);
+        let signed = &auth[signed_start..];
+        let query = match mode {
+            Mode::Query { expires } => {
+                let credential = (params.access_key_id, scope);
+                presign_query(algorithm, credential, amz_date, expires, scheme, signed_token, signed)
             }
-            if let (Some(t), true) = (token, sign_token) {
-                out_headers.push(("X-Amz-Security-Token", Cow::Owned(t.to_owned())));
-            }
-            if sha_header {
-                let value = match req.payload.static_literal() {
-                    Some(literal) => Cow::Borrowed(literal),
-                    None => Cow::Owned(payload_hash.clone().into_owned()),
-                };
-                out_headers.push(("X-Amz-Content-SHA256", value));
-            }
-            if let Some(rs) = scheme.region_set() {
-                out_headers.push(("X-Amz-Region-Set", Cow::Owned(rs.to_owned())));
-            }
-        }
-
-        let replaced_slow = |name: &str| {
-            name.eq_ignore_ascii_case("x-amz-date")
-                || name.eq_ignore_ascii_case("x-amz-security-token")
-                || (use_date && name.eq_ignore_ascii_case("date"))
-                || (sha_header && name.eq_ignore_ascii_case("x-amz-content-sha256"))
-                || (scheme.region_set().is_some() && name.eq_ignore_ascii_case("x-amz-region-set"))
+            Mode::Headers { .. } => Vec::new(),
         };
-        let replaced = |name: &str| matches!(name.len(), 4 | 10 | 16 | 20) && replaced_slow(name);
-
-        let mut headers: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(req.headers.len() + 4);
-        let mut has_host = false;
-        for &(name, value) in &req.headers {
-            if is_unsigned_header(name) || replaced(name) {
-                continue;
-            }
-            let name = lowercase(name);
-            has_host |= name == "host";
-            headers.push((name, value));
-        }
-        let mut plain_values = req.plain_values;
-        if !has_host {
-            match req.authority {
-                Some(a) => {
-                    plain_values &= crate::request::check_value(a) == Some(true);
-                    headers.push((Cow::Borrowed("host"), a))
-                }
-                None => return Err(SigningError::new(ErrorKind::MissingHost)),
-            }
-        }
-        for (name, value) in &out_headers {
-            headers.push((Cow::Borrowed(lower_static(name)), value.as_ref()));
-        }
-        headers.sort_by(|a, b| a.0.cmp(&b.0));
-
-        let algorithm = match scheme.region_set() {
-            None => V4_ALGORITHM,
-            #[cfg(feature = "sigv4a")]
-            Some(_) => V4A_ALGORITHM,
-            #[cfg(not(feature = "sigv4a"))]
-            Some(_) => V4_ALGORITHM,
-        };
-        let mut signed_headers = String::with_capacity(
-            algorithm.len() + params.access_key_id.len() + scope.len() + headers.len() * 16 + 112,
-        );
-        if !presign {
-            signed_headers.push_str(algorithm);
-            signed_headers.push_str(" Credential=");
-            signed_headers.push_str(params.access_key_id);
-            signed_headers.push('/');
-            signed_headers.push_str(scope);
-            signed_headers.push_str(", SignedHeaders=");
-        }
-        let signed_start = signed_headers.len();
-        for (i, (name, _)) in headers.iter().enumerate() {
-            if i > 0 && headers[i - 1].0 == *name {
-                continue;
-            }
-            if i > 0 {
-                signed_headers.push(';');
-            }
-            signed_headers.push_str(name);
-        }
-        let signed = &signed_headers[signed_start..];
-
-        // Query: the request's own parameters, plus the presigning ones.
-        let mut out_query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(expires) = presign_expiry {
-            let mut credential = String::with_capacity(params.access_key_id.len() + scope.len() + 8);
-            encode_into(&mut credential, params.access_key_id.as_bytes(), false);
-            credential.push_str("%2F");
-            encode_into(&mut credential, scope.as_bytes(), false);
-            let mut signed_param = String::with_capacity(signed.len() + 8);
-            encode_into(&mut signed_param, signed.as_bytes(), false);
-            out_query.push(("X-Amz-Algorithm", algorithm.to_owned()));
-            out_query.push(("X-Amz-Credential", credential));
-            out_query.push(("X-Amz-Date", amz_date.to_owned()));
-            out_query.push(("X-Amz-Expires", expires.to_string()));
-            if let Some(rs) = scheme.region_set() {
-                let mut v = String::new();
-                encode_into(&mut v, rs.as_bytes(), false);
-                out_query.push(("X-Amz-Region-Set", v));
-            }
-            if let (Some(t), true) = (token, sign_token) {
-                let mut v = String::with_capacity(t.len() + 32);
-                encode_into(&mut v, t.as_bytes(), false);
-                out_query.push(("X-Amz-Security-Token", v));
-            }
-            out_query.push(("X-Amz-SignedHeaders", signed_param));
-        }
-        let mut canon_query = String::new();
-        if !req.query.is_empty() || !out_query.is_empty() {
-            let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(out_query.len() + 4);
-            let mut buf = Vec::new();
-            for pair in req.query.split('&').filter(|p| !p.is_empty()) {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                if presign && PRESIGN_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(k)) {
-                    continue;
-                }
-                pairs.push((canonical_query_component(k, &mut buf), canonical_query_component(v, &mut buf)));
-            }
-            for (k, v) in &out_query {
-                pairs.push((Cow::Borrowed(k), Cow::Borrowed(v.as_str())));
-            }
-            pairs.sort_unstable();
-            for (i, (k, v)) in pairs.iter().enumerate() {
-                if i > 0 {
-                    canon_query.push('&');
-                }
-                canon_query.push_str(k);
-                canon_query.push('=');
-                canon_query.push_str(v);
-            }
-        }
-
-        let headers_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-        let mut request = String::with_capacity(
-            req.method.len() + req.path.len() * 3 + canon_query.len() + headers_len + signed.len() + 80,
-        );
-        request.push_str(req.method);
-        request.push('\n');
-        push_canonical_path(&mut request, req.path, settings.normalize_path, settings.double_encode_path);
-        request.push('\n');
-        request.push_str(&canon_query);
-        request.push('\n');
-        let mut prev: Option<&str> = None;
-        for (name, value) in &headers {
-            if prev == Some(name.as_ref()) {
-                request.pop(); // the '\n' of the previous value
-                request.push(',');
-            } else {
-                request.push_str(name);
-                request.push(':');
-            }
-            if plain_values {
-                request.push_str(value);
-            } else {
-                push_trimmed(&mut request, value);
-            }
-            request.push('\n');
-            prev = Some(name.as_ref());
-        }
-        request.push('\n');
-        request.push_str(signed);
-        request.push('\n');
-        request.push_str(&payload_hash);
-
-        let unsigned_token = match (token, sign_token) {
-            (Some(t), false) => Some(t.to_owned()),
-            _ => None,
-        };
-        Ok(Canonical { request, auth: signed_headers, headers: out_headers, query: out_query, unsigned_token, presign })
+        let canon_query = canonical_query(req.query, mode, &query);
+        let request = canonical_request(req, settings, &canon_query, &headers, plain_values, signed, &payload_hash);
+        let unsigned_token = token.filter(|_| !sign_token).map(str::to_owned);
+        let presign = matches!(mode, Mode::Query { .. });
+        let headers = added;
+        Ok(Canonical { request, auth, headers, query, unsigned_token, presign })
     }
 
     /// Turns the canonical request and the computed signature into the output to apply.
@@ -286,6 +211,177 @@ impl Canonical {
         }
         SigningOutput { headers, query, signature, canonical_request: request, string_to_sign }
     }
+}
+
+/// The request's headers to sign, with the ones the signer adds, lowercase and sorted; `host`
+/// from the authority when the request has none.
+fn header_list<'a>(
+    req: &'a SignableRequest<'_>,
+    mode: Mode,
+    scheme: Scheme<'_>,
+    added: &'a [(&'static str, Cow<'static, str>)],
+) -> Result<HeaderList<'a>, SigningError> {
+    let mut headers: Vec<(Cow<'a, str>, &'a str)> = Vec::with_capacity(req.headers.len() + 4);
+    let mut has_host = false;
+    for &(name, value) in &req.headers {
+        if is_unsigned_header(name) || mode.replaces(name, scheme) {
+            continue;
+        }
+        let name = lowercase(name);
+        has_host |= name == "host";
+        headers.push((name, value));
+    }
+    let mut plain_values = req.plain_values;
+    if !has_host {
+        let a = req.authority.ok_or_else(|| SigningError::new(ErrorKind::MissingHost))?;
+        plain_values &= crate::request::check_value(a) == Some(true);
+        headers.push((Cow::Borrowed("host"), a));
+    }
+    for (name, value) in added {
+        headers.push((Cow::Borrowed(lower_static(name)), value.as_ref()));
+    }
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((headers, plain_values))
+}
+
+/// In header mode `<algorithm> Credential=<key>/<scope>, SignedHeaders=<signed headers>`, in
+/// query mode the signed headers alone; and where the signed headers start in it.
+fn auth_prefix(
+    mode: Mode,
+    algorithm: &str,
+    access_key_id: &str,
+    scope: &str,
+    headers: &[(Cow<'_, str>, &str)],
+) -> (String, usize) {
+    let mut auth =
+        String::with_capacity(algorithm.len() + access_key_id.len() + scope.len() + headers.len() * 16 + 112);
+    if let Mode::Headers { .. } = mode {
+        auth.push_str(algorithm);
+        auth.push_str(" Credential=");
+        auth.push_str(access_key_id);
+        auth.push('/');
+        auth.push_str(scope);
+        auth.push_str(", SignedHeaders=");
+    }
+    let start = auth.len();
+    for (i, (name, _)) in headers.iter().enumerate() {
+        if i > 0 && headers[i - 1].0 == *name {
+            continue;
+        }
+        if i > 0 {
+            auth.push(';');
+        }
+        auth.push_str(name);
+    }
+    (auth, start)
+}
+
+/// The presigning parameters, encoded, except the signature.
+fn presign_query(
+    algorithm: &str,
+    (access_key_id, scope): (&str, &str),
+    amz_date: &str,
+    expires: u64,
+    scheme: Scheme<'_>,
+    token: Option<&str>,
+    signed: &str,
+) -> Vec<(&'static str, String)> {
+    let encoded = |s: &str, extra: usize| {
+        let mut v = String::with_capacity(s.len() + extra);
+        encode_into(&mut v, s.as_bytes(), false);
+        v
+    };
+    let mut credential = encoded(access_key_id, scope.len() + 8);
+    credential.push_str("%2F");
+    encode_into(&mut credential, scope.as_bytes(), false);
+    let mut query = Vec::with_capacity(7);
+    query.push(("X-Amz-Algorithm", algorithm.to_owned()));
+    query.push(("X-Amz-Credential", credential));
+    query.push(("X-Amz-Date", amz_date.to_owned()));
+    query.push(("X-Amz-Expires", expires.to_string()));
+    if let Some(rs) = scheme.region_set() {
+        query.push(("X-Amz-Region-Set", encoded(rs, 0)));
+    }
+    if let Some(t) = token {
+        query.push(("X-Amz-Security-Token", encoded(t, 32)));
+    }
+    query.push(("X-Amz-SignedHeaders", encoded(signed, 8)));
+    query
+}
+
+/// The request's query parameters (each decoded and encoded again; in a presigned URL, without
+/// presigning parameters of its own) with `added`, sorted and joined.
+fn canonical_query(query: &str, mode: Mode, added: &[(&'static str, String)]) -> String {
+    let mut out = String::new();
+    if query.is_empty() && added.is_empty() {
+        return out;
+    }
+    let presign = matches!(mode, Mode::Query { .. });
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(added.len() + 4);
+    let mut buf = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if presign && PRESIGN_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        pairs.push((canonical_query_component(k, &mut buf), canonical_query_component(v, &mut buf)));
+    }
+    for (k, v) in added {
+        pairs.push((Cow::Borrowed(k), Cow::Borrowed(v.as_str())));
+    }
+    pairs.sort_unstable();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    out
+}
+
+/// Method, path, query, headers (repeated names joined with `,`), signed headers, payload hash.
+fn canonical_request(
+    req: &SignableRequest<'_>,
+    settings: &SigningSettings,
+    query: &str,
+    headers: &[(Cow<'_, str>, &str)],
+    plain_values: bool,
+    signed: &str,
+    payload_hash: &str,
+) -> String {
+    let headers_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut request =
+        String::with_capacity(req.method.len() + req.path.len() * 3 + query.len() + headers_len + signed.len() + 80);
+    request.push_str(req.method);
+    request.push('\n');
+    push_canonical_path(&mut request, req.path, settings.normalize_path, settings.double_encode_path);
+    request.push('\n');
+    request.push_str(query);
+    request.push('\n');
+    let mut prev: Option<&str> = None;
+    for (name, value) in headers {
+        if prev == Some(name.as_ref()) {
+            request.pop(); // the '\n' of the previous value
+            request.push(',');
+        } else {
+            request.push_str(name);
+            request.push(':');
+        }
+        if plain_values {
+            request.push_str(value);
+        } else {
+            push_trimmed(&mut request, value);
+        }
+        request.push('\n');
+        prev = Some(name.as_ref());
+    }
+    request.push('\n');
+    request.push_str(signed);
+    request.push('\n');
+    request.push_str(payload_hash);
+    request
 }
 
 /// A query key or value decoded and encoded again; borrowed when that changes nothing (only
