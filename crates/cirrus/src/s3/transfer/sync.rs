@@ -589,157 +589,217 @@ impl Transfers {
             Location::Local(p) => local_side(p.clone(), options.transfer.follow_symlinks, skips),
             Location::S3 { bucket, key } => in_key_order(s3_side(self, bucket.clone(), folder(key))),
         };
-        let (src_side, dst_side) = (side(src, skips), side(dst, None));
+        // What could not be seen is kept whatever the filters: files under it may be included.
+        let filtered = |side: Side| {
+            let filters = options.transfer.filters.clone();
+            let accepts = move |r: &Result<Entry, Error>| {
+                r.as_ref().map_or(true, |e| matches!(e.what, What::Unseen(..)) || filters.accepts(&e.rel))
+            };
+            side.filter(move |r| std::future::ready(accepts(r))).boxed()
+        };
+        let (src_side, dst_side) = (filtered(side(src, skips)), filtered(side(dst, None)));
         let (src_root, dst_root) = (Root::of(src), Root::of(dst));
-        let options = options.clone();
-        let client = self.client().clone();
         let object_bucket = match (&src_root, &dst_root) {
             (_, Root::S3 { bucket, .. }) | (Root::S3 { bucket, .. }, _) => bucket.clone(),
             _ => String::new(),
         };
         let (tx, rx) = mpsc::channel(256);
-        tokio::spawn(async move {
-            // Content checks (`--checksum`) in flight, each ending in a step or nothing.
-            let mut checks: JoinSet<Option<(Planned, Option<SyncAction>)>> = JoinSet::new();
-            let filters = options.transfer.filters.clone();
-            // What could not be seen is kept whatever the filters: files under it may be included.
-            let accepts = move |r: &Result<Entry, Error>| {
-                r.as_ref().map_or(true, |e| matches!(e.what, What::Unseen(..)) || filters.accepts(&e.rel))
-            };
-            let accepts_too = accepts.clone();
-            let mut a = src_side.filter(move |r| std::future::ready(accepts(r)));
-            let mut b = dst_side.filter(move |r| std::future::ready(accepts_too(r)));
-            let (mut x, mut y) = (a.next().await, b.next().await);
+        let compare = Compare {
+            action,
             // A listing is read in S3's order, and only its end proves it was in order (see
             // `in_key_order`): with S3 as the source, what the destination alone has is deleted
             // once the comparison is complete, so a disorder found late deletes nothing.
-            let defer_deletes = matches!(src_root, Root::S3 { .. });
-            let mut deferred: Vec<Doomed> = Vec::new();
-            let mut unseen = Unseen::default();
-            loop {
-                // A listing that failed ends the plan: nothing more is sent, nothing deleted on
-                // a partial view.
-                for side in [&x, &y] {
-                    if let Some(Err(reason)) = side {
-                        let fail = Planned::Fail { action, src: src_root.at(""), reason: reason.clone() };
-                        let _ = tx.send((fail, None)).await;
-                        return;
-                    }
-                }
-                // What the source could not see protects the destination beneath it; what the
-                // destination could not see is neither compared nor deleted.
-                if let Some(Ok(Entry { what: What::Unseen(why), rel, .. })) = &mut x {
-                    let why = why.take().map(|w| {
-                        let what = format!("not deleted: {} could not be read", src_root.at(rel));
-                        w.context(what).with_kind(ErrorKind::Refused)
-                    });
-                    unseen.0.insert(std::mem::take(rel), why);
+            defer_deletes: matches!(src_root, Root::S3 { .. }),
+            src_root,
+            dst_root,
+            options: options.clone(),
+            client: self.client().clone(),
+            object_bucket,
+            tx,
+            checks: JoinSet::new(),
+            deferred: Vec::new(),
+            unseen: Unseen::default(),
+        };
+        tokio::spawn(compare.run(src_side, dst_side));
+        Ok(stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|s| (s, rx)) }).boxed())
+    }
+}
+
+/// A step of the plan, and how to say it (none for a skip or a failure).
+type Step = (Planned, Option<SyncAction>);
+
+/// Whoever reads the plan has gone: stop.
+struct Gone;
+
+/// The side-by-side comparison of a sync, in a task of its own: both sides read in key order,
+/// a step sent for each difference.
+struct Compare {
+    action: Action,
+    src_root: Root,
+    dst_root: Root,
+    options: SyncOptions,
+    client: S3Client,
+    /// The bucket of the S3 side (`--checksum` asks it for stored checksums).
+    object_bucket: String,
+    tx: mpsc::Sender<Step>,
+    /// Content checks (`--checksum`) in flight, each ending in a step or nothing.
+    checks: JoinSet<Option<Step>>,
+    /// Deletions held back to the end of the comparison (S3 as the source).
+    defer_deletes: bool,
+    deferred: Vec<Doomed>,
+    /// What the source could not see, by name.
+    unseen: Unseen,
+}
+
+impl Compare {
+    async fn send(&self, step: Step) -> Result<(), Gone> {
+        self.tx.send(step).await.map_err(|_| Gone)
+    }
+
+    async fn run(mut self, mut a: Side, mut b: Side) {
+        let _ = self.compare(&mut a, &mut b).await;
+    }
+
+    async fn compare(&mut self, a: &mut Side, b: &mut Side) -> Result<(), Gone> {
+        let (mut x, mut y) = (a.next().await, b.next().await);
+        loop {
+            // A listing that failed ends the plan: nothing more is sent, nothing deleted on a
+            // partial view.
+            if let Some(reason) = [&x, &y].into_iter().find_map(|side| side.as_ref()?.as_ref().err()) {
+                let fail = Planned::Fail { action: self.action, src: self.src_root.at(""), reason: reason.clone() };
+                return self.send((fail, None)).await;
+            }
+            // What the source could not see protects the destination beneath it; what the
+            // destination could not see is neither compared nor deleted.
+            if let Some(Ok(e @ Entry { what: What::Unseen(..), .. })) = &mut x {
+                self.unseen_at_source(e);
+                x = a.next().await;
+                continue;
+            }
+            if let Some(Ok(Entry { what: What::Unseen(..), .. })) = &y {
+                y = b.next().await;
+                continue;
+            }
+            if let Some(Ok(e)) = &x {
+                if self.in_another_form(e).await? {
                     x = a.next().await;
                     continue;
                 }
-                if let Some(Ok(Entry { what: What::Unseen(..), .. })) = &y {
+            }
+            let order = match (&x, &y) {
+                (None, None) => return self.finish().await,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(Ok(s)), Some(Ok(d))) => s.rel.as_bytes().cmp(d.rel.as_bytes()),
+                _ => return Ok(()),
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    let Some(Ok(s)) = x.take() else { return Ok(()) };
+                    x = a.next().await;
+                    let step = step(self.action, &self.src_root, &self.dst_root, s);
+                    self.send((step.0, Some(step.1))).await?;
+                }
+                std::cmp::Ordering::Greater => {
+                    let Some(Ok(d)) = y.take() else { return Ok(()) };
                     y = b.next().await;
-                    continue;
+                    self.only_at_destination(d).await?;
                 }
-                // A key in another form than its path (`a//b` for `a/b`) cannot be compared by
-                // name: it is not downloaded, and the file it names is not deleted.
-                if let (Action::Download, Some(Ok(e))) = (action, &x) {
-                    if let Some(plain) = other_form(&e.rel) {
-                        let path = dst_root.at(&plain);
-                        let reason = format!("not downloaded: the key names the local file {path} in another form");
-                        let skip = Planned::Skip { src: src_root.at(&e.rel), reason: Error::refused(reason) };
-                        let why = format!("not deleted: the key {} names it too", src_root.at(&e.rel));
-                        unseen.0.insert(plain, Some(Error::refused(why)));
-                        if tx.send((skip, None)).await.is_err() {
-                            return;
-                        }
-                        x = a.next().await;
-                        continue;
-                    }
-                }
-                let order = match (&x, &y) {
-                    (None, None) => {
-                        while let Some(done) = checks.join_next().await {
-                            if let Ok(Some(step)) = done {
-                                if tx.send(step).await.is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                        for d in deferred {
-                            if let Some(step) = delete_or_keep(&dst_root, d, &unseen) {
-                                if tx.send(step).await.is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                        return;
-                    }
-                    (Some(_), None) => std::cmp::Ordering::Less,
-                    (None, Some(_)) => std::cmp::Ordering::Greater,
-                    (Some(Ok(s)), Some(Ok(d))) => s.rel.as_bytes().cmp(d.rel.as_bytes()),
-                    _ => return,
-                };
-                let out = match order {
-                    std::cmp::Ordering::Less => {
-                        let Some(Ok(s)) = x.take() else { return };
-                        x = a.next().await;
-                        let (planned, say) = step(action, &src_root, &dst_root, s);
-                        Some((planned, Some(say)))
-                    }
-                    std::cmp::Ordering::Greater => {
-                        let Some(Ok(d)) = y.take() else { return };
-                        y = b.next().await;
-                        if !options.delete {
-                            None
-                        } else if defer_deletes {
-                            deferred.push(d.into());
-                            None
-                        } else {
-                            delete_or_keep(&dst_root, d.into(), &unseen)
-                        }
-                    }
-                    std::cmp::Ordering::Equal => {
-                        let (Some(Ok(s)), Some(Ok(d))) = (x.take(), y.take()) else { return };
-                        x = a.next().await;
-                        y = b.next().await;
-                        if options.checksum && s.size == d.size {
-                            while checks.len() >= CHECKS_AHEAD {
-                                if let Some(Ok(Some(step))) = checks.join_next().await {
-                                    if tx.send(step).await.is_err() {
-                                        return;
-                                    }
-                                }
-                            }
-                            let (client, bucket, options) = (client.clone(), object_bucket.clone(), options.clone());
-                            let (src_root, dst_root) = (src_root.clone(), dst_root.clone());
-                            checks.spawn(async move {
-                                let send = match same_content(&client, &bucket, &s, &d).await {
-                                    Some(same) => !same,
-                                    None => differs(action, &s, &d, &options),
-                                };
-                                send.then(|| {
-                                    let (planned, say) = step(action, &src_root, &dst_root, s);
-                                    (planned, Some(say))
-                                })
-                            });
-                            None
-                        } else {
-                            differs(action, &s, &d, &options).then(|| {
-                                let (planned, say) = step(action, &src_root, &dst_root, s);
-                                (planned, Some(say))
-                            })
-                        }
-                    }
-                };
-                if let Some(step) = out {
-                    if tx.send(step).await.is_err() {
-                        return;
-                    }
+                std::cmp::Ordering::Equal => {
+                    let (Some(Ok(s)), Some(Ok(d))) = (x.take(), y.take()) else { return Ok(()) };
+                    x = a.next().await;
+                    y = b.next().await;
+                    self.on_both_sides(s, d).await?;
                 }
             }
+        }
+    }
+
+    /// An entry of the source the walk could not see: nothing at or beneath its name is
+    /// deleted, and each held delete says why.
+    fn unseen_at_source(&mut self, e: &mut Entry) {
+        let What::Unseen(why) = &mut e.what else { return };
+        let why = why.take().map(|w| {
+            let what = format!("not deleted: {} could not be read", self.src_root.at(&e.rel));
+            w.context(what).with_kind(ErrorKind::Refused)
         });
-        Ok(stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|s| (s, rx)) }).boxed())
+        self.unseen.0.insert(std::mem::take(&mut e.rel), why);
+    }
+
+    /// A key in another form than its path (`a//b` for `a/b`) cannot be compared by name: it
+    /// is not downloaded, and the file it names is not deleted. Whether `e` was one.
+    async fn in_another_form(&mut self, e: &Entry) -> Result<bool, Gone> {
+        let Some(plain) = other_form(&e.rel).filter(|_| self.action == Action::Download) else { return Ok(false) };
+        let path = self.dst_root.at(&plain);
+        let reason = format!("not downloaded: the key names the local file {path} in another form");
+        let skip = Planned::Skip { src: self.src_root.at(&e.rel), reason: Error::refused(reason) };
+        let why = format!("not deleted: the key {} names it too", self.src_root.at(&e.rel));
+        self.unseen.0.insert(plain, Some(Error::refused(why)));
+        self.send((skip, None)).await?;
+        Ok(true)
+    }
+
+    /// What the destination alone has: deleted with `delete` (now, or at the end when S3 is
+    /// the source), unless the source could not be seen there.
+    async fn only_at_destination(&mut self, d: Entry) -> Result<(), Gone> {
+        if !self.options.delete {
+            return Ok(());
+        }
+        if self.defer_deletes {
+            self.deferred.push(d.into());
+            return Ok(());
+        }
+        match delete_or_keep(&self.dst_root, d.into(), &self.unseen) {
+            Some(step) => self.send(step).await,
+            None => Ok(()),
+        }
+    }
+
+    /// A name on both sides: sent when they differ, by time and size or (`--checksum`, same
+    /// size) by content, in a task of its own, up to [`CHECKS_AHEAD`] at once.
+    async fn on_both_sides(&mut self, s: Entry, d: Entry) -> Result<(), Gone> {
+        let (action, options) = (self.action, &self.options);
+        if !(options.checksum && s.size == d.size) {
+            if differs(action, &s, &d, options) {
+                let (planned, say) = step(action, &self.src_root, &self.dst_root, s);
+                self.send((planned, Some(say))).await?;
+            }
+            return Ok(());
+        }
+        while self.checks.len() >= CHECKS_AHEAD {
+            if let Some(Ok(Some(step))) = self.checks.join_next().await {
+                self.send(step).await?;
+            }
+        }
+        let (client, bucket, options) = (self.client.clone(), self.object_bucket.clone(), self.options.clone());
+        let (src_root, dst_root) = (self.src_root.clone(), self.dst_root.clone());
+        self.checks.spawn(async move {
+            let send = match same_content(&client, &bucket, &s, &d).await {
+                Some(same) => !same,
+                None => differs(action, &s, &d, &options),
+            };
+            send.then(|| {
+                let (planned, say) = step(action, &src_root, &dst_root, s);
+                (planned, Some(say))
+            })
+        });
+        Ok(())
+    }
+
+    /// Both sides read to their end: the content checks still running, then the deletions held
+    /// back.
+    async fn finish(&mut self) -> Result<(), Gone> {
+        while let Some(done) = self.checks.join_next().await {
+            if let Ok(Some(step)) = done {
+                self.send(step).await?;
+            }
+        }
+        for d in std::mem::take(&mut self.deferred) {
+            if let Some(step) = delete_or_keep(&self.dst_root, d, &self.unseen) {
+                self.send(step).await?;
+            }
+        }
+        Ok(())
     }
 }
 
