@@ -126,165 +126,105 @@ impl Transfers {
                     if !meta.is_dir() {
                         return Err(input(format!("{} is not a directory", path.display())));
                     }
-                    Ok(upload_tree(
-                        path.clone(),
-                        bucket.clone(),
-                        folder(key),
-                        options.follow_symlinks,
-                        options.filters.clone(),
-                    ))
+                    let (root, prefix) = (path.clone(), folder(key));
+                    Ok(upload_tree(root, bucket.clone(), prefix, options.follow_symlinks, options.filters.clone()))
                 } else {
-                    if !meta.is_file() {
-                        let what = if meta.is_dir() {
-                            "a directory (use --recursive)"
-                        } else {
-                            "a FIFO, socket or device, not a file"
-                        };
-                        return Err(input(format!("{} is {what}", path.display())));
-                    }
-                    let name = path.file_name().and_then(|n| n.to_str());
-                    if !options.filters.accepts(name.unwrap_or_default()) {
-                        return Ok(stream::empty().boxed());
-                    }
-                    let key = if key.is_empty() || key.ends_with('/') {
-                        let name = name.ok_or_else(|| {
-                            input(format!("{}: the file name is not UTF-8; name the key", path.display()))
-                        })?;
-                        format!("{key}{name}")
-                    } else {
-                        key.clone()
-                    };
-                    let job = Job::Upload {
-                        path: path.clone(),
-                        src: Location::Local(path.clone()),
-                        bucket: bucket.clone(),
-                        key,
-                        // The path the user named: its own choice, as given.
-                        linked: false,
-                    };
-                    Ok(stream::iter([Planned::Job(job, meta.len())]).boxed())
+                    upload_one(path, &meta, bucket, key, options)
                 }
             }
             (Location::S3 { bucket, key }, Location::Local(path)) => {
                 crate::s3::check_bucket("GetObject", bucket)?;
                 if options.recursive {
-                    tokio::fs::create_dir_all(path)
-                        .await
-                        .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
-                    let prefix = folder(key);
-                    let (root, b) = (path.clone(), bucket.clone());
-                    let filters = options.filters.clone();
-                    let rel_of = move |o: &Object| o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned();
-                    let to = move |rel: String| DownloadTo::Under { root: root.clone(), rel };
-                    let p = path.clone();
-                    let fold_case =
-                        tokio::task::spawn_blocking(move || super::collide::ignores_case(&p)).await.unwrap_or(false);
-                    let jobs = self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
-                        // A folder marker (`dir/`) is a directory, made by the keys under it.
-                        if o.key.ends_with('/') && o.size == 0 {
-                            return None;
-                        }
-                        let rel = rel_of(&o);
-                        if !filters.accepts(&rel) {
-                            return None;
-                        }
-                        Some(Job::Download { bucket: b.clone(), key: o.key.clone(), to: to(rel), object: Some(o) })
-                    });
-                    Ok(super::collide::without_collisions(jobs, fold_case))
+                    self.download_tree(bucket, key, path, options).await
                 } else {
-                    if key.is_empty() || key.ends_with('/') {
-                        return Err(input(format!("{src} names no object (use --recursive for a folder)")));
-                    }
-                    let name = base_name(key);
-                    if !options.filters.accepts(name) {
-                        return Ok(stream::empty().boxed());
-                    }
-                    let into_dir = path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir();
-                    let target = if into_dir {
-                        if name == "." || name == ".." {
-                            return Err(input(format!("{src}: {name:?} cannot be a file name; name the file")));
-                        }
-                        path.join(name)
-                    } else {
-                        path.clone()
-                    };
-                    // The folders on the way are made, as the AWS CLI makes them.
-                    let parent = if into_dir { Some(path.as_path()) } else { target.parent() };
-                    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
-                        tokio::fs::create_dir_all(dir)
-                            .await
-                            .map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
-                    }
-                    // Into a folder, the name comes from the key: held to the rules of keys (no
-                    // symlink, FIFO or device at it). A path the user named is their choice.
-                    let to = if into_dir {
-                        DownloadTo::Under { root: path.clone(), rel: name.to_owned() }
-                    } else {
-                        DownloadTo::Path(target)
-                    };
-                    let job = Job::Download { bucket: bucket.clone(), key: key.clone(), object: None, to };
-                    Ok(stream::iter([Planned::Job(job, 0)]).boxed())
+                    download_one(src, bucket, key, path, options).await
                 }
             }
             (Location::S3 { bucket: from_bucket, key: from_key }, Location::S3 { bucket, key }) => {
                 crate::s3::check_bucket("CopyObject", from_bucket)?;
                 crate::s3::check_bucket("CopyObject", bucket)?;
                 if options.recursive {
-                    let (from_prefix, to_prefix) = (folder(from_key), folder(key));
-                    if from_bucket == bucket && from_prefix == to_prefix {
-                        return Err(input(format!("{src} and {dst} are the same folder")));
-                    }
-                    if from_bucket == bucket && from_prefix.starts_with(&to_prefix) {
-                        self.refuse_overwriting_sources(src, dst, bucket, &from_prefix, &to_prefix).await?;
-                    }
-                    // The destination inside the source: what is under it is the copy's own
-                    // output (or will be), never copied again.
-                    let exclude =
-                        (from_bucket == bucket && to_prefix.starts_with(&from_prefix)).then(|| to_prefix.clone());
-                    let (fb, b) = (from_bucket.clone(), bucket.clone());
-                    let fp = from_prefix.clone();
-                    let filters = options.filters.clone();
-                    Ok(self.list_jobs(Action::Copy, from_bucket, &from_prefix, exclude, move |o| {
-                        // Folder markers are not copied, as the AWS CLI leaves them.
-                        if o.key.ends_with('/') && o.size == 0 {
-                            return None;
-                        }
-                        let rel = o.key.strip_prefix(&fp).unwrap_or(&o.key);
-                        if !filters.accepts(rel) {
-                            return None;
-                        }
-                        Some(Job::Copy {
-                            from_bucket: fb.clone(),
-                            from_key: o.key.clone(),
-                            bucket: b.clone(),
-                            key: format!("{to_prefix}{rel}"),
-                            object: Some(o),
-                        })
-                    }))
+                    self.copy_tree(src, dst, options).await
                 } else {
-                    if from_key.is_empty() || from_key.ends_with('/') {
-                        return Err(input(format!("{src} names no object (use --recursive for a folder)")));
-                    }
-                    if !options.filters.accepts(base_name(from_key)) {
-                        return Ok(stream::empty().boxed());
-                    }
-                    let key = if key.is_empty() || key.ends_with('/') {
-                        format!("{key}{}", base_name(from_key))
-                    } else {
-                        key.clone()
-                    };
-                    let job = Job::Copy {
-                        from_bucket: from_bucket.clone(),
-                        from_key: from_key.clone(),
-                        object: None,
-                        bucket: bucket.clone(),
-                        key,
-                    };
-                    Ok(stream::iter([Planned::Job(job, 0)]).boxed())
+                    copy_one(src, (from_bucket, from_key), (bucket, key), options)
                 }
             }
             (Location::Local(_), Location::Local(_)) => Err(input("one of the source and destination must be in S3")),
         }
+    }
+
+    /// Every key under the folder `key` names, as downloads under `path` (made first), less the
+    /// keys that name one local file.
+    async fn download_tree(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+        options: &TransferOptions,
+    ) -> Result<BoxStream<'static, Planned>, Error> {
+        tokio::fs::create_dir_all(path).await.map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
+        let prefix = folder(key);
+        let (root, b) = (path.to_path_buf(), bucket.to_owned());
+        let filters = options.filters.clone();
+        let rel_of = move |o: &Object| o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned();
+        let to = move |rel: String| DownloadTo::Under { root: root.clone(), rel };
+        let p = path.to_path_buf();
+        let fold_case = tokio::task::spawn_blocking(move || super::collide::ignores_case(&p)).await.unwrap_or(false);
+        let jobs = self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
+            // A folder marker (`dir/`) is a directory, made by the keys under it.
+            if o.key.ends_with('/') && o.size == 0 {
+                return None;
+            }
+            let rel = rel_of(&o);
+            if !filters.accepts(&rel) {
+                return None;
+            }
+            Some(Job::Download { bucket: b.clone(), key: o.key.clone(), to: to(rel), object: Some(o) })
+        });
+        Ok(super::collide::without_collisions(jobs, fold_case))
+    }
+
+    /// Every key under the source folder, as copies under the destination folder; refused when
+    /// the two are one folder, or when a copy would land on a source.
+    async fn copy_tree(
+        &self,
+        src: &Location,
+        dst: &Location,
+        options: &TransferOptions,
+    ) -> Result<BoxStream<'static, Planned>, Error> {
+        let (Location::S3 { bucket: from_bucket, key: from_key }, Location::S3 { bucket, key }) = (src, dst) else {
+            return Err(input("a copy is from S3 to S3"));
+        };
+        let (from_prefix, to_prefix) = (folder(from_key), folder(key));
+        if from_bucket == bucket && from_prefix == to_prefix {
+            return Err(input(format!("{src} and {dst} are the same folder")));
+        }
+        if from_bucket == bucket && from_prefix.starts_with(&to_prefix) {
+            self.refuse_overwriting_sources(src, dst, bucket, &from_prefix, &to_prefix).await?;
+        }
+        // The destination inside the source: what is under it is the copy's own output (or
+        // will be), never copied again.
+        let exclude = (from_bucket == bucket && to_prefix.starts_with(&from_prefix)).then(|| to_prefix.clone());
+        let (fb, b) = (from_bucket.clone(), bucket.clone());
+        let fp = from_prefix.clone();
+        let filters = options.filters.clone();
+        Ok(self.list_jobs(Action::Copy, from_bucket, &from_prefix, exclude, move |o| {
+            // Folder markers are not copied, as the AWS CLI leaves them.
+            if o.key.ends_with('/') && o.size == 0 {
+                return None;
+            }
+            let rel = o.key.strip_prefix(&fp).unwrap_or(&o.key);
+            if !filters.accepts(rel) {
+                return None;
+            }
+            Some(Job::Copy {
+                from_bucket: fb.clone(),
+                from_key: o.key.clone(),
+                bucket: b.clone(),
+                key: format!("{to_prefix}{rel}"),
+                object: Some(o),
+            })
+        }))
     }
 
     /// The source inside the destination (`s3://b/a/sub/` into `s3://b/a/`): `a/sub/sub/x`
@@ -353,6 +293,100 @@ impl Transfers {
             })
             .boxed()
     }
+}
+
+/// One file to a key (the file's name after a key that names a folder).
+fn upload_one(
+    path: &std::path::Path,
+    meta: &std::fs::Metadata,
+    bucket: &str,
+    key: &str,
+    options: &TransferOptions,
+) -> Result<BoxStream<'static, Planned>, Error> {
+    if !meta.is_file() {
+        let what = if meta.is_dir() { "a directory (use --recursive)" } else { "a FIFO, socket or device, not a file" };
+        return Err(input(format!("{} is {what}", path.display())));
+    }
+    let name = path.file_name().and_then(|n| n.to_str());
+    if !options.filters.accepts(name.unwrap_or_default()) {
+        return Ok(stream::empty().boxed());
+    }
+    let key = if key.is_empty() || key.ends_with('/') {
+        let name =
+            name.ok_or_else(|| input(format!("{}: the file name is not UTF-8; name the key", path.display())))?;
+        format!("{key}{name}")
+    } else {
+        key.to_owned()
+    };
+    let job = Job::Upload {
+        path: path.to_path_buf(),
+        src: Location::Local(path.to_path_buf()),
+        bucket: bucket.to_owned(),
+        key,
+        // The path the user named: its own choice, as given.
+        linked: false,
+    };
+    Ok(stream::iter([Planned::Job(job, meta.len())]).boxed())
+}
+
+/// One key to a file: `path` itself, or the key's name inside `path` when it is a folder (the
+/// folders on the way made, as the AWS CLI makes them).
+async fn download_one(
+    src: &Location,
+    bucket: &str,
+    key: &str,
+    path: &std::path::Path,
+    options: &TransferOptions,
+) -> Result<BoxStream<'static, Planned>, Error> {
+    if key.is_empty() || key.ends_with('/') {
+        return Err(input(format!("{src} names no object (use --recursive for a folder)")));
+    }
+    let name = base_name(key);
+    if !options.filters.accepts(name) {
+        return Ok(stream::empty().boxed());
+    }
+    let into_dir = path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir();
+    if into_dir && (name == "." || name == "..") {
+        return Err(input(format!("{src}: {name:?} cannot be a file name; name the file")));
+    }
+    let parent = if into_dir { Some(path) } else { path.parent() };
+    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(dir).await.map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    // Into a folder, the name comes from the key: held to the rules of keys (no symlink, FIFO
+    // or device at it). A path the user named is their choice.
+    let to = if into_dir {
+        DownloadTo::Under { root: path.to_path_buf(), rel: name.to_owned() }
+    } else {
+        DownloadTo::Path(path.to_path_buf())
+    };
+    let job = Job::Download { bucket: bucket.to_owned(), key: key.to_owned(), object: None, to };
+    Ok(stream::iter([Planned::Job(job, 0)]).boxed())
+}
+
+/// One object to a key (the source's name after a key that names a folder).
+fn copy_one(
+    src: &Location,
+    (from_bucket, from_key): (&str, &str),
+    (bucket, key): (&str, &str),
+    options: &TransferOptions,
+) -> Result<BoxStream<'static, Planned>, Error> {
+    if from_key.is_empty() || from_key.ends_with('/') {
+        return Err(input(format!("{src} names no object (use --recursive for a folder)")));
+    }
+    if !options.filters.accepts(base_name(from_key)) {
+        return Ok(stream::empty().boxed());
+    }
+    let key =
+        if key.is_empty() || key.ends_with('/') { format!("{key}{}", base_name(from_key)) } else { key.to_owned() };
+    let job = Job::Copy {
+        from_bucket: from_bucket.to_owned(),
+        from_key: from_key.to_owned(),
+        object: None,
+        bucket: bucket.to_owned(),
+        key,
+    };
+    Ok(stream::iter([Planned::Job(job, 0)]).boxed())
 }
 
 /// Every object under `prefix`, page by page.
