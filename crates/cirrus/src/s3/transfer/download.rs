@@ -270,6 +270,11 @@ fn ranges_part(ctx: &Ctx, etag: Option<&str>, size: u64) -> Option<u64> {
     etag.and_then(crate::s3::checksum::EtagForm::parse).and_then(|f| f.part_size(size, configured))
 }
 
+/// What a ranged download made: its bytes, the object's time, what the ranges made when they
+/// did not make the stored CRC or the multipart ETag (the bytes' form, and why), and the ETag
+/// the ranges were pinned to.
+type Ranged = (u64, Option<SystemTime>, Option<(String, String)>, Option<String>);
+
 /// The first part's range, then the others in parallel, all pinned to the first answer's
 /// ETag; with what the ranges made when they did not make the stored CRC or the multipart ETag.
 /// A server that ignores ranges (200) sends everything in the first answer.
@@ -285,7 +290,86 @@ async fn ranged(
     etag: Option<&str>,
     size: Option<u64>,
     file: &Arc<File>,
-) -> Result<(u64, Option<SystemTime>, Option<(String, String)>, Option<String>), Error> {
+) -> Result<Ranged, Error> {
+    let first = match first_range(ctx, bucket, key, etag, size, file).await? {
+        First::Whole(done) => return Ok(done),
+        First::Range(first) => first,
+    };
+    let (total, part, modified) = (first.total, first.part, first.got.info.last_modified);
+    let pinned = first.pinned.clone();
+    // The whole object's CRC, when the store keeps one (a HEAD of the same version tells),
+    // checks ranges of any size cheaply; else ranges that are the upload's parts check a
+    // multipart ETag with MD5. Each range is hashed as it streams.
+    let whole_crc = match ctx.client.head_with_checksum(bucket, key).await {
+        Ok(info) if info.etag.is_some() && info.etag == pinned => info.checksum.as_ref().and_then(WholeCrc::for_stored),
+        _ => None,
+    };
+    let encrypted = ctx.client.has_sse_c()
+        || first.got.info.server_side_encryption.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
+    let parts_etag = match &whole_crc {
+        Some(_) => None,
+        None => pinned.as_deref().and_then(|t| PartsEtag::for_ranges(t, encrypted, total, part)),
+    };
+    let range_check = || match (&whole_crc, &parts_etag) {
+        (Some(w), _) => Some(w.range_check()),
+        (None, Some(_)) => Some(PartsEtag::range_check()),
+        (None, None) => None,
+    };
+    let (n, checks, sizes) = all_ranges(ctx, (bucket, key), file, first, &range_check).await?;
+    if n != total {
+        return Err(Error::new(ErrorKind::Other, format!("the object is {total} bytes, but {n} came")));
+    }
+    match (whole_crc, parts_etag) {
+        // A stored CRC is never a guess: a mismatch is bytes changed, asked for again.
+        (Some(crc), _) => match crc.finish(&checks, &sizes) {
+            Ok(how) => ctx.count_verified(Some(how)),
+            Err(what) => return Ok((n, modified, Some((String::new(), what)), pinned)),
+        },
+        (None, Some(etag)) => match etag.finish(&checks) {
+            Ok(how) => ctx.count_verified(Some(how)),
+            Err(mismatch) => return Ok((n, modified, Some(mismatch), pinned)),
+        },
+        (None, None) => ctx.not_verified(
+            bucket,
+            key,
+            "downloaded in ranges, and its ETag is no multipart ETag of that part size (another tool's part \
+             size, or an encrypted object)",
+        ),
+    }
+    Ok((n, modified, None, pinned))
+}
+
+/// How the first ranged GET answered.
+enum First {
+    /// With the whole object (an empty one, or a server that ignores ranges): written already.
+    Whole(Ranged),
+    /// With the first range, its body still to read.
+    Range(Box<FirstRange>),
+}
+
+/// The first range's answer, and what it told.
+struct FirstRange {
+    got: crate::s3::GetObject,
+    /// The object's size.
+    total: u64,
+    /// The size of every range.
+    part: u64,
+    /// The ETag every other range is pinned to.
+    pinned: Option<String>,
+    /// Its request slot and memory, held until its body is written.
+    held: (tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit),
+}
+
+/// The first range, in a part size read from the listing's ETag when it tells one (else from
+/// the answer's ETag, asking again), or the configured one.
+async fn first_range(
+    ctx: &Arc<Ctx>,
+    bucket: &str,
+    key: &str,
+    etag: Option<&str>,
+    size: Option<u64>,
+    file: &Arc<File>,
+) -> Result<First, Error> {
     let configured = ctx.client.settings().part_size.max(1);
     let parts_of_upload =
         etag.and_then(crate::s3::checksum::EtagForm::parse).zip(size).and_then(|(f, n)| f.part_size(n, configured));
@@ -298,20 +382,19 @@ async fn ranged(
         Err(e) if e.status() == Some(416) => {
             drop((slot, memory));
             let (n, modified) = whole(ctx, bucket, key, etag, Some(0), file).await?;
-            return Ok((n, modified, None, None));
+            return Ok(First::Whole((n, modified, None, None)));
         }
         Err(e) => return Err(e.into()),
     };
-    let modified = first.info.last_modified;
     let pinned = first.info.etag.clone().or_else(|| etag.map(str::to_owned));
-    let object = (bucket, key, pinned.as_deref());
     let total = match first.info.content_range.as_deref() {
         None => {
             // The whole object, unranged.
             let want = Range { start: 0, len: first.info.content_length };
+            let object = (bucket, key, pinned.as_deref());
             let n = finish_range(ctx, object, file, want, first.body, &mut None).await?;
             ctx.not_verified(bucket, key, "the server answered a ranged request with the whole object, unchecked");
-            return Ok((n, modified, None, pinned));
+            return Ok(First::Whole((n, first.info.last_modified, None, pinned)));
         }
         Some(range) => parse_total(range)
             .ok_or_else(|| Error::new(ErrorKind::Other, format!("cannot read the Content-Range {range:?}")))?,
@@ -321,46 +404,38 @@ async fn ranged(
     if parts_of_upload.is_none() {
         let told = pinned.as_deref().and_then(crate::s3::checksum::EtagForm::parse);
         if let Some(p) = told.and_then(|f| f.part_size(total, configured)).filter(|p| *p != part) {
-            let again = ctx.client.get_if(bucket, key, Some(&format!("bytes=0-{}", p - 1)), pinned.as_deref()).await;
-            first = again?;
+            first = ctx.client.get_if(bucket, key, Some(&format!("bytes=0-{}", p - 1)), pinned.as_deref()).await?;
             if first.info.content_range.is_none() {
                 return Err(Error::new(ErrorKind::Other, "the server stopped answering ranged requests with a range"));
             }
             part = p;
         }
     }
-    // The whole object's CRC, when the store keeps one (a HEAD of the same version tells),
-    // checks ranges of any size cheaply; else ranges that are the upload's parts check a
-    // multipart ETag with MD5. Each range is hashed as it streams.
-    let whole_crc = match ctx.client.head_with_checksum(bucket, key).await {
-        Ok(info) if info.etag.is_some() && info.etag == pinned => info.checksum.as_ref().and_then(WholeCrc::for_stored),
-        _ => None,
-    };
-    let encrypted = ctx.client.has_sse_c()
-        || first.info.server_side_encryption.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
-    let parts_etag = match &whole_crc {
-        Some(_) => None,
-        None => pinned.as_deref().and_then(|t| PartsEtag::for_ranges(t, encrypted, total, part)),
-    };
-    let range_check = || match (&whole_crc, &parts_etag) {
-        (Some(w), _) => Some(w.range_check()),
-        (None, Some(_)) => Some(PartsEtag::range_check()),
-        (None, None) => None,
-    };
-    let mut set: JoinSet<Result<RangeDone, Error>> = JoinSet::new();
-    let window = ctx.concurrency;
-    let mut offset = part.min(total);
-    let first_len = offset;
-    let first_body = first.body;
-    // The first range is written by this task while the others run.
+    Ok(First::Range(Box::new(FirstRange { got: first, total, part, pinned, held: (slot, memory) })))
+}
+
+/// The first range written by this task while the others run in parallel (at most
+/// `concurrency` at once), each checked as it streams; the bytes, and each range's check and
+/// size in order. The first failure ends the download (dropping the set stops the others).
+async fn all_ranges(
+    ctx: &Arc<Ctx>,
+    (bucket, key): (&str, &str),
+    file: &Arc<File>,
+    first: Box<FirstRange>,
+    range_check: &(dyn Fn() -> Option<BodyCheck> + Sync),
+) -> Result<(u64, Vec<Option<BodyCheck>>, Vec<u64>), Error> {
+    let FirstRange { got, total, part, pinned, held } = *first;
+    let object = (bucket, key, pinned.as_deref());
+    let first_len = part.min(total);
     let first_write = async {
         let mut check = range_check();
         let want = Range { start: 0, len: first_len };
-        let n = finish_range(ctx, object, file, want, first_body, &mut check).await?;
-        drop((slot, memory));
+        let n = finish_range(ctx, object, file, want, got.body, &mut check).await?;
+        drop(held);
         Ok::<_, Error>((n, check))
     };
-    let spawn_rest = async {
+    let rest = async {
+        let mut set: JoinSet<Result<RangeDone, Error>> = JoinSet::new();
         let mut done = 0u64;
         let mut checks: Vec<Option<BodyCheck>> = Vec::new();
         let mut sizes: Vec<u64> = Vec::new();
@@ -373,9 +448,9 @@ async fn ranged(
             checks[index] = check;
             sizes[index] = n;
         };
-        let mut index = 1;
+        let (mut offset, mut index) = (first_len, 1);
         while offset < total {
-            while set.len() >= window {
+            while set.len() >= ctx.concurrency {
                 if let Some(r) = set.join_next().await {
                     keep(joined(r)?);
                 }
@@ -400,37 +475,14 @@ async fn ranged(
         }
         Ok::<_, Error>((done, checks, sizes))
     };
-    // The first failure ends the download (dropping the set stops the other ranges).
-    let ((a, first_check), (b, mut checks, mut sizes)) =
-        futures_util::future::try_join(first_write, spawn_rest).await?;
-    let n = a + b;
-    if n != total {
-        return Err(Error::new(ErrorKind::Other, format!("the object is {total} bytes, but {n} came")));
-    }
+    let ((a, first_check), (b, mut checks, mut sizes)) = futures_util::future::try_join(first_write, rest).await?;
     if checks.is_empty() {
         checks.push(None);
         sizes.push(0);
     }
     checks[0] = first_check;
     sizes[0] = a;
-    match (whole_crc, parts_etag) {
-        // A stored CRC is never a guess: a mismatch is bytes changed, asked for again.
-        (Some(crc), _) => match crc.finish(&checks, &sizes) {
-            Ok(how) => ctx.count_verified(Some(how)),
-            Err(what) => return Ok((n, modified, Some((String::new(), what)), pinned)),
-        },
-        (None, Some(etag)) => match etag.finish(&checks) {
-            Ok(how) => ctx.count_verified(Some(how)),
-            Err(mismatch) => return Ok((n, modified, Some(mismatch), pinned)),
-        },
-        (None, None) => ctx.not_verified(
-            bucket,
-            key,
-            "downloaded in ranges, and its ETag is no multipart ETag of that part size (another tool's part \
-             size, or an encrypted object)",
-        ),
-    }
-    Ok((n, modified, None, pinned))
+    Ok((a + b, checks, sizes))
 }
 
 /// A range written: its index, its bytes, and their MD5 when the ETag is checked.
