@@ -126,60 +126,19 @@ async fn remove_source(ctx: &Ctx, source: &Source) -> Result<(), Error> {
     }
 }
 
+/// One job run to its end, its event out: for `mv`, the source removed once its copy is
+/// complete (never through a symlinked directory).
 async fn run_job(ctx: Arc<Ctx>, job: Job) -> Ended {
     let (action, src, dst) = job.describe();
     let action = if ctx.move_source() { Action::Move } else { action };
-    let mut source = ctx.move_source().then(|| job.source());
-    let mut kept = None;
-    let outcome = match job {
-        Job::Upload { path, bucket, key, linked, .. } => {
-            if linked && source.is_some() {
-                source = None;
-                kept = Some(
-                    "copied, not moved: it is reached through a symlinked directory, and a move never deletes through one",
-                );
-            }
-            super::upload::upload_file(&ctx, &path, &bucket, &key).await
-        }
-        Job::Download { bucket, key, object, to } => {
-            let target = match to {
-                DownloadTo::Under { root, rel } => {
-                    tokio::task::spawn_blocking(move || super::local::target_under(&root, &rel)).await
-                }
-                DownloadTo::Path(p) => tokio::task::spawn_blocking(move || target_at(&p)).await,
-            };
-            match target {
-                Ok(Ok(t)) => super::download::download(&ctx, &bucket, &key, object.as_ref(), t).await,
-                Ok(Err(reason)) => Outcome::Skipped(reason),
-                Err(e) => Outcome::Failed(Error::task(e)),
-            }
-        }
-        Job::Copy { from_bucket, from_key, object, bucket, key } => {
-            super::copy::copy_object(&ctx, &from_bucket, &from_key, object.as_ref(), &bucket, &key).await
-        }
-        Job::Remove { target } => {
-            let source = match target {
-                Location::Local(p) => Source::File(p),
-                Location::S3 { bucket, key } => Source::Object(bucket, key),
-            };
-            remove_source(&ctx, &source).await.map(|()| 0).into()
-        }
-        Job::RemoveUnder { root, rel } => {
-            let checked = tokio::task::spawn_blocking(move || super::local::removable_under(&root, &rel)).await;
-            match checked {
-                // `sync --delete` never deletes what it downloaded in the same run (a key that
-                // the file system takes for this name).
-                Ok(Ok(path)) if ctx.was_placed(&path) => {
-                    Outcome::Skipped(Error::refused("not deleted: a download of this run was written to it"))
-                }
-                Ok(Ok(path)) => remove_source(&ctx, &Source::File(path)).await.map(|()| 0).into(),
-                Ok(Err(reason)) => Outcome::Skipped(reason),
-                Err(e) => Outcome::Failed(Error::task(e)),
-            }
-        }
-    };
-    let outcome = match (outcome, kept) {
-        (Outcome::Done(_), Some(reason)) => Outcome::Skipped(Error::refused(reason)),
+    // A file reached through a symlinked directory is copied, never removed: that would delete
+    // outside the tree.
+    let through_link = matches!(job, Job::Upload { linked: true, .. });
+    let source = ctx.move_source().then(|| job.source()).filter(|_| !through_link);
+    let outcome = match (do_job(&ctx, job).await, through_link && ctx.move_source()) {
+        (Outcome::Done(_), true) => Outcome::Skipped(Error::refused(
+            "copied, not moved: it is reached through a symlinked directory, and a move never deletes through one",
+        )),
         (outcome, _) => outcome,
     };
     // The source goes only once its copy is complete and confirmed; if it cannot be removed,
@@ -205,6 +164,50 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Ended {
             let error = error.at(src.clone());
             ctx.emit(&Event::Failed { action, src, dst, error });
             Ended::Failed
+        }
+    }
+}
+
+/// What the job itself does: an upload, a download (to a target checked first), a copy, a
+/// delete.
+async fn do_job(ctx: &Arc<Ctx>, job: Job) -> Outcome {
+    match job {
+        Job::Upload { path, bucket, key, .. } => super::upload::upload_file(ctx, &path, &bucket, &key).await,
+        Job::Download { bucket, key, object, to } => {
+            let target = match to {
+                DownloadTo::Under { root, rel } => {
+                    tokio::task::spawn_blocking(move || super::local::target_under(&root, &rel)).await
+                }
+                DownloadTo::Path(p) => tokio::task::spawn_blocking(move || target_at(&p)).await,
+            };
+            match target {
+                Ok(Ok(t)) => super::download::download(ctx, &bucket, &key, object.as_ref(), t).await,
+                Ok(Err(reason)) => Outcome::Skipped(reason),
+                Err(e) => Outcome::Failed(Error::task(e)),
+            }
+        }
+        Job::Copy { from_bucket, from_key, object, bucket, key } => {
+            super::copy::copy_object(ctx, &from_bucket, &from_key, object.as_ref(), &bucket, &key).await
+        }
+        Job::Remove { target } => {
+            let source = match target {
+                Location::Local(p) => Source::File(p),
+                Location::S3 { bucket, key } => Source::Object(bucket, key),
+            };
+            remove_source(ctx, &source).await.map(|()| 0).into()
+        }
+        Job::RemoveUnder { root, rel } => {
+            let checked = tokio::task::spawn_blocking(move || super::local::removable_under(&root, &rel)).await;
+            match checked {
+                // `sync --delete` never deletes what it downloaded in the same run (a key that
+                // the file system takes for this name).
+                Ok(Ok(path)) if ctx.was_placed(&path) => {
+                    Outcome::Skipped(Error::refused("not deleted: a download of this run was written to it"))
+                }
+                Ok(Ok(path)) => remove_source(ctx, &Source::File(path)).await.map(|()| 0).into(),
+                Ok(Err(reason)) => Outcome::Skipped(reason),
+                Err(e) => Outcome::Failed(Error::task(e)),
+            }
         }
     }
 }

@@ -215,24 +215,7 @@ fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
                                     queue.push_back(Segment::Entry(e));
                                 }
                             } else if let Some(folder) = folders.next() {
-                                let (ftx, frx) = mpsc::channel(1024);
-                                let (client, bucket, root) = (client.clone(), bucket.clone(), prefix.clone());
-                                tokio::spawn(async move {
-                                    let mut objects = Box::pin(client.list(&bucket, ListOptions::prefix(folder)));
-                                    while let Some(o) = objects.next().await {
-                                        let item = match o {
-                                            Ok(o) => match object_entry(o, &root) {
-                                                Some(e) => Ok(e),
-                                                None => continue,
-                                            },
-                                            Err(e) => stopped(e),
-                                        };
-                                        let failed = item.is_err();
-                                        if ftx.send(item).await.is_err() || failed {
-                                            return;
-                                        }
-                                    }
-                                });
+                                let frx = list_folder(client.clone(), bucket.clone(), prefix.clone(), folder);
                                 queue.push_back(Segment::Folder(frx));
                                 folders_ahead += 1;
                             }
@@ -262,6 +245,29 @@ fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
         }
     });
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
+}
+
+/// Every key under `folder`, as entries of the side rooted at `root`, listed by a task of its
+/// own; a listing error is the last item.
+fn list_folder(client: S3Client, bucket: String, root: String, folder: String) -> mpsc::Receiver<Result<Entry, Error>> {
+    let (tx, rx) = mpsc::channel(1024);
+    tokio::spawn(async move {
+        let mut objects = Box::pin(client.list(&bucket, ListOptions::prefix(folder)));
+        while let Some(o) = objects.next().await {
+            let item = match o {
+                Ok(o) => match object_entry(o, &root) {
+                    Some(e) => Ok(e),
+                    None => continue,
+                },
+                Err(e) => Err(Error::call("listing stopped", e)),
+            };
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// S3 lists keys in ascending byte order, and the side-by-side comparison depends on it: a
