@@ -1,4 +1,9 @@
-//! Entry points for the fuzz targets in `crates/cirrus/fuzz` (feature `fuzzing`; not an API).
+//! Entry points for the fuzz targets in `fuzz_targets/` beside this file (not an API).
+//!
+//! This file is not in the library's `src/`: `lib.rs` compiles it in as `cirrus::fuzzing`
+//! with `#[path = "../fuzz/harness.rs"]`, so that it reaches the crate's internals, and only
+//! for the tests and for the feature `fuzzing`, which is off by default (the fuzz crate turns
+//! it on).
 //!
 //! Each function takes arbitrary bytes, feeds them to the parsers that read input from outside
 //! (servers, files, the command line) and checks what must hold whatever the input. A panic is
