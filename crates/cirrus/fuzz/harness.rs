@@ -397,23 +397,16 @@ pub fn values(data: &[u8]) {
 mod tests {
     //! The saved corpora and every crash found, replayed: one test per target.
 
-    use std::path::PathBuf;
+    include!("../../cirrus-sigv4/fuzz/saved_inputs.rs");
 
     fn replay(target: &str, run: fn(&[u8])) {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-        let mut seen = 0;
-        for dir in [root.join("corpus").join(target), root.join("regressions").join(target)] {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                // A fuzzer running beside the tests may remove an input it has reduced.
-                let Ok(data) = std::fs::read(&path) else { continue };
-                let result = std::panic::catch_unwind(|| run(&data));
-                assert!(result.is_ok(), "{} panicked", path.display());
-                seen += 1;
-            }
+        let fuzz = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let inputs = saved_inputs(&fuzz, target);
+        assert!(!inputs.is_empty(), "no saved inputs for {target} under {}", fuzz.display());
+        for (name, data) in &inputs {
+            let result = std::panic::catch_unwind(|| run(data));
+            assert!(result.is_ok(), "{name} panicked");
         }
-        assert!(seen > 0, "no saved inputs for {target} under {}", root.display());
     }
 
     #[cfg(feature = "s3")]
