@@ -29,8 +29,12 @@ pub mod context;
 pub mod credentials;
 pub mod env;
 pub mod fs;
+// The fuzz targets' entry points (not an API): kept with the targets in `fuzz/`, compiled in
+// here so they reach the crate's internals, only for tests and the off-by-default `fuzzing`
+// feature. See FUZZING.md.
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
+#[path = "../fuzz/harness.rs"]
 pub mod fuzzing;
 pub mod identity;
 pub mod loader;
