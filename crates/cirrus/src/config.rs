@@ -10,6 +10,7 @@ use crate::profile::{profile_name, Profile, ProfileFileError};
 use crate::service::{endpoint, ServiceId, ServiceSpec};
 use crate::sts::StsClient;
 use crate::transport::{HttpClient, ServiceConfig};
+use crate::Origin;
 use std::fmt;
 use std::sync::Arc;
 
@@ -40,7 +41,7 @@ pub fn region_from_env(env: &dyn Env) -> Option<String> {
 pub struct Config {
     pub(crate) ctx: Context,
     pub(crate) region: Option<String>,
-    pub(crate) region_source: &'static str,
+    pub(crate) region_source: Origin,
     pub(crate) profile: Option<String>,
     pub(crate) endpoint_url: Option<String>,
     pub(crate) credentials: Option<SharedCredentialsProvider>,
@@ -152,10 +153,10 @@ impl Config {
         self.region.as_deref()
     }
 
-    /// Where the region came from (`"explicit"`, `"AWS_REGION"`, `"AWS_DEFAULT_REGION"`,
-    /// `"profile"`, `"imds"`, `"none"`).
-    pub fn region_source(&self) -> &'static str {
-        self.region_source
+    /// Where the region came from: [`Origin::Explicit`], `AWS_REGION` or `AWS_DEFAULT_REGION`
+    /// ([`Origin::Env`]), the profile's `region`, [`Origin::Imds`], or [`Origin::Unset`].
+    pub fn region_source(&self) -> &Origin {
+        &self.region_source
     }
 
     /// The region, or an error that says how to set one.
@@ -187,7 +188,7 @@ impl Config {
     }
 
     /// The endpoint of `service` and where it came from.
-    pub fn endpoint(&self, service: ServiceId, region: &str) -> (String, &'static str) {
+    pub fn endpoint(&self, service: ServiceId, region: &str) -> (String, Origin) {
         let explicit = self.endpoint_url.as_deref();
         let needs_profile = explicit.is_none()
             && self.ctx.env().get(&format!("AWS_ENDPOINT_URL_{}", service.env_suffix)).is_none()

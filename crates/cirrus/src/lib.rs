@@ -38,6 +38,7 @@ pub mod fs;
 pub mod fuzzing;
 pub mod identity;
 pub mod loader;
+mod origin;
 pub mod profile;
 #[cfg(feature = "s3")]
 pub mod s3;
@@ -55,4 +56,5 @@ pub use cirrus_sigv4 as sigv4;
 pub use config::Config;
 pub use context::Context;
 pub use credentials::{Credentials, CredentialsError, ProvideCredentials};
+pub use origin::Origin;
 pub use transport::Error;

@@ -10,6 +10,7 @@ use crate::credentials::{CredentialsCache, DefaultChain};
 use crate::identity::{BoxFuture, Credentials, CredentialsError, ProvideCredentials, SharedCredentialsProvider};
 use crate::profile::{expand_home, profile_name};
 use crate::transport::{HttpClient, ProxySettings, RetryConfig, RetryMode, TlsRoots, TransportSettings};
+use crate::Origin;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -83,7 +84,7 @@ impl std::fmt::Debug for ConfigLoader {
 
 /// A region goes into host names (`sts.<region>.amazonaws.com`): it must be one DNS label of
 /// letters, digits and hyphens, or a crafted value could send signed requests to another host.
-pub(crate) fn check_region(region: &str, source: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_region(region: &str, source: &Origin) -> Result<(), ConfigError> {
     let label = (1..=63).contains(&region.len())
         && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !region.starts_with('-')
@@ -191,7 +192,7 @@ impl ConfigLoader {
         let mut region = self.configured_region(&ctx)?;
         if region.0.is_none() {
             match crate::credentials::ImdsCredentials::new(&ctx).region().await {
-                Ok(r) => region = (Some(r), "imds"),
+                Ok(r) => region = (Some(r), Origin::Imds),
                 Err(e) => tracing::debug!(error = %e, "no region from IMDS"),
             }
         }
@@ -232,14 +233,14 @@ impl ConfigLoader {
 
     /// A setting from the environment variable `var`, else the profile's `key`, with where it
     /// came from.
-    fn setting(&self, var: &'static str, key: &str) -> Result<Option<(String, String)>, ConfigError> {
+    fn setting(&self, var: &'static str, key: &'static str) -> Result<Option<(String, Origin)>, ConfigError> {
         let env = self.ctx.env();
         if let Some(v) = env.get(var) {
-            return Ok(Some((v, var.to_owned())));
+            return Ok(Some((v, Origin::Env(var.into()))));
         }
         let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
         let name = profile_name(self.profile.as_deref(), env);
-        Ok(set.get(&name).and_then(|p| p.get(key)).map(|v| (v.to_owned(), format!("the profile's {key}"))))
+        Ok(set.get(&name).and_then(|p| p.get(key)).map(|v| (v.to_owned(), Origin::Profile(key))))
     }
 
     /// `AWS_RETRY_MODE` / `retry_mode` and `AWS_MAX_ATTEMPTS` / `max_attempts`, the environment
@@ -260,14 +261,14 @@ impl ConfigLoader {
     }
 
     /// `AWS_CA_BUNDLE`, then the profile's `ca_bundle`, as botocore reads them.
-    fn ca_bundle(&self) -> Result<Option<(PathBuf, &'static str)>, ConfigError> {
+    fn ca_bundle(&self) -> Result<Option<(PathBuf, Origin)>, ConfigError> {
         let env = self.ctx.env();
         if let Some(path) = env.get("AWS_CA_BUNDLE") {
-            return Ok(Some((expand_home(env, &path), "AWS_CA_BUNDLE")));
+            return Ok(Some((expand_home(env, &path), Origin::Env("AWS_CA_BUNDLE".into()))));
         }
         let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
         let name = profile_name(self.profile.as_deref(), env);
-        Ok(set.get(&name).and_then(|p| p.get("ca_bundle")).map(|p| (expand_home(env, p), "the profile's ca_bundle")))
+        Ok(set.get(&name).and_then(|p| p.get("ca_bundle")).map(|p| (expand_home(env, p), Origin::Profile("ca_bundle"))))
     }
 
     fn check_profile_exists(&self, name: &str) -> Result<(), ConfigError> {
@@ -283,7 +284,7 @@ impl ConfigLoader {
         )))
     }
 
-    fn configured_region(&self, ctx: &Context) -> Result<(Option<String>, &'static str), ConfigError> {
+    fn configured_region(&self, ctx: &Context) -> Result<(Option<String>, Origin), ConfigError> {
         // Checked here, before anything is sent: load and load_with_imds_region both pass.
         if let Some(url) = &self.endpoint_url {
             check_endpoint(url, "the explicit endpoint URL")?;
@@ -293,33 +294,30 @@ impl ConfigLoader {
         }
         let (region, source) = self.region_and_source(ctx)?;
         if let Some(r) = &region {
-            check_region(r, source)?;
+            check_region(r, &source)?;
         }
         Ok((region, source))
     }
 
-    fn region_and_source(&self, ctx: &Context) -> Result<(Option<String>, &'static str), ConfigError> {
+    fn region_and_source(&self, ctx: &Context) -> Result<(Option<String>, Origin), ConfigError> {
         Ok(match (&self.region, region_from_env(ctx.env())) {
-            (Some(r), _) => (Some(r.clone()), "explicit"),
+            (Some(r), _) => (Some(r.clone()), Origin::Explicit),
             (None, Some(r)) => {
-                (Some(r), if ctx.env().get("AWS_REGION").is_some() { "AWS_REGION" } else { "AWS_DEFAULT_REGION" })
+                let var = if ctx.env().get("AWS_REGION").is_some() { "AWS_REGION" } else { "AWS_DEFAULT_REGION" };
+                (Some(r), Origin::Env(var.into()))
             }
             (None, None) => {
                 let set = ctx.profiles().map_err(ConfigError::profile_file)?;
                 let name = profile_name(self.profile.as_deref(), ctx.env());
                 match set.get(&name).and_then(|p| p.get("region")) {
-                    Some(r) => (Some(r.to_owned()), "profile"),
-                    None => (None, "none"),
+                    Some(r) => (Some(r.to_owned()), Origin::Profile("region")),
+                    None => (None, Origin::Unset),
                 }
             }
         })
     }
 
-    fn build(
-        self,
-        ctx: Context,
-        (region, region_source): (Option<String>, &'static str),
-    ) -> Result<Config, ConfigError> {
+    fn build(self, ctx: Context, (region, region_source): (Option<String>, Origin)) -> Result<Config, ConfigError> {
         let http = ctx.http().clone();
         let mut config = Config {
             ctx,

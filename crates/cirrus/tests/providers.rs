@@ -413,7 +413,10 @@ fn profile_files_in_a_temp_home() -> Result<(), String> {
         };
         let (c, config) = resolve("keys", &[]).await?;
         ensure!(c.access_key_id() == "FILEKEY" && c.provider() == "profile", "{c:?}");
-        ensure!(config.region() == Some("eu-central-1") && config.region_source() == "profile", "{config:?}");
+        ensure!(
+            config.region() == Some("eu-central-1") && *config.region_source() == cirrus::Origin::Profile("region"),
+            "{config:?}"
+        );
         let (c, _) = resolve("proc", &[]).await?;
         ensure!(c.access_key_id() == "PROCKEY", "{c:?}");
         for p in ["web", "from-ecs", "from-imds"] {
@@ -448,16 +451,20 @@ fn imds_region_only_when_asked() -> Result<(), String> {
         let vars = [("HOME", home.as_str()), ("AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url.as_str())];
 
         let plain = ConfigLoader::new(ctx_with(&vars)).load().map_err(|e| e.to_string())?;
-        ensure!(plain.region().is_none() && plain.region_source() == "none", "{:?}", plain.region());
+        ensure!(plain.region().is_none() && *plain.region_source() == cirrus::Origin::Unset, "{:?}", plain.region());
         ensure!(server.count() == 0, "load() contacted IMDS");
 
         let with_env = [vars[0], vars[1], ("AWS_REGION", "us-west-2")];
         let c = ConfigLoader::new(ctx_with(&with_env)).load_with_imds_region().await.map_err(|e| e.to_string())?;
-        ensure!(c.region() == Some("us-west-2") && c.region_source() == "AWS_REGION", "{:?}", c.region());
+        ensure!(
+            c.region() == Some("us-west-2") && *c.region_source() == cirrus::Origin::Env("AWS_REGION".into()),
+            "{:?}",
+            c.region()
+        );
         ensure!(server.count() == 0, "IMDS was asked although AWS_REGION is set");
 
         let c = ConfigLoader::new(ctx_with(&vars)).load_with_imds_region().await.map_err(|e| e.to_string())?;
-        ensure!(c.region() == Some("eu-central-1") && c.region_source() == "imds", "{:?}", c.region());
+        ensure!(c.region() == Some("eu-central-1") && *c.region_source() == cirrus::Origin::Imds, "{:?}", c.region());
         let paths: Vec<String> = server.requests().iter().map(|s| format!("{} {}", s.method, s.target)).collect();
         ensure!(paths == ["PUT /latest/api/token", "GET /latest/meta-data/placement/region"], "IMDS saw {paths:?}");
 

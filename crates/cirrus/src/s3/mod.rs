@@ -158,7 +158,7 @@ impl S3Client {
     pub fn with_settings(config: &Config, settings: S3Settings) -> Result<Self, ConfigError> {
         let svc = config.service(SPEC, config.credentials().cloned())?;
         let (_, source) = config.endpoint(ID, svc.region());
-        Ok(Self::from_service(svc, settings, source != "standard"))
+        Ok(Self::from_service(svc, settings, source != crate::Origin::Default))
     }
 
     /// A client over a service config built elsewhere. `custom_endpoint` chooses path-style
