@@ -253,75 +253,90 @@ impl ProfileChain {
                 return Err(CredentialsError::invalid(format!("source_profile cycle: {}", visited.join(" -> "))));
             }
             visited.push(current.clone());
-
-            // In a source profile, static keys end the chain before its own role.
-            if !first {
-                if let Some(creds) = static_keys(p)? {
-                    return Ok(outward(BaseCredentials::Static { profile: current, credentials: creds }, roles));
-                }
+            match link_of(set, p, current, first, &mut roles)? {
+                Link::Base(base) => return Ok(outward(base, roles)),
+                Link::Source(next) => current = next,
             }
-            if let Some(role_arn) = p.get("role_arn") {
-                match (p.get("source_profile"), p.get("credential_source")) {
-                    (Some(_), Some(_)) => {
-                        return Err(CredentialsError::invalid(format!(
-                            "profile `{current}` sets both source_profile and credential_source: choose one"
-                        )))
-                    }
-                    (Some(source), None) => {
-                        roles.push(role_link(p, role_arn)?);
-                        if source == current {
-                            // Assume the role with this profile's own keys.
-                            let creds = static_keys(p)?.ok_or_else(|| {
-                                CredentialsError::invalid(format!(
-                                    "profile `{current}` is its own source_profile but has no static keys"
-                                ))
-                            })?;
-                            return Ok(outward(
-                                BaseCredentials::Static { profile: current, credentials: creds },
-                                roles,
-                            ));
-                        }
-                        current = source.to_owned();
-                        continue;
-                    }
-                    (None, Some(src)) => {
-                        roles.push(role_link(p, role_arn)?);
-                        let source = credential_source(p, src)?;
-                        return Ok(outward(BaseCredentials::Source { profile: current, source }, roles));
-                    }
-                    (None, None) => {
-                        if let Some(token_file) = p.get("web_identity_token_file") {
-                            return Ok(outward(
-                                BaseCredentials::WebIdentity {
-                                    profile: current.clone(),
-                                    role_arn: role_arn.to_owned(),
-                                    token_file: token_file.to_owned(),
-                                    session_name: p.get("role_session_name").map(str::to_owned),
-                                },
-                                roles,
-                            ));
-                        }
-                        return Err(CredentialsError::invalid(format!(
-                            "profile `{current}` has role_arn but no source_profile, credential_source or web_identity_token_file"
-                        )));
-                    }
-                }
-            }
-            if let Some(creds) = static_keys(p)? {
-                return Ok(outward(BaseCredentials::Static { profile: current, credentials: creds }, roles));
-            }
-            if let Some(command) = p.get("credential_process") {
-                return Ok(outward(BaseCredentials::Process { profile: current, command: command.to_owned() }, roles));
-            }
-            if let Some(sso) = sso_settings(set, p)? {
-                return Ok(outward(BaseCredentials::Sso(sso), roles));
-            }
-            return Err(if first {
-                CredentialsError::not_configured(format!("profile `{current}` has no credentials"))
-            } else {
-                CredentialsError::invalid(format!("source_profile `{current}` has no credentials"))
-            });
         }
+    }
+}
+
+/// Where one profile of a chain leads.
+enum Link {
+    /// To the credentials the chain starts from.
+    Base(BaseCredentials),
+    /// To its source profile (its role is pushed on the way).
+    Source(String),
+}
+
+/// What profile `p` (named `name`; `first` when the chain starts there) gives: its role, when
+/// it has one, goes on `roles`.
+fn link_of(
+    set: &ProfileSet,
+    p: &Profile,
+    name: String,
+    first: bool,
+    roles: &mut Vec<RoleLink>,
+) -> Result<Link, CredentialsError> {
+    // In a source profile, static keys end the chain before its own role.
+    if !first {
+        if let Some(creds) = static_keys(p)? {
+            return Ok(Link::Base(BaseCredentials::Static { profile: name, credentials: creds }));
+        }
+    }
+    if let Some(role_arn) = p.get("role_arn") {
+        return role_of(p, role_arn, name, roles);
+    }
+    if let Some(creds) = static_keys(p)? {
+        return Ok(Link::Base(BaseCredentials::Static { profile: name, credentials: creds }));
+    }
+    if let Some(command) = p.get("credential_process") {
+        return Ok(Link::Base(BaseCredentials::Process { profile: name, command: command.to_owned() }));
+    }
+    if let Some(sso) = sso_settings(set, p)? {
+        return Ok(Link::Base(BaseCredentials::Sso(sso)));
+    }
+    Err(if first {
+        CredentialsError::not_configured(format!("profile `{name}` has no credentials"))
+    } else {
+        CredentialsError::invalid(format!("source_profile `{name}` has no credentials"))
+    })
+}
+
+/// The role of profile `p` (named `name`) and where its credentials come from: a source
+/// profile (itself, for its own keys), a `credential_source`, or a web identity token.
+fn role_of(p: &Profile, role_arn: &str, name: String, roles: &mut Vec<RoleLink>) -> Result<Link, CredentialsError> {
+    match (p.get("source_profile"), p.get("credential_source")) {
+        (Some(_), Some(_)) => Err(CredentialsError::invalid(format!(
+            "profile `{name}` sets both source_profile and credential_source: choose one"
+        ))),
+        (Some(source), None) => {
+            roles.push(role_link(p, role_arn)?);
+            if source != name {
+                return Ok(Link::Source(source.to_owned()));
+            }
+            // Assume the role with this profile's own keys.
+            let creds = static_keys(p)?.ok_or_else(|| {
+                CredentialsError::invalid(format!("profile `{name}` is its own source_profile but has no static keys"))
+            })?;
+            Ok(Link::Base(BaseCredentials::Static { profile: name, credentials: creds }))
+        }
+        (None, Some(src)) => {
+            roles.push(role_link(p, role_arn)?);
+            let source = credential_source(p, src)?;
+            Ok(Link::Base(BaseCredentials::Source { profile: name, source }))
+        }
+        (None, None) => match p.get("web_identity_token_file") {
+            Some(token_file) => Ok(Link::Base(BaseCredentials::WebIdentity {
+                profile: name,
+                role_arn: role_arn.to_owned(),
+                token_file: token_file.to_owned(),
+                session_name: p.get("role_session_name").map(str::to_owned),
+            })),
+            None => Err(CredentialsError::invalid(format!(
+                "profile `{name}` has role_arn but no source_profile, credential_source or web_identity_token_file"
+            ))),
+        },
     }
 }
 
