@@ -36,6 +36,26 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// An indented line under the property `key`: a sub-property (`k = v`) when `key` has no
+    /// value of its own, else a continuation of its value.
+    fn indented(&mut self, key: &str, line: &str) -> Result<(), String> {
+        if !self.properties.get(key).is_none_or(|v| v.is_empty()) {
+            if let Some(v) = self.properties.get_mut(key) {
+                v.push('\n');
+                v.push_str(line);
+            }
+            return Ok(());
+        }
+        let (k, v) =
+            line.split_once('=').ok_or_else(|| format!("expected `key = value` under `{key}`, found {line:?}"))?;
+        let k = k.trim();
+        if k.is_empty() {
+            return Err("a sub-property has no name".to_owned());
+        }
+        self.sub_properties.entry(key.to_owned()).or_default().insert(k.to_owned(), v.trim().to_owned());
+        Ok(())
+    }
+
     /// The profile's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -233,46 +253,13 @@ impl ProfileSet {
                     }
                     return Err(err(no, "an indented line must follow a property".to_owned()));
                 };
-                let Some(p) = self.target(target) else { continue };
-                let parent_empty = p.properties.get(key).is_none_or(|v| v.is_empty());
-                if parent_empty {
-                    let (k, v) = trimmed
-                        .split_once('=')
-                        .ok_or_else(|| err(no, format!("expected `key = value` under `{key}`, found {trimmed:?}")))?;
-                    let k = k.trim();
-                    if k.is_empty() {
-                        return Err(err(no, "a sub-property has no name".to_owned()));
-                    }
-                    p.sub_properties.entry(key.clone()).or_default().insert(k.to_owned(), v.trim().to_owned());
-                } else if let Some(v) = p.properties.get_mut(key) {
-                    v.push('\n');
-                    v.push_str(trimmed);
+                if let Some(p) = self.target(target) {
+                    p.indented(key, trimmed).map_err(|m| err(no, m))?;
                 }
                 continue;
             }
             if let Some(rest) = trimmed.strip_prefix('[') {
-                let Some(end) = rest.find(']') else {
-                    return Err(err(no, format!("section header without `]`: {trimmed:?}")));
-                };
-                let after = rest[end + 1..].trim();
-                if !after.is_empty() && !after.starts_with('#') && !after.starts_with(';') {
-                    return Err(err(no, format!("unexpected text after the section header: {after:?}")));
-                }
-                let header = rest[..end].trim();
-                if header.is_empty() {
-                    return Err(err(no, "empty section name `[]`".to_owned()));
-                }
-                let target = match kind {
-                    FileKind::Credentials => Target::Profile(header.to_owned()),
-                    FileKind::Config if header == "default" => Target::Profile("default".to_owned()),
-                    FileKind::Config => match header.split_once([' ', '\t']) {
-                        Some(("profile", n)) if !n.trim().is_empty() => Target::Profile(n.trim().to_owned()),
-                        Some((k @ ("sso-session" | "services"), n)) if !n.trim().is_empty() => {
-                            Target::Section(k.to_owned(), n.trim().to_owned())
-                        }
-                        _ => Target::Skip,
-                    },
-                };
+                let target = section_header(rest, kind).map_err(|m| err(no, m))?;
                 if let Some(p) = self.target(&target) {
                     p.name = match &target {
                         Target::Profile(n) | Target::Section(_, n) => n.clone(),
@@ -309,6 +296,33 @@ impl ProfileSet {
             Target::Skip => None,
         }
     }
+}
+
+/// What a section header (`rest`: after its `[`) names in a file of `kind`: a profile, an
+/// `sso-session` or `services` section, or something else, skipped.
+fn section_header(rest: &str, kind: FileKind) -> Result<Target, String> {
+    let Some(end) = rest.find(']') else {
+        return Err(format!("section header without `]`: {:?}", format!("[{rest}")));
+    };
+    let after = rest[end + 1..].trim();
+    if !after.is_empty() && !after.starts_with('#') && !after.starts_with(';') {
+        return Err(format!("unexpected text after the section header: {after:?}"));
+    }
+    let header = rest[..end].trim();
+    if header.is_empty() {
+        return Err("empty section name `[]`".to_owned());
+    }
+    Ok(match kind {
+        FileKind::Credentials => Target::Profile(header.to_owned()),
+        FileKind::Config if header == "default" => Target::Profile("default".to_owned()),
+        FileKind::Config => match header.split_once([' ', '\t']) {
+            Some(("profile", n)) if !n.trim().is_empty() => Target::Profile(n.trim().to_owned()),
+            Some((k @ ("sso-session" | "services"), n)) if !n.trim().is_empty() => {
+                Target::Section(k.to_owned(), n.trim().to_owned())
+            }
+            _ => Target::Skip,
+        },
+    })
 }
 
 /// Drops ` #...` / ` ;...` (a comment preceded by whitespace) from a value.
