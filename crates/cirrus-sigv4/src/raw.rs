@@ -60,78 +60,12 @@ impl std::error::Error for ParseError {}
 impl RawRequest {
     /// Parses `input`. See the [module docs](self) for the format.
     pub fn parse(input: &[u8]) -> Result<RawRequest, ParseError> {
-        let mut pos = 0;
-        let mut line_no = 0;
-        let mut head: Vec<(usize, &[u8])> = Vec::new();
-        let mut body_start = input.len();
-        while pos < input.len() {
-            let end = input[pos..].iter().position(|&b| b == b'\n').map(|i| pos + i);
-            let (raw, next) = match end {
-                Some(e) => (&input[pos..e], e + 1),
-                None => (&input[pos..], input.len()),
-            };
-            line_no += 1;
-            let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if line.is_empty() {
-                if head.is_empty() {
-                    return Err(ParseError::at(line_no, "expected a request line, found an empty line"));
-                }
-                body_start = next;
-                break;
-            }
-            head.push((line_no, line));
-            pos = next;
-        }
+        let (head, body_start) = head_lines(input)?;
         let Some(&(first_no, first)) = head.first() else {
             return Err(ParseError::at(0, "empty input: expected a request line `METHOD TARGET HTTP/1.1`"));
         };
-        let first = std::str::from_utf8(first).map_err(|_| ParseError::at(first_no, "request line is not UTF-8"))?;
-        let (method, rest) = first
-            .split_once(' ')
-            .ok_or_else(|| ParseError::at(first_no, "request line must be `METHOD TARGET HTTP/1.1`"))?;
-        let (target, version) = rest
-            .rsplit_once(' ')
-            .ok_or_else(|| ParseError::at(first_no, "request line must be `METHOD TARGET HTTP/1.1`"))?;
-        if method.is_empty() || !method.bytes().all(crate::request::is_tchar) {
-            return Err(ParseError::at(first_no, format!("invalid method {method:?}")));
-        }
-        if target.is_empty() || target.bytes().any(|b| b.is_ascii_control()) {
-            return Err(ParseError::at(first_no, format!("invalid request target {target:?}")));
-        }
-        if !version.starts_with("HTTP/") {
-            return Err(ParseError::at(first_no, format!("expected an HTTP version at the end, found {version:?}")));
-        }
-
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for &(no, line) in &head[1..] {
-            let line = std::str::from_utf8(line).map_err(|_| ParseError::at(no, "header line is not UTF-8"))?;
-            if line.starts_with([' ', '\t']) {
-                let Some(last) = headers.last_mut() else {
-                    return Err(ParseError::at(no, "continuation line before any header"));
-                };
-                let more = line.trim_matches([' ', '\t']);
-                if more.bytes().any(|b| b == 0 || (b.is_ascii_control() && b != b'\t')) {
-                    return Err(ParseError::at(no, "a continuation line has a control character"));
-                }
-                if !more.is_empty() {
-                    if !last.1.is_empty() {
-                        last.1.push(' ');
-                    }
-                    last.1.push_str(more);
-                }
-                continue;
-            }
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| ParseError::at(no, format!("expected `Name:value`, found {line:?}")))?;
-            if name.is_empty() || !name.bytes().all(crate::request::is_tchar) {
-                return Err(ParseError::at(no, format!("invalid header name {name:?}")));
-            }
-            if value.bytes().any(|b| b == 0 || (b.is_ascii_control() && b != b'\t')) {
-                return Err(ParseError::at(no, format!("header {name:?} has a control character in its value")));
-            }
-            headers.push((name.to_owned(), value.trim_start_matches([' ', '\t']).to_owned()));
-        }
+        let (method, target, version) = request_line(first_no, first)?;
+        let headers = header_lines(&head[1..])?;
         if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
             return Err(ParseError::at(0, "missing Host header"));
         }
@@ -148,6 +82,88 @@ impl RawRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+}
+
+/// A line of the head and its number (from 1).
+type Line<'a> = (usize, &'a [u8]);
+
+/// The lines before the first empty one, numbered from 1 (`\r\n` or `\n`), and where the
+/// body starts.
+fn head_lines(input: &[u8]) -> Result<(Vec<Line<'_>>, usize), ParseError> {
+    let mut pos = 0;
+    let mut line_no = 0;
+    let mut head: Vec<Line<'_>> = Vec::new();
+    while pos < input.len() {
+        let end = input[pos..].iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let (raw, next) = match end {
+            Some(e) => (&input[pos..e], e + 1),
+            None => (&input[pos..], input.len()),
+        };
+        line_no += 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if line.is_empty() {
+            if head.is_empty() {
+                return Err(ParseError::at(line_no, "expected a request line, found an empty line"));
+            }
+            return Ok((head, next));
+        }
+        head.push((line_no, line));
+        pos = next;
+    }
+    Ok((head, input.len()))
+}
+
+/// `METHOD TARGET HTTP/x`, each part checked.
+fn request_line(no: usize, line: &[u8]) -> Result<(&str, &str, &str), ParseError> {
+    let line = std::str::from_utf8(line).map_err(|_| ParseError::at(no, "request line is not UTF-8"))?;
+    let shape = || ParseError::at(no, "request line must be `METHOD TARGET HTTP/1.1`");
+    let (method, rest) = line.split_once(' ').ok_or_else(shape)?;
+    let (target, version) = rest.rsplit_once(' ').ok_or_else(shape)?;
+    if method.is_empty() || !method.bytes().all(crate::request::is_tchar) {
+        return Err(ParseError::at(no, format!("invalid method {method:?}")));
+    }
+    if target.is_empty() || target.bytes().any(|b| b.is_ascii_control()) {
+        return Err(ParseError::at(no, format!("invalid request target {target:?}")));
+    }
+    if !version.starts_with("HTTP/") {
+        return Err(ParseError::at(no, format!("expected an HTTP version at the end, found {version:?}")));
+    }
+    Ok((method, target, version))
+}
+
+/// `Name: value` lines, a line that starts with a space or tab continuing the one before.
+fn header_lines(lines: &[Line<'_>]) -> Result<Vec<(String, String)>, ParseError> {
+    let controls = |v: &str| v.bytes().any(|b| b == 0 || (b.is_ascii_control() && b != b'\t'));
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for &(no, line) in lines {
+        let line = std::str::from_utf8(line).map_err(|_| ParseError::at(no, "header line is not UTF-8"))?;
+        if line.starts_with([' ', '\t']) {
+            let Some(last) = headers.last_mut() else {
+                return Err(ParseError::at(no, "continuation line before any header"));
+            };
+            let more = line.trim_matches([' ', '\t']);
+            if controls(more) {
+                return Err(ParseError::at(no, "a continuation line has a control character"));
+            }
+            if !more.is_empty() {
+                if !last.1.is_empty() {
+                    last.1.push(' ');
+                }
+                last.1.push_str(more);
+            }
+            continue;
+        }
+        let (name, value) =
+            line.split_once(':').ok_or_else(|| ParseError::at(no, format!("expected `Name:value`, found {line:?}")))?;
+        if name.is_empty() || !name.bytes().all(crate::request::is_tchar) {
+            return Err(ParseError::at(no, format!("invalid header name {name:?}")));
+        }
+        if controls(value) {
+            return Err(ParseError::at(no, format!("header {name:?} has a control character in its value")));
+        }
+        headers.push((name.to_owned(), value.trim_start_matches([' ', '\t']).to_owned()));
+    }
+    Ok(headers)
 }
 
 #[cfg(test)]
