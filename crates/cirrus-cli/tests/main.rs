@@ -291,17 +291,20 @@ fn local_inputs_are_capped() -> Result<(), Failed> {
 /// A reader that closes the pipe early gets no panic: exit 141, nothing on stderr.
 fn closed_stdout_is_quiet() -> Result<(), Failed> {
     for args in [&["credentials", "--format", "env"][..], &["sign", "--region", "us-east-1", "--service", "sts"][..]] {
+        // Standard output is a socket whose reader is gone before the program starts, so its
+        // first write fails whenever it comes (a pipe dropped after the start races it).
+        let (reader, writer) = std::os::unix::net::UnixStream::pair().map_err(|e| e.to_string())?;
+        drop(reader);
         let mut child = Command::new(env!("CARGO_BIN_EXE_cirrus"))
             .args(args)
             .env("AWS_ACCESS_KEY_ID", AK)
             .env("AWS_SECRET_ACCESS_KEY", SK)
             .env("AWS_REGION", "us-east-1")
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(Stdio::from(std::os::fd::OwnedFd::from(writer)))
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| e.to_string())?;
-        drop(child.stdout.take());
         child
             .stdin
             .take()
