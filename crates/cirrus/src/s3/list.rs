@@ -215,135 +215,29 @@ enum Field {
 pub(crate) fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(body);
-    let mut page = ListPage::default();
-    let (mut url_encoded, mut truncated) = (false, false);
-    let mut depth = 0usize;
-    let mut root_done = false;
-    // The field being read and its depth; its text accumulates in `text`.
-    let mut field: Option<(Field, usize)> = None;
-    let mut text = String::new();
-    let mut object: Option<Object> = None;
-    let mut has_key = false;
-    let mut prefix: Option<String> = None;
+    let mut page = PageReader::default();
     loop {
         let at = reader.buffer_position();
         let event = reader.read_event().map_err(|e| format!("malformed XML at byte {at}: {e}"))?;
-        let (start, empty) = match &event {
-            Event::Start(e) => (Some(e), false),
-            Event::Empty(e) => (Some(e), true),
-            _ => (None, false),
-        };
-        if let Some(e) = start {
-            if root_done {
-                return Err(format!("content after the root element at byte {at}"));
-            }
-            depth += 1;
-            if depth > xml::MAX_DEPTH {
-                return Err(format!("XML nested deeper than {} levels at byte {at}", xml::MAX_DEPTH));
-            }
-            let name = e.local_name();
-            let name = name.as_ref();
-            let in_contents = object.is_some();
-            let f = match (depth, name) {
-                (1, b"ListBucketResult") => None,
-                (1, other) => {
-                    return Err(format!("expected ListBucketResult, got <{}>", String::from_utf8_lossy(other)));
-                }
-                (2, b"Contents") => {
-                    has_key = false;
-                    object = Some(Object {
-                        key: String::new(),
-                        size: 0,
-                        etag: None,
-                        last_modified: None,
-                        storage_class: None,
-                    });
-                    None
-                }
-                (2, b"CommonPrefixes") => {
-                    prefix = None;
-                    None
-                }
-                (2, b"EncodingType") => Some(Field::EncodingType),
-                (2, b"IsTruncated") => Some(Field::IsTruncated),
-                (2, b"KeyCount") => Some(Field::KeyCount),
-                (2, b"NextContinuationToken") => Some(Field::NextToken),
-                (3, b"Key") if in_contents => Some(Field::Key),
-                (3, b"Size") if in_contents => Some(Field::Size),
-                (3, b"ETag") if in_contents => Some(Field::ETag),
-                (3, b"LastModified") if in_contents => Some(Field::LastModified),
-                (3, b"StorageClass") if in_contents => Some(Field::StorageClass),
-                (3, b"Prefix") if !in_contents => Some(Field::Prefix),
-                _ => None,
-            };
-            if let Some(f) = f {
-                field = Some((f, depth));
-                text.clear();
-            }
-            if !empty {
-                continue;
-            }
-        }
         match event {
-            Event::Start(_) => {}
-            Event::Empty(_) | Event::End(_) => {
-                if depth == 0 {
-                    return Err(format!("unbalanced end tag at byte {at}"));
-                }
-                if let Some((f, d)) = field {
-                    if d == depth {
-                        field = None;
-                        // One exact allocation per string kept; the buffer is reused.
-                        let t = text.as_str();
-                        match (f, object.as_mut()) {
-                            (Field::Key, Some(o)) => {
-                                o.key = t.to_owned();
-                                has_key = true;
-                            }
-                            (Field::Size, Some(o)) => {
-                                o.size = t.trim().parse().map_err(|_| format!("bad Size {t:?} at byte {at}"))?
-                            }
-                            (Field::ETag, Some(o)) => o.etag = Some(t.to_owned()),
-                            (Field::LastModified, Some(o)) => o.last_modified = cirrus_sigv4::parse_rfc3339(t),
-                            (Field::StorageClass, Some(o)) => o.storage_class = Some(t.to_owned()),
-                            (Field::Prefix, _) => prefix = Some(t.to_owned()),
-                            (Field::EncodingType, _) => url_encoded = t.eq_ignore_ascii_case("url"),
-                            (Field::IsTruncated, _) => truncated = t == "true",
-                            (Field::NextToken, _) => page.next_token = Some(t.to_owned()),
-                            (Field::KeyCount, _) => {
-                                // Room for the page up front (S3 sends KeyCount before the keys).
-                                let n: usize = t.trim().parse().unwrap_or(0);
-                                page.objects.reserve(n.min(1000));
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                if depth == 2 {
-                    if let Some(o) = object.take() {
-                        if !has_key {
-                            return Err(format!("an object without a Key, ending at byte {at}"));
-                        }
-                        page.objects.push(o);
-                    } else if let Some(p) = prefix.take() {
-                        page.common_prefixes.push(p);
-                    }
-                }
-                depth -= 1;
-                root_done = depth == 0;
+            Event::Start(e) => page.open(e.local_name().as_ref(), at)?,
+            Event::Empty(e) => {
+                page.open(e.local_name().as_ref(), at)?;
+                page.close(at)?;
             }
-            Event::Text(t) if field.is_some_and(|(_, d)| d == depth) => {
+            Event::End(_) => page.close(at)?,
+            Event::Text(t) if page.in_field() => {
                 // References come as their own events: text holds none to unescape.
                 let t = t.decode().map_err(|e| format!("bad text at byte {at}: {e}"))?;
-                text.push_str(&t);
+                page.text.push_str(&t);
             }
-            Event::CData(t) if field.is_some_and(|(_, d)| d == depth) => {
-                text.push_str(std::str::from_utf8(&t).map_err(|_| format!("CDATA not UTF-8 at byte {at}"))?)
+            Event::CData(t) if page.in_field() => {
+                page.text.push_str(std::str::from_utf8(&t).map_err(|_| format!("CDATA not UTF-8 at byte {at}"))?)
             }
             Event::GeneralRef(r) => {
                 // Resolved (so an unknown entity is refused) even where the text is skipped.
                 let mut scratch = String::new();
-                let out = if field.is_some_and(|(_, d)| d == depth) { &mut text } else { &mut scratch };
+                let out = if page.in_field() { &mut page.text } else { &mut scratch };
                 xml::push_reference(out, &r, at)?;
             }
             Event::DocType(_) => return Err(format!("DOCTYPE not allowed at byte {at}")),
@@ -351,29 +245,157 @@ pub(crate) fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
             Event::Text(_) | Event::CData(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
         }
     }
-    if depth != 0 {
-        return Err("document ended inside an element".to_owned());
+    page.finish()
+}
+
+/// A ListObjectsV2 page as its events come.
+#[derive(Default)]
+struct PageReader {
+    page: ListPage,
+    url_encoded: bool,
+    truncated: bool,
+    depth: usize,
+    root_done: bool,
+    /// The field being read and its depth; its text accumulates in `text`.
+    field: Option<(Field, usize)>,
+    text: String,
+    /// The `<Contents>` being read, and whether it had a `<Key>`.
+    object: Option<Object>,
+    has_key: bool,
+    /// The `<CommonPrefixes>` being read.
+    prefix: Option<String>,
+}
+
+impl PageReader {
+    /// Whether text here is the value of a field.
+    fn in_field(&self) -> bool {
+        self.field.is_some_and(|(_, d)| d == self.depth)
     }
-    if !root_done {
-        return Err("no root element".to_owned());
+
+    /// A start tag (or an empty element's) named `name`, at byte `at`.
+    fn open(&mut self, name: &[u8], at: u64) -> Result<(), String> {
+        if self.root_done {
+            return Err(format!("content after the root element at byte {at}"));
+        }
+        self.depth += 1;
+        if self.depth > xml::MAX_DEPTH {
+            return Err(format!("XML nested deeper than {} levels at byte {at}", xml::MAX_DEPTH));
+        }
+        let in_contents = self.object.is_some();
+        let f = match (self.depth, name) {
+            (1, b"ListBucketResult") => None,
+            (1, other) => {
+                return Err(format!("expected ListBucketResult, got <{}>", String::from_utf8_lossy(other)));
+            }
+            (2, b"Contents") => {
+                self.has_key = false;
+                let empty =
+                    Object { key: String::new(), size: 0, etag: None, last_modified: None, storage_class: None };
+                self.object = Some(empty);
+                None
+            }
+            (2, b"CommonPrefixes") => {
+                self.prefix = None;
+                None
+            }
+            (2, b"EncodingType") => Some(Field::EncodingType),
+            (2, b"IsTruncated") => Some(Field::IsTruncated),
+            (2, b"KeyCount") => Some(Field::KeyCount),
+            (2, b"NextContinuationToken") => Some(Field::NextToken),
+            (3, b"Key") if in_contents => Some(Field::Key),
+            (3, b"Size") if in_contents => Some(Field::Size),
+            (3, b"ETag") if in_contents => Some(Field::ETag),
+            (3, b"LastModified") if in_contents => Some(Field::LastModified),
+            (3, b"StorageClass") if in_contents => Some(Field::StorageClass),
+            (3, b"Prefix") if !in_contents => Some(Field::Prefix),
+            _ => None,
+        };
+        if let Some(f) = f {
+            self.field = Some((f, self.depth));
+            self.text.clear();
+        }
+        Ok(())
     }
-    // Some stores echo EncodingType without encoding anything (s3s-fs 0.14). An encoder always
-    // escapes spaces, control characters and non-ASCII, so a page holding one of those raw
-    // was not encoded, whatever it says.
-    let mut raw_names = page.objects.iter().map(|o| &o.key).chain(&page.common_prefixes);
-    let evidently_raw = raw_names.any(|k| k.bytes().any(|b| !(0x21..0x80).contains(&b)));
-    if !evidently_raw && url_encoded {
-        for k in page.objects.iter_mut().map(|o| &mut o.key).chain(&mut page.common_prefixes) {
-            if k.contains('%') {
-                percent_decode(k)?;
+
+    /// An end tag (or an empty element's end), at byte `at`: a field's value kept, an object
+    /// or a common prefix added to the page.
+    fn close(&mut self, at: u64) -> Result<(), String> {
+        if self.depth == 0 {
+            return Err(format!("unbalanced end tag at byte {at}"));
+        }
+        if let Some((f, _)) = self.field.filter(|(_, d)| *d == self.depth) {
+            self.field = None;
+            self.keep(f, at)?;
+        }
+        if self.depth == 2 {
+            if let Some(o) = self.object.take() {
+                if !self.has_key {
+                    return Err(format!("an object without a Key, ending at byte {at}"));
+                }
+                self.page.objects.push(o);
+            } else if let Some(p) = self.prefix.take() {
+                self.page.common_prefixes.push(p);
             }
         }
+        self.depth -= 1;
+        self.root_done = self.depth == 0;
+        Ok(())
     }
-    page.next_token = page.next_token.filter(|t| truncated && !t.is_empty());
-    if truncated && page.next_token.is_none() {
-        return Err("the page is truncated but has no NextContinuationToken".to_owned());
+
+    /// The text read for field `f`. One exact allocation per string kept; the buffer is reused.
+    fn keep(&mut self, f: Field, at: u64) -> Result<(), String> {
+        let t = self.text.as_str();
+        match (f, self.object.as_mut()) {
+            (Field::Key, Some(o)) => {
+                o.key = t.to_owned();
+                self.has_key = true;
+            }
+            (Field::Size, Some(o)) => o.size = t.trim().parse().map_err(|_| format!("bad Size {t:?} at byte {at}"))?,
+            (Field::ETag, Some(o)) => o.etag = Some(t.to_owned()),
+            (Field::LastModified, Some(o)) => o.last_modified = cirrus_sigv4::parse_rfc3339(t),
+            (Field::StorageClass, Some(o)) => o.storage_class = Some(t.to_owned()),
+            (Field::Prefix, _) => self.prefix = Some(t.to_owned()),
+            (Field::EncodingType, _) => self.url_encoded = t.eq_ignore_ascii_case("url"),
+            (Field::IsTruncated, _) => self.truncated = t == "true",
+            (Field::NextToken, _) => self.page.next_token = Some(t.to_owned()),
+            (Field::KeyCount, _) => {
+                // Room for the page up front (S3 sends KeyCount before the keys).
+                let n: usize = t.trim().parse().unwrap_or(0);
+                self.page.objects.reserve(n.min(1000));
+            }
+            _ => {}
+        }
+        Ok(())
     }
-    Ok(page)
+
+    /// The page, once the document ended: keys decoded when the page says they are encoded,
+    /// the continuation token checked.
+    fn finish(self) -> Result<ListPage, String> {
+        if self.depth != 0 {
+            return Err("document ended inside an element".to_owned());
+        }
+        if !self.root_done {
+            return Err("no root element".to_owned());
+        }
+        let mut page = self.page;
+        // Some stores echo EncodingType without encoding anything (s3s-fs 0.14). An encoder always
+        // escapes spaces, control characters and non-ASCII, so a page holding one of those raw
+        // was not encoded, whatever it says.
+        let mut raw_names = page.objects.iter().map(|o| &o.key).chain(&page.common_prefixes);
+        let evidently_raw = raw_names.any(|k| k.bytes().any(|b| !(0x21..0x80).contains(&b)));
+        if !evidently_raw && self.url_encoded {
+            for k in page.objects.iter_mut().map(|o| &mut o.key).chain(&mut page.common_prefixes) {
+                if k.contains('%') {
+                    percent_decode(k)?;
+                }
+            }
+        }
+        page.next_token = page.next_token.filter(|t| self.truncated && !t.is_empty());
+        if self.truncated && page.next_token.is_none() {
+            return Err("the page is truncated but has no NextContinuationToken".to_owned());
+        }
+        Ok(page)
+    }
 }
 
 /// Decodes `%XX` escapes in place (`+` is a plus: S3 escapes a space as `%20`). Decoding
