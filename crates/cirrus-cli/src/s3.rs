@@ -7,8 +7,8 @@ use crate::{load_config, Failure, GlobalArgs};
 use anyhow::anyhow;
 use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, SyncOptions, TransferOptions, Transfers};
 use cirrus::s3::{
-    ChecksumAlgorithm, ListOptions, MetadataDirective, PostOptions, PresignOptions, PutOptions, S3Client,
-    SseCustomerKey,
+    is_folder_key, ChecksumAlgorithm, Expires, ListOptions, MetadataDirective, PostOptions, PresignOptions, PutOptions,
+    S3Client, ServerSideEncryption, SseCustomerKey,
 };
 use futures_util::StreamExt;
 use std::io::{IsTerminal, Write};
@@ -158,42 +158,6 @@ fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
 fn rm_options(recursive: bool, global: &GlobalArgs) -> TransferOptions {
     let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
     options.with_filters(global.filters.clone())
-}
-
-/// `--expires` as the HTTP date S3 keeps: from RFC 3339, a bare date, an HTTP date or epoch
-/// seconds (what the AWS CLI takes for a timestamp).
-fn expires_header(text: &str) -> Result<String, Failure> {
-    const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
-    let t = text.trim();
-    let time = cirrus::sigv4::parse_rfc3339(t)
-        .or_else(|| (t.len() == 10).then(|| cirrus::sigv4::parse_rfc3339(&format!("{t}T00:00:00Z"))).flatten())
-        .or_else(|| httpdate::parse_http_date(t).ok())
-        .or_else(|| {
-            let secs = t.parse::<u64>().ok().filter(|&s| s <= LAST_SECOND_OF_9999)?;
-            Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-        });
-    match time {
-        Some(time) => Ok(cirrus::sigv4::format_http_date(time)),
-        None => Err(Failure::input(anyhow!(
-            "--expires {text:?} is not a time: give 2026-12-01T00:00:00Z, 2026-12-01, an HTTP date or seconds since 1970"
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod expires_tests {
-    #[test]
-    fn expires_is_sent_as_an_http_date() {
-        for given in
-            ["2037-10-21T07:28:00Z", "Wed, 21 Oct 2037 07:28:00 GMT", "2139722880", " 2037-10-21T07:28:00+00:00 "]
-        {
-            assert_eq!(super::expires_header(given).ok().as_deref(), Some("Wed, 21 Oct 2037 07:28:00 GMT"), "{given}");
-        }
-        assert_eq!(super::expires_header("2037-10-21").ok().as_deref(), Some("Wed, 21 Oct 2037 00:00:00 GMT"));
-        for bad in ["tomorrow", "", "2037-13-01", "99999999999999"] {
-            assert!(super::expires_header(bad).is_err(), "{bad}");
-        }
-    }
 }
 
 #[cfg(test)]
@@ -379,7 +343,14 @@ impl ObjectArgs {
         put.content_encoding = self.content_encoding.clone();
         put.content_language = self.content_language.clone();
         put.cache_control = self.cache_control.clone();
-        put.expires = self.expires.as_deref().map(expires_header).transpose()?;
+        if let Some(text) = &self.expires {
+            let expires = text.parse::<Expires>().map_err(|_| {
+                Failure::input(anyhow!(
+                    "--expires {text:?} is not a time: give 2026-12-01T00:00:00Z, 2026-12-01, an HTTP date or seconds since 1970"
+                ))
+            })?;
+            put = put.with_expires(expires);
+        }
         put.storage_class = self.storage_class.clone();
         put.acl = self.acl.clone();
         if let Some(m) = &self.metadata {
@@ -390,24 +361,24 @@ impl ObjectArgs {
                 put.metadata.push((k.trim().to_owned(), v.to_owned()));
             }
         }
-        put.metadata_directive = match self.metadata_directive.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            None => None,
-            Some("COPY") => Some(MetadataDirective::Copy),
-            Some("REPLACE") => Some(MetadataDirective::Replace),
-            Some(other) => return Err(Failure::input(anyhow!("--metadata-directive {other:?}: COPY or REPLACE"))),
-        };
-        put.server_side_encryption = match self.sse.as_deref() {
-            None => None,
-            Some(v @ ("AES256" | "aws:kms" | "aws:kms:dsse")) => Some(v.to_owned()),
-            Some(other) => return Err(Failure::input(anyhow!("--sse {other:?}: AES256 or aws:kms"))),
-        };
-        if self.sse_kms_key_id.is_some() && put.server_side_encryption.as_deref() == Some("AES256") {
-            return Err(Failure::input(anyhow!("--sse-kms-key-id goes with --sse aws:kms")));
+        if let Some(d) = &self.metadata_directive {
+            let directive = d.parse::<MetadataDirective>().map_err(|_| {
+                Failure::input(anyhow!("--metadata-directive {:?}: COPY or REPLACE", d.to_ascii_uppercase()))
+            })?;
+            put.metadata_directive = Some(directive);
         }
-        if self.sse_kms_key_id.is_some() && put.server_side_encryption.is_none() {
-            put.server_side_encryption = Some("aws:kms".to_owned());
+        if let Some(v) = &self.sse {
+            let kind = v
+                .parse::<ServerSideEncryption>()
+                .map_err(|_| Failure::input(anyhow!("--sse {v:?}: AES256 or aws:kms")))?;
+            put = put.with_server_side_encryption(kind);
         }
-        put.sse_kms_key_id = self.sse_kms_key_id.clone();
+        if let Some(key) = &self.sse_kms_key_id {
+            if put.server_side_encryption.is_some_and(|s| !s.is_kms()) {
+                return Err(Failure::input(anyhow!("--sse-kms-key-id goes with --sse aws:kms")));
+            }
+            put = put.with_kms_key(key);
+        }
         // Once, before anything is sent: a value no header can hold is bad input, not a
         // failure of every object.
         put.check().map_err(Failure::input)?;
@@ -856,7 +827,7 @@ async fn cp(
 ) -> Result<(), Failure> {
     if src == "-" {
         let (bucket, key) = parse_s3(dst)?;
-        if key.is_empty() || key.ends_with('/') {
+        if is_folder_key(&key) {
             return Err(Failure::input(anyhow!("{dst:?}: name the key to write standard input to")));
         }
         let s3 = keys.client(client(global)?);
@@ -884,7 +855,7 @@ async fn cp(
     }
     if dst == "-" {
         let (bucket, key) = parse_s3(src)?;
-        if key.is_empty() || key.ends_with('/') {
+        if is_folder_key(&key) {
             return Err(Failure::input(anyhow!("{src:?} names no object")));
         }
         let got = keys.client(client(global)?).get(&bucket, &key, None).await?;
