@@ -105,9 +105,9 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
             head.push_str(&format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes())));
         }
         head.push('\n');
-        out.write_all(head.as_bytes()).map_err(crate::stdout_error)?;
+        out.write_all(head.as_bytes()).map_err(crate::output::stdout_error)?;
     }
-    out.write_all(&body).and_then(|_| out.flush()).map_err(crate::stdout_error)?;
+    out.write_all(&body).and_then(|_| out.flush()).map_err(crate::output::stdout_error)?;
     if status.as_u16() >= 400 {
         return Err(anyhow!("HTTP {status}").into());
     }

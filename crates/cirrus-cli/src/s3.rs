@@ -3,6 +3,7 @@
 //! and deletes run on the library's transfer engine; this file parses, prints and maps the
 //! summary to an exit code.
 
+use crate::output::printable;
 use crate::{load_config, Failure, GlobalArgs};
 use anyhow::anyhow;
 use cirrus::s3::transfer::{Cancel, Event, Filters, Location, Rule, Summary, SyncOptions, TransferOptions, Transfers};
@@ -598,7 +599,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
     let Some(target) = target else {
         let buckets = s3.list_buckets().await?;
         for b in buckets {
-            writeln!(out, "{} {}", date(b.created), printable(&b.name)).map_err(crate::stdout_error)?;
+            writeln!(out, "{} {}", date(b.created), printable(&b.name)).map_err(crate::output::stdout_error)?;
         }
         return Ok(());
     };
@@ -611,7 +612,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                 let o = o.map_err(library_error)?;
                 (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
                 writeln!(out, "{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))
-                    .map_err(crate::stdout_error)?;
+                    .map_err(crate::output::stdout_error)?;
             }
         } else {
             let mut pages = Box::pin(s3.list_pages(&bucket, ListOptions::prefix(prefix.clone()).with_delimiter("/")));
@@ -624,7 +625,7 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                 let p = p.map_err(library_error)?;
                 for cp in &p.common_prefixes {
                     writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))
-                        .map_err(crate::stdout_error)?;
+                        .map_err(crate::output::stdout_error)?;
                 }
                 for o in &p.objects {
                     (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
@@ -635,14 +636,14 @@ async fn ls(global: &GlobalArgs, recursive: bool, style: LsStyle, target: Option
                         style.size(o.size),
                         printable(o.key.strip_prefix(base).unwrap_or(&o.key))
                     )
-                    .map_err(crate::stdout_error)?;
+                    .map_err(crate::output::stdout_error)?;
                 }
             }
         }
         if style.summarize {
             // The AWS CLI's layout: a blank line, then the two totals right-aligned.
             writeln!(out, "\nTotal Objects: {objects_seen}\n   Total Size: {}", style.size(bytes_seen))
-                .map_err(crate::stdout_error)?;
+                .map_err(crate::output::stdout_error)?;
         }
         Ok::<_, Failure>(())
     }
@@ -728,7 +729,7 @@ impl Printer {
                 if let Err(e) = writeln!(std::io::stdout(), "{text}") {
                     // `cirrus s3 cp ... | head`: stop as for an interrupt (uploads aborted,
                     // temporary files removed), then exit 141.
-                    if crate::is_closed_pipe(&e) && !self.0.closed.swap(true, Ordering::Relaxed) {
+                    if crate::output::is_closed_pipe(&e) && !self.0.closed.swap(true, Ordering::Relaxed) {
                         self.0.cancel.cancel();
                     }
                 }
@@ -863,9 +864,9 @@ async fn cp(
         let mut out = tokio::io::stdout();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(anyhow::Error::new)?;
-            out.write_all(&chunk).await.map_err(crate::stdout_error)?;
+            out.write_all(&chunk).await.map_err(crate::output::stdout_error)?;
         }
-        out.flush().await.map_err(crate::stdout_error)?;
+        out.flush().await.map_err(crate::output::stdout_error)?;
         return Ok(());
     }
     on_engine(global, options, output, (src, dst), keys, false).await
@@ -898,51 +899,4 @@ async fn on_engine(
     }
     .map_err(library_error)?;
     printer.finish(&summary, options.recursive)
-}
-
-/// `text` with its control characters written out (`\x1b`, `\r`...), for the lines a person
-/// reads: a key holding ESC or CR could otherwise rewrite the screen. JSON output stays exact.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    use std::fmt::Write;
-    if !text.chars().any(hidden) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x100 && c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if hidden(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Characters that change how a line reads without showing themselves: control characters,
-/// and the invisible format characters a name can hide behind (bidirectional overrides and
-/// isolates such as U+202E, which shows `exe.txt` for `txt.exe`; zero-width spaces and joiners;
-/// line and paragraph separators; the byte-order mark).
-fn hidden(c: char) -> bool {
-    c.is_control() || matches!(c as u32, 0x061C | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)
-}
-
-#[cfg(test)]
-mod printable_tests {
-    use super::printable;
-
-    #[test]
-    fn invisible_characters_are_written_out() {
-        assert_eq!(printable("plain/é.txt"), "plain/é.txt");
-        assert_eq!(printable("a\x1b[2Jb"), "a\\x1b[2Jb");
-        assert_eq!(printable("invoice\u{202e}txt.exe"), "invoice\\u{202e}txt.exe");
-        assert_eq!(printable("a\u{200b}b\u{2066}c\u{feff}"), "a\\u{200b}b\\u{2066}c\\u{feff}");
-        assert_eq!(printable("line\u{2028}break"), "line\\u{2028}break");
-    }
 }

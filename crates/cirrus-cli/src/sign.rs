@@ -128,7 +128,7 @@ pub async fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
         .write_all(text.as_bytes())
         .and_then(|_| stdout.write_all(&raw.body))
         .and_then(|_| stdout.flush())
-        .map_err(crate::stdout_error)?;
+        .map_err(crate::output::stdout_error)?;
     Ok(())
 }
 
