@@ -16,6 +16,13 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), 
     written.map_err(stdout_error)
 }
 
+/// Writes `bytes` to standard output and flushes, as [`write_stdout`] does.
+pub fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(stdout_error)
+}
+
 /// A failed write to standard output: a reader that went away ends the program quietly with
 /// 141, as SIGPIPE ends C tools; anything else is an error.
 pub fn stdout_error(e: std::io::Error) -> Failure {
