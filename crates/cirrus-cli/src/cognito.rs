@@ -4,7 +4,7 @@
 use crate::credentials::{render, shell_quote, to_json, Format};
 use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
-use cirrus::cognito::{AuthResult, AuthType, CognitoCredentials};
+use cirrus::cognito::{AuthResult, AuthType, CognitoCredentials, Tokens};
 use cirrus::credentials::ProvideCredentials;
 use clap::ValueEnum;
 use std::io::Read;
@@ -76,7 +76,40 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         .credentials(cirrus::loader::CredentialsChoice::Anonymous)
         .load()
         .map_err(|e| Failure::input(anyhow::Error::new(e)))?;
-    let mut b = CognitoCredentials::builder(&config);
+    let provider = provider(&config, &args)?;
+    if args.format != Format::Json && !provider.has_identity_pool() {
+        return Err(Failure::input(anyhow!(
+            "no identity pool is configured (--identity-pool-id, identity_pool_id, COGNITO_IDENTITY_POOL_ID), so there are no AWS credentials to print in {} format; use --format json for the tokens",
+            if args.format == Format::Env { "env" } else { "process" }
+        )));
+    }
+    let tokens = if provider.has_login() { Some(sign_in(&provider).await?) } else { None };
+    let creds = if provider.has_identity_pool() {
+        Some(
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| anyhow::Error::new(e).context("no AWS credentials from the identity pool"))?,
+        )
+    } else {
+        None
+    };
+    match args.format {
+        Format::Json => print_json(&provider, creds.as_ref(), tokens.as_ref(), args.show_tokens).await,
+        format => {
+            let Some(c) = &creds else { return Err(anyhow!("no AWS credentials").into()) };
+            out!("{}", render(c, format))?;
+            match &tokens {
+                Some(t) if format == Format::Env => print_env_tokens(t, args.show_tokens),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// The provider the flags, the Cognito profile and `COGNITO_*` describe.
+fn provider(config: &cirrus::Config, args: &LoginArgs) -> Result<CognitoCredentials, Failure> {
+    let mut b = CognitoCredentials::builder(config);
     if let Some(p) = &args.cognito_profile {
         b = b.profile(p);
     }
@@ -96,101 +129,86 @@ async fn login(global: &GlobalArgs, args: LoginArgs) -> Result<(), Failure> {
         b = b.identity_pool_id(v);
     }
     if args.password_stdin {
-        // Cognito passwords are at most 256 characters: read no more than a few times that.
-        const MAX: u64 = 4096;
-        let mut bytes = zeroize::Zeroizing::new(Vec::new());
-        std::io::stdin()
-            .take(MAX + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Failure::input(anyhow!("--password-stdin: cannot read standard input: {e}")))?;
-        if bytes.len() as u64 > MAX {
-            return Err(Failure::input(anyhow!(
-                "--password-stdin: more than {MAX} bytes on standard input; a Cognito password is at most 256 characters"
-            )));
-        }
-        let password = zeroize::Zeroizing::new(
-            String::from_utf8(std::mem::take(&mut *bytes))
-                .map_err(|_| Failure::input(anyhow!("--password-stdin: standard input is not UTF-8 text")))?,
-        );
-        let password = password.trim_end_matches(['\r', '\n']);
-        if password.is_empty() {
-            return Err(Failure::input(anyhow!("--password-stdin: standard input is empty")));
-        }
-        b = b.password(password);
+        b = b.password(read_password()?.as_str());
     }
-    let provider = b.build().map_err(|e| Failure::input(anyhow::Error::new(e)))?;
-    if args.format != Format::Json && !provider.has_identity_pool() {
+    b.build().map_err(|e| Failure::input(anyhow::Error::new(e)))
+}
+
+/// `--password-stdin`: one line of standard input, its line end removed, zeroed when dropped.
+fn read_password() -> Result<zeroize::Zeroizing<String>, Failure> {
+    // Cognito passwords are at most 256 characters: read no more than a few times that.
+    const MAX: u64 = 4096;
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .take(MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::input(anyhow!("--password-stdin: cannot read standard input: {e}")))?;
+    if bytes.len() as u64 > MAX {
         return Err(Failure::input(anyhow!(
-            "no identity pool is configured (--identity-pool-id, identity_pool_id, COGNITO_IDENTITY_POOL_ID), so there are no AWS credentials to print in {} format; use --format json for the tokens",
-            if args.format == Format::Env { "env" } else { "process" }
+            "--password-stdin: more than {MAX} bytes on standard input; a Cognito password is at most 256 characters"
         )));
     }
+    let mut password = zeroize::Zeroizing::new(
+        String::from_utf8(std::mem::take(&mut *bytes))
+            .map_err(|_| Failure::input(anyhow!("--password-stdin: standard input is not UTF-8 text")))?,
+    );
+    let len = password.trim_end_matches(['\r', '\n']).len();
+    password.truncate(len);
+    if password.is_empty() {
+        return Err(Failure::input(anyhow!("--password-stdin: standard input is empty")));
+    }
+    Ok(password)
+}
 
-    async {
-        let tokens = if provider.has_login() {
-            match provider.authenticate().await {
-                Ok(AuthResult::Tokens(t)) => Some(t),
-                Ok(AuthResult::Challenge(c)) => {
-                    return Err(Failure::from(anyhow!(
-                        "the login stopped at the {} challenge, which needs the user's answer (cirrus cannot ask for it yet)",
-                        c.name()
-                    )))
-                }
-                Err(e) => return Err(anyhow::Error::new(e).context("Cognito login failed").into()),
-            }
-        } else {
-            None
-        };
-        let creds = if provider.has_identity_pool() {
-            Some(
-                provider
-                    .provide_credentials()
-                    .await
-                    .map_err(|e| anyhow::Error::new(e).context("no AWS credentials from the identity pool"))?,
-            )
-        } else {
-            None
-        };
-        let show = |t: &str| if args.show_tokens { t.to_owned() } else { "** redacted **".to_owned() };
-        match args.format {
-            Format::Process | Format::Env | Format::EnvNoExport | Format::Powershell | Format::WindowsCmd | Format::Fish => {
-                let Some(c) = &creds else { return Err(anyhow!("no AWS credentials").into()) };
-                out!("{}", render(c, args.format))?;
-                if args.format == Format::Env {
-                    if let Some(t) = &tokens {
-                        if args.show_tokens {
-                            outln!("export COGNITO_ID_TOKEN={}", shell_quote(&t.id_token))?;
-                            outln!("export COGNITO_ACCESS_TOKEN={}", shell_quote(&t.access_token))?;
-                            if let Some(r) = &t.refresh_token {
-                                outln!("export COGNITO_REFRESH_TOKEN={}", shell_quote(r))?;
-                            }
-                        } else {
-                            outln!("# Cognito tokens redacted: pass --show-tokens to print them")?;
-                        }
-                    }
-                }
-            }
-            Format::Json => {
-                let mut out = serde_json::Map::new();
-                if let Some(id) = provider.identity_id().await {
-                    out.insert("IdentityId".into(), id.into());
-                }
-                if let Some(c) = &creds {
-                    out.insert("Credentials".into(), to_json(c, Format::Json));
-                }
-                if let Some(t) = &tokens {
-                    let mut tv = serde_json::Map::new();
-                    tv.insert("IdToken".into(), show(&t.id_token).into());
-                    tv.insert("AccessToken".into(), show(&t.access_token).into());
-                    if let Some(r) = &t.refresh_token {
-                        tv.insert("RefreshToken".into(), show(r).into());
-                    }
-                    tv.insert("ExpiresAt".into(), cirrus::sigv4::format_rfc3339(t.expires_at).into());
-                    out.insert("Tokens".into(), tv.into());
-                }
-                outln!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default())?;
-            }
+/// The user pool login; a challenge that needs the user's answer ends the command.
+async fn sign_in(provider: &CognitoCredentials) -> Result<Tokens, Failure> {
+    match provider.authenticate().await {
+        Ok(AuthResult::Tokens(t)) => Ok(t),
+        Ok(AuthResult::Challenge(c)) => Err(Failure::from(anyhow!(
+            "the login stopped at the {} challenge, which needs the user's answer (cirrus cannot ask for it yet)",
+            c.name()
+        ))),
+        Err(e) => Err(anyhow::Error::new(e).context("Cognito login failed").into()),
+    }
+}
+
+/// After the `export` lines of `--format env`: the tokens, or a line saying they are redacted.
+fn print_env_tokens(t: &Tokens, show_tokens: bool) -> Result<(), Failure> {
+    if !show_tokens {
+        return outln!("# Cognito tokens redacted: pass --show-tokens to print them");
+    }
+    outln!("export COGNITO_ID_TOKEN={}", shell_quote(&t.id_token))?;
+    outln!("export COGNITO_ACCESS_TOKEN={}", shell_quote(&t.access_token))?;
+    if let Some(r) = &t.refresh_token {
+        outln!("export COGNITO_REFRESH_TOKEN={}", shell_quote(r))?;
+    }
+    Ok(())
+}
+
+/// `--format json`: the identity id, the credentials and the tokens (redacted unless shown).
+async fn print_json(
+    provider: &CognitoCredentials,
+    creds: Option<&cirrus::Credentials>,
+    tokens: Option<&Tokens>,
+    show_tokens: bool,
+) -> Result<(), Failure> {
+    let show = |t: &str| if show_tokens { t.to_owned() } else { "** redacted **".to_owned() };
+    let mut out = serde_json::Map::new();
+    if let Some(id) = provider.identity_id().await {
+        out.insert("IdentityId".into(), id.into());
+    }
+    if let Some(c) = creds {
+        out.insert("Credentials".into(), to_json(c, Format::Json));
+    }
+    if let Some(t) = tokens {
+        let mut tv = serde_json::Map::new();
+        tv.insert("IdToken".into(), show(&t.id_token).into());
+        tv.insert("AccessToken".into(), show(&t.access_token).into());
+        if let Some(r) = &t.refresh_token {
+            tv.insert("RefreshToken".into(), show(r).into());
         }
-        Ok(())
-    }.await
+        tv.insert("ExpiresAt".into(), cirrus::sigv4::format_rfc3339(t.expires_at).into());
+        out.insert("Tokens".into(), tv.into());
+    }
+    outln!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default())
 }

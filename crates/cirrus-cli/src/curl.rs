@@ -3,9 +3,8 @@
 
 use crate::{load_config, Failure, GlobalArgs};
 use anyhow::{anyhow, Context};
-use cirrus::signing::RequestSigner;
+use cirrus::signing::{region_from_host, service_from_host, RequestSigner};
 use cirrus::transport::redact_url;
-use std::io::Write;
 
 #[derive(clap::Args, Debug)]
 pub struct CurlArgs {
@@ -29,39 +28,76 @@ pub struct CurlArgs {
 }
 
 pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
-    let url = args
-        .url
-        .parse::<http::Uri>()
-        .ok()
-        .filter(|u| u.host().is_some() && matches!(u.scheme_str(), Some("http" | "https")))
-        .ok_or_else(|| {
-            Failure::input(anyhow!("bad URL {:?}: expected http:// or https://HOST/...", redact_url(&args.url)))
-        })?;
-    if url.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(Failure::input(anyhow!(
-            "{:?} holds user info (user:password@): cirrus signs with AWS credentials and would send it in Host",
-            redact_url(&args.url)
-        )));
-    }
+    let url = checked_url(&args.url)?;
     let host = url.host().unwrap_or_default().to_owned();
     if args.service.as_deref().is_some_and(|s| s.trim().is_empty()) {
         return Err(Failure::input(anyhow!("--service is empty: name the signing name (s3, execute-api...)")));
     }
     let config = load_config(global)?;
     // Unsigned (--no-sign-request): no service or region is needed.
-    let signing = if config.credentials().is_some() {
-        let service = match args.service.clone().or_else(|| crate::sign::service_from_host(&host)) {
-            Some(s) => s,
-            None => return Err(Failure::input(anyhow!("cannot tell the service from host {host:?}: pass --service"))),
-        };
-        let region = match config.region().map(str::to_owned).or_else(|| crate::sign::region_from_host(&host)) {
-            Some(r) => r,
-            None => return Err(Failure::input(anyhow!("no region: pass --region or set AWS_REGION"))),
-        };
-        Some((service, region))
-    } else {
-        None
+    let scope = match config.credentials() {
+        Some(_) => Some(signing_scope(args.service.clone(), config.region(), &host)?),
+        None => None,
     };
+    let mut req = request(&args, &url)?;
+    let response = async move {
+        if let (Some(provider), Some((service, region))) = (config.credentials(), scope) {
+            let signer = RequestSigner::new(provider.clone(), region, service);
+            signer.sign_http(&mut req).await.map_err(anyhow::Error::new)?;
+        }
+        let resp = config.http().call(req, None).await.map_err(|e| {
+            anyhow::Error::new(e).context(format!("request to {} failed", redact_url(&url.to_string())))
+        })?;
+        Ok::<_, anyhow::Error>(resp)
+    }
+    .await?;
+    let status = response.status();
+    if args.include {
+        let mut head = format!("{:?} {status}\n", response.version());
+        for (k, v) in response.headers() {
+            head.push_str(&format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes())));
+        }
+        head.push('\n');
+        crate::output::write_stdout_bytes(head.as_bytes())?;
+    }
+    crate::output::write_stdout_bytes(response.body())?;
+    if status.as_u16() >= 400 {
+        return Err(anyhow!("HTTP {status}").into());
+    }
+    Ok(())
+}
+
+/// The URL, when it is http(s) with a host and no user info (which would go out in `Host`).
+fn checked_url(given: &str) -> Result<http::Uri, Failure> {
+    let url = given
+        .parse::<http::Uri>()
+        .ok()
+        .filter(|u| u.host().is_some() && matches!(u.scheme_str(), Some("http" | "https")))
+        .ok_or_else(|| {
+            Failure::input(anyhow!("bad URL {:?}: expected http:// or https://HOST/...", redact_url(given)))
+        })?;
+    if url.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(Failure::input(anyhow!(
+            "{:?} holds user info (user:password@): cirrus signs with AWS credentials and would send it in Host",
+            redact_url(given)
+        )));
+    }
+    Ok(url)
+}
+
+/// The signing name and region: as given, else read from the host.
+fn signing_scope(service: Option<String>, region: Option<&str>, host: &str) -> Result<(String, String), Failure> {
+    let Some(service) = service.or_else(|| service_from_host(host)) else {
+        return Err(Failure::input(anyhow!("cannot tell the service from host {host:?}: pass --service")));
+    };
+    let Some(region) = region.map(str::to_owned).or_else(|| region_from_host(host)) else {
+        return Err(Failure::input(anyhow!("no region: pass --region or set AWS_REGION")));
+    };
+    Ok((service, region))
+}
+
+/// The request the flags describe: method, URL, `-H` headers, `-d` body.
+fn request(args: &CurlArgs, url: &http::Uri) -> Result<http::Request<bytes::Bytes>, Failure> {
     let body = match args.data.as_deref() {
         None => Vec::new(),
         Some(d) if d.starts_with('@') => {
@@ -86,30 +122,5 @@ pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
             .map_err(|_| Failure::input(anyhow!("bad header value in {h:?}")))?;
         req.headers_mut().append(name, value);
     }
-    let response = async move {
-        if let (Some(provider), Some((service, region))) = (config.credentials(), signing) {
-            let signer = RequestSigner::new(provider.clone(), region, service);
-            signer.sign_http(&mut req).await.map_err(anyhow::Error::new)?;
-        }
-        let resp = config.http().call(req, None).await.map_err(|e| {
-            anyhow::Error::new(e).context(format!("request to {} failed", redact_url(&url.to_string())))
-        })?;
-        Ok::<_, anyhow::Error>((resp.status(), resp.version(), resp.headers().clone(), resp.into_body()))
-    }
-    .await?;
-    let (status, version, headers, body) = response;
-    let mut out = std::io::stdout().lock();
-    if args.include {
-        let mut head = format!("{version:?} {status}\n");
-        for (k, v) in &headers {
-            head.push_str(&format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes())));
-        }
-        head.push('\n');
-        out.write_all(head.as_bytes()).map_err(crate::stdout_error)?;
-    }
-    out.write_all(&body).and_then(|_| out.flush()).map_err(crate::stdout_error)?;
-    if status.as_u16() >= 400 {
-        return Err(anyhow!("HTTP {status}").into());
-    }
-    Ok(())
+    Ok(req)
 }

@@ -3,17 +3,19 @@
 /// `print!` to standard output, as a `Result`: a reader that went away (`cirrus ... | head`)
 /// is told by the error's kind and ends the command quietly with 141, as SIGPIPE ends C tools.
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*), false) };
+    ($($arg:tt)*) => { $crate::output::write_stdout(format_args!($($arg)*), false) };
 }
 
 /// `println!` to standard output, as a `Result` (see `out!`).
 macro_rules! outln {
-    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*), true) };
+    ($($arg:tt)*) => { $crate::output::write_stdout(format_args!($($arg)*), true) };
 }
 
 mod cognito;
 mod credentials;
 mod curl;
+mod failure;
+mod output;
 mod s3;
 mod ses;
 mod sign;
@@ -22,6 +24,8 @@ mod sso;
 mod sts;
 
 use clap::{Parser, Subcommand, ValueEnum};
+pub use failure::Failure;
+use output::stdout_error;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -128,52 +132,6 @@ fn generated(what: &Command) -> Result<(), Failure> {
     std::io::Write::write_all(&mut stdout, &out).and_then(|()| std::io::Write::flush(&mut stdout)).map_err(stdout_error)
 }
 
-/// An error with the exit code it maps to: 2 for bad input, 1 for everything else; or only an
-/// exit code, when the command has already said why (a transfer's summary, an interrupt).
-#[derive(Debug)]
-pub struct Failure {
-    code: u8,
-    error: Option<anyhow::Error>,
-}
-
-impl Failure {
-    /// Bad input (a malformed request, an invalid flag value): exit 2.
-    pub fn input(error: impl Into<anyhow::Error>) -> Self {
-        Failure { code: 2, error: Some(error.into()) }
-    }
-
-    /// Exit with `code`, printing nothing more.
-    pub fn silent(code: u8) -> Self {
-        Failure { code, error: None }
-    }
-}
-
-impl Failure {
-    /// A configuration that cannot be built (no region, a broken shared config file, a bad
-    /// setting): nothing was sent, so exit 2 whatever the kind.
-    pub fn config(error: cirrus::config::ConfigError) -> Self {
-        Failure::input(error)
-    }
-}
-
-/// A library error: bad input (exit 2) when cirrus refused it before sending (`is_input`), a
-/// failure (exit 1) otherwise.
-impl From<cirrus::Error> for Failure {
-    fn from(error: cirrus::Error) -> Self {
-        if error.is_input() {
-            Failure::input(error)
-        } else {
-            anyhow::Error::new(error).into()
-        }
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(error: anyhow::Error) -> Self {
-        Failure { code: 1, error: Some(error) }
-    }
-}
-
 /// Asks for an MFA code on the terminal, as the AWS CLI does (`Enter MFA code for ARN: `); an
 /// error when there is no terminal (a script, CI), rather than a hang.
 fn mfa_prompt() -> cirrus::context::MfaPrompt {
@@ -264,33 +222,6 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Writes to standard output and flushes; a closed pipe (told by the error's kind) is exit 141
-/// with nothing said, any other failure an error.
-pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), Failure> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let written = out
-        .write_fmt(args)
-        .and_then(|()| if newline { out.write_all(b"\n") } else { Ok(()) })
-        .and_then(|()| out.flush());
-    written.map_err(stdout_error)
-}
-
-/// A failed write to standard output: a reader that went away ends the program quietly with
-/// 141, as SIGPIPE ends C tools; anything else is an error.
-pub fn stdout_error(e: std::io::Error) -> Failure {
-    if is_closed_pipe(&e) {
-        Failure::silent(141)
-    } else {
-        anyhow::anyhow!("cannot write to standard output: {e}").into()
-    }
-}
-
-/// Whether a write failed because the reader went away.
-pub fn is_closed_pipe(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::BrokenPipe
-}
-
 /// Transfers hold their object data in buffers of 512 KiB to 8 MiB, freed on many threads.
 /// glibc's dynamic mmap threshold would grow to their size and keep every freed buffer in a
 /// per-thread heap, so the process would grow well past the transfer's memory budget; a fixed
@@ -339,7 +270,7 @@ fn main() -> ExitCode {
             // One line: each layer's failure then its cause, never a backtrace. Every error
             // names only its own layer and leaves the cause to source(), so nothing repeats.
             let msg: Vec<String> = error.chain().map(|e| e.to_string()).collect();
-            eprintln!("cirrus: {}", s3::printable(&msg.join(": ").replace('\n', " ")));
+            eprintln!("cirrus: {}", output::printable(&msg.join(": ").replace('\n', " ")));
             ExitCode::from(code)
         }
     }

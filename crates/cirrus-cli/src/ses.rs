@@ -143,7 +143,7 @@ async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Failure> {
     })?;
     match global.output {
         Output::Json => outln!("{}", serde_json::json!({ "MessageId": id }))?,
-        Output::Text => outln!("{}", crate::s3::printable(&id))?,
+        Output::Text => outln!("{}", crate::output::printable(&id))?,
     }
     Ok(())
 }

@@ -57,7 +57,7 @@ pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
             let id = sns.publish(&topic_arn, &message, &options).await?;
             match global.output {
                 Output::Json => outln!("{}", serde_json::json!({ "MessageId": id }))?,
-                Output::Text => outln!("{}", crate::s3::printable(&id))?,
+                Output::Text => outln!("{}", crate::output::printable(&id))?,
             }
             Ok(())
         }
@@ -101,7 +101,8 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
                 Output::Text => {
                     let kind = event.as_ref().map(|e| e.kind.name()).unwrap_or("-");
                     // Text from the message itself: no escape sequence reaches the terminal.
-                    let (topic, id) = (crate::s3::printable(&msg.topic_arn), crate::s3::printable(&msg.message_id));
+                    let (topic, id) =
+                        (crate::output::printable(&msg.topic_arn), crate::output::printable(&msg.message_id));
                     outln!("verified\t{}\t{topic}\t{id}\t{kind}", msg.kind.as_str())?;
                 }
             }

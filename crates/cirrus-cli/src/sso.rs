@@ -37,7 +37,7 @@ fn open_browser(url: &str, allowed: bool) {
         return;
     }
     if !(url.starts_with("https://") || url.starts_with("http://")) || url.chars().any(char::is_control) {
-        eprintln!("(not opening {}: not an http(s) URL)", crate::s3::printable(url));
+        eprintln!("(not opening {}: not an http(s) URL)", crate::output::printable(url));
         return;
     }
     let mut cmd = if cfg!(target_os = "macos") {
@@ -102,8 +102,8 @@ pub async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Failure> {
                     // Both come from the server: no escape sequence reaches the terminal.
                     eprintln!(
                         "To sign in, open\n\n    {}\n\nand enter the code\n\n    {}\n",
-                        crate::s3::printable(&auth.verification_uri),
-                        crate::s3::printable(&auth.user_code)
+                        crate::output::printable(&auth.verification_uri),
+                        crate::output::printable(&auth.user_code)
                     );
                     open_browser(url, browser);
                 })

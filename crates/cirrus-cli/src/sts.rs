@@ -19,7 +19,7 @@ pub async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
                     outln!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))?
                 }
                 Output::Text => {
-                    let p = crate::s3::printable;
+                    let p = crate::output::printable;
                     outln!("{}\t{}\t{}", p(&id.account), p(&id.arn), p(&id.user_id))?
                 }
             }

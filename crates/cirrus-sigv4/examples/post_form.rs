@@ -6,20 +6,6 @@
 use cirrus_sigv4::post_policy::PostPolicy;
 use std::time::{Duration, SystemTime};
 
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let bucket = args.next().unwrap_or_else(|| "examplebucket".into());
@@ -46,14 +32,13 @@ fn main() {
         }
     };
     let form = policy.sign(&ak, &sk, var("AWS_SESSION_TOKEN").as_deref(), &region, now);
-    let fields: Vec<String> = std::iter::once(("key".to_owned(), format!("{prefix}${{filename}}")))
-        .chain(form.fields.iter().cloned())
-        .map(|(k, v)| format!("    {}: {}", json_string(&k), json_string(&v)))
-        .collect();
-    println!(
-        "{{\n  \"url\": {},\n  \"fields\": {{\n{}\n  }}\n}}",
-        json_string(&format!("https://{bucket}.s3.{region}.amazonaws.com/")),
-        fields.join(",\n")
-    );
+    let fields: serde_json::Map<String, serde_json::Value> =
+        std::iter::once(("key".to_owned(), format!("{prefix}${{filename}}")))
+            .chain(form.fields.iter().cloned())
+            .map(|(k, v)| (k, v.into()))
+            .collect();
+    let url = format!("https://{bucket}.s3.{region}.amazonaws.com/");
+    let json = serde_json::json!({ "url": url, "fields": fields });
+    println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     eprintln!("policy: {}", form.policy);
 }

@@ -2,8 +2,9 @@
 //!
 //! `cirrus-sigv4` signs requests for any AWS service and any HTTP client: header signing
 //! (`Authorization`), presigned URLs, S3 POST policies ([`post_policy`]), aws-chunked streaming
-//! ([`chunked`]) and, with the `sigv4a` feature, SigV4a. It does no I/O, reads no clock and
-//! starts no runtime: the caller passes the time and applies the result.
+//! ([`chunked`]), raw HTTP requests as text ([`raw`], [`raw_sign`]) and, with the `sigv4a`
+//! feature, SigV4a. It does no I/O, reads no clock and starts no runtime: the caller passes the
+//! time and applies the result.
 //!
 //! ```
 //! use cirrus_sigv4::{sign, Payload, SignableRequest, SigningParams};
@@ -53,6 +54,7 @@ mod key;
 mod params;
 pub mod post_policy;
 pub mod raw;
+pub mod raw_sign;
 mod request;
 mod sign;
 #[cfg(feature = "sigv4a")]

@@ -269,6 +269,37 @@ impl SigningOutput {
         &self.string_to_sign
     }
 
+    /// The canonical request with `session_token` (as a header value, or percent-encoded as a
+    /// query value in a presigned request) replaced by `** redacted **`: what may go in a log.
+    ///
+    /// ```
+    /// use cirrus_sigv4::{sign, Payload, SignableRequest, SigningParams, SigningSettings};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let token = "FwoG/ZXIv+EXAMPLE==";
+    /// let request = SignableRequest::new("GET", "https://h/", [], Payload::Unsigned)?;
+    /// let presign = SigningSettings::default().presigned(Duration::from_secs(60));
+    /// let params = SigningParams::new("AK", "SK", "us-east-1", "execute-api", SystemTime::now())
+    ///     .session_token(Some(token))
+    ///     .settings(presign);
+    /// let out = sign(&request, &params)?;
+    /// assert!(out.canonical_request().contains("FwoG%2FZXIv%2BEXAMPLE%3D%3D"));
+    /// let logged = out.redacted_canonical_request(Some(token));
+    /// assert!(logged.contains("X-Amz-Security-Token=** redacted **") && !logged.contains("FwoG"));
+    /// # Ok::<(), cirrus_sigv4::SigningError>(())
+    /// ```
+    pub fn redacted_canonical_request(&self, session_token: Option<&str>) -> String {
+        const REDACTED: &str = "** redacted **";
+        let mut canonical = self.canonical_request.clone();
+        if let Some(token) = session_token.filter(|t| !t.is_empty()) {
+            canonical = canonical.replace(token, REDACTED);
+            let mut encoded = String::with_capacity(token.len() * 3);
+            crate::encode::encode_into(&mut encoded, token.as_bytes(), false);
+            canonical = canonical.replace(&encoded, REDACTED);
+        }
+        canonical
+    }
+
     /// `uri` with the presigning parameters applied: existing `X-Amz-*` signing parameters
     /// removed, the new ones appended in order. Returns `uri` unchanged for header signing.
     pub fn apply_to_uri(&self, uri: &str) -> String {

@@ -221,7 +221,7 @@ fn ssec_round_trips() -> Result<(), String> {
 /// Every object option, read back with HEAD on moto: on a PutObject, a multipart upload, and
 /// copies that keep (COPY) or replace (REPLACE) the source's metadata.
 fn object_options_read_back() -> Result<(), String> {
-    use cirrus::s3::MetadataDirective;
+    use cirrus::s3::{Expires, MetadataDirective, ServerSideEncryption};
     let s3 = client_with(Server::Moto, None, S3Settings::default().with_part_size(5 << 20, 5 << 20))?;
     let b = bucket("options");
     let mut put = PutOptions::content_type("text/csv").with_metadata("team", "data");
@@ -229,9 +229,10 @@ fn object_options_read_back() -> Result<(), String> {
     put.content_disposition = Some("attachment; filename=\"r.csv\"".into());
     put.content_encoding = Some("identity".into());
     put.content_language = Some("fr".into());
-    put.expires = Some("Wed, 21 Oct 2037 07:28:00 GMT".into());
+    let expires = "2037-10-21T07:28:00Z".parse::<Expires>().map_err(|e| e.to_string())?;
+    put = put.with_expires(expires);
     put.storage_class = Some("STANDARD_IA".into());
-    put.server_side_encryption = Some("AES256".into());
+    put.server_side_encryption = Some(ServerSideEncryption::Aes256);
     put.acl = Some("private".into());
     let check = |info: &cirrus::s3::ObjectInfo, what: &str| -> Result<(), String> {
         ensure!(info.content_type.as_deref() == Some("text/csv"), "{what}: {info:?}");
@@ -254,7 +255,7 @@ fn object_options_read_back() -> Result<(), String> {
         // COPY keeps the source's metadata; storage class and encryption are the request's.
         let mut copy = PutOptions::default();
         copy.storage_class = Some("STANDARD_IA".into());
-        copy.server_side_encryption = Some("AES256".into());
+        copy.server_side_encryption = Some(ServerSideEncryption::Aes256);
         s3.copy_with(&b, "small.csv", &b, "kept.csv", &copy).await.map_err(e)?;
         check(&s3.head(&b, "kept.csv").await.map_err(e)?, "CopyObject COPY")?;
         // REPLACE: the request's metadata only.

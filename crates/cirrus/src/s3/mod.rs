@@ -10,6 +10,8 @@
 mod cancel;
 pub(crate) mod checksum;
 mod delete;
+mod expires;
+mod folder;
 pub(crate) mod list;
 mod presign;
 pub(crate) mod settings;
@@ -19,10 +21,12 @@ mod upload;
 
 pub use checksum::{Checksum, ChecksumAlgorithm};
 pub use delete::{DeleteFailure, DeleteReport};
+pub use expires::Expires;
+pub use folder::{folder_key, is_folder_key};
 pub use list::{Bucket, ListOptions, ListPage, Object};
 pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
 pub use settings::S3Settings;
-pub use sse::SseCustomerKey;
+pub use sse::{ServerSideEncryption, SseCustomerKey};
 pub use upload::{CompletedPart, MetadataDirective, Progress, PutOptions, PutOutput};
 
 use crate::config::{Config, ConfigError};
@@ -503,9 +507,9 @@ impl S3Client {
             let mut put = options.clone();
             put.checksum = None;
             put.checksum_value = None;
-            put.apply(OP, req)?.header("x-amz-metadata-directive", "REPLACE")
+            put.apply(OP, req)?.header("x-amz-metadata-directive", MetadataDirective::Replace.as_str())
         } else {
-            options.apply_to_copy(OP, req)?.header("x-amz-metadata-directive", "COPY")
+            options.apply_to_copy(OP, req)?.header("x-amz-metadata-directive", MetadataDirective::Copy.as_str())
         };
         // A copy that fails after the 200 went out reports it in the body; the transport
         // turns that into an error.

@@ -2,7 +2,8 @@
 //! bounded number of parts in flight, and that abort the upload on any failure or cancellation.
 
 use super::cancel::Cancel;
-use super::{check_bucket_key, encode_query, xml_escape, Checksum, ChecksumAlgorithm, S3Client};
+use super::ServerSideEncryption;
+use super::{check_bucket_key, encode_query, xml_escape, Checksum, ChecksumAlgorithm, Expires, S3Client};
 use crate::transport::xml;
 use crate::transport::{Error, Request};
 use bytes::Bytes;
@@ -47,14 +48,16 @@ pub struct PutOptions {
     pub content_encoding: Option<String>,
     /// `Content-Language`.
     pub content_language: Option<String>,
-    /// `Expires` (an HTTP date, or any text S3 keeps as given).
+    /// `Expires`: an HTTP date, as [`with_expires`](Self::with_expires) writes one from a
+    /// time (a copy carries its source's over as S3 kept it, whatever the text).
     pub expires: Option<String>,
     /// `x-amz-acl`, a canned ACL (`private`, `public-read`, `bucket-owner-full-control`...).
     pub acl: Option<String>,
     /// `x-amz-server-side-encryption`: `AES256`, `aws:kms` or `aws:kms:dsse`, as bucket
     /// policies that demand encryption headers ask.
-    pub server_side_encryption: Option<String>,
-    /// `x-amz-server-side-encryption-aws-kms-key-id`, the KMS key for `aws:kms`.
+    pub server_side_encryption: Option<ServerSideEncryption>,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`, the KMS key for `aws:kms` (see
+    /// [`with_kms_key`](Self::with_kms_key)).
     pub sse_kms_key_id: Option<String>,
     /// For S3 to S3 copies: keep the source's metadata (`Copy`, S3's default) or put these
     /// options' (`Replace`). When unset, giving any metadata (type, cache control, `x-amz-meta-*`
@@ -127,9 +130,58 @@ impl PutOptions {
         self
     }
 
+    /// These options with `Expires`, sent as an HTTP date.
+    ///
+    /// ```
+    /// use cirrus::s3::{Expires, PutOptions};
+    ///
+    /// let options = PutOptions::default().with_expires("2037-10-21".parse::<Expires>()?);
+    /// assert_eq!(options.expires.as_deref(), Some("Wed, 21 Oct 2037 00:00:00 GMT"));
+    /// # Ok::<(), cirrus::transport::ParseError>(())
+    /// ```
+    #[must_use]
+    pub fn with_expires(mut self, expires: impl Into<Expires>) -> Self {
+        self.expires = Some(expires.into().to_string());
+        self
+    }
+
+    /// These options with server-side encryption of this kind.
+    #[must_use]
+    pub fn with_server_side_encryption(mut self, sse: ServerSideEncryption) -> Self {
+        self.server_side_encryption = Some(sse);
+        self
+    }
+
+    /// These options encrypted with this KMS key: `aws:kms` unless a KMS kind is already set
+    /// (`aws:kms:dsse` stays). With `AES256` set, [`check`](Self::check) refuses the pair.
+    ///
+    /// ```
+    /// use cirrus::s3::{PutOptions, ServerSideEncryption};
+    ///
+    /// let kms = PutOptions::default().with_kms_key("alias/reports");
+    /// assert_eq!(kms.server_side_encryption, Some(ServerSideEncryption::AwsKms));
+    /// let dsse = PutOptions::default()
+    ///     .with_server_side_encryption(ServerSideEncryption::AwsKmsDsse)
+    ///     .with_kms_key("alias/reports");
+    /// assert_eq!(dsse.server_side_encryption, Some(ServerSideEncryption::AwsKmsDsse));
+    /// let aes = PutOptions::default()
+    ///     .with_server_side_encryption(ServerSideEncryption::Aes256)
+    ///     .with_kms_key("alias/reports");
+    /// assert!(aes.check().is_err());
+    /// ```
+    #[must_use]
+    pub fn with_kms_key(mut self, key_id: impl Into<String>) -> Self {
+        if self.server_side_encryption.is_none() {
+            self.server_side_encryption = Some(ServerSideEncryption::AwsKms);
+        }
+        self.sse_kms_key_id = Some(key_id.into());
+        self
+    }
+
     /// Checks that every header these options set is valid HTTP (no line break or control
-    /// character in a value, a metadata name that is a header name), so that a bad value is
-    /// one error up front rather than a failure of each request.
+    /// character in a value, a metadata name that is a header name) and that a KMS key id goes
+    /// with a KMS kind of encryption, so that a bad value is one error up front rather than a
+    /// failure of each request.
     ///
     /// ```
     /// let mut put = cirrus::s3::PutOptions::default();
@@ -169,7 +221,15 @@ impl PutOptions {
         };
         req = set(req, "x-amz-storage-class", &self.storage_class)?;
         req = set(req, "x-amz-acl", &self.acl)?;
-        req = set(req, "x-amz-server-side-encryption", &self.server_side_encryption)?;
+        if let Some(sse) = self.server_side_encryption {
+            if self.sse_kms_key_id.is_some() && !sse.is_kms() {
+                return Err(S3Client::input_error(
+                    op,
+                    format!("a KMS key id goes with aws:kms or aws:kms:dsse, not {sse}"),
+                ));
+            }
+            req = req.header("x-amz-server-side-encryption", sse.as_str());
+        }
         req = set(req, "x-amz-server-side-encryption-aws-kms-key-id", &self.sse_kms_key_id)?;
         Ok(req)
     }
@@ -195,13 +255,50 @@ impl PutOptions {
     }
 }
 
-/// `--metadata-directive`: what an S3 to S3 copy does with the source's metadata.
+/// `x-amz-metadata-directive`: what an S3 to S3 copy does with the source's metadata. Parsed
+/// from `COPY` or `REPLACE` in any case, displayed as S3 writes it.
+///
+/// ```
+/// use cirrus::s3::MetadataDirective;
+///
+/// assert_eq!("replace".parse::<MetadataDirective>()?, MetadataDirective::Replace);
+/// assert_eq!(MetadataDirective::Copy.to_string(), "COPY");
+/// assert!("MOVE".parse::<MetadataDirective>().is_err());
+/// # Ok::<(), cirrus::transport::ParseError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetadataDirective {
     /// Keep the source's (S3's default).
     Copy,
     /// Use the request's.
     Replace,
+}
+
+impl MetadataDirective {
+    /// The header value: `COPY` or `REPLACE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Copy => "COPY",
+            Self::Replace => "REPLACE",
+        }
+    }
+}
+
+impl fmt::Display for MetadataDirective {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MetadataDirective {
+    type Err = crate::transport::ParseError;
+
+    /// `COPY` or `REPLACE`, in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Copy, Self::Replace].into_iter().find(|d| d.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            crate::transport::ParseError::new("the metadata directive", format!("expected COPY or REPLACE, not {s:?}"))
+        })
+    }
 }
 
 /// What S3 says about a new object.

@@ -2,7 +2,13 @@
 //! OpenSearch, API Gateway `execute-api`, any service): a [`RequestSigner`] signs a
 //! `http::Request` (or, with the `reqwest` feature, a `reqwest::Request`) with credentials from
 //! any provider, refreshed through the cache; with the `middleware` feature,
-//! [`SigningMiddleware`] signs every request a `reqwest-middleware` client sends.
+//! [`SigningMiddleware`] signs every request a `reqwest-middleware` client sends. For a URL
+//! with nothing more said, [`service_from_host`] and [`region_from_host`] read the signing
+//! name and the region from an AWS host.
+
+mod host;
+
+pub use host::{region_from_host, service_from_host};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::identity::{CredentialsError, SharedCredentialsProvider};

@@ -1,0 +1,86 @@
+//! Standard output as the commands write it: through `out!`/`outln!` (or a writer mapped the
+//! same way), so that a reader that went away ends the program with 141; and `printable`, for
+//! text from outside on the lines a person reads.
+
+use crate::Failure;
+
+/// Writes to standard output and flushes; a closed pipe (told by the error's kind) is exit 141
+/// with nothing said, any other failure an error.
+pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(args)
+        .and_then(|()| if newline { out.write_all(b"\n") } else { Ok(()) })
+        .and_then(|()| out.flush());
+    written.map_err(stdout_error)
+}
+
+/// Writes `bytes` to standard output and flushes, as [`write_stdout`] does.
+pub fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(stdout_error)
+}
+
+/// A failed write to standard output: a reader that went away ends the program quietly with
+/// 141, as SIGPIPE ends C tools; anything else is an error.
+pub fn stdout_error(e: std::io::Error) -> Failure {
+    if is_closed_pipe(&e) {
+        Failure::silent(141)
+    } else {
+        anyhow::anyhow!("cannot write to standard output: {e}").into()
+    }
+}
+
+/// Whether a write failed because the reader went away.
+pub fn is_closed_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// `text` with its control characters written out (`\x1b`, `\r`...), for the lines a person
+/// reads: a key holding ESC or CR could otherwise rewrite the screen. JSON output stays exact.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x100 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Characters that change how a line reads without showing themselves: control characters,
+/// and the invisible format characters a name can hide behind (bidirectional overrides and
+/// isolates such as U+202E, which shows `exe.txt` for `txt.exe`; zero-width spaces and joiners;
+/// line and paragraph separators; the byte-order mark).
+fn hidden(c: char) -> bool {
+    c.is_control() || matches!(c as u32, 0x061C | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn invisible_characters_are_written_out() {
+        assert_eq!(printable("plain/é.txt"), "plain/é.txt");
+        assert_eq!(printable("a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(printable("invoice\u{202e}txt.exe"), "invoice\\u{202e}txt.exe");
+        assert_eq!(printable("a\u{200b}b\u{2066}c\u{feff}"), "a\\u{200b}b\\u{2066}c\\u{feff}");
+        assert_eq!(printable("line\u{2028}break"), "line\\u{2028}break");
+    }
+}

@@ -1,0 +1,149 @@
+//! `ls`: the buckets, or the objects under a prefix, as the AWS CLI prints them.
+
+use super::{client, parse_s3};
+use crate::output::printable;
+use crate::{Failure, GlobalArgs};
+use cirrus::s3::ListOptions;
+use futures_util::StreamExt;
+use std::io::Write;
+use std::time::SystemTime;
+
+/// What `ls` takes.
+#[derive(clap::Args, Debug)]
+pub struct LsArgs {
+    /// Every key under the prefix, not one level.
+    #[arg(long)]
+    recursive: bool,
+    /// Sizes in KiB, MiB, GiB... as the AWS CLI writes them.
+    #[arg(long)]
+    human_readable: bool,
+    /// A total of objects and bytes at the end.
+    #[arg(long)]
+    summarize: bool,
+    /// s3://BUCKET[/PREFIX]; none lists the buckets.
+    target: Option<String>,
+}
+
+fn date(t: Option<SystemTime>) -> String {
+    let s = t.map(cirrus::sigv4::format_rfc3339).unwrap_or_else(|| "                    ".to_owned());
+    // 2024-01-02T03:04:05Z -> 2024-01-02 03:04:05, as the AWS CLI prints it.
+    s.trim_end_matches('Z').replacen('T', " ", 1)
+}
+
+/// How `ls` writes sizes and whether it sums up.
+#[derive(Clone, Copy)]
+struct LsStyle {
+    human_readable: bool,
+    summarize: bool,
+}
+
+impl LsStyle {
+    fn size(self, n: u64) -> String {
+        if self.human_readable {
+            human_size(n)
+        } else {
+            n.to_string()
+        }
+    }
+}
+
+/// The AWS CLI's human-readable sizes: `1 Byte`, `512 Bytes`, `1.0 KiB`, `11.0 MiB`...
+fn human_size(n: u64) -> String {
+    const SUFFIXES: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let bytes = n as f64;
+    if n == 1 {
+        return "1 Byte".to_owned();
+    }
+    if n < 1024 {
+        return format!("{n} Bytes");
+    }
+    for (i, suffix) in SUFFIXES.iter().enumerate() {
+        let unit = 1024f64.powi(i as i32 + 2);
+        if ((bytes / unit) * 1024.0).round() < 1024.0 {
+            return format!("{:.1} {suffix}", 1024.0 * bytes / unit);
+        }
+    }
+    format!("{:.1} EiB", bytes / 1024f64.powi(6))
+}
+
+pub async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure> {
+    let (recursive, target) = (args.recursive, args.target.as_deref());
+    let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
+    let s3 = client(global)?;
+    let mut out = std::io::stdout().lock();
+    let Some(target) = target else {
+        let buckets = s3.list_buckets().await?;
+        for b in buckets {
+            writeln!(out, "{} {}", date(b.created), printable(&b.name)).map_err(crate::output::stdout_error)?;
+        }
+        return Ok(());
+    };
+    let (bucket, prefix) = parse_s3(target)?;
+    let (mut objects_seen, mut bytes_seen) = (0u64, 0u64);
+    async {
+        if recursive {
+            let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(prefix.clone())));
+            while let Some(o) = objects.next().await {
+                let o = o.map_err(Failure::from)?;
+                (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
+                writeln!(out, "{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))
+                    .map_err(crate::output::stdout_error)?;
+            }
+        } else {
+            let mut pages = Box::pin(s3.list_pages(&bucket, ListOptions::prefix(prefix.clone()).with_delimiter("/")));
+            // Relative to the "directory" the prefix names, as the AWS CLI shows them.
+            let base = match prefix.rfind('/') {
+                Some(i) => &prefix[..=i],
+                None => "",
+            };
+            while let Some(p) = pages.next().await {
+                let p = p.map_err(Failure::from)?;
+                for cp in &p.common_prefixes {
+                    writeln!(out, "{:>30} {}", "PRE", printable(cp.strip_prefix(base).unwrap_or(cp)))
+                        .map_err(crate::output::stdout_error)?;
+                }
+                for o in &p.objects {
+                    (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
+                    writeln!(
+                        out,
+                        "{} {:>10} {}",
+                        date(o.last_modified),
+                        style.size(o.size),
+                        printable(o.key.strip_prefix(base).unwrap_or(&o.key))
+                    )
+                    .map_err(crate::output::stdout_error)?;
+                }
+            }
+        }
+        if style.summarize {
+            // The AWS CLI's layout: a blank line, then the two totals right-aligned.
+            writeln!(out, "\nTotal Objects: {objects_seen}\n   Total Size: {}", style.size(bytes_seen))
+                .map_err(crate::output::stdout_error)?;
+        }
+        Ok::<_, Failure>(())
+    }
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_as_the_aws_cli_writes_them() {
+        // awscli.customizations.s3.utils.human_readable_size on the same values.
+        for (n, want) in [
+            (0, "0 Bytes"),
+            (1, "1 Byte"),
+            (1023, "1023 Bytes"),
+            (1024, "1.0 KiB"),
+            (1536, "1.5 KiB"),
+            (1048575, "1.0 MiB"),
+            (11 << 20, "11.0 MiB"),
+            (5 << 30, "5.0 GiB"),
+        ] {
+            assert_eq!(human_size(n), want, "{n}");
+        }
+    }
+}

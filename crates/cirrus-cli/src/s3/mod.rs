@@ -1,0 +1,80 @@
+//! `cirrus s3 ...`: ls, cp, mv, sync, rm, mb, rb, presign, presign-post, following the AWS CLI's
+//! conventions (`s3://bucket/key`, a trailing `/` names a "directory", `--recursive`). Copies
+//! and deletes run on the library's transfer engine; these modules parse, print and map the
+//! summary to an exit code.
+
+mod args;
+mod bucket;
+mod ls;
+mod object;
+mod presign;
+mod printer;
+mod transfer;
+
+pub use args::ordered_filters;
+
+use crate::{load_config, Failure, GlobalArgs};
+use anyhow::anyhow;
+use cirrus::s3::transfer::Location;
+use cirrus::s3::S3Client;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum S3Command {
+    /// List buckets, or the objects under s3://BUCKET/PREFIX.
+    Ls(ls::LsArgs),
+    /// Copy local <-> S3 or S3 -> S3; `-` is standard input or output.
+    Cp(args::CopyArgs),
+    /// Move local <-> S3 or S3 -> S3: copy, then remove each source once its copy is complete.
+    Mv(args::CopyArgs),
+    /// Make DST like SRC (a directory and a prefix, either way, or two prefixes): send what is
+    /// missing or changed, and with --delete remove what SRC lacks.
+    Sync(args::SyncArgs),
+    /// Delete a key, or everything under a folder with --recursive (`data` means `data/`).
+    Rm(args::RmArgs),
+    /// Make a bucket.
+    Mb {
+        /// s3://BUCKET
+        target: String,
+    },
+    /// Remove a bucket.
+    Rb {
+        /// Delete every object in it first.
+        #[arg(long)]
+        force: bool,
+        /// s3://BUCKET
+        target: String,
+    },
+    /// Print a presigned URL.
+    Presign(presign::PresignArgs),
+    /// Print a presigned POST form, {"url": ..., "fields": {...}}, for a browser upload.
+    PresignPost(presign::PresignPostArgs),
+}
+
+pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
+    match cmd {
+        S3Command::Ls(args) => ls::ls(global, args).await,
+        S3Command::Cp(args) => transfer::cp(global, args).await,
+        S3Command::Mv(args) => transfer::mv(global, args).await,
+        S3Command::Sync(args) => transfer::sync(global, args).await,
+        S3Command::Rm(args) => transfer::rm(global, args).await,
+        S3Command::Mb { target } => bucket::mb(global, &target).await,
+        S3Command::Rb { force, target } => bucket::rb(global, force, &target).await,
+        S3Command::Presign(args) => presign::presign(global, args).await,
+        S3Command::PresignPost(args) => presign::presign_post(global, args).await,
+    }
+}
+
+/// `s3://bucket/key` split; the key may be empty.
+fn parse_s3(url: &str) -> Result<(String, String), Failure> {
+    match Location::parse(url) {
+        Ok(Location::S3 { bucket, key }) => Ok((bucket, key)),
+        Ok(Location::Local(_)) => Err(Failure::input(anyhow!("{url:?} is not an s3:// URL (s3://BUCKET/KEY)"))),
+        Err(e) => Err(Failure::input(e)),
+    }
+}
+
+/// The S3 client the global flags and the profile's `s3` section describe.
+fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
+    let config = load_config(global)?;
+    S3Client::from_config(&config).map_err(Failure::config)
+}
