@@ -34,6 +34,14 @@ pub struct Object {
     pub storage_class: Option<String>,
 }
 
+impl Object {
+    /// Whether it is a folder marker (an empty object whose key ends in `/`, as the S3 console
+    /// makes): a directory, not a file, to a recursive download, copy or sync.
+    pub fn is_folder_marker(&self) -> bool {
+        self.size == 0 && self.key.ends_with('/')
+    }
+}
+
 /// What to list.
 ///
 /// ```
@@ -438,6 +446,13 @@ fn percent_decode(key: &mut String) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_markers_are_empty_keys_ending_in_a_slash() {
+        let o = |key: &str, size| Object { key: key.into(), size, etag: None, last_modified: None, storage_class: None };
+        assert!(o("photos/", 0).is_folder_marker());
+        assert!(!o("photos/", 3).is_folder_marker() && !o("photos", 0).is_folder_marker());
+    }
 
     #[test]
     fn a_page_with_encoded_keys_and_prefixes() {

@@ -5,7 +5,7 @@ use super::ctx::Ctx;
 use super::run::{execute, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
 use super::{Action, Cancel, Event, Filters, Location, Summary, TransferOptions};
-use crate::s3::{ListOptions, Object, S3Client};
+use crate::s3::{folder_key, is_folder_key, ListOptions, Object, S3Client};
 use crate::transport::Error;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
@@ -17,15 +17,6 @@ use std::path::PathBuf;
 #[derive(Clone, Debug)]
 pub struct Transfers {
     client: S3Client,
-}
-
-/// `data` -> `data/`: a recursive path names a folder. `""` stays the whole bucket.
-pub(crate) fn folder(key: &str) -> String {
-    if key.is_empty() || key.ends_with('/') {
-        key.to_owned()
-    } else {
-        format!("{key}/")
-    }
 }
 
 /// The last segment of a key, as the file or key name a single transfer into a folder keeps.
@@ -98,7 +89,7 @@ impl Transfers {
         cancel: &Cancel,
     ) -> Result<Summary, Error> {
         if let (Location::S3 { bucket: b1, key: k1 }, Location::S3 { bucket: b2, key: k2 }) = (src, dst) {
-            let k2 = if k2.is_empty() || k2.ends_with('/') { format!("{k2}{}", base_name(k1)) } else { k2.clone() };
+            let k2 = if is_folder_key(k2) { format!("{k2}{}", base_name(k1)) } else { k2.clone() };
             if !options.recursive && b1 == b2 && *k1 == k2 {
                 return Err(input(format!("cannot move {src} onto itself")));
             }
@@ -126,7 +117,7 @@ impl Transfers {
                     if !meta.is_dir() {
                         return Err(input(format!("{} is not a directory", path.display())));
                     }
-                    let (root, prefix) = (path.clone(), folder(key));
+                    let (root, prefix) = (path.clone(), folder_key(key));
                     Ok(upload_tree(root, bucket.clone(), prefix, options.follow_symlinks, options.filters.clone()))
                 } else {
                     upload_one(path, &meta, bucket, key, options)
@@ -163,16 +154,16 @@ impl Transfers {
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
         tokio::fs::create_dir_all(path).await.map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
-        let prefix = folder(key);
+        let prefix = folder_key(key);
         let (root, b) = (path.to_path_buf(), bucket.to_owned());
         let filters = options.filters.clone();
         let rel_of = move |o: &Object| o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned();
         let to = move |rel: String| DownloadTo::Under { root: root.clone(), rel };
         let p = path.to_path_buf();
         let fold_case = tokio::task::spawn_blocking(move || super::collide::ignores_case(&p)).await.unwrap_or(false);
-        let jobs = self.list_jobs(Action::Download, bucket, &folder(key), None, move |o| {
+        let jobs = self.list_jobs(Action::Download, bucket, &folder_key(key), None, move |o| {
             // A folder marker (`dir/`) is a directory, made by the keys under it.
-            if o.key.ends_with('/') && o.size == 0 {
+            if o.is_folder_marker() {
                 return None;
             }
             let rel = rel_of(&o);
@@ -195,7 +186,7 @@ impl Transfers {
         let (Location::S3 { bucket: from_bucket, key: from_key }, Location::S3 { bucket, key }) = (src, dst) else {
             return Err(input("a copy is from S3 to S3"));
         };
-        let (from_prefix, to_prefix) = (folder(from_key), folder(key));
+        let (from_prefix, to_prefix) = (folder_key(from_key), folder_key(key));
         if from_bucket == bucket && from_prefix == to_prefix {
             return Err(input(format!("{src} and {dst} are the same folder")));
         }
@@ -210,7 +201,7 @@ impl Transfers {
         let filters = options.filters.clone();
         Ok(self.list_jobs(Action::Copy, from_bucket, &from_prefix, exclude, move |o| {
             // Folder markers are not copied, as the AWS CLI leaves them.
-            if o.key.ends_with('/') && o.size == 0 {
+            if o.is_folder_marker() {
                 return None;
             }
             let rel = o.key.strip_prefix(&fp).unwrap_or(&o.key);
@@ -311,7 +302,7 @@ fn upload_one(
     if !options.filters.accepts(name.unwrap_or_default()) {
         return Ok(stream::empty().boxed());
     }
-    let key = if key.is_empty() || key.ends_with('/') {
+    let key = if is_folder_key(key) {
         let name =
             name.ok_or_else(|| input(format!("{}: the file name is not UTF-8; name the key", path.display())))?;
         format!("{key}{name}")
@@ -338,7 +329,7 @@ async fn download_one(
     path: &std::path::Path,
     options: &TransferOptions,
 ) -> Result<BoxStream<'static, Planned>, Error> {
-    if key.is_empty() || key.ends_with('/') {
+    if is_folder_key(key) {
         return Err(input(format!("{src} names no object (use --recursive for a folder)")));
     }
     let name = base_name(key);
@@ -371,14 +362,13 @@ fn copy_one(
     (bucket, key): (&str, &str),
     options: &TransferOptions,
 ) -> Result<BoxStream<'static, Planned>, Error> {
-    if from_key.is_empty() || from_key.ends_with('/') {
+    if is_folder_key(from_key) {
         return Err(input(format!("{src} names no object (use --recursive for a folder)")));
     }
     if !options.filters.accepts(base_name(from_key)) {
         return Ok(stream::empty().boxed());
     }
-    let key =
-        if key.is_empty() || key.ends_with('/') { format!("{key}{}", base_name(from_key)) } else { key.to_owned() };
+    let key = if is_folder_key(key) { format!("{key}{}", base_name(from_key)) } else { key.to_owned() };
     let job = Job::Copy {
         from_bucket: from_bucket.to_owned(),
         from_key: from_key.to_owned(),

@@ -1,7 +1,8 @@
 //! Deleting one key, or every key under a folder, page by page with DeleteObjects.
 
-use super::plan::{folder, input};
+use super::plan::input;
 use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
+use crate::s3::folder_key;
 use crate::s3::{DeleteReport, ListOptions};
 use crate::transport::Error;
 use futures_util::StreamExt;
@@ -92,7 +93,7 @@ impl Transfers {
         cancel: &Cancel,
     ) -> Summary {
         let mut summary = Summary::default();
-        let prefix = folder(key);
+        let prefix = folder_key(key);
         let mut pages = Box::pin(self.client().list_pages(bucket, ListOptions::prefix(prefix.clone())));
         let mut in_flight: JoinSet<Batch> = JoinSet::new();
         let settle = |summary: &mut Summary, joined: Result<Batch, tokio::task::JoinError>| match joined {

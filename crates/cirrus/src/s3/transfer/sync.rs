@@ -17,11 +17,12 @@
 //! `a/`) fails on the first sync, which deletes `a`; the next sync downloads them.
 
 use super::ctx::Ctx;
-use super::plan::{folder, input};
+use super::plan::input;
 use super::run::{execute, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
 use super::{Action, Cancel, Error, ErrorKind, Event, Location, Summary, TransferOptions, Transfers};
 use crate::s3::checksum::{file_digests, EtagForm};
+use crate::s3::folder_key;
 use crate::s3::{ChecksumAlgorithm, ListOptions, Object, S3Client};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
@@ -157,7 +158,7 @@ const LIST_AHEAD: usize = 16;
 
 /// An object as an entry of the side rooted at `root`; `None` for a folder marker.
 fn object_entry(o: Object, root: &str) -> Option<Entry> {
-    if o.key.ends_with('/') && o.size == 0 {
+    if o.is_folder_marker() {
         return None;
     }
     Some(Entry {
@@ -300,7 +301,7 @@ impl Root {
     fn of(at: &Location) -> Root {
         match at {
             Location::Local(p) => Root::Local(p.clone()),
-            Location::S3 { bucket, key } => Root::S3 { bucket: bucket.clone(), prefix: folder(key) },
+            Location::S3 { bucket, key } => Root::S3 { bucket: bucket.clone(), prefix: folder_key(key) },
         }
     }
 
@@ -581,7 +582,7 @@ impl Transfers {
             (Location::S3 { bucket: b1, key: k1 }, Location::S3 { bucket: b2, key: k2 }) => {
                 crate::s3::check_bucket("CopyObject", b1)?;
                 crate::s3::check_bucket("CopyObject", b2)?;
-                let (p1, p2) = (folder(k1), folder(k2));
+                let (p1, p2) = (folder_key(k1), folder_key(k2));
                 if b1 == b2 && (p2.starts_with(&p1) || p1.starts_with(&p2)) {
                     return Err(input(format!("{src} and {dst} overlap: a sync would read its own output")));
                 }
@@ -593,7 +594,7 @@ impl Transfers {
         };
         let side = |at: &Location, skips: Option<mpsc::Sender<Planned>>| match at {
             Location::Local(p) => local_side(p.clone(), options.transfer.follow_symlinks, skips),
-            Location::S3 { bucket, key } => in_key_order(s3_side(self, bucket.clone(), folder(key))),
+            Location::S3 { bucket, key } => in_key_order(s3_side(self, bucket.clone(), folder_key(key))),
         };
         // What could not be seen is kept whatever the filters: files under it may be included.
         let filtered = |side: Side| {
