@@ -10,13 +10,13 @@ use clap::ValueEnum;
 use std::io::Read;
 
 #[derive(clap::Subcommand, Debug)]
-pub enum CognitoCommand {
+pub(crate) enum CognitoCommand {
     /// Log in and print AWS credentials (settings: flags, then --cognito-profile, then COGNITO_*).
     Login(LoginArgs),
 }
 
 #[derive(clap::Args, Debug)]
-pub struct LoginArgs {
+pub(crate) struct LoginArgs {
     /// SRP (the password never leaves this machine) or password (USER_PASSWORD_AUTH).
     #[arg(long, value_enum)]
     auth_type: Option<AuthTypeArg>,
@@ -57,7 +57,7 @@ enum AuthTypeArg {
     Password,
 }
 
-pub async fn run(global: &GlobalArgs, cmd: CognitoCommand) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, cmd: CognitoCommand) -> Result<(), Failure> {
     match cmd {
         CognitoCommand::Login(args) => login(global, args).await,
     }

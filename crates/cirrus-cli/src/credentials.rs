@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use clap::ValueEnum;
 
 #[derive(clap::Args, Debug)]
-pub struct CredentialsArgs {
+pub(crate) struct CredentialsArgs {
     /// Say which source won and why each other one was skipped (prints no secret).
     #[arg(long)]
     explain: bool,
@@ -40,7 +40,7 @@ pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-pub async fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, args: CredentialsArgs) -> Result<(), Failure> {
     let config = load_config(global)?;
     if global.no_sign_request {
         return Err(Failure::input(anyhow!("--no-sign-request: there are no credentials to show")));

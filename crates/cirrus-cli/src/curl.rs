@@ -7,7 +7,7 @@ use cirrus::signing::{region_from_host, service_from_host, RequestSigner};
 use cirrus::transport::redact_url;
 
 #[derive(clap::Args, Debug)]
-pub struct CurlArgs {
+pub(crate) struct CurlArgs {
     /// The signing name of the service (`execute-api`, `es`, `s3`...). Default: from the host.
     #[arg(long)]
     service: Option<String>,
@@ -27,7 +27,7 @@ pub struct CurlArgs {
     url: String,
 }
 
-pub async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, args: CurlArgs) -> Result<(), Failure> {
     let url = checked_url(&args.url)?;
     let host = url.host().unwrap_or_default().to_owned();
     if args.service.as_deref().is_some_and(|s| s.trim().is_empty()) {

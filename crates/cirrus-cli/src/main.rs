@@ -1,5 +1,7 @@
 //! `cirrus`: the command line.
 
+#![warn(unreachable_pub, missing_debug_implementations)]
+
 /// `print!` to standard output, as a `Result`: a reader that went away (`cirrus ... | head`)
 /// is told by the error's kind and ends the command quietly with 141, as SIGPIPE ends C tools.
 macro_rules! out {

@@ -6,7 +6,7 @@ use crate::Failure;
 
 /// Writes to standard output and flushes; a closed pipe (told by the error's kind) is exit 141
 /// with nothing said, any other failure an error.
-pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), Failure> {
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let written = out
@@ -17,7 +17,7 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), 
 }
 
 /// Writes `bytes` to standard output and flushes, as [`write_stdout`] does.
-pub fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(bytes).and_then(|()| out.flush()).map_err(stdout_error)
@@ -25,7 +25,7 @@ pub fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
 
 /// A failed write to standard output: a reader that went away ends the program quietly with
 /// 141, as SIGPIPE ends C tools; anything else is an error.
-pub fn stdout_error(e: std::io::Error) -> Failure {
+pub(crate) fn stdout_error(e: std::io::Error) -> Failure {
     if is_closed_pipe(&e) {
         Failure::silent(141)
     } else {
@@ -34,13 +34,13 @@ pub fn stdout_error(e: std::io::Error) -> Failure {
 }
 
 /// Whether a write failed because the reader went away.
-pub fn is_closed_pipe(e: &std::io::Error) -> bool {
+pub(crate) fn is_closed_pipe(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::BrokenPipe
 }
 
 /// `text` with its control characters written out (`\x1b`, `\r`...), for the lines a person
 /// reads: a key holding ESC or CR could otherwise rewrite the screen. JSON output stays exact.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     use std::fmt::Write;
     if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);

@@ -6,13 +6,13 @@ use cirrus::ses::{Email, Mailbox, SendOptions, SesClient};
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]
-pub enum SesCommand {
+pub(crate) enum SesCommand {
     /// Send an email; print the message id SES gives it.
     Send(Box<SendArgs>),
 }
 
 #[derive(clap::Args, Debug)]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     /// The sender: `address` or `Name <address>`.
     #[arg(long)]
     from: String,
@@ -70,7 +70,7 @@ fn read_body(flag: &str, path: &std::path::Path) -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|_| Failure::input(anyhow!("--{flag} {}: not UTF-8 text", path.display())))
 }
 
-pub async fn run(global: &GlobalArgs, cmd: SesCommand) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, cmd: SesCommand) -> Result<(), Failure> {
     match cmd {
         SesCommand::Send(args) => send(global, *args).await,
     }

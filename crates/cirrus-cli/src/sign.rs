@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 #[derive(clap::Args, Debug)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// The signing name of the service (`s3`, `execute-api`, `sts`...). Default: taken from
     /// the Host (`<service>.<region>.amazonaws.com`, S3 hosts give `s3`).
     #[arg(long)]
@@ -33,7 +33,7 @@ pub struct SignArgs {
     file: Option<PathBuf>,
 }
 
-pub async fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, args: SignArgs) -> Result<(), Failure> {
     let file = args.file.as_deref().unwrap_or(Path::new("-"));
     let input = crate::read_limited("the request", file, crate::MAX_BODY_IN_MEMORY)?;
     let raw = RawRequest::parse(&input).map_err(|e| Failure::input(anyhow!("malformed request: {e}")))?;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 #[derive(clap::Subcommand, Debug)]
-pub enum SnsCommand {
+pub(crate) enum SnsCommand {
     /// Verify an SNS HTTP message (or a Lambda SNS record); print it, and the SES event inside,
     /// as JSON. Exit 1 naming the check that failed.
     Verify(VerifyArgs),
@@ -27,7 +27,7 @@ pub enum SnsCommand {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// Use this certificate (PEM) instead of fetching SigningCertURL; it gets the same checks,
     /// and the URL is still checked.
     #[arg(long, value_name = "PEM")]
@@ -46,7 +46,7 @@ pub struct VerifyArgs {
     file: PathBuf,
 }
 
-pub async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, cmd: SnsCommand) -> Result<(), Failure> {
     match cmd {
         SnsCommand::Verify(args) => verify(global, args).await,
         SnsCommand::Publish { topic_arn, message, subject } => {

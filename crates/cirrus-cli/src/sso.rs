@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 #[derive(clap::Subcommand, Debug)]
-pub enum SsoCommand {
+pub(crate) enum SsoCommand {
     /// Log in to IAM Identity Center for the profile (--profile, AWS_PROFILE) or an sso-session,
     /// and cache the token where the AWS CLI keeps it.
     Login(LoginArgs),
@@ -16,7 +16,7 @@ pub enum SsoCommand {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct LoginArgs {
+pub(crate) struct LoginArgs {
     /// Log in to this [sso-session NAME] instead of the profile's.
     #[arg(long, value_name = "NAME")]
     sso_session: Option<String>,
@@ -69,7 +69,7 @@ fn login_failure(e: LoginError) -> Failure {
     }
 }
 
-pub async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Failure> {
     let config = load_config(global)?;
     let ctx = config.context();
     let cache = TokenCache::default_location(ctx.env());

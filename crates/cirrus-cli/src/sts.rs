@@ -3,12 +3,12 @@
 use crate::{load_config, Failure, GlobalArgs, Output};
 
 #[derive(clap::Subcommand, Debug)]
-pub enum StsCommand {
+pub(crate) enum StsCommand {
     /// Who the credentials belong to (GetCallerIdentity): account, ARN, user id.
     Whoami,
 }
 
-pub async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Failure> {
     match cmd {
         StsCommand::Whoami => {
             let config = load_config(global)?;

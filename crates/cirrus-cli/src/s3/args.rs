@@ -10,7 +10,7 @@ use cirrus::s3::ChecksumAlgorithm;
 
 /// What a copy or delete prints, as the AWS CLI's flags choose.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Do not print the operations done (failures still go to stderr).
     #[arg(long)]
     pub quiet: bool,
@@ -25,7 +25,7 @@ pub struct OutputArgs {
 /// `--exclude` and `--include`, as the AWS CLI takes them: patterns relative to the source, the
 /// later one winning (the order across both flags is kept: see `ordered_filters`).
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct FilterArgs {
+pub(super) struct FilterArgs {
     /// Leave out what matches PATTERN (relative to the source; `*` `?` `[seq]` `[!seq]`).
     #[arg(long, value_name = "PATTERN")]
     exclude: Vec<String>,
@@ -35,7 +35,7 @@ pub struct FilterArgs {
 }
 
 /// The `--exclude` / `--include` of the command in `matches`, in the order they were given.
-pub fn ordered_filters(matches: &clap::ArgMatches) -> Filters {
+pub(crate) fn ordered_filters(matches: &clap::ArgMatches) -> Filters {
     let mut m = matches;
     while let Some((_, sub)) = m.subcommand() {
         m = sub;
@@ -56,7 +56,7 @@ pub fn ordered_filters(matches: &clap::ArgMatches) -> Filters {
 
 /// What cp, mv and sync share: how objects are written, and what is taken from the source.
 #[derive(clap::Args, Debug)]
-pub struct TransferArgs {
+pub(crate) struct TransferArgs {
     #[command(flatten)]
     object: ObjectArgs,
     /// The checksum S3 verifies on upload and stores: CRC32 (the default), CRC32C, SHA256 or CRC64NVME.
@@ -76,7 +76,7 @@ pub struct TransferArgs {
 
 impl TransferArgs {
     /// The engine's options (the filters come in order from `global`) and the SSE-C keys.
-    pub fn options(&self, recursive: bool, global: &GlobalArgs) -> Result<(TransferOptions, SseKeys), Failure> {
+    pub(crate) fn options(&self, recursive: bool, global: &GlobalArgs) -> Result<(TransferOptions, SseKeys), Failure> {
         let mut put = self.object.put_options()?;
         put.checksum = self.checksum_algorithm;
         let options = if recursive { TransferOptions::recursive() } else { TransferOptions::default() };
@@ -90,7 +90,7 @@ impl TransferArgs {
 
 /// What `cp` and `mv` take.
 #[derive(clap::Args, Debug)]
-pub struct CopyArgs {
+pub(crate) struct CopyArgs {
     /// Everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
     #[arg(long)]
     pub recursive: bool,
@@ -104,7 +104,7 @@ pub struct CopyArgs {
 
 /// What `sync` takes: cp's flags (always recursive) and how to compare.
 #[derive(clap::Args, Debug)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// Remove what the destination has and the source lacks (except what filters leave out).
     #[arg(long)]
     delete: bool,
@@ -131,7 +131,7 @@ pub struct SyncArgs {
 
 impl SyncArgs {
     /// The engine's options and the SSE-C keys.
-    pub fn options(&self, global: &GlobalArgs) -> Result<(SyncOptions, SseKeys), Failure> {
+    pub(crate) fn options(&self, global: &GlobalArgs) -> Result<(SyncOptions, SseKeys), Failure> {
         let (transfer, keys) = self.transfer.options(true, global)?;
         let mut options =
             SyncOptions::default().with_transfer(transfer).with_delete(self.delete).with_dryrun(self.dryrun);
@@ -144,7 +144,7 @@ impl SyncArgs {
 
 /// What `rm` takes.
 #[derive(clap::Args, Debug)]
-pub struct RmArgs {
+pub(crate) struct RmArgs {
     /// Delete every key under the folder.
     #[arg(long)]
     pub recursive: bool,
@@ -158,7 +158,7 @@ pub struct RmArgs {
 
 impl RmArgs {
     /// The engine's options (the filters come in order from `global`).
-    pub fn options(&self, global: &GlobalArgs) -> TransferOptions {
+    pub(crate) fn options(&self, global: &GlobalArgs) -> TransferOptions {
         let options = if self.recursive { TransferOptions::recursive() } else { TransferOptions::default() };
         options.with_filters(global.filters.clone())
     }

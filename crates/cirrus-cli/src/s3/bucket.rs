@@ -4,7 +4,7 @@ use super::{client, parse_s3, transfer};
 use crate::{Failure, GlobalArgs};
 
 /// `mb s3://BUCKET`.
-pub async fn mb(global: &GlobalArgs, target: &str) -> Result<(), Failure> {
+pub(super) async fn mb(global: &GlobalArgs, target: &str) -> Result<(), Failure> {
     let (bucket, _) = parse_s3(target)?;
     client(global)?.create_bucket(&bucket).await?;
     outln!("make_bucket: {bucket}")
@@ -12,7 +12,7 @@ pub async fn mb(global: &GlobalArgs, target: &str) -> Result<(), Failure> {
 
 /// `rb [--force] s3://BUCKET`: with `force`, every object is deleted first, and the bucket is
 /// left when any could not be.
-pub async fn rb(global: &GlobalArgs, force: bool, target: &str) -> Result<(), Failure> {
+pub(super) async fn rb(global: &GlobalArgs, force: bool, target: &str) -> Result<(), Failure> {
     let (bucket, _) = parse_s3(target)?;
     let s3 = client(global)?;
     if force {

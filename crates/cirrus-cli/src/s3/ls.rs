@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 /// What `ls` takes.
 #[derive(clap::Args, Debug)]
-pub struct LsArgs {
+pub(crate) struct LsArgs {
     /// Every key under the prefix, not one level.
     #[arg(long)]
     recursive: bool,
@@ -66,7 +66,7 @@ fn human_size(n: u64) -> String {
     format!("{:.1} EiB", bytes / 1024f64.powi(6))
 }
 
-pub async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure> {
+pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure> {
     let (recursive, target) = (args.recursive, args.target.as_deref());
     let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
     let s3 = client(global)?;

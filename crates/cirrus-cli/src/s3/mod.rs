@@ -11,7 +11,7 @@ mod presign;
 mod printer;
 mod transfer;
 
-pub use args::ordered_filters;
+pub(crate) use args::ordered_filters;
 
 use crate::{load_config, Failure, GlobalArgs};
 use anyhow::anyhow;
@@ -19,7 +19,7 @@ use cirrus::s3::transfer::Location;
 use cirrus::s3::S3Client;
 
 #[derive(clap::Subcommand, Debug)]
-pub enum S3Command {
+pub(crate) enum S3Command {
     /// List buckets, or the objects under s3://BUCKET/PREFIX.
     Ls(ls::LsArgs),
     /// Copy local <-> S3 or S3 -> S3; `-` is standard input or output.
@@ -50,7 +50,7 @@ pub enum S3Command {
     PresignPost(presign::PresignPostArgs),
 }
 
-pub async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failure> {
     match cmd {
         S3Command::Ls(args) => ls::ls(global, args).await,
         S3Command::Cp(args) => transfer::cp(global, args).await,

@@ -9,7 +9,7 @@ use cirrus::s3::{Expires, MetadataDirective, PutOptions, S3Client, ServerSideEnc
 
 /// The headers of the objects written, with the AWS CLI's names.
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct ObjectArgs {
+pub(super) struct ObjectArgs {
     /// Content-Type of the objects written (default: from the file name).
     #[arg(long)]
     content_type: Option<String>,
@@ -49,7 +49,7 @@ pub struct ObjectArgs {
 /// Server-side encryption: by S3's keys (`--sse`, `--sse-kms-key-id`) or by the caller's
 /// (SSE-C, for the objects and for a copy's source).
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct SseArgs {
+pub(super) struct SseArgs {
     /// Server-side encryption: AES256 (when given without a value) or aws:kms.
     #[arg(long, num_args = 0..=1, default_missing_value = "AES256", value_name = "AES256|aws:kms")]
     sse: Option<String>,
@@ -72,14 +72,14 @@ pub struct SseArgs {
 
 /// The SSE-C keys of a command: the objects', and a copy source's.
 #[derive(Default)]
-pub struct SseKeys {
+pub(crate) struct SseKeys {
     object: Option<SseCustomerKey>,
     source: Option<SseCustomerKey>,
 }
 
 impl SseKeys {
     /// `s3` reading and writing with these keys.
-    pub fn client(&self, s3: S3Client) -> S3Client {
+    pub(crate) fn client(&self, s3: S3Client) -> S3Client {
         if self.object.is_none() && self.source.is_none() {
             return s3;
         }
@@ -89,7 +89,7 @@ impl SseKeys {
 
 impl ObjectArgs {
     /// The SSE-C keys these flags give.
-    pub fn sse_keys(&self) -> Result<SseKeys, Failure> {
+    pub(super) fn sse_keys(&self) -> Result<SseKeys, Failure> {
         let s = &self.sse;
         Ok(SseKeys {
             object: sse_c_key("sse-c", s.sse_c.as_deref(), s.sse_c_key.as_deref())?,
@@ -98,7 +98,7 @@ impl ObjectArgs {
     }
 
     /// The upload options these flags describe; bad values are exit 2.
-    pub fn put_options(&self) -> Result<PutOptions, Failure> {
+    pub(super) fn put_options(&self) -> Result<PutOptions, Failure> {
         let mut put = PutOptions::default();
         put.content_type = self.content_type.clone();
         put.content_disposition = self.content_disposition.clone();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// What `presign` takes.
 #[derive(clap::Args, Debug)]
-pub struct PresignArgs {
+pub(crate) struct PresignArgs {
     /// Seconds the URL works (at most 604800, 7 days).
     #[arg(long, default_value_t = 3600)]
     expires_in: u64,
@@ -21,7 +21,7 @@ pub struct PresignArgs {
 
 /// What `presign-post` takes.
 #[derive(clap::Args, Debug)]
-pub struct PresignPostArgs {
+pub(crate) struct PresignPostArgs {
     /// The file name the key ends with (the key is PREFIX + FILENAME).
     #[arg(long)]
     filename: String,
@@ -39,7 +39,7 @@ pub struct PresignPostArgs {
 }
 
 /// `presign`: the URL on stdout, a warning on stderr when the credentials expire first.
-pub async fn presign(global: &GlobalArgs, args: PresignArgs) -> Result<(), Failure> {
+pub(super) async fn presign(global: &GlobalArgs, args: PresignArgs) -> Result<(), Failure> {
     let (bucket, key) = parse_s3(&args.target)?;
     let method = match args.method.to_ascii_uppercase().as_str() {
         "GET" => http::Method::GET,
@@ -57,7 +57,7 @@ pub async fn presign(global: &GlobalArgs, args: PresignArgs) -> Result<(), Failu
 }
 
 /// `presign-post`: `{"url": ..., "fields": {...}}` on stdout.
-pub async fn presign_post(global: &GlobalArgs, args: PresignPostArgs) -> Result<(), Failure> {
+pub(super) async fn presign_post(global: &GlobalArgs, args: PresignPostArgs) -> Result<(), Failure> {
     let (bucket, prefix) = parse_s3(&args.target)?;
     let mut opts =
         PostOptions::new(prefix).with_filename(args.filename).with_expires_in(Duration::from_secs(args.expires_in));

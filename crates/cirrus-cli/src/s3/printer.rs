@@ -14,7 +14,7 @@ use std::time::Duration;
 /// Prints the engine's events as the AWS CLI does (`upload: A to B` on stdout, failures and
 /// warnings on stderr), keeps the progress display, and ends with the summary and exit code.
 #[derive(Clone)]
-pub struct Printer(Arc<PrinterInner>);
+pub(super) struct Printer(Arc<PrinterInner>);
 
 struct PrinterInner {
     output: OutputArgs,
@@ -28,7 +28,7 @@ struct PrinterInner {
 }
 
 impl Printer {
-    pub fn new(output: OutputArgs, bulk: bool, cancel: &Cancel) -> Self {
+    pub(super) fn new(output: OutputArgs, bulk: bool, cancel: &Cancel) -> Self {
         let bar = (!output.no_progress && !output.quiet && std::io::stderr().is_terminal()).then(|| {
             let template = if bulk {
                 "{spinner} {msg} {binary_bytes} {binary_bytes_per_sec} {elapsed}"
@@ -55,7 +55,7 @@ impl Printer {
 
     /// The progress display, when there is one (standard error is a terminal, and neither
     /// `--quiet` nor `--no-progress`).
-    pub fn bar(&self) -> Option<&indicatif::ProgressBar> {
+    pub(super) fn bar(&self) -> Option<&indicatif::ProgressBar> {
         self.0.bar.as_ref()
     }
 
@@ -93,7 +93,7 @@ impl Printer {
     }
 
     /// Prints `event`, or counts it on the progress display.
-    pub fn on(&self, event: &Event) {
+    pub(super) fn on(&self, event: &Event) {
         let o = &self.0.output;
         match event {
             Event::Done { .. } => {
@@ -122,7 +122,7 @@ impl Printer {
 
     /// The summary (for a bulk command, or when something went wrong) and the exit code: 130
     /// interrupted, 1 anything failed or skipped, 0 otherwise.
-    pub fn finish(&self, summary: &Summary, bulk: bool) -> Result<(), Failure> {
+    pub(super) fn finish(&self, summary: &Summary, bulk: bool) -> Result<(), Failure> {
         if let Some(bar) = &self.0.bar {
             bar.finish_and_clear();
         }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 /// `cp`: standard input and output here; everything else on the engine.
-pub async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
+pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
     let output = args.transfer.output;
     match (args.src.as_str(), args.dst.as_str()) {
@@ -26,7 +26,7 @@ pub async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
 }
 
 /// `mv`: files and objects only, on the engine.
-pub async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
+pub(super) async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
     if args.src == "-" || args.dst == "-" {
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
@@ -35,7 +35,7 @@ pub async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
 }
 
 /// `sync`: the engine compares both sides and sends what differs.
-pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<(), Failure> {
+pub(super) async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<(), Failure> {
     let (options, keys) = args.options(global)?;
     let src_at = Location::parse(&args.src).map_err(Failure::from)?;
     let dst_at = Location::parse(&args.dst).map_err(Failure::from)?;
@@ -49,7 +49,7 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<(), Failure> {
 }
 
 /// `rm`: one key, or with `--recursive` everything under the folder.
-pub async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure> {
+pub(super) async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure> {
     let (bucket, key) = parse_s3(&args.target)?;
     let engine = Transfers::new(client(global)?);
     let cancel = interrupt_on_signal();
@@ -64,7 +64,7 @@ pub async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure> {
 
 /// Deletes every object of `bucket` (`rb --force`); when any is left, the summary is printed
 /// and the error ends the command.
-pub async fn empty_bucket(s3: &S3Client, bucket: &str) -> Result<(), Failure> {
+pub(super) async fn empty_bucket(s3: &S3Client, bucket: &str) -> Result<(), Failure> {
     let cancel = interrupt_on_signal();
     let printer = Printer::new(OutputArgs::default(), true, &cancel);
     let observer = printer.clone();
@@ -160,7 +160,7 @@ async fn on_engine(
 
 /// Stops the engine on SIGINT or SIGTERM (it cleans up, then the command exits 130); a second
 /// signal ends the program at once.
-pub fn interrupt_on_signal() -> Cancel {
+pub(super) fn interrupt_on_signal() -> Cancel {
     use tokio::signal::unix::{signal, SignalKind};
     let cancel = Cancel::new();
     // Registered now, before any work starts, so an early signal is not lost.

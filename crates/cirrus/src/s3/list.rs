@@ -449,7 +449,8 @@ mod tests {
 
     #[test]
     fn folder_markers_are_empty_keys_ending_in_a_slash() {
-        let o = |key: &str, size| Object { key: key.into(), size, etag: None, last_modified: None, storage_class: None };
+        let o =
+            |key: &str, size| Object { key: key.into(), size, etag: None, last_modified: None, storage_class: None };
         assert!(o("photos/", 0).is_folder_marker());
         assert!(!o("photos/", 3).is_folder_marker() && !o("photos", 0).is_folder_marker());
     }
