@@ -348,8 +348,11 @@ impl ConfigLoader {
                 #[cfg(feature = "cognito")]
                 let chain = {
                     let cognito = crate::cognito::CognitoCredentials::from_env(&config);
-                    let mut links =
-                        vec![crate::credentials::ChainLink { name: "cognito", provider: Arc::new(cognito) }];
+                    let mut links = vec![crate::credentials::ChainLink::new(
+                        "cognito",
+                        Origin::Env("COGNITO_USER_POOL_ID".into()),
+                        Arc::new(cognito),
+                    )];
                     links.extend(chain.links().iter().cloned());
                     DefaultChain::from_links(links)
                 };

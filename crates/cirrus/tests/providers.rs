@@ -236,10 +236,12 @@ fn env_credentials_touch_nothing_else() -> Result<(), String> {
         ensure!(c.access_key_id() == "AKIDENV" && config.region() == Some("eu-west-1"), "{c:?}");
         let explained = config.chain().ok_or("no chain")?.explain().await;
         ensure!(explained.winner() == Some("environment"), "{explained}");
+        let from_env = cirrus::Origin::Env("AWS_ACCESS_KEY_ID".into());
+        ensure!(explained.origin() == Some(&from_env), "{:?}", explained.origin());
         // Every link after the environment is left alone (with the cognito feature, a skipped
         // Cognito link comes first).
         let mut after = explained.links.iter().skip_while(|(n, _)| *n != "environment").skip(1);
-        ensure!(after.clone().count() == 4 && after.all(|(_, o)| *o == LinkOutcome::NotTried), "{explained}");
+        ensure!(after.clone().count() == 4 && after.all(|(_, o)| matches!(o, LinkOutcome::NotTried)), "{explained}");
         // The loader looks for the profile's ca_bundle in the two shared files; the chain reads nothing.
         ensure!(fs.reads.load(Ordering::SeqCst) <= 2, "{} file reads", fs.reads.load(Ordering::SeqCst));
         ensure!(imds.count() == 0, "IMDS was contacted {} times", imds.count());
@@ -341,11 +343,13 @@ fn explain_says_why_each_link_was_skipped() -> Result<(), String> {
         .load()
         .map_err(|e| e.to_string())?;
         let e = config.chain().ok_or("no chain")?.explain().await;
-        ensure!(e.winner() == Some("imds"), "{e}");
+        ensure!(e.winner() == Some("imds") && e.origin() == Some(&cirrus::Origin::Imds), "{e}");
         let why: HashMap<&str, String> = e
             .links
             .iter()
-            .map(|(n, o)| (*n, if let LinkOutcome::Skipped(w) = o { w.clone() } else { String::new() }))
+            .map(|(n, o)| {
+                (*n, if let LinkOutcome::Skipped(w) = o { cirrus::transport::report(w) } else { String::new() })
+            })
             .collect();
         ensure!(why["environment"] == "AWS_ACCESS_KEY_ID not set", "{e}");
         ensure!(

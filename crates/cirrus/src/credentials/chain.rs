@@ -8,27 +8,41 @@ use super::{
 };
 use crate::context::Context;
 use crate::sts::StsClient;
+use crate::transport::Chain;
+use crate::Origin;
 use std::fmt;
 use std::sync::Arc;
 
-/// One link: a name (`"environment"`, `"profile"`...) and its provider.
+/// One link: a name (`"environment"`, `"profile"`...), where its credentials come from, and
+/// its provider.
 #[derive(Clone, Debug)]
 pub struct ChainLink {
     /// The name shown by [`DefaultChain::explain`].
     pub name: &'static str,
+    /// Where the credentials come from when this link gives them (`AWS_ACCESS_KEY_ID`, the
+    /// profile, the instance metadata service...).
+    pub origin: Origin,
     /// The provider.
     pub provider: SharedCredentialsProvider,
 }
 
+impl ChainLink {
+    /// A link named `name`, its credentials from `origin`.
+    pub fn new(name: &'static str, origin: Origin, provider: SharedCredentialsProvider) -> Self {
+        ChainLink { name, origin, provider }
+    }
+}
+
 /// What happened at one link.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum LinkOutcome {
     /// This link gave the credentials.
     Won,
-    /// Not configured, and why (`AWS_ACCESS_KEY_ID not set`).
-    Skipped(String),
+    /// Not configured, and why (`AWS_ACCESS_KEY_ID not set`): an error that
+    /// [`is_not_configured`](CredentialsError::is_not_configured).
+    Skipped(CredentialsError),
     /// Configured but failed: the chain stopped here.
-    Failed(String),
+    Failed(CredentialsError),
     /// Not consulted: an earlier link decided.
     NotTried,
 }
@@ -40,12 +54,20 @@ pub struct Explanation {
     pub links: Vec<(&'static str, LinkOutcome)>,
     /// The result.
     pub result: Result<Credentials, CredentialsError>,
+    /// Where the winning link's credentials came from.
+    origin: Option<Origin>,
 }
 
 impl Explanation {
     /// The winning link's name.
     pub fn winner(&self) -> Option<&'static str> {
-        self.links.iter().find(|(_, o)| *o == LinkOutcome::Won).map(|(n, _)| *n)
+        self.links.iter().find(|(_, o)| matches!(o, LinkOutcome::Won)).map(|(n, _)| *n)
+    }
+
+    /// Where the credentials came from (`AWS_ACCESS_KEY_ID`, the profile's credentials, the
+    /// instance metadata service...), when a link gave them.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 }
 
@@ -54,8 +76,8 @@ impl fmt::Display for Explanation {
         for (name, outcome) in &self.links {
             match outcome {
                 LinkOutcome::Won => writeln!(f, "{name:<12} used")?,
-                LinkOutcome::Skipped(why) => writeln!(f, "{name:<12} skipped: {why}")?,
-                LinkOutcome::Failed(why) => writeln!(f, "{name:<12} failed: {why}")?,
+                LinkOutcome::Skipped(why) => writeln!(f, "{name:<12} skipped: {}", Chain(why))?,
+                LinkOutcome::Failed(why) => writeln!(f, "{name:<12} failed: {}", Chain(why))?,
                 LinkOutcome::NotTried => writeln!(f, "{name:<12} not tried: an earlier source decided")?,
             }
         }
@@ -73,14 +95,23 @@ impl DefaultChain {
     /// The standard links over `ctx`; roles and web identity go through `sts`. `profile`
     /// overrides `AWS_PROFILE`.
     pub fn new(ctx: &Context, sts: StsClient, profile: Option<&str>) -> Self {
-        let link = |name, provider: SharedCredentialsProvider| ChainLink { name, provider };
+        let env = |var: &'static str| Origin::Env(var.into());
+        let container = match ctx.env().get("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+            Some(_) => "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            None => "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        };
+        let profiled = ProfileCredentials::new(ctx, sts.clone()).profile(profile);
         DefaultChain {
             links: vec![
-                link("environment", Arc::new(EnvCredentials::new(ctx))),
-                link("profile", Arc::new(ProfileCredentials::new(ctx, sts.clone()).profile(profile))),
-                link("web_identity", Arc::new(WebIdentityCredentials::from_env(ctx, sts))),
-                link("container", Arc::new(ContainerCredentials::new(ctx))),
-                link("imds", Arc::new(ImdsCredentials::new(ctx))),
+                ChainLink::new("environment", env("AWS_ACCESS_KEY_ID"), Arc::new(EnvCredentials::new(ctx))),
+                ChainLink::new("profile", Origin::Profile("credentials"), Arc::new(profiled)),
+                ChainLink::new(
+                    "web_identity",
+                    env("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                    Arc::new(WebIdentityCredentials::from_env(ctx, sts)),
+                ),
+                ChainLink::new("container", env(container), Arc::new(ContainerCredentials::new(ctx))),
+                ChainLink::new("imds", Origin::Imds, Arc::new(ImdsCredentials::new(ctx))),
             ],
         }
     }
@@ -130,6 +161,7 @@ impl DefaultChain {
     pub async fn explain(&self) -> Explanation {
         let mut links = Vec::with_capacity(self.links.len());
         let mut result = None;
+        let mut origin = None;
         let mut skipped = Vec::new();
         for l in &self.links {
             if result.is_some() {
@@ -140,16 +172,16 @@ impl DefaultChain {
                 Ok(c) => {
                     tracing::debug!(source = l.name, access_key_id = c.access_key_id(), "credentials resolved");
                     links.push((l.name, LinkOutcome::Won));
+                    origin = Some(l.origin.clone());
                     result = Some(Ok(c));
                 }
                 Err(e) if e.is_not_configured() => {
                     tracing::debug!(source = l.name, reason = %e, "credentials source skipped");
-                    let why = crate::transport::report(&e);
-                    skipped.push(format!("{}: {why}", l.name));
-                    links.push((l.name, LinkOutcome::Skipped(why)));
+                    skipped.push(format!("{}: {}", l.name, Chain(&e)));
+                    links.push((l.name, LinkOutcome::Skipped(e)));
                 }
                 Err(e) => {
-                    links.push((l.name, LinkOutcome::Failed(crate::transport::report(&e))));
+                    links.push((l.name, LinkOutcome::Failed(e.clone())));
                     result = Some(Err(e.context(l.name)));
                 }
             }
@@ -157,7 +189,7 @@ impl DefaultChain {
         let result = result.unwrap_or_else(|| {
             Err(CredentialsError::not_configured(format!("every source was skipped ({})", skipped.join("; "))))
         });
-        Explanation { links, result }
+        Explanation { links, result, origin }
     }
 }
 

@@ -85,7 +85,7 @@ impl SsoCredentials {
                     }
                     return Ok(fresh.access_token);
                 }
-                Err(e) => tracing::debug!(error = %crate::transport::report(&e), "SSO token refresh failed"),
+                Err(e) => tracing::debug!(error = %crate::transport::Chain(&e), "SSO token refresh failed"),
             }
         }
         if token.expires_at <= now {

@@ -100,7 +100,7 @@ impl S3Client {
                 Err(e) => report.failed.push(DeleteFailure {
                     key: k.clone(),
                     code: e.code().unwrap_or("DeleteObject").to_owned(),
-                    message: crate::transport::report(&e),
+                    message: crate::transport::Chain(&e).to_string(),
                 }),
             }
         }

@@ -330,7 +330,7 @@ impl PortalClient {
         cirrus_sigv4::uri_encode_into(&mut query, role_name, false);
         let req = Request::new(Method::GET, format!("{}{query}", self.svc.endpoint()), "")
             .try_header(http::HeaderName::from_static("x-amz-sso_bearer_token"), access_token)
-            .map_err(|e| Error::input(self.svc.name(), OP, crate::transport::report(&e)))?;
+            .map_err(|e| Error::input(self.svc.name(), OP, crate::transport::Chain(&e).to_string()))?;
         let resp = self.svc.send(OP, req).await?;
         role_credentials_from(&resp.body).map_err(|e| Error::response(self.svc.name(), OP, e))
     }

@@ -237,14 +237,32 @@ impl fmt::Display for Error {
 /// assert_eq!(cirrus::transport::report(&io), "disk unplugged");
 /// ```
 pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
+    Chain(error).to_string()
+}
+
+/// An error and every cause under it, displayed on one line (`a: b: c`) as it is written out,
+/// without a string in between: what a `Display` impl or a log line that shows an error whole
+/// uses, where [`report`] is for a program that prints it.
+///
+/// ```
+/// use cirrus::transport::Chain;
+///
+/// let io = std::io::Error::other("disk unplugged");
+/// assert_eq!(format!("cannot write: {}", Chain(&io)), "cannot write: disk unplugged");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)?;
+        let mut cause = self.0.source();
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
     }
-    out
 }
 
 impl std::error::Error for Error {

@@ -13,7 +13,7 @@ mod send;
 pub mod xml;
 
 pub use client::{redact_url, CallError};
-pub use error::{report, Error};
+pub use error::{report, Chain, Error};
 pub use parse_error::ParseError;
 pub use protocol::Protocol;
 pub use proxy::{ProxySettings, TlsRoots};

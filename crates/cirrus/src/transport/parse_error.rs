@@ -49,6 +49,6 @@ impl std::error::Error for ParseError {
 /// carries text): the error and its cause on one line.
 impl From<ParseError> for String {
     fn from(e: ParseError) -> String {
-        super::report(&e)
+        super::Chain(&e).to_string()
     }
 }

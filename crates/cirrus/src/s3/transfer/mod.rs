@@ -64,7 +64,7 @@ pub use plan::Transfers;
 pub use sync::{SyncAction, SyncOptions};
 
 use super::{PutOptions, S3Client};
-use crate::transport::report;
+use crate::transport::Chain;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -307,12 +307,12 @@ impl fmt::Display for Event {
             Event::Done { action, src, dst: None, .. } => write!(f, "{}: {src}", action.as_str()),
             // The error with its causes: this is the line a person reads.
             Event::Failed { action, src, dst: Some(dst), error } => {
-                write!(f, "{} failed: {src} to {dst} {}", action.as_str(), report(error))
+                write!(f, "{} failed: {src} to {dst} {}", action.as_str(), Chain(error))
             }
             Event::Failed { action, src, dst: None, error } => {
-                write!(f, "{} failed: {src} {}", action.as_str(), report(error))
+                write!(f, "{} failed: {src} {}", action.as_str(), Chain(error))
             }
-            Event::Skipped { src, reason } => write!(f, "warning: skipping {src}: {}", report(reason)),
+            Event::Skipped { src, reason } => write!(f, "warning: skipping {src}: {}", Chain(reason)),
             Event::DryRun { action, src, dst: Some(dst) } => write!(f, "(dryrun) {}: {src} to {dst}", action.as_str()),
             Event::DryRun { action, src, dst: None } => write!(f, "(dryrun) {}: {src}", action.as_str()),
             Event::Bytes(n) => write!(f, "{n} bytes"),
@@ -345,7 +345,7 @@ impl fmt::Display for LeftBehind {
             self.bucket,
             self.key,
             self.upload_id,
-            report(&self.error)
+            Chain(&self.error)
         )
     }
 }
