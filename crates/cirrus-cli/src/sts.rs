@@ -5,6 +5,7 @@ use crate::{load_config, Failure, GlobalArgs, Output};
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum StsCommand {
     /// Who the credentials belong to (GetCallerIdentity): account, ARN, user id.
+    #[command(visible_alias = "get-caller-identity")]
     Whoami,
 }
 

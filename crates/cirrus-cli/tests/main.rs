@@ -569,6 +569,9 @@ fn service_trials() -> Vec<Trial> {
                 run.out(),
             )?;
             let run = run_with(&["--output", "text", "sts", "whoami"], &env);
+            ensure(run.code == 0 && run.out().starts_with("123456789012\tarn:aws:"), run.out())?;
+            // The AWS CLI's name for it.
+            let run = run_with(&["--output", "text", "sts", "get-caller-identity"], &env);
             ensure(run.code == 0 && run.out().starts_with("123456789012\tarn:aws:"), run.out())
         }),
         Trial::test("sts::whoami_without_region_is_exit_2", || {

@@ -172,6 +172,23 @@ fn no_credentials_said_once() -> Result<(), Failed> {
     ensure(r.stderr.starts_with("cirrus: S3 ListObjectsV2: no credentials"), r.stderr)
 }
 
+/// With keys and no region, S3 commands start from us-east-1, as the AWS CLI's do (a bucket
+/// elsewhere is followed to its region); STS still asks for one. `ls s3://` lists buckets.
+fn s3_needs_no_region() -> Result<(), Failed> {
+    let mut env = s3s_env()?;
+    env.retain(|(k, _)| *k != "AWS_REGION");
+    let b = bucket("noregion");
+    ok(&run(&["s3", "mb", &format!("s3://{b}")], &env, b""), "mb without a region")?;
+    let listed = run(&["s3", "ls", &format!("s3://{b}/")], &env, b"");
+    ok(&listed, "ls without a region")?;
+    // `s3://` alone lists the buckets, as `s3 ls` does.
+    let buckets = run(&["s3", "ls", "s3://"], &env, b"");
+    ensure(buckets.code == 0 && buckets.out().lines().any(|l| l.ends_with(&format!(" {b}"))), buckets.out())?;
+    ok(&run(&["s3", "rb", &format!("s3://{b}")], &env, b""), "rb without a region")?;
+    let sts = run(&["sts", "whoami"], &env, b"");
+    ensure(sts.code == 2 && sts.stderr.contains("no region"), sts.stderr)
+}
+
 /// Configuration errors exit 2 by their kind, their cause said once: a broken shared config
 /// file names its file and line; no region says how to set one.
 fn config_errors_exit_2() -> Result<(), Failed> {
@@ -236,6 +253,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("s3::curl_unsigned_and_empty_names", curl_unsigned_and_empty_names),
         Trial::test("s3::secrets_in_urls_are_not_printed", secrets_in_urls_are_not_printed),
         Trial::test("s3::config_errors_exit_2_with_their_cause_once", config_errors_exit_2),
+        Trial::test("s3::s3_commands_need_no_region", s3_needs_no_region),
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
         Trial::test("s3::no_credentials_is_said_once", no_credentials_said_once),

@@ -67,7 +67,8 @@ fn human_size(n: u64) -> String {
 }
 
 pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure> {
-    let (recursive, target) = (args.recursive, args.target.as_deref());
+    // `s3://` alone names no bucket: the buckets are listed, as the AWS CLI lists them.
+    let (recursive, target) = (args.recursive, args.target.as_deref().filter(|t| *t != "s3://"));
     let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
     let s3 = client(global)?;
     let mut out = std::io::stdout().lock();

@@ -146,8 +146,14 @@ impl fmt::Debug for GetObject {
     }
 }
 
+/// The region S3 requests start from when none is configured (the AWS CLI's and s5cmd's
+/// choice): a bucket elsewhere answers with its region, and the client follows it.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
 impl S3Client {
-    /// A client for `config`'s region, endpoint and credentials, with default settings.
+    /// A client for `config`'s region, endpoint and credentials, with default settings. With
+    /// no region configured, S3 starts from [`DEFAULT_REGION`] (us-east-1), as the AWS CLI
+    /// does, and follows each bucket to its own region from its first answer.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
         Self::with_settings(config, S3Settings::default())
     }
@@ -160,7 +166,8 @@ impl S3Client {
 
     /// A client with these settings.
     pub fn with_settings(config: &Config, settings: S3Settings) -> Result<Self, ConfigError> {
-        let svc = config.service(SPEC, config.credentials().cloned())?;
+        let region = config.region().unwrap_or(DEFAULT_REGION);
+        let svc = config.service_in(SPEC, region, config.credentials().cloned());
         let (_, source) = config.endpoint(ID, svc.region());
         Ok(Self::from_service(svc, settings, source != crate::Origin::Default))
     }
