@@ -273,9 +273,22 @@ fn main() -> ExitCode {
             // names only its own layer and leaves the cause to source(), so nothing repeats.
             let msg: Vec<String> = error.chain().map(|e| e.to_string()).collect();
             eprintln!("cirrus: {}", output::printable(&msg.join(": ").replace('\n', " ")));
+            if no_credentials(&error) {
+                eprintln!("{NO_CREDENTIALS_HINT}");
+            }
             ExitCode::from(code)
         }
     }
+}
+
+/// What to do when no source had credentials: the next step, on a line of its own.
+const NO_CREDENTIALS_HINT: &str = "cirrus: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, name a profile of \
+     ~/.aws with --profile or AWS_PROFILE, or log in with `cirrus sso login --profile NAME`; `cirrus \
+     credentials --explain` says why each source had none";
+
+/// Whether `error` is that no source had credentials (not a source that failed).
+fn no_credentials(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| e.downcast_ref::<cirrus::CredentialsError>().is_some_and(|c| c.is_not_configured()))
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {

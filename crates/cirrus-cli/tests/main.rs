@@ -371,7 +371,7 @@ fn cli_trials() -> Vec<Trial> {
         }),
         Trial::test("sign::no_credentials_is_an_error", || {
             let run = sign_vanilla("", &[], &[]);
-            ensure(run.code == 1 && run.stderr.contains("AWS_ACCESS_KEY_ID not set"), run.stderr)
+            ensure(run.code == 1 && run.stderr.contains("no credentials to sign with: no source has any"), run.stderr)
         }),
         Trial::test("sign::vanilla_matches_the_sanity_value", || {
             let run = sign_vanilla("", &creds(), &[]);
@@ -712,16 +712,21 @@ fn service_trials() -> Vec<Trial> {
                 out.clone(),
             )?;
             ensure(out.contains("access key   AKIDCLITEST from environment") && !out.contains(SECRET), out.clone())?;
+            // A profile named by AWS_PROFILE that is nowhere: its own error, nothing explained.
             let run = cirrus(&["credentials", "--explain"], &[("AWS_PROFILE", "dev")], b"");
+            ensure(run.code == 2 && run.stderr.contains("the profile `dev` is named by AWS_PROFILE"), run.stderr)?;
+            let run = cirrus(&["credentials", "--explain"], &[], b"");
             let out = run.out();
             ensure(run.code == 1, format!("exit {}", run.code))?;
             ensure(out.contains("environment  skipped: AWS_ACCESS_KEY_ID not set"), out.clone())?;
             ensure(
                 out.contains(
-                    "profile      skipped: profile `dev` not found in /nonexistent-cirrus-test-home/.aws/config",
+                    "profile      skipped: profile `default` not found in /nonexistent-cirrus-test-home/.aws/config",
                 ),
                 out.clone(),
             )?;
+            // Each source is said once: on standard output, not again in the error.
+            ensure(!run.stderr.contains("AWS_ACCESS_KEY_ID not set"), run.stderr.clone())?;
             ensure(out.contains("imds         skipped: AWS_EC2_METADATA_DISABLED is true"), out)
         }),
         Trial::test("curl::signs_and_sends", || {

@@ -203,7 +203,11 @@ impl ConfigLoader {
     /// for; a context that already has its client keeps it unless settings are given.
     fn context(&self) -> Result<Context, ConfigError> {
         if let Some(name) = &self.profile {
-            self.check_profile_exists(name)?;
+            self.check_profile_exists(name, "was asked for")?;
+        } else if let Some(name) = self.ctx.env().get("AWS_PROFILE").filter(|n| !n.is_empty() && n != "default") {
+            // As in the AWS CLI: a profile named in the environment that no file has is an
+            // error of its own, not one more source without credentials.
+            self.check_profile_exists(&name, "is named by AWS_PROFILE")?;
         }
         if self.transport.is_none() && self.ctx.has_http() {
             return Ok(self.ctx.clone());
@@ -271,14 +275,14 @@ impl ConfigLoader {
         Ok(set.get(&name).and_then(|p| p.get("ca_bundle")).map(|p| (expand_home(env, p), Origin::Profile("ca_bundle"))))
     }
 
-    fn check_profile_exists(&self, name: &str) -> Result<(), ConfigError> {
+    fn check_profile_exists(&self, name: &str, asked: &str) -> Result<(), ConfigError> {
         let set = self.ctx.profiles().map_err(ConfigError::profile_file)?;
         if set.get(name).is_some() {
             return Ok(());
         }
         let files = set.sources();
         Err(ConfigError::profile_not_found(format!(
-            "the profile `{name}` was asked for, but neither {} nor {} has it",
+            "the profile `{name}` {asked}, but neither {} nor {} has it",
             files.config_file.display(),
             files.credentials_file.display()
         )))

@@ -334,14 +334,15 @@ fn explain_says_why_each_link_was_skipped() -> Result<(), String> {
         let imds = imds_server(usize::MAX, usize::MAX).await;
         let home = temp_dir("explain");
         let home_s = home.to_string_lossy().into_owned();
-        let config = ConfigLoader::new(ctx_with(&[
-            ("HOME", &home_s),
-            ("AWS_PROFILE", "dev"),
-            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url),
-        ]))
-        .region(Some("us-east-1"))
-        .load()
-        .map_err(|e| e.to_string())?;
+        // A profile named by AWS_PROFILE that no file has stops the loader, as in the AWS CLI.
+        let missing = ConfigLoader::new(ctx_with(&[("HOME", &home_s), ("AWS_PROFILE", "dev")])).load();
+        let e = missing.err().ok_or("a missing AWS_PROFILE profile was accepted")?;
+        ensure!(e.is_profile_not_found() && e.to_string().contains("`dev` is named by AWS_PROFILE"), "{e}");
+        let config =
+            ConfigLoader::new(ctx_with(&[("HOME", &home_s), ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url)]))
+                .region(Some("us-east-1"))
+                .load()
+                .map_err(|e| e.to_string())?;
         let e = config.chain().ok_or("no chain")?.explain().await;
         ensure!(e.winner() == Some("imds") && e.origin() == Some(&cirrus::Origin::Imds), "{e}");
         let why: HashMap<&str, String> = e
@@ -353,7 +354,8 @@ fn explain_says_why_each_link_was_skipped() -> Result<(), String> {
             .collect();
         ensure!(why["environment"] == "AWS_ACCESS_KEY_ID not set", "{e}");
         ensure!(
-            why["profile"] == format!("profile `dev` not found in {home_s}/.aws/config or {home_s}/.aws/credentials"),
+            why["profile"]
+                == format!("profile `default` not found in {home_s}/.aws/config or {home_s}/.aws/credentials"),
             "{e}"
         );
         ensure!(why["web_identity"] == "AWS_WEB_IDENTITY_TOKEN_FILE not set", "{e}");

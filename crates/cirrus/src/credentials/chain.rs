@@ -162,7 +162,7 @@ impl DefaultChain {
         let mut links = Vec::with_capacity(self.links.len());
         let mut result = None;
         let mut origin = None;
-        let mut skipped = Vec::new();
+        let mut skipped: Vec<&str> = Vec::new();
         for l in &self.links {
             if result.is_some() {
                 links.push((l.name, LinkOutcome::NotTried));
@@ -176,8 +176,8 @@ impl DefaultChain {
                     result = Some(Ok(c));
                 }
                 Err(e) if e.is_not_configured() => {
-                    tracing::debug!(source = l.name, reason = %e, "credentials source skipped");
-                    skipped.push(format!("{}: {}", l.name, Chain(&e)));
+                    tracing::debug!(source = l.name, reason = %Chain(&e), "credentials source skipped");
+                    skipped.push(l.name);
                     links.push((l.name, LinkOutcome::Skipped(e)));
                 }
                 Err(e) => {
@@ -187,7 +187,8 @@ impl DefaultChain {
             }
         }
         let result = result.unwrap_or_else(|| {
-            Err(CredentialsError::not_configured(format!("every source was skipped ({})", skipped.join("; "))))
+            // Why each source had none is in the explanation (and the debug log), not here.
+            Err(CredentialsError::not_configured(format!("no source has any ({})", skipped.join(", "))))
         });
         Explanation { links, result, origin }
     }
