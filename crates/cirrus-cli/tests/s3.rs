@@ -198,6 +198,44 @@ fn s3_needs_no_region() -> Result<(), Failed> {
     ensure(sts.code == 2 && sts.stderr.contains("no region"), sts.stderr)
 }
 
+/// `--dryrun` on cp, mv and rm says each step as `(dryrun) ...` and does none of it: no object
+/// written or deleted, no file moved, no folder made.
+fn dryrun_does_nothing() -> Result<(), Failed> {
+    let env = s3s_env()?;
+    let b = bucket("dryrun");
+    let dir = std::env::temp_dir().join(format!("cirrus-cli-dryrun-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("tree")).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("tree/a.txt"), b"a").map_err(|e| e.to_string())?;
+    let tree = dir.join("tree").to_string_lossy().into_owned();
+    let file = dir.join("tree/a.txt").to_string_lossy().into_owned();
+    ok(&run(&["s3", "mb", &format!("s3://{b}")], &env, b""), "mb")?;
+    ok(&run(&["s3", "cp", &file, &format!("s3://{b}/kept.txt")], &env, b""), "cp")?;
+    let listing =
+        |env: &[(&'static str, String)]| run(&["s3", "ls", "--recursive", &format!("s3://{b}/")], env, b"").out();
+    let before = listing(&env);
+
+    let r = run(&["s3", "cp", "--dryrun", "--recursive", &tree, &format!("s3://{b}/dry/")], &env, b"");
+    ensure(r.code == 0 && r.out().contains(&format!("(dryrun) upload: {file} to s3://{b}/dry/a.txt")), r.out())?;
+    let r = run(&["s3", "mv", "--dryrun", &file, &format!("s3://{b}/moved.txt")], &env, b"");
+    ensure(r.code == 0 && r.out().contains(&format!("(dryrun) move: {file} to s3://{b}/moved.txt")), r.out())?;
+    ensure(std::path::Path::new(&file).exists(), "mv --dryrun moved the file".to_owned())?;
+    let r = run(&["s3", "rm", "--dryrun", "--recursive", &format!("s3://{b}/")], &env, b"");
+    ensure(r.code == 0 && r.out().contains(&format!("(dryrun) delete: s3://{b}/kept.txt")), r.out())?;
+    let r = run(&["s3", "rm", "--dryrun", &format!("s3://{b}/kept.txt")], &env, b"");
+    ensure(r.code == 0 && r.out().contains(&format!("(dryrun) delete: s3://{b}/kept.txt")), r.out())?;
+    let target = dir.join("new/sub/x.txt").to_string_lossy().into_owned();
+    let r = run(&["s3", "cp", "--dryrun", &format!("s3://{b}/kept.txt"), &target], &env, b"");
+    ensure(r.code == 0 && r.out().contains("(dryrun) download: "), r.out())?;
+    ensure(!dir.join("new").exists(), "cp --dryrun made the local folders".to_owned())?;
+    let r = run(&["s3", "cp", "--dryrun", "-", &format!("s3://{b}/stdin.txt")], &env, b"never read");
+    ensure(r.code == 0 && r.out().contains("(dryrun) upload: - to "), r.out())?;
+    ensure(listing(&env) == before, format!("a dry run changed the bucket: {} -> {}", before, listing(&env)))?;
+    ok(&run(&["s3", "rb", "--force", &format!("s3://{b}")], &env, b""), "rb --force")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// Configuration errors exit 2 by their kind, their cause said once: a broken shared config
 /// file names its file and line; no region says how to set one.
 fn config_errors_exit_2() -> Result<(), Failed> {
@@ -263,6 +301,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("s3::secrets_in_urls_are_not_printed", secrets_in_urls_are_not_printed),
         Trial::test("s3::config_errors_exit_2_with_their_cause_once", config_errors_exit_2),
         Trial::test("s3::s3_commands_need_no_region", s3_needs_no_region),
+        Trial::test("s3::dryrun_on_cp_mv_rm_does_nothing", dryrun_does_nothing),
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
         Trial::test("s3::no_credentials_is_said_once", no_credentials_said_once),

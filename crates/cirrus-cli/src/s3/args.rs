@@ -68,6 +68,9 @@ pub(crate) struct TransferArgs {
     /// Leave symlinks in a local source out.
     #[arg(long)]
     no_follow_symlinks: bool,
+    /// Print what would be done (`(dryrun) upload: ...`), do nothing.
+    #[arg(long)]
+    pub dryrun: bool,
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
@@ -83,7 +86,8 @@ impl TransferArgs {
         let options = options
             .with_follow_symlinks(!self.no_follow_symlinks)
             .with_filters(global.filters.clone())
-            .with_put_options(put);
+            .with_put_options(put)
+            .with_dryrun(self.dryrun);
         Ok((options, self.object.sse_keys()?))
     }
 }
@@ -108,9 +112,6 @@ pub(crate) struct SyncArgs {
     /// Remove what the destination has and the source lacks (except what filters leave out).
     #[arg(long)]
     delete: bool,
-    /// Print what would be done, do nothing.
-    #[arg(long)]
-    pub dryrun: bool,
     /// Compare sizes only.
     #[arg(long)]
     size_only: bool,
@@ -134,7 +135,7 @@ impl SyncArgs {
     pub(crate) fn options(&self, global: &GlobalArgs) -> Result<(SyncOptions, SseKeys), Failure> {
         let (transfer, keys) = self.transfer.options(true, global)?;
         let mut options =
-            SyncOptions::default().with_transfer(transfer).with_delete(self.delete).with_dryrun(self.dryrun);
+            SyncOptions::default().with_transfer(transfer).with_delete(self.delete).with_dryrun(self.transfer.dryrun);
         options.size_only = self.size_only;
         options.exact_timestamps = self.exact_timestamps;
         options.checksum = self.checksum;
@@ -148,6 +149,9 @@ pub(crate) struct RmArgs {
     /// Delete every key under the folder.
     #[arg(long)]
     pub recursive: bool,
+    /// Print what would be deleted (`(dryrun) delete: ...`), delete nothing.
+    #[arg(long)]
+    pub dryrun: bool,
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
@@ -160,6 +164,6 @@ impl RmArgs {
     /// The engine's options (the filters come in order from `global`).
     pub(crate) fn options(&self, global: &GlobalArgs) -> TransferOptions {
         let options = if self.recursive { TransferOptions::recursive() } else { TransferOptions::default() };
-        options.with_filters(global.filters.clone())
+        options.with_filters(global.filters.clone()).with_dryrun(self.dryrun)
     }
 }

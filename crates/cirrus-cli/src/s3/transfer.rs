@@ -18,6 +18,14 @@ use tokio::io::AsyncWriteExt;
 pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
     let output = args.transfer.output;
+    if options.dryrun && (args.src == "-" || args.dst == "-") {
+        // Standard input or output is never read or written in a dry run.
+        let action = if args.src == "-" { "upload" } else { "download" };
+        if !output.quiet && !output.only_show_errors {
+            outln!("{}", printable(&format!("(dryrun) {action}: {} to {}", args.src, args.dst)))?;
+        }
+        return Ok(());
+    }
     match (args.src.as_str(), args.dst.as_str()) {
         ("-", dst) => from_stdin(global, &options, output, dst, &keys).await,
         (src, "-") => to_stdout(global, src, &keys).await,
@@ -45,7 +53,7 @@ pub(super) async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<(), Fail
     let observer = printer.clone();
     let summary =
         engine.sync(&src_at, &dst_at, &options, move |e| observer.on(e), &cancel).await.map_err(Failure::from)?;
-    printer.finish(&summary, !args.dryrun)
+    printer.finish(&summary, !args.transfer.dryrun)
 }
 
 /// `rm`: one key, or with `--recursive` everything under the folder.
@@ -59,7 +67,7 @@ pub(super) async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure>
         .remove(&Location::s3(bucket, key), &args.options(global), move |e| observer.on(e), &cancel)
         .await
         .map_err(Failure::from)?;
-    printer.finish(&summary, args.recursive)
+    printer.finish(&summary, args.recursive && !args.dryrun)
 }
 
 /// Deletes every object of `bucket` (`rb --force`); when any is left, the summary is printed
@@ -155,7 +163,7 @@ async fn on_engine(
         engine.copy(&src_at, &dst_at, &options, observer, &cancel).await
     }
     .map_err(Failure::from)?;
-    printer.finish(&summary, options.recursive)
+    printer.finish(&summary, options.recursive && !options.dryrun)
 }
 
 /// Stops the engine on SIGINT or SIGTERM (it cleans up, then the command exits 130); a second

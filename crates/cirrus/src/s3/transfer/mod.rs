@@ -154,6 +154,9 @@ pub struct TransferOptions {
     /// `--exclude` / `--include`, relative to the source: what they leave out is passed over
     /// silently, as in the AWS CLI.
     pub filters: Filters,
+    /// `--dryrun`: plan as usual (the source read, every check made), then say each object as
+    /// an [`Event::DryRun`] and send, write or delete nothing.
+    pub dryrun: bool,
 }
 
 impl Default for TransferOptions {
@@ -163,6 +166,7 @@ impl Default for TransferOptions {
             follow_symlinks: true,
             put: PutOptions::default(),
             filters: Filters::default(),
+            dryrun: false,
         }
     }
 }
@@ -191,6 +195,13 @@ impl TransferOptions {
     #[must_use]
     pub fn with_put_options(mut self, put: PutOptions) -> Self {
         self.put = put;
+        self
+    }
+
+    /// These options with `--dryrun` on or off.
+    #[must_use]
+    pub fn with_dryrun(mut self, on: bool) -> Self {
+        self.dryrun = on;
         self
     }
 }

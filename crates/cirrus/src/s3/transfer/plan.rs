@@ -2,7 +2,7 @@
 //! listed page by page) turned into a stream of jobs for the executor.
 
 use super::ctx::Ctx;
-use super::run::{execute, DownloadTo, Job, Planned};
+use super::run::{dry_run, execute, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
 use super::{Action, Cancel, Event, Filters, Location, Summary, TransferOptions};
 use crate::s3::{folder_key, is_folder_key, ListOptions, Object, S3Client};
@@ -57,6 +57,9 @@ impl Transfers {
         cancel: &Cancel,
     ) -> Result<Summary, Error> {
         let plan = self.plan(src, dst, options).await?;
+        if options.dryrun {
+            return Ok(dry_run(plan, &observer, false).await);
+        }
         let mut put = options.put.clone();
         put.progress = None;
         let ctx = Ctx::new(self.client.clone(), put, Box::new(observer));
@@ -95,6 +98,9 @@ impl Transfers {
             }
         }
         let plan = self.plan(src, dst, options).await?;
+        if options.dryrun {
+            return Ok(dry_run(plan, &observer, true).await);
+        }
         let mut put = options.put.clone();
         put.progress = None;
         let ctx = Ctx::with_move(self.client.clone(), put, Box::new(observer), true);
@@ -153,7 +159,11 @@ impl Transfers {
         path: &std::path::Path,
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
-        tokio::fs::create_dir_all(path).await.map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
+        if !options.dryrun {
+            tokio::fs::create_dir_all(path)
+                .await
+                .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
+        }
         let prefix = folder_key(key);
         let (root, b) = (path.to_path_buf(), bucket.to_owned());
         let filters = options.filters.clone();
@@ -341,7 +351,7 @@ async fn download_one(
         return Err(input(format!("{src}: {name:?} cannot be a file name; name the file")));
     }
     let parent = if into_dir { Some(path) } else { path.parent() };
-    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty() && !options.dryrun) {
         tokio::fs::create_dir_all(dir).await.map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
     }
     // Into a folder, the name comes from the key: held to the rules of keys (no symlink, FIFO

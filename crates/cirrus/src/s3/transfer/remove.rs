@@ -68,6 +68,10 @@ impl Transfers {
             return summary;
         }
         let Location::S3 { bucket, .. } = target else { return summary };
+        if options.dryrun {
+            observer(&Event::DryRun { action: Action::Delete, src: target.clone(), dst: None });
+            return summary;
+        }
         match self.client().delete(bucket, key).await {
             Ok(()) => {
                 summary.done = 1;
@@ -125,6 +129,12 @@ impl Transfers {
                 .filter(|k| k.strip_prefix(&prefix).is_some_and(|rel| options.filters.accepts(rel)))
                 .collect();
             if keys.is_empty() {
+                continue;
+            }
+            if options.dryrun {
+                for k in keys {
+                    observer(&Event::DryRun { action: Action::Delete, src: Location::s3(bucket, k), dst: None });
+                }
                 continue;
             }
             while in_flight.len() >= 4 {

@@ -212,6 +212,38 @@ async fn do_job(ctx: &Arc<Ctx>, job: Job) -> Outcome {
     }
 }
 
+/// `--dryrun`: each job of `plan` said as an [`Event::DryRun`] (a move as `move`), its skips
+/// and failures as they come; nothing is done.
+pub(crate) async fn dry_run(
+    mut plan: BoxStream<'static, Planned>,
+    observer: &(dyn Fn(&Event) + Send + Sync),
+    move_source: bool,
+) -> Summary {
+    let start = Instant::now();
+    let mut summary = Summary::default();
+    while let Some(planned) = plan.next().await {
+        match planned {
+            Planned::Job(job, _) => {
+                let (action, src, dst) = job.describe();
+                let action = if move_source { Action::Move } else { action };
+                observer(&Event::DryRun { action, src, dst });
+            }
+            Planned::Skip { src, reason } => {
+                summary.skipped += 1;
+                let reason = reason.at(src.clone());
+                observer(&Event::Skipped { src, reason });
+            }
+            Planned::Fail { action, src, reason } => {
+                summary.failed += 1;
+                let error = reason.at(src.clone());
+                observer(&Event::Failed { action, src, dst: None, error });
+            }
+        }
+    }
+    summary.elapsed = start.elapsed();
+    summary
+}
+
 /// Runs the jobs of `plan`, at most twice as many objects at once as requests may be in
 /// flight (so the next ones are ready when a slot frees), until the plan ends or `cancel`
 /// fires; then aborts what an interrupt left behind.
