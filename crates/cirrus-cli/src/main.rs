@@ -41,30 +41,33 @@ struct Cli {
     command: Command,
 }
 
+/// The help heading of the global flags: after the command's own.
+const GLOBAL: &str = "Global options";
+
 /// Global flags, named as in the AWS CLI.
 #[derive(clap::Args, Debug, Clone)]
 pub struct GlobalArgs {
     /// The AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub region: Option<String>,
     /// A named profile from the shared config files (default: AWS_PROFILE, then `default`).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub profile: Option<String>,
     /// Send requests to this endpoint instead of AWS.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub endpoint_url: Option<String>,
     /// Do not sign requests.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_sign_request: bool,
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Json)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = Output::Json)]
     pub output: Output,
     /// Seconds to wait for a connection (TCP and TLS) before retrying; 0 waits as long as the
     /// system does. Default 3.1 (the SDKs'), as the AWS CLI's option of this name.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds)]
     pub cli_connect_timeout: Option<f64>,
     /// Seconds to wait between two reads of an answer; 0 never times out. Default 60.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds)]
     pub cli_read_timeout: Option<f64>,
     /// The `--exclude` / `--include` of an s3 command, in the order given (filled in by `main`
     /// from the parsed arguments: clap keeps each flag's values apart).
@@ -72,7 +75,7 @@ pub struct GlobalArgs {
     pub filters: cirrus::s3::transfer::Filters,
     /// Print debugging detail on stderr: every log line of cirrus and its HTTP stack, and for
     /// `sign` the canonical request and string to sign (secrets redacted).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub debug: bool,
 }
 
@@ -88,10 +91,17 @@ pub enum Output {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Read a raw HTTP request and print it signed with SigV4.
+    #[command(after_help = "Examples:\n  cirrus sign --service execute-api --region eu-west-1 < request.http")]
     Sign(sign::SignArgs),
     /// Sign and send any request, print the response (like awscurl).
+    #[command(
+        after_help = "Examples:\n  cirrus curl https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
+    )]
     Curl(curl::CurlArgs),
     /// Resolve credentials through the default chain and print them, or explain the choice.
+    #[command(
+        after_help = "Examples:\n  cirrus credentials --explain\n  cirrus --profile dev credentials --format env"
+    )]
     Credentials(credentials::CredentialsArgs),
     /// STS commands.
     #[command(subcommand)]
@@ -304,5 +314,48 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sns(cmd) => sns::run(global, cmd).await,
         Command::Cognito(cmd) => cognito::run(global, cmd).await,
         what @ (Command::Completions { .. } | Command::Man) => generated(&what),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::{CommandFactory, Parser};
+
+    /// Every example line (`  cirrus ...`) of every command's help, in words: quotes kept
+    /// together, a pipe or a redirection ends the command.
+    fn examples(cmd: &clap::Command, out: &mut Vec<Vec<String>>) {
+        let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+        for line in help.lines().filter_map(|l| l.trim_start().strip_prefix("cirrus ")) {
+            // What the shell takes (a pipe, a redirection) is not an argument.
+            let line = line.split(" | ").next().unwrap_or_default().split(" < ").next().unwrap_or_default();
+            let mut words = vec!["cirrus".to_owned()];
+            let mut quoted = false;
+            let mut word = String::new();
+            for c in line.chars() {
+                match c {
+                    '\'' => quoted = !quoted,
+                    ' ' if !quoted => words.extend((!word.is_empty()).then(|| std::mem::take(&mut word))),
+                    c => word.push(c),
+                }
+            }
+            words.extend((!word.is_empty()).then_some(word));
+            out.push(words);
+        }
+        for sub in cmd.get_subcommands() {
+            examples(sub, out);
+        }
+    }
+
+    #[test]
+    fn every_example_in_the_help_parses() {
+        let mut all = Vec::new();
+        examples(&Cli::command(), &mut all);
+        assert!(all.len() >= 15, "{} examples", all.len());
+        for words in all {
+            if let Err(e) = Cli::try_parse_from(&words) {
+                panic!("{words:?}: {e}");
+            }
+        }
     }
 }

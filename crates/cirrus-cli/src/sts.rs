@@ -5,7 +5,10 @@ use crate::{load_config, Failure, GlobalArgs, Output};
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum StsCommand {
     /// Who the credentials belong to (GetCallerIdentity): account, ARN, user id.
-    #[command(visible_alias = "get-caller-identity")]
+    #[command(
+        visible_alias = "get-caller-identity",
+        after_help = "Examples:\n  cirrus sts get-caller-identity\n  cirrus --profile dev --output text sts whoami"
+    )]
     Whoami,
 }
 

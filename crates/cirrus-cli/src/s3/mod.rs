@@ -21,15 +21,30 @@ use cirrus::s3::S3Client;
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum S3Command {
     /// List buckets, or the objects under s3://BUCKET/PREFIX.
+    #[command(
+        after_help = "Examples:\n  cirrus s3 ls\n  cirrus s3 ls s3://my-bucket/logs/\n  cirrus s3 ls --recursive --human-readable --summarize s3://my-bucket/"
+    )]
     Ls(ls::LsArgs),
     /// Copy local <-> S3 or S3 -> S3; `-` is standard input or output.
+    #[command(
+        after_help = "Examples:\n  cirrus s3 cp report.pdf s3://my-bucket/reports/\n  cirrus s3 cp --recursive ./site s3://my-bucket/www/ --exclude '*.tmp'\n  cirrus s3 cp s3://my-bucket/logs/app.log - | less"
+    )]
     Cp(args::CopyArgs),
     /// Move local <-> S3 or S3 -> S3: copy, then remove each source once its copy is complete.
+    #[command(
+        after_help = "Examples:\n  cirrus s3 mv --dryrun --recursive ./outbox s3://my-bucket/inbox/\n  cirrus s3 mv s3://my-bucket/tmp/a.csv s3://my-bucket/done/"
+    )]
     Mv(args::CopyArgs),
     /// Make DST like SRC (a directory and a prefix, either way, or two prefixes): send what is
     /// missing or changed, and with --delete remove what SRC lacks.
+    #[command(
+        after_help = "Examples:\n  cirrus s3 sync ./site s3://my-bucket/www/\n  cirrus s3 sync --delete --dryrun s3://my-bucket/photos/ ./photos\n  cirrus s3 sync --checksum ./data s3://my-bucket/data/"
+    )]
     Sync(args::SyncArgs),
     /// Delete a key, or everything under a folder with --recursive (`data` means `data/`).
+    #[command(
+        after_help = "Examples:\n  cirrus s3 rm s3://my-bucket/old.txt\n  cirrus s3 rm --recursive --dryrun s3://my-bucket/tmp/"
+    )]
     Rm(args::RmArgs),
     /// Make a bucket.
     Mb {
@@ -45,6 +60,7 @@ pub(crate) enum S3Command {
         target: String,
     },
     /// Print a presigned URL.
+    #[command(after_help = "Examples:\n  cirrus s3 presign s3://my-bucket/report.pdf --expires-in 3600")]
     Presign(presign::PresignArgs),
     /// Print a presigned POST form, {"url": ..., "fields": {...}}, for a browser upload.
     PresignPost(presign::PresignPostArgs),
