@@ -236,6 +236,23 @@ fn dryrun_does_nothing() -> Result<(), Failed> {
     Ok(())
 }
 
+/// A download from a bucket that does not exist fails before anything local is made: no empty
+/// folder is left behind by `sync` or `cp --recursive`.
+fn missing_bucket_makes_no_folder() -> Result<(), Failed> {
+    let env = s3s_env()?;
+    let dir = std::env::temp_dir().join(format!("cirrus-cli-nobucket-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for cmd in [&["s3", "sync"][..], &["s3", "cp", "--recursive"][..]] {
+        let target = dir.join("new").to_string_lossy().into_owned();
+        let mut args = cmd.to_vec();
+        args.extend(["s3://no-such-bucket-cirrus/data/", target.as_str()]);
+        let r = run(&args, &env, b"");
+        ensure(r.code == 1 && r.stderr.contains("NoSuchBucket"), format!("{cmd:?}: exit {} {}", r.code, r.stderr))?;
+        ensure(!dir.join("new").exists(), format!("{cmd:?} made the local folder"))?;
+    }
+    Ok(())
+}
+
 /// Configuration errors exit 2 by their kind, their cause said once: a broken shared config
 /// file names its file and line; no region says how to set one.
 fn config_errors_exit_2() -> Result<(), Failed> {
@@ -302,6 +319,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("s3::config_errors_exit_2_with_their_cause_once", config_errors_exit_2),
         Trial::test("s3::s3_commands_need_no_region", s3_needs_no_region),
         Trial::test("s3::dryrun_on_cp_mv_rm_does_nothing", dryrun_does_nothing),
+        Trial::test("s3::a_missing_bucket_makes_no_local_folder", missing_bucket_makes_no_folder),
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
         Trial::test("s3::no_credentials_is_said_once", no_credentials_said_once),

@@ -160,6 +160,7 @@ impl Transfers {
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
         if !options.dryrun {
+            self.readable(bucket, &folder_key(key), path).await?;
             tokio::fs::create_dir_all(path)
                 .await
                 .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
@@ -226,6 +227,17 @@ impl Transfers {
                 object: Some(o),
             })
         }))
+    }
+
+    /// Before a local folder is made for a download: when it is not there yet, one listing
+    /// request says that the source can be read (a bucket that does not exist, or that the
+    /// caller may not list, leaves no empty folder behind).
+    pub(super) async fn readable(&self, bucket: &str, prefix: &str, path: &std::path::Path) -> Result<(), Error> {
+        if tokio::fs::metadata(path).await.is_ok() {
+            return Ok(());
+        }
+        let options = ListOptions::prefix(prefix).with_page_size(1);
+        self.client.list_page(bucket, &options, None).await.map(drop)
     }
 
     /// The source inside the destination (`s3://b/a/sub/` into `s3://b/a/`): `a/sub/sub/x`

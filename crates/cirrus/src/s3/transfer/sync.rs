@@ -574,9 +574,14 @@ impl Transfers {
                 }
                 Action::Upload
             }
-            (Location::S3 { bucket, .. }, Location::Local(p)) => {
+            (Location::S3 { bucket, key }, Location::Local(p)) => {
                 crate::s3::check_bucket("GetObject", bucket)?;
-                tokio::fs::create_dir_all(p).await.map_err(|e| input(format!("cannot create {}: {e}", p.display())))?;
+                if !options.dryrun {
+                    self.readable(bucket, &folder_key(key), p).await?;
+                    tokio::fs::create_dir_all(p)
+                        .await
+                        .map_err(|e| input(format!("cannot create {}: {e}", p.display())))?;
+                }
                 Action::Download
             }
             (Location::S3 { bucket: b1, key: k1 }, Location::S3 { bucket: b2, key: k2 }) => {
