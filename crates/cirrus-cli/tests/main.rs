@@ -559,6 +559,25 @@ fn run_with(args: &[&str], env: &[(&'static str, String)]) -> Run {
 
 fn service_trials() -> Vec<Trial> {
     vec![
+        Trial::test("sts::assume_role_and_get_session_token_as_the_aws_cli_prints_them", || {
+            let env = aws_env(&moto()?);
+            let role = "arn:aws:iam::123456789012:role/deploy";
+            let run = run_with(&["sts", "assume-role", "--role-arn", role, "--role-session-name", "ci"], &env);
+            ensure(run.code == 0, run.stderr.clone())?;
+            let v: serde_json::Value = serde_json::from_slice(&run.stdout).map_err(|e| e.to_string())?;
+            let c = &v["Credentials"];
+            ensure(c["AccessKeyId"].as_str().is_some_and(|k| k.len() >= 16), run.out())?;
+            ensure(c["SessionToken"].as_str().is_some_and(|t| !t.is_empty()), run.out())?;
+            ensure(c["Expiration"].as_str().is_some_and(|t| t.ends_with('Z')), run.out())?;
+            let arn = v["AssumedRoleUser"]["Arn"].as_str().unwrap_or_default();
+            ensure(arn.ends_with(":assumed-role/deploy/ci"), run.out())?;
+            let run = run_with(&["--output", "text", "sts", "get-session-token", "--duration-seconds", "900"], &env);
+            ensure(run.code == 0 && run.out().starts_with("CREDENTIALS\t"), run.out())?;
+            ensure(run.out().trim_end().split('\t').count() == 5, run.out())?;
+            // An MFA code without its device is refused before anything is sent.
+            let run = run_with(&["sts", "get-session-token", "--token-code", "123456"], &env);
+            ensure(run.code == 2 && run.stderr.contains("--serial-number"), run.stderr)
+        }),
         Trial::test("sts::whoami_json_and_text", || {
             let env = aws_env(&moto()?);
             let run = run_with(&["sts", "whoami"], &env);
