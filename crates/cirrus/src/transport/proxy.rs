@@ -135,6 +135,16 @@ impl fmt::Debug for ProxySettings {
 fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
     let url = url.trim();
     let full = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+    // The user info runs to the last `@`: a password may hold `/`, `?`, `#` or `@`, which a URL
+    // needs percent-encoded (the proxy's Basic auth is decoded from it again). Encoded here, the
+    // URL parses as the user meant it, and the password is never read as a path or a port.
+    let full = match full.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((userinfo, host)) => format!("{scheme}://{}@{host}", encode_userinfo(userinfo)),
+            None => full,
+        },
+        None => full,
+    };
     let shown = redact_url(&full);
     let (scheme, rest) = full.split_once("://").unwrap_or(("", ""));
     let authority = rest.split('/').next().unwrap_or("");
@@ -154,6 +164,20 @@ fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
         Some(p) => Err(ParseError::new("a proxy URL", format!("{name} {shown:?} {p}"))),
         None => Ok(full),
     }
+}
+
+/// `user:password` with what cannot stand in a URL's user info percent-encoded (`%` is kept:
+/// an already encoded password stays as it is).
+fn encode_userinfo(userinfo: &str) -> String {
+    let mut out = String::with_capacity(userinfo.len());
+    for b in userinfo.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:%".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The certificates a TLS server may chain to.
@@ -242,10 +266,31 @@ mod tests {
             ("http://u:secret@proxy:3128/path", "has a path"),
             ("http://u:secret@proxy:99999", "not a URL"),
             ("proxy:70000", "not a URL"),
+            ("http://u:se/cr#et?@proxy:99999", "not a URL"),
+            ("http://u:se/cr#et?@:3128", "no host"),
         ] {
             let e = check_proxy_url("HTTPS_PROXY", bad).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains("HTTPS_PROXY") && !e.contains("secret"), "{bad}: {e}");
+            assert!(!e.contains("cr") && !e.contains("et?"), "{bad}: {e}");
         }
+    }
+
+    /// A password holding `/`, `#`, `?` or `@` is the password, encoded for the URL (the
+    /// proxy's Basic auth decodes it again), never a path, a fragment or a host.
+    #[test]
+    fn passwords_with_any_character() {
+        assert_eq!(
+            check_proxy_url("p", "http://u:pa/s#s?@x@proxy:3128").unwrap(),
+            "http://u:pa%2Fs%23s%3F%40x@proxy:3128"
+        );
+        assert_eq!(check_proxy_url("p", "u:p%2Fw@proxy:3128").unwrap(), "http://u:p%2Fw@proxy:3128");
+        let env = [("HTTPS_PROXY", "http://user:pa/ss@proxy:3128")];
+        let p = ProxySettings::from_env(&env).unwrap();
+        let seen = p.matcher().unwrap().intercept(&"https://s3.amazonaws.com/".parse().unwrap());
+        let auth = seen.and_then(|i| i.basic_auth().cloned()).expect("basic auth");
+        // `user:pa/ss` in base64.
+        assert_eq!(auth.to_str().unwrap(), "Basic dXNlcjpwYS9zcw==");
+        assert!(!format!("{p:?}").contains("pa"));
     }
 
     #[test]
