@@ -474,10 +474,15 @@ impl Request {
     }
 
     /// Adds a header whose value comes from the caller, refusing values that are not valid
-    /// HTTP (control characters, new lines) with a message that names the header.
+    /// HTTP (control characters, new lines) with a message that names the header and where
+    /// the value goes wrong, never the value (it may be a token).
     pub fn try_header(mut self, name: http::HeaderName, value: &str) -> Result<Self, ParseError> {
-        let v = HeaderValue::from_str(value)
-            .map_err(|_| ParseError::new("a header value", format!("{name}: {value:?} is not valid HTTP")))?;
+        let v = HeaderValue::from_str(value).map_err(|_| {
+            let at = value.bytes().position(|b| b != b'\t' && !(0x20..0x7f).contains(&b)).unwrap_or(0);
+            let byte = value.as_bytes().get(at).copied().unwrap_or(0);
+            let why = format!("{name}: the value holds byte 0x{byte:02x} at {at}, which HTTP does not allow there");
+            ParseError::new("a header value", why)
+        })?;
         self.headers.insert(name, v);
         Ok(self)
     }
@@ -536,5 +541,19 @@ mod tests {
         let e = Request::new(Method::GET, "http://127.0.0.1:99999/", "").head().unwrap_err();
         assert!(e.contains("65535"), "{e}");
         assert!(valid_url("http://[::1]:9000/") && valid_url("http://u:p@proxy") && !valid_url("http://[::1]:70000"));
+    }
+
+    /// A header value that is not HTTP (an SSO token with a new line in it) is refused with its
+    /// name and where it goes wrong, never with the value.
+    #[test]
+    fn a_bad_header_value_is_never_printed() {
+        let name = http::HeaderName::from_static("x-amz-sso_bearer_token");
+        let e = Request::new(Method::GET, "https://portal.sso.example/", "")
+            .try_header(name, "aoa\r\nSECRETTOKENVALUE")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("x-amz-sso_bearer_token") && e.contains("0x0d at 3"), "{e}");
+        assert!(!e.contains("SECRET") && !e.contains("aoa"), "{e}");
     }
 }
