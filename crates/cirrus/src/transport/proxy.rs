@@ -166,6 +166,22 @@ fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
     }
 }
 
+/// What is wrong with a PEM block, in words (the PEM reader's own Display prints the markers as
+/// byte arrays).
+fn pem_problem(e: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::Error;
+    match e {
+        Error::MissingSectionEnd { end_marker } => {
+            format!("it is cut short: no -----END {}----- line", String::from_utf8_lossy(end_marker).trim())
+        }
+        Error::IllegalSectionStart { line } => {
+            format!("its first line {:?} is not a -----BEGIN ...----- line", String::from_utf8_lossy(line).trim())
+        }
+        Error::Base64Decode(why) => format!("its body is not base64 ({why})"),
+        other => other.to_string(),
+    }
+}
+
 /// `user:password` with what cannot stand in a URL's user info percent-encoded (`%` is kept:
 /// an already encoded password stays as it is).
 fn encode_userinfo(userinfo: &str) -> String {
@@ -206,8 +222,20 @@ impl TlsRoots {
     /// ```
     pub fn from_pem(pem: &[u8]) -> Result<TlsRoots, ParseError> {
         let mut certs = Vec::new();
+        let mut store = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(pem) {
-            certs.push(cert.map_err(|e| ParseError::with_source("a CA bundle", "a PEM block is malformed", e))?);
+            let n = certs.len() + 1;
+            let cert =
+                cert.map_err(|e| ParseError::new("a CA bundle", format!("certificate {n}: {}", pem_problem(&e))))?;
+            // Base64 that decodes to something else than a certificate would be dropped by the
+            // trust store without a word, and every connection would fail later.
+            store.add(cert.clone()).map_err(|e| {
+                ParseError::new(
+                    "a CA bundle",
+                    format!("certificate {n} is not an X.509 certificate a TLS client can trust ({e})"),
+                )
+            })?;
+            certs.push(cert);
         }
         if certs.is_empty() {
             return Err(ParseError::new("a CA bundle", "it holds no certificate (-----BEGIN CERTIFICATE-----)"));
@@ -313,6 +341,19 @@ mod tests {
         assert!(m.intercept(&"https://11.1.2.3/".parse().unwrap()).is_some());
         assert!(ProxySettings::none().with_https_proxy("proxy:1").unwrap().with_no_proxy("x, *").matcher().is_none());
         assert!(ProxySettings::from_env(&[("HOME", "/")]).unwrap().matcher().is_none());
+    }
+
+    /// A bundle cut short, or a block whose body is no certificate, is refused with what is
+    /// wrong, in words.
+    #[test]
+    fn a_broken_bundle_says_what_is_wrong() {
+        let cut = b"-----BEGIN CERTIFICATE-----\nMIIB\n";
+        let e = TlsRoots::from_pem(cut).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("certificate 1: it is cut short: no -----END CERTIFICATE----- line"), "{e}");
+        assert!(!e.contains("[45"), "{e}");
+        let junk = b"-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
+        let e = TlsRoots::from_pem(junk).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("certificate 1 is not an X.509 certificate"), "{e}");
     }
 
     #[test]
