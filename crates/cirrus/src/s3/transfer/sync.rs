@@ -470,14 +470,24 @@ fn differs(action: Action, src: &Entry, dst: &Entry, options: &SyncOptions) -> b
     }
 }
 
-/// `t` to whole seconds when `object` (an S3 time) has none below them: a server that stores
-/// seconds says nothing finer, and a file's nanoseconds must not outweigh that.
+/// `t` cut to the grain of `object` (an S3 time): whole seconds when it has nothing below them
+/// (S3 itself), milliseconds when it has nothing below those (MinIO, s3s), microseconds
+/// likewise. A server says nothing finer than it stores, and a file's nanoseconds must not
+/// outweigh that: a file written at .4005 s and stored in the same millisecond is stored at
+/// .400 s, not before it was written.
 fn same_grain(t: SystemTime, object: SystemTime) -> SystemTime {
-    let whole = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).is_ok_and(|d| d.subsec_nanos() == 0);
-    match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) if whole(object) => SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()),
-        _ => t,
-    }
+    let (Ok(td), Ok(od)) = (t.duration_since(SystemTime::UNIX_EPOCH), object.duration_since(SystemTime::UNIX_EPOCH))
+    else {
+        return t;
+    };
+    let grain = match od.subsec_nanos() {
+        0 => 1_000_000_000,
+        n if n % 1_000_000 == 0 => 1_000_000,
+        n if n % 1_000 == 0 => 1_000,
+        _ => return t,
+    };
+    let nanos = td.subsec_nanos() - td.subsec_nanos() % grain;
+    SystemTime::UNIX_EPOCH + std::time::Duration::new(td.as_secs(), nanos)
 }
 
 impl Transfers {
@@ -872,6 +882,15 @@ mod tests {
         let at = |ms: u64| Entry { time: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms)), ..entry(1, 0) };
         assert!(!differs(Action::Upload, &at(49_565), &at(49_570), &plain));
         assert!(differs(Action::Upload, &at(49_565), &at(49_560), &plain));
+        // An object stored in the millisecond its file was written (the file's time has
+        // nanoseconds, the store's milliseconds) is not older.
+        let ns = |ms: u64, extra: u32| Entry {
+            time: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms) + Duration::from_nanos(u64::from(extra))),
+            ..entry(1, 0)
+        };
+        assert!(!differs(Action::Upload, &ns(49_565, 400_500), &at(49_565), &plain));
+        assert!(differs(Action::Upload, &ns(49_566, 1), &at(49_565), &plain));
+        assert!(!differs(Action::Download, &at(49_565), &ns(49_565, 900_000), &plain));
         // A server that stores whole seconds (S3): the object of the same second is not older.
         assert!(!differs(Action::Upload, &at(49_565), &at(49_000), &plain));
         assert!(differs(Action::Upload, &at(50_001), &at(49_000), &plain));
