@@ -73,13 +73,16 @@ impl ProxySettings {
 
     /// Hosts that bypass the proxies, in `NO_PROXY`'s syntax: comma-separated host names (each
     /// also covers its subdomains; `.corp` and `*.corp` are taken as `corp`'s subdomains), IP
-    /// addresses or ranges (`10.0.0.0/8`), or `*` for every host.
+    /// addresses or ranges (`10.0.0.0/8`), or `*` for every host. An entry with a port
+    /// (`localhost:9000`, `[::1]:8080`) or in brackets (`[::1]`) stands for its host, on any
+    /// port.
     #[must_use]
     pub fn with_no_proxy(mut self, list: &str) -> Self {
         let entries: Vec<&str> = list
             .split(',')
             .map(|e| e.trim())
             .map(|e| e.strip_prefix('*').filter(|r| r.starts_with('.')).unwrap_or(e))
+            .map(without_port)
             .collect();
         self.no_proxy = Some(entries.join(",")).filter(|l| !l.replace(',', "").is_empty());
         self
@@ -163,6 +166,18 @@ fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
     match problem {
         Some(p) => Err(ParseError::new("a proxy URL", format!("{name} {shown:?} {p}"))),
         None => Ok(full),
+    }
+}
+
+/// A `NO_PROXY` entry without its port and brackets: `host:9000` is `host`, `[::1]:8080` and
+/// `[::1]` are `::1`; a bare IPv6 address (`::1`, more than one colon) is left whole.
+fn without_port(entry: &str) -> &str {
+    if let Some(rest) = entry.strip_prefix('[') {
+        return rest.split_once(']').map_or(entry, |(ip, _)| ip);
+    }
+    match entry.split_once(':') {
+        Some((host, port)) if !port.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => entry,
     }
 }
 
@@ -340,6 +355,17 @@ mod tests {
         assert!(m.intercept(&"https://10.1.2.3/".parse().unwrap()).is_none());
         assert!(m.intercept(&"https://11.1.2.3/".parse().unwrap()).is_some());
         assert!(ProxySettings::none().with_https_proxy("proxy:1").unwrap().with_no_proxy("x, *").matcher().is_none());
+        // Ports and brackets, as curl and Go take them.
+        let m = ProxySettings::none()
+            .with_https_proxy("proxy:1")
+            .unwrap()
+            .with_no_proxy("localhost:9000, [::1]:8080, [fd00::7], 127.0.0.1:9")
+            .matcher()
+            .unwrap();
+        for direct in ["https://localhost:9000/", "https://[::1]:8080/", "https://[fd00::7]/", "https://127.0.0.1:9/"] {
+            assert!(m.intercept(&direct.parse().unwrap()).is_none(), "{direct}");
+        }
+        assert!(m.intercept(&"https://example.com:9000/".parse().unwrap()).is_some());
         assert!(ProxySettings::from_env(&[("HOME", "/")]).unwrap().matcher().is_none());
     }
 
