@@ -97,6 +97,8 @@ enum Why {
     NotApproved(String),
     Redirect(String, Option<std::io::Error>),
     Cache(std::io::Error),
+    /// SSO OIDC gave a token that has already expired.
+    Expired,
 }
 
 impl LoginError {
@@ -137,6 +139,7 @@ impl std::fmt::Display for LoginError {
             Why::Call(_) => f.write_str("the login call failed"),
             Why::Settings(m) | Why::NotApproved(m) | Why::Redirect(m, _) => f.write_str(m),
             Why::Cache(_) => f.write_str("cannot write the token to the SSO cache"),
+            Why::Expired => f.write_str("SSO OIDC gave a token that has already expired (its clock or the server's is off?); nothing was cached"),
         }
     }
 }
@@ -172,7 +175,11 @@ fn token(target: &LoginTarget, registration: &Registration, grant: super::TokenG
     }
 }
 
+/// Caches the token of a login that worked; a token that is already expired is no login.
 fn store(cache: &TokenCache, target: &LoginTarget, t: &SsoToken) -> Result<(), LoginError> {
+    if t.expires_at <= SystemTime::now() {
+        return Err(LoginError(Why::Expired));
+    }
     cache.store(target.cache_key(), t).map_err(|e| LoginError(Why::Cache(e)))
 }
 
@@ -389,6 +396,37 @@ mod tests {
         let v = random_token();
         assert_eq!(v.len(), 43);
         assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    }
+
+    /// A grant whose token has already expired is no login: an error, and nothing cached.
+    #[test]
+    fn an_expired_token_is_not_a_login() {
+        let dir = std::env::temp_dir().join(format!("cirrus-sso-expired-{}", std::process::id()));
+        let cache = TokenCache::new(&dir);
+        let target = LoginTarget {
+            session: Some("s".into()),
+            start_url: "https://x.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            scopes: Vec::new(),
+        };
+        let registration = super::super::Registration {
+            client_id: "c".into(),
+            client_secret: String::from("s").into(),
+            expires_at: SystemTime::now() + Duration::from_secs(3600),
+        };
+        let grant = |secs| super::super::TokenGrant {
+            access_token: String::from("tok").into(),
+            expires_in: Duration::from_secs(secs),
+            refresh_token: None,
+        };
+        let expired = token(&target, &registration, grant(0), SystemTime::now() - Duration::from_secs(1));
+        let e = store(&cache, &target, &expired).unwrap_err();
+        assert!(e.to_string().contains("already expired"), "{e}");
+        assert!(cache.load(target.cache_key()).is_none());
+        let fresh = token(&target, &registration, grant(3600), SystemTime::now());
+        store(&cache, &target, &fresh).unwrap();
+        assert!(cache.load(target.cache_key()).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
