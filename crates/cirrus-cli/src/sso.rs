@@ -76,7 +76,7 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Fail
     match cmd {
         SsoCommand::Logout => {
             let tokens = cache.remove_all().map_err(|e| anyhow::Error::new(e).context("cannot clear the SSO cache"))?;
-            let roles = remove_sso_role_credentials(ctx.env());
+            let roles = cirrus::credentials::remove_sso_role_credentials(ctx.env());
             eprintln!(
                 "Removed {tokens} cached IAM Identity Center token{} and {roles} set{} of role credentials.",
                 if tokens == 1 { "" } else { "s" },
@@ -126,23 +126,4 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Fail
             Ok(())
         }
     }
-}
-
-/// Removes the role credentials the AWS CLI and cirrus cached from SSO logins
-/// (`~/.aws/cli/cache/*.json` with `"ProviderType": "sso"`), as `aws sso logout` does.
-fn remove_sso_role_credentials(env: &dyn cirrus::env::Env) -> usize {
-    let dir = cirrus::profile::expand_home(env, "~/.aws/cli/cache");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return 0 };
-    let mut removed = 0;
-    for path in entries.flatten().map(|e| e.path()) {
-        let is_sso = path.extension().is_some_and(|x| x == "json")
-            && std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .is_some_and(|v| v["ProviderType"] == "sso");
-        if is_sso && std::fs::remove_file(&path).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
 }

@@ -263,11 +263,22 @@ fn legacy_profile_and_missing_login() -> Result<(), Failed> {
     interop(&["write-token", &cache, start, start, "us-east-2", "valid-legacy", "3600", "-"], &env)?;
     let r = run(&["--profile", "legacy", "credentials", "--format", "json"], &env);
     ensure(r.code == 0 && r.out().contains("ASIASSO"), format!("{}{}", r.out(), r.stderr))?;
+    // Beside the token: a client registration, another tool's file and a directory named like
+    // a token file. Logout removes the token only, and goes on past the directory.
+    let dir = h.join(".aws/sso/cache");
+    std::fs::write(dir.join("botocore-client-id-us-east-2.json"), r#"{"clientId":"c","clientSecret":"s"}"#)
+        .map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("notes.txt"), "mine").map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir.join("aaa-odd.json")).map_err(|e| e.to_string())?;
     // Logout: the token and the role credentials cached from it go.
     let r = run(&["sso", "logout"], &env);
     ensure(r.code == 0 && r.stderr.contains("Removed 1 cached IAM Identity Center token and 1 set"), r.stderr)?;
-    let left = std::fs::read_dir(h.join(".aws/sso/cache")).map(|d| d.count()).unwrap_or(0);
-    ensure(left == 0, format!("{left} files left in the token cache"))?;
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    left.sort();
+    ensure(left == ["aaa-odd.json", "botocore-client-id-us-east-2.json", "notes.txt"], format!("left: {left:?}"))?;
     let r = run(&["--profile", "legacy", "credentials"], &env);
     ensure(r.code == 1 && r.stderr.contains("cirrus sso login --profile legacy"), r.stderr)?;
     // A profile that does not use Identity Center cannot log in: exit 2.

@@ -14,6 +14,26 @@ use std::time::{Duration, SystemTime};
 /// How close to expiry a cached entry is no longer used.
 pub(crate) const WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// Removes the role credentials SSO logins cached (`~/.aws/cli/cache/*.json` with
+/// `"ProviderType": "sso"`), as `aws sso logout` does; how many. Assumed-role entries and
+/// anything else stay; an entry that cannot be read or removed is passed over.
+pub fn remove_sso_role_credentials(env: &dyn Env) -> usize {
+    let dir = crate::profile::expand_home(env, "~/.aws/cli/cache");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return 0 };
+    let mut removed = 0;
+    for path in entries.flatten().map(|e| e.path()) {
+        let is_sso = path.extension().is_some_and(|x| x == "json")
+            && crate::fs::read_text(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .is_some_and(|v| v["ProviderType"] == "sso");
+        if is_sso && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 fn path(env: &dyn Env, key: &str) -> PathBuf {
     crate::profile::expand_home(env, "~/.aws/cli/cache").join(format!("{key}.json"))
 }

@@ -19,6 +19,7 @@ mod web_identity;
 
 pub use assume_role::AssumeRoleProvider;
 pub use chain::{ChainLink, DefaultChain, Explanation, LinkOutcome};
+pub use cli_cache::remove_sso_role_credentials;
 pub use container::ContainerCredentials;
 pub use imds::ImdsCredentials;
 pub use process::ProcessCredentials;

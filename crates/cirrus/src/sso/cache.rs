@@ -158,7 +158,10 @@ impl TokenCache {
         write_private(&self.path(key), token.to_json().to_string().as_bytes())
     }
 
-    /// Removes every cached token (`sso logout`); how many there were.
+    /// Removes every cached access token (`sso logout`), as the AWS CLI does: the `*.json`
+    /// files that hold an `accessToken`, nothing else (a client registration, a file of another
+    /// tool, a directory stay). An entry that cannot be read or removed is passed over, with a
+    /// warning, and the others still go. How many were removed.
     pub fn remove_all(&self) -> io::Result<usize> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
@@ -166,11 +169,18 @@ impl TokenCache {
             Err(e) => return Err(e),
         };
         let mut removed = 0;
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_some_and(|x| x == "json") {
-                std::fs::remove_file(&path)?;
-                removed += 1;
+        for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+            let is_token = path.extension().is_some_and(|x| x == "json")
+                && crate::fs::read_text(&path)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|v| v.get("accessToken").is_some());
+            if !is_token {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot remove a cached SSO token"),
             }
         }
         Ok(removed)
