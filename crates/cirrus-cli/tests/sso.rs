@@ -203,8 +203,13 @@ fn pkce_login_with_a_scripted_redirect() -> Result<(), Failed> {
     // A connection that sends nothing (a browser's preconnect) is held open throughout; then a
     // stray request (a browser asks for the favicon), then one with a wrong state.
     let base = location.split("/oauth/callback").next().unwrap_or_default().to_owned();
-    let idle = std::net::TcpStream::connect(base.trim_start_matches("http://")).map_err(|e| e.to_string())?;
+    let mut idle = std::net::TcpStream::connect(base.trim_start_matches("http://")).map_err(|e| e.to_string())?;
     ensure(raw_get(&format!("{base}/favicon.ico"))?.starts_with("HTTP/1.1 404"), "favicon")?;
+    // Served side by side: the favicon was answered while the idle connection is still open
+    // (one at a time, the listener would have given up on it before taking the next).
+    idle.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let still_open = matches!(idle.read(&mut [0u8; 1]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    ensure(still_open, "the idle connection was dropped before the next request was served".to_owned())?;
     ensure(
         raw_get(&format!("{base}/oauth/callback?code=x&state=forged"))?.starts_with("HTTP/1.1 400"),
         "forged state",

@@ -319,44 +319,59 @@ async fn read_head(conn: &mut tokio::net::TcpStream) -> Vec<u8> {
 /// Serves the redirect: the first `GET /oauth/callback` with our state gives the code; anything
 /// else is answered and ignored (a browser also asks for `/favicon.ico`).
 async fn receive_code(listener: &tokio::net::TcpListener, state: &str) -> Result<String, LoginError> {
+    // Connections are served side by side: one that sends nothing (a browser's preconnect, a
+    // stray local program) times out on its own without holding up the redirect. At most
+    // `AT_ONCE` are open; the others wait to be accepted.
+    const AT_ONCE: usize = 32;
+    let mut open: tokio::task::JoinSet<Option<Result<String, String>>> = tokio::task::JoinSet::new();
     loop {
-        let (mut conn, _) =
-            listener.accept().await.map_err(|e| LoginError::redirect("cannot accept the redirect", e))?;
-        // One connection at a time: one that sends nothing (a browser's preconnect, a stray
-        // local program) is dropped after a moment instead of holding up the redirect.
-        let Ok(head) = tokio::time::timeout(Duration::from_secs(2), read_head(&mut conn)).await else { continue };
-        let line = String::from_utf8_lossy(head.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned();
-        let target = line.split(' ').nth(1).unwrap_or_default();
-        let Some(query) = target.strip_prefix("/oauth/callback?") else {
-            let _ = conn.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-            continue;
-        };
-        let params: Vec<(String, String)> = query
-            .split('&')
-            .filter_map(|p| p.split_once('='))
-            .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-            .collect();
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let (status, page, result) = if get("state").as_deref() != Some(state) {
-            ("400 Bad Request", "cirrus: this redirect is not for the login in progress.", None)
-        } else if let Some(error) = get("error") {
-            ("200 OK", "cirrus: the login was refused. You can close this window.", Some(Err(error)))
-        } else if let Some(code) = get("code") {
-            ("200 OK", "cirrus: logged in. You can close this window.", Some(Ok(code)))
-        } else {
-            ("400 Bad Request", "cirrus: the redirect has no code.", None)
-        };
-        let reply = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-            page.len()
-        );
-        let _ = conn.write_all(reply.as_bytes()).await;
-        match result {
-            Some(Ok(code)) => return Ok(code),
-            Some(Err(error)) => return Err(LoginError::not_approved(format!("the login was refused: {error}"))),
-            None => continue,
+        tokio::select! {
+            accepted = listener.accept(), if open.len() < AT_ONCE => {
+                let (conn, _) = accepted.map_err(|e| LoginError::redirect("cannot accept the redirect", e))?;
+                open.spawn(serve_redirect(conn, state.to_owned()));
+            }
+            Some(done) = open.join_next(), if !open.is_empty() => match done {
+                Ok(Some(Ok(code))) => return Ok(code),
+                Ok(Some(Err(error))) => {
+                    return Err(LoginError::not_approved(format!("the login was refused: {error}")))
+                }
+                _ => {}
+            },
         }
     }
+}
+
+/// One connection to the redirect listener: the code (or the error) of a redirect for the
+/// login in progress, `None` for anything else (answered 404 or 400, or silent for 2 s).
+async fn serve_redirect(mut conn: tokio::net::TcpStream, state: String) -> Option<Result<String, String>> {
+    let head = tokio::time::timeout(Duration::from_secs(2), read_head(&mut conn)).await.ok()?;
+    let line = String::from_utf8_lossy(head.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned();
+    let target = line.split(' ').nth(1).unwrap_or_default();
+    let Some(query) = target.strip_prefix("/oauth/callback?") else {
+        let _ = conn.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+        return None;
+    };
+    let params: Vec<(String, String)> = query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let (status, page, result) = if get("state").as_deref() != Some(state.as_str()) {
+        ("400 Bad Request", "cirrus: this redirect is not for the login in progress.", None)
+    } else if let Some(error) = get("error") {
+        ("200 OK", "cirrus: the login was refused. You can close this window.", Some(Err(error)))
+    } else if let Some(code) = get("code") {
+        ("200 OK", "cirrus: logged in. You can close this window.", Some(Ok(code)))
+    } else {
+        ("400 Bad Request", "cirrus: the redirect has no code.", None)
+    };
+    let reply = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = conn.write_all(reply.as_bytes()).await;
+    result
 }
 
 fn percent_decode(s: &str) -> String {
