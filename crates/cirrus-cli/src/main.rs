@@ -59,9 +59,13 @@ pub struct GlobalArgs {
     /// Do not sign requests.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_sign_request: bool,
-    /// Output format.
+    /// Output format (`s3 ls` prints the AWS CLI's text unless --output json is given).
     #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = Output::Json)]
     pub output: Output,
+    /// Whether --output was given (filled in by `main`): `s3 ls` keeps the AWS CLI's text
+    /// layout unless asked for JSON.
+    #[arg(skip)]
+    pub output_given: bool,
     /// Seconds to wait for a connection (TCP and TLS) before retrying; 0 waits as long as the
     /// system does. Default 3.1 (the SDKs'), as the AWS CLI's option of this name.
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds)]
@@ -254,6 +258,7 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     cli.global.filters = s3::ordered_filters(&matches);
+    cli.global.output_given = matches.value_source("output") == Some(clap::parser::ValueSource::CommandLine);
     if cli.global.debug {
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)

@@ -253,6 +253,44 @@ fn missing_bucket_makes_no_folder() -> Result<(), Failed> {
     Ok(())
 }
 
+/// `s3 ls --output json`: one JSON object a line with ListObjectsV2's names (machine-readable
+/// ls, aws-cli #371); without --output, the AWS CLI's text as before.
+fn ls_as_json_lines() -> Result<(), Failed> {
+    let env = s3s_env()?;
+    let b = bucket("lsjson");
+    let dir = std::env::temp_dir().join(format!("cirrus-cli-lsjson-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("f.txt");
+    std::fs::write(&file, b"twelve bytes").map_err(|e| e.to_string())?;
+    let file = file.to_string_lossy().into_owned();
+    ok(&run(&["s3", "mb", &format!("s3://{b}")], &env, b""), "mb")?;
+    for key in ["top.txt", "a/one.txt", "a/two.txt"] {
+        ok(&run(&["s3", "cp", &file, &format!("s3://{b}/{key}")], &env, b""), "cp")?;
+    }
+    let lines = |args: &[&str]| -> Result<Vec<serde_json::Value>, Failed> {
+        let r = run(args, &env, b"");
+        ensure(r.code == 0, r.stderr.clone())?;
+        r.out().lines().map(|l| serde_json::from_str(l).map_err(|e| Failed::from(format!("{e}: {l}")))).collect()
+    };
+    let all = lines(&["--output", "json", "s3", "ls", "--recursive", "--summarize", &format!("s3://{b}/")])?;
+    ensure(all.len() == 4, format!("{all:?}"))?;
+    ensure(all[0]["Key"] == "a/one.txt" && all[0]["Size"] == 12 && all[0].get("ETag").is_some(), format!("{all:?}"))?;
+    ensure(all[0]["LastModified"].as_str().is_some_and(|t| t.ends_with('Z')), format!("{all:?}"))?;
+    ensure(all[3] == serde_json::json!({"TotalObjects": 3, "TotalSize": 36}), format!("{all:?}"))?;
+    let top = lines(&["--output", "json", "s3", "ls", &format!("s3://{b}/")])?;
+    ensure(
+        top.len() == 2 && top[0] == serde_json::json!({"Prefix": "a/"}) && top[1]["Key"] == "top.txt",
+        format!("{top:?}"),
+    )?;
+    let buckets = lines(&["--output", "json", "s3", "ls"])?;
+    ensure(buckets.iter().any(|v| v["Name"] == b.as_str()), format!("{buckets:?}"))?;
+    let text = run(&["s3", "ls", &format!("s3://{b}/")], &env, b"");
+    ensure(text.code == 0 && text.out().contains("PRE a/"), text.out())?;
+    ok(&run(&["s3", "rb", "--force", &format!("s3://{b}")], &env, b""), "rb --force")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// Configuration errors exit 2 by their kind, their cause said once: a broken shared config
 /// file names its file and line; no region says how to set one.
 fn config_errors_exit_2() -> Result<(), Failed> {
@@ -320,6 +358,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("s3::s3_commands_need_no_region", s3_needs_no_region),
         Trial::test("s3::dryrun_on_cp_mv_rm_does_nothing", dryrun_does_nothing),
         Trial::test("s3::a_missing_bucket_makes_no_local_folder", missing_bucket_makes_no_folder),
+        Trial::test("s3::ls_as_json_lines", ls_as_json_lines),
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
         Trial::test("s3::no_credentials_is_said_once", no_credentials_said_once),

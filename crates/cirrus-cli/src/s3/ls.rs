@@ -71,6 +71,9 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
     let (recursive, target) = (args.recursive, args.target.as_deref().filter(|t| *t != "s3://"));
     let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
     let s3 = client(global)?;
+    if global.output_given && global.output == crate::Output::Json {
+        return ls_json(&s3, recursive, style.summarize, target).await;
+    }
     let mut out = std::io::stdout().lock();
     let Some(target) = target else {
         let buckets = s3.list_buckets().await?;
@@ -124,6 +127,50 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
         Ok::<_, Failure>(())
     }
     .await?;
+    Ok(())
+}
+
+/// `s3 ls --output json`: one JSON object a line, with ListObjectsV2's field names: a bucket
+/// `{"Name", "CreationDate"}`, a folder `{"Prefix"}`, an object `{"Key", "Size",
+/// "LastModified", "ETag", "StorageClass"}` (keys whole, not relative), and with --summarize a
+/// last `{"TotalObjects", "TotalSize"}`.
+async fn ls_json(
+    s3: &cirrus::s3::S3Client,
+    recursive: bool,
+    summarize: bool,
+    target: Option<&str>,
+) -> Result<(), Failure> {
+    let time = |t: Option<std::time::SystemTime>| t.map(cirrus::sigv4::format_rfc3339);
+    let Some(target) = target else {
+        for b in s3.list_buckets().await? {
+            outln!("{}", serde_json::json!({"Name": b.name, "CreationDate": time(b.created)}))?;
+        }
+        return Ok(());
+    };
+    let (bucket, prefix) = parse_s3(target)?;
+    let mut options = ListOptions::prefix(prefix);
+    if !recursive {
+        options = options.with_delimiter("/");
+    }
+    let (mut objects, mut bytes) = (0u64, 0u64);
+    let mut pages = Box::pin(s3.list_pages(&bucket, options));
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(Failure::from)?;
+        for p in &page.common_prefixes {
+            outln!("{}", serde_json::json!({ "Prefix": p }))?;
+        }
+        for o in &page.objects {
+            (objects, bytes) = (objects + 1, bytes.saturating_add(o.size));
+            let line = serde_json::json!({
+                "Key": o.key, "Size": o.size, "LastModified": time(o.last_modified),
+                "ETag": o.etag, "StorageClass": o.storage_class,
+            });
+            outln!("{line}")?;
+        }
+    }
+    if summarize {
+        outln!("{}", serde_json::json!({"TotalObjects": objects, "TotalSize": bytes}))?;
+    }
     Ok(())
 }
 
