@@ -14,6 +14,7 @@ macro_rules! outln {
 }
 
 mod cognito;
+mod configure;
 mod credentials;
 mod curl;
 mod failure;
@@ -102,6 +103,9 @@ enum Command {
         after_help = "Examples:\n  cirrus curl https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
     )]
     Curl(curl::CurlArgs),
+    /// Read and write the shared config and credentials files (set, get, list-profiles).
+    #[command(subcommand)]
+    Configure(configure::ConfigureCommand),
     /// Resolve credentials through the default chain and print them, or explain the choice.
     #[command(
         after_help = "Examples:\n  cirrus credentials --explain\n  cirrus --profile dev credentials --format env"
@@ -313,6 +317,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Curl(args) => curl::run(global, args).await,
         Command::Credentials(args) => credentials::run(global, args).await,
         Command::Sts(cmd) => sts::run(global, cmd).await,
+        Command::Configure(cmd) => configure::run(global, cmd),
         Command::Sso(cmd) => sso::run(global, cmd).await,
         Command::S3(cmd) => s3::run(global, *cmd).await,
         Command::Ses(cmd) => ses::run(global, cmd).await,

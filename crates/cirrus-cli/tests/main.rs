@@ -557,8 +557,47 @@ fn run_with(args: &[&str], env: &[(&'static str, String)]) -> Run {
     cirrus(args, &env, b"")
 }
 
+/// `configure set/get/list-profiles`: the AWS CLI's files, in the AWS CLI's layout, and what
+/// was set is what the credential chain then reads.
+fn configure_set_get_list() -> Result<(), Failed> {
+    let home = std::env::temp_dir().join(format!("cirrus-cli-configure-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let h = home.to_string_lossy().into_owned();
+    let env = [("HOME", h.as_str()), ("AWS_EC2_METADATA_DISABLED", "true")];
+    let ok = |args: &[&str]| {
+        let r = cirrus(args, &env, b"");
+        ensure(r.code == 0, format!("{args:?}: exit {} {}", r.code, r.stderr)).map(|()| r)
+    };
+    ok(&["configure", "set", "region", "eu-west-1"])?;
+    ok(&["--profile", "dev", "configure", "set", "aws_access_key_id", "AKIDCONFIGURED"])?;
+    ok(&["--profile", "dev", "configure", "set", "aws_secret_access_key", "configured-secret"])?;
+    ok(&["--profile", "dev", "configure", "set", "region", "us-west-2"])?;
+    ok(&["--profile", "dev", "configure", "set", "s3.max_concurrent_requests", "64"])?;
+    let config = std::fs::read_to_string(home.join(".aws/config")).map_err(|e| e.to_string())?;
+    let want =
+        "[default]\nregion = eu-west-1\n\n[profile dev]\nregion = us-west-2\ns3 =\n  max_concurrent_requests = 64\n";
+    ensure(config == want, config.clone())?;
+    let creds = std::fs::read_to_string(home.join(".aws/credentials")).map_err(|e| e.to_string())?;
+    ensure(creds == "[dev]\naws_access_key_id = AKIDCONFIGURED\naws_secret_access_key = configured-secret\n", creds)?;
+    ensure(ok(&["--profile", "dev", "configure", "get", "region"])?.out() == "us-west-2\n", "get region")?;
+    ensure(ok(&["--profile", "dev", "configure", "get", "s3.max_concurrent_requests"])?.out() == "64\n", "get s3")?;
+    let missing = cirrus(&["--profile", "dev", "configure", "get", "output"], &env, b"");
+    ensure(missing.code == 1 && missing.out().is_empty() && missing.stderr.is_empty(), missing.stderr)?;
+    ensure(ok(&["configure", "list-profiles"])?.out() == "default\ndev\n", "list-profiles")?;
+    let c = ok(&["--profile", "dev", "credentials", "--format", "json"])?;
+    ensure(c.out().contains("AKIDCONFIGURED"), c.out())?;
+    let bad = cirrus(&["configure", "set", "region", "x\n[evil]"], &env, b"");
+    ensure(
+        bad.code == 2 && !std::fs::read_to_string(home.join(".aws/config")).unwrap_or_default().contains("evil"),
+        bad.stderr,
+    )?;
+    let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}
+
 fn service_trials() -> Vec<Trial> {
     vec![
+        Trial::test("configure::set_get_list_as_the_aws_cli", configure_set_get_list),
         Trial::test("sts::assume_role_and_get_session_token_as_the_aws_cli_prints_them", || {
             let env = aws_env(&moto()?);
             let role = "arn:aws:iam::123456789012:role/deploy";

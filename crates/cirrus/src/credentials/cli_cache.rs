@@ -80,7 +80,7 @@ pub(crate) fn store(env: &dyn Env, key: &str, c: &Credentials, account_id: Optio
         _ => json!({}),
     };
     doc["Credentials"] = creds;
-    if let Err(e) = crate::sso::write_private(&path(env, key), doc.to_string().as_bytes()) {
+    if let Err(e) = crate::fs::write_private(&path(env, key), doc.to_string().as_bytes()) {
         tracing::warn!(error = %e, "could not write to the AWS CLI's credential cache");
     }
 }

@@ -15,7 +15,7 @@
 mod cache;
 mod login;
 
-pub(crate) use cache::{format_time, parse_time, sha1_hex, write_private};
+pub(crate) use cache::{format_time, parse_time, sha1_hex};
 pub use cache::{SsoToken, TokenCache};
 pub use login::{device_login, pkce_challenge, pkce_login, LoginError, LoginTarget};
 

@@ -16,6 +16,9 @@
 //! A leaf: it stands on the environment and file system seams only, so the context, the
 //! credential providers, endpoint resolution and configuration all read profiles through it.
 
+mod edit;
+pub use edit::set_value;
+
 use crate::env::Env;
 use crate::fs::Fs;
 use std::collections::BTreeMap;
