@@ -3,6 +3,7 @@
 
 use crate::{Failure, GlobalArgs};
 use cirrus::profile::profile_name;
+use cirrus::Origin;
 
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum ConfigureCommand {
@@ -28,9 +29,15 @@ pub(crate) enum ConfigureCommand {
     /// The names of every profile in the config and credentials files.
     #[command(after_help = "Examples:\n  cirrus configure list-profiles")]
     ListProfiles,
+    /// The profile, keys and region in use, and where each came from (keys masked).
+    #[command(after_help = "Examples:\n  cirrus configure list\n  cirrus --profile dev configure list")]
+    List,
 }
 
-pub(crate) fn run(global: &GlobalArgs, cmd: ConfigureCommand) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, cmd: ConfigureCommand) -> Result<(), Failure> {
+    if let ConfigureCommand::List = cmd {
+        return list(global).await;
+    }
     let ctx = cirrus::Context::from_process();
     let profile = profile_name(global.profile.as_deref(), ctx.env());
     match cmd {
@@ -68,5 +75,70 @@ pub(crate) fn run(global: &GlobalArgs, cmd: ConfigureCommand) -> Result<(), Fail
             }
             Ok(())
         }
+        ConfigureCommand::List => Ok(()),
     }
+}
+
+/// `configure list`: the AWS CLI's table of the profile, the keys (the last four characters of
+/// the access key id shown, nothing of the secret) and the region, each with the kind of source and where it is.
+async fn list(global: &GlobalArgs) -> Result<(), Failure> {
+    let config = crate::load_config(global)?;
+    let env = config.context().env();
+    let files = config.context().profiles().ok().map(|s| s.sources().clone());
+    let file = |credentials: bool| {
+        files.as_ref().map_or(String::new(), |f| {
+            let path = if credentials { &f.credentials_file } else { &f.config_file };
+            path.display().to_string()
+        })
+    };
+    let where_from = |origin: &Origin, credentials: bool| -> (String, String) {
+        match origin {
+            Origin::Explicit => ("manual".into(), "--region".into()),
+            Origin::Env(var) => ("env".into(), var.to_string()),
+            Origin::Profile(_) if credentials => ("shared-credentials-file".into(), file(true)),
+            Origin::Profile(_) => ("config-file".into(), file(false)),
+            Origin::Imds => ("iam-role".into(), String::new()),
+            _ => ("None".into(), "None".into()),
+        }
+    };
+    let row = |name: &str, value: &str, (kind, location): (String, String)| {
+        outln!("{name:>10} {value:>24} {kind:>16}    {}", crate::output::printable(&location))
+    };
+    row("Name", "Value", ("Type".into(), "Location".into()))?;
+    row("----", "-----", ("----".into(), "--------".into()))?;
+    let profile = match (&global.profile, env.get("AWS_PROFILE")) {
+        (Some(p), _) => (p.clone(), ("manual".into(), "--profile".into())),
+        (None, Some(p)) => (p, ("env".into(), "AWS_PROFILE".into())),
+        (None, None) => ("<not set>".into(), ("None".into(), "None".into())),
+    };
+    row("profile", &crate::output::printable(&profile.0), profile.1)?;
+    let explained = match config.chain() {
+        Some(chain) => Some(chain.explain().await),
+        None => None,
+    };
+    let credentials = explained.as_ref().and_then(|e| e.result.as_ref().ok());
+    let origin = explained.as_ref().and_then(|e| e.origin()).cloned().unwrap_or(Origin::Unset);
+    let masked = |key: Option<&str>| match key {
+        Some(k) if k.len() > 4 => format!("{}{}", "*".repeat(16), &k[k.len() - 4..]),
+        Some(_) => "*".repeat(16),
+        None => "<not set>".into(),
+    };
+    let from_credentials = |c: Option<&cirrus::Credentials>| {
+        if c.is_some() {
+            where_from(&origin, true)
+        } else {
+            where_from(&Origin::Unset, true)
+        }
+    };
+    row("access_key", &masked(credentials.map(|c| c.access_key_id())), from_credentials(credentials))?;
+    // Not even the end of the secret: the access key id says which key it is.
+    let secret = credentials.map_or("<not set>".to_owned(), |_| "*".repeat(20));
+    let mut secret_from = from_credentials(credentials);
+    if secret_from.1 == "AWS_ACCESS_KEY_ID" {
+        secret_from.1 = "AWS_SECRET_ACCESS_KEY".into();
+    }
+    row("secret_key", &secret, secret_from)?;
+    let region = config.region().map_or("<not set>".to_owned(), |r| crate::output::printable(r).into_owned());
+    row("region", &region, where_from(config.region_source(), false))?;
+    Ok(())
 }

@@ -317,7 +317,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Curl(args) => curl::run(global, args).await,
         Command::Credentials(args) => credentials::run(global, args).await,
         Command::Sts(cmd) => sts::run(global, cmd).await,
-        Command::Configure(cmd) => configure::run(global, cmd),
+        Command::Configure(cmd) => configure::run(global, cmd).await,
         Command::Sso(cmd) => sso::run(global, cmd).await,
         Command::S3(cmd) => s3::run(global, *cmd).await,
         Command::Ses(cmd) => ses::run(global, cmd).await,

@@ -586,6 +586,17 @@ fn configure_set_get_list() -> Result<(), Failed> {
     ensure(ok(&["configure", "list-profiles"])?.out() == "default\ndev\n", "list-profiles")?;
     let c = ok(&["--profile", "dev", "credentials", "--format", "json"])?;
     ensure(c.out().contains("AKIDCONFIGURED"), c.out())?;
+    // `configure list`: each setting, where it comes from, no secret.
+    let l = ok(&["--profile", "dev", "configure", "list"])?.out();
+    ensure(l.lines().any(|x| x.split_whitespace().eq(["profile", "dev", "manual", "--profile"])), l.clone())?;
+    let key = l.lines().find(|x| x.trim_start().starts_with("access_key")).unwrap_or_default();
+    ensure(key.contains("****************URED") && key.contains("shared-credentials-file"), l.clone())?;
+    let region = l.lines().find(|x| x.trim_start().starts_with("region")).unwrap_or_default();
+    ensure(
+        region.contains("us-west-2") && region.contains("config-file") && region.contains(".aws/config"),
+        l.clone(),
+    )?;
+    ensure(!l.contains("configured-secret") && !l.contains("ured-secret"), l.clone())?;
     let bad = cirrus(&["configure", "set", "region", "x\n[evil]"], &env, b"");
     ensure(
         bad.code == 2 && !std::fs::read_to_string(home.join(".aws/config")).unwrap_or_default().contains("evil"),
