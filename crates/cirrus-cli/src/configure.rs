@@ -35,9 +35,6 @@ pub(crate) enum ConfigureCommand {
 }
 
 pub(crate) async fn run(global: &GlobalArgs, cmd: ConfigureCommand) -> Result<(), Failure> {
-    if let ConfigureCommand::List = cmd {
-        return list(global).await;
-    }
     let ctx = cirrus::Context::from_process();
     let profile = profile_name(global.profile.as_deref(), ctx.env());
     match cmd {
@@ -75,7 +72,7 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: ConfigureCommand) -> Result<()
             }
             Ok(())
         }
-        ConfigureCommand::List => Ok(()),
+        ConfigureCommand::List => list(global).await,
     }
 }
 
