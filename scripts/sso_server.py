@@ -1,7 +1,7 @@
 """A loopback stand-in for IAM Identity Center (no emulator implements it): SSO OIDC
 (RegisterClient, StartDeviceAuthorization, CreateToken with the device code, authorization code
 with PKCE and refresh token grants, and the /authorize redirect) and the SSO portal's
-GetRoleCredentials, on one port.
+GetRoleCredentials, ListAccounts and ListAccountRoles, on one port.
 
 Usage: sso_server.py  (prints the port on stdout, then serves until killed)
 
@@ -12,6 +12,8 @@ Behaviour the tests rely on:
   traded only with the verifier whose S256 challenge was given;
 - access tokens it issued, and any starting with "valid-", are accepted by GetRoleCredentials;
   refresh tokens it issued, and any starting with "refresh-ok-", are accepted by CreateToken;
+- ListAccounts answers ACCOUNTS one per page (nextToken "page-N"); ListAccountRoles answers
+  the account's roles from ROLES, all on one page;
 - GET /_calls answers how many times each operation was called.
 """
 import base64
@@ -24,6 +26,11 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
+ACCOUNTS = [
+    {"accountId": "111122223333", "accountName": "Development", "emailAddress": "dev@example.com"},
+    {"accountId": "444455556666", "accountName": "Production", "emailAddress": "prod@example.com"},
+]
+ROLES = {"111122223333": ["Developer", "ReadOnly"], "444455556666": ["ReadOnly"]}
 STATE = {"n": 0, "clients": {}, "devices": {}, "codes": {}, "access": set(), "refresh": set(), "calls": {}}
 
 
@@ -74,6 +81,20 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("content-length", "0")
                 self.end_headers()
                 return
+            if url.path in ("/assignment/accounts", "/assignment/roles"):
+                self.count("ListAccounts" if url.path.endswith("accounts") else "ListAccountRoles")
+                token = self.headers.get("x-amz-sso_bearer_token", "")
+                if token not in STATE["access"] and not token.startswith("valid-"):
+                    return self.error(401, "UnauthorizedException", "Session token not found or invalid")
+                if url.path.endswith("roles"):
+                    roles = ROLES.get(q.get("account_id"), [])
+                    return self.reply(200, {"roleList": [{"accountId": q.get("account_id"), "roleName": r}
+                                                         for r in roles]})
+                page = int(q.get("next_token", "page-0").split("-")[1])
+                answer = {"accountList": ACCOUNTS[page:page + 1]}
+                if page + 1 < len(ACCOUNTS):
+                    answer["nextToken"] = f"page-{page + 1}"
+                return self.reply(200, answer)
             if url.path == "/federation/credentials":
                 self.count("GetRoleCredentials")
                 token = self.headers.get("x-amz-sso_bearer_token", "")

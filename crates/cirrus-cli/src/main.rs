@@ -103,9 +103,9 @@ enum Command {
         after_help = "Examples:\n  cirrus curl https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
     )]
     Curl(curl::CurlArgs),
-    /// Read and write the shared config and credentials files (set, get, list-profiles).
-    #[command(subcommand)]
-    Configure(configure::ConfigureCommand),
+    /// Set up a profile (keys, region, output) or IAM Identity Center (`configure sso`); read and
+    /// write single settings of the shared config files (set, get, list, list-profiles).
+    Configure(configure::ConfigureArgs),
     /// Resolve credentials through the default chain and print them, or explain the choice.
     #[command(
         after_help = "Examples:\n  cirrus credentials --explain\n  cirrus --profile dev credentials --format env"
@@ -301,8 +301,8 @@ fn main() -> ExitCode {
 }
 
 /// What to do when no source had credentials: the next step, on a line of its own.
-const NO_CREDENTIALS_HINT: &str = "cirrus: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, name a profile of \
-     ~/.aws with --profile or AWS_PROFILE, or log in with `cirrus sso login --profile NAME`; `cirrus \
+const NO_CREDENTIALS_HINT: &str = "cirrus: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `cirrus configure` \
+     (keys) or `cirrus configure sso` (IAM Identity Center), or name a profile with --profile; `cirrus \
      credentials --explain` says why each source had none";
 
 /// Whether `error` is that no source had credentials (not a source that failed).

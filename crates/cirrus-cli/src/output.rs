@@ -33,6 +33,17 @@ pub(crate) fn stdout_error(e: std::io::Error) -> Failure {
     }
 }
 
+/// `value` as the AWS CLI prints a response: JSON indented by four spaces, keys in the order
+/// given, non-ASCII characters as they are.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let mut text = Vec::new();
+    let mut json =
+        serde_json::Serializer::with_formatter(&mut text, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    value.serialize(&mut json).map_err(|e| anyhow::anyhow!("cannot write the answer as JSON: {e}"))?;
+    text.push(b'\n');
+    write_stdout_bytes(&text)
+}
+
 /// Whether a write failed because the reader went away.
 pub(crate) fn is_closed_pipe(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::BrokenPipe

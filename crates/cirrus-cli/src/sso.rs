@@ -20,6 +20,13 @@ pub(crate) struct LoginArgs {
     /// Log in to this [sso-session NAME] instead of the profile's.
     #[arg(long, value_name = "NAME")]
     sso_session: Option<String>,
+    #[command(flatten)]
+    how: HowArgs,
+}
+
+/// How to log in: the grant and the browser.
+#[derive(clap::Args, Debug)]
+pub(crate) struct HowArgs {
     /// Use the device authorization grant (a code to type at a URL, for a browser on another
     /// machine) instead of the authorization code grant with a loopback redirect.
     #[arg(long)]
@@ -93,37 +100,57 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: SsoCommand) -> Result<(), Fail
                 Some(s) => LoginTarget::for_session(&set, s),
                 None => LoginTarget::for_profile(&set, &profile),
             }
-            .map_err(login_failure)?;
-            let oidc = OidcClient::new(cirrus::sso::service(ctx, OIDC_SPEC, &target.region, &profile));
-            let browser = !args.no_browser;
-            let token = if args.use_device_code {
-                cirrus::sso::device_login(&oidc, &cache, &target, |auth| {
-                    let url = auth.verification_uri_complete.as_deref().unwrap_or(&auth.verification_uri);
-                    // Both come from the server: no escape sequence reaches the terminal.
-                    eprintln!(
-                        "To sign in, open\n\n    {}\n\nand enter the code\n\n    {}\n",
-                        crate::output::printable(&auth.verification_uri),
-                        crate::output::printable(&auth.user_code)
-                    );
-                    open_browser(url, browser);
-                })
-                .await
-            } else {
-                cirrus::sso::pkce_login(&oidc, &cache, &target, Duration::from_secs(600), |url| {
-                    eprintln!("To sign in, open this URL in a browser on this machine:\n\n    {url}\n");
-                    open_browser(url, browser);
-                })
-                .await
-            }
-            .map_err(login_failure)?;
-            let name =
-                target.session.as_deref().map_or_else(|| target.start_url.clone(), |s| format!("sso-session {s}"));
-            eprintln!(
-                "Logged in to {name}; the token, valid until {}, is in {}.",
-                cirrus::sigv4::format_rfc3339(token.expires_at),
-                cache.path(target.cache_key()).display()
-            );
-            Ok(())
+            .map_err(|e| {
+                // A profile that does not use Identity Center: the next step is to set one up.
+                let hint = "`cirrus configure sso` sets one up";
+                if e.is_settings() {
+                    Failure::input(anyhow::anyhow!("{e}; {hint}"))
+                } else {
+                    login_failure(e)
+                }
+            })?;
+            login(ctx, &target, &profile, &args.how).await.map(drop)
         }
     }
+}
+
+/// Logs in to `target` (the profile's endpoints and HTTP settings from `ctx`), caches the token
+/// where the AWS CLI keeps it, and says so.
+pub(crate) async fn login(
+    ctx: &cirrus::Context,
+    target: &LoginTarget,
+    profile: &str,
+    how: &HowArgs,
+) -> Result<cirrus::sso::SsoToken, Failure> {
+    let cache = TokenCache::default_location(ctx.env());
+    let oidc = OidcClient::new(cirrus::sso::service(ctx, OIDC_SPEC, &target.region, profile));
+    let browser = !how.no_browser;
+    let token = if how.use_device_code {
+        cirrus::sso::device_login(&oidc, &cache, target, |auth| {
+            let url = auth.verification_uri_complete.as_deref().unwrap_or(&auth.verification_uri);
+            // Both come from the server: no escape sequence reaches the terminal.
+            eprintln!(
+                "To sign in, open\n\n    {}\n\nand enter the code\n\n    {}\n",
+                crate::output::printable(&auth.verification_uri),
+                crate::output::printable(&auth.user_code)
+            );
+            open_browser(url, browser);
+        })
+        .await
+    } else {
+        cirrus::sso::pkce_login(&oidc, &cache, target, Duration::from_secs(600), |url| {
+            eprintln!("To sign in, open this URL in a browser on this machine:\n\n    {url}\n");
+            open_browser(url, browser);
+        })
+        .await
+    }
+    .map_err(login_failure)?;
+    let name = target.session.as_deref().map_or_else(|| target.start_url.clone(), |s| format!("sso-session {s}"));
+    eprintln!(
+        "Logged in to {}; the token, valid until {}, is in {}.",
+        crate::output::printable(&name),
+        cirrus::sigv4::format_rfc3339(token.expires_at),
+        cache.path(target.cache_key()).display()
+    );
+    Ok(token)
 }

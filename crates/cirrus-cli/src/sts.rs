@@ -73,7 +73,14 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Fail
             let id = sts.get_caller_identity().await?;
             match global.output {
                 Output::Json => {
-                    outln!("{}", serde_json::json!({"Account": id.account, "Arn": id.arn, "UserId": id.user_id}))?
+                    #[derive(serde::Serialize)]
+                    #[serde(rename_all = "PascalCase")]
+                    struct Identity<'a> {
+                        user_id: &'a str,
+                        account: &'a str,
+                        arn: &'a str,
+                    }
+                    crate::output::print_json(&Identity { user_id: &id.user_id, account: &id.account, arn: &id.arn })?
                 }
                 Output::Text => {
                     let p = crate::output::printable;
@@ -88,7 +95,8 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Fail
             req.duration_seconds = args.session.duration_seconds;
             req.mfa = args.session.mfa().map(|(s, c)| (s.to_owned(), c.to_owned()));
             let role = sts.assume_role(&req).await?;
-            print_credentials(global.output, &role.credentials, role.arn.as_deref())?;
+            let user = role.arn.as_deref().map(|arn| (role.assumed_role_id.as_deref(), arn));
+            print_credentials(global.output, &role.credentials, user)?;
         }
         StsCommand::GetSessionToken(args) => {
             let credentials = sts.get_session_token(args.duration_seconds, args.mfa()).await?;
@@ -100,24 +108,49 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: StsCommand) -> Result<(), Fail
 
 /// `{"Credentials": {...}, "AssumedRoleUser": {"Arn": ...}}` as the AWS CLI prints them, or its
 /// text lines (`CREDENTIALS`, `ASSUMEDROLEUSER`).
-fn print_credentials(output: Output, c: &Credentials, role_arn: Option<&str>) -> Result<(), Failure> {
-    let expiration = c.expiry().map(cirrus::sigv4::format_rfc3339);
+fn print_credentials(output: Output, c: &Credentials, user: Option<(Option<&str>, &str)>) -> Result<(), Failure> {
+    // As the AWS CLI writes times (Python's isoformat): `+00:00`, not `Z`.
+    let expiration = c.expiry().map(|t| cirrus::sigv4::format_rfc3339(t).replace('Z', "+00:00"));
     match output {
         Output::Json => {
-            let mut v = serde_json::json!({"Credentials": {
-                "AccessKeyId": c.access_key_id(),
-                "SecretAccessKey": c.secret_access_key(),
-                "SessionToken": c.session_token(),
-                "Expiration": expiration,
-            }});
-            if let Some(arn) = role_arn {
-                v["AssumedRoleUser"] = serde_json::json!({ "Arn": arn });
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Temporary<'a> {
+                access_key_id: &'a str,
+                secret_access_key: &'a str,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                session_token: Option<&'a str>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                expiration: Option<String>,
             }
-            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default())?;
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct User<'a> {
+                #[serde(skip_serializing_if = "Option::is_none")]
+                assumed_role_id: Option<&'a str>,
+                arn: &'a str,
+            }
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Answer<'a> {
+                credentials: Temporary<'a>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                assumed_role_user: Option<User<'a>>,
+            }
+            crate::output::print_json(&Answer {
+                credentials: Temporary {
+                    access_key_id: c.access_key_id(),
+                    secret_access_key: c.secret_access_key(),
+                    session_token: c.session_token(),
+                    expiration,
+                },
+                assumed_role_user: user.map(|(assumed_role_id, arn)| User { assumed_role_id, arn }),
+            })?;
         }
         Output::Text => {
-            if let Some(arn) = role_arn {
-                outln!("ASSUMEDROLEUSER\t{}", crate::output::printable(arn))?;
+            if let Some((id, arn)) = user {
+                let p = crate::output::printable;
+                outln!("ASSUMEDROLEUSER\t{}\t{}", p(arn), p(id.unwrap_or_default()))?;
             }
             let token = c.session_token().unwrap_or_default();
             let expiration = expiration.unwrap_or_default();

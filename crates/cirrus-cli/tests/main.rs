@@ -606,9 +606,97 @@ fn configure_set_get_list() -> Result<(), Failed> {
     Ok(())
 }
 
+/// `configure` alone, answered from standard input as a script would: the four questions of
+/// `aws configure`, the current values shown masked, an empty answer keeping what is set.
+fn configure_asks_for_keys() -> Result<(), Failed> {
+    let home = std::env::temp_dir().join(format!("cirrus-cli-configure-ask-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let h = home.to_string_lossy().into_owned();
+    let env = [("HOME", h.as_str()), ("AWS_EC2_METADATA_DISABLED", "true")];
+    let first = cirrus(&["configure"], &env, b"AKIDASKED0001\nasked-secret\neu-north-1\n\n");
+    ensure(first.code == 0, first.stderr.clone())?;
+    ensure(first.stderr.contains("AWS Access Key ID [None]: ") && first.out().is_empty(), first.stderr.clone())?;
+    let creds = std::fs::read_to_string(home.join(".aws/credentials")).map_err(|e| e.to_string())?;
+    ensure(
+        creds == "[default]\naws_access_key_id = AKIDASKED0001\naws_secret_access_key = asked-secret\n",
+        creds.clone(),
+    )?;
+    let config = std::fs::read_to_string(home.join(".aws/config")).map_err(|e| e.to_string())?;
+    ensure(config == "[default]\nregion = eu-north-1\n", config)?;
+    // Again: what is set is shown (the key's last four characters, nothing of the secret), and
+    // empty answers keep it; input that ends early answers nothing more.
+    let again = cirrus(&["configure"], &env, b"\n\nus-west-2\n");
+    ensure(again.code == 0, again.stderr.clone())?;
+    ensure(
+        again.stderr.contains("AWS Access Key ID [****************0001]")
+            && again.stderr.contains("AWS Secret Access Key [****************]")
+            && again.stderr.contains("Default region name [eu-north-1]")
+            && !again.stderr.contains("secret"),
+        again.stderr.clone(),
+    )?;
+    let creds_after = std::fs::read_to_string(home.join(".aws/credentials")).map_err(|e| e.to_string())?;
+    ensure(creds_after == creds, creds_after)?;
+    let config = std::fs::read_to_string(home.join(".aws/config")).map_err(|e| e.to_string())?;
+    ensure(config == "[default]\nregion = us-west-2\n", config)?;
+    // A named profile, and the credentials it gives.
+    let dev = cirrus(&["--profile", "dev", "configure"], &env, b"AKIDDEV\ndev-secret\n\njson\n");
+    ensure(dev.code == 0, dev.stderr)?;
+    let c = cirrus(&["--profile", "dev", "credentials", "--format", "json"], &env, b"");
+    ensure(c.code == 0 && c.out().contains("AKIDDEV"), c.stderr)?;
+    let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}
+
+/// `sts` JSON byte for byte as the AWS CLI v2 (Debian's, /usr/bin/aws) prints it for the same
+/// moto: key order, four-space indent; assume-role's keys in its order and times as it writes them.
+fn sts_json_as_the_aws_cli() -> Result<(), Failed> {
+    let moto = moto()?;
+    let aws = "/usr/bin/aws";
+    ensure(std::path::Path::new(aws).exists(), "the AWS CLI v2 is not at /usr/bin/aws (Debian's awscli package)")?;
+    let env = aws_env(&moto);
+    let theirs = |args: &[&str]| -> Result<String, Failed> {
+        let out = Command::new(aws)
+            .args(["--endpoint-url", moto.as_str()])
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .map_err(|e| e.to_string())?;
+        ensure(out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let ours = run_with(&["sts", "get-caller-identity"], &env);
+    ensure(ours.code == 0, ours.stderr.clone())?;
+    let want = theirs(&["sts", "get-caller-identity"])?;
+    ensure(ours.out() == want, format!("cirrus:\n{}\naws:\n{want}", ours.out()))?;
+    // Credentials differ on each call: the layout is compared with the values blanked.
+    let shape = |text: &str| -> String {
+        text.lines()
+            .map(|l| match l.split_once(": ") {
+                Some((key, value)) if value.starts_with('"') => format!("{key}: \"\""),
+                _ => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let role =
+        ["sts", "assume-role", "--role-arn", "arn:aws:iam::123456789012:role/deploy", "--role-session-name", "ci"];
+    let ours = run_with(&role, &env);
+    ensure(ours.code == 0, ours.stderr.clone())?;
+    // moto adds PackedPolicySize, which AWS sends only for a session policy.
+    let want = theirs(&role)?.replace(",\n    \"PackedPolicySize\": 6", "");
+    ensure(shape(&ours.out()) == shape(&want), format!("cirrus:\n{}\naws:\n{want}", ours.out()))?;
+    let expiration = ours.out().lines().find(|l| l.contains("\"Expiration\"")).unwrap_or_default().to_owned();
+    ensure(expiration.ends_with("+00:00\""), expiration)
+}
+
 fn service_trials() -> Vec<Trial> {
     vec![
         Trial::test("configure::set_get_list_as_the_aws_cli", configure_set_get_list),
+        Trial::test("configure::asks_for_keys_as_the_aws_cli", configure_asks_for_keys),
+        Trial::test("sts::json_as_the_aws_cli_prints_it", sts_json_as_the_aws_cli),
         Trial::test("sts::assume_role_and_get_session_token_as_the_aws_cli_prints_them", || {
             let env = aws_env(&moto()?);
             let role = "arn:aws:iam::123456789012:role/deploy";
@@ -618,7 +706,7 @@ fn service_trials() -> Vec<Trial> {
             let c = &v["Credentials"];
             ensure(c["AccessKeyId"].as_str().is_some_and(|k| k.len() >= 16), run.out())?;
             ensure(c["SessionToken"].as_str().is_some_and(|t| !t.is_empty()), run.out())?;
-            ensure(c["Expiration"].as_str().is_some_and(|t| t.ends_with('Z')), run.out())?;
+            ensure(c["Expiration"].as_str().is_some_and(|t| t.ends_with("+00:00")), run.out())?;
             let arn = v["AssumedRoleUser"]["Arn"].as_str().unwrap_or_default();
             ensure(arn.ends_with(":assumed-role/deploy/ci"), run.out())?;
             let run = run_with(&["--output", "text", "sts", "get-session-token", "--duration-seconds", "900"], &env);

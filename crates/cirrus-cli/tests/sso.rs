@@ -106,6 +106,64 @@ fn hostile_device_answer_is_escaped() -> Result<(), Failed> {
     ensure(flat.contains("(not opening file:///etc/passwd: not an http(s) URL)"), text)
 }
 
+/// `configure sso` answered from standard input: an [sso-session], a device-code login, the
+/// account chosen from the two the portal lists (over two pages) and its only role taken
+/// without asking; the profile written then gives that role's credentials.
+fn configure_sso() -> Result<(), Failed> {
+    let url = sso_url()?;
+    let h = home("configure")?;
+    std::fs::write(h.join(".aws/config"), "# mine\n[default]\nregion = eu-west-1\n").map_err(|e| e.to_string())?;
+    let env = env_for(&h, &url);
+    let answers = "corp\nhttps://d-123.awsapps.com/start\neu-west-1\n\n2\neu-central-1\njson\nprod\n";
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = cirrus(&["configure", "sso", "--use-device-code"], &env_ref, answers.as_bytes());
+    ensure(r.code == 0, format!("configure sso exit {}: {}", r.code, r.stderr))?;
+    ensure(
+        r.stderr.contains("There are 2 AWS accounts available to you")
+            && r.stderr.contains("Production (444455556666, prod@example.com)")
+            && r.stderr.contains("The only role available to you is: ReadOnly")
+            && r.stderr.contains("cirrus --profile prod s3 ls"),
+        r.stderr.clone(),
+    )?;
+    let config = std::fs::read_to_string(h.join(".aws/config")).map_err(|e| e.to_string())?;
+    let want = "# mine\n[default]\nregion = eu-west-1\n\n[sso-session corp]\nsso_start_url = https://d-123.awsapps.com/start\n\
+                sso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n\n[profile prod]\nsso_session = corp\n\
+                sso_account_id = 444455556666\nsso_role_name = ReadOnly\nregion = eu-central-1\noutput = json\n";
+    ensure(config == want, config)?;
+    // The profile works at once with the cached token: the role's credentials from the portal.
+    let c = run(&["--profile", "prod", "credentials", "--format", "json"], &env);
+    ensure(c.code == 0 && c.out().contains("ASIASSO"), format!("{} {}", c.stderr, c.out()))?;
+    // A choice that is not on the list is asked again; answers that run out choose nothing.
+    let h = home("configure-none")?;
+    std::fs::remove_file(h.join(".aws/config")).map_err(|e| e.to_string())?;
+    let env = env_for(&h, &url);
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answers = "corp\nhttps://d-123.awsapps.com/start\neu-west-1\n\n9\n";
+    let r = cirrus(&["configure", "sso", "--use-device-code"], &env_ref, answers.as_bytes());
+    ensure(
+        r.code == 2 && r.stderr.contains("9: not a number from 1 to 2") && r.stderr.contains("no Account chosen"),
+        r.stderr,
+    )?;
+    let config = std::fs::read_to_string(h.join(".aws/config")).map_err(|e| e.to_string())?;
+    ensure(!config.contains("sso_account_id"), config)?;
+    let _ = std::fs::remove_dir_all(&h);
+    Ok(())
+}
+
+/// `sso login` with a profile that does not use Identity Center says how to set one up.
+fn login_points_at_configure_sso() -> Result<(), Failed> {
+    let url = sso_url()?;
+    let h = home("no-profile")?;
+    std::fs::remove_file(h.join(".aws/config")).map_err(|e| e.to_string())?;
+    let r = run(&["sso", "login"], &env_for(&h, &url));
+    ensure(r.code == 2 && r.stderr.contains("`cirrus configure sso` sets one up"), r.stderr)?;
+    std::fs::write(h.join(".aws/config"), "[profile plain]\nregion = eu-west-1\n").map_err(|e| e.to_string())?;
+    let r = run(&["--profile", "plain", "sso", "login"], &env_for(&h, &url));
+    ensure(r.code == 2 && r.stderr.contains("`cirrus configure sso` sets one up"), r.stderr)?;
+    let _ = std::fs::remove_dir_all(&h);
+    Ok(())
+}
+
 fn device_code_login() -> Result<(), Failed> {
     let url = sso_url()?;
     let h = home("device")?;
@@ -297,6 +355,8 @@ fn legacy_profile_and_missing_login() -> Result<(), Failed> {
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("sso::device_code_login_credentials_and_botocore", device_code_login),
+        Trial::test("sso::configure_sso_writes_a_session_and_a_profile_that_works", configure_sso),
+        Trial::test("sso::login_without_a_profile_points_at_configure_sso", login_points_at_configure_sso),
         Trial::test("sso::a_hostile_device_answer_is_printed_escaped", hostile_device_answer_is_escaped),
         Trial::test("sso::pkce_login_with_a_scripted_redirect", pkce_login_with_a_scripted_redirect),
         Trial::test("sso::refresh_a_token_written_by_botocore", refresh_a_token_written_by_botocore),

@@ -29,6 +29,37 @@ const CREDENTIAL_KEYS: [&str; 3] = ["aws_access_key_id", "aws_secret_access_key"
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn set_value(env: &dyn Env, profile: &str, key: &str, value: &str) -> io::Result<PathBuf> {
+    set_in(env, Section::Profile(profile), key, value)
+}
+
+/// Sets `key` to `value` in `[sso-session NAME]` of the config file (`AWS_CONFIG_FILE`, default
+/// `~/.aws/config`), as `aws configure sso` writes it; the section and the key are added when
+/// missing, every other line stays as it was. The same names and values as [`set_value`] are
+/// refused.
+///
+/// ```no_run
+/// let env = [("HOME", "/home/ana")];
+/// cirrus::profile::set_session_value(&env, "corp", "sso_region", "eu-west-1")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_session_value(env: &dyn Env, session: &str, key: &str, value: &str) -> io::Result<PathBuf> {
+    set_in(env, Section::SsoSession(session), key, value)
+}
+
+/// The section a setting is written to.
+#[derive(Clone, Copy)]
+enum Section<'a> {
+    /// `[default]`, `[profile NAME]`, or `[NAME]` in the credentials file.
+    Profile(&'a str),
+    /// `[sso-session NAME]`.
+    SsoSession(&'a str),
+}
+
+fn set_in(env: &dyn Env, section: Section<'_>, key: &str, value: &str) -> io::Result<PathBuf> {
+    let (kind, name) = match section {
+        Section::Profile(p) => ("profile", p),
+        Section::SsoSession(s) => ("sso-session", s),
+    };
     let bad = |what: &str, s: &str, also: &[char]| {
         let broken = s.contains(['\n', '\r']) || s.chars().any(|c| also.contains(&c));
         let empty = s.trim().is_empty() && what != "value";
@@ -36,20 +67,23 @@ pub fn set_value(env: &dyn Env, profile: &str, key: &str, value: &str) -> io::Re
             .then(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{what} {s:?} cannot be written")))
     };
     let names = ['[', ']', '='];
-    if let Some(e) =
-        bad("profile", profile, &names).or_else(|| bad("key", key, &names)).or_else(|| bad("value", value, &[]))
-    {
+    if let Some(e) = bad(kind, name, &names).or_else(|| bad("key", key, &names)).or_else(|| bad("value", value, &[])) {
         return Err(e);
     }
-    let credentials = CREDENTIAL_KEYS.contains(&key);
+    let credentials = matches!(section, Section::Profile(_)) && CREDENTIAL_KEYS.contains(&key);
     let (path, header) = if credentials {
         let path = env
             .get("AWS_SHARED_CREDENTIALS_FILE")
             .map_or_else(|| default_path(env, "credentials"), |p| expand_home(env, &p));
-        (path, profile.to_owned())
+        (path, name.to_owned())
     } else {
         let path = env.get("AWS_CONFIG_FILE").map_or_else(|| default_path(env, "config"), |p| expand_home(env, &p));
-        (path, if profile == "default" { "default".to_owned() } else { format!("profile {profile}") })
+        let header = match section {
+            Section::Profile("default") => "default".to_owned(),
+            Section::Profile(p) => format!("profile {p}"),
+            Section::SsoSession(s) => format!("sso-session {s}"),
+        };
+        (path, header)
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -204,6 +238,13 @@ mod tests {
         {
             assert!(set_value(&env, p, k, v).is_err(), "{p:?} {k:?} {v:?}");
         }
+        // An sso-session goes to the config file, even for a key named like a credential.
+        let path = set_session_value(&env, "corp", "sso_region", "eu-west-1").unwrap();
+        set_session_value(&env, "corp", "aws_access_key_id", "x").unwrap();
+        assert_eq!(path, config);
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(text.ends_with("\n[sso-session corp]\nsso_region = eu-west-1\naws_access_key_id = x\n"), "{text}");
+        assert!(set_session_value(&env, "co]rp", "sso_region", "x").is_err());
         let _ = std::fs::remove_dir_all(&home);
     }
 }

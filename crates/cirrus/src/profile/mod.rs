@@ -17,7 +17,7 @@
 //! credential providers, endpoint resolution and configuration all read profiles through it.
 
 mod edit;
-pub use edit::set_value;
+pub use edit::{set_session_value, set_value};
 
 use crate::env::Env;
 use crate::fs::Fs;

@@ -4,8 +4,8 @@
 //! - [`OidcClient`] (SSO OIDC, `oidc.<region>.amazonaws.com`): register a client, start a
 //!   device authorization, and create tokens (device code, authorization code with PKCE,
 //!   refresh token).
-//! - [`PortalClient`] (the SSO portal, `portal.sso.<region>.amazonaws.com`): the role
-//!   credentials an access token gives.
+//! - [`PortalClient`] (the SSO portal, `portal.sso.<region>.amazonaws.com`): the accounts and
+//!   roles an access token may reach, and their role credentials.
 //! - [`TokenCache`]: `~/.aws/sso/cache/<sha1>.json` exactly as the AWS CLI reads and writes it,
 //!   so a login by either tool serves both.
 //!
@@ -334,6 +334,82 @@ impl PortalClient {
         let resp = self.svc.send(OP, req).await?;
         role_credentials_from(&resp.body).map_err(|e| Error::response(self.svc.name(), OP, e))
     }
+
+    /// `ListAccounts`: the accounts this access token may reach, every page.
+    pub async fn list_accounts(&self, access_token: &str) -> Result<Vec<Account>, Error> {
+        let pages = self.pages("ListAccounts", "/assignment/accounts", access_token, "accountList").await?;
+        pages
+            .iter()
+            .map(|a| {
+                Ok(Account {
+                    account_id: field(a, "accountId")?.to_owned(),
+                    account_name: a.get("accountName").and_then(Value::as_str).map(str::to_owned),
+                    email_address: a.get("emailAddress").and_then(Value::as_str).map(str::to_owned),
+                })
+            })
+            .collect::<Result<_, String>>()
+            .map_err(|e| Error::response(self.svc.name(), "ListAccounts", e))
+    }
+
+    /// `ListAccountRoles`: the names of the roles this access token may take in `account_id`,
+    /// every page.
+    pub async fn list_account_roles(&self, access_token: &str, account_id: &str) -> Result<Vec<String>, Error> {
+        let mut path = String::from("/assignment/roles?account_id=");
+        cirrus_sigv4::uri_encode_into(&mut path, account_id, false);
+        let pages = self.pages("ListAccountRoles", &path, access_token, "roleList").await?;
+        pages
+            .iter()
+            .map(|r| field(r, "roleName").map(str::to_owned))
+            .collect::<Result<_, String>>()
+            .map_err(|e| Error::response(self.svc.name(), "ListAccountRoles", e))
+    }
+
+    /// Every item of the list `key` of a paged portal call (`nextToken`), at most
+    /// [`MAX_PAGES`] pages: a server that repeats a token cannot keep the caller for ever.
+    async fn pages(&self, op: &'static str, path: &str, access_token: &str, key: &str) -> Result<Vec<Value>, Error> {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = format!("{}{path}", self.svc.endpoint());
+            url.push(if path.contains('?') { '&' } else { '?' });
+            url.push_str("max_result=100");
+            if let Some(t) = &token {
+                url.push_str("&next_token=");
+                cirrus_sigv4::uri_encode_into(&mut url, t, false);
+            }
+            let req = Request::new(Method::GET, url, "")
+                .try_header(http::HeaderName::from_static("x-amz-sso_bearer_token"), access_token)
+                .map_err(|e| Error::input(self.svc.name(), op, crate::transport::Chain(&e).to_string()))?;
+            let resp = self.svc.send(op, req).await?;
+            let mut v = json_answer(&resp.body).map_err(|e| Error::response(self.svc.name(), op, e))?;
+            match v.get_mut(key).map(Value::take) {
+                Some(Value::Array(page)) => items.extend(page),
+                Some(Value::Null) | None => {}
+                Some(_) => return Err(Error::response(self.svc.name(), op, format!("{key} is not a list"))),
+            }
+            let next = v.get("nextToken").and_then(Value::as_str).filter(|t| !t.is_empty());
+            match next {
+                Some(t) if token.as_deref() != Some(t) => token = Some(t.to_owned()),
+                _ => return Ok(items),
+            }
+        }
+        Err(Error::response(self.svc.name(), op, format!("more than {MAX_PAGES} pages")))
+    }
+}
+
+/// The most pages a portal listing reads.
+const MAX_PAGES: usize = 1000;
+
+/// An account of `ListAccounts`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Account {
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// Its name, as the portal shows it.
+    pub account_name: Option<String>,
+    /// The account's root email address.
+    pub email_address: Option<String>,
 }
 
 #[cfg(test)]

@@ -70,11 +70,17 @@ pub struct AssumedRole {
     pub credentials: Credentials,
     /// The assumed role's ARN (`arn:aws:sts::123:assumed-role/name/session`).
     pub arn: Option<String>,
+    /// The role's unique id and the session name (`AROA...:session`).
+    pub assumed_role_id: Option<String>,
 }
 
 impl fmt::Debug for AssumedRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AssumedRole").field("credentials", &self.credentials).field("arn", &self.arn).finish()
+        f.debug_struct("AssumedRole")
+            .field("credentials", &self.credentials)
+            .field("arn", &self.arn)
+            .field("assumed_role_id", &self.assumed_role_id)
+            .finish()
     }
 }
 
@@ -230,7 +236,8 @@ impl StsClient {
             provider,
         );
         let arn = r.path(&[user, "Arn"]).map(|e| e.text.clone());
-        Ok(AssumedRole { credentials, arn })
+        let assumed_role_id = r.path(&[user, "AssumedRoleId"]).map(|e| e.text.clone());
+        Ok(AssumedRole { credentials, arn, assumed_role_id })
     }
 }
 

@@ -1,12 +1,32 @@
 //! `cirrus configure ...`: the shared config and credentials files, as `aws configure` reads
-//! and writes them.
+//! and writes them: the questions of `configure` and `configure sso` (`prompt.rs`, `sso.rs`),
+//! and one setting at a time.
+
+mod prompt;
+mod sso;
 
 use crate::{Failure, GlobalArgs};
 use cirrus::profile::profile_name;
 use cirrus::Origin;
+use prompt::{masked, Prompter};
+
+/// `configure` alone asks for the keys, region and output; a subcommand does one thing.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  cirrus configure\n  cirrus --profile dev configure\n  cirrus configure sso\n  \
+                  cirrus configure set region eu-west-1")]
+pub(crate) struct ConfigureArgs {
+    #[command(subcommand)]
+    command: Option<ConfigureCommand>,
+}
 
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum ConfigureCommand {
+    /// Set up a profile for IAM Identity Center: an [sso-session], a login, then the account
+    /// and role to use (as `aws configure sso`).
+    #[command(
+        after_help = "Examples:\n  cirrus configure sso\n  cirrus --profile dev configure sso --use-device-code"
+    )]
+    Sso(sso::SsoSetupArgs),
     /// Write a setting of the profile (--profile, AWS_PROFILE or `default`): the keys in the
     /// credentials file, everything else in the config file; comments and order kept.
     #[command(
@@ -34,10 +54,12 @@ pub(crate) enum ConfigureCommand {
     List,
 }
 
-pub(crate) async fn run(global: &GlobalArgs, cmd: ConfigureCommand) -> Result<(), Failure> {
+pub(crate) async fn run(global: &GlobalArgs, args: ConfigureArgs) -> Result<(), Failure> {
     let ctx = cirrus::Context::from_process();
     let profile = profile_name(global.profile.as_deref(), ctx.env());
+    let Some(cmd) = args.command else { return ask_keys(&ctx, &profile) };
     match cmd {
+        ConfigureCommand::Sso(args) => sso::configure_sso(global, args).await,
         ConfigureCommand::Set { key, value } => {
             let path = cirrus::profile::set_value(ctx.env(), &profile, &key, &value).map_err(|e| {
                 let e = anyhow::Error::new(e).context(format!("cannot set {key} of the profile `{profile}`"));
@@ -74,6 +96,42 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: ConfigureCommand) -> Result<()
         }
         ConfigureCommand::List => list(global).await,
     }
+}
+
+/// `configure` alone: the access key id, the secret, the region and the output format of the
+/// profile, each shown as set now (keys masked) and kept when the answer is empty.
+fn ask_keys(ctx: &cirrus::Context, profile: &str) -> Result<(), Failure> {
+    let set = ctx.profiles().map_err(|e| Failure::input(anyhow::Error::new(e)))?;
+    let current = |key: &str| set.get(profile).and_then(|p| p.get(key)).map(str::to_owned);
+    let mut ask = Prompter::stdin();
+    let questions = [
+        ("aws_access_key_id", "AWS Access Key ID", Some(false)),
+        ("aws_secret_access_key", "AWS Secret Access Key", Some(true)),
+        ("region", "Default region name", None),
+        ("output", "Default output format", None),
+    ];
+    for (key, question, secret) in questions {
+        let now = current(key);
+        let shown = match (&now, secret) {
+            (Some(v), Some(secret)) => Some(masked(v, secret)),
+            (v, _) => v.clone(),
+        };
+        let answer = ask.ask(question, shown.as_deref())?;
+        if answer.is_empty() || Some(&answer) == now.as_ref() {
+            continue;
+        }
+        let path = cirrus::profile::set_value(ctx.env(), profile, key, &answer).map_err(|e| {
+            let invalid = e.kind() == std::io::ErrorKind::InvalidInput;
+            let e = anyhow::Error::new(e).context(format!("cannot set {key} of the profile `{profile}`"));
+            if invalid {
+                Failure::input(e)
+            } else {
+                Failure::from(e)
+            }
+        })?;
+        tracing::debug!(path = %path.display(), key, "written");
+    }
+    Ok(())
 }
 
 /// `configure list`: the AWS CLI's table of the profile, the keys (the last four characters of
