@@ -625,6 +625,57 @@ fn interrupt_cleans_up() -> Result<(), Failed> {
     Ok(())
 }
 
+/// `cp --resume`: Ctrl-C once two parts are in keeps the upload (moto lists it) and its
+/// journal, and says how to go on; the same command again sends only the rest (`resume:` with
+/// the parts reused) and the object is the file.
+fn resume_after_ctrl_c() -> Result<(), Failed> {
+    let dir = scratch("resume");
+    let big = dir.join("big.bin");
+    let data: Vec<u8> = (0..(40u32 << 20)).map(|i| (i % 239) as u8 ^ (i >> 20) as u8).collect();
+    std::fs::write(&big, &data).map_err(|e| e.to_string())?;
+    let config = config_file(
+        &dir,
+        &[("max_concurrent_requests", "1"), ("multipart_chunksize", "5MB"), ("multipart_threshold", "5MB")],
+    )?;
+    let mut env = moto_env(&config)?;
+    let cache = dir.join("cache");
+    env.push(("XDG_CACHE_HOME", cache.to_string_lossy().into_owned()));
+    let journals = cache.join("cirrus/uploads");
+    let b = format!("cli-resume-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let dst = format!("s3://{b}/big.bin");
+    let args = ["s3", "cp", "--resume", &big.to_string_lossy(), &dst];
+    let child = spawn(&args, &env)?;
+    let parts_recorded = || {
+        let files: Vec<_> = std::fs::read_dir(&journals).map(|d| d.flatten().collect()).unwrap_or_default();
+        files
+            .first()
+            .and_then(|f| std::fs::read_to_string(f.path()).ok())
+            .map_or(0, |t| t.lines().count().saturating_sub(1))
+    };
+    wait_until("two parts in the journal", || parts_recorded() >= 2)?;
+    sigint(&child)?;
+    let r = finish(child)?;
+    ensure(r.code == 130, format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(r.stderr.contains("run the same command with --resume"), r.stderr.clone())?;
+    ensure(uploads_in_progress(&env, &b)? == 1, "the upload was not kept")?;
+    let r = run(&args, &env);
+    ensure(r.code == 0, format!("exit {}: {}", r.code, r.stderr))?;
+    let resumed = r.stderr.lines().find(|l| l.starts_with("resume: ")).unwrap_or_default().to_owned();
+    let reused: u32 =
+        resumed.split('(').nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    ensure((2..8).contains(&reused), format!("{}\n{}", r.stderr, r.out()))?;
+    ensure(uploads_in_progress(&env, &b)? == 0, "an upload was left")?;
+    ensure(std::fs::read_dir(&journals).map(|d| d.count()).unwrap_or(0) == 0, "the journal was left")?;
+    let back = dir.join("back.bin");
+    let r = run(&["s3", "cp", &dst, &back.to_string_lossy()], &env);
+    ensure(r.code == 0, r.stderr)?;
+    ensure(std::fs::read(&back).map_err(|e| e.to_string())? == data, "the object is not the file")?;
+    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// `cp s3://b/k - | head -c 10`: the reader goes away, cirrus ends quietly with 141.
 fn closed_pipe_on_download_to_stdout() -> Result<(), Failed> {
     let dir = scratch("pipe");
@@ -894,5 +945,6 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("transfer::cli::lines_summary_and_exit_codes", lines_summary_and_exit_codes),
         Trial::test("transfer::cli::sigint_aborts_uploads_and_removes_temporary_files", interrupt_cleans_up),
+        Trial::test("transfer::cli::resume_takes_up_an_upload_after_ctrl_c", resume_after_ctrl_c),
     ]
 }

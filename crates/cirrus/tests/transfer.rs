@@ -879,9 +879,96 @@ fn a_file_that_changes_fails() -> Result<(), String> {
     })
 }
 
+/// Runs a copy with `--resume` in `journals`, interrupted once the first part is in.
+async fn interrupted_upload(s3: &S3Client, src: &Location, dst: &Location, journals: &Path) -> Result<(), String> {
+    let options = TransferOptions::default().with_resume(Some(journals.to_path_buf()));
+    let cancel = Cancel::new();
+    let stop = cancel.clone();
+    let observer = move |ev: &Event| {
+        if matches!(ev, Event::Bytes(_)) {
+            stop.cancel();
+        }
+    };
+    let summary = Transfers::new(s3.clone()).copy(src, dst, &options, observer, &cancel).await.map_err(e)?;
+    ensure!(summary.interrupted && summary.resumable == 1 && summary.done == 0, "{summary}");
+    ensure!(summary.to_string().contains("1 upload kept to resume"), "{summary}");
+    Ok(())
+}
+
+/// The journal files in `dir`.
+fn journal_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default()
+}
+
+/// `--resume`: an upload interrupted after its first part is kept, not aborted, with a journal;
+/// the next run checks that S3 still lists the part and that the file's bytes still have the
+/// digests recorded, sends only the other parts, and the object is the file. A part whose
+/// bytes changed (same size, same time) is sent again; a file whose size changed starts over,
+/// and the upload the first run kept is aborted.
+fn resumes_an_interrupted_upload() -> Result<(), String> {
+    let s3 = client_with(Server::Moto, None, small_parts().with_concurrency(1))?;
+    let b = bucket("resume");
+    let dir = temp_dir("resume");
+    let journals = dir.join("journals");
+    let options = TransferOptions::default().with_resume(Some(journals.clone()));
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        // Four parts: 5 + 5 + 5 + 2 MiB.
+        let data = bytes(17 << 20, 9);
+        let path = dir.join("big.bin");
+        std::fs::write(&path, &data).map_err(e)?;
+        let (src, dst) = (Location::Local(path.clone()), Location::s3(&b, "big.bin"));
+        interrupted_upload(&s3, &src, &dst, &journals).await?;
+        ensure!(s3.list_multipart_uploads(&b).await.map_err(e)?.len() == 1, "the upload was not kept");
+        let files = journal_files(&journals);
+        let text = std::fs::read_to_string(files.first().ok_or("no journal")?).map_err(e)?;
+        ensure!(files.len() == 1 && text.lines().count() == 2, "journal: {text}");
+        let (summary, log) = run_copy(&s3, &src, &dst, options.clone()).await?;
+        ensure!(summary.is_complete() && summary.done == 1 && summary.resumable == 0, "{summary}");
+        ensure!(
+            log.with("resume: ") == 1 && log.with("(1 parts, 5242880 bytes already sent)") == 1,
+            "{:?}",
+            log.lines()
+        );
+        ensure!(s3.get_bytes(&b, "big.bin").await.map_err(e)?[..] == data[..], "the object is not the file");
+        ensure!(journal_files(&journals).is_empty(), "the journal was left");
+        ensure!(s3.list_multipart_uploads(&b).await.map_err(e)?.is_empty(), "an upload was left");
+
+        // A byte of the first part flipped, the size and time put back: the part is sent again.
+        let path = dir.join("tampered.bin");
+        std::fs::write(&path, &data).map_err(e)?;
+        let (src, dst) = (Location::Local(path.clone()), Location::s3(&b, "tampered.bin"));
+        interrupted_upload(&s3, &src, &dst, &journals).await?;
+        let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).map_err(e)?;
+        let mut changed = data.clone();
+        changed[1000] ^= 0xff;
+        std::fs::write(&path, &changed).map_err(e)?;
+        std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(mtime)).map_err(e)?;
+        let (summary, log) = run_copy(&s3, &src, &dst, options.clone()).await?;
+        ensure!(summary.is_complete() && log.with("resume: ") == 0, "{summary} {:?}", log.lines());
+        ensure!(s3.get_bytes(&b, "tampered.bin").await.map_err(e)?[..] == changed[..], "the old part was reused");
+
+        // The file grew: a new upload, and the kept one aborted.
+        let path = dir.join("grown.bin");
+        std::fs::write(&path, &data).map_err(e)?;
+        let (src, dst) = (Location::Local(path.clone()), Location::s3(&b, "grown.bin"));
+        interrupted_upload(&s3, &src, &dst, &journals).await?;
+        let grown = bytes(18 << 20, 3);
+        std::fs::write(&path, &grown).map_err(e)?;
+        let (summary, log) = run_copy(&s3, &src, &dst, options.clone()).await?;
+        ensure!(summary.is_complete() && log.with("resume: ") == 0, "{summary} {:?}", log.lines());
+        ensure!(s3.get_bytes(&b, "grown.bin").await.map_err(e)?[..] == grown[..], "the object is not the new file");
+        ensure!(s3.list_multipart_uploads(&b).await.map_err(e)?.is_empty(), "the kept upload was not aborted");
+        ensure!(journal_files(&journals).is_empty(), "a journal was left");
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         trial("transfer::moto::a_file_that_changes_while_sent_fails", a_file_that_changes_fails),
+        trial("transfer::moto::resume_takes_up_an_interrupted_upload", resumes_an_interrupted_upload),
         trial("transfer::loopback::a_failed_abort_is_reported_with_its_upload_id", failed_abort_is_reported),
         trial(
             "transfer::loopback::failures_are_typed_alike_in_a_call_and_a_run",

@@ -71,6 +71,11 @@ pub(crate) struct TransferArgs {
     /// Print what would be done (`(dryrun) upload: ...`), do nothing.
     #[arg(long)]
     pub dryrun: bool,
+    /// Keep a large upload that fails or is interrupted, and take it up where it stopped when
+    /// the same command is run again with --resume (parts checked before reuse; the journals
+    /// are in ~/.cache/cirrus/uploads).
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
@@ -78,6 +83,16 @@ pub(crate) struct TransferArgs {
 }
 
 impl TransferArgs {
+    /// `--resume`: where the journals are.
+    fn resume_dir(&self) -> Result<Option<std::path::PathBuf>, Failure> {
+        if !self.resume {
+            return Ok(None);
+        }
+        let dir = cirrus::s3::transfer::default_resume_dir(&cirrus::env::ProcessEnv);
+        let why = "--resume keeps its journals in ~/.cache/cirrus/uploads: set HOME or XDG_CACHE_HOME";
+        dir.map(Some).ok_or_else(|| Failure::input(anyhow::anyhow!(why)))
+    }
+
     /// The engine's options (the filters come in order from `global`) and the SSE-C keys.
     pub(crate) fn options(&self, recursive: bool, global: &GlobalArgs) -> Result<(TransferOptions, SseKeys), Failure> {
         let mut put = self.object.put_options()?;
@@ -87,7 +102,8 @@ impl TransferArgs {
             .with_follow_symlinks(!self.no_follow_symlinks)
             .with_filters(global.filters.clone())
             .with_put_options(put)
-            .with_dryrun(self.dryrun);
+            .with_dryrun(self.dryrun)
+            .with_resume(self.resume_dir()?);
         Ok((options, self.object.sse_keys()?))
     }
 }

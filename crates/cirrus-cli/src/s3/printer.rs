@@ -107,6 +107,7 @@ impl Printer {
             Event::DryRun { .. } if !o.quiet && !o.only_show_errors => self.line(false, &event.to_string()),
             Event::Skipped { .. } if !o.quiet => self.line(true, &event.to_string()),
             Event::Unverified { .. } if !o.quiet && !o.only_show_errors => self.line(true, &event.to_string()),
+            Event::Resumed { .. } if !o.quiet && !o.only_show_errors => self.line(true, &event.to_string()),
             Event::Bytes(n) => {
                 if let Some(bar) = &self.0.bar {
                     bar.inc(*n);
@@ -128,6 +129,9 @@ impl Printer {
         }
         for left in &summary.left_behind {
             eprintln!("cirrus: {left}");
+        }
+        if summary.resumable > 0 {
+            eprintln!("cirrus: {} upload(s) kept: run the same command with --resume to go on", summary.resumable);
         }
         let o = &self.0.output;
         if bulk && !o.quiet && !(o.only_show_errors && summary.is_complete()) {

@@ -27,7 +27,7 @@ pub use list::{Bucket, ListOptions, ListPage, Object};
 pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
 pub use settings::S3Settings;
 pub use sse::{ServerSideEncryption, SseCustomerKey};
-pub use upload::{CompletedPart, MetadataDirective, Progress, PutOptions, PutOutput};
+pub use upload::{CompletedPart, MetadataDirective, Progress, PutOptions, PutOutput, UploadedPart};
 
 use crate::config::{Config, ConfigError};
 use crate::service::{Protocol, ServiceId, ServiceSpec};

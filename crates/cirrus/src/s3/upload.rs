@@ -315,6 +315,18 @@ pub struct PutOutput {
     pub parts: u32,
 }
 
+/// A part of a multipart upload in progress, as ListParts says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadedPart {
+    /// The part number, from 1.
+    pub number: u32,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its ETag, quotes included (some S3-compatible stores give none).
+    pub etag: Option<String>,
+}
+
 /// One uploaded part, as CompleteMultipartUpload needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -703,6 +715,40 @@ impl S3Client {
         let query = format!("uploadId={}", encode_query(upload_id));
         self.send(bucket, OP, self.request(Method::DELETE, self.url(bucket, key, &query), "")).await?;
         Ok(())
+    }
+
+    /// ListParts, every page: the parts a multipart upload in progress holds, in order. An
+    /// upload that was completed or aborted is the error `NoSuchUpload`.
+    pub async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<UploadedPart>, Error> {
+        const OP: &str = "ListParts";
+        check_bucket_key(OP, bucket, key)?;
+        let mut parts: Vec<UploadedPart> = Vec::new();
+        let mut marker = 0u32;
+        // 10,000 parts at most, 1,000 a page: a server that never stops is stopped.
+        for _ in 0..=(MAX_PARTS / 1000) {
+            let query = format!("part-number-marker={marker}&uploadId={}", encode_query(upload_id));
+            let r = self.send(bucket, OP, self.request(Method::GET, self.url(bucket, key, &query), "")).await?;
+            let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
+            for p in root.children_named("Part") {
+                let number = p.text_of("PartNumber").and_then(|n| n.parse().ok());
+                let size = p.text_of("Size").and_then(|n| n.parse().ok());
+                let (Some(number), Some(size)) = (number, size) else {
+                    return Err(Self::response_error(OP, "a <Part> without a PartNumber or a Size"));
+                };
+                let etag = p.text_of("ETag").filter(|e| !e.is_empty()).map(str::to_owned);
+                parts.push(UploadedPart { number, size, etag });
+            }
+            let next = root.text_of("NextPartNumberMarker").and_then(|n| n.parse::<u32>().ok());
+            match (root.text_of("IsTruncated"), next) {
+                (Some("true"), Some(n)) if n > marker => marker = n,
+                _ => {
+                    parts.sort_by_key(|p| p.number);
+                    parts.dedup_by_key(|p| p.number);
+                    return Ok(parts);
+                }
+            }
+        }
+        Err(Self::response_error(OP, format!("more than {MAX_PARTS} parts listed")))
     }
 
     /// ListMultipartUploads (first page): `(key, upload id)` of the uploads in progress.

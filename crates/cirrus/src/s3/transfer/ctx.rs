@@ -37,11 +37,15 @@ pub(crate) struct Ctx {
     /// lands on one (names a file system does not tell apart) is refused, and a delete of one
     /// is held back.
     placed: Mutex<std::collections::HashSet<(u64, u64)>>,
+    /// `--resume`: the journals' folder; uploads that fail are kept for a later run.
+    pub(crate) resume: Option<std::path::PathBuf>,
+    /// Uploads kept to resume.
+    kept: std::sync::atomic::AtomicU64,
 }
 
 impl Ctx {
     pub(crate) fn new(client: S3Client, put: PutOptions, observer: Box<dyn Fn(&Event) + Send + Sync>) -> Arc<Ctx> {
-        Self::with_move(client, put, observer, false)
+        Self::with_move(client, put, observer, false, None)
     }
 
     pub(crate) fn with_move(
@@ -49,6 +53,7 @@ impl Ctx {
         put: PutOptions,
         observer: Box<dyn Fn(&Event) + Send + Sync>,
         move_source: bool,
+        resume: Option<std::path::PathBuf>,
     ) -> Arc<Ctx> {
         let settings = client.settings();
         let memory_kib = u32::try_from(settings.memory_budget.div_ceil(1024)).unwrap_or(u32::MAX >> 4).max(1);
@@ -68,6 +73,8 @@ impl Ctx {
             move_source,
             verified: Default::default(),
             placed: Mutex::default(),
+            resume,
+            kept: Default::default(),
         })
     }
 
@@ -206,6 +213,12 @@ impl Ctx {
         summary.verified = load(by_checksum) + load(by_md5);
         summary.verified_by_checksum = load(by_checksum);
         summary.unverified = load(unverified);
+        summary.resumable = load(&self.kept);
+    }
+
+    /// An upload kept, not aborted, for a later run to resume.
+    pub(crate) fn count_kept(&self) {
+        self.kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn emit(&self, event: &Event) {
@@ -270,14 +283,22 @@ impl Drop for Ctx {
 pub(crate) struct UploadGuard<'a> {
     ctx: &'a Ctx,
     upload: Option<(String, String, String)>,
+    /// `--resume`: dropped, the upload is kept for a later run (its journal says what it holds).
+    keep: bool,
 }
 
 impl<'a> UploadGuard<'a> {
     pub(crate) fn new(ctx: &'a Ctx, bucket: &str, key: &str, upload_id: &str) -> Self {
-        UploadGuard { ctx, upload: Some((bucket.to_owned(), key.to_owned(), upload_id.to_owned())) }
+        UploadGuard { ctx, upload: Some((bucket.to_owned(), key.to_owned(), upload_id.to_owned())), keep: false }
     }
 
-    /// Completed: nothing to abort.
+    /// Dropped before it ends (an interrupt), the upload is kept and counted, not aborted.
+    pub(crate) fn kept_on_drop(mut self) -> Self {
+        self.keep = true;
+        self
+    }
+
+    /// Completed, or kept for a later run to resume: nothing to abort.
     pub(crate) fn done(mut self) {
         self.upload = None;
     }
@@ -295,6 +316,10 @@ impl<'a> UploadGuard<'a> {
 
 impl Drop for UploadGuard<'_> {
     fn drop(&mut self) {
+        if self.keep && self.upload.take().is_some() {
+            self.ctx.count_kept();
+            return;
+        }
         if let Some(u) = self.upload.take() {
             if let Ok(mut o) = self.ctx.orphans.lock() {
                 o.push(u);

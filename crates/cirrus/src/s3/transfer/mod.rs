@@ -51,6 +51,7 @@ pub(crate) mod filter;
 pub(crate) mod local;
 mod plan;
 mod remove;
+mod resume;
 mod run;
 mod sync;
 mod upload;
@@ -61,6 +62,7 @@ pub use error::{Error, ErrorKind};
 pub use fd::raise_open_file_limit;
 pub use filter::{Filters, Rule};
 pub use plan::Transfers;
+pub use resume::default_resume_dir;
 pub use sync::{SyncAction, SyncOptions};
 
 use super::{PutOptions, S3Client};
@@ -157,6 +159,14 @@ pub struct TransferOptions {
     /// `--dryrun`: plan as usual (the source read, every check made), then say each object as
     /// an [`Event::DryRun`] and send, write or delete nothing.
     pub dryrun: bool,
+    /// `--resume`: a multipart upload that fails or is interrupted is kept, not aborted, with a
+    /// journal in this folder (the upload id and each part S3 confirmed, with the MD5 and
+    /// checksum of its bytes); a later run with the same folder, file and key sends only the
+    /// parts it lacks, after checking that S3 still lists each one and that the file's bytes
+    /// still match what was recorded ([`Event::Resumed`]). A file that changed starts over and
+    /// its old upload is aborted. Kept uploads cost storage until resumed or aborted: they are
+    /// counted in [`Summary::resumable`]. See [`default_resume_dir`].
+    pub resume: Option<PathBuf>,
 }
 
 impl Default for TransferOptions {
@@ -167,6 +177,7 @@ impl Default for TransferOptions {
             put: PutOptions::default(),
             filters: Filters::default(),
             dryrun: false,
+            resume: None,
         }
     }
 }
@@ -202,6 +213,14 @@ impl TransferOptions {
     #[must_use]
     pub fn with_dryrun(mut self, on: bool) -> Self {
         self.dryrun = on;
+        self
+    }
+
+    /// These options with resumable uploads, their journals in `dir` (see
+    /// [`resume`](Self::resume)); `None` aborts what fails, the default.
+    #[must_use]
+    pub fn with_resume(mut self, dir: Option<PathBuf>) -> Self {
+        self.resume = dir;
         self
     }
 }
@@ -301,6 +320,18 @@ pub enum Event {
         /// Why it could not be checked.
         reason: String,
     },
+    /// A multipart upload taken up where an earlier run left it ([`TransferOptions::resume`]):
+    /// this many parts, checked, are not sent again.
+    Resumed {
+        /// The file.
+        src: Location,
+        /// The object.
+        dst: Location,
+        /// Parts reused.
+        parts: u32,
+        /// Their bytes.
+        bytes: u64,
+    },
     /// The source is read to its end: this many objects and bytes in all.
     Listed {
         /// Objects found.
@@ -327,6 +358,9 @@ impl fmt::Display for Event {
             Event::DryRun { action, src, dst: Some(dst) } => write!(f, "(dryrun) {}: {src} to {dst}", action.as_str()),
             Event::DryRun { action, src, dst: None } => write!(f, "(dryrun) {}: {src}", action.as_str()),
             Event::Bytes(n) => write!(f, "{n} bytes"),
+            Event::Resumed { src, dst, parts, bytes } => {
+                write!(f, "resume: {src} to {dst} ({parts} parts, {bytes} bytes already sent)")
+            }
             Event::Listed { objects, bytes } => write!(f, "{objects} objects, {bytes} bytes to go"),
             Event::Unverified { src, reason } => write!(f, "warning: {src} was not verified: {reason}"),
         }
@@ -401,6 +435,9 @@ pub struct Summary {
     /// Downloads with nothing to check them against (a multipart object without a full-object
     /// checksum, an SSE-KMS or SSE-C object without one), or written in ranges.
     pub unverified: u64,
+    /// Multipart uploads that failed or were interrupted and are kept, with their journals, for
+    /// a later run to resume ([`TransferOptions::resume`]).
+    pub resumable: u64,
 }
 
 impl Summary {
@@ -431,6 +468,10 @@ impl fmt::Display for Summary {
                 let by_md5 = self.verified - self.verified_by_checksum.min(self.verified);
                 write!(f, " ({} by stored checksum, {by_md5} by MD5 ETag)", self.verified_by_checksum)?;
             }
+        }
+        if self.resumable > 0 {
+            let s = if self.resumable == 1 { "" } else { "s" };
+            write!(f, "; {} upload{s} kept to resume", self.resumable)?;
         }
         if self.interrupted {
             f.write_str(", interrupted")?;

@@ -62,7 +62,7 @@ impl Transfers {
         }
         let mut put = options.put.clone();
         put.progress = None;
-        let ctx = Ctx::new(self.client.clone(), put, Box::new(observer));
+        let ctx = Ctx::with_move(self.client.clone(), put, Box::new(observer), false, options.resume.clone());
         Ok(execute(ctx, plan, cancel).await)
     }
 
@@ -103,7 +103,7 @@ impl Transfers {
         }
         let mut put = options.put.clone();
         put.progress = None;
-        let ctx = Ctx::with_move(self.client.clone(), put, Box::new(observer), true);
+        let ctx = Ctx::with_move(self.client.clone(), put, Box::new(observer), true, options.resume.clone());
         Ok(execute(ctx, plan, cancel).await)
     }
 

@@ -565,7 +565,8 @@ impl Transfers {
         let plan = stream::select(steps.map(|(p, _)| p), skips).boxed();
         let mut put = options.transfer.put.clone();
         put.progress = None;
-        let ctx = Ctx::new(self.client().clone(), put, Box::new(observer));
+        let resume = options.transfer.resume.clone();
+        let ctx = Ctx::with_move(self.client().clone(), put, Box::new(observer), false, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
 

@@ -1,10 +1,12 @@
 //! A file to S3 inside a transfer: one PutObject below the multipart threshold, otherwise a
 //! multipart upload whose parts are read at their offsets and sent in parallel, each holding a
-//! request slot and its bytes of the memory budget.
+//! request slot and its bytes of the memory budget; with `--resume`, one an earlier run left
+//! is taken up (`resume.rs`).
 
 use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
-use super::{Error, ErrorKind};
+use super::resume::{self, Found, Journal, Listed};
+use super::{Error, ErrorKind, Event, Location};
 use crate::s3::CompletedPart;
 use bytes::Bytes;
 use std::fs::File;
@@ -58,77 +60,189 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
         let why = "a given checksum value covers one PutObject, not a multipart upload";
         return Outcome::Failed(Error::new(ErrorKind::Other, why));
     }
-    let upload_id = match ctx.create_upload(bucket, key, &put).await {
-        Ok(id) => id,
+    multipart(ctx, file, &meta, path, (bucket, key), &put).await
+}
+
+/// A multipart upload being sent: what its parts need.
+struct Multipart {
+    file: Arc<File>,
+    size: u64,
+    part_size: u64,
+    bucket: String,
+    key: String,
+    upload_id: String,
+    checksum: Option<crate::s3::ChecksumAlgorithm>,
+    /// `--resume`: the journal, and what an earlier run left (with the parts S3 lists).
+    journal: Option<Journal>,
+    found: Option<(Found, Listed)>,
+}
+
+/// A multipart upload of `file`: a new one, or with `--resume` the one an earlier run left.
+async fn multipart(
+    ctx: &Arc<Ctx>,
+    file: Arc<File>,
+    meta: &std::fs::Metadata,
+    path: &Path,
+    (bucket, key): (&str, &str),
+    put: &crate::s3::PutOptions,
+) -> Outcome {
+    let size = meta.len();
+    let journal = ctx.resume.as_deref().map(|dir| Journal::new(dir, &ctx.client, bucket, key, path, meta));
+    let (upload_id, part_size, found) = match begin(ctx, journal.as_ref(), (bucket, key), put, size).await {
+        Ok(x) => x,
         Err(e) => return Outcome::Failed(e),
     };
     let guard = UploadGuard::new(ctx, bucket, key, &upload_id);
-    let part_size = ctx.part_size_for(size);
-    let sent = match upload_parts(ctx, &file, size, part_size, bucket, key, &upload_id, &put).await {
+    let guard = if journal.is_some() { guard.kept_on_drop() } else { guard };
+    let job = Arc::new(Multipart {
+        file,
+        size,
+        part_size,
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        upload_id: upload_id.clone(),
+        checksum: put.checksum,
+        journal,
+        found,
+    });
+    let sent = match upload_parts(ctx, &job).await {
         // Every part read: the file must still be the one whose size was planned.
-        Ok(parts) => unchanged(&file, &meta).await.map(|()| parts),
-        Err(e) => Err(e),
+        Ok((parts, reused)) => unchanged(&job.file, meta).await.map(|()| (parts, reused)).map_err(|e| (e, false)),
+        Err(e) => Err((e, false)),
     };
     let completed = match sent {
-        Ok(parts) => ctx.complete_upload(bucket, key, &upload_id, &parts).await,
+        Ok((parts, (count, bytes))) => {
+            if count > 0 {
+                let (src, dst) = (Location::Local(path.to_path_buf()), Location::s3(bucket, key));
+                ctx.emit(&Event::Resumed { src, dst, parts: count, bytes });
+            }
+            ctx.complete_upload(bucket, key, &upload_id, &parts).await.map_err(|e| (e, true))
+        }
         Err(e) => Err(e),
     };
-    match completed {
-        Ok(()) => {
+    match (completed, &job.journal) {
+        (Ok(()), journal) => {
             guard.done();
+            journal.iter().for_each(Journal::remove);
             Outcome::Done(size)
         }
-        Err(e) => Outcome::Failed(guard.abort(e).await),
+        (Err((e, completing)), Some(_)) if worth_keeping(&e, completing) => {
+            guard.done();
+            ctx.count_kept();
+            Outcome::Failed(e)
+        }
+        (Err((e, _)), journal) => {
+            journal.iter().for_each(Journal::remove);
+            Outcome::Failed(guard.abort(e).await)
+        }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn upload_parts(
+/// Whether a failed upload is kept for a later run: not when the file changed, not when the
+/// upload is gone, and not when S3 refused to complete it (the same parts would be refused
+/// again).
+fn worth_keeping(e: &Error, completing: bool) -> bool {
+    // Gone (completed, aborted or expired by a lifecycle rule): a later run starts over.
+    if e.call_error().and_then(crate::Error::code) == Some("NoSuchUpload") {
+        return false;
+    }
+    match e.kind() {
+        ErrorKind::Changed => false,
+        ErrorKind::Transport | ErrorKind::Throttled | ErrorKind::Stopped => true,
+        _ => !completing,
+    }
+}
+
+/// The upload id and part size to send with, and what an earlier run left when it is resumed.
+async fn begin(
     ctx: &Arc<Ctx>,
-    file: &Arc<File>,
-    size: u64,
-    part_size: u64,
-    bucket: &str,
-    key: &str,
-    upload_id: &str,
+    journal: Option<&Journal>,
+    (bucket, key): (&str, &str),
     put: &crate::s3::PutOptions,
-) -> Result<Vec<CompletedPart>, Error> {
-    let count = size.div_ceil(part_size);
+    size: u64,
+) -> Result<(String, u64, Option<(Found, Listed)>), Error> {
+    if let Some(journal) = journal {
+        match journal.find() {
+            Ok(Some(found)) => match resume::listed(&ctx.client, bucket, key, &found.upload_id).await? {
+                Some(listed) => return Ok((found.upload_id.clone(), found.part_size, Some((found, listed)))),
+                // Completed or aborted since: start over.
+                None => journal.remove(),
+            },
+            Ok(None) => {}
+            // The file changed since that upload began: it is of no use, and costs storage.
+            Err(old_upload) => ctx.abort(bucket, key, &old_upload).await,
+        }
+    }
+    let upload_id = ctx.create_upload(bucket, key, put).await?;
+    let part_size = ctx.part_size_for(size);
+    if let Some(journal) = journal {
+        if let Err(e) = journal.start(&upload_id, part_size, put.checksum) {
+            ctx.abort(bucket, key, &upload_id).await;
+            return Err(e);
+        }
+    }
+    Ok((upload_id, part_size, None))
+}
+
+/// Sends the parts (reusing, when resuming, those an earlier run sent that check out), a
+/// request slot and the part's memory each; the parts in order, and how many parts and bytes
+/// were reused.
+async fn upload_parts(ctx: &Arc<Ctx>, job: &Arc<Multipart>) -> Result<(Vec<CompletedPart>, (u32, u64)), Error> {
+    let count = job.size.div_ceil(job.part_size);
     let window = ctx.concurrency;
-    let mut set: JoinSet<Result<CompletedPart, Error>> = JoinSet::new();
+    let mut set: JoinSet<Result<(CompletedPart, bool), Error>> = JoinSet::new();
     let mut parts = Vec::with_capacity(count as usize);
+    let mut reused = (0u32, 0u64);
+    let mut take = |(part, was_reused): (CompletedPart, bool)| {
+        if was_reused {
+            reused = (reused.0 + 1, reused.1 + part.size);
+        }
+        parts.push(part);
+    };
     for index in 0..count {
         while set.len() >= window {
             if let Some(done) = set.join_next().await {
                 match joined(done) {
-                    Ok(p) => parts.push(p),
+                    Ok(p) => take(p),
                     Err(e) => return Err(stop_parts(set, e).await),
                 }
             }
         }
-        let offset = index * part_size;
-        let len = part_size.min(size - offset);
-        let (ctx, file) = (ctx.clone(), file.clone());
-        let (bucket, key, upload_id) = (bucket.to_owned(), key.to_owned(), upload_id.to_owned());
-        let checksum = put.checksum;
-        set.spawn(async move {
-            let _slot = ctx.request_slot().await?;
-            let _memory = ctx.memory(len).await?;
-            let data = read_at(&file, offset, len).await?;
-            let number = index as u32 + 1;
-            let part = ctx.client.upload_part(&bucket, &key, &upload_id, number, data, checksum).await?;
-            ctx.progress(len);
-            Ok(part)
-        });
+        let (ctx, job) = (ctx.clone(), job.clone());
+        set.spawn(async move { send_part(&ctx, &job, index).await });
     }
     while let Some(done) = set.join_next().await {
         match joined(done) {
-            Ok(p) => parts.push(p),
+            Ok(p) => take(p),
             Err(e) => return Err(stop_parts(set, e).await),
         }
     }
     parts.sort_by_key(|p| p.number);
-    Ok(parts)
+    Ok((parts, reused))
+}
+
+/// Part `index` (from 0): reused when an earlier run sent it and it checks out, else sent and,
+/// when resumable, recorded in the journal once S3 confirmed it.
+async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(CompletedPart, bool), Error> {
+    let offset = index * job.part_size;
+    let len = job.part_size.min(job.size - offset);
+    let number = index as u32 + 1;
+    let _slot = ctx.request_slot().await?;
+    let _memory = ctx.memory(len).await?;
+    let data = read_at(&job.file, offset, len).await?;
+    if let Some((found, listed)) = job.found.as_ref().filter(|(f, _)| f.has(number)) {
+        if let Some(part) = found.reusable(number, &data, listed) {
+            ctx.progress(len);
+            return Ok((part, true));
+        }
+    }
+    let (bucket, key) = (job.bucket.as_str(), job.key.as_str());
+    let part = ctx.client.upload_part(bucket, key, &job.upload_id, number, data.clone(), job.checksum).await?;
+    if let Some(journal) = &job.journal {
+        journal.record(&part, &data)?;
+    }
+    ctx.progress(len);
+    Ok((part, false))
 }
 
 /// Stops the other parts and waits until none is in flight, so the abort that follows is the
