@@ -215,7 +215,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
     };
     let ctx = cirrus::Context::from_process().with_mfa_prompt(mfa_prompt());
     let mut loader = cirrus::loader::ConfigLoader::new(ctx)
-        .region(global.region.as_deref())
+        .region_from_flag(global.region.as_deref(), "--region")
         .profile(global.profile.as_deref())
         .endpoint_url(global.endpoint_url.as_deref())
         .credentials(credentials);

@@ -347,7 +347,10 @@ fn curl_unsigned_and_empty_names() -> Result<(), Failed> {
     let r = cirrus(&["--region", "", "curl", "--service", "s3", &url], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("is not a region name"), r.stderr.clone())?;
     let r = cirrus(&["--region", "x@127.0.0.1:9/", "s3", "ls"], &env, b"");
-    ensure(r.code == 2 && r.stderr.contains("is not a region name"), r.stderr)
+    ensure(r.code == 2 && r.stderr.contains("is not a region name"), r.stderr.clone())?;
+    // The source named as the user wrote it.
+    let r = cirrus(&["--region", "us east 1", "s3", "ls"], &env, b"");
+    ensure(r.code == 2 && r.stderr.contains("\"us east 1\" (from --region) is not a region name"), r.stderr)
 }
 
 pub fn trials() -> Vec<Trial> {

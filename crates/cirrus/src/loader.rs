@@ -65,6 +65,8 @@ impl std::fmt::Debug for CredentialsChoice {
 pub struct ConfigLoader {
     ctx: Context,
     region: Option<String>,
+    /// The command-line flag `region` came from.
+    region_flag: Option<&'static str>,
     profile: Option<String>,
     endpoint_url: Option<String>,
     credentials: CredentialsChoice,
@@ -131,6 +133,7 @@ impl ConfigLoader {
         ConfigLoader {
             ctx,
             region: None,
+            region_flag: None,
             profile: None,
             endpoint_url: None,
             credentials: CredentialsChoice::Default,
@@ -141,6 +144,15 @@ impl ConfigLoader {
     /// Uses this region, whatever the environment says.
     pub fn region(mut self, region: Option<&str>) -> Self {
         self.region = region.map(str::to_owned);
+        self.region_flag = None;
+        self
+    }
+
+    /// Uses this region, given on the command line by `flag` (`--region`): as
+    /// [`region`](Self::region), and errors and `Config::region_source` name the flag.
+    pub fn region_from_flag(mut self, region: Option<&str>, flag: &'static str) -> Self {
+        self.region = region.map(str::to_owned);
+        self.region_flag = Some(flag);
         self
     }
 
@@ -305,7 +317,7 @@ impl ConfigLoader {
 
     fn region_and_source(&self, ctx: &Context) -> Result<(Option<String>, Origin), ConfigError> {
         Ok(match (&self.region, region_from_env(ctx.env())) {
-            (Some(r), _) => (Some(r.clone()), Origin::Explicit),
+            (Some(r), _) => (Some(r.clone()), self.region_flag.map_or(Origin::Explicit, Origin::Flag)),
             (None, Some(r)) => {
                 let var = if ctx.env().get("AWS_REGION").is_some() { "AWS_REGION" } else { "AWS_DEFAULT_REGION" };
                 (Some(r), Origin::Env(var.into()))

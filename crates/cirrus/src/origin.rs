@@ -13,14 +13,18 @@ use std::fmt;
 /// let env = Origin::Env("AWS_REGION".into());
 /// assert!(Origin::Explicit.overrides(&env) && env.overrides(&Origin::Profile("region")));
 /// assert_eq!(env.to_string(), "AWS_REGION");
+/// assert_eq!(Origin::Flag("--region").to_string(), "--region");
 /// assert_eq!(Origin::Profile("region").to_string(), "the profile's region");
 /// assert!(!Origin::Default.is_configured());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Origin {
-    /// Given by the program (`ConfigLoader::region`, a command-line flag).
+    /// Given by the program (`ConfigLoader::region`).
     Explicit,
+    /// Given on the command line, by this flag (`--region`): as explicit, named as the user
+    /// wrote it.
+    Flag(&'static str),
     /// An environment variable, by name (`AWS_REGION`, `AWS_ENDPOINT_URL_S3`...).
     Env(Cow<'static, str>),
     /// A key of the profile in the shared config or credentials file (`region`, `endpoint_url`).
@@ -38,7 +42,7 @@ impl Origin {
     /// Its rank: lower wins.
     fn rank(&self) -> u8 {
         match self {
-            Origin::Explicit => 0,
+            Origin::Explicit | Origin::Flag(_) => 0,
             Origin::Env(_) => 1,
             Origin::Profile(_) => 2,
             Origin::Imds => 3,
@@ -61,11 +65,12 @@ impl Origin {
 }
 
 impl fmt::Display for Origin {
-    /// `explicit`, the variable's name, `the profile's region`, `the instance metadata
+    /// `explicit`, the flag (`--region`), the variable's name, `the profile's region`, `the instance metadata
     /// service`, `the default`, `nowhere`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Explicit => f.write_str("explicit"),
+            Origin::Flag(flag) => f.write_str(flag),
             Origin::Env(var) => f.write_str(var),
             Origin::Profile(key) => write!(f, "the profile's {key}"),
             Origin::Imds => f.write_str("the instance metadata service"),

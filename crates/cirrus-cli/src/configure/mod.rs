@@ -149,6 +149,7 @@ async fn list(global: &GlobalArgs) -> Result<(), Failure> {
     let where_from = |origin: &Origin, credentials: bool| -> (String, String) {
         match origin {
             Origin::Explicit => ("manual".into(), "--region".into()),
+            Origin::Flag(flag) => ("manual".into(), (*flag).into()),
             Origin::Env(var) => ("env".into(), var.to_string()),
             Origin::Profile(_) if credentials => ("shared-credentials-file".into(), file(true)),
             Origin::Profile(_) => ("config-file".into(), file(false)),
