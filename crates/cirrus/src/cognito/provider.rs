@@ -191,9 +191,12 @@ impl CognitoBuilder {
     pub fn build(self) -> Result<CognitoCredentials, ConfigError> {
         let source = match (self.profile, self.credentials_file, self.settings) {
             (None, None, Some(s)) => Some(Source::Config(s)),
-            (_, _, Some(_)) => return Err(ConfigError::new(
-                "Cognito: a profile (or credentials file) and a settings value were both given; pass one or the other",
-            )),
+            (p, _, Some(_)) => {
+                let what = if p.is_some() { "a profile" } else { "a credentials file" };
+                return Err(ConfigError::new(format!(
+                    "Cognito: {what} and a settings value were both given; pass one or the other"
+                )));
+            }
             (p, Some(file), None) => Some(Source::ProfileAt(p.unwrap_or_else(|| "default".to_owned()), file)),
             (Some(p), None, None) => Some(Source::Profile(p)),
             (None, None, None) => None,
