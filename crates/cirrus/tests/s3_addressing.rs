@@ -179,8 +179,46 @@ fn s3s_post_form_exact_size_and_attachment() -> Result<(), String> {
     })
 }
 
+/// With AWS's endpoint, where a request goes, seen by a loopback HTTPS proxy as the host of
+/// its `CONNECT` (the proxy refuses the tunnel, so nothing leaves the machine): an access point
+/// ARN to the access point's host, a bucket as its own host to the bucket, a bucket otherwise
+/// to its virtual host.
+fn aws_hosts_through_a_proxy() -> Result<(), String> {
+    block_on(async {
+        let proxy = Loopback::start(|_, _| Reply::status(403, "no tunnels here")).await;
+        let config = cirrus::loader::ConfigLoader::new(crate::common::ctx_with(&[("HTTPS_PROXY", &proxy.url)]))
+            .region(Some("us-east-1"))
+            .credentials(cirrus::loader::CredentialsChoice::Provider(Arc::new(StaticCredentials::new(
+                "AKIDPROXY",
+                "secret",
+                None,
+            ))))
+            .load()
+            .map_err(e)?;
+        let cases = [
+            (
+                S3Settings::default(),
+                "arn:aws:s3:us-west-2:123456789012:accesspoint/my-ap",
+                "my-ap-123456789012.s3-accesspoint.us-west-2.amazonaws.com:443",
+            ),
+            (S3Settings::default().with_bucket_as_host(true), "files.example.com", "files.example.com:443"),
+            (S3Settings::default(), "my-bucket", "my-bucket.s3.us-east-1.amazonaws.com:443"),
+        ];
+        for (settings, bucket, host) in cases {
+            let s3 = S3Client::with_settings(&config, settings).map_err(e)?;
+            let before = proxy.count();
+            ensure!(s3.get_bytes(bucket, "k").await.is_err(), "{bucket}: the refused tunnel succeeded");
+            let seen = proxy.requests();
+            let first = seen.get(before).ok_or(format!("{bucket}: nothing reached the proxy"))?;
+            ensure!(first.method == "CONNECT" && first.target == host, "{bucket}: {} {}", first.method, first.target);
+        }
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        trial("s3::loopback::aws_hosts_through_a_proxy", aws_hosts_through_a_proxy),
         trial("s3::loopback::bucket_as_host_and_request_payer", loopback_bucket_as_host_and_request_payer),
         trial("s3::s3s::bucket_as_host_and_request_payer", s3s_bucket_as_host_and_request_payer),
         trial("s3::s3s::post_form_exact_size_and_attachment", s3s_post_form_exact_size_and_attachment),
