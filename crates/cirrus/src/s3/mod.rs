@@ -264,9 +264,9 @@ impl S3Client {
         &self.inner.settings
     }
 
-    /// The service config for requests about `bucket`: the client's, or the one of the region S3
-    /// said the bucket is in.
-    /// An access point ARN: the service config of its region and host, made on first use.
+    /// The service config for requests about `bucket`: the client's, the one of the region S3
+    /// said the bucket is in, or for an access point ARN the one of its region and host (made
+    /// on first use).
     pub(crate) fn svc_for(&self, bucket: &str) -> Arc<ServiceConfig> {
         let mut regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(svc) = regions.get(bucket) {
@@ -376,8 +376,7 @@ impl S3Client {
     }
 
     /// A request; the payload is left unsigned over https (as botocore does for S3) and hashed
-    /// over plain http.
-    /// With [`S3Settings::request_payer`], the request says the requester pays.
+    /// over plain http. With [`S3Settings::request_payer`], it says the requester pays.
     pub(crate) fn request(&self, method: Method, url: String, body: impl Into<bytes::Bytes>) -> Request {
         let mut r = Request::new(method, url, body);
         r.unsigned_payload = self.inner.svc.endpoint().starts_with("https:");
