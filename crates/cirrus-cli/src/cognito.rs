@@ -20,9 +20,14 @@ pub(crate) struct LoginArgs {
     /// SRP (the password never leaves this machine) or password (USER_PASSWORD_AUTH).
     #[arg(long, value_enum)]
     auth_type: Option<AuthTypeArg>,
-    /// A profile of COGNITO_CREDENTIALS_FILE (default ~/.aws/cognito_credentials).
+    /// A profile of the Cognito credentials file (--cognito-credentials-file, else
+    /// COGNITO_CREDENTIALS_FILE, else ~/.aws/cognito_credentials).
     #[arg(long, value_name = "NAME")]
     cognito_profile: Option<String>,
+    /// The Cognito credentials file to read --cognito-profile (default `default`) from, before
+    /// COGNITO_CREDENTIALS_FILE and ~/.aws/cognito_credentials.
+    #[arg(long, value_name = "PATH")]
+    cognito_credentials_file: Option<std::path::PathBuf>,
     /// Print the id, access and refresh tokens (redacted otherwise).
     #[arg(long)]
     show_tokens: bool,
@@ -112,6 +117,9 @@ fn provider(config: &cirrus::Config, args: &LoginArgs) -> Result<CognitoCredenti
     let mut b = CognitoCredentials::builder(config);
     if let Some(p) = &args.cognito_profile {
         b = b.profile(p);
+    }
+    if let Some(f) = &args.cognito_credentials_file {
+        b = b.credentials_file(f);
     }
     if let Some(t) = args.auth_type {
         b = b.auth_type(if t == AuthTypeArg::Srp { AuthType::UserSrp } else { AuthType::UserPassword });

@@ -82,6 +82,13 @@ pub struct GlobalArgs {
     /// `sign` the canonical request and string to sign (secrets redacted).
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub debug: bool,
+    /// S3: the bucket is its own host name (a bucket `files.example.com` CNAME'd to S3):
+    /// requests, presigned URLs and forms go to https://BUCKET/KEY.
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub bucket_as_host: bool,
+    /// S3: `requester` pays for the requests to a requester-pays bucket (x-amz-request-payer).
+    #[arg(long, global = true, help_heading = GLOBAL, value_parser = ["requester"])]
+    pub request_payer: Option<String>,
 }
 
 /// Output formats.

@@ -149,6 +149,17 @@ fn profile_flags_and_stdin() -> Result<(), Failed> {
     let file_env = vec![("COGNITO_CREDENTIALS_FILE", file.to_string_lossy().into_owned())];
     let r = login(&["--cognito-profile", "dev", "--format", "process"], &file_env, &moto, b"");
     ensure(r.code == 0, format!("profile: {} {}", r.stderr, r.out()))?;
+    // --cognito-credentials-file comes before COGNITO_CREDENTIALS_FILE (here a file without
+    // the profile).
+    let other = dir.join("other_credentials");
+    std::fs::write(&other, "[elsewhere]\nusername = nobody\n").map_err(|e| e.to_string())?;
+    let other_env = vec![("COGNITO_CREDENTIALS_FILE", other.to_string_lossy().into_owned())];
+    let path = file.to_string_lossy().into_owned();
+    let args = ["--cognito-credentials-file", &path, "--cognito-profile", "dev", "--format", "process"];
+    let r = login(&args, &other_env, &moto, b"");
+    ensure(r.code == 0, format!("--cognito-credentials-file: {} {}", r.stderr, r.out()))?;
+    let r = login(&["--cognito-profile", "dev"], &other_env, &moto, b"");
+    ensure(r.code == 2 && r.stderr.contains("other_credentials"), format!("{} {}", r.code, r.stderr))?;
     // Flags and a password on stdin, no file, no variables.
     let r = login(
         &[

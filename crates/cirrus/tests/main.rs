@@ -15,6 +15,8 @@ mod network;
 mod providers;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "s3")]
+mod s3_addressing;
 #[cfg(feature = "ses")]
 mod ses;
 mod signing;
@@ -36,6 +38,8 @@ fn main() {
     trials.extend(network::trials());
     #[cfg(feature = "s3")]
     trials.extend(s3::trials());
+    #[cfg(feature = "s3")]
+    trials.extend(s3_addressing::trials());
     #[cfg(feature = "s3")]
     trials.extend(transfer::trials());
     #[cfg(feature = "s3")]

@@ -590,7 +590,7 @@ fn wrong_secret_is_refused() -> Result<(), String> {
     })
 }
 
-fn curl(args: &[&str]) -> Result<Vec<u8>, String> {
+pub(crate) fn curl(args: &[&str]) -> Result<Vec<u8>, String> {
     let out = Command::new("curl").args(args).output().map_err(|x| format!("cannot run curl: {x}"))?;
     if !out.status.success() {
         return Err(format!("curl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
@@ -599,7 +599,7 @@ fn curl(args: &[&str]) -> Result<Vec<u8>, String> {
 }
 
 /// curl's status code for a request (`-w %{http_code}`), the body thrown away.
-fn curl_status(args: &[&str]) -> Result<u16, String> {
+pub(crate) fn curl_status(args: &[&str]) -> Result<u16, String> {
     let mut all = vec!["-sS", "-o", "/dev/null", "-w", "%{http_code}"];
     all.extend_from_slice(args);
     let out = Command::new("curl").args(&all).output().map_err(|x| format!("cannot run curl: {x}"))?;

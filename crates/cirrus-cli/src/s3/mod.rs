@@ -92,5 +92,9 @@ fn parse_s3(url: &str) -> Result<(String, String), Failure> {
 /// The S3 client the global flags and the profile's `s3` section describe.
 fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
     let config = load_config(global)?;
-    S3Client::from_config(&config).map_err(Failure::config)
+    let settings = cirrus::s3::S3Settings::from_config(&config)
+        .map_err(Failure::config)?
+        .with_bucket_as_host(global.bucket_as_host)
+        .with_request_payer(global.request_payer.is_some());
+    S3Client::with_settings(&config, settings).map_err(Failure::config)
 }

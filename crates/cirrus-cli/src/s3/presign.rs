@@ -31,6 +31,13 @@ pub(crate) struct PresignPostArgs {
     /// The largest upload allowed, in bytes (at most 5368709120, 5 GiB: S3's limit for POST).
     #[arg(long)]
     max_size: Option<u64>,
+    /// The upload's exact size in bytes: a file of any other size is refused.
+    #[arg(long, value_name = "BYTES")]
+    size: Option<u64>,
+    /// Downloads of the object save it as --filename: the form sets `Content-Disposition:
+    /// attachment; filename="..."` (RFC 6266, non-ASCII names encoded), which S3 keeps.
+    #[arg(long)]
+    attachment: bool,
     /// Seconds the form works.
     #[arg(long, default_value_t = 3600)]
     expires_in: u64,
@@ -59,8 +66,14 @@ pub(super) async fn presign(global: &GlobalArgs, args: PresignArgs) -> Result<()
 /// `presign-post`: `{"url": ..., "fields": {...}}` on stdout.
 pub(super) async fn presign_post(global: &GlobalArgs, args: PresignPostArgs) -> Result<(), Failure> {
     let (bucket, prefix) = parse_s3(&args.target)?;
-    let mut opts =
-        PostOptions::new(prefix).with_filename(args.filename).with_expires_in(Duration::from_secs(args.expires_in));
+    let mut opts = PostOptions::new(prefix).with_expires_in(Duration::from_secs(args.expires_in));
+    if args.attachment {
+        opts = opts.with_attachment(&args.filename);
+    }
+    opts = opts.with_filename(args.filename);
+    if let Some(n) = args.size {
+        opts = opts.with_size(n);
+    }
     if let Some(t) = args.content_type {
         opts = opts.with_content_type(t);
     }

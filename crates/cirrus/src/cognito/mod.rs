@@ -5,10 +5,18 @@
 //! - [`UserPoolClient`]: `USER_SRP_AUTH`, `USER_PASSWORD_AUTH`, `REFRESH_TOKEN_AUTH`,
 //!   `SECRET_HASH`, client metadata, and typed challenges ([`AuthResult::Challenge`]).
 //! - [`IdentityPoolClient`]: GetId, GetCredentialsForIdentity, GetOpenIdToken.
-//! - [`CognitoCredentials`]: all of it as a credential provider, from arguments, a profile in
-//!   `~/.aws/cognito_credentials`, a settings value or the `COGNITO_*` variables; it refreshes
-//!   with the refresh token, keeps tokens readable, and can cache them on disk
+//! - [`CognitoCredentials`]: all of it as a credential provider, from arguments, a profile of
+//!   a Cognito credentials file (the path given to
+//!   [`CognitoBuilder::credentials_file`] first, then `COGNITO_CREDENTIALS_FILE`, then
+//!   `~/.aws/cognito_credentials`), a settings value or the `COGNITO_*` variables; it
+//!   refreshes with the refresh token, keeps tokens readable, and can cache them on disk
 //!   ([`TokenCache`]).
+//!
+//! The token cache is off by default (`cache = true`, `COGNITO_CACHE=true` or
+//! [`CognitoBuilder::cache`] turn it on): the tokens are secrets (the refresh token alone
+//! gets new credentials for as long as the app client lets it live, 30 days by default), so
+//! writing them to disk is a choice the user makes, not one cirrus makes for them. Without it,
+//! each process logs in once and refreshes in memory.
 
 mod identity_pool;
 mod provider;

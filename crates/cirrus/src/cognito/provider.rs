@@ -114,6 +114,7 @@ pub struct CognitoBuilder {
     config: Config,
     explicit: CognitoSettings,
     profile: Option<String>,
+    credentials_file: Option<PathBuf>,
     settings: Option<CognitoSettings>,
 }
 
@@ -123,6 +124,7 @@ impl std::fmt::Debug for CognitoBuilder {
         f.debug_struct("CognitoBuilder")
             .field("explicit", &self.explicit)
             .field("profile", &self.profile)
+            .field("credentials_file", &self.credentials_file)
             .finish_non_exhaustive()
     }
 }
@@ -171,6 +173,14 @@ impl CognitoBuilder {
         self
     }
 
+    /// Reads the profile (`default` unless [`profile`](Self::profile) names another) of this
+    /// Cognito credentials file, which comes first: before `COGNITO_CREDENTIALS_FILE` and
+    /// `~/.aws/cognito_credentials` (cognito-assume-role's explicit path). `~/` is the home.
+    pub fn credentials_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.credentials_file = Some(path.into());
+        self
+    }
+
     /// Takes settings from the program's configuration (instead of a profile).
     pub fn settings(mut self, settings: CognitoSettings) -> Self {
         self.settings = Some(settings);
@@ -179,18 +189,20 @@ impl CognitoBuilder {
 
     /// Checks the settings: a missing field names itself and where it was looked for.
     pub fn build(self) -> Result<CognitoCredentials, ConfigError> {
-        let source = match (self.profile, self.settings) {
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::new(
-                    "Cognito: a profile and a settings value were both given; pass one or the other",
-                ))
+        let source = match (self.profile, self.credentials_file, self.settings) {
+            (None, None, Some(s)) => Some(Source::Config(s)),
+            (p, _, Some(_)) => {
+                let what = if p.is_some() { "a profile" } else { "a credentials file" };
+                return Err(ConfigError::new(format!(
+                    "Cognito: {what} and a settings value were both given; pass one or the other"
+                )));
             }
-            (Some(p), None) => Some(Source::Profile(p)),
-            (None, Some(s)) => Some(Source::Config(s)),
-            (None, None) => None,
+            (p, Some(file), None) => Some(Source::ProfileAt(p.unwrap_or_else(|| "default".to_owned()), file)),
+            (Some(p), None, None) => Some(Source::Profile(p)),
+            (None, None, None) => None,
         };
         let label = match &source {
-            Some(Source::Profile(p)) => format!("profile {p:?}"),
+            Some(Source::Profile(p) | Source::ProfileAt(p, _)) => format!("profile {p:?}"),
             Some(Source::Config(_)) => "settings".to_owned(),
             None => "arguments".to_owned(),
         };
@@ -269,7 +281,13 @@ fn setup(config: &Config, layers: &Layers) -> Result<Setup, ConfigError> {
 impl CognitoCredentials {
     /// A builder over `config` (its endpoint, HTTP client, clock and environment).
     pub fn builder(config: &Config) -> CognitoBuilder {
-        CognitoBuilder { config: config.clone(), explicit: CognitoSettings::default(), profile: None, settings: None }
+        CognitoBuilder {
+            config: config.clone(),
+            explicit: CognitoSettings::default(),
+            profile: None,
+            credentials_file: None,
+            settings: None,
+        }
     }
 
     /// The chain's provider: from the `COGNITO_*` variables only. Not configured (the chain moves

@@ -1,8 +1,10 @@
 //! Where a Cognito login's settings come from: explicit arguments, then a profile of the
 //! Cognito credentials file or a settings value, then the `COGNITO_*` variables.
 //!
-//! The credentials file is `COGNITO_CREDENTIALS_FILE`, else `~/.aws/cognito_credentials`, an INI
-//! file like `~/.aws/credentials`:
+//! The credentials file is the path given to
+//! [`CognitoBuilder::credentials_file`](super::CognitoBuilder::credentials_file) (`cirrus
+//! cognito login --cognito-credentials-file`), else `COGNITO_CREDENTIALS_FILE`, else
+//! `~/.aws/cognito_credentials`, an INI file like `~/.aws/credentials`:
 //!
 //! ```ini
 //! [default]
@@ -119,6 +121,8 @@ impl fmt::Debug for CognitoSettings {
 pub(crate) enum Source {
     /// A profile of `COGNITO_CREDENTIALS_FILE` / `~/.aws/cognito_credentials`.
     Profile(String),
+    /// A profile of a credentials file named by the program, whatever the environment says.
+    ProfileAt(String, PathBuf),
     /// Settings from the program's own configuration.
     Config(CognitoSettings),
 }
@@ -146,7 +150,11 @@ impl Layers {
             None => (CognitoSettings::default(), None),
             Some(Source::Config(s)) => (s.clone(), Some("the settings value".to_owned())),
             Some(Source::Profile(name)) => {
-                let (settings, path) = from_profile(ctx, name)?;
+                let (settings, path) = from_profile(ctx, name, None)?;
+                (settings, Some(format!("profile {name:?} of {}", path.display())))
+            }
+            Some(Source::ProfileAt(name, file)) => {
+                let (settings, path) = from_profile(ctx, name, Some(file))?;
                 (settings, Some(format!("profile {name:?} of {}", path.display())))
             }
         };
@@ -171,8 +179,12 @@ pub(crate) fn credentials_file(ctx: &Context) -> PathBuf {
         .map_or_else(|| default_path(env, "cognito_credentials"), |p| expand_home(env, &p))
 }
 
-fn from_profile(ctx: &Context, name: &str) -> Result<(CognitoSettings, PathBuf), ConfigError> {
-    let path = credentials_file(ctx);
+/// Profile `name` of `file`, else of [`credentials_file`].
+fn from_profile(ctx: &Context, name: &str, file: Option<&PathBuf>) -> Result<(CognitoSettings, PathBuf), ConfigError> {
+    let path = match file {
+        Some(f) => expand_home(ctx.env(), &f.to_string_lossy()),
+        None => credentials_file(ctx),
+    };
     let text = ctx.fs().read_to_string(&path).map_err(|e| {
         ConfigError::because(
             format!("Cognito profile {name:?} was asked for, but {} cannot be read", path.display()),
@@ -277,6 +289,28 @@ mod tests {
 
     const FILE: &str =
         "[dev]\nusername = from-profile\napp_id = profile-app\nauth_type = user_password\nmetadata = {\"a\": \"b\"}\n";
+
+    #[test]
+    fn an_explicit_credentials_file_comes_first() {
+        let c = ctx(
+            &[("HOME", "/h"), ("COGNITO_CREDENTIALS_FILE", "/env-file")],
+            &[
+                ("/h/.aws/cognito_credentials", "[dev]\nusername = from-default\n"),
+                ("/env-file", "[dev]\nusername = from-env-file\n"),
+                ("/h/given", "[dev]\nusername = from-given\n"),
+            ],
+        );
+        let none = CognitoSettings::default();
+        let given = Source::ProfileAt("dev".into(), PathBuf::from("~/given"));
+        let l = Layers::resolve(&c, &none, Some(&given)).unwrap();
+        assert_eq!(l.merged.username.as_deref(), Some("from-given"));
+        assert!(l.missing("password", "COGNITO_PASSWORD").contains("profile \"dev\" of /h/given"));
+        let l = Layers::resolve(&c, &none, Some(&Source::Profile("dev".into()))).unwrap();
+        assert_eq!(l.merged.username.as_deref(), Some("from-env-file"));
+        let missing = Source::ProfileAt("dev".into(), PathBuf::from("/nowhere"));
+        let e = Layers::resolve(&c, &none, Some(&missing)).err().map(|e| e.to_string()).unwrap();
+        assert!(e.contains("/nowhere cannot be read"), "{e}");
+    }
 
     #[test]
     fn explicit_then_profile_then_env() {

@@ -5,8 +5,17 @@
 //! Keys are used exactly as given: spaces, `+`, unicode, `//`, `.` and `..` segments and a
 //! leading `/` are percent-encoded byte for byte and never normalized.
 //!
+//! Addressing: virtual-hosted (`https://bucket.s3.REGION.amazonaws.com/key`) or path-style
+//! ([`S3Settings::path_style`]); a bucket that is its own host name, CNAME'd to S3
+//! ([`S3Settings::bucket_as_host`]); and access points, by alias (a bucket name) or by ARN
+//! (`arn:aws:s3:us-west-2:123456789012:accesspoint/my-ap` wherever a bucket goes: addressed at
+//! the access point's host and signed for the ARN's region; with a custom endpoint an ARN is
+//! an input error, as the endpoint could not be the access point's). Requester-pays buckets:
+//! [`S3Settings::request_payer`].
+//!
 //! API reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html>
 
+mod access_point;
 mod cancel;
 pub(crate) mod checksum;
 mod delete;
@@ -255,11 +264,49 @@ impl S3Client {
         &self.inner.settings
     }
 
-    /// The service config for requests about `bucket`: the client's, or the one of the region S3
-    /// said the bucket is in.
+    /// The service config for requests about `bucket`: the client's, the one of the region S3
+    /// said the bucket is in, or for an access point ARN the one of its region and host (made
+    /// on first use).
     pub(crate) fn svc_for(&self, bucket: &str) -> Arc<ServiceConfig> {
-        let regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        regions.get(bucket).cloned().unwrap_or_else(|| self.inner.svc.clone())
+        let mut regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(svc) = regions.get(bucket) {
+            return svc.clone();
+        }
+        match access_point::AccessPoint::parse(bucket) {
+            Some(Ok(ap)) if !self.inner.custom_endpoint => {
+                let svc = Arc::new(self.service_at(&self.inner.svc, ap.region, ap.endpoint()));
+                regions.insert(bucket.to_owned(), svc.clone());
+                svc
+            }
+            _ => self.inner.svc.clone(),
+        }
+    }
+
+    /// `current`'s credentials, HTTP client and clock, for another region and endpoint.
+    fn service_at(&self, current: &ServiceConfig, region: &str, endpoint: String) -> ServiceConfig {
+        ServiceConfig::builder(SPEC, region, endpoint)
+            .credentials(current.credentials().cloned())
+            .http(current.http().clone())
+            .clock(current.clock().clone())
+            .build()
+    }
+
+    /// An input error when `bucket` cannot be addressed: an access point ARN that is not one
+    /// cirrus can use, or any ARN with a custom endpoint (whose host cannot be the access
+    /// point's).
+    pub(crate) fn check_addressable(&self, op: &'static str, bucket: &str) -> Result<(), Error> {
+        match access_point::AccessPoint::parse(bucket) {
+            None => Ok(()),
+            Some(Err(why)) => Err(Self::input_error(op, why)),
+            Some(Ok(_)) if self.inner.custom_endpoint => Err(Self::input_error(
+                op,
+                format!(
+                    "{bucket:?} is an access point ARN, which is addressed at the access point's own AWS host; it cannot go to a custom endpoint ({}): drop the endpoint, or use the access point's alias as the bucket",
+                    self.inner.svc.endpoint()
+                ),
+            )),
+            Some(Ok(_)) => Ok(()),
+        }
     }
 
     /// The region requests about `bucket` are signed for.
@@ -279,7 +326,7 @@ impl S3Client {
             && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !region.starts_with('-')
             && !region.ends_with('-');
-        if bucket.is_empty() || !wrong_region || !label {
+        if bucket.is_empty() || !wrong_region || !label || access_point::is_arn(bucket) {
             return None;
         }
         let endpoint = if self.inner.custom_endpoint {
@@ -287,13 +334,7 @@ impl S3Client {
         } else {
             crate::service::endpoint::standard_endpoint(ID, region)
         };
-        let svc = Arc::new(
-            ServiceConfig::builder(SPEC, region, endpoint)
-                .credentials(current.credentials().cloned())
-                .http(current.http().clone())
-                .clock(current.clock().clone())
-                .build(),
-        );
+        let svc = Arc::new(self.service_at(current, region, endpoint));
         tracing::info!(bucket, from = current.region(), to = region, "the bucket is in another region; following S3");
         let mut regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         regions.insert(bucket.to_owned(), svc.clone());
@@ -314,7 +355,13 @@ impl S3Client {
     pub(crate) fn url(&self, bucket: &str, key: &str, query: &str) -> String {
         let svc = self.svc_for(bucket);
         let endpoint = &svc.endpoint();
-        let mut url = if self.path_style(bucket) {
+        let mut url = if access_point::is_arn(bucket) && !self.inner.custom_endpoint {
+            // The access point's own host (svc_for made its endpoint).
+            format!("{endpoint}/")
+        } else if self.inner.settings.bucket_as_host {
+            let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+            format!("{scheme}://{bucket}{}/", port_of(rest))
+        } else if self.path_style(bucket) {
             format!("{endpoint}/{bucket}/")
         } else {
             let (scheme, host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
@@ -329,16 +376,20 @@ impl S3Client {
     }
 
     /// A request; the payload is left unsigned over https (as botocore does for S3) and hashed
-    /// over plain http.
+    /// over plain http. With [`S3Settings::request_payer`], it says the requester pays.
     pub(crate) fn request(&self, method: Method, url: String, body: impl Into<bytes::Bytes>) -> Request {
         let mut r = Request::new(method, url, body);
         r.unsigned_payload = self.inner.svc.endpoint().starts_with("https:");
+        if self.inner.settings.request_payer {
+            r = r.header(REQUEST_PAYER, "requester");
+        }
         r
     }
 
     /// Sends a request about `bucket` (empty: none), following S3 once to the bucket's region
     /// when it answers that the request went to the wrong one.
     pub(crate) async fn send(&self, bucket: &str, op: &'static str, request: Request) -> Result<Response, Error> {
+        self.check_addressable(op, bucket)?;
         let svc = self.svc_for(bucket);
         match svc.send(op, request.clone()).await {
             Err(e) => match self.follow_region(bucket, &svc, &e) {
@@ -356,6 +407,7 @@ impl S3Client {
         op: &'static str,
         request: Request,
     ) -> Result<crate::transport::StreamingResponse, Error> {
+        self.check_addressable(op, bucket)?;
         let svc = self.svc_for(bucket);
         match svc.send_streaming(op, request.clone()).await {
             Err(e) => match self.follow_region(bucket, &svc, &e) {
@@ -377,6 +429,12 @@ impl S3Client {
     /// Creates `bucket` in the client's region.
     pub async fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
         check_bucket("CreateBucket", bucket)?;
+        if access_point::is_arn(bucket) {
+            return Err(Self::input_error(
+                "CreateBucket",
+                format!("{bucket:?} is an access point ARN, not a bucket name"),
+            ));
+        }
         let region = self.inner.svc.region().to_owned();
         let body = if region == "us-east-1" {
             String::new()
@@ -503,8 +561,7 @@ impl S3Client {
         const OP: &str = "CopyObject";
         check_bucket_key(OP, from_bucket, from_key)?;
         check_bucket_key(OP, bucket, key)?;
-        let mut source = format!("{from_bucket}/");
-        encode_key_into(from_key, &mut source);
+        let source = copy_source(from_bucket, from_key);
         let req = self
             .request(Method::PUT, self.url(bucket, key, ""), "")
             .try_header(http::HeaderName::from_static("x-amz-copy-source"), &source)
@@ -534,7 +591,30 @@ fn dns_compatible(bucket: &str, https: bool) -> bool {
         && !bucket.ends_with('-')
 }
 
+/// The `x-amz-copy-source` of `key` in `bucket`: `bucket/key`, or for an access point ARN
+/// `ARN/object/key`, the key percent-encoded.
+pub(crate) fn copy_source(bucket: &str, key: &str) -> String {
+    let mut source = if access_point::is_arn(bucket) { format!("{bucket}/object/") } else { format!("{bucket}/") };
+    encode_key_into(key, &mut source);
+    source
+}
+
+/// `:9000` of `host:9000/...` (an IPv6 literal's brackets skipped), or nothing.
+fn port_of(authority_and_path: &str) -> &str {
+    let authority = authority_and_path.split('/').next().unwrap_or("");
+    let after_literal = authority.rfind(']').map_or(0, |i| i + 1);
+    authority[after_literal..].find(':').map_or("", |i| &authority[after_literal + i..])
+}
+
+/// The header of a request whose requester pays for it.
+pub(crate) const REQUEST_PAYER: &str = "x-amz-request-payer";
+
+/// A bucket name (letters, digits, `-`, `.`, `_`: S3's names and the wider ones other stores
+/// allow, and access point aliases) or an access point ARN cirrus can address.
 fn check_bucket(op: &'static str, bucket: &str) -> Result<(), Error> {
+    if let Some(ap) = access_point::AccessPoint::parse(bucket) {
+        return ap.map(|_| ()).map_err(|why| S3Client::input_error(op, why));
+    }
     let ok = !bucket.is_empty()
         && bucket.len() <= 255
         && bucket.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
@@ -637,6 +717,72 @@ mod tests {
         assert!(dns_compatible("my.bucket", false));
         assert!(!dns_compatible("My_Bucket", false));
         assert!(!dns_compatible("ab", false));
+    }
+
+    fn client(endpoint: &str, custom: bool, settings: S3Settings) -> S3Client {
+        let keys = crate::credentials::StaticCredentials::new("AKIDEXAMPLE", "secret", None);
+        let svc = ServiceConfig::builder(SPEC, "us-east-1", endpoint).credentials(Some(Arc::new(keys))).build();
+        S3Client::from_service(svc, settings, custom)
+    }
+
+    fn presigned(s3: &S3Client, bucket: &str) -> Result<String, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| Error::input(NAME, "t", e.to_string()))?;
+        let opts = PresignOptions::default();
+        rt.block_on(s3.presign(Method::GET, bucket, "a b/k", std::time::Duration::from_secs(60), &opts)).map(|p| p.url)
+    }
+
+    #[test]
+    fn a_bucket_can_be_its_own_host() {
+        let aws = "https://s3.us-east-1.amazonaws.com";
+        let s3 = client(aws, false, S3Settings::default().with_bucket_as_host(true));
+        assert_eq!(s3.url("files.example.com", "a b/k", "x=1"), "https://files.example.com/a%20b/k?x=1");
+        let url = presigned(&s3, "files.example.com").unwrap();
+        assert!(url.starts_with("https://files.example.com/a%20b/k?X-Amz-Algorithm="), "{url}");
+        // A custom endpoint lends its scheme and port; without the setting, nothing changes.
+        let s3 = client("http://127.0.0.1:9000/", true, S3Settings::default().with_bucket_as_host(true));
+        assert_eq!(s3.url("localhost", "k", ""), "http://localhost:9000/k");
+        let s3 = client("http://[::1]:9000", true, S3Settings::default().with_bucket_as_host(true));
+        assert_eq!(s3.url("localhost", "", ""), "http://localhost:9000/");
+        let s3 = client(aws, false, S3Settings::default());
+        assert_eq!(s3.url("files.example.com", "k", ""), "https://s3.us-east-1.amazonaws.com/files.example.com/k");
+    }
+
+    #[test]
+    fn access_points_by_arn_and_alias() {
+        let arn = "arn:aws:s3:us-west-2:123456789012:accesspoint/my-ap";
+        let s3 = client("https://s3.us-east-1.amazonaws.com", false, S3Settings::default());
+        assert_eq!(
+            s3.url(arn, "a b/k", "list-type=2"),
+            "https://my-ap-123456789012.s3-accesspoint.us-west-2.amazonaws.com/a%20b/k?list-type=2"
+        );
+        assert_eq!(s3.bucket_region(arn), "us-west-2");
+        let url = presigned(&s3, arn).unwrap();
+        assert!(url.starts_with("https://my-ap-123456789012.s3-accesspoint.us-west-2.amazonaws.com/a%20b/k?"), "{url}");
+        assert!(url.contains("%2Fus-west-2%2Fs3%2Faws4_request"), "{url}");
+        assert_eq!(copy_source(arn, "a b"), format!("{arn}/object/a%20b"));
+        // An alias is a bucket name: virtual-hosted as any other.
+        let alias = "my-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias";
+        assert!(check_bucket("GetObject", alias).is_ok());
+        assert_eq!(s3.url(alias, "k", ""), format!("https://{alias}.s3.us-east-1.amazonaws.com/k"));
+        // A custom endpoint cannot be an access point's host.
+        let custom = client("http://127.0.0.1:9000", true, S3Settings::default());
+        let e = presigned(&custom, arn).unwrap_err();
+        assert!(e.is_input() && e.to_string().contains("custom endpoint"), "{e}");
+        let e = presigned(&s3, "arn:aws:s3::123456789012:accesspoint/x.mrap").unwrap_err();
+        assert!(e.is_input() && e.to_string().contains("SigV4a"), "{e}");
+    }
+
+    #[test]
+    fn the_requester_pays_in_presigned_urls() {
+        let s3 = client("https://s3.us-east-1.amazonaws.com", false, S3Settings::default().with_request_payer(true));
+        let url = presigned(&s3, "my-bucket").unwrap();
+        assert!(url.contains("?x-amz-request-payer=requester&X-Amz-Algorithm="), "{url}");
+        let plain = client("https://s3.us-east-1.amazonaws.com", false, S3Settings::default());
+        assert!(!presigned(&plain, "my-bucket").unwrap().contains("request-payer"));
+        let req = s3.request(Method::GET, s3.url("my-bucket", "k", ""), "");
+        assert_eq!(req.headers.get(REQUEST_PAYER).map(|v| v.as_bytes()), Some(&b"requester"[..]));
     }
 
     #[test]

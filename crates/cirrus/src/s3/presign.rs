@@ -84,6 +84,15 @@ pub struct PostOptions {
     pub content_type: Option<String>,
     /// The largest file allowed, in bytes.
     pub max_size: Option<u64>,
+    /// The file's exact size, declared before the upload (`content-length-range` from this
+    /// size to this size, as aioaws's upload form pins it): a file of any other size is
+    /// refused. Within `max_size` when both are set.
+    pub size: Option<u64>,
+    /// The name a browser saves the object under: the form carries `Content-Disposition:
+    /// attachment; filename="..."` (a field and its policy condition), which S3 stores with
+    /// the object and sends back on every GET. A name with quotes, backslashes, control or
+    /// non-ASCII characters gets an ASCII fallback and an RFC 5987 `filename*` (RFC 6266).
+    pub attachment: Option<String>,
     /// How long the form works. 1 hour.
     pub expires_in: Duration,
 }
@@ -96,6 +105,8 @@ impl PostOptions {
             filename: None,
             content_type: None,
             max_size: None,
+            size: None,
+            attachment: None,
             expires_in: Duration::from_secs(3600),
         }
     }
@@ -118,6 +129,21 @@ impl PostOptions {
     #[must_use]
     pub fn with_max_size(mut self, n: u64) -> Self {
         self.max_size = Some(n);
+        self
+    }
+
+    /// These options for a file of exactly `n` bytes (see [`size`](Self::size)).
+    #[must_use]
+    pub fn with_size(mut self, n: u64) -> Self {
+        self.size = Some(n);
+        self
+    }
+
+    /// These options with the object downloaded as an attachment named `name` (see
+    /// [`attachment`](Self::attachment)).
+    #[must_use]
+    pub fn with_attachment(mut self, name: impl Into<String>) -> Self {
+        self.attachment = Some(name.into());
         self
     }
 
@@ -194,6 +220,7 @@ impl S3Client {
     ) -> Result<Presigned, Error> {
         const OP: &str = "Presign";
         check_bucket_key(OP, bucket, key)?;
+        self.check_addressable(OP, bucket)?;
         if !matches!(method, Method::GET | Method::PUT | Method::HEAD | Method::DELETE) {
             return Err(Self::input_error(OP, format!("cannot presign {method}: GET, PUT, HEAD or DELETE")));
         }
@@ -217,6 +244,9 @@ impl S3Client {
                 return Err(Self::input_error(OP, format!("response-{name} is not a header S3 lets a URL override")));
             }
             query.push(format!("response-{name}={}", encode_query(value)));
+        }
+        if self.settings().request_payer {
+            query.push(format!("{}=requester", super::REQUEST_PAYER));
         }
         query.sort();
         let url = self.url(bucket, key, &query.join("&"));
@@ -275,11 +305,18 @@ impl S3Client {
                 format!("expiry {} s is not within 1 s to 7 days (604800 s)", options.expires_in.as_secs()),
             ));
         }
-        if let Some(max) = options.max_size.filter(|&m| m > MAX_POST_SIZE) {
-            return Err(Self::input_error(
-                OP,
-                format!("max size {max} bytes is above {MAX_POST_SIZE} (5 GiB), the largest POST upload S3 takes"),
-            ));
+        for (what, n) in [("max size", options.max_size), ("size", options.size)] {
+            if let Some(n) = n.filter(|&m| m > MAX_POST_SIZE) {
+                return Err(Self::input_error(
+                    OP,
+                    format!("{what} {n} bytes is above {MAX_POST_SIZE} (5 GiB), the largest POST upload S3 takes"),
+                ));
+            }
+        }
+        if let (Some(size), Some(max)) = (options.size, options.max_size) {
+            if size > max {
+                return Err(Self::input_error(OP, format!("size {size} bytes is above the max size {max}")));
+            }
         }
         let now = self.service().clock().now();
         let mut b = PostPolicy::builder(now + options.expires_in).bucket(bucket);
@@ -301,8 +338,16 @@ impl S3Client {
         if let Some(t) = &options.content_type {
             b = b.content_type(t);
         }
-        if let Some(max) = options.max_size {
-            b = b.content_length_range(0, max);
+        match (options.size, options.max_size) {
+            (Some(size), _) => b = b.content_length_range(size, size),
+            (None, Some(max)) => b = b.content_length_range(0, max),
+            (None, None) => {}
+        }
+        if let Some(name) = &options.attachment {
+            if name.is_empty() {
+                return Err(Self::input_error(OP, "the attachment's file name is empty"));
+            }
+            b = b.equals("Content-Disposition", &attachment_disposition(name));
         }
         let policy = b.build().map_err(|e| Self::input_error(OP, e.to_string()))?;
         let mut form = self.presign_post_policy(bucket, &policy, now + options.expires_in).await?;
@@ -323,6 +368,12 @@ impl S3Client {
     ) -> Result<PostForm, Error> {
         const OP: &str = "PresignPost";
         check_bucket(OP, bucket)?;
+        if super::access_point::is_arn(bucket) {
+            return Err(Self::input_error(
+                OP,
+                format!("{bucket:?} is an access point ARN; cirrus signs POST forms for buckets only"),
+            ));
+        }
         let creds = self.signing_credentials(OP).await?;
         let svc = self.svc_for(bucket);
         let signed = policy.sign(
@@ -334,5 +385,48 @@ impl S3Client {
         );
         let url = self.url(bucket, "", "");
         Ok(PostForm { url, fields: signed.fields, expires_at })
+    }
+}
+
+/// `attachment; filename="NAME"` for a plain name; for one with quotes, backslashes, control or
+/// non-ASCII characters an ASCII fallback (each such character as `_`) and the exact name as
+/// RFC 5987's `filename*=UTF-8''...` (RFC 6266, section 4.3).
+pub(crate) fn attachment_disposition(name: &str) -> String {
+    let plain = |c: char| (' '..='~').contains(&c) && c != '"' && c != '\\';
+    if name.chars().all(plain) {
+        return format!("attachment; filename=\"{name}\"");
+    }
+    let fallback: String = name.chars().map(|c| if plain(c) { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        // RFC 5987 attr-char: letters, digits and !#$&+-.^_`|~ go as they are.
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment_disposition;
+
+    #[test]
+    fn attachment_names_are_encoded_per_rfc_6266() {
+        assert_eq!(attachment_disposition("report 2024.pdf"), r#"attachment; filename="report 2024.pdf""#);
+        assert_eq!(
+            attachment_disposition("naïve \"q\".txt"),
+            r#"attachment; filename="na_ve _q_.txt"; filename*=UTF-8''na%C3%AFve%20%22q%22.txt"#
+        );
+        assert_eq!(
+            attachment_disposition("a\\b\r\n.txt"),
+            r#"attachment; filename="a_b__.txt"; filename*=UTF-8''a%5Cb%0D%0A.txt"#
+        );
+        assert_eq!(
+            attachment_disposition("日本.txt"),
+            r#"attachment; filename="__.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"#
+        );
     }
 }

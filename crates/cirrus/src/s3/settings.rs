@@ -44,6 +44,19 @@ pub struct S3Settings {
     /// `request_checksum_calculation = when_required` (the profile, or
     /// `AWS_REQUEST_CHECKSUM_CALCULATION`), for stores that refuse checksum headers.
     pub upload_checksum: Option<ChecksumAlgorithm>,
+    /// The bucket is its own host name (a bucket named `files.example.com`, CNAME'd to S3, or
+    /// a store that serves buckets under names of their own): requests go to
+    /// `https://BUCKET/KEY`, with the scheme and port of the endpoint, and are signed for
+    /// that host; presigned URLs and POST forms point there too. The Go SDK's
+    /// `BucketEndpoint`, aioaws's custom-domain mode. Off by default, and never guessed from
+    /// the name: a dotted bucket is also an ordinary bucket. An access point ARN is addressed
+    /// at its own host whatever this says.
+    pub bucket_as_host: bool,
+    /// Requester pays: every request carries `x-amz-request-payer: requester` and presigned
+    /// URLs the `x-amz-request-payer=requester` parameter, as the AWS CLI's `--request-payer
+    /// requester`, so that a bucket whose owner made requesters pay answers (and bills the
+    /// caller). POST forms carry nothing of it (S3 takes no such form field). Off by default.
+    pub request_payer: bool,
 }
 
 impl Default for S3Settings {
@@ -55,6 +68,8 @@ impl Default for S3Settings {
             concurrency: 64,
             memory_budget: 40 << 20,
             upload_checksum: Some(ChecksumAlgorithm::Crc32),
+            bucket_as_host: false,
+            request_payer: false,
         }
     }
 }
@@ -164,6 +179,29 @@ impl S3Settings {
     #[must_use]
     pub fn with_path_style(mut self, on: bool) -> Self {
         self.path_style = Some(on);
+        self
+    }
+
+    /// These settings with the bucket as its own host (see [`bucket_as_host`](Self::bucket_as_host)).
+    ///
+    /// ```
+    /// use cirrus::s3::S3Settings;
+    ///
+    /// // The bucket `files.example.com` is a CNAME of files.example.com.s3.amazonaws.com.
+    /// let settings = S3Settings::default().with_bucket_as_host(true);
+    /// assert!(settings.bucket_as_host);
+    /// ```
+    #[must_use]
+    pub fn with_bucket_as_host(mut self, on: bool) -> Self {
+        self.bucket_as_host = on;
+        self
+    }
+
+    /// These settings with the requester paying, or not (see
+    /// [`request_payer`](Self::request_payer)).
+    #[must_use]
+    pub fn with_request_payer(mut self, on: bool) -> Self {
+        self.request_payer = on;
         self
     }
 

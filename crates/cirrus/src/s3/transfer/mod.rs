@@ -86,7 +86,8 @@ pub enum Location {
 }
 
 impl Location {
-    /// `s3://BUCKET[/KEY]` as a bucket and key, anything else as a local path.
+    /// `s3://BUCKET[/KEY]` as a bucket and key, anything else as a local path. BUCKET may be
+    /// an access point ARN (`s3://arn:aws:s3:us-west-2:123456789012:accesspoint/my-ap/KEY`).
     ///
     /// ```
     /// use cirrus::s3::transfer::Location;
@@ -100,7 +101,9 @@ impl Location {
     pub fn parse(text: &str) -> Result<Location, crate::Error> {
         match text.strip_prefix("s3://") {
             Some(rest) => {
-                let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+                // An access point ARN holds a `/` of its own: split as the AWS CLI splits it.
+                let (bucket, key) =
+                    super::access_point::split_path(rest).unwrap_or_else(|| rest.split_once('/').unwrap_or((rest, "")));
                 super::check_bucket("URL", bucket)?;
                 Ok(Location::S3 { bucket: bucket.to_owned(), key: key.to_owned() })
             }
@@ -510,6 +513,18 @@ mod tests {
         assert!(Location::parse("s3:///k").is_err());
         assert!(Location::parse("").is_err());
         assert_eq!(Location::s3("b", "k").to_string(), "s3://b/k");
+    }
+
+    #[test]
+    fn access_point_locations() {
+        let arn = "arn:aws:s3:us-west-2:123456789012:accesspoint/my-ap";
+        assert_eq!(Location::parse(&format!("s3://{arn}/logs/a.txt")).unwrap(), Location::s3(arn, "logs/a.txt"));
+        assert_eq!(Location::parse(&format!("s3://{arn}")).unwrap(), Location::s3(arn, ""));
+        assert_eq!(Location::s3(arn, "k").to_string(), format!("s3://{arn}/k"));
+        let e = Location::parse("s3://arn:aws:s3::123456789012:accesspoint/x.mrap/k").unwrap_err();
+        assert!(e.is_input() && e.to_string().contains("SigV4a"), "{e}");
+        let alias = "my-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias";
+        assert_eq!(Location::parse(&format!("s3://{alias}/k")).unwrap(), Location::s3(alias, "k"));
     }
 
     #[test]
