@@ -67,7 +67,7 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 /// and the invisible format characters a name can hide behind (bidirectional overrides and
 /// isolates such as U+202E, which shows `exe.txt` for `txt.exe`; zero-width spaces and joiners;
 /// line and paragraph separators; the byte-order mark).
-fn hidden(c: char) -> bool {
+pub(crate) fn hidden(c: char) -> bool {
     c.is_control() || matches!(c as u32, 0x061C | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)
 }
 

@@ -112,7 +112,7 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<(), Failed>
 }
 
 /// A loopback TCP relay that counts the connections made through it.
-fn counting_proxy(target: &str) -> Result<(String, Arc<AtomicUsize>), Failed> {
+pub(crate) fn counting_proxy(target: &str) -> Result<(String, Arc<AtomicUsize>), Failed> {
     let target = target.trim_start_matches("http://").to_owned();
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -565,7 +565,7 @@ impl Transfers {
         let plan = stream::select(steps.map(|(p, _)| p), skips).boxed();
         let mut put = options.transfer.put.clone();
         put.progress = None;
-        let ctx = Ctx::new(self.client().clone(), put, Box::new(observer));
+        let ctx = Ctx::with_move(self.client().clone(), self.limits(), put, Box::new(observer), false);
         Ok(execute(ctx, plan, cancel).await)
     }
 
