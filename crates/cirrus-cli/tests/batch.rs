@@ -78,8 +78,9 @@ fn json_lines_for_transfers() -> Result<(), Failed> {
 
     let r = run(&["--output", "json", "s3", "cp", "--recursive", &t, &format!("s3://{b}/up/")], &env);
     ensure(r.code == 0 && r.stderr.is_empty(), format!("exit {}: {}", r.code, r.stderr))?;
-    let raw = r.out().chars().any(|c| c.is_control() && c != '\n' || c == '\u{202e}');
-    ensure(!raw, format!("raw control characters: {:?}", r.out()))?;
+    let raw = |r: &Run| r.out().chars().any(|c| c.is_control() && c != '\n' || c == '\u{202e}');
+    ensure(!raw(&r), format!("raw control characters: {:?}", r.out()))?;
+    ensure(r.out().lines().all(|l| l.starts_with("{\"event\":")), format!("`event` first: {}", r.out()))?;
     let lines = json_lines(&r)?;
     let done = events(&lines, "done");
     ensure(done.len() == 3 && done.iter().all(|v| fields(v) == set(DONE)), r.out())?;
@@ -94,6 +95,10 @@ fn json_lines_for_transfers() -> Result<(), Failed> {
     let evil = format!("s3://{b}/up/evil\x1b[2J\u{9b}\u{202e}txt.exe");
     ensure(done.iter().any(|v| v["destination"] == evil.as_str()), format!("the key, exact, in JSON: {}", r.out()))?;
     ensure(summary(&lines)? == (3, 0, 0), r.out())?;
+    let r = run(&["--output", "json", "s3", "ls", "--recursive", &format!("s3://{b}/up/")], &env);
+    ensure(r.code == 0 && !raw(&r), format!("ls: {:?}", r.out()))?;
+    let listed = json_lines(&r)?;
+    ensure(listed.iter().any(|v| v["Key"] == evil.trim_start_matches(&format!("s3://{b}/"))), r.out())?;
     let last = lines.last().cloned().unwrap_or_default();
     ensure(last["bytes"] == 6 && last["interrupted"] == false, last.to_string())?;
 

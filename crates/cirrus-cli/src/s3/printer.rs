@@ -4,11 +4,11 @@
 //! code at the end.
 
 use super::args::OutputArgs;
-use crate::output::printable;
+use crate::output::{json_object, printable};
 use crate::Failure;
 use cirrus::s3::transfer::{Action, Cancel, ErrorKind, Event, LeftBehind, Location, Summary};
 use cirrus::transport::Chain;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -108,9 +108,9 @@ impl Printer {
         }
     }
 
-    /// One JSON object on its line of stdout.
-    pub(super) fn json_line(&self, value: &Value) {
-        self.line(false, &json_text(value));
+    /// One JSON object, its fields in this order, on its line of stdout.
+    pub(super) fn json_line(&self, fields: &[(&str, Value)]) {
+        self.line(false, &json_object(fields));
     }
 
     fn update(&self) {
@@ -194,30 +194,6 @@ impl Printer {
     }
 }
 
-/// `value` as one line of JSON that a terminal shows as it is: serde_json escapes control
-/// characters below U+0020; the other invisible ones (C1 controls such as U+009B, which some
-/// terminals take for an escape, bidirectional overrides, zero-width characters) are written
-/// `\uXXXX` too. Outside strings JSON is ASCII, so every such character is inside a string,
-/// where the escape means the same character.
-pub(crate) fn json_text(value: &Value) -> String {
-    let text = value.to_string();
-    if text.is_ascii() {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if crate::output::hidden(c) {
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The name of what was done, in JSON: the AWS CLI's words.
 fn action(a: Action) -> &'static str {
     a.as_str()
@@ -241,55 +217,77 @@ fn kind(k: ErrorKind) -> &'static str {
     }
 }
 
-fn place(l: &Location) -> String {
-    l.to_string()
-}
+/// The fields of a JSON line, in order.
+pub(super) type Fields = Vec<(&'static str, Value)>;
 
-/// One event as the JSON object of its line (README, "--output json"): `event` says which,
+/// One event as the fields of its JSON line (README, "--output json"): `event` says which,
 /// then `action`, `source`, `destination` (null for a delete), and `bytes`, `error`,
 /// `error_kind` or `reason` as the event has them. None for what is not printed (progress).
-pub(super) fn event_json(event: &Event) -> Option<Value> {
+pub(super) fn event_json(event: &Event) -> Option<Fields> {
+    let at = |l: &Location| Value::from(l.to_string());
+    let to = |l: &Option<Location>| l.as_ref().map_or(Value::Null, at);
+    let error = |e: &cirrus::s3::transfer::Error| Value::from(Chain(e).to_string());
     Some(match event {
-        Event::Done { action: a, src, dst, bytes } => json!({
-            "event": "done", "action": action(*a), "source": place(src),
-            "destination": dst.as_ref().map(place), "bytes": bytes,
-        }),
-        Event::DryRun { action: a, src, dst } => json!({
-            "event": "dryrun", "action": action(*a), "source": place(src),
-            "destination": dst.as_ref().map(place),
-        }),
-        Event::Failed { action: a, src, dst, error } => json!({
-            "event": "failed", "action": action(*a), "source": place(src),
-            "destination": dst.as_ref().map(place),
-            "error": Chain(error).to_string(), "error_kind": kind(error.kind()),
-        }),
-        Event::Skipped { src, reason } => json!({
-            "event": "skipped", "source": place(src),
-            "error": Chain(reason).to_string(), "error_kind": kind(reason.kind()),
-        }),
-        Event::Unverified { src, reason } => json!({
-            "event": "unverified", "source": place(src), "reason": reason,
-        }),
+        Event::Done { action: a, src, dst, bytes } => vec![
+            ("event", "done".into()),
+            ("action", action(*a).into()),
+            ("source", at(src)),
+            ("destination", to(dst)),
+            ("bytes", (*bytes).into()),
+        ],
+        Event::DryRun { action: a, src, dst } => {
+            vec![
+                ("event", "dryrun".into()),
+                ("action", action(*a).into()),
+                ("source", at(src)),
+                ("destination", to(dst)),
+            ]
+        }
+        Event::Failed { action: a, src, dst, error: e } => vec![
+            ("event", "failed".into()),
+            ("action", action(*a).into()),
+            ("source", at(src)),
+            ("destination", to(dst)),
+            ("error", error(e)),
+            ("error_kind", kind(e.kind()).into()),
+        ],
+        Event::Skipped { src, reason } => vec![
+            ("event", "skipped".into()),
+            ("source", at(src)),
+            ("error", error(reason)),
+            ("error_kind", kind(reason.kind()).into()),
+        ],
+        Event::Unverified { src, reason } => {
+            vec![("event", "unverified".into()), ("source", at(src)), ("reason", reason.as_str().into())]
+        }
         _ => return None,
     })
 }
 
-/// A multipart upload an abort could not remove, in JSON.
-fn left_behind_json(left: &LeftBehind) -> Value {
-    json!({
-        "event": "left_behind", "destination": format!("s3://{}/{}", left.bucket, left.key),
-        "upload_id": left.upload_id, "error": Chain(&left.error).to_string(),
-    })
+/// A multipart upload an abort could not remove, as the fields of its JSON line.
+fn left_behind_json(left: &LeftBehind) -> Fields {
+    vec![
+        ("event", "left_behind".into()),
+        ("destination", format!("s3://{}/{}", left.bucket, left.key).into()),
+        ("upload_id", left.upload_id.as_str().into()),
+        ("error", Chain(&left.error).to_string().into()),
+    ]
 }
 
-/// The summary, in JSON: the last line.
-pub(super) fn summary_json(s: &Summary) -> Value {
-    json!({
-        "event": "summary", "done": s.done, "failed": s.failed, "skipped": s.skipped,
-        "bytes": s.bytes, "elapsed_seconds": (s.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-        "verified": s.verified, "unverified": s.unverified,
-        "left_behind": s.left_behind.len(), "interrupted": s.interrupted,
-    })
+/// The summary as the fields of its JSON line: the last line.
+fn summary_json(s: &Summary) -> Fields {
+    vec![
+        ("event", "summary".into()),
+        ("done", s.done.into()),
+        ("failed", s.failed.into()),
+        ("skipped", s.skipped.into()),
+        ("bytes", s.bytes.into()),
+        ("elapsed_seconds", ((s.elapsed.as_secs_f64() * 1000.0).round() / 1000.0).into()),
+        ("verified", s.verified.into()),
+        ("unverified", s.unverified.into()),
+        ("left_behind", s.left_behind.len().into()),
+        ("interrupted", s.interrupted.into()),
+    ]
 }
 
 /// Adds `more` to `total`: the counts, the bytes and what was left behind (`s3 run`, whose
@@ -304,20 +302,4 @@ pub(super) fn add_summary(total: &mut Summary, more: Summary) {
     total.verified_by_checksum += more.verified_by_checksum;
     total.unverified += more.unverified;
     total.left_behind.extend(more.left_behind);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_text;
-    use serde_json::json;
-
-    #[test]
-    fn json_lines_hide_nothing_from_the_terminal() {
-        let v = json!({"source": "s3://b/a\u{1b}[2J\u{9b}31m\u{202e}txt.exe\"\n", "n": 1});
-        let text = json_text(&v);
-        assert!(text.chars().all(|c| !crate::output::hidden(c)), "{text}");
-        assert!(text.contains("\\u001b") && text.contains("\\u009b") && text.contains("\\u202e"), "{text}");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
-        assert_eq!(json_text(&json!({"k": "é"})), "{\"k\":\"é\"}");
-    }
 }

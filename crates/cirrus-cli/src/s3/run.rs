@@ -78,8 +78,13 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<(), Failur
                 total.failed += 1;
                 let error = failure.error.map(|e| crate::failure::one_line(&e)).unwrap_or_default();
                 if printer.json() {
-                    let line = serde_json::json!({"event": "failed", "line": number, "command": text, "error": error});
-                    printer.json_line(&line);
+                    let fields = [
+                        ("event", "failed".into()),
+                        ("line", number.into()),
+                        ("command", text.into()),
+                        ("error", error.into()),
+                    ];
+                    printer.json_line(&fields);
                 } else {
                     eprintln!("cirrus: {name} line {number}: {}", crate::output::printable(&error));
                 }

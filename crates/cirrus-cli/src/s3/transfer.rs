@@ -101,10 +101,14 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
         let action = if args.src == "-" { "upload" } else { "download" };
         if json(global) {
             let printer = Printer::new(output, true, false, &Cancel::new());
-            let (src, dst) = (&args.src, &args.dst);
-            printer.json_line(
-                &serde_json::json!({"event": "dryrun", "action": action, "source": src, "destination": dst}),
-            );
+            let (src, dst) = (args.src.as_str(), args.dst.as_str());
+            let fields = [
+                ("event", "dryrun".into()),
+                ("action", action.into()),
+                ("source", src.into()),
+                ("destination", dst.into()),
+            ];
+            printer.json_line(&fields);
             return printer.finish(&Summary::default(), false);
         }
         if !output.quiet && !output.only_show_errors {
