@@ -30,8 +30,19 @@ impl Task {
     /// cp or mv on the engine (not standard input or output).
     pub(super) fn copy(global: &GlobalArgs, args: &CopyArgs, moving: bool) -> Result<Task, Failure> {
         let (options, keys) = args.transfer.options(args.recursive, global)?;
-        let src = Location::parse(&args.src).map_err(Failure::from)?;
-        let dst = Location::parse(&args.dst).map_err(Failure::from)?;
+        Task::copy_of((&args.src, &args.dst), options, keys, moving)
+    }
+
+    /// cp or mv with its options read already (they are read once: an SSE-C key may come from
+    /// a pipe).
+    fn copy_of(
+        (src, dst): (&str, &str),
+        options: TransferOptions,
+        keys: SseKeys,
+        moving: bool,
+    ) -> Result<Task, Failure> {
+        let src = Location::parse(src).map_err(Failure::from)?;
+        let dst = Location::parse(dst).map_err(Failure::from)?;
         if !src.is_s3() && !dst.is_s3() {
             return Err(Failure::input(anyhow!("one of SRC and DST must be an s3:// URL")));
         }
@@ -120,8 +131,8 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
     match (args.src.as_str(), args.dst.as_str()) {
         ("-", dst) => from_stdin(global, &options, output, tuning, dst, &keys).await,
         (src, "-") => to_stdout(global, src, &keys).await,
-        _ => {
-            let task = Task::copy(global, &args, false)?;
+        (src, dst) => {
+            let task = Task::copy_of((src, dst), options, keys, false)?;
             on_engine(global, tuning, output, task).await
         }
     }
@@ -129,11 +140,11 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
 
 /// `mv`: files and objects only, on the engine.
 pub(super) async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
+    let (options, keys) = args.transfer.options(args.recursive, global)?;
     if args.src == "-" || args.dst == "-" {
-        args.transfer.options(args.recursive, global)?;
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
     }
-    let task = Task::copy(global, &args, true)?;
+    let task = Task::copy_of((&args.src, &args.dst), options, keys, true)?;
     on_engine(global, args.transfer.tuning, args.transfer.output, task).await
 }
 
