@@ -2,7 +2,10 @@
 //! `--concurrency` and `--part-size` over the profile's keys, and `cirrus s3 run FILE`, against
 //! s3s-fs.
 
-use crate::transfer::{config_file, counting_proxy, run, s3s_env, scratch, var};
+use crate::transfer::{
+    config_file, counting_proxy, finish, moto_env, run, s3s_env, scratch, sigint, spawn, uploads_in_progress, var,
+    wait_until,
+};
 use crate::{ensure, Run};
 use libtest_mimic::{Failed, Trial};
 use serde_json::Value;
@@ -333,10 +336,58 @@ fn run_a_file_of_commands() -> Result<(), Failed> {
     ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
 }
 
+/// `s3 run` stopped: by SIGINT (exit 130, the multipart upload aborted, the lines not started
+/// never run) and by the reader of its JSON going away (exit 141, nothing left behind), on moto,
+/// which lists multipart uploads in progress.
+fn run_stops_cleanly() -> Result<(), Failed> {
+    let dir = scratch("run-stop");
+    write(&dir.join("big.bin"), vec![3u8; 60 << 20])?;
+    write(&dir.join("small.txt"), "small")?;
+    let config = config_file(&dir, &[])?;
+    let env = moto_env(&config)?;
+    let b = format!("cli-run-stop-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let small = dir.join("small.txt").to_string_lossy().into_owned();
+    ensure(run(&["s3", "cp", &small, &format!("s3://{b}/keep")], &env).code == 0, "cp")?;
+    let file = dir.join("commands");
+    let big = dir.join("big.bin").to_string_lossy().into_owned();
+    write(
+        &file,
+        format!(
+            "cp '{big}' s3://{b}/big.bin
+rm s3://{b}/keep
+cp '{small}' s3://{b}/late
+"
+        ),
+    )?;
+    let file = file.to_string_lossy().into_owned();
+    let args = ["s3", "run", "--concurrency", "1", "--part-size", "5MB", &file];
+
+    let child = spawn(&args, &env)?;
+    wait_until("the multipart upload to start", || uploads_in_progress(&env, &b).unwrap_or(0) > 0)?;
+    sigint(&child)?;
+    let r = finish(child)?;
+    ensure(r.code == 130, format!("exit {}: {} {}", r.code, r.out(), r.stderr))?;
+    ensure(uploads_in_progress(&env, &b)? == 0, "the multipart upload was left behind")?;
+    let r = run(&["--output", "json", "s3", "ls", "--recursive", &format!("s3://{b}")], &env);
+    let keys: Vec<Value> = json_lines(&r)?.into_iter().map(|v| v["Key"].clone()).collect();
+    ensure(keys == ["keep"], format!("lines ran after the interrupt: {keys:?}"))?;
+
+    let json_args: Vec<&str> = ["--output", "json"].iter().chain(&args).copied().collect();
+    let mut child = spawn(&json_args, &env)?;
+    drop(child.stdout.take());
+    let r = finish(child)?;
+    ensure(r.code == 141 && !r.stderr.contains("panicked"), format!("exit {}: {}", r.code, r.stderr))?;
+    ensure(uploads_in_progress(&env, &b)? == 0, "a multipart upload was left behind")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("transfer::cli::output_json_lines_for_cp_mv_rm_sync", json_lines_for_transfers),
         Trial::test("transfer::cli::part_size_and_concurrency_flags_over_the_profile", part_size_and_concurrency_flags),
         Trial::test("transfer::cli::s3_run_a_file_of_commands", run_a_file_of_commands),
+        Trial::test("transfer::cli::s3_run_stops_cleanly_on_sigint_and_a_closed_pipe", run_stops_cleanly),
     ]
 }
