@@ -1,7 +1,7 @@
-//! `cirrus s3 ...`: ls, cp, mv, sync, rm, mb, rb, presign, presign-post, following the AWS CLI's
-//! conventions (`s3://bucket/key`, a trailing `/` names a "directory", `--recursive`). Copies
-//! and deletes run on the library's transfer engine; these modules parse, print and map the
-//! summary to an exit code.
+//! `cirrus s3 ...`: ls, cp, mv, sync, rm, run, mb, rb, presign, presign-post, following the AWS
+//! CLI's conventions (`s3://bucket/key`, a trailing `/` names a "directory", `--recursive`).
+//! Copies and deletes run on the library's transfer engine; these modules parse, print and map
+//! the summary to an exit code.
 
 mod args;
 mod bucket;
