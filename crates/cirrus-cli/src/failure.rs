@@ -26,6 +26,12 @@ impl Failure {
     }
 }
 
+/// `error` and its causes on one line (`what: why: cause`), as `main` prints an error.
+pub(crate) fn one_line(error: &anyhow::Error) -> String {
+    let msg: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+    msg.join(": ").replace('\n', " ")
+}
+
 /// A library error: bad input (exit 2) when cirrus refused it before sending (`is_input`), a
 /// failure (exit 1) otherwise.
 impl From<cirrus::Error> for Failure {

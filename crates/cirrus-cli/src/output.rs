@@ -74,6 +74,40 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// One JSON object, its fields in the order given, as one line that a terminal shows as it is:
+/// serde_json escapes the control characters below U+0020; the other invisible ones (C1
+/// controls such as U+009B, which some terminals take for the start of an escape, bidi
+/// overrides, zero-width characters) are written `\uXXXX` here. Outside strings JSON is ASCII,
+/// so each such character is inside a string, where the escape means the same character.
+pub(crate) fn json_object(fields: &[(&str, serde_json::Value)]) -> String {
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{v}", serde_json::Value::from(*k))).collect();
+    json_visible(format!("{{{}}}", body.join(",")))
+}
+
+/// `value` as one line of JSON that a terminal shows as it is (see [`json_object`]).
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
+    json_visible(value.to_string())
+}
+
+fn json_visible(text: String) -> String {
+    use std::fmt::Write;
+    if text.is_ascii() {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Characters that change how a line reads without showing themselves: control characters,
 /// and the invisible format characters a name can hide behind (bidirectional overrides and
 /// isolates such as U+202E, which shows `exe.txt` for `txt.exe`; zero-width spaces and joiners;
@@ -84,7 +118,20 @@ fn hidden(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{hidden, json_object, json_text, printable};
+    use serde_json::json;
+
+    #[test]
+    fn json_lines_hide_nothing_from_the_terminal() {
+        let v = json!({"source": "s3://b/a\u{1b}[2J\u{9b}31m\u{202e}txt.exe\"\n\u{1f600}", "n": 1});
+        let text = json_text(&v);
+        assert!(text.chars().all(|c| !hidden(c)), "{text}");
+        assert!(text.contains("\\u001b") && text.contains("\\u009b") && text.contains("\\u202e"), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
+        assert_eq!(json_text(&json!({"k": "é"})), "{\"k\":\"é\"}");
+        let line = json_object(&[("event", "done".into()), ("a\u{202e}", json!(null)), ("n", 2.into())]);
+        assert_eq!(line, "{\"event\":\"done\",\"a\\u202e\":null,\"n\":2}");
+    }
 
     #[test]
     fn invisible_characters_are_written_out() {

@@ -5,6 +5,7 @@
 // code, and dead code fails the build, so no test can be forgotten.
 #![deny(dead_code)]
 
+mod batch;
 mod cognito;
 mod mfa;
 mod nothing_lost;
@@ -509,6 +510,7 @@ fn main() {
     trials.extend(s3::trials());
     trials.extend(s3_addressing::trials());
     trials.extend(transfer::trials());
+    trials.extend(batch::trials());
     trials.extend(nothing_lost::trials());
     trials.extend(ses::trials());
     trials.extend(sns::trials());

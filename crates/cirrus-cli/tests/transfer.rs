@@ -62,7 +62,7 @@ pub(crate) fn run(args: &[&str], env: &[(&'static str, String)]) -> Run {
     crate::cirrus(args, &env, b"")
 }
 
-fn spawn(args: &[&str], env: &[(&'static str, String)]) -> Result<Child, Failed> {
+pub(crate) fn spawn(args: &[&str], env: &[(&'static str, String)]) -> Result<Child, Failed> {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     command(args, &env).spawn().map_err(|e| Failed::from(e.to_string()))
 }
@@ -87,7 +87,7 @@ pub(crate) fn finish(mut child: Child) -> Result<Run, Failed> {
     Ok(Run { code: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr })
 }
 
-fn sigint(child: &Child) -> Result<(), Failed> {
+pub(crate) fn sigint(child: &Child) -> Result<(), Failed> {
     signal(child, "-INT")
 }
 
@@ -100,7 +100,7 @@ fn signal(child: &Child, which: &str) -> Result<(), Failed> {
 }
 
 /// Polls `check` every 5 ms for up to 60 s.
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<(), Failed> {
+pub(crate) fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<(), Failed> {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
         if check() {
@@ -112,7 +112,7 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<(), Failed>
 }
 
 /// A loopback TCP relay that counts the connections made through it.
-fn counting_proxy(target: &str) -> Result<(String, Arc<AtomicUsize>), Failed> {
+pub(crate) fn counting_proxy(target: &str) -> Result<(String, Arc<AtomicUsize>), Failed> {
     let target = target.trim_start_matches("http://").to_owned();
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -570,7 +570,7 @@ fn lines_summary_and_exit_codes() -> Result<(), Failed> {
 }
 
 /// `ListMultipartUploads` of `bucket` through `cirrus curl`: the upload ids in progress.
-fn uploads_in_progress(env: &[(&'static str, String)], bucket: &str) -> Result<usize, Failed> {
+pub(crate) fn uploads_in_progress(env: &[(&'static str, String)], bucket: &str) -> Result<usize, Failed> {
     let r = run(&["curl", "--service", "s3", &format!("{}/{bucket}?uploads", moto()?)], env);
     ensure(r.code == 0, r.stderr.clone())?;
     Ok(r.out().matches("<UploadId>").count())

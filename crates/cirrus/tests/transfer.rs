@@ -965,8 +965,45 @@ fn resumes_an_interrupted_upload() -> Result<(), String> {
     })
 }
 
+/// Copies started at once from one `Transfers` (and its clones) share one budget of requests
+/// in flight: three trees of six files with a concurrency of 2, against a server that answers
+/// each PUT after 100 ms, open about two connections; three engines of their own open about six.
+fn transfers_share_one_budget() -> Result<(), String> {
+    let dir = temp_dir("budget");
+    for t in 0..3 {
+        for f in 0..6 {
+            let p = dir.join(format!("t{t}/f{f}"));
+            std::fs::create_dir_all(p.parent().unwrap_or(&dir)).map_err(e)?;
+            std::fs::write(p, format!("{t}{f}")).map_err(e)?;
+        }
+    }
+    block_on(async {
+        let slow_ok =
+            || Reply::Slow(std::time::Duration::from_millis(100), Box::new(Reply::ok("").with_header("ETag", "\"x\"")));
+        let mut used = Vec::new();
+        for shared in [true, false] {
+            let server = Loopback::start(move |_, _| slow_ok()).await;
+            let s3 = client_at(&server.url, S3Settings::default().with_concurrency(2))?;
+            let one = Transfers::new(s3.clone());
+            let runs = (0..3).map(|t| {
+                let engine = if shared { one.with_client(s3.clone()) } else { Transfers::new(s3.clone()) };
+                let (src, dst) = (Location::Local(dir.join(format!("t{t}"))), Location::s3("bucket", format!("t{t}/")));
+                async move { engine.copy(&src, &dst, &TransferOptions::recursive(), |_| {}, &Cancel::new()).await }
+            });
+            for summary in futures_util::future::join_all(runs).await {
+                let summary = summary.map_err(e)?;
+                ensure!(summary.done == 6, "{summary}");
+            }
+            used.push(server.connections());
+        }
+        ensure!(used[0] <= 3 && used[1] >= 5, "connections {used:?}: one budget, then three");
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        trial("transfer::loopback::transfers_from_one_engine_share_one_budget", transfers_share_one_budget),
         trial("transfer::moto::a_file_that_changes_while_sent_fails", a_file_that_changes_fails),
         trial("transfer::moto::resume_takes_up_an_interrupted_upload", resumes_an_interrupted_upload),
         trial("transfer::loopback::a_failed_abort_is_reported_with_its_upload_id", failed_abort_is_reported),

@@ -80,6 +80,8 @@ pub(crate) struct TransferArgs {
     filters: FilterArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
 }
 
 impl TransferArgs {
@@ -172,6 +174,10 @@ pub(crate) struct RmArgs {
     filters: FilterArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Requests in flight at once, 1 to 10000 (default: the profile's
+    /// s3.max_concurrent_requests, else 64).
+    #[arg(long, value_name = "N", value_parser = concurrency)]
+    pub concurrency: Option<usize>,
     /// s3://BUCKET/KEY_OR_FOLDER
     pub target: String,
 }
@@ -181,5 +187,62 @@ impl RmArgs {
     pub(crate) fn options(&self, global: &GlobalArgs) -> TransferOptions {
         let options = if self.recursive { TransferOptions::recursive() } else { TransferOptions::default() };
         options.with_filters(global.filters.clone()).with_dryrun(self.dryrun)
+    }
+}
+
+/// `--concurrency` and `--part-size`: how hard a transfer pushes, over the profile's
+/// `s3.max_concurrent_requests` and `s3.multipart_chunksize`.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub(crate) struct TuningArgs {
+    /// Requests in flight at once, 1 to 10000 (default: the profile's
+    /// s3.max_concurrent_requests, else 64).
+    #[arg(long, value_name = "N", value_parser = concurrency)]
+    pub concurrency: Option<usize>,
+    /// The size of each part of a multipart transfer, 5MiB to 5GiB: `8MB`, `16MiB`, `5242880`
+    /// (default: the profile's s3.multipart_chunksize, else 8MiB).
+    #[arg(long, value_name = "SIZE", value_parser = part_size)]
+    pub part_size: Option<u64>,
+}
+
+impl TuningArgs {
+    /// Whether either flag was given.
+    pub(crate) fn is_set(&self) -> bool {
+        self.concurrency.is_some() || self.part_size.is_some()
+    }
+}
+
+/// `--concurrency N`: 1 to 10000, as the profile's key is kept.
+fn concurrency(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a number of requests from 1 to 10000")),
+    }
+}
+
+/// `--part-size SIZE`: as the profile's `s3.multipart_chunksize` reads it, within S3's 5 MiB
+/// to 5 GiB.
+fn part_size(s: &str) -> Result<u64, String> {
+    match cirrus::s3::S3Settings::parse_size(s) {
+        Some(n) if ((5 << 20)..=(5 << 30)).contains(&n) => Ok(n),
+        Some(_) => Err(format!("{s:?} is outside S3's part sizes, 5MiB to 5GiB")),
+        None => Err(format!("{s:?} is not a size (e.g. 8MB, 16MiB, 5242880)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tuning_values() {
+        assert_eq!(super::part_size("5MB"), Ok(5 << 20));
+        assert_eq!(super::part_size("16MiB"), Ok(16 << 20));
+        assert_eq!(super::part_size("5242880"), Ok(5 << 20));
+        assert_eq!(super::part_size("5GB"), Ok(5 << 30));
+        for bad in ["4MB", "5242879", "6GB", "lots", ""] {
+            assert!(super::part_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(super::concurrency("1"), Ok(1));
+        for bad in ["0", "-1", "10001", "x"] {
+            assert!(super::concurrency(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `ls`: the buckets, or the objects under a prefix, as the AWS CLI prints them.
 
 use super::{client, parse_s3};
-use crate::output::printable;
+use crate::output::{json_text, printable};
 use crate::{Failure, GlobalArgs};
 use cirrus::s3::ListOptions;
 use futures_util::StreamExt;
@@ -143,7 +143,7 @@ async fn ls_json(
     let time = |t: Option<std::time::SystemTime>| t.map(cirrus::sigv4::format_rfc3339);
     let Some(target) = target else {
         for b in s3.list_buckets().await? {
-            outln!("{}", serde_json::json!({"Name": b.name, "CreationDate": time(b.created)}))?;
+            outln!("{}", json_text(&serde_json::json!({"Name": b.name, "CreationDate": time(b.created)})))?;
         }
         return Ok(());
     };
@@ -157,7 +157,7 @@ async fn ls_json(
     while let Some(page) = pages.next().await {
         let page = page.map_err(Failure::from)?;
         for p in &page.common_prefixes {
-            outln!("{}", serde_json::json!({ "Prefix": p }))?;
+            outln!("{}", json_text(&serde_json::json!({ "Prefix": p })))?;
         }
         for o in &page.objects {
             (objects, bytes) = (objects + 1, bytes.saturating_add(o.size));
@@ -165,7 +165,7 @@ async fn ls_json(
                 "Key": o.key, "Size": o.size, "LastModified": time(o.last_modified),
                 "ETag": o.etag, "StorageClass": o.storage_class,
             });
-            outln!("{line}")?;
+            outln!("{}", json_text(&line))?;
         }
     }
     if summarize {

@@ -1,7 +1,7 @@
-//! `cirrus s3 ...`: ls, cp, mv, sync, rm, mb, rb, presign, presign-post, following the AWS CLI's
-//! conventions (`s3://bucket/key`, a trailing `/` names a "directory", `--recursive`). Copies
-//! and deletes run on the library's transfer engine; these modules parse, print and map the
-//! summary to an exit code.
+//! `cirrus s3 ...`: ls, cp, mv, sync, rm, run, mb, rb, presign, presign-post, following the AWS
+//! CLI's conventions (`s3://bucket/key`, a trailing `/` names a "directory", `--recursive`).
+//! Copies and deletes run on the library's transfer engine; these modules parse, print and map
+//! the summary to an exit code.
 
 mod args;
 mod bucket;
@@ -9,6 +9,7 @@ mod ls;
 mod object;
 mod presign;
 mod printer;
+mod run;
 mod transfer;
 
 pub(crate) use args::ordered_filters;
@@ -46,6 +47,12 @@ pub(crate) enum S3Command {
         after_help = "Examples:\n  cirrus s3 rm s3://my-bucket/old.txt\n  cirrus s3 rm --recursive --dryrun s3://my-bucket/tmp/"
     )]
     Rm(args::RmArgs),
+    /// Run a file of s3 commands (cp, mv, rm, sync), one a line, at once on one connection
+    /// pool (s5cmd's `run`); `-` reads them from standard input.
+    #[command(
+        after_help = "Examples:\n  cirrus s3 run commands.txt\n  cirrus s3 run --concurrency 32 --output json -\n\nA line is a command and its flags, quoted as in a shell: cp 'my file.txt' s3://my-bucket/a.txt\nBlank lines and lines starting with # are passed over."
+    )]
+    Run(run::RunArgs),
     /// Make a bucket.
     Mb {
         /// s3://BUCKET
@@ -73,6 +80,7 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failu
         S3Command::Mv(args) => transfer::mv(global, args).await,
         S3Command::Sync(args) => transfer::sync(global, args).await,
         S3Command::Rm(args) => transfer::rm(global, args).await,
+        S3Command::Run(args) => run::run(global, args).await,
         S3Command::Mb { target } => bucket::mb(global, &target).await,
         S3Command::Rb { force, target } => bucket::rb(global, force, &target).await,
         S3Command::Presign(args) => presign::presign(global, args).await,
@@ -91,10 +99,28 @@ fn parse_s3(url: &str) -> Result<(String, String), Failure> {
 
 /// The S3 client the global flags and the profile's `s3` section describe.
 fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
+    tuned_client(global, args::TuningArgs::default())
+}
+
+/// The S3 client the global flags and the profile's `s3` section describe, with
+/// `--concurrency` and `--part-size` over the profile's keys.
+fn tuned_client(global: &GlobalArgs, tuning: args::TuningArgs) -> Result<S3Client, Failure> {
     let config = load_config(global)?;
-    let settings = cirrus::s3::S3Settings::from_config(&config)
+    let mut settings = cirrus::s3::S3Settings::from_config(&config)
         .map_err(Failure::config)?
         .with_bucket_as_host(global.bucket_as_host)
         .with_request_payer(global.request_payer.is_some());
+    if let Some(n) = tuning.concurrency {
+        settings.concurrency = n;
+    }
+    if let Some(n) = tuning.part_size {
+        settings.part_size = n;
+    }
     S3Client::with_settings(&config, settings).map_err(Failure::config)
+}
+
+/// Whether the user asked for `--output json` (the s3 commands print the AWS CLI's text
+/// otherwise, whatever the default output is).
+fn json(global: &GlobalArgs) -> bool {
+    global.output_given && global.output == crate::Output::Json
 }

@@ -221,6 +221,20 @@ impl S3Settings {
         self
     }
 
+    /// `1048576`, `8MB`, `8 MiB`, `1.5GB`: a size as the profile's `s3` keys take it (bytes,
+    /// or a number with `KB`, `MB`, `GB`, `TB`, each a power of 1024, or `KiB`...); `None`
+    /// when it is not one.
+    ///
+    /// ```
+    /// use cirrus::s3::S3Settings;
+    ///
+    /// assert_eq!(S3Settings::parse_size("16MiB"), Some(16 << 20));
+    /// assert_eq!(S3Settings::parse_size("lots"), None);
+    /// ```
+    pub fn parse_size(text: &str) -> Option<u64> {
+        parse_size(text)
+    }
+
     /// These settings with another memory budget for object data (at least one part is always
     /// allowed in flight, whatever the budget).
     #[must_use]

@@ -11,15 +11,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// What a job needs from the run it belongs to.
 pub(crate) struct Ctx {
     pub(crate) client: S3Client,
-    requests: Arc<Semaphore>,
-    /// Files open at once (a file read or a temporary file written): taken before a request
-    /// slot, so the two never wait on each other in a cycle.
-    files: Arc<Semaphore>,
+    limits: Limits,
     /// Requests in flight at most: the configured concurrency, within the file budget.
     pub(crate) concurrency: usize,
-    memory: Arc<Semaphore>,
-    /// The memory budget in KiB (the semaphore's permits).
-    memory_kib: u32,
     observer: Box<dyn Fn(&Event) + Send + Sync>,
     /// Multipart uploads whose job was dropped mid-way (an interrupt): aborted at the end.
     orphans: Mutex<Vec<(String, String, String)>>,
@@ -43,27 +37,61 @@ pub(crate) struct Ctx {
     kept: std::sync::atomic::AtomicU64,
 }
 
-impl Ctx {
-    pub(crate) fn new(client: S3Client, put: PutOptions, observer: Box<dyn Fn(&Event) + Send + Sync>) -> Arc<Ctx> {
-        Self::with_move(client, put, observer, false, None)
-    }
+/// The budget of the runs that share it: requests in flight, open files and object data in
+/// memory. Every run a [`Transfers`](super::Transfers) (or a clone of it) starts takes from
+/// the same one, so runs at once stay within the settings together.
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    requests: Arc<Semaphore>,
+    /// Files open at once (a file read or a temporary file written): taken before a request
+    /// slot, so the two never wait on each other in a cycle.
+    files: Arc<Semaphore>,
+    /// Requests in flight at most: the configured concurrency, within the file budget.
+    concurrency: usize,
+    memory: Arc<Semaphore>,
+    /// The memory budget in KiB (the semaphore's permits).
+    memory_kib: u32,
+}
 
-    pub(crate) fn with_move(
-        client: S3Client,
-        put: PutOptions,
-        observer: Box<dyn Fn(&Event) + Send + Sync>,
-        move_source: bool,
-        resume: Option<std::path::PathBuf>,
-    ) -> Arc<Ctx> {
-        let settings = client.settings();
+impl Limits {
+    /// A budget with `settings`' concurrency and memory.
+    pub(crate) fn new(settings: &crate::s3::S3Settings) -> Limits {
         let memory_kib = u32::try_from(settings.memory_budget.div_ceil(1024)).unwrap_or(u32::MAX >> 4).max(1);
         let concurrency = settings.concurrency.clamp(1, 100_000).min(super::fd::concurrency_budget());
-        Arc::new(Ctx {
+        Limits {
             requests: Arc::new(Semaphore::new(concurrency)),
             files: Arc::new(Semaphore::new(concurrency)),
             concurrency,
             memory: Arc::new(Semaphore::new(memory_kib as usize)),
             memory_kib,
+        }
+    }
+
+    /// A slot for one request in flight.
+    pub(crate) async fn request_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        self.requests.clone().acquire_owned().await.map_err(|_| Error::stopped())
+    }
+}
+
+impl Ctx {
+    /// A run on its own budget (one object, outside any [`Transfers`](super::Transfers)).
+    pub(crate) fn new(client: S3Client, put: PutOptions, observer: Box<dyn Fn(&Event) + Send + Sync>) -> Arc<Ctx> {
+        let limits = Limits::new(client.settings());
+        Self::with_move(client, &limits, put, observer, false, None)
+    }
+
+    /// A run on `limits`, shared with the other runs that hold them.
+    pub(crate) fn with_move(
+        client: S3Client,
+        limits: &Limits,
+        put: PutOptions,
+        observer: Box<dyn Fn(&Event) + Send + Sync>,
+        move_source: bool,
+        resume: Option<std::path::PathBuf>,
+    ) -> Arc<Ctx> {
+        Arc::new(Ctx {
+            limits: limits.clone(),
+            concurrency: limits.concurrency,
             client,
             observer,
             orphans: Mutex::new(Vec::new()),
@@ -81,20 +109,20 @@ impl Ctx {
     /// Room for one open file. Take it before the request slot of the request that reads or
     /// writes the file.
     pub(crate) async fn file_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
-        self.files.clone().acquire_owned().await.map_err(|_| Error::stopped())
+        self.limits.files.clone().acquire_owned().await.map_err(|_| Error::stopped())
     }
 
     /// A slot for one request in flight.
     pub(crate) async fn request_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
-        self.requests.clone().acquire_owned().await.map_err(|_| Error::stopped())
+        self.limits.request_slot().await
     }
 
     /// Room for `bytes` of object data (the whole budget at most, so one oversized part can
     /// still go, alone). Take the request slot first: every holder of memory also holds a
     /// slot, so the two never wait on each other in a cycle.
     pub(crate) async fn memory(&self, bytes: u64) -> Result<OwnedSemaphorePermit, Error> {
-        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.memory_kib);
-        self.memory.clone().acquire_many_owned(kib).await.map_err(|_| Error::stopped())
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.limits.memory_kib);
+        self.limits.memory.clone().acquire_many_owned(kib).await.map_err(|_| Error::stopped())
     }
 
     /// The part size for an object of `size`: the configured one, raised to stay within S3's

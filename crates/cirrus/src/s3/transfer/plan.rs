@@ -1,7 +1,7 @@
 //! Planning: what a copy's source and destination mean (a file, a directory walked, a prefix
 //! listed page by page) turned into a stream of jobs for the executor.
 
-use super::ctx::Ctx;
+use super::ctx::{Ctx, Limits};
 use super::run::{dry_run, execute, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
 use super::{Action, Cancel, Event, Filters, Location, Summary, TransferOptions};
@@ -11,12 +11,15 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
 
 /// Runs transfers with one client: every transfer it starts shares the client's connection
-/// pool, and each is held to the client's [`S3Settings`](crate::s3::S3Settings): requests in
-/// flight ([`concurrency`](crate::s3::S3Settings::concurrency)), object data in memory
-/// ([`memory_budget`](crate::s3::S3Settings::memory_budget)), multipart threshold and part size.
+/// pool, and is held to the client's [`S3Settings`](crate::s3::S3Settings): multipart
+/// threshold and part size, and a budget of requests in flight
+/// ([`concurrency`](crate::s3::S3Settings::concurrency)) and object data in memory
+/// ([`memory_budget`](crate::s3::S3Settings::memory_budget)) that the transfers it (or a
+/// clone of it) runs at once share: ten copies started together stay within one budget.
 #[derive(Clone, Debug)]
 pub struct Transfers {
     client: S3Client,
+    limits: Limits,
 }
 
 /// The last segment of a key, as the file or key name a single transfer into a folder keeps.
@@ -31,7 +34,18 @@ pub(crate) fn input(msg: impl Into<String>) -> Error {
 impl Transfers {
     /// Transfers with `client`'s settings and connection pool.
     pub fn new(client: S3Client) -> Self {
-        Transfers { client }
+        let limits = Limits::new(client.settings());
+        Transfers { client, limits }
+    }
+
+    /// Transfers with another client (one with SSE-C keys, say) on the same budget of
+    /// requests and memory as these.
+    pub fn with_client(&self, client: S3Client) -> Self {
+        Transfers { client, limits: self.limits.clone() }
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The client.
@@ -62,7 +76,8 @@ impl Transfers {
         }
         let mut put = options.put.clone();
         put.progress = None;
-        let ctx = Ctx::with_move(self.client.clone(), put, Box::new(observer), false, options.resume.clone());
+        let resume = options.resume.clone();
+        let ctx = Ctx::with_move(self.client.clone(), &self.limits, put, Box::new(observer), false, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
 
@@ -103,7 +118,8 @@ impl Transfers {
         }
         let mut put = options.put.clone();
         put.progress = None;
-        let ctx = Ctx::with_move(self.client.clone(), put, Box::new(observer), true, options.resume.clone());
+        let resume = options.resume.clone();
+        let ctx = Ctx::with_move(self.client.clone(), &self.limits, put, Box::new(observer), true, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
 

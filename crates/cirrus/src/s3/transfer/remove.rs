@@ -72,14 +72,18 @@ impl Transfers {
             observer(&Event::DryRun { action: Action::Delete, src: target.clone(), dst: None });
             return summary;
         }
-        match self.client().delete(bucket, key).await {
+        let deleted = match self.limits().request_slot().await {
+            Ok(_slot) => self.client().delete(bucket, key).await.map_err(super::Error::from),
+            Err(e) => Err(e),
+        };
+        match deleted {
             Ok(()) => {
                 summary.done = 1;
                 observer(&Event::Done { action: Action::Delete, src: target.clone(), dst: None, bytes: 0 });
             }
             Err(e) => {
                 summary.failed = 1;
-                let error = super::Error::from(e).at(target.clone());
+                let error = e.at(target.clone());
                 observer(&Event::Failed { action: Action::Delete, src: target.clone(), dst: None, error });
             }
         }
@@ -87,7 +91,7 @@ impl Transfers {
     }
 
     /// Every key under the folder `key` names, listed page by page, each page's keys deleted in
-    /// one DeleteObjects call (up to 4 in flight).
+    /// one DeleteObjects call (up to 4 in flight, within the shared request budget).
     async fn remove_folder(
         &self,
         bucket: &str,
@@ -142,9 +146,12 @@ impl Transfers {
                     settle(&mut summary, joined);
                 }
             }
+            // A request slot of the shared budget (`--concurrency`), held by the call.
+            let Ok(slot) = self.limits().request_slot().await else { break };
             let (client, b) = (self.client().clone(), bucket.to_owned());
             in_flight.spawn(async move {
                 let r = client.delete_many(&b, &keys).await;
+                drop(slot);
                 (keys, r)
             });
         }

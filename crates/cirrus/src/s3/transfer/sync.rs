@@ -566,7 +566,7 @@ impl Transfers {
         let mut put = options.transfer.put.clone();
         put.progress = None;
         let resume = options.transfer.resume.clone();
-        let ctx = Ctx::with_move(self.client().clone(), put, Box::new(observer), false, resume);
+        let ctx = Ctx::with_move(self.client().clone(), self.limits(), put, Box::new(observer), false, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
 
