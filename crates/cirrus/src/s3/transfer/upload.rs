@@ -4,7 +4,7 @@
 
 use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
-use super::{Error, ErrorKind};
+use super::{Error, ErrorKind, Location};
 use crate::s3::CompletedPart;
 use bytes::Bytes;
 use std::fs::File;
@@ -51,12 +51,21 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
                 ctx.progress(size);
                 Outcome::Done(size)
             }
-            Err(e) => Outcome::Failed(e),
+            Err(e) => not_written(ctx, bucket, key, e),
         };
     }
     if put.checksum_value.is_some() {
         let why = "a given checksum value covers one PutObject, not a multipart upload";
         return Outcome::Failed(Error::new(ErrorKind::Other, why));
+    }
+    // `no_overwrite`: a key that has an object is not uploaded in parts only to be refused at
+    // the end (the completion still carries `If-None-Match`, for one that appears meanwhile).
+    if ctx.no_overwrite() {
+        match ctx.dst_exists(bucket, key).await {
+            Ok(false) => {}
+            Ok(true) => return Outcome::Skipped(Error::exists(&Location::s3(bucket, key))),
+            Err(e) => return Outcome::Failed(e),
+        }
     }
     let upload_id = match ctx.create_upload(bucket, key, &put).await {
         Ok(id) => id,
@@ -78,7 +87,17 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
             guard.done();
             Outcome::Done(size)
         }
-        Err(e) => Outcome::Failed(guard.abort(e).await),
+        Err(e) => not_written(ctx, bucket, key, guard.abort(e).await),
+    }
+}
+
+/// A write that failed: with `no_overwrite`, S3's refusal to replace the key's object means
+/// it is there, which is a skip; anything else is a failure.
+pub(crate) fn not_written(ctx: &Ctx, bucket: &str, key: &str, e: Error) -> Outcome {
+    if ctx.no_overwrite() && Error::is_write_refused(&e) {
+        Outcome::Skipped(Error::exists(&Location::s3(bucket, key)))
+    } else {
+        Outcome::Failed(e)
     }
 }
 
