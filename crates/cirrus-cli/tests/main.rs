@@ -6,6 +6,7 @@
 #![deny(dead_code)]
 
 mod cognito;
+mod globs;
 mod mfa;
 mod nothing_lost;
 mod s3;
@@ -507,6 +508,7 @@ fn main() {
     trials.extend(service_trials());
     trials.extend(s3::trials());
     trials.extend(transfer::trials());
+    trials.extend(globs::trials());
     trials.extend(nothing_lost::trials());
     trials.extend(ses::trials());
     trials.extend(sns::trials());

@@ -71,6 +71,10 @@ pub(crate) struct TransferArgs {
     /// Print what would be done (`(dryrun) upload: ...`), do nothing.
     #[arg(long)]
     pub dryrun: bool,
+    /// Never replace what is at the destination: an existing object or file is left alone
+    /// (`skip:`), and mv keeps its source.
+    #[arg(long)]
+    pub no_overwrite: bool,
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
@@ -87,7 +91,8 @@ impl TransferArgs {
             .with_follow_symlinks(!self.no_follow_symlinks)
             .with_filters(global.filters.clone())
             .with_put_options(put)
-            .with_dryrun(self.dryrun);
+            .with_dryrun(self.dryrun)
+            .with_no_overwrite(self.no_overwrite);
         Ok((options, self.object.sse_keys()?))
     }
 }
@@ -100,7 +105,9 @@ pub(crate) struct CopyArgs {
     pub recursive: bool,
     #[command(flatten)]
     pub transfer: TransferArgs,
-    /// Source: a path, `-` (cp only), or s3://BUCKET/KEY.
+    #[command(flatten)]
+    pub glob: GlobArgs,
+    /// Source: a path, `-` (cp only), or s3://BUCKET/KEY (`*`, `?`, `[...]`, `**` match keys).
     pub src: String,
     /// Destination: a path, `-` (cp only), or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
     pub dst: String,
@@ -156,7 +163,9 @@ pub(crate) struct RmArgs {
     filters: FilterArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// s3://BUCKET/KEY_OR_FOLDER
+    #[command(flatten)]
+    pub glob: GlobArgs,
+    /// s3://BUCKET/KEY_OR_FOLDER (`*`, `?`, `[...]`, `**` match keys)
     pub target: String,
 }
 
@@ -164,6 +173,22 @@ impl RmArgs {
     /// The engine's options (the filters come in order from `global`).
     pub(crate) fn options(&self, global: &GlobalArgs) -> TransferOptions {
         let options = if self.recursive { TransferOptions::recursive() } else { TransferOptions::default() };
-        options.with_filters(global.filters.clone()).with_dryrun(self.dryrun)
+        options.with_filters(global.filters.clone()).with_dryrun(self.dryrun).with_glob(!self.glob.no_glob)
+    }
+}
+
+/// `--no-glob`: wildcards in an S3 source are read as patterns unless this is given.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub(crate) struct GlobArgs {
+    /// Take `*`, `?`, `[` and `\` in the S3 source as part of the key, not as wildcards
+    /// (without it, `\*` names a literal `*`).
+    #[arg(long)]
+    pub no_glob: bool,
+}
+
+impl GlobArgs {
+    /// Whether `url`, an S3 source, is a pattern (a transfer of many objects).
+    pub(crate) fn is_pattern(self, url: &str) -> bool {
+        !self.no_glob && cirrus::s3::transfer::Location::parse(url).ok().and_then(|l| l.glob()).is_some()
     }
 }

@@ -105,6 +105,11 @@ impl Printer {
             }
             Event::Failed { .. } => self.line(true, &event.to_string()),
             Event::DryRun { .. } if !o.quiet && !o.only_show_errors => self.line(false, &event.to_string()),
+            // `--no-overwrite`: left alone on purpose, said as `upload:` lines are.
+            Event::Skipped { reason, .. } if reason.is_already_exists() && !o.quiet && !o.only_show_errors => {
+                self.line(false, &event.to_string());
+            }
+            Event::Skipped { reason, .. } if reason.is_already_exists() => {}
             Event::Skipped { .. } if !o.quiet => self.line(true, &event.to_string()),
             Event::Unverified { .. } if !o.quiet && !o.only_show_errors => self.line(true, &event.to_string()),
             Event::Bytes(n) => {

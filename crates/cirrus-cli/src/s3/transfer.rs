@@ -1,14 +1,14 @@
 //! `cp`, `mv`, `sync` and `rm` (and `rb --force`'s emptying) on the library's transfer engine;
 //! `cp` from standard input and to standard output here.
 
-use super::args::{CopyArgs, OutputArgs, RmArgs, SyncArgs};
+use super::args::{CopyArgs, GlobArgs, OutputArgs, RmArgs, SyncArgs};
 use super::object::SseKeys;
 use super::printer::Printer;
 use super::{client, parse_s3};
 use crate::output::printable;
 use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
-use cirrus::s3::transfer::{Cancel, Event, Location, Summary, TransferOptions, Transfers};
+use cirrus::s3::transfer::{Cancel, Event, Glob, Location, Summary, TransferOptions, Transfers};
 use cirrus::s3::{is_folder_key, S3Client};
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 /// `cp`: standard input and output here; everything else on the engine.
 pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
+    let options = options.with_glob(!args.glob.no_glob);
     let output = args.transfer.output;
     if options.dryrun && (args.src == "-" || args.dst == "-") {
         // Standard input or output is never read or written in a dry run.
@@ -28,7 +29,7 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
     }
     match (args.src.as_str(), args.dst.as_str()) {
         ("-", dst) => from_stdin(global, &options, output, dst, &keys).await,
-        (src, "-") => to_stdout(global, src, &keys).await,
+        (src, "-") => to_stdout(global, &literal_source(src, args.glob)?, &keys).await,
         (src, dst) => on_engine(global, options, output, (src, dst), &keys, false).await,
     }
 }
@@ -36,6 +37,7 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
 /// `mv`: files and objects only, on the engine.
 pub(super) async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
+    let options = options.with_glob(!args.glob.no_glob);
     if args.src == "-" || args.dst == "-" {
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
     }
@@ -61,13 +63,14 @@ pub(super) async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure>
     let (bucket, key) = parse_s3(&args.target)?;
     let engine = Transfers::new(client(global)?);
     let cancel = interrupt_on_signal();
-    let printer = Printer::new(args.output, args.recursive, &cancel);
+    let bulk = args.recursive || args.glob.is_pattern(&args.target);
+    let printer = Printer::new(args.output, bulk, &cancel);
     let observer = printer.clone();
     let summary = engine
         .remove(&Location::s3(bucket, key), &args.options(global), move |e| observer.on(e), &cancel)
         .await
         .map_err(Failure::from)?;
-    printer.finish(&summary, args.recursive && !args.dryrun)
+    printer.finish(&summary, bulk && !args.dryrun)
 }
 
 /// Deletes every object of `bucket` (`rb --force`); when any is left, the summary is printed
@@ -102,6 +105,7 @@ async fn from_stdin(
     let cancel = interrupt_on_signal();
     let printer = Printer::new(output, false, &cancel);
     let mut put = options.put.clone();
+    put.if_none_match |= options.no_overwrite;
     if let Some(bar) = printer.bar().cloned() {
         put = put.with_progress(Arc::new(move |n| bar.set_position(n)));
     }
@@ -111,6 +115,14 @@ async fn from_stdin(
         Err(e) if cancel.is_cancelled() => {
             eprintln!("cirrus: {}", printable(&e.to_string()));
             return Err(Failure::silent(130));
+        }
+        // `--no-overwrite`: S3 kept the object the key has (`If-None-Match: *`).
+        Err(e) if put.if_none_match && e.status() == Some(412) => {
+            printer.finish(&Summary::default(), false)?;
+            if !output.quiet && !output.only_show_errors {
+                outln!("{}", printable(&format!("skip: - : s3://{bucket}/{key} exists, not overwritten")))?;
+            }
+            return Ok(());
         }
         Err(e) => return Err(Failure::from(e)),
     }
@@ -154,7 +166,8 @@ async fn on_engine(
     }
     let engine = Transfers::new(keys.client(client(global)?));
     let cancel = interrupt_on_signal();
-    let printer = Printer::new(output, options.recursive, &cancel);
+    let bulk = options.recursive || (options.glob && src_at.glob().is_some());
+    let printer = Printer::new(output, bulk, &cancel);
     let observer = printer.clone();
     let observer = move |e: &Event| observer.on(e);
     let summary = if moving {
@@ -163,7 +176,20 @@ async fn on_engine(
         engine.copy(&src_at, &dst_at, &options, observer, &cancel).await
     }
     .map_err(Failure::from)?;
-    printer.finish(&summary, options.recursive && !options.dryrun)
+    printer.finish(&summary, bulk && !options.dryrun)
+}
+
+/// `cp s3://... -`: one object, so a pattern is refused; an escaped key is the key it names.
+fn literal_source(src: &str, glob: GlobArgs) -> Result<String, Failure> {
+    if glob.no_glob {
+        return Ok(src.to_owned());
+    }
+    if glob.is_pattern(src) {
+        return Err(Failure::input(anyhow!(
+            "{src:?} is a pattern; standard output takes one object (--no-glob for a key with wildcards)"
+        )));
+    }
+    Ok(src.strip_prefix("s3://").map_or(src.to_owned(), |rest| format!("s3://{}", Glob::unescape(rest))))
 }
 
 /// Stops the engine on SIGINT or SIGTERM (it cleans up, then the command exits 130); a second
