@@ -111,6 +111,7 @@ impl Transfers {
         summary
     }
 
+    /// The listing and the DeleteObjects batches of [`remove_listed`](Self::remove_listed).
     async fn remove_pages(
         &self,
         listed: &Listed,
