@@ -120,7 +120,7 @@ async fn from_stdin(
         Err(e) if put.if_none_match && e.status() == Some(412) => {
             printer.finish(&Summary::default(), false)?;
             if !output.quiet && !output.only_show_errors {
-                outln!("{}", printable(&format!("skip: - : s3://{bucket}/{key} exists, not overwritten")))?;
+                outln!("{}", printable(&format!("skip: -: s3://{bucket}/{key} exists, not overwritten")))?;
             }
             return Ok(());
         }
