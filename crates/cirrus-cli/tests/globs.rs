@@ -167,6 +167,12 @@ fn no_overwrite() -> Result<(), Failed> {
         r.code == 0 && r.out().starts_with("skip: ") && get("up/small") == b"old",
         format!("{}{}", r.out(), r.stderr),
     )?;
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = crate::cirrus(&["s3", "cp", "--no-overwrite", "-", &format!("s3://{b}/up/small")], &envs, b"stdin");
+    ensure(
+        r.code == 0 && r.out().starts_with("skip: -: ") && get("up/small") == b"old",
+        format!("stdin: {}", r.stderr),
+    )?;
     let r = run(&["s3", "cp", "--no-overwrite", "--recursive", &s, &format!("s3://{b}/up/")], &env);
     ensure(r.code == 0 && r.out().matches("skip: ").count() == 2, format!("{}{}", r.out(), r.stderr))?;
     ensure(get("up/big") == b"old" && get("up/fresh") == b"fresh", "an upload replaced an object")?;
