@@ -309,8 +309,8 @@ fn main() -> ExitCode {
 
 /// What to do when no source had credentials: the next step, on a line of its own.
 const NO_CREDENTIALS_HINT: &str = "cirrus: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `cirrus configure` \
-     (keys) or `cirrus configure sso` (IAM Identity Center), or name a profile with --profile; `cirrus \
-     credentials --explain` says why each source had none";
+     (keys) or `cirrus configure sso` / `cirrus sso login` (IAM Identity Center), or name a profile with \
+     --profile; `cirrus credentials --explain` says why each source had none";
 
 /// Whether `error` is that no source had credentials (not a source that failed).
 fn no_credentials(error: &anyhow::Error) -> bool {

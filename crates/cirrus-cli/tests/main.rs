@@ -7,6 +7,7 @@
 
 mod batch;
 mod cognito;
+mod globs;
 mod mfa;
 mod nothing_lost;
 mod s3;
@@ -511,6 +512,7 @@ fn main() {
     trials.extend(s3_addressing::trials());
     trials.extend(transfer::trials());
     trials.extend(batch::trials());
+    trials.extend(globs::trials());
     trials.extend(nothing_lost::trials());
     trials.extend(ses::trials());
     trials.extend(sns::trials());

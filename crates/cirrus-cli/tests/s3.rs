@@ -176,6 +176,7 @@ fn no_credentials_said_once() -> Result<(), Failed> {
     ensure(lines[0].len() < 140 && !r.stderr.contains("AWS_ACCESS_KEY_ID not set"), r.stderr.clone())?;
     ensure(lines[1].contains("AWS_ACCESS_KEY_ID") && lines[1].contains("--profile"), r.stderr.clone())?;
     ensure(lines[1].contains("sso login") && lines[1].contains("credentials --explain"), r.stderr.clone())?;
+    ensure(lines[1].contains("`cirrus configure`") && lines[1].contains("`cirrus configure sso`"), r.stderr.clone())?;
     let env = [("AWS_REGION", "eu-west-1"), ("AWS_PROFILE", "nowhere")];
     let r = cirrus(&["s3", "ls"], &env, b"");
     ensure(r.code == 2 && r.stderr.contains("the profile `nowhere` is named by AWS_PROFILE, but neither "), r.stderr)

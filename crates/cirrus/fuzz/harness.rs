@@ -297,6 +297,12 @@ pub fn filters(data: &[u8]) {
     );
     let (Some(p), Some(n)) = (text(pattern), text(name)) else { return };
     let _ = crate::s3::transfer::Filters::default().exclude(p).include("*").accepts(n);
+    // The same pattern as an S3 key glob (path syntax, escapes): never a panic, and a match
+    // always starts with the literal prefix listed.
+    if let Some(g) = crate::s3::transfer::Glob::new(p) {
+        assert!(!g.matches(n) || n.starts_with(g.prefix()), "{p:?} matched {n:?} outside {:?}", g.prefix());
+        let _ = g.name(n);
+    }
 }
 
 /// fnmatch by its definition, as a table: `m[i][j]` says whether `p[i..]` matches `t[j..]`.

@@ -8,6 +8,8 @@
 #[cfg(feature = "cognito")]
 mod cognito;
 mod common;
+#[cfg(feature = "s3")]
+mod conditional;
 mod credential_refresh;
 #[cfg(feature = "s3")]
 mod faults;
@@ -42,6 +44,8 @@ fn main() {
     trials.extend(s3_addressing::trials());
     #[cfg(feature = "s3")]
     trials.extend(transfer::trials());
+    #[cfg(feature = "s3")]
+    trials.extend(conditional::trials());
     #[cfg(feature = "s3")]
     trials.extend(faults::trials());
     #[cfg(feature = "ses")]

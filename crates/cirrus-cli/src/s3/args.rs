@@ -76,6 +76,10 @@ pub(crate) struct TransferArgs {
     /// are in ~/.cache/cirrus/uploads).
     #[arg(long)]
     resume: bool,
+    /// Never replace what is at the destination: an existing object or file is left alone
+    /// (`skip:`), and mv keeps its source.
+    #[arg(long)]
+    pub no_overwrite: bool,
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
@@ -105,7 +109,8 @@ impl TransferArgs {
             .with_filters(global.filters.clone())
             .with_put_options(put)
             .with_dryrun(self.dryrun)
-            .with_resume(self.resume_dir()?);
+            .with_resume(self.resume_dir()?)
+            .with_no_overwrite(self.no_overwrite);
         Ok((options, self.object.sse_keys()?))
     }
 }
@@ -118,7 +123,9 @@ pub(crate) struct CopyArgs {
     pub recursive: bool,
     #[command(flatten)]
     pub transfer: TransferArgs,
-    /// Source: a path, `-` (cp only), or s3://BUCKET/KEY.
+    #[command(flatten)]
+    pub glob: GlobArgs,
+    /// Source: a path, `-` (cp only), or s3://BUCKET/KEY (`*`, `?`, `[...]`, `**` match keys).
     pub src: String,
     /// Destination: a path, `-` (cp only), or s3://BUCKET/KEY (a trailing `/` keeps the source's name).
     pub dst: String,
@@ -178,7 +185,9 @@ pub(crate) struct RmArgs {
     /// s3.max_concurrent_requests, else 64).
     #[arg(long, value_name = "N", value_parser = concurrency)]
     pub concurrency: Option<usize>,
-    /// s3://BUCKET/KEY_OR_FOLDER
+    #[command(flatten)]
+    pub glob: GlobArgs,
+    /// s3://BUCKET/KEY_OR_FOLDER (`*`, `?`, `[...]`, `**` match keys)
     pub target: String,
 }
 
@@ -186,7 +195,23 @@ impl RmArgs {
     /// The engine's options (the filters come in order from `global`).
     pub(crate) fn options(&self, global: &GlobalArgs) -> TransferOptions {
         let options = if self.recursive { TransferOptions::recursive() } else { TransferOptions::default() };
-        options.with_filters(global.filters.clone()).with_dryrun(self.dryrun)
+        options.with_filters(global.filters.clone()).with_dryrun(self.dryrun).with_glob(!self.glob.no_glob)
+    }
+}
+
+/// `--no-glob`: wildcards in an S3 source are read as patterns unless this is given.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub(crate) struct GlobArgs {
+    /// Take `*`, `?`, `[` and `\` in the S3 source as part of the key, not as wildcards
+    /// (without it, `\*` names a literal `*`).
+    #[arg(long)]
+    pub no_glob: bool,
+}
+
+impl GlobArgs {
+    /// Whether `url`, an S3 source, is a pattern (a transfer of many objects).
+    pub(crate) fn is_pattern(self, url: &str) -> bool {
+        !self.no_glob && cirrus::s3::transfer::Location::parse(url).ok().and_then(|l| l.glob()).is_some()
     }
 }
 

@@ -20,7 +20,10 @@ pub(crate) struct LsArgs {
     /// A total of objects and bytes at the end.
     #[arg(long)]
     summarize: bool,
-    /// s3://BUCKET[/PREFIX]; none lists the buckets.
+    #[command(flatten)]
+    glob: super::args::GlobArgs,
+    /// s3://BUCKET[/PREFIX]; none lists the buckets. A key with `*`, `?`, `[...]` or `**`
+    /// lists the keys that match (whole, as --recursive prints them).
     target: Option<String>,
 }
 
@@ -71,7 +74,13 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
     let (recursive, target) = (args.recursive, args.target.as_deref().filter(|t| *t != "s3://"));
     let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
     let s3 = client(global)?;
-    if global.output_given && global.output == crate::Output::Json {
+    let json = global.output_given && global.output == crate::Output::Json;
+    if let Some(target) = target.filter(|t| args.glob.is_pattern(t)) {
+        return ls_glob(&s3, target, style, json).await;
+    }
+    let target = target.map(|t| if args.glob.no_glob { t.to_owned() } else { unescaped(t) });
+    let target = target.as_deref();
+    if json {
         return ls_json(&s3, recursive, style.summarize, target).await;
     }
     let mut out = std::io::stdout().lock();
@@ -127,6 +136,48 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
         Ok::<_, Failure>(())
     }
     .await?;
+    Ok(())
+}
+
+/// `s3://b/a\*b` as `s3://b/a*b`: escapes name the characters they escape.
+fn unescaped(target: &str) -> String {
+    match target.strip_prefix("s3://") {
+        Some(rest) => format!("s3://{}", cirrus::s3::transfer::Glob::unescape(rest)),
+        None => target.to_owned(),
+    }
+}
+
+/// `s3 ls s3://BUCKET/PATTERN`: the keys under the pattern's literal prefix that match it, as
+/// `--recursive` prints them (or one JSON object a line); none is a failure.
+async fn ls_glob(s3: &cirrus::s3::S3Client, target: &str, style: LsStyle, json: bool) -> Result<(), Failure> {
+    let (bucket, key) = parse_s3(target)?;
+    let Some(glob) = cirrus::s3::transfer::Glob::new(&key) else { return Ok(()) };
+    let (mut objects_seen, mut bytes_seen) = (0u64, 0u64);
+    let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(glob.prefix())));
+    while let Some(o) = objects.next().await {
+        let o = o.map_err(Failure::from)?;
+        if !glob.matches(&o.key) {
+            continue;
+        }
+        (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
+        if json {
+            let time = o.last_modified.map(cirrus::sigv4::format_rfc3339);
+            let line = serde_json::json!({
+                "Key": o.key, "Size": o.size, "LastModified": time, "ETag": o.etag, "StorageClass": o.storage_class,
+            });
+            outln!("{line}")?;
+        } else {
+            outln!("{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))?;
+        }
+    }
+    if objects_seen == 0 {
+        return Err(anyhow::anyhow!("nothing matched {}", printable(target)).into());
+    }
+    if style.summarize && json {
+        outln!("{}", serde_json::json!({"TotalObjects": objects_seen, "TotalSize": bytes_seen}))?;
+    } else if style.summarize {
+        outln!("\nTotal Objects: {objects_seen}\n   Total Size: {}", style.size(bytes_seen))?;
+    }
     Ok(())
 }
 

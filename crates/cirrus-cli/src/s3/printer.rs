@@ -133,9 +133,9 @@ impl Printer {
                 !o.quiet && !o.only_show_errors
             }
             Event::Failed { .. } => true,
-            Event::DryRun { .. } | Event::Unverified { .. } | Event::Resumed { .. } => {
-                !o.quiet && !o.only_show_errors
-            }
+            Event::DryRun { .. } | Event::Unverified { .. } | Event::Resumed { .. } => !o.quiet && !o.only_show_errors,
+            // `--no-overwrite`: left alone on purpose, said as `upload:` lines are.
+            Event::Skipped { reason, .. } if reason.is_already_exists() => !o.quiet && !o.only_show_errors,
             Event::Skipped { .. } => !o.quiet,
             Event::Bytes(n) => {
                 if let Some(bar) = &self.shared.bar {
@@ -158,7 +158,12 @@ impl Printer {
                 self.json_line(&value);
             }
         } else {
-            let to_stderr = !matches!(event, Event::Done { .. } | Event::DryRun { .. });
+            let to_stdout = match event {
+                Event::Done { .. } | Event::DryRun { .. } => true,
+                Event::Skipped { reason, .. } => reason.is_already_exists(),
+                _ => false,
+            };
+            let to_stderr = !to_stdout;
             self.line(to_stderr, &event.to_string());
         }
     }
@@ -218,6 +223,7 @@ fn kind(k: ErrorKind) -> &'static str {
         ErrorKind::Service => "service",
         ErrorKind::Transport => "transport",
         ErrorKind::Stopped => "stopped",
+        ErrorKind::AlreadyExists => "already_exists",
         _ => "other",
     }
 }

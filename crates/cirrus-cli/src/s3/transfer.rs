@@ -1,14 +1,14 @@
 //! `cp`, `mv`, `sync` and `rm` (and `rb --force`'s emptying) on the library's transfer engine;
 //! `cp` from standard input and to standard output here.
 
-use super::args::{CopyArgs, OutputArgs, RmArgs, SyncArgs, TuningArgs};
+use super::args::{CopyArgs, GlobArgs, OutputArgs, RmArgs, SyncArgs, TuningArgs};
 use super::object::SseKeys;
 use super::printer::Printer;
 use super::{client, json, parse_s3, tuned_client};
 use crate::output::printable;
 use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
-use cirrus::s3::transfer::{Action, Cancel, Event, Location, Summary, SyncOptions, TransferOptions, Transfers};
+use cirrus::s3::transfer::{Action, Cancel, Event, Glob, Location, Summary, SyncOptions, TransferOptions, Transfers};
 use cirrus::s3::{is_folder_key, S3Client};
 use futures_util::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +30,7 @@ impl Task {
     /// cp or mv on the engine (not standard input or output).
     pub(super) fn copy(global: &GlobalArgs, args: &CopyArgs, moving: bool) -> Result<Task, Failure> {
         let (options, keys) = args.transfer.options(args.recursive, global)?;
+        let options = options.with_glob(!args.glob.no_glob);
         Task::copy_of((&args.src, &args.dst), options, keys, moving)
     }
 
@@ -61,10 +62,12 @@ impl Task {
         Ok(Task::Remove { target: Location::s3(bucket, key), options: args.options(global) })
     }
 
-    /// Whether it is recursive (a progress display that counts files).
+    /// Whether it is recursive, or a pattern (a progress display that counts files).
     fn recursive(&self) -> bool {
         match self {
-            Task::Copy { options, .. } | Task::Remove { options, .. } => options.recursive,
+            Task::Copy { src: at, options, .. } | Task::Remove { target: at, options } => {
+                options.recursive || (options.glob && at.glob().is_some())
+            }
             Task::Sync { .. } => true,
         }
     }
@@ -72,7 +75,7 @@ impl Task {
     /// Whether the text output ends with the summary line: a bulk run that was not a dry run.
     fn bulk(&self) -> bool {
         match self {
-            Task::Copy { options, .. } | Task::Remove { options, .. } => options.recursive && !options.dryrun,
+            Task::Copy { options, .. } | Task::Remove { options, .. } => self.recursive() && !options.dryrun,
             Task::Sync { options, .. } => !options.dryrun,
         }
     }
@@ -106,6 +109,8 @@ impl Task {
 /// `cp`: standard input and output here; everything else on the engine.
 pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
+    let options = options.with_glob(!args.glob.no_glob);
+    let options = options.with_glob(!args.glob.no_glob);
     let output = args.transfer.output;
     if options.dryrun && (args.src == "-" || args.dst == "-") {
         // Standard input or output is never read or written in a dry run.
@@ -130,7 +135,7 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
     let tuning = args.transfer.tuning;
     match (args.src.as_str(), args.dst.as_str()) {
         ("-", dst) => from_stdin(global, &options, output, tuning, dst, &keys).await,
-        (src, "-") => to_stdout(global, src, &keys).await,
+        (src, "-") => to_stdout(global, &literal_source(src, args.glob)?, &keys).await,
         (src, dst) => {
             let task = Task::copy_of((src, dst), options, keys, false)?;
             on_engine(global, tuning, output, task).await
@@ -141,6 +146,8 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
 /// `mv`: files and objects only, on the engine.
 pub(super) async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
+    let options = options.with_glob(!args.glob.no_glob);
+    let options = options.with_glob(!args.glob.no_glob);
     if args.src == "-" || args.dst == "-" {
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
     }
@@ -205,6 +212,7 @@ async fn from_stdin(
     let printer = Printer::new(output, json(global), false, &cancel);
     let mut put = options.put.clone();
     let sent = Arc::new(AtomicU64::new(0));
+    put.if_none_match |= options.no_overwrite;
     let (bar, at) = (printer.bar().cloned(), sent.clone());
     put = put.with_progress(Arc::new(move |n| {
         at.store(n, Ordering::Relaxed);
@@ -218,6 +226,14 @@ async fn from_stdin(
         Err(e) if cancel.is_cancelled() => {
             eprintln!("cirrus: {}", printable(&e.to_string()));
             return Err(Failure::silent(130));
+        }
+        // `--no-overwrite`: S3 kept the object the key has (`If-None-Match: *`).
+        Err(e) if put.if_none_match && e.status() == Some(412) => {
+            printer.finish(&Summary::default(), false)?;
+            if !output.quiet && !output.only_show_errors {
+                outln!("{}", printable(&format!("skip: -: s3://{bucket}/{key} exists, not overwritten")))?;
+            }
+            return Ok(());
         }
         Err(e) => return Err(Failure::from(e)),
     }
@@ -255,6 +271,19 @@ async fn to_stdout(global: &GlobalArgs, src: &str, keys: &SseKeys) -> Result<(),
         out.write_all(&chunk).await.map_err(crate::output::stdout_error)?;
     }
     out.flush().await.map_err(crate::output::stdout_error)
+}
+
+/// `cp s3://... -`: one object, so a pattern is refused; an escaped key is the key it names.
+fn literal_source(src: &str, glob: GlobArgs) -> Result<String, Failure> {
+    if glob.no_glob {
+        return Ok(src.to_owned());
+    }
+    if glob.is_pattern(src) {
+        return Err(Failure::input(anyhow!(
+            "{src:?} is a pattern; standard output takes one object (--no-glob for a key with wildcards)"
+        )));
+    }
+    Ok(src.strip_prefix("s3://").map_or(src.to_owned(), |rest| format!("s3://{}", Glob::unescape(rest))))
 }
 
 /// Stops the engine on SIGINT or SIGTERM (it cleans up, then the command exits 130); a second

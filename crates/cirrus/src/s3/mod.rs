@@ -575,6 +575,7 @@ impl S3Client {
         } else {
             options.apply_to_copy(OP, req)?.header("x-amz-metadata-directive", MetadataDirective::Copy.as_str())
         };
+        let req = options.condition(req);
         // A copy that fails after the 200 went out reports it in the body; the transport
         // turns that into an error.
         self.send(bucket, "CopyObject", req).await?;

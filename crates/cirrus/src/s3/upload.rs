@@ -71,6 +71,13 @@ pub struct PutOptions {
     pub checksum_value: Option<String>,
     /// Told of the bytes uploaded so far, as parts complete.
     pub progress: Option<Progress>,
+    /// `If-None-Match: *` (an S3 conditional write): the object is written only if the key
+    /// has none yet; otherwise S3 answers 412 Precondition Failed and keeps the object it has.
+    /// Sent on PutObject, on CopyObject and on CompleteMultipartUpload (the parts of a
+    /// multipart upload go up first; only its completion is refused). Some S3-compatible
+    /// stores ignore it on CopyObject.
+    /// See <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>.
+    pub if_none_match: bool,
 }
 
 impl fmt::Debug for PutOptions {
@@ -90,6 +97,7 @@ impl fmt::Debug for PutOptions {
             .field("metadata_directive", &self.metadata_directive)
             .field("checksum", &self.checksum)
             .field("checksum_value", &self.checksum_value)
+            .field("if_none_match", &self.if_none_match)
             .finish_non_exhaustive()
     }
 }
@@ -105,6 +113,37 @@ impl PutOptions {
     pub fn with_metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.push((name.into(), value.into()));
         self
+    }
+
+    /// These options with `If-None-Match: *`: never replace an existing object (see
+    /// [`if_none_match`](Self::if_none_match)).
+    ///
+    /// ```no_run
+    /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use cirrus::s3::PutOptions;
+    ///
+    /// let options = PutOptions::default().with_if_none_match();
+    /// match s3.put("my-bucket", "locks/job-7", "mine", &options).await {
+    ///     Ok(_) => println!("the lock is ours"),
+    ///     Err(e) if e.status() == Some(412) => println!("someone else holds it"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_if_none_match(mut self) -> Self {
+        self.if_none_match = true;
+        self
+    }
+
+    /// `If-None-Match: *` on `req` when these options ask for it.
+    pub(crate) fn condition(&self, req: Request) -> Request {
+        if self.if_none_match {
+            req.header("if-none-match", "*")
+        } else {
+            req
+        }
     }
 
     /// These options with a checksum S3 verifies (computed by cirrus).
@@ -356,6 +395,7 @@ impl S3Client {
         let len = body.len() as u64;
         let mut req =
             options.apply(OP, self.sse_c(self.request(Method::PUT, self.url(bucket, key, ""), body.clone())))?;
+        req = options.condition(req);
         let mut sent = None;
         if let Some(algorithm) = options.checksum.or(self.settings().upload_checksum) {
             let value = match &options.checksum_value {
@@ -512,7 +552,7 @@ impl S3Client {
         match result {
             Ok(parts) => {
                 let n = parts.len() as u32;
-                let done = self.complete_multipart_upload(bucket, key, &upload_id, &parts).await;
+                let done = self.complete_multipart_upload_with(bucket, key, &upload_id, &parts, options).await;
                 match done {
                     Ok(mut out) => {
                         guard.upload_id = None;
@@ -661,6 +701,20 @@ impl S3Client {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Result<PutOutput, Error> {
+        self.complete_multipart_upload_with(bucket, key, upload_id, parts, &PutOptions::default()).await
+    }
+
+    /// CompleteMultipartUpload with the parts in order, and `If-None-Match: *` when `options`
+    /// ask for it ([`PutOptions::if_none_match`]): a key that has an object by now keeps it,
+    /// and the answer is 412 (the upload is still there, to be aborted).
+    pub async fn complete_multipart_upload_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        options: &PutOptions,
+    ) -> Result<PutOutput, Error> {
         use std::fmt::Write;
         const OP: &str = "CompleteMultipartUpload";
         let mut body = String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
@@ -676,7 +730,7 @@ impl S3Client {
         let query = format!("uploadId={}", encode_query(upload_id));
         // A failure after the 200 went out comes back in the body: the transport reads it as
         // the error it is (and retries it when it is transient).
-        let mut req = self.sse_c(self.request(Method::POST, self.url(bucket, key, &query), body));
+        let mut req = options.condition(self.sse_c(self.request(Method::POST, self.url(bucket, key, &query), body)));
         // The whole object's CRC, from the parts' CRCs: S3 checks it against what it stored.
         let sums: Vec<_> = parts.iter().map(|p| (p.checksum.as_ref(), p.size)).collect();
         let full = super::checksum::full_object(&sums);

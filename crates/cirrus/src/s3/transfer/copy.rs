@@ -3,7 +3,7 @@
 
 use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
-use super::upload::stop_parts;
+use super::upload::{not_written, stop_parts};
 use super::ErrorKind;
 use crate::s3::{check_bucket_key, encode_query, CompletedPart, Object, S3Client};
 use crate::transport::{xml, Error};
@@ -63,6 +63,15 @@ pub(crate) async fn copy_object(
     key: &str,
 ) -> Outcome {
     let settings = ctx.client.settings();
+    // `no_overwrite`: CopyObject's `If-None-Match` is not honoured by every store (s3s, moto),
+    // so the destination is asked first; the condition still goes with the write.
+    if ctx.no_overwrite() {
+        match ctx.dst_exists(bucket, key).await {
+            Ok(false) => {}
+            Ok(true) => return Outcome::Skipped(super::Error::exists(&super::Location::s3(bucket, key))),
+            Err(e) => return Outcome::Failed(e),
+        }
+    }
     let size = object.map(|o| o.size);
     if let Some(size) = size.filter(|s| *s < settings.multipart_threshold) {
         return single(ctx, from_bucket, from_key, bucket, key, size).await;
@@ -117,7 +126,7 @@ pub(crate) async fn copy_object(
             ctx.progress(size);
             Outcome::Done(size)
         }
-        Err(e) => Outcome::Failed(guard.abort(e).await),
+        Err(e) => not_written(ctx, bucket, key, guard.abort(e).await),
     }
 }
 
@@ -135,7 +144,7 @@ async fn single(ctx: &Arc<Ctx>, from_bucket: &str, from_key: &str, bucket: &str,
             ctx.progress(size);
             Outcome::Done(size)
         }
-        Err(e) => Outcome::Failed(e),
+        Err(e) => not_written(ctx, bucket, key, e),
     }
 }
 

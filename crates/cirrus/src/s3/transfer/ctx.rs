@@ -170,7 +170,7 @@ impl Ctx {
         parts: &[crate::s3::CompletedPart],
     ) -> Result<(), Error> {
         let _slot = self.request_slot().await?;
-        self.client.complete_multipart_upload(bucket, key, upload_id, parts).await?;
+        self.client.complete_multipart_upload_with(bucket, key, upload_id, parts, &self.put).await?;
         Ok(())
     }
 
@@ -186,20 +186,46 @@ impl Ctx {
     }
 
     /// Moves a finished download onto `target`, unless a download of this run was already moved
-    /// there (`false`: the file system took two keys' names for one file). Checked and moved
+    /// there (the file system took two keys' names for one file) or, with `no_overwrite`,
+    /// anything is there by now (the rename itself refuses to replace). Checked and moved
     /// under one lock, so two downloads cannot both pass.
-    pub(crate) fn place(&self, tmp: super::local::TempFile, target: &std::path::Path) -> std::io::Result<bool> {
+    pub(crate) fn place(&self, tmp: super::local::TempFile, target: &std::path::Path) -> std::io::Result<Placed> {
         let mut placed = self.placed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(id) = std::fs::symlink_metadata(target).ok().as_ref().and_then(super::local::file_id) {
             if placed.contains(&id) {
-                return Ok(false);
+                return Ok(Placed::Taken);
             }
         }
-        tmp.persist(target)?;
+        if self.no_overwrite() {
+            match tmp.persist_new(target) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Placed::Exists),
+                other => other?,
+            }
+        } else {
+            tmp.persist(target)?;
+        }
         if let Some(id) = std::fs::symlink_metadata(target).ok().as_ref().and_then(super::local::file_id) {
             placed.insert(id);
         }
-        Ok(true)
+        Ok(Placed::Moved)
+    }
+
+    /// `no_overwrite`: nothing at the destination is replaced (the objects' headers carry
+    /// `If-None-Match: *`).
+    pub(crate) fn no_overwrite(&self) -> bool {
+        self.put.if_none_match
+    }
+
+    /// `no_overwrite`: whether `key` has an object already (HEAD), before a multipart upload
+    /// or a copy is begun. An answer other than found or not found is the job's failure: the
+    /// destination might be there.
+    pub(crate) async fn dst_exists(&self, bucket: &str, key: &str) -> Result<bool, Error> {
+        let _slot = self.request_slot().await?;
+        match self.client.head(bucket, key).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(Error::call("cannot tell whether the destination exists", e)),
+        }
     }
 
     /// Whether `path` is a file a download of this run wrote.
@@ -354,6 +380,16 @@ impl Drop for UploadGuard<'_> {
             }
         }
     }
+}
+
+/// What [`Ctx::place`] did with a finished download.
+pub(crate) enum Placed {
+    /// Moved onto the target.
+    Moved,
+    /// Another key of this run was written there.
+    Taken,
+    /// `no_overwrite`: something is there; the download was dropped.
+    Exists,
 }
 
 /// How one object ended.

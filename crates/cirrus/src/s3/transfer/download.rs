@@ -2,7 +2,7 @@
 //! ETag, each written at its offset into a temporary file that is renamed into place only when
 //! complete. A FIFO or device target is written into, in order, and never replaced.
 
-use super::ctx::{Ctx, Outcome};
+use super::ctx::{Ctx, Outcome, Placed};
 use super::error::joined;
 use super::local::{Target, TempFile};
 use super::{Error, ErrorKind, Location};
@@ -37,6 +37,11 @@ pub(crate) async fn download(
 ) -> Outcome {
     match target {
         Target::Special(path) => into_special(ctx, bucket, key, &path).await.into(),
+        // `no_overwrite`: a file there already is left alone, without a GET (one that appears
+        // while the object comes is not replaced either: see `Ctx::place`).
+        Target::File(path) if ctx.no_overwrite() && tokio::fs::symlink_metadata(&path).await.is_ok() => {
+            Outcome::Skipped(Error::exists(&Location::Local(path)))
+        }
         Target::File(path) => into_file(ctx, bucket, key, object, &path).await,
     }
 }
@@ -141,7 +146,7 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     let modified = object.and_then(|o| o.last_modified).or(modified);
     let target = path.to_path_buf();
     let run = ctx.clone();
-    let placed = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+    let placed = tokio::task::spawn_blocking(move || -> std::io::Result<Placed> {
         // Exactly the bytes received: a retry of a shorter answer leaves no old tail.
         file.set_len(n)?;
         // The AWS CLI gives a download the object's time, so that sync can compare them.
@@ -153,8 +158,9 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     })
     .await;
     match placed {
-        Ok(Ok(true)) => Outcome::Done(n),
-        Ok(Ok(false)) => Outcome::Skipped(Error::refused(format!(
+        Ok(Ok(Placed::Moved)) => Outcome::Done(n),
+        Ok(Ok(Placed::Exists)) => Outcome::Skipped(Error::exists(&Location::Local(path.to_path_buf()))),
+        Ok(Ok(Placed::Taken)) => Outcome::Skipped(Error::refused(format!(
             "not downloaded: another key of this run was written to {}, which the file system takes for this \
              key's name too",
             path.display()

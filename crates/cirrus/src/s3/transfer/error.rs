@@ -74,6 +74,9 @@ pub enum ErrorKind {
     Service,
     /// No answer: the connection failed, broke or timed out, and the retries ran out.
     Transport,
+    /// The destination already has an object or file of this name, and the transfer was told
+    /// never to replace one ([`TransferOptions::no_overwrite`](super::TransferOptions::no_overwrite)).
+    AlreadyExists,
     /// The transfer is stopping (interrupted).
     Stopped,
     /// Anything else: an answer that could not be read, a task that died.
@@ -165,6 +168,19 @@ impl Error {
         Error::new(ErrorKind::Other, format!("internal error: {e}"))
     }
 
+    /// `no_overwrite`: `dst` is there already, and is left alone.
+    pub(crate) fn exists(dst: &Location) -> Error {
+        Error::new(ErrorKind::AlreadyExists, format!("{dst} exists, not overwritten"))
+    }
+
+    /// `no_overwrite`: `e`, a write's failure, is S3 refusing to replace an object
+    /// (`If-None-Match: *` answered 412 by PutObject, CopyObject or CompleteMultipartUpload).
+    pub(crate) fn is_write_refused(e: &Error) -> bool {
+        e.call_error().is_some_and(|c| {
+            c.status() == Some(412) && matches!(c.operation(), "PutObject" | "CopyObject" | "CompleteMultipartUpload")
+        })
+    }
+
     /// The transfer is stopping: no more slots are handed out.
     pub(crate) fn stopped() -> Error {
         Error::new(ErrorKind::Stopped, "the transfer is stopping")
@@ -198,6 +214,11 @@ impl Error {
     /// The bytes did not match the object's checksum or ETag.
     pub fn is_corrupt(&self) -> bool {
         self.0.kind == ErrorKind::Corrupt
+    }
+
+    /// The destination was already there and was left alone (`no_overwrite`).
+    pub fn is_already_exists(&self) -> bool {
+        self.0.kind == ErrorKind::AlreadyExists
     }
 
     /// The engine would not do it, to keep the user's data safe.

@@ -74,55 +74,149 @@ impl Filters {
 }
 
 /// Python's `fnmatch.fnmatchcase`: `*`, `?`, `[seq]`, `[!seq]` (a `]` first in a set is
-/// literal; a `[` with no closing `]` is literal). Backtracks only to the last `*`, so it runs
-/// in time proportional to pattern times text, whatever the input.
+/// literal; a `[` with no closing `]` is literal), `*` crossing `/`.
 pub(crate) fn fnmatch(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() {
-            match pattern[p] {
+    Pattern::new(pattern, Syntax::Fnmatch).matches(text)
+}
+
+/// How a pattern reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    /// Python's `fnmatch`, as the AWS CLI's filters: every wildcard crosses `/`, a backslash
+    /// is itself.
+    Fnmatch,
+    /// Paths, as s5cmd and shells read them: `*`, `?` (one character, of any length in
+    /// UTF-8) and `[...]` (one byte: ASCII sets) stay within one segment (never match `/`), `**` crosses segments (and `**/` matches zero or more whole
+    /// folders), a backslash makes the next character literal.
+    Path,
+}
+
+/// One element of a compiled pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    Byte(u8),
+    /// `?`: any one byte.
+    One,
+    /// `[...]` starting at this offset of the pattern.
+    Set(usize),
+    /// `*` (within a segment, for [`Syntax::Path`]).
+    Star,
+    /// `**`, or any `*` of [`Syntax::Fnmatch`]: anything.
+    Any,
+    /// `**/` at the start or after a `/`: nothing, or anything that ends in `/`.
+    Folders,
+}
+
+/// A compiled pattern: matched by walking the set of text offsets each token can reach, so the
+/// time is at most the pattern's length times the text's, whatever either holds (no
+/// backtracking to blow up).
+#[derive(Clone, Debug)]
+pub(crate) struct Pattern {
+    source: Vec<u8>,
+    tokens: Vec<Token>,
+    syntax: Syntax,
+}
+
+impl Pattern {
+    pub(crate) fn new(pattern: &[u8], syntax: Syntax) -> Pattern {
+        let path = syntax == Syntax::Path;
+        let mut tokens = Vec::new();
+        let mut i = 0;
+        while i < pattern.len() {
+            let (token, next) = match pattern[i] {
+                b'\\' if path && i + 1 < pattern.len() => (Token::Byte(pattern[i + 1]), i + 2),
                 b'*' => {
-                    star = Some((p, t));
-                    p += 1;
-                    continue;
-                }
-                b'?' => {
-                    p += 1;
-                    t += 1;
-                    continue;
-                }
-                b'[' => {
-                    if let Some((matched, next)) = set(pattern, p, text[t]) {
-                        if matched {
-                            p = next;
-                            t += 1;
-                            continue;
-                        }
-                    } else if text[t] == b'[' {
-                        p += 1;
-                        t += 1;
-                        continue;
+                    let mut end = i;
+                    while pattern.get(end) == Some(&b'*') {
+                        end += 1;
+                    }
+                    let at_segment_start = i == 0 || pattern[i - 1] == b'/';
+                    match (path, end - i) {
+                        (true, 1) => (Token::Star, end),
+                        (true, _) if at_segment_start && pattern.get(end) == Some(&b'/') => (Token::Folders, end + 1),
+                        _ => (Token::Any, end),
                     }
                 }
-                c if c == text[t] => {
-                    p += 1;
-                    t += 1;
-                    continue;
-                }
-                _ => {}
-            }
+                b'?' => (Token::One, i + 1),
+                b'[' => match set(pattern, i, 0) {
+                    Some((_, next)) => (Token::Set(i), next),
+                    None => (Token::Byte(b'['), i + 1),
+                },
+                c => (Token::Byte(c), i + 1),
+            };
+            tokens.push(token);
+            i = next;
         }
-        match star {
-            Some((sp, st)) => {
-                p = sp + 1;
-                t = st + 1;
-                star = Some((sp, st + 1));
-            }
-            None => return false,
-        }
+        Pattern { source: pattern.to_vec(), tokens, syntax }
     }
-    pattern[p..].iter().all(|&c| c == b'*')
+
+    /// Whether the whole of `text` matches.
+    pub(crate) fn matches(&self, text: &[u8]) -> bool {
+        let path = self.syntax == Syntax::Path;
+        // `reach[j]`: the tokens so far can match exactly `text[..j]`.
+        let mut reach = vec![false; text.len() + 1];
+        reach[0] = true;
+        let mut next = vec![false; text.len() + 1];
+        for token in &self.tokens {
+            next.iter_mut().for_each(|r| *r = false);
+            let mut any = false;
+            let mut carry = false;
+            for j in 0..=text.len() {
+                let one_from_before = j > 0 && reach[j - 1] && {
+                    let c = text[j - 1];
+                    match token {
+                        Token::Byte(b) => c == *b,
+                        Token::One => !(path && c == b'/'),
+                        Token::Set(at) => !(path && c == b'/') && set(&self.source, *at, c).is_some_and(|(m, _)| m),
+                        _ => false,
+                    }
+                };
+                let here = match token {
+                    // In path syntax `?` is one character, however many bytes it takes.
+                    Token::One if path => one_char_before(text, j).is_some_and(|i| reach[i] && text[i] != b'/'),
+                    Token::Byte(_) | Token::One | Token::Set(_) => one_from_before,
+                    Token::Any => {
+                        carry |= reach[j];
+                        carry
+                    }
+                    Token::Star => {
+                        // Anything since a reachable offset with no `/` in between.
+                        if j > 0 && text[j - 1] == b'/' {
+                            carry = false;
+                        }
+                        carry |= reach[j];
+                        carry
+                    }
+                    Token::Folders => {
+                        let ends_a_folder = j > 0 && text[j - 1] == b'/' && carry;
+                        carry |= reach[j];
+                        reach[j] || ends_a_folder
+                    }
+                };
+                next[j] = here;
+                any |= here;
+            }
+            if !any {
+                return false;
+            }
+            std::mem::swap(&mut reach, &mut next);
+        }
+        reach[text.len()]
+    }
+}
+
+/// Where the UTF-8 character that ends at `text[j]` starts (`None` when `j` is not at the end
+/// of one).
+fn one_char_before(text: &[u8], j: usize) -> Option<usize> {
+    let continues = |b: u8| b & 0xC0 == 0x80;
+    if j == 0 || text.get(j).is_some_and(|&b| continues(b)) {
+        return None;
+    }
+    let mut i = j - 1;
+    while i > 0 && continues(text[i]) && j - i < 4 {
+        i -= 1;
+    }
+    Some(i)
 }
 
 /// The set starting at `pattern[at]` (a `[`): whether `c` is in it and where the pattern goes

@@ -217,6 +217,40 @@ impl TempFile {
     }
 }
 
+impl TempFile {
+    /// Moves the file onto `target` only if nothing is there (`AlreadyExists` otherwise, and
+    /// the temporary file stays to be removed): one `renameat2(RENAME_NOREPLACE)` where the
+    /// system has it, else a hard link made exclusively and the temporary name unlinked, so a
+    /// file that appears meanwhile is never replaced.
+    #[allow(unsafe_code)] // renameat2: std has no rename that refuses to replace
+    pub(crate) fn persist_new(mut self, target: &Path) -> io::Result<()> {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
+            let (from, to) = (c(&self.path)?, c(target)?);
+            // SAFETY: two NUL-terminated paths that live across the call.
+            let r = unsafe {
+                libc::renameat2(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::RENAME_NOREPLACE)
+            };
+            if r == 0 {
+                self.armed = false;
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            // A file system without the flag: the link below does the same.
+            if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::ENOTSUP)) {
+                return Err(e);
+            }
+        }
+        std::fs::hard_link(&self.path, target)?;
+        // Both names are the file now; the temporary one goes (and would on drop anyway).
+        let _ = std::fs::remove_file(&self.path);
+        self.armed = false;
+        Ok(())
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         if self.armed {
@@ -301,5 +335,15 @@ mod tests {
         tmp.persist(&target).unwrap();
         assert!(target.exists());
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
+        // No clobbering: a file that is there stays, and the temporary file goes.
+        let (tmp, _f) = TempFile::create(&target).unwrap();
+        let e = tmp.persist_new(&target).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
+        let fresh = root.join("fresh");
+        let (tmp, _f) = TempFile::create(&fresh).unwrap();
+        tmp.persist_new(&fresh).unwrap();
+        assert!(fresh.exists());
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 2);
     }
 }

@@ -48,6 +48,7 @@ pub(crate) mod download;
 mod error;
 mod fd;
 pub(crate) mod filter;
+mod glob;
 pub(crate) mod local;
 mod plan;
 mod remove;
@@ -61,6 +62,7 @@ pub use super::cancel::Cancel;
 pub use error::{Error, ErrorKind};
 pub use fd::raise_open_file_limit;
 pub use filter::{Filters, Rule};
+pub use glob::Glob;
 pub use plan::Transfers;
 pub use resume::default_resume_dir;
 pub use sync::{SyncAction, SyncOptions};
@@ -170,6 +172,22 @@ pub struct TransferOptions {
     /// its old upload is aborted. Kept uploads cost storage until resumed or aborted: they are
     /// counted in [`Summary::resumable`]. See [`default_resume_dir`].
     pub resume: Option<PathBuf>,
+    /// Wildcards in an S3 source key (`*`, `?`, `[...]` within one folder level, `**` across
+    /// levels, `\` to take the next character literally; see [`Glob`]): only the literal
+    /// prefix before the first wildcard is listed, each key under it matched whole, and the
+    /// copies named from the folder that holds that prefix. A pattern is a transfer of many
+    /// objects (as [`recursive`](Self::recursive)), and one that matches nothing is a
+    /// failure. Off by default: a key is then exactly itself.
+    pub glob: bool,
+    /// Never replace what is at the destination: an existing object or file is left alone and
+    /// the source reported as [`Event::Skipped`] with [`ErrorKind::AlreadyExists`] (counted in
+    /// [`Summary::not_overwritten`], not a failure; `mv` keeps that source). Uploads and copies
+    /// carry `If-None-Match: *` ([`PutOptions::if_none_match`]) on PutObject, CopyObject and
+    /// CompleteMultipartUpload, so S3 itself refuses to replace an object that appeared
+    /// meanwhile; a multipart upload and a copy first ask with HEAD (a copy's `If-None-Match`
+    /// is ignored by some S3-compatible stores, and a part upload would be wasted).
+    /// Downloads are moved into place with a rename that never replaces a file.
+    pub no_overwrite: bool,
 }
 
 impl Default for TransferOptions {
@@ -181,6 +199,8 @@ impl Default for TransferOptions {
             filters: Filters::default(),
             dryrun: false,
             resume: None,
+            glob: false,
+            no_overwrite: false,
         }
     }
 }
@@ -225,6 +245,30 @@ impl TransferOptions {
     pub fn with_resume(mut self, dir: Option<PathBuf>) -> Self {
         self.resume = dir;
         self
+    }
+    /// These options with wildcards in S3 source keys read as patterns, or not (see
+    /// [`glob`](Self::glob)).
+    #[must_use]
+    pub fn with_glob(mut self, on: bool) -> Self {
+        self.glob = on;
+        self
+    }
+
+    /// These options with `--no-overwrite` on or off (see [`no_overwrite`](Self::no_overwrite)).
+    #[must_use]
+    pub fn with_no_overwrite(mut self, on: bool) -> Self {
+        self.no_overwrite = on;
+        self
+    }
+
+    /// The object headers a run writes with: [`put`](Self::put), with `If-None-Match: *`
+    /// when [`no_overwrite`](Self::no_overwrite) is on, and no progress callback (a run
+    /// reports progress as events).
+    fn put_for_run(&self) -> PutOptions {
+        let mut put = self.put.clone();
+        put.progress = None;
+        put.if_none_match |= self.no_overwrite;
+        put
     }
 }
 
@@ -357,6 +401,9 @@ impl fmt::Display for Event {
             Event::Failed { action, src, dst: None, error } => {
                 write!(f, "{} failed: {src} {}", action.as_str(), Chain(error))
             }
+            Event::Skipped { src, reason } if reason.kind() == ErrorKind::AlreadyExists => {
+                write!(f, "skip: {src}: {}", Chain(reason))
+            }
             Event::Skipped { src, reason } => write!(f, "warning: skipping {src}: {}", Chain(reason)),
             Event::DryRun { action, src, dst: Some(dst) } => write!(f, "(dryrun) {}: {src} to {dst}", action.as_str()),
             Event::DryRun { action, src, dst: None } => write!(f, "(dryrun) {}: {src}", action.as_str()),
@@ -422,6 +469,10 @@ pub struct Summary {
     pub failed: u64,
     /// Objects left out.
     pub skipped: u64,
+    /// Objects not sent because the destination already had one
+    /// ([`TransferOptions::no_overwrite`]): left alone on purpose, so neither skipped nor
+    /// failed.
+    pub not_overwritten: u64,
     /// Bytes of the objects done.
     pub bytes: u64,
     /// From start to end.
@@ -475,6 +526,9 @@ impl fmt::Display for Summary {
         if self.resumable > 0 {
             let s = if self.resumable == 1 { "" } else { "s" };
             write!(f, "; {} upload{s} kept to resume", self.resumable)?;
+        }
+        if self.not_overwritten > 0 {
+            write!(f, "; {} already there, not overwritten", self.not_overwritten)?;
         }
         if self.interrupted {
             f.write_str(", interrupted")?;

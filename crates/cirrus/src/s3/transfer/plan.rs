@@ -4,11 +4,13 @@
 use super::ctx::{Ctx, Limits};
 use super::run::{dry_run, execute, DownloadTo, Job, Planned};
 use super::walk::{walk, Found};
-use super::{Action, Cancel, Event, Filters, Location, Summary, TransferOptions};
+use super::{Action, Cancel, Event, Filters, Glob, Location, Summary, TransferOptions};
 use crate::s3::{folder_key, is_folder_key, ListOptions, Object, S3Client};
 use crate::transport::Error;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Runs transfers with one client: every transfer it starts shares the client's connection
 /// pool, and is held to the client's [`S3Settings`](crate::s3::S3Settings): multipart
@@ -74,10 +76,9 @@ impl Transfers {
         if options.dryrun {
             return Ok(dry_run(plan, &observer, false).await);
         }
-        let mut put = options.put.clone();
-        put.progress = None;
         let resume = options.resume.clone();
-        let ctx = Ctx::with_move(self.client.clone(), &self.limits, put, Box::new(observer), false, resume);
+        let ctx =
+            Ctx::with_move(self.client.clone(), &self.limits, options.put_for_run(), Box::new(observer), false, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
 
@@ -106,9 +107,12 @@ impl Transfers {
         observer: impl Fn(&Event) + Send + Sync + 'static,
         cancel: &Cancel,
     ) -> Result<Summary, Error> {
-        if let (Location::S3 { bucket: b1, key: k1 }, Location::S3 { bucket: b2, key: k2 }) = (src, dst) {
+        let single = source_glob(src, options).is_none() && !options.recursive;
+        if let (Location::S3 { bucket: b1, key: k1 }, Location::S3 { bucket: b2, key: k2 }) =
+            (&literal(src, options), dst)
+        {
             let k2 = if is_folder_key(k2) { format!("{k2}{}", base_name(k1)) } else { k2.clone() };
-            if !options.recursive && b1 == b2 && *k1 == k2 {
+            if single && b1 == b2 && *k1 == k2 {
                 return Err(input(format!("cannot move {src} onto itself")));
             }
         }
@@ -116,10 +120,9 @@ impl Transfers {
         if options.dryrun {
             return Ok(dry_run(plan, &observer, true).await);
         }
-        let mut put = options.put.clone();
-        put.progress = None;
         let resume = options.resume.clone();
-        let ctx = Ctx::with_move(self.client.clone(), &self.limits, put, Box::new(observer), true, resume);
+        let ctx =
+            Ctx::with_move(self.client.clone(), &self.limits, options.put_for_run(), Box::new(observer), true, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
 
@@ -129,6 +132,15 @@ impl Transfers {
         dst: &Location,
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
+        if let Some((bucket, glob)) = source_glob(src, options) {
+            crate::s3::check_bucket("ListObjectsV2", &bucket)?;
+            let listed = Listed::glob(bucket, glob);
+            return match dst {
+                Location::Local(path) => self.download_tree(&listed, path, options).await,
+                Location::S3 { .. } => self.copy_tree(&listed, src, dst, options).await,
+            };
+        }
+        let src = &literal(src, options);
         match (src, dst) {
             (Location::Local(path), Location::S3 { bucket, key }) => {
                 crate::s3::check_bucket("PutObject", bucket)?;
@@ -148,7 +160,7 @@ impl Transfers {
             (Location::S3 { bucket, key }, Location::Local(path)) => {
                 crate::s3::check_bucket("GetObject", bucket)?;
                 if options.recursive {
-                    self.download_tree(bucket, key, path, options).await
+                    self.download_tree(&Listed::folder(bucket, key), path, options).await
                 } else {
                     download_one(src, bucket, key, path, options).await
                 }
@@ -157,7 +169,7 @@ impl Transfers {
                 crate::s3::check_bucket("CopyObject", from_bucket)?;
                 crate::s3::check_bucket("CopyObject", bucket)?;
                 if options.recursive {
-                    self.copy_tree(src, dst, options).await
+                    self.copy_tree(&Listed::folder(from_bucket, from_key), src, dst, options).await
                 } else {
                     copy_one(src, (from_bucket, from_key), (bucket, key), options)
                 }
@@ -166,72 +178,72 @@ impl Transfers {
         }
     }
 
-    /// Every key under the folder `key` names, as downloads under `path` (made first), less the
-    /// keys that name one local file.
+    /// Every key `src` lists (under a folder, or matching a pattern), as downloads under
+    /// `path` (made first), less the keys that name one local file.
     async fn download_tree(
         &self,
-        bucket: &str,
-        key: &str,
+        src: &Listed,
         path: &std::path::Path,
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
         if !options.dryrun {
-            self.readable(bucket, &folder_key(key), path).await?;
+            self.readable(&src.bucket, &src.prefix, path).await?;
             tokio::fs::create_dir_all(path)
                 .await
                 .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
         }
-        let prefix = folder_key(key);
-        let (root, b) = (path.to_path_buf(), bucket.to_owned());
+        let (root, b) = (path.to_path_buf(), src.bucket.clone());
         let filters = options.filters.clone();
-        let rel_of = move |o: &Object| o.key.strip_prefix(&prefix).unwrap_or(&o.key).to_owned();
         let to = move |rel: String| DownloadTo::Under { root: root.clone(), rel };
         let p = path.to_path_buf();
         let fold_case = tokio::task::spawn_blocking(move || super::collide::ignores_case(&p)).await.unwrap_or(false);
-        let jobs = self.list_jobs(Action::Download, bucket, &folder_key(key), None, move |o| {
+        let names = src.clone();
+        let jobs = self.list_jobs(Action::Download, &src.bucket, &src.prefix, None, move |o| {
             // A folder marker (`dir/`) is a directory, made by the keys under it.
             if o.is_folder_marker() {
                 return None;
             }
-            let rel = rel_of(&o);
+            let rel = names.name(&o.key)?.to_owned();
             if !filters.accepts(&rel) {
                 return None;
             }
             Some(Job::Download { bucket: b.clone(), key: o.key.clone(), to: to(rel), object: Some(o) })
         });
-        Ok(super::collide::without_collisions(jobs, fold_case))
+        Ok(src.unless_empty(super::collide::without_collisions(jobs, fold_case), Action::Download))
     }
 
-    /// Every key under the source folder, as copies under the destination folder; refused when
-    /// the two are one folder, or when a copy would land on a source.
+    /// Every key `from` lists (under a folder, or matching a pattern), as copies under the
+    /// destination folder; refused when the two are one folder, or when a copy would land on
+    /// a source.
     async fn copy_tree(
         &self,
+        from: &Listed,
         src: &Location,
         dst: &Location,
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
-        let (Location::S3 { bucket: from_bucket, key: from_key }, Location::S3 { bucket, key }) = (src, dst) else {
+        let Location::S3 { bucket, key } = dst else {
             return Err(input("a copy is from S3 to S3"));
         };
-        let (from_prefix, to_prefix) = (folder_key(from_key), folder_key(key));
-        if from_bucket == bucket && from_prefix == to_prefix {
+        let (from_bucket, from_prefix, to_prefix) = (&from.bucket, &from.base, folder_key(key));
+        if from_bucket == bucket && *from_prefix == to_prefix {
             return Err(input(format!("{src} and {dst} are the same folder")));
         }
         if from_bucket == bucket && from_prefix.starts_with(&to_prefix) {
-            self.refuse_overwriting_sources(src, dst, bucket, &from_prefix, &to_prefix).await?;
+            self.refuse_overwriting_sources(src, dst, bucket, from_prefix, &to_prefix).await?;
         }
         // The destination inside the source: what is under it is the copy's own output (or
         // will be), never copied again.
-        let exclude = (from_bucket == bucket && to_prefix.starts_with(&from_prefix)).then(|| to_prefix.clone());
+        let exclude = (from_bucket == bucket && to_prefix.starts_with(from_prefix.as_str())).then(|| to_prefix.clone());
         let (fb, b) = (from_bucket.clone(), bucket.clone());
-        let fp = from_prefix.clone();
+        let names = from.clone();
         let filters = options.filters.clone();
-        Ok(self.list_jobs(Action::Copy, from_bucket, &from_prefix, exclude, move |o| {
+        let jobs = self.list_jobs(Action::Copy, from_bucket, &from.prefix, exclude, move |o| {
             // Folder markers are not copied, as the AWS CLI leaves them.
             if o.is_folder_marker() {
                 return None;
             }
-            let rel = o.key.strip_prefix(&fp).unwrap_or(&o.key);
+            let rel = names.name(&o.key)?;
             if !filters.accepts(rel) {
                 return None;
             }
@@ -242,7 +254,8 @@ impl Transfers {
                 key: format!("{to_prefix}{rel}"),
                 object: Some(o),
             })
-        }))
+        });
+        Ok(from.unless_empty(jobs, Action::Copy))
     }
 
     /// Before a local folder is made for a download: when it is not there yet, one listing
@@ -321,6 +334,95 @@ impl Transfers {
                 std::future::ready(planned)
             })
             .boxed()
+    }
+}
+
+/// The pattern in an S3 source, when the options read wildcards and it holds one.
+pub(super) fn source_glob(src: &Location, options: &TransferOptions) -> Option<(String, Glob)> {
+    match src {
+        Location::S3 { bucket, key } if options.glob => Some((bucket.clone(), Glob::new(key)?)),
+        _ => None,
+    }
+}
+
+/// The source as the key it names: with wildcards read, a key with none left has its escapes
+/// taken away (`a\*b` is the key `a*b`).
+pub(super) fn literal(src: &Location, options: &TransferOptions) -> Location {
+    match src {
+        Location::S3 { bucket, key } if options.glob => Location::s3(bucket, Glob::unescape(key)),
+        other => other.clone(),
+    }
+}
+
+/// What a transfer of many objects lists, and the names it gives them: every key under a
+/// folder, or the keys that match a pattern (listed under its literal prefix).
+#[derive(Clone)]
+pub(super) struct Listed {
+    pub(super) bucket: String,
+    /// Listed: the folder, or the pattern's literal prefix.
+    pub(super) prefix: String,
+    /// What names are relative to: the folder, or the folder holding the pattern's prefix.
+    pub(super) base: String,
+    glob: Option<Glob>,
+    /// Keys the pattern matched so far (none at the end is a failure).
+    matched: Arc<AtomicU64>,
+}
+
+impl Listed {
+    pub(super) fn folder(bucket: &str, key: &str) -> Listed {
+        let prefix = folder_key(key);
+        Listed { bucket: bucket.to_owned(), base: prefix.clone(), prefix, glob: None, matched: Arc::default() }
+    }
+
+    pub(super) fn glob(bucket: String, glob: Glob) -> Listed {
+        let (prefix, base) = (glob.prefix().to_owned(), glob.base().to_owned());
+        Listed { bucket, prefix, base, glob: Some(glob), matched: Arc::default() }
+    }
+
+    /// The name of a listed key (relative to the base), or `None` when the pattern does not
+    /// match it.
+    pub(super) fn name<'k>(&self, key: &'k str) -> Option<&'k str> {
+        if let Some(g) = &self.glob {
+            if !g.matches(key) {
+                return None;
+            }
+            self.matched.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(key.strip_prefix(&self.base).unwrap_or(key))
+    }
+
+    /// For a pattern that matched no key: where, and the failure that says nothing matched.
+    pub(super) fn nothing_matched(&self) -> Option<(Location, super::Error)> {
+        let glob = self.glob.as_ref().filter(|_| self.matched.load(Ordering::Relaxed) == 0)?;
+        let listed = Location::s3(&self.bucket, &self.prefix);
+        let why = format!("nothing matched: no key listed under {listed} matches {}", glob.as_str());
+        Some((Location::s3(&self.bucket, glob.as_str()), super::Error::new(super::ErrorKind::NotFound, why)))
+    }
+
+    /// `jobs`, then, for a pattern whose listing ended whole with no key matched, a failure
+    /// that says nothing matched.
+    pub(super) fn unless_empty(
+        &self,
+        jobs: BoxStream<'static, Planned>,
+        action: Action,
+    ) -> BoxStream<'static, Planned> {
+        if self.glob.is_none() {
+            return jobs;
+        }
+        let (listed, failed) = (self.clone(), Arc::new(AtomicBool::new(false)));
+        let seen = failed.clone();
+        let end = stream::once(async move {
+            let (src, reason) = listed.nothing_matched().filter(|_| !failed.load(Ordering::Relaxed))?;
+            Some(Planned::Fail { action, src, reason })
+        })
+        .filter_map(std::future::ready);
+        jobs.inspect(move |p| {
+            if matches!(p, Planned::Fail { .. }) {
+                seen.store(true, Ordering::Relaxed);
+            }
+        })
+        .chain(end)
+        .boxed()
     }
 }
 

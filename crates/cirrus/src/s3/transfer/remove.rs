@@ -1,8 +1,7 @@
 //! Deleting one key, or every key under a folder, page by page with DeleteObjects.
 
-use super::plan::input;
+use super::plan::{input, literal, source_glob, Listed};
 use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
-use crate::s3::folder_key;
 use crate::s3::{DeleteReport, ListOptions};
 use crate::transport::Error;
 use futures_util::StreamExt;
@@ -42,13 +41,19 @@ impl Transfers {
         };
         crate::s3::check_bucket("DeleteObject", bucket)?;
         let start = Instant::now();
-        let mut summary = if options.recursive {
-            self.remove_folder(bucket, key, options, Arc::new(observer), cancel).await
+        let listed = match source_glob(target, options) {
+            Some((bucket, glob)) => Some(Listed::glob(bucket, glob)),
+            None => options.recursive.then(|| Listed::folder(bucket, key)),
+        };
+        let mut summary = if let Some(listed) = listed {
+            self.remove_listed(&listed, options, Arc::new(observer), cancel).await
         } else {
             if key.is_empty() {
                 return Err(input(format!("{target} names no object (use --recursive for a folder)")));
             }
-            self.remove_one(target, key, options, &observer).await
+            let target = literal(target, options);
+            let Location::S3 { key, .. } = &target else { return Err(input(format!("{target} is not in S3"))) };
+            self.remove_one(&target, key, options, &observer).await
         };
         summary.elapsed = start.elapsed();
         Ok(summary)
@@ -90,22 +95,40 @@ impl Transfers {
         summary
     }
 
-    /// Every key under the folder `key` names, listed page by page, each page's keys deleted in
-    /// one DeleteObjects call (up to 4 in flight, within the shared request budget).
-    async fn remove_folder(
+    /// Every key `listed` names (under a folder, or matching a pattern), listed page by page,
+    /// each page's keys deleted in one DeleteObjects call (up to 4 in flight, within the shared request budget): only keys seen
+    /// in a listing and matched are deleted. A pattern that matched nothing fails.
+    async fn remove_listed(
         &self,
-        bucket: &str,
-        key: &str,
+        listed: &Listed,
         options: &TransferOptions,
         observer: Arc<impl Fn(&Event) + Send + Sync + 'static>,
         cancel: &Cancel,
     ) -> Summary {
+        let mut summary = self.remove_pages(listed, options, &observer, cancel).await;
+        if summary.failed == 0 && !summary.interrupted {
+            if let Some((src, error)) = listed.nothing_matched() {
+                summary.failed += 1;
+                observer(&Event::Failed { action: Action::Delete, src, dst: None, error });
+            }
+        }
+        summary
+    }
+
+    /// The listing and the DeleteObjects batches of [`remove_listed`](Self::remove_listed).
+    async fn remove_pages(
+        &self,
+        listed: &Listed,
+        options: &TransferOptions,
+        observer: &Arc<impl Fn(&Event) + Send + Sync + 'static>,
+        cancel: &Cancel,
+    ) -> Summary {
         let mut summary = Summary::default();
-        let prefix = folder_key(key);
+        let (bucket, prefix) = (listed.bucket.as_str(), listed.prefix.clone());
         let mut pages = Box::pin(self.client().list_pages(bucket, ListOptions::prefix(prefix.clone())));
         let mut in_flight: JoinSet<Batch> = JoinSet::new();
         let settle = |summary: &mut Summary, joined: Result<Batch, tokio::task::JoinError>| match joined {
-            Ok(batch) => settle(summary, bucket, batch, &*observer),
+            Ok(batch) => settle(summary, bucket, batch, &**observer),
             // A batch whose task died: its keys' fate is unknown, which is a failure.
             Err(_) => summary.failed += 1,
         };
@@ -130,7 +153,7 @@ impl Transfers {
                 .objects
                 .into_iter()
                 .map(|o| o.key)
-                .filter(|k| k.strip_prefix(&prefix).is_some_and(|rel| options.filters.accepts(rel)))
+                .filter(|k| listed.name(k).is_some_and(|rel| options.filters.accepts(rel)))
                 .collect();
             if keys.is_empty() {
                 continue;

@@ -15,6 +15,8 @@ use tokio::task::JoinSet;
 enum Ended {
     Done(u64),
     Skipped,
+    /// `no_overwrite`: the destination was there, and left alone.
+    NotOverwritten,
     Failed,
 }
 
@@ -157,8 +159,9 @@ async fn run_job(ctx: Arc<Ctx>, job: Job) -> Ended {
         }
         Outcome::Skipped(reason) => {
             let reason = reason.at(src.clone());
+            let ended = if reason.is_already_exists() { Ended::NotOverwritten } else { Ended::Skipped };
             ctx.emit(&Event::Skipped { src, reason });
-            Ended::Skipped
+            ended
         }
         Outcome::Failed(error) => {
             let error = error.at(src.clone());
@@ -261,6 +264,7 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
             summary.bytes = summary.bytes.saturating_add(n);
         }
         Ok(Ended::Skipped) => summary.skipped += 1,
+        Ok(Ended::NotOverwritten) => summary.not_overwritten += 1,
         Ok(Ended::Failed) => summary.failed += 1,
         Err(e) if e.is_cancelled() => {}
         Err(_) => summary.failed += 1,

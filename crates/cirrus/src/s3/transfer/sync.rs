@@ -563,9 +563,8 @@ impl Transfers {
             return Ok(summary);
         }
         let plan = stream::select(steps.map(|(p, _)| p), skips).boxed();
-        let mut put = options.transfer.put.clone();
-        put.progress = None;
         let resume = options.transfer.resume.clone();
+        let put = options.transfer.put_for_run();
         let ctx = Ctx::with_move(self.client().clone(), self.limits(), put, Box::new(observer), false, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
@@ -778,10 +777,14 @@ impl Compare {
         }
     }
 
-    /// A name on both sides: sent when they differ, by time and size or (`--checksum`, same
+    /// A name on both sides: sent when they differ (never with `no_overwrite`), by time and size or (`--checksum`, same
     /// size) by content, in a task of its own, up to [`CHECKS_AHEAD`] at once.
     async fn on_both_sides(&mut self, s: Entry, d: Entry) -> Result<(), Gone> {
         let (action, options) = (self.action, &self.options);
+        // `no_overwrite`: what the destination has stays as it is, however it differs.
+        if options.transfer.no_overwrite {
+            return Ok(());
+        }
         if !(options.checksum && s.size == d.size) {
             if differs(action, &s, &d, options) {
                 let (planned, say) = step(action, &self.src_root, &self.dst_root, s);

@@ -53,7 +53,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
                 ctx.progress(size);
                 Outcome::Done(size)
             }
-            Err(e) => Outcome::Failed(e),
+            Err(e) => not_written(ctx, bucket, key, e),
         };
     }
     if put.checksum_value.is_some() {
@@ -87,6 +87,15 @@ async fn multipart(
     put: &crate::s3::PutOptions,
 ) -> Outcome {
     let size = meta.len();
+    // `no_overwrite`: a key that has an object is not uploaded in parts only to be refused at
+    // the end (the completion still carries `If-None-Match`, for one that appears meanwhile).
+    if ctx.no_overwrite() {
+        match ctx.dst_exists(bucket, key).await {
+            Ok(false) => {}
+            Ok(true) => return Outcome::Skipped(Error::exists(&Location::s3(bucket, key))),
+            Err(e) => return Outcome::Failed(e),
+        }
+    }
     let journal = ctx.resume.as_deref().map(|dir| Journal::new(dir, &ctx.client, bucket, key, path, meta));
     let (upload_id, part_size, found) = match begin(ctx, journal.as_ref(), (bucket, key), put, size).await {
         Ok(x) => x,
@@ -133,8 +142,18 @@ async fn multipart(
         }
         (Err((e, _)), journal) => {
             journal.iter().for_each(Journal::remove);
-            Outcome::Failed(guard.abort(e).await)
+            not_written(ctx, bucket, key, guard.abort(e).await)
         }
+    }
+}
+
+/// A write that failed: with `no_overwrite`, S3's refusal to replace the key's object means
+/// it is there, which is a skip; anything else is a failure.
+pub(crate) fn not_written(ctx: &Ctx, bucket: &str, key: &str, e: Error) -> Outcome {
+    if ctx.no_overwrite() && Error::is_write_refused(&e) {
+        Outcome::Skipped(Error::exists(&Location::s3(bucket, key)))
+    } else {
+        Outcome::Failed(e)
     }
 }
 
