@@ -48,6 +48,8 @@ const SUMMARY: &[&str] = &[
     "verified",
     "unverified",
     "left_behind",
+    "resumable",
+    "not_overwritten",
     "interrupted",
 ];
 

@@ -305,6 +305,7 @@ fn summary_json(s: &Summary) -> Fields {
         ("unverified", s.unverified.into()),
         ("left_behind", s.left_behind.len().into()),
         ("resumable", s.resumable.into()),
+        ("not_overwritten", s.not_overwritten.into()),
         ("interrupted", s.interrupted.into()),
     ]
 }
@@ -321,5 +322,6 @@ pub(super) fn add_summary(total: &mut Summary, more: Summary) {
     total.verified_by_checksum += more.verified_by_checksum;
     total.unverified += more.unverified;
     total.resumable += more.resumable;
+    total.not_overwritten += more.not_overwritten;
     total.left_behind.extend(more.left_behind);
 }
