@@ -5,7 +5,7 @@ use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
 use super::upload::stop_parts;
 use super::ErrorKind;
-use crate::s3::{check_bucket_key, encode_key_into, encode_query, CompletedPart, Object, S3Client};
+use crate::s3::{check_bucket_key, encode_query, CompletedPart, Object, S3Client};
 use crate::transport::{xml, Error};
 use http::Method;
 use std::sync::Arc;
@@ -32,8 +32,7 @@ impl S3Client {
         const OP: &str = "UploadPartCopy";
         check_bucket_key(OP, from_bucket, from_key)?;
         check_bucket_key(OP, bucket, key)?;
-        let mut source = format!("{from_bucket}/");
-        encode_key_into(from_key, &mut source);
+        let source = self.copy_source(from_bucket, from_key, None);
         let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
         let mut req = self
             .sse_c_source(self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), "")), false)

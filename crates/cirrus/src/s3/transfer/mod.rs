@@ -54,6 +54,7 @@ mod remove;
 mod run;
 mod sync;
 mod upload;
+mod versions;
 mod walk;
 
 pub use super::cancel::Cancel;
@@ -62,6 +63,7 @@ pub use fd::raise_open_file_limit;
 pub use filter::{Filters, Rule};
 pub use plan::Transfers;
 pub use sync::{SyncAction, SyncOptions};
+pub use versions::VersionEvent;
 
 use super::{PutOptions, S3Client};
 use crate::transport::Chain;
@@ -157,6 +159,9 @@ pub struct TransferOptions {
     /// `--dryrun`: plan as usual (the source read, every check made), then say each object as
     /// an [`Event::DryRun`] and send, write or delete nothing.
     pub dryrun: bool,
+    /// [`Transfers::copy`] of one object (not recursive) from S3: the version of the source
+    /// to read instead of the current one. Only `copy` reads it (`mv` and `remove` refuse it).
+    pub version_id: Option<String>,
 }
 
 impl Default for TransferOptions {
@@ -167,6 +172,7 @@ impl Default for TransferOptions {
             put: PutOptions::default(),
             filters: Filters::default(),
             dryrun: false,
+            version_id: None,
         }
     }
 }
@@ -195,6 +201,14 @@ impl TransferOptions {
     #[must_use]
     pub fn with_put_options(mut self, put: PutOptions) -> Self {
         self.put = put;
+        self
+    }
+
+    /// These options copying this version of a single S3 source (see
+    /// [`version_id`](Self::version_id)).
+    #[must_use]
+    pub fn with_version_id(mut self, version_id: Option<String>) -> Self {
+        self.version_id = version_id;
         self
     }
 

@@ -41,6 +41,7 @@ impl Transfers {
             return Err(input(format!("{target} is not in S3")));
         };
         crate::s3::check_bucket("DeleteObject", bucket)?;
+        super::plan::no_version(options, "deleted (see S3Client::delete_version)")?;
         let start = Instant::now();
         let mut summary = if options.recursive {
             self.remove_folder(bucket, key, options, Arc::new(observer), cancel).await
