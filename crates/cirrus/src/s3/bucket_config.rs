@@ -70,7 +70,9 @@ impl S3Client {
         check_bucket(OP, bucket)?;
         let r = self.send(bucket, OP, self.request(Method::GET, self.url(bucket, "", "versioning="), "")).await?;
         let root = xml::parse(&r.body).map_err(|e| Self::response_error(OP, e))?;
-        if root.name != "VersioningConfiguration" {
+        // AWS names the root VersioningConfiguration, moto GetBucketVersioningResponse; the SDKs
+        // read the fields whatever the root.
+        if !root.name.contains("Versioning") {
             return Err(Self::response_error(OP, format!("expected VersioningConfiguration, got <{}>", root.name)));
         }
         let field = |name| root.text_of(name).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
