@@ -20,6 +20,9 @@ pub(crate) struct LsArgs {
     /// A total of objects and bytes at the end.
     #[arg(long)]
     summarize: bool,
+    /// Every version and delete marker, with its version id (ListObjectVersions).
+    #[arg(long)]
+    versions: bool,
     /// s3://BUCKET[/PREFIX]; none lists the buckets.
     target: Option<String>,
 }
@@ -48,7 +51,7 @@ impl LsStyle {
 }
 
 /// The AWS CLI's human-readable sizes: `1 Byte`, `512 Bytes`, `1.0 KiB`, `11.0 MiB`...
-fn human_size(n: u64) -> String {
+pub(super) fn human_size(n: u64) -> String {
     const SUFFIXES: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let bytes = n as f64;
     if n == 1 {
@@ -71,6 +74,11 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
     let (recursive, target) = (args.recursive, args.target.as_deref().filter(|t| *t != "s3://"));
     let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
     let s3 = client(global)?;
+    if args.versions {
+        let json = global.output_given && global.output == crate::Output::Json;
+        let style = super::versions::LsStyle { human_readable: args.human_readable, summarize: args.summarize, json };
+        return super::versions::ls(&s3, recursive, style, target).await;
+    }
     if global.output_given && global.output == crate::Output::Json {
         return ls_json(&s3, recursive, style.summarize, target).await;
     }

@@ -10,6 +10,7 @@ mod object;
 mod presign;
 mod printer;
 mod transfer;
+mod versions;
 
 pub(crate) use args::ordered_filters;
 

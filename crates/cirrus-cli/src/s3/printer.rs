@@ -5,7 +5,7 @@
 use super::args::OutputArgs;
 use crate::output::printable;
 use crate::Failure;
-use cirrus::s3::transfer::{Cancel, Event, Summary};
+use cirrus::s3::transfer::{Cancel, Event, Summary, VersionEvent};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -117,6 +117,24 @@ impl Printer {
                 self.update();
             }
             _ => {}
+        }
+    }
+
+    /// Prints a version's event as [`on`](Self::on) prints the event it carries, the version
+    /// named after the object (`delete: s3://b/k (version V)`).
+    pub(super) fn on_version(&self, e: &VersionEvent) {
+        let o = &self.0.output;
+        match &e.event {
+            Event::Done { .. } => {
+                self.0.done.fetch_add(1, Ordering::Relaxed);
+                if !o.quiet && !o.only_show_errors {
+                    self.line(false, &e.to_string());
+                }
+                self.update();
+            }
+            Event::Failed { .. } => self.line(true, &e.to_string()),
+            Event::DryRun { .. } if !o.quiet && !o.only_show_errors => self.line(false, &e.to_string()),
+            other => self.on(other),
         }
     }
 

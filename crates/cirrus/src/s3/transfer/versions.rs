@@ -61,7 +61,8 @@ type Batch = (Vec<(String, String)>, Result<DeleteReport, Error>);
 
 impl Transfers {
     /// Deletes every version and delete marker of every key under the folder `target` names
-    /// (`data` means `data/`; the bucket's root deletes them all), for good: listed page by
+    /// (`data` means `data/`; the bucket's root deletes them all), or without `recursive` of
+    /// the one key it names, for good: listed page by
     /// page with ListObjectVersions, each page's versions that the filters accept deleted in
     /// one DeleteObjects call (up to 4 in flight), so memory does not grow with the bucket.
     /// Nothing outside the folder is touched, and nothing that has not been listed: a listing
@@ -93,7 +94,17 @@ impl Transfers {
         };
         crate::s3::check_bucket("DeleteObjects", bucket)?;
         let start = Instant::now();
-        let prefix = folder_key(key);
+        let exact = !options.recursive;
+        if exact && key.is_empty() {
+            return Err(input(format!("{target} names no object (use --recursive for a folder)")));
+        }
+        let prefix = if exact { key.clone() } else { folder_key(key) };
+        // One key: the filters see its name, as for `rm` of one key; a folder: the key below it.
+        let chosen = |k: &str| match k.strip_prefix(prefix.as_str()) {
+            Some("") if exact => options.filters.accepts(k.rsplit('/').next().unwrap_or(k)),
+            Some(rel) if !exact => options.filters.accepts(rel),
+            _ => false,
+        };
         let observer = Arc::new(observer);
         let mut summary = Summary::default();
         let mut pages = Box::pin(self.client().list_object_version_pages(bucket, ListOptions::prefix(prefix.clone())));
@@ -118,7 +129,7 @@ impl Transfers {
             let chosen: Vec<(String, String)> = page
                 .versions
                 .into_iter()
-                .filter(|v| v.key.strip_prefix(&prefix).is_some_and(|rel| options.filters.accepts(rel)))
+                .filter(|v| chosen(&v.key))
                 .map(|ObjectVersion { key, version_id, .. }| (key, version_id))
                 .collect();
             if chosen.is_empty() {
