@@ -9,6 +9,7 @@ mod cognito;
 mod mfa;
 mod nothing_lost;
 mod s3;
+mod s3api;
 mod ses;
 mod sns;
 mod sso;
@@ -506,6 +507,7 @@ fn main() {
     let mut trials = cli_trials();
     trials.extend(service_trials());
     trials.extend(s3::trials());
+    trials.extend(s3api::trials());
     trials.extend(transfer::trials());
     trials.extend(nothing_lost::trials());
     trials.extend(ses::trials());
