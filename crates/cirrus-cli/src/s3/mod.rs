@@ -73,6 +73,7 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failu
         S3Command::Cp(args) => transfer::cp(global, args).await,
         S3Command::Mv(args) => transfer::mv(global, args).await,
         S3Command::Sync(args) => transfer::sync(global, args).await,
+        S3Command::Rm(args) if args.all_versions || args.version_id.is_some() => versions::rm(global, args).await,
         S3Command::Rm(args) => transfer::rm(global, args).await,
         S3Command::Mb { target } => bucket::mb(global, &target).await,
         S3Command::Rb { force, target } => bucket::rb(global, force, &target).await,

@@ -65,9 +65,6 @@ pub(super) async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<(), Fail
 
 /// `rm`: one key, or with `--recursive` everything under the folder.
 pub(super) async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure> {
-    if args.all_versions || args.version_id.is_some() {
-        return super::versions::rm(global, args).await;
-    }
     let (bucket, key) = parse_s3(&args.target)?;
     let engine = Transfers::new(client(global)?);
     let cancel = interrupt_on_signal();

@@ -1,106 +1,15 @@
-//! Versions on the high-level commands: `ls --versions`, `rm --version-id`, `rm
-//! --all-versions` and the emptying of a versioned bucket by `rb --force`, each version named in
-//! the lines printed (`delete: s3://b/k (version V)`).
+//! Versions on the deleting commands: `rm --version-id`, `rm --all-versions` and the emptying
+//! of a versioned bucket by `rb --force`, each version named in the lines printed (`delete:
+//! s3://b/k (version V)`). `ls --versions` is in `ls.rs`.
 
 use super::args::{OutputArgs, RmArgs};
 use super::printer::Printer;
 use super::transfer::interrupt_on_signal;
 use super::{client, parse_s3};
-use crate::output::printable;
 use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
 use cirrus::s3::transfer::{Action, Event, Location, Summary, TransferOptions, Transfers, VersionEvent};
-use cirrus::s3::{is_folder_key, ListOptions, ObjectVersion, S3Client};
-use futures_util::StreamExt;
-use std::time::SystemTime;
-
-/// How `ls --versions` prints.
-#[derive(Clone, Copy)]
-pub(super) struct LsStyle {
-    pub human_readable: bool,
-    pub summarize: bool,
-    /// One JSON object a line (`--output json`).
-    pub json: bool,
-}
-
-fn date(t: Option<SystemTime>) -> String {
-    let s = t.map(cirrus::sigv4::format_rfc3339).unwrap_or_else(|| "                    ".to_owned());
-    s.trim_end_matches('Z').replacen('T', " ", 1)
-}
-
-/// `ls --versions`: one line a version or delete marker, newest first within a key:
-/// `DATE TIME SIZE|deleted latest|      VERSION_ID KEY` (the key last, whatever it holds). With
-/// `--output json`, one object a line with ListObjectVersions' names.
-pub(super) async fn ls(s3: &S3Client, recursive: bool, style: LsStyle, target: Option<&str>) -> Result<(), Failure> {
-    let Some(target) = target else {
-        return Err(Failure::input(anyhow!("--versions lists the objects of a bucket: name s3://BUCKET[/PREFIX]")));
-    };
-    let (bucket, prefix) = parse_s3(target)?;
-    let mut options = ListOptions::prefix(prefix.clone());
-    if !recursive {
-        options = options.with_delimiter("/");
-    }
-    // Relative to the "directory" the prefix names, as `ls` shows keys (JSON keeps them whole).
-    let base = match prefix.rfind('/') {
-        Some(i) if !recursive && !style.json => &prefix[..=i],
-        _ => "",
-    };
-    let (mut versions, mut markers, mut bytes) = (0u64, 0u64, 0u64);
-    let mut pages = Box::pin(s3.list_object_version_pages(&bucket, options));
-    while let Some(page) = pages.next().await {
-        let page = page?;
-        for p in &page.common_prefixes {
-            match style.json {
-                true => outln!("{}", serde_json::json!({ "Prefix": p }))?,
-                false => outln!("{:>30} {}", "PRE", printable(p.strip_prefix(base).unwrap_or(p)))?,
-            }
-        }
-        for v in &page.versions {
-            if v.is_delete_marker {
-                markers += 1;
-            } else {
-                (versions, bytes) = (versions + 1, bytes.saturating_add(v.size));
-            }
-            match style.json {
-                true => outln!("{}", json_line(v))?,
-                false => outln!("{}", text_line(v, style, base))?,
-            }
-        }
-    }
-    if style.summarize {
-        let size = if style.human_readable { super::ls::human_size(bytes) } else { bytes.to_string() };
-        match style.json {
-            true => outln!(
-                "{}",
-                serde_json::json!({"TotalVersions": versions, "TotalDeleteMarkers": markers, "TotalSize": bytes})
-            )?,
-            false => outln!("\nTotal Versions: {versions}\nTotal Delete Markers: {markers}\n    Total Size: {size}")?,
-        }
-    }
-    Ok(())
-}
-
-fn text_line(v: &ObjectVersion, style: LsStyle, base: &str) -> String {
-    let size = match (v.is_delete_marker, style.human_readable) {
-        (true, _) => "deleted".to_owned(),
-        (false, true) => super::ls::human_size(v.size),
-        (false, false) => v.size.to_string(),
-    };
-    let latest = if v.is_latest { "latest" } else { "" };
-    let key = v.key.strip_prefix(base).unwrap_or(&v.key);
-    format!("{} {size:>10} {latest:6} {} {}", date(v.last_modified), printable(&v.version_id), printable(key))
-}
-
-fn json_line(v: &ObjectVersion) -> serde_json::Value {
-    let time = v.last_modified.map(cirrus::sigv4::format_rfc3339);
-    if v.is_delete_marker {
-        serde_json::json!({"Key": v.key, "VersionId": v.version_id, "IsLatest": v.is_latest,
-            "LastModified": time, "DeleteMarker": true})
-    } else {
-        serde_json::json!({"Key": v.key, "VersionId": v.version_id, "IsLatest": v.is_latest,
-            "LastModified": time, "Size": v.size, "ETag": v.etag, "StorageClass": v.storage_class})
-    }
-}
+use cirrus::s3::{is_folder_key, S3Client};
 
 /// `rm --version-id V s3://B/K` (that version, for good) or `rm --all-versions [--recursive]`
 /// (every version and delete marker of the key, or of every key under the folder).

@@ -120,9 +120,7 @@ impl Transfers {
                 Some(Ok(p)) => p,
                 Some(Err(e)) => {
                     summary.failed += 1;
-                    let src = Location::s3(bucket, &prefix);
-                    let error = super::Error::call("listing stopped", e).at(src.clone());
-                    observer(&VersionEvent::new(Event::Failed { action: Action::Delete, src, dst: None, error }, None));
+                    observer(&listing_failed(bucket, &prefix, e));
                     break;
                 }
             };
@@ -163,6 +161,13 @@ impl Transfers {
         summary.elapsed = start.elapsed();
         Ok(summary)
     }
+}
+
+/// The event of a listing that stopped under `prefix`.
+fn listing_failed(bucket: &str, prefix: &str, e: Error) -> VersionEvent {
+    let src = Location::s3(bucket, prefix);
+    let error = super::Error::call("listing stopped", e).at(src.clone());
+    VersionEvent::new(Event::Failed { action: Action::Delete, src, dst: None, error }, None)
 }
 
 /// Counts and reports each version of a batch: deleted, refused by S3, or failed with the call.
