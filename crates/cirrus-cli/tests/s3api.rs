@@ -141,6 +141,20 @@ fn shorthand_and_json_arguments() -> Result<(), Failed> {
     ok(run_with(&["s3api", "put-object-tagging", "--bucket", &b, "--key", "k", "--tagging", json_tags], &env), "json")?;
     let tags = json(&run_with(&["s3api", "get-object-tagging", "--bucket", &b, "--key", "k"], &env))?;
     ensure(tags["TagSet"] == serde_json::json!([{"Key": "a", "Value": "1"}]), format!("{tags}"))?;
+    let file = std::env::temp_dir().join(format!("cirrus-cli-tags-{}.txt", std::process::id()));
+    std::fs::write(&file, "TagSet=[{Key=from,Value=file}]\n")?;
+    let from_file = format!("file://{}", file.display());
+    ok(
+        run_with(&["s3api", "put-object-tagging", "--bucket", &b, "--key", "k", "--tagging", &from_file], &env),
+        "file",
+    )?;
+    let tags = json(&run_with(&["s3api", "get-object-tagging", "--bucket", &b, "--key", "k"], &env))?;
+    ensure(tags["TagSet"] == serde_json::json!([{"Key": "from", "Value": "file"}]), format!("{tags}"))?;
+    let missing = run_with(
+        &["s3api", "put-object-tagging", "--bucket", &b, "--key", "k", "--tagging", "file:///nonexistent/t"],
+        &env,
+    );
+    ensure(missing.code == 2 && missing.stderr.contains("/nonexistent/t"), missing.stderr.clone())?;
     let json_on = r#"{"Status": "Suspended"}"#;
     ok(
         run_with(&["s3api", "put-bucket-versioning", "--bucket", &b, "--versioning-configuration", json_on], &env),

@@ -204,24 +204,21 @@ impl S3Client {
     /// PutObject, multipart uploads, GetObject, HeadObject and copy destinations carry it.
     #[must_use]
     pub fn with_sse_customer_key(&self, key: Option<SseCustomerKey>) -> Self {
-        self.rebuilt(key, self.inner.sse_c_source.clone())
+        self.rebuilt(key, self.inner.sse_c_source.clone(), self.inner.pinned.clone())
     }
 
     /// The same client copying from objects encrypted with this customer key (SSE-C): the
     /// source of CopyObject and UploadPartCopy.
     #[must_use]
     pub fn with_copy_source_sse_customer_key(&self, key: Option<SseCustomerKey>) -> Self {
-        self.rebuilt(self.inner.sse_c.clone(), key)
+        self.rebuilt(self.inner.sse_c.clone(), key, self.inner.pinned.clone())
     }
 
     /// The same client reading `key` of `bucket` at `version_id`: its GetObject, HeadObject and
     /// the copies made from it carry the version (nothing else, deletes included).
     pub(crate) fn pinned_to(&self, bucket: &str, key: &str, version_id: &str) -> Self {
-        let mut c = self.rebuilt(self.inner.sse_c.clone(), self.inner.sse_c_source.clone());
-        if let Some(inner) = Arc::get_mut(&mut c.inner) {
-            inner.pinned = Some((bucket.to_owned(), key.to_owned(), version_id.to_owned()));
-        }
-        c
+        let pinned = Some((bucket.to_owned(), key.to_owned(), version_id.to_owned()));
+        self.rebuilt(self.inner.sse_c.clone(), self.inner.sse_c_source.clone(), pinned)
     }
 
     /// The version reads of `key` in `bucket` go to, when the client is pinned to it.
@@ -251,7 +248,12 @@ impl S3Client {
         source
     }
 
-    fn rebuilt(&self, sse_c: Option<SseCustomerKey>, sse_c_source: Option<SseCustomerKey>) -> Self {
+    fn rebuilt(
+        &self,
+        sse_c: Option<SseCustomerKey>,
+        sse_c_source: Option<SseCustomerKey>,
+        pinned: Option<(String, String, String)>,
+    ) -> Self {
         let regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         S3Client {
             inner: Arc::new(Inner {
@@ -261,7 +263,7 @@ impl S3Client {
                 regions: std::sync::Mutex::new(regions),
                 sse_c,
                 sse_c_source,
-                pinned: self.inner.pinned.clone(),
+                pinned,
             }),
         }
     }
