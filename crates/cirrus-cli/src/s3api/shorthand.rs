@@ -53,7 +53,7 @@ impl std::error::Error for ShorthandError {}
 /// or double quotes with `\` escapes), a list `[a,b]`, a structure `{k=v,...}`, or several
 /// bare strings `a,b,c` (a list).
 pub(super) fn parse(input: &str) -> Result<Value, ShorthandError> {
-    let mut p = Parser { chars: input.chars().collect(), at: 0, input };
+    let mut p = Parser { chars: input.chars().collect(), at: 0, input, depth: 0 };
     let v = p.keyvals(None)?;
     p.skip_space();
     if p.at < p.chars.len() {
@@ -62,15 +62,31 @@ pub(super) fn parse(input: &str) -> Result<Value, ShorthandError> {
     Ok(v)
 }
 
+/// Lists and structures nested deeper are refused (no AWS structure comes near; the stack
+/// would).
+const MAX_DEPTH: usize = 32;
+
 struct Parser<'a> {
     chars: Vec<char>,
     at: usize,
     input: &'a str,
+    /// Lists and structures open.
+    depth: usize,
 }
 
 impl Parser<'_> {
     fn error(&self, message: impl Into<String>) -> ShorthandError {
         ShorthandError { message: message.into(), at: self.at, input: self.input.to_owned() }
+    }
+
+    /// Steps over the `[` or `{` at the cursor into a list or structure.
+    fn open(&mut self) -> Result<(), ShorthandError> {
+        if self.depth == MAX_DEPTH {
+            return Err(self.error(format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        self.depth += 1;
+        self.at += 1;
+        Ok(())
     }
 
     fn peek(&self) -> Option<char> {
@@ -142,13 +158,14 @@ impl Parser<'_> {
         self.skip_space();
         match self.peek() {
             Some('[') => {
-                self.at += 1;
+                self.open()?;
                 self.list()
             }
             Some('{') => {
-                self.at += 1;
+                self.open()?;
                 let v = self.keyvals(Some('}'))?;
                 self.expect('}')?;
+                self.depth -= 1;
                 Ok(v)
             }
             _ => {
@@ -189,16 +206,18 @@ impl Parser<'_> {
             match self.peek() {
                 Some(']') if items.is_empty() => {
                     self.at += 1;
+                    self.depth -= 1;
                     return Ok(Value::Array(items));
                 }
                 Some('[') => {
-                    self.at += 1;
+                    self.open()?;
                     items.push(self.list()?);
                 }
                 Some('{') => {
-                    self.at += 1;
+                    self.open()?;
                     items.push(self.keyvals(Some('}'))?);
                     self.expect('}')?;
+                    self.depth -= 1;
                 }
                 None => return Err(self.error("expected ']', found the end")),
                 _ => items.push(Value::String(self.scalar(Some(']'))?)),
@@ -208,6 +227,7 @@ impl Parser<'_> {
                 Some(',') => self.at += 1,
                 Some(']') => {
                     self.at += 1;
+                    self.depth -= 1;
                     return Ok(Value::Array(items));
                 }
                 Some(c) => return Err(self.error(format!("expected ',' or ']', found {c:?}"))),
@@ -337,11 +357,30 @@ mod tests {
             ("A=1,A=2", "given twice", 5),
             ("K=a{b}", "inside a value", 4),
             ("", "expected a key", 1),
+            ("K=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]", "nested deeper than 32", 35),
         ] {
             let e = parse(input).unwrap_err();
             assert!(e.message.contains(want), "{input}: {e}");
             assert_eq!(e.at + 1, at, "{input}: {e}");
             assert!(e.to_string().contains(&format!("at character {at} of")), "{e}");
+        }
+    }
+
+    #[test]
+    fn no_input_of_up_to_five_characters_panics() {
+        // Every string of the shorthand's own characters up to five long: an answer or an
+        // error pointing inside the input (or just past it), never a panic.
+        let alphabet: Vec<char> = "a=,[]{}'\"\\ ".chars().collect();
+        let mut words = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> =
+                words.iter().flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}"))).collect();
+            for w in &longer {
+                if let Err(e) = parse(w) {
+                    assert!(e.at <= w.chars().count(), "{w:?}: {e}");
+                }
+            }
+            words = longer;
         }
     }
 
