@@ -241,6 +241,16 @@ fn rm_all_versions_and_one_version() -> Result<(), Failed> {
     sorted.sort();
     ensure(sorted == left, format!("{keys:?}"))?;
 
+    // Without --recursive, the versions of that one key: `dir` names no key, `dirt` one.
+    let none = ok(run_with(&["s3", "rm", "--all-versions", &format!("s3://{b}/dir")], &env), "rm dir")?;
+    ensure(none.out().is_empty() && listing(&env)? == after, format!("rm --all-versions dir: {}", none.out()))?;
+    let one = ok(run_with(&["s3", "rm", "--all-versions", &format!("s3://{b}/dirt")], &env), "rm dirt")?;
+    ensure(
+        one.out().lines().count() == 1 && one.out().starts_with(&format!("delete: s3://{b}/dirt (version ")),
+        one.out(),
+    )?;
+    ensure(listing(&env)?.len() == after.len() - 1, "rm --all-versions of one key took more")?;
+
     // One version of one key, for good; a download of another version.
     let text = ok(run_with(&["s3", "ls", "--versions", &format!("s3://{b}/doc")], &env), "ls text")?;
     let ids: Vec<String> = text
