@@ -20,6 +20,7 @@ mod curl;
 mod failure;
 mod output;
 mod s3;
+mod s3api;
 mod ses;
 mod sign;
 mod sns;
@@ -127,6 +128,10 @@ enum Command {
     /// S3 commands: ls, cp, mv, sync, rm, mb, rb, presign, presign-post.
     #[command(subcommand)]
     S3(Box<s3::S3Command>),
+    /// The S3 API calls scripts use (head-object, get-object, list-object-versions, tagging,
+    /// versioning, policy...), with the AWS CLI's flags and JSON.
+    #[command(subcommand)]
+    S3api(Box<s3api::S3apiCommand>),
     /// SES commands: send.
     #[command(subcommand)]
     Ses(ses::SesCommand),
@@ -327,6 +332,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Configure(cmd) => configure::run(global, cmd).await,
         Command::Sso(cmd) => sso::run(global, cmd).await,
         Command::S3(cmd) => s3::run(global, *cmd).await,
+        Command::S3api(cmd) => s3api::run(global, *cmd).await,
         Command::Ses(cmd) => ses::run(global, cmd).await,
         Command::Sns(cmd) => sns::run(global, cmd).await,
         Command::Cognito(cmd) => cognito::run(global, cmd).await,

@@ -12,6 +12,7 @@ mod mfa;
 mod nothing_lost;
 mod s3;
 mod s3_addressing;
+mod s3api;
 mod ses;
 mod sns;
 mod sso;
@@ -510,6 +511,7 @@ fn main() {
     trials.extend(service_trials());
     trials.extend(s3::trials());
     trials.extend(s3_addressing::trials());
+    trials.extend(s3api::trials());
     trials.extend(transfer::trials());
     trials.extend(batch::trials());
     trials.extend(globs::trials());

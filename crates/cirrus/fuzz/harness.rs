@@ -44,10 +44,11 @@ fn secrets_hidden(c: &crate::Credentials) {
     }
 }
 
-/// An S3 `ListObjectsV2` page.
+/// An S3 `ListObjectsV2` page, and the same bytes as a `ListObjectVersions` page.
 #[cfg(feature = "s3")]
 pub fn s3_list_page(data: &[u8]) {
     let _ = crate::s3::list::parse_list_page(data);
+    let _ = crate::s3::VersionPage::from_xml(data);
 }
 
 /// The error answer of each of the four protocols (the first byte picks the protocol and

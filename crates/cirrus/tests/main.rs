@@ -28,6 +28,8 @@ mod sts;
 #[cfg(feature = "s3")]
 mod transfer;
 mod transport;
+#[cfg(feature = "s3")]
+mod versions;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -48,6 +50,8 @@ fn main() {
     trials.extend(conditional::trials());
     #[cfg(feature = "s3")]
     trials.extend(faults::trials());
+    #[cfg(feature = "s3")]
+    trials.extend(versions::trials());
     #[cfg(feature = "ses")]
     trials.extend(ses::trials());
     #[cfg(feature = "sns")]

@@ -121,6 +121,9 @@ pub(crate) struct CopyArgs {
     /// Everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
     #[arg(long)]
     pub recursive: bool,
+    /// cp from one object in S3: copy or download this version of it.
+    #[arg(long, value_name = "ID", conflicts_with = "recursive")]
+    pub version_id: Option<String>,
     #[command(flatten)]
     pub transfer: TransferArgs,
     #[command(flatten)]
@@ -177,6 +180,13 @@ pub(crate) struct RmArgs {
     /// Print what would be deleted (`(dryrun) delete: ...`), delete nothing.
     #[arg(long)]
     pub dryrun: bool,
+    /// Delete this version of the key, for good (not a delete marker).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["recursive", "all_versions"])]
+    pub version_id: Option<String>,
+    /// Delete every version and delete marker of the key (with --recursive: of every key under
+    /// the folder), for good.
+    #[arg(long)]
+    pub all_versions: bool,
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]

@@ -1,6 +1,6 @@
 //! `mb` and `rb`: make a bucket, remove one (with `--force`, emptied first on the engine).
 
-use super::{client, parse_s3, transfer};
+use super::{client, parse_s3, transfer, versions};
 use crate::{Failure, GlobalArgs};
 
 /// `mb s3://BUCKET`.
@@ -10,13 +10,21 @@ pub(super) async fn mb(global: &GlobalArgs, target: &str) -> Result<(), Failure>
     outln!("make_bucket: {bucket}")
 }
 
-/// `rb [--force] s3://BUCKET`: with `force`, every object is deleted first, and the bucket is
-/// left when any could not be.
+/// `rb [--force] s3://BUCKET`: with `force`, every object is deleted first (of a bucket that
+/// has or had versioning, every version and delete marker), and the bucket is left when any
+/// could not be.
 pub(super) async fn rb(global: &GlobalArgs, force: bool, target: &str) -> Result<(), Failure> {
     let (bucket, _) = parse_s3(target)?;
     let s3 = client(global)?;
     if force {
-        transfer::empty_bucket(&s3, &bucket).await?;
+        // A store that cannot say (no GetBucketVersioning, or not allowed) is emptied of its
+        // current objects, as the AWS CLI empties every bucket.
+        let versioned = s3.get_bucket_versioning(&bucket).await.is_ok_and(|v| v.status.is_some());
+        if versioned {
+            versions::empty_bucket(&s3, &bucket).await?;
+        } else {
+            transfer::empty_bucket(&s3, &bucket).await?;
+        }
     }
     s3.delete_bucket(&bucket).await?;
     outln!("remove_bucket: {bucket}")

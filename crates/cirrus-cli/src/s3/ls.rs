@@ -3,7 +3,8 @@
 use super::{client, parse_s3};
 use crate::output::{json_text, printable};
 use crate::{Failure, GlobalArgs};
-use cirrus::s3::ListOptions;
+use anyhow::anyhow;
+use cirrus::s3::{ListOptions, ObjectVersion, S3Client};
 use futures_util::StreamExt;
 use std::io::Write;
 use std::time::SystemTime;
@@ -22,6 +23,9 @@ pub(crate) struct LsArgs {
     summarize: bool,
     #[command(flatten)]
     glob: super::args::GlobArgs,
+    /// Every version and delete marker, with its version id (ListObjectVersions).
+    #[arg(long)]
+    versions: bool,
     /// s3://BUCKET[/PREFIX]; none lists the buckets. A key with `*`, `?`, `[...]` or `**`
     /// lists the keys that match (whole, as --recursive prints them).
     target: Option<String>,
@@ -75,6 +79,10 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
     let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
     let s3 = client(global)?;
     let json = global.output_given && global.output == crate::Output::Json;
+    if args.versions {
+        let style = VersionsStyle { human_readable: args.human_readable, summarize: args.summarize, json };
+        return ls_versions(&s3, recursive, style, target).await;
+    }
     if let Some(target) = target.filter(|t| args.glob.is_pattern(t)) {
         return ls_glob(&s3, target, style, json).await;
     }
@@ -223,6 +231,94 @@ async fn ls_json(
         outln!("{}", serde_json::json!({"TotalObjects": objects, "TotalSize": bytes}))?;
     }
     Ok(())
+}
+
+/// How `ls --versions` prints.
+#[derive(Clone, Copy)]
+struct VersionsStyle {
+    human_readable: bool,
+    summarize: bool,
+    /// One JSON object a line (`--output json`).
+    json: bool,
+}
+
+/// `ls --versions`: one line a version or delete marker, newest first within a key:
+/// `DATE TIME SIZE|deleted latest|      VERSION_ID KEY` (the key last, whatever it holds). With
+/// `--output json`, one object a line with ListObjectVersions' names.
+async fn ls_versions(
+    s3: &S3Client,
+    recursive: bool,
+    style: VersionsStyle,
+    target: Option<&str>,
+) -> Result<(), Failure> {
+    let Some(target) = target else {
+        return Err(Failure::input(anyhow!("--versions lists the objects of a bucket: name s3://BUCKET[/PREFIX]")));
+    };
+    let (bucket, prefix) = parse_s3(target)?;
+    let mut options = ListOptions::prefix(prefix.clone());
+    if !recursive {
+        options = options.with_delimiter("/");
+    }
+    // Relative to the "directory" the prefix names, as `ls` shows keys (JSON keeps them whole).
+    let base = match prefix.rfind('/') {
+        Some(i) if !recursive && !style.json => &prefix[..=i],
+        _ => "",
+    };
+    let (mut versions, mut markers, mut bytes) = (0u64, 0u64, 0u64);
+    let mut pages = Box::pin(s3.list_object_version_pages(&bucket, options));
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        for p in &page.common_prefixes {
+            match style.json {
+                true => outln!("{}", serde_json::json!({ "Prefix": p }))?,
+                false => outln!("{:>30} {}", "PRE", printable(p.strip_prefix(base).unwrap_or(p)))?,
+            }
+        }
+        for v in &page.versions {
+            if v.is_delete_marker {
+                markers += 1;
+            } else {
+                (versions, bytes) = (versions + 1, bytes.saturating_add(v.size));
+            }
+            match style.json {
+                true => outln!("{}", version_json(v))?,
+                false => outln!("{}", version_line(v, style, base))?,
+            }
+        }
+    }
+    if style.summarize {
+        let size = if style.human_readable { human_size(bytes) } else { bytes.to_string() };
+        match style.json {
+            true => outln!(
+                "{}",
+                serde_json::json!({"TotalVersions": versions, "TotalDeleteMarkers": markers, "TotalSize": bytes})
+            )?,
+            false => outln!("\nTotal Versions: {versions}\nTotal Delete Markers: {markers}\n    Total Size: {size}")?,
+        }
+    }
+    Ok(())
+}
+
+fn version_line(v: &ObjectVersion, style: VersionsStyle, base: &str) -> String {
+    let size = match (v.is_delete_marker, style.human_readable) {
+        (true, _) => "deleted".to_owned(),
+        (false, true) => human_size(v.size),
+        (false, false) => v.size.to_string(),
+    };
+    let latest = if v.is_latest { "latest" } else { "" };
+    let key = v.key.strip_prefix(base).unwrap_or(&v.key);
+    format!("{} {size:>10} {latest:6} {} {}", date(v.last_modified), printable(&v.version_id), printable(key))
+}
+
+fn version_json(v: &ObjectVersion) -> serde_json::Value {
+    let time = v.last_modified.map(cirrus::sigv4::format_rfc3339);
+    if v.is_delete_marker {
+        serde_json::json!({"Key": v.key, "VersionId": v.version_id, "IsLatest": v.is_latest,
+            "LastModified": time, "DeleteMarker": true})
+    } else {
+        serde_json::json!({"Key": v.key, "VersionId": v.version_id, "IsLatest": v.is_latest,
+            "LastModified": time, "Size": v.size, "ETag": v.etag, "StorageClass": v.storage_class})
+    }
 }
 
 #[cfg(test)]

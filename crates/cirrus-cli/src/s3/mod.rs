@@ -11,6 +11,7 @@ mod presign;
 mod printer;
 mod run;
 mod transfer;
+mod versions;
 
 pub(crate) use args::ordered_filters;
 
@@ -79,6 +80,7 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: S3Command) -> Result<(), Failu
         S3Command::Cp(args) => transfer::cp(global, args).await,
         S3Command::Mv(args) => transfer::mv(global, args).await,
         S3Command::Sync(args) => transfer::sync(global, args).await,
+        S3Command::Rm(args) if args.all_versions || args.version_id.is_some() => versions::rm(global, args).await,
         S3Command::Rm(args) => transfer::rm(global, args).await,
         S3Command::Run(args) => run::run(global, args).await,
         S3Command::Mb { target } => bucket::mb(global, &target).await,

@@ -6,7 +6,7 @@
 use super::args::OutputArgs;
 use crate::output::{json_object, printable};
 use crate::Failure;
-use cirrus::s3::transfer::{Action, Cancel, ErrorKind, Event, LeftBehind, Location, Summary};
+use cirrus::s3::transfer::{Action, Cancel, ErrorKind, Event, LeftBehind, Location, Summary, VersionEvent};
 use cirrus::transport::Chain;
 use serde_json::Value;
 use std::io::IsTerminal;
@@ -165,6 +165,33 @@ impl Printer {
             };
             let to_stderr = !to_stdout;
             self.line(to_stderr, &event.to_string());
+        }
+    }
+
+    /// Prints a version's event as [`on`](Self::on) prints the event it carries, the version
+    /// named after the object (`delete: s3://b/k (version V)`; `version_id` in JSON).
+    pub(super) fn on_version(&self, e: &VersionEvent) {
+        let o = &self.output;
+        let shown = match &e.event {
+            Event::Done { .. } => {
+                self.shared.done.fetch_add(1, Ordering::Relaxed);
+                self.update();
+                !o.quiet && !o.only_show_errors
+            }
+            Event::Failed { .. } => true,
+            Event::DryRun { .. } => !o.quiet && !o.only_show_errors,
+            other => return self.on(other),
+        };
+        if !shown {
+            return;
+        }
+        if self.json {
+            if let Some(mut fields) = event_json(&e.event) {
+                fields.push(("version_id", e.version_id.clone().into()));
+                self.json_line(&fields);
+            }
+        } else {
+            self.line(matches!(e.event, Event::Failed { .. }), &e.to_string());
         }
     }
 

@@ -109,8 +109,7 @@ impl Task {
 /// `cp`: standard input and output here; everything else on the engine.
 pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
-    let options = options.with_glob(!args.glob.no_glob);
-    let options = options.with_glob(!args.glob.no_glob);
+    let options = options.with_glob(!args.glob.no_glob).with_version_id(args.version_id.clone());
     let output = args.transfer.output;
     if options.dryrun && (args.src == "-" || args.dst == "-") {
         // Standard input or output is never read or written in a dry run.
@@ -134,8 +133,11 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
     }
     let tuning = args.transfer.tuning;
     match (args.src.as_str(), args.dst.as_str()) {
+        ("-", _) if options.version_id.is_some() => {
+            Err(Failure::input(anyhow!("--version-id names a version of an object in S3, not of standard input")))
+        }
         ("-", dst) => from_stdin(global, &options, output, tuning, dst, &keys).await,
-        (src, "-") => to_stdout(global, &literal_source(src, args.glob)?, &keys).await,
+        (src, "-") => to_stdout(global, &literal_source(src, args.glob)?, options.version_id.as_deref(), &keys).await,
         (src, dst) => {
             let task = Task::copy_of((src, dst), options, keys, false)?;
             on_engine(global, tuning, output, task).await
@@ -147,7 +149,9 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
 pub(super) async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
     let (options, keys) = args.transfer.options(args.recursive, global)?;
     let options = options.with_glob(!args.glob.no_glob);
-    let options = options.with_glob(!args.glob.no_glob);
+    if args.version_id.is_some() {
+        return Err(Failure::input(anyhow!("mv takes no --version-id: cp the version, then rm --version-id")));
+    }
     if args.src == "-" || args.dst == "-" {
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
     }
@@ -258,12 +262,12 @@ async fn from_stdin(
 }
 
 /// `cp s3://BUCKET/KEY -`: the object's bytes to standard output as they arrive.
-async fn to_stdout(global: &GlobalArgs, src: &str, keys: &SseKeys) -> Result<(), Failure> {
+async fn to_stdout(global: &GlobalArgs, src: &str, version_id: Option<&str>, keys: &SseKeys) -> Result<(), Failure> {
     let (bucket, key) = parse_s3(src)?;
     if is_folder_key(&key) {
         return Err(Failure::input(anyhow!("{src:?} names no object")));
     }
-    let got = keys.client(client(global)?).get(&bucket, &key, None).await?;
+    let got = keys.client(client(global)?).get_version(&bucket, &key, version_id, None).await?;
     let mut body = got.body;
     let mut out = tokio::io::stdout();
     while let Some(chunk) = body.next().await {

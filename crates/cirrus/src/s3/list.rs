@@ -408,7 +408,7 @@ impl PageReader {
 
 /// Decodes `%XX` escapes in place (`+` is a plus: S3 escapes a space as `%20`). Decoding
 /// only shortens, so the key keeps its allocation.
-fn percent_decode(key: &mut String) -> Result<(), String> {
+pub(super) fn percent_decode(key: &mut String) -> Result<(), String> {
     fn nibble(b: u8) -> Option<u8> {
         match b {
             b'0'..=b'9' => Some(b - b'0'),

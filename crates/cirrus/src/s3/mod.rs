@@ -16,6 +16,7 @@
 //! API reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html>
 
 mod access_point;
+mod bucket_config;
 mod cancel;
 pub(crate) mod checksum;
 mod delete;
@@ -25,9 +26,12 @@ pub(crate) mod list;
 mod presign;
 pub(crate) mod settings;
 mod sse;
+mod tagging;
 pub mod transfer;
 mod upload;
+mod versions;
 
+pub use bucket_config::VersioningConfiguration;
 pub use checksum::{Checksum, ChecksumAlgorithm};
 pub use delete::{DeleteFailure, DeleteReport};
 pub use expires::Expires;
@@ -37,6 +41,7 @@ pub use presign::{PostForm, PostOptions, PresignOptions, Presigned};
 pub use settings::S3Settings;
 pub use sse::{ServerSideEncryption, SseCustomerKey};
 pub use upload::{CompletedPart, MetadataDirective, Progress, PutOptions, PutOutput, UploadedPart};
+pub use versions::{DeleteOutput, ObjectVersion, VersionMarker, VersionPage};
 
 use crate::config::{Config, ConfigError};
 use crate::service::{Protocol, ServiceId, ServiceSpec};
@@ -91,6 +96,9 @@ struct Inner {
     sse_c: Option<SseCustomerKey>,
     /// SSE-C: the key of copies' sources.
     sse_c_source: Option<SseCustomerKey>,
+    /// One object (bucket, key) whose reads (GetObject, HeadObject, copies from it) go to this
+    /// version id: how the transfer engine copies or downloads a version.
+    pinned: Option<(String, String, String)>,
 }
 
 impl fmt::Debug for S3Client {
@@ -136,6 +144,10 @@ pub struct ObjectInfo {
     pub server_side_encryption: Option<String>,
     /// `x-amz-server-side-encryption-aws-kms-key-id`.
     pub sse_kms_key_id: Option<String>,
+    /// `Accept-Ranges` (`bytes`).
+    pub accept_ranges: Option<String>,
+    /// `x-amz-delete-marker`: the version read is a delete marker.
+    pub delete_marker: bool,
     /// The checksum stored with the object, when S3 sent it (see
     /// [`head_with_checksum`](S3Client::head_with_checksum)).
     pub checksum: Option<Checksum>,
@@ -192,6 +204,7 @@ impl S3Client {
                 regions: Default::default(),
                 sse_c: None,
                 sse_c_source: None,
+                pinned: None,
             }),
         }
     }
@@ -200,17 +213,55 @@ impl S3Client {
     /// PutObject, multipart uploads, GetObject, HeadObject and copy destinations carry it.
     #[must_use]
     pub fn with_sse_customer_key(&self, key: Option<SseCustomerKey>) -> Self {
-        self.rebuilt(key, self.inner.sse_c_source.clone())
+        self.rebuilt(key, self.inner.sse_c_source.clone(), self.inner.pinned.clone())
     }
 
     /// The same client copying from objects encrypted with this customer key (SSE-C): the
     /// source of CopyObject and UploadPartCopy.
     #[must_use]
     pub fn with_copy_source_sse_customer_key(&self, key: Option<SseCustomerKey>) -> Self {
-        self.rebuilt(self.inner.sse_c.clone(), key)
+        self.rebuilt(self.inner.sse_c.clone(), key, self.inner.pinned.clone())
     }
 
-    fn rebuilt(&self, sse_c: Option<SseCustomerKey>, sse_c_source: Option<SseCustomerKey>) -> Self {
+    /// The same client reading `key` of `bucket` at `version_id`: its GetObject, HeadObject and
+    /// the copies made from it carry the version (nothing else, deletes included).
+    pub(crate) fn pinned_to(&self, bucket: &str, key: &str, version_id: &str) -> Self {
+        let pinned = Some((bucket.to_owned(), key.to_owned(), version_id.to_owned()));
+        self.rebuilt(self.inner.sse_c.clone(), self.inner.sse_c_source.clone(), pinned)
+    }
+
+    /// The version reads of `key` in `bucket` go to, when the client is pinned to it.
+    fn pinned_version(&self, bucket: &str, key: &str) -> Option<&str> {
+        match &self.inner.pinned {
+            Some((b, k, v)) if b == bucket && k == key => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The URL of `key` at `version_id` (none: the current version, or the pinned one).
+    pub(crate) fn object_url(&self, bucket: &str, key: &str, version_id: Option<&str>) -> String {
+        match version_id.or_else(|| self.pinned_version(bucket, key)) {
+            Some(v) => self.url(bucket, key, &format!("versionId={}", encode_query(v))),
+            None => self.url(bucket, key, ""),
+        }
+    }
+
+    /// `x-amz-copy-source` for `key` of `bucket` at `version_id` (or the pinned one).
+    pub(crate) fn copy_source(&self, bucket: &str, key: &str, version_id: Option<&str>) -> String {
+        let mut source = copy_source(bucket, key);
+        if let Some(v) = version_id.or_else(|| self.pinned_version(bucket, key)) {
+            source.push_str("?versionId=");
+            source.push_str(&encode_query(v));
+        }
+        source
+    }
+
+    fn rebuilt(
+        &self,
+        sse_c: Option<SseCustomerKey>,
+        sse_c_source: Option<SseCustomerKey>,
+        pinned: Option<(String, String, String)>,
+    ) -> Self {
         let regions = self.inner.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         S3Client {
             inner: Arc::new(Inner {
@@ -220,6 +271,7 @@ impl S3Client {
                 regions: std::sync::Mutex::new(regions),
                 sse_c,
                 sse_c_source,
+                pinned,
             }),
         }
     }
@@ -249,7 +301,7 @@ impl S3Client {
     /// HeadObject of a copy's source (its SSE-C key, if any, is the source's).
     pub(crate) async fn head_source(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
-        let req = self.sse_c_source(self.request(Method::HEAD, self.url(bucket, key, ""), ""), true);
+        let req = self.sse_c_source(self.request(Method::HEAD, self.object_url(bucket, key, None), ""), true);
         let r = self.send(bucket, "HeadObject", req).await?;
         Ok(object_info(&r.headers))
     }
@@ -457,8 +509,16 @@ impl S3Client {
 
     /// HeadObject.
     pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
+        self.head_version(bucket, key, None).await
+    }
+
+    /// HeadObject of one version of the object (`None`: the current one), as
+    /// `aws s3api head-object --version-id` asks. The version of a delete marker is refused by S3
+    /// (405 MethodNotAllowed). <https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html>
+    pub async fn head_version(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
-        let req = self.sse_c(self.request(Method::HEAD, self.url(bucket, key, ""), ""));
+        check_version("HeadObject", version_id)?;
+        let req = self.sse_c(self.request(Method::HEAD, self.object_url(bucket, key, version_id), ""));
         let r = self.send(bucket, "HeadObject", req).await?;
         Ok(object_info(&r.headers))
     }
@@ -469,7 +529,7 @@ impl S3Client {
     pub async fn head_with_checksum(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
         check_bucket_key("HeadObject", bucket, key)?;
         let req = self
-            .sse_c(self.request(Method::HEAD, self.url(bucket, key, ""), ""))
+            .sse_c(self.request(Method::HEAD, self.object_url(bucket, key, None), ""))
             .header("x-amz-checksum-mode", "ENABLED");
         let r = self.send(bucket, "HeadObject", req).await?;
         Ok(object_info(&r.headers))
@@ -478,6 +538,27 @@ impl S3Client {
     /// GetObject, the body streamed. `range` is an HTTP range (`bytes=0-99`, `bytes=-100`).
     pub async fn get(&self, bucket: &str, key: &str, range: Option<&str>) -> Result<GetObject, Error> {
         self.get_if(bucket, key, range, None).await
+    }
+
+    /// GetObject of one version of the object (`None`: the current one), the body streamed, as
+    /// `aws s3api get-object --version-id` asks. <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>
+    ///
+    /// ```no_run
+    /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let old = s3.get_version("my-bucket", "config.json", Some("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"), None).await?;
+    /// println!("{} bytes of version {:?}", old.info.content_length, old.info.version_id);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        range: Option<&str>,
+    ) -> Result<GetObject, Error> {
+        check_version("GetObject", version_id)?;
+        self.get_at(bucket, key, version_id, range, None).await
     }
 
     /// GetObject of the version whose ETag is `if_match` (`If-Match`): when the object has
@@ -490,8 +571,19 @@ impl S3Client {
         range: Option<&str>,
         if_match: Option<&str>,
     ) -> Result<GetObject, Error> {
+        self.get_at(bucket, key, None, range, if_match).await
+    }
+
+    async fn get_at(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        range: Option<&str>,
+        if_match: Option<&str>,
+    ) -> Result<GetObject, Error> {
         check_bucket_key("GetObject", bucket, key)?;
-        let mut req = self.sse_c(self.request(Method::GET, self.url(bucket, key, ""), ""));
+        let mut req = self.sse_c(self.request(Method::GET, self.object_url(bucket, key, version_id), ""));
         if let Some(r) = range {
             req = req.try_header(http::header::RANGE, r).map_err(|e| Self::input_error("GetObject", e))?;
         }
@@ -513,7 +605,7 @@ impl S3Client {
     ) -> Result<(GetObject, Option<checksum::BodyCheck>), Error> {
         check_bucket_key("GetObject", bucket, key)?;
         let mut req = self
-            .sse_c(self.request(Method::GET, self.url(bucket, key, ""), ""))
+            .sse_c(self.request(Method::GET, self.object_url(bucket, key, None), ""))
             .header("x-amz-checksum-mode", "ENABLED");
         if let Some(etag) = if_match {
             req = req.try_header(http::header::IF_MATCH, etag).map_err(|e| Self::input_error("GetObject", e))?;
@@ -558,10 +650,26 @@ impl S3Client {
         key: &str,
         options: &PutOptions,
     ) -> Result<(), Error> {
+        self.copy_version_with(from_bucket, from_key, None, bucket, key, options).await
+    }
+
+    /// [`copy_with`](Self::copy_with) from one version of the source (`None`: the current
+    /// one): CopyObject with `x-amz-copy-source: bucket/key?versionId=...`.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html>
+    pub async fn copy_version_with(
+        &self,
+        from_bucket: &str,
+        from_key: &str,
+        from_version_id: Option<&str>,
+        bucket: &str,
+        key: &str,
+        options: &PutOptions,
+    ) -> Result<(), Error> {
         const OP: &str = "CopyObject";
         check_bucket_key(OP, from_bucket, from_key)?;
         check_bucket_key(OP, bucket, key)?;
-        let source = copy_source(from_bucket, from_key);
+        check_version(OP, from_version_id)?;
+        let source = self.copy_source(from_bucket, from_key, from_version_id);
         let req = self
             .request(Method::PUT, self.url(bucket, key, ""), "")
             .try_header(http::HeaderName::from_static("x-amz-copy-source"), &source)
@@ -623,6 +731,14 @@ fn check_bucket(op: &'static str, bucket: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(S3Client::input_error(op, format!("{bucket:?} is not a bucket name (letters, digits, '-', '.', '_')")))
+    }
+}
+
+/// A version id, when given, is not empty (S3 would take `versionId=` for the current version).
+fn check_version(op: &'static str, version_id: Option<&str>) -> Result<(), Error> {
+    match version_id {
+        Some("") => Err(S3Client::input_error(op, "the version id is empty")),
+        _ => Ok(()),
     }
 }
 
@@ -696,6 +812,8 @@ fn object_info(h: &HeaderMap) -> ObjectInfo {
         storage_class: header(h, "x-amz-storage-class").map(str::to_owned),
         server_side_encryption: header(h, "x-amz-server-side-encryption").map(str::to_owned),
         sse_kms_key_id: header(h, "x-amz-server-side-encryption-aws-kms-key-id").map(str::to_owned),
+        accept_ranges: header(h, "accept-ranges").map(str::to_owned),
+        delete_marker: header(h, "x-amz-delete-marker") == Some("true"),
         checksum: Checksum::from_headers(h),
     }
 }

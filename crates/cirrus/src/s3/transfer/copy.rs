@@ -32,7 +32,7 @@ impl S3Client {
         const OP: &str = "UploadPartCopy";
         check_bucket_key(OP, from_bucket, from_key)?;
         check_bucket_key(OP, bucket, key)?;
-        let source = crate::s3::copy_source(from_bucket, from_key);
+        let source = self.copy_source(from_bucket, from_key, None);
         let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
         let mut req = self
             .sse_c_source(self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), "")), false)

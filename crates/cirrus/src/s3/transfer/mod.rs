@@ -56,6 +56,7 @@ mod resume;
 mod run;
 mod sync;
 mod upload;
+mod versions;
 mod walk;
 
 pub use super::cancel::Cancel;
@@ -66,6 +67,7 @@ pub use glob::Glob;
 pub use plan::Transfers;
 pub use resume::default_resume_dir;
 pub use sync::{SyncAction, SyncOptions};
+pub use versions::VersionEvent;
 
 use super::{PutOptions, S3Client};
 use crate::transport::Chain;
@@ -188,6 +190,9 @@ pub struct TransferOptions {
     /// is ignored by some S3-compatible stores, and a part upload would be wasted).
     /// Downloads are moved into place with a rename that never replaces a file.
     pub no_overwrite: bool,
+    /// [`Transfers::copy`] of one object (not recursive) from S3: the version of the source
+    /// to read instead of the current one. Only `copy` reads it (`mv` and `remove` refuse it).
+    pub version_id: Option<String>,
 }
 
 impl Default for TransferOptions {
@@ -201,6 +206,7 @@ impl Default for TransferOptions {
             resume: None,
             glob: false,
             no_overwrite: false,
+            version_id: None,
         }
     }
 }
@@ -229,6 +235,14 @@ impl TransferOptions {
     #[must_use]
     pub fn with_put_options(mut self, put: PutOptions) -> Self {
         self.put = put;
+        self
+    }
+
+    /// These options copying this version of a single S3 source (see
+    /// [`version_id`](Self::version_id)).
+    #[must_use]
+    pub fn with_version_id(mut self, version_id: Option<String>) -> Self {
+        self.version_id = version_id;
         self
     }
 

@@ -72,13 +72,14 @@ impl Transfers {
         observer: impl Fn(&Event) + Send + Sync + 'static,
         cancel: &Cancel,
     ) -> Result<Summary, Error> {
-        let plan = self.plan(src, dst, options).await?;
+        let engine = self.for_version(src, options)?;
+        let plan = engine.plan(src, dst, options).await?;
         if options.dryrun {
             return Ok(dry_run(plan, &observer, false).await);
         }
         let resume = options.resume.clone();
-        let ctx =
-            Ctx::with_move(self.client.clone(), &self.limits, options.put_for_run(), Box::new(observer), false, resume);
+        let put = options.put_for_run();
+        let ctx = Ctx::with_move(engine.client.clone(), &engine.limits, put, Box::new(observer), false, resume);
         Ok(execute(ctx, plan, cancel).await)
     }
 
@@ -116,6 +117,7 @@ impl Transfers {
                 return Err(input(format!("cannot move {src} onto itself")));
             }
         }
+        no_version(options, "moved")?;
         let plan = self.plan(src, dst, options).await?;
         if options.dryrun {
             return Ok(dry_run(plan, &observer, true).await);
@@ -124,6 +126,20 @@ impl Transfers {
         let ctx =
             Ctx::with_move(self.client.clone(), &self.limits, options.put_for_run(), Box::new(observer), true, resume);
         Ok(execute(ctx, plan, cancel).await)
+    }
+
+    /// These transfers, reading the one S3 object `src` names at the options' version, if
+    /// they name one.
+    fn for_version(&self, src: &Location, options: &TransferOptions) -> Result<Transfers, Error> {
+        let Some(v) = options.version_id.as_deref() else { return Ok(self.clone()) };
+        match src {
+            _ if v.is_empty() => Err(input("the version id is empty")),
+            _ if options.recursive => Err(input("a version id names one object's version: not with a recursive copy")),
+            Location::S3 { bucket, key } if !is_folder_key(key) => {
+                Ok(self.with_client(self.client.pinned_to(bucket, key, v)))
+            }
+            _ => Err(input(format!("a version id is for one object in S3; {src} is not one"))),
+        }
     }
 
     async fn plan(
@@ -517,6 +533,14 @@ fn copy_one(
         key,
     };
     Ok(stream::iter([Planned::Job(job, 0)]).boxed())
+}
+
+/// Refuses a version id where the operation has no use for one.
+pub(super) fn no_version(options: &TransferOptions, what: &str) -> Result<(), Error> {
+    match &options.version_id {
+        Some(_) => Err(input(format!("a version id is for copies; objects are not {what} by version here"))),
+        None => Ok(()),
+    }
 }
 
 /// Every object under `prefix`, page by page.

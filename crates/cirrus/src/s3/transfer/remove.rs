@@ -40,6 +40,7 @@ impl Transfers {
             return Err(input(format!("{target} is not in S3")));
         };
         crate::s3::check_bucket("DeleteObject", bucket)?;
+        super::plan::no_version(options, "deleted (see S3Client::delete_version)")?;
         let start = Instant::now();
         let listed = match source_glob(target, options) {
             Some((bucket, glob)) => Some(Listed::glob(bucket, glob)),
