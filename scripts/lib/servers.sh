@@ -141,14 +141,17 @@ start_proxies() {
 
 # stunnel in front of moto (CIRRUS_MOTO_URL) with a certificate for localhost and 127.0.0.1
 # from a CA made here: exports CIRRUS_TLS_URL (https://localhost:PORT) and CIRRUS_TLS_CA (the
-# CA's PEM).
+# CA's PEM). When start_proxies ran first, the same stunnel also puts TLS in front of the open
+# tinyproxy: CIRRUS_TLS_PROXY_URL (https://localhost:PORT, an https:// proxy; its requests are
+# in CIRRUS_PROXY_LOG).
 start_tls_front() {
   ensure_network_parts || return 1
-  local dir port moto_port
+  local dir port moto_port proxy_port=
   dir=$(mktemp -d "${TMPDIR:-/tmp}/cirrus-tls.XXXXXX")
   SERVER_DIRS+=("$dir")
   port=$(free_port)
   moto_port=${CIRRUS_MOTO_URL##*:}
+  [ -n "${CIRRUS_PROXY_URL:-}" ] && proxy_port=$(free_port)
   (
     cd "$dir"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
@@ -161,6 +164,10 @@ start_tls_front() {
       -extfile ext.cnf -out server.pem
     printf 'foreground = yes\npid =\n[moto]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\ncert = %s/server.pem\nkey = %s/server.key\n' \
       "$port" "$moto_port" "$dir" "$dir" >stunnel.conf
+    if [ -n "$proxy_port" ]; then
+      printf '[proxy]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\ncert = %s/server.pem\nkey = %s/server.key\n' \
+        "$proxy_port" "${CIRRUS_PROXY_URL##*:}" "$dir" "$dir" >>stunnel.conf
+    fi
   ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; return 1; }
   stunnel4 "$dir/stunnel.conf" >"$dir/stunnel.log" 2>&1 &
   SERVER_PIDS+=($!)
@@ -168,6 +175,12 @@ start_tls_front() {
     "import socket; socket.create_connection(('127.0.0.1', $port), timeout=1)" || return 1
   export CIRRUS_TLS_URL="https://localhost:$port" CIRRUS_TLS_CA="$dir/ca.pem"
   echo "== stunnel (TLS, a test CA) in front of moto on $CIRRUS_TLS_URL"
+  if [ -n "$proxy_port" ]; then
+    wait_for_server "stunnel on port $proxy_port" "$dir/stunnel.log" \
+      "import socket; socket.create_connection(('127.0.0.1', $proxy_port), timeout=1)" || return 1
+    export CIRRUS_TLS_PROXY_URL="https://localhost:$proxy_port"
+    echo "== stunnel (TLS, the same CA) in front of tinyproxy on $CIRRUS_TLS_PROXY_URL"
+  fi
 }
 
 # The IAM Identity Center stand-in (scripts/sso_server.py): exports CIRRUS_SSO_URL.

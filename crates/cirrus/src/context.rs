@@ -6,7 +6,7 @@ use crate::env::{Env, ProcessEnv};
 use crate::fs::{Fs, RealFs};
 use crate::identity::{BoxFuture, CredentialsError};
 use crate::profile::{ProfileFileError, ProfileSet};
-use crate::transport::HttpClient;
+use crate::transport::{HttpClient, ProxySettings, TransportSettings};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -112,9 +112,16 @@ impl Context {
         self.http.get().is_some()
     }
 
-    /// The HTTP client, built with default settings on first use.
+    /// The HTTP client, built on first use with default settings and the proxies this
+    /// context's environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, as
+    /// [`ProxySettings::from_env`] reads them). Proxy settings that are not valid fail every
+    /// request with the reason, rather than going around the proxy. The config loader builds
+    /// its own client (CA bundles and retry settings too).
     pub fn http(&self) -> &HttpClient {
-        self.http.get_or_init(HttpClient::default)
+        self.http.get_or_init(|| {
+            let proxy = ProxySettings::from_env_or_broken(self.env());
+            HttpClient::new(TransportSettings::default().with_proxy(proxy))
+        })
     }
 }
 

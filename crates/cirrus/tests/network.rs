@@ -143,10 +143,63 @@ fn basic_auth_right_and_wrong() -> Result<(), String> {
     Ok(())
 }
 
+/// An `https://` proxy (stunnel in front of tinyproxy, with the test CA's certificate): TLS to
+/// the proxy, checked against the configured CA bundle, then a CONNECT tunnel inside it for an
+/// https destination, or the request in absolute form for an http one.
+fn https_proxy_over_tls() -> Result<(), String> {
+    let (url, ca, proxy) = (var("CIRRUS_TLS_URL")?, var("CIRRUS_TLS_CA")?, var("CIRRUS_TLS_PROXY_URL")?);
+    let port = url.rsplit(':').next().unwrap_or_default().to_owned();
+    let connect = format!("CONNECT localhost:{port} ");
+    let before = log_lines("CIRRUS_PROXY_LOG", &connect)?;
+    let c = config(&[("AWS_CA_BUNDLE", &ca), ("HTTPS_PROXY", &proxy)], &url)?;
+    ensure!(whoami(&c)? == "123456789012", "wrong account");
+    ensure!(log_lines("CIRRUS_PROXY_LOG", &connect)? > before, "the proxy's log shows no {connect}");
+    let moto = moto()?;
+    let request_line = format!("POST {moto}/ HTTP/1.1");
+    let before = log_lines("CIRRUS_PROXY_LOG", &request_line)?;
+    let c = config(&[("AWS_CA_BUNDLE", &ca), ("HTTP_PROXY", &proxy)], &moto)?;
+    ensure!(whoami(&c)? == "123456789012", "wrong account");
+    ensure!(log_lines("CIRRUS_PROXY_LOG", &request_line)? > before, "the proxy's log shows no {request_line}");
+    // The proxy's certificate is checked: without the CA bundle, refused, and said so.
+    let c = config(&[("HTTPS_PROXY", &proxy)], &url)?;
+    let e = whoami(&c).err().ok_or("a proxy with a test CA's certificate was trusted with the built-in roots")?;
+    ensure!(e.contains("could not reach the proxy") && e.contains("certificate"), "{e}");
+    Ok(())
+}
+
+/// A context built without the loader reads the proxies of its environment too: a client made
+/// on `Context::http()` goes through tinyproxy, honours NO_PROXY, and fails on a proxy URL it
+/// cannot use rather than going around it.
+fn context_http_reads_the_proxies() -> Result<(), String> {
+    use cirrus::transport::ServiceConfig;
+    let (moto, proxy) = (moto()?, var("CIRRUS_PROXY_URL")?);
+    let whoami_via = |vars: &[(&str, &str)]| {
+        let ctx = ctx_with(vars);
+        let creds = Arc::new(StaticCredentials::new("AKIDNETTEST", "secret", None));
+        let svc = ServiceConfig::builder(cirrus::sts::SPEC, "us-east-1", moto.as_str())
+            .credentials(Some(creds))
+            .http(ctx.http().clone())
+            .build();
+        let sts = cirrus::sts::StsClient::new(svc);
+        block_on(async { sts.get_caller_identity().await.map(|id| id.account).map_err(|e| report(&e)) })
+    };
+    let request_line = format!("POST {moto}/ HTTP/1.1");
+    let before = log_lines("CIRRUS_PROXY_LOG", &request_line)?;
+    ensure!(whoami_via(&[("HTTP_PROXY", &proxy)])? == "123456789012", "wrong account");
+    ensure!(log_lines("CIRRUS_PROXY_LOG", &request_line)? > before, "the proxy's log shows no '{request_line}'");
+    let dead = format!("http://127.0.0.1:{}", dead_port());
+    let e = whoami_via(&[("http_proxy", &dead)]).err().ok_or("a request through a dead proxy succeeded")?;
+    ensure!(e.contains(&format!("through the proxy {dead}")), "{e}");
+    ensure!(whoami_via(&[("HTTP_PROXY", &dead), ("NO_PROXY", "127.0.0.1")])? == "123456789012", "NO_PROXY ignored");
+    let e = whoami_via(&[("HTTP_PROXY", "socks5://u:pw-4@127.0.0.1:1080")]).err().ok_or("a SOCKS proxy was ignored")?;
+    ensure!(e.contains("HTTP_PROXY") && e.contains("not an http://") && !e.contains("pw-4"), "{e}");
+    Ok(())
+}
+
 fn bad_proxy_urls_are_config_errors() -> Result<(), String> {
     let moto = moto()?;
     for (value, says) in
-        [("socks5://127.0.0.1:1080", "not an http:// proxy"), ("https://u:pw-3@proxy:3128", "not an http:// proxy")]
+        [("socks5://127.0.0.1:1080", "not an http:// or https:// proxy"), ("ftp://u:pw-3@proxy:21", "SOCKS")]
     {
         let e = config(&[("HTTPS_PROXY", value)], &moto).err().ok_or(format!("{value} accepted"))?;
         ensure!(e.contains("HTTPS_PROXY") && e.contains(says) && !e.contains("pw-3"), "{e}");
@@ -225,6 +278,8 @@ pub fn trials() -> Vec<Trial> {
         trial("network::proxy_bypassed_by_no_proxy", no_proxy_bypasses_it),
         trial("network::proxy_basic_auth_right_and_wrong", basic_auth_right_and_wrong),
         trial("network::proxy_bad_urls_are_config_errors", bad_proxy_urls_are_config_errors),
+        trial("network::proxy_https_over_tls", https_proxy_over_tls),
+        trial("network::proxy_read_by_context_http_without_the_loader", context_http_reads_the_proxies),
         trial("network::proxy_not_used_for_the_container_endpoint", container_endpoint_skips_the_proxy),
     ];
     // Only with the feature that brings the system's store.

@@ -110,6 +110,9 @@ impl CertFetcher {
         let uri: http::Uri = url.parse().map_err(|e| other(format!("bad URL: {e}")))?;
         let work = async {
             let via = self.proxy.matcher().and_then(|m| m.intercept(&uri));
+            if via.as_ref().is_some_and(|p| p.uri().scheme() == Some(&http::uri::Scheme::HTTPS)) {
+                return Err(other("an https:// proxy is not supported for the signing certificate".into()));
+            }
             let tcp = match (&via, self.connect_to) {
                 (Some(p), _) => {
                     let authority = p.uri().authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
@@ -123,13 +126,12 @@ impl CertFetcher {
             .map_err(|e| {
                 other(format!("could not connect{}: {e}", if via.is_some() { " to the proxy" } else { "" }))
             })?;
-            let tcp = match &via {
-                Some(p) => crate::transport::client::tunnel(TokioIo::new(tcp), &uri, p.basic_auth())
+            let mut tcp = tcp;
+            if let Some(p) = &via {
+                crate::transport::client::tunnel(&mut tcp, &uri, p.basic_auth())
                     .await
-                    .map_err(|e| other(e.to_string()))?
-                    .into_inner(),
-                None => tcp,
-            };
+                    .map_err(|e| other(e.to_string()))?;
+            }
             let _ = tcp.set_nodelay(true);
             let name = rustls::pki_types::ServerName::try_from(host.to_owned())
                 .map_err(|e| other(format!("bad host name: {e}")))?;

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper_rustls::MaybeHttpsStream;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
@@ -57,11 +58,15 @@ fn build(settings: &TransportSettings, proxies: Option<Arc<Matcher>>) -> Pool {
     http.set_nodelay(true);
     http.set_connect_timeout(Some(settings.connect_timeout));
     let tls = tls_config(settings.tls_roots.store());
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(ProxyConnector { http, proxies: proxies.clone() });
+    // To the proxy itself: plain for an http:// proxy, TLS for an https:// one, trusting the
+    // same roots as the destinations.
+    let to_proxy =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls.clone()).https_or_http().enable_http1();
+    let to_proxy = to_proxy.wrap_connector(http.clone());
+    let https =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(
+            ProxyConnector { http, to_proxy, proxies: proxies.clone(), broken: settings.proxy.broken() },
+        );
     let hyper = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).build(https);
     Pool { hyper, proxies }
 }
@@ -74,12 +79,17 @@ impl Pool {
 }
 
 /// Connects directly, through a `CONNECT` tunnel (https through a proxy), or to the proxy itself
-/// (http through a proxy: hyper then sends the request in absolute form). TLS, when the
-/// destination is https, is layered on top by hyper-rustls, end to end with the destination.
+/// (http through a proxy: hyper then sends the request in absolute form). The connection to an
+/// `https://` proxy is TLS of its own. TLS, when the destination is https, is layered on top by
+/// hyper-rustls, end to end with the destination (inside the proxy's TLS, if any).
 #[derive(Clone)]
 pub(crate) struct ProxyConnector {
     http: HttpConnector,
+    to_proxy: hyper_rustls::HttpsConnector<HttpConnector>,
     proxies: Option<Arc<Matcher>>,
+    /// Why the proxy settings could not be read (a context without the loader): every
+    /// connection fails with it rather than going around the proxy.
+    broken: Option<Arc<str>>,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -95,30 +105,43 @@ impl tower_service::Service<http::Uri> for ProxyConnector {
 
     fn call(&mut self, dst: http::Uri) -> Self::Future {
         let mut http = self.http.clone();
+        let mut to_proxy = self.to_proxy.clone();
         let proxy = self.proxies.as_ref().and_then(|m| m.intercept(&dst));
+        let broken = self.broken.clone();
         Box::pin(async move {
-            let Some(proxy) = proxy else {
-                return Ok(Conn { io: http.call(dst).await?, proxied: false });
-            };
-            if dst.scheme() != Some(&http::uri::Scheme::HTTPS) {
-                return Ok(Conn { io: http.call(proxy.uri().clone()).await?, proxied: true });
+            if let Some(why) = broken {
+                return Err(Box::new(ProxyFailure { message: why.to_string(), source: None }) as BoxError);
             }
-            let io = http.call(proxy.uri().clone()).await.map_err(|e| {
-                Box::new(ProxyFailure { message: "could not reach the proxy".into(), source: Some(Box::new(e)) })
+            let Some(proxy) = proxy else {
+                return Ok(Conn { io: MaybeHttpsStream::Http(http.call(dst).await?), proxied: false });
+            };
+            // Boxed as the error itself (not a box of a box), so `CallError` finds it.
+            let mut io = to_proxy.call(proxy.uri().clone()).await.map_err(|e| -> BoxError {
+                Box::new(ProxyFailure { message: "could not reach the proxy".into(), source: Some(e) })
             })?;
-            let io = tunnel(io, &dst, proxy.basic_auth()).await.map_err(Box::new)?;
+            if dst.scheme() != Some(&http::uri::Scheme::HTTPS) {
+                return Ok(Conn { io, proxied: true });
+            }
+            match &mut io {
+                MaybeHttpsStream::Http(tcp) => tunnel(tcp.inner_mut(), &dst, proxy.basic_auth()).await,
+                MaybeHttpsStream::Https(tls) => tunnel(tls.inner_mut(), &dst, proxy.basic_auth()).await,
+            }
+            .map_err(|e| -> BoxError { Box::new(e) })?;
             Ok(Conn { io, proxied: false })
         })
     }
 }
 
-/// Asks the proxy on `io` for a tunnel to `dst` (`CONNECT host:port`) and reads its answer:
-/// a 2xx leaves `io` a byte pipe to the destination.
-pub(crate) async fn tunnel(
-    mut io: TokioIo<TcpStream>,
+/// Asks the proxy on `stream` for a tunnel to `dst` (`CONNECT host:port`) and reads its
+/// answer: a 2xx leaves `stream` a byte pipe to the destination.
+pub(crate) async fn tunnel<S>(
+    stream: &mut S,
     dst: &http::Uri,
     auth: Option<&http::HeaderValue>,
-) -> Result<TokioIo<TcpStream>, ProxyFailure> {
+) -> Result<(), ProxyFailure>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let failure = |message: String| ProxyFailure { message, source: None };
     let host = dst.host().ok_or_else(|| failure("the destination has no host".into()))?;
@@ -139,8 +162,8 @@ pub(crate) async fn tunnel(
         message: "the CONNECT exchange broke off".into(),
         source: Some(Box::new(e)),
     };
-    let stream = io.inner_mut();
     stream.write_all(&head).await.map_err(io_error)?;
+    stream.flush().await.map_err(io_error)?;
     // The answer's head, byte by byte up to the blank line, so nothing of the tunnel is read.
     let mut answer = Vec::with_capacity(256);
     while !answer.ends_with(b"\r\n\r\n") {
@@ -157,7 +180,7 @@ pub(crate) async fn tunnel(
     let status_line = String::from_utf8_lossy(status_line);
     let status = status_line.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok());
     match status {
-        Some(200..=299) => Ok(io),
+        Some(200..=299) => Ok(()),
         // 407, or 401 as tinyproxy answers a CONNECT without credentials.
         Some(401 | 407) => Err(ProxyFailure::auth(auth.is_some(), &status_line)),
         Some(_) => Err(failure(format!("the proxy refused the CONNECT tunnel: {}", printable(&status_line)))),
@@ -170,9 +193,10 @@ fn printable(line: &str) -> String {
     line.chars().take(100).flat_map(char::escape_default).collect()
 }
 
-/// A TCP connection that knows whether it goes to a proxy in place of the destination.
+/// A connection (TCP, or TLS to an https:// proxy) that knows whether it goes to a proxy in
+/// place of the destination.
 pub(crate) struct Conn {
-    io: TokioIo<TcpStream>,
+    io: MaybeHttpsStream<TokioIo<TcpStream>>,
     proxied: bool,
 }
 
@@ -246,9 +270,15 @@ impl fmt::Display for ProxyFailure {
     }
 }
 
+/// The source is the innermost cause (`Connection refused`, the proxy's certificate refused),
+/// as for [`CallError`].
 impl std::error::Error for ProxyFailure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        let mut root: &(dyn std::error::Error + 'static) = self.source.as_deref()?;
+        while let Some(inner) = root.source() {
+            root = inner;
+        }
+        Some(root)
     }
 }
 
@@ -349,11 +379,15 @@ impl fmt::Display for CallError {
 }
 
 /// The source is the innermost cause (`Connection refused`, a certificate error), not hyper's
-/// wrappers around it (`client error (Connect)`), which say nothing the Display does not.
+/// wrappers around it (`client error (Connect)`), which say nothing the Display does not; or
+/// what a proxy did wrong, which says whose connection or certificate failed.
 impl std::error::Error for CallError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         let mut root: &(dyn std::error::Error + 'static) = self.cause.as_deref()?;
         while let Some(inner) = root.source() {
+            if root.is::<ProxyFailure>() {
+                break;
+            }
             root = inner;
         }
         Some(root)

@@ -3,8 +3,9 @@
 //! bundle that replaces them as botocore's `AWS_CA_BUNDLE` does, or the system's).
 //!
 //! https requests go through a proxy in a `CONNECT` tunnel (TLS end to end, the proxy sees only
-//! the host and port); http requests are sent to the proxy in absolute form. Basic auth comes
-//! from the proxy URL's user info and is never printed.
+//! the host and port); http requests are sent to the proxy in absolute form. An `https://` proxy
+//! is reached over TLS of its own (its certificate checked against the same roots), and the
+//! tunnel runs inside it. Basic auth comes from the proxy URL's user info and is never printed.
 
 use super::client::redact_url;
 use super::ParseError;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 /// let proxies = ProxySettings::from_env(&env)?;
 /// assert_eq!(proxies.https_proxy(), Some("http://user:secret@proxy.corp:3128"));
 /// assert!(!format!("{proxies:?}").contains("secret"));
+/// assert!(ProxySettings::from_env(&[("HTTPS_PROXY", "https://proxy.corp:8443")]).is_ok());
 /// assert!(ProxySettings::from_env(&[("HTTPS_PROXY", "socks5://proxy:1080")]).is_err());
 /// # Ok::<(), cirrus::transport::ParseError>(())
 /// ```
@@ -33,6 +35,9 @@ pub struct ProxySettings {
     http: Option<String>,
     https: Option<String>,
     no_proxy: Option<String>,
+    /// Why the environment's settings could not be used (`from_env_or_broken`): every
+    /// connection of the proxied pool fails with it.
+    broken: Option<String>,
 }
 
 impl ProxySettings {
@@ -43,7 +48,7 @@ impl ProxySettings {
 
     /// `HTTPS_PROXY` (or `https_proxy`), `HTTP_PROXY` (or `http_proxy`) and `NO_PROXY` (or
     /// `no_proxy`: host names, domain suffixes, IP addresses and ranges, or `*`). A value that is
-    /// not an `http://` proxy URL is an error, not a silent direct connection.
+    /// not an `http://` or `https://` proxy URL is an error, not a silent direct connection.
     pub fn from_env(env: &dyn Env) -> Result<Self, ParseError> {
         let first = |names: [&'static str; 2]| names.into_iter().find_map(|n| env.get(n).map(|v| (n, v)));
         let mut settings = ProxySettings::none();
@@ -59,7 +64,22 @@ impl ProxySettings {
         })
     }
 
-    /// Sends https requests through this proxy (`http://[user:password@]host:port`).
+    /// The environment's settings as [`from_env`](Self::from_env) reads them, for a client
+    /// built where no error can be returned ([`Context::http`](crate::Context::http)): settings
+    /// that are not valid make every connection that would use a proxy fail with the reason,
+    /// rather than go around the proxy.
+    pub(crate) fn from_env_or_broken(env: &dyn Env) -> Self {
+        ProxySettings::from_env(env)
+            .unwrap_or_else(|e| ProxySettings { broken: Some(e.to_string()), ..Default::default() })
+    }
+
+    /// Why the settings could not be read, if they could not.
+    pub(crate) fn broken(&self) -> Option<Arc<str>> {
+        self.broken.as_deref().map(Arc::from)
+    }
+
+    /// Sends https requests through this proxy (`http://[user:password@]host:port`, or
+    /// `https://...` for a proxy reached over TLS).
     pub fn with_https_proxy(mut self, url: &str) -> Result<Self, ParseError> {
         self.https = Some(check_proxy_url("the https proxy", url)?);
         Ok(self)
@@ -100,7 +120,7 @@ impl ProxySettings {
 
     /// True when no request goes through a proxy.
     pub fn is_none(&self) -> bool {
-        self.http.is_none() && self.https.is_none()
+        self.http.is_none() && self.https.is_none() && self.broken.is_none()
     }
 
     pub(crate) fn matcher(&self) -> Option<Arc<Matcher>> {
@@ -129,12 +149,13 @@ impl fmt::Debug for ProxySettings {
             .field("http", &self.http.as_deref().map(redact_url))
             .field("https", &self.https.as_deref().map(redact_url))
             .field("no_proxy", &self.no_proxy)
+            .field("broken", &self.broken)
             .finish()
     }
 }
 
-/// `http://[user:password@]host[:port][/]`, or `host:port` (taken as http, as curl does). An
-/// `https://` or SOCKS proxy is refused: cirrus speaks plain HTTP to the proxy.
+/// `http://[user:password@]host[:port][/]`, `https://...` (TLS to the proxy), or `host:port`
+/// (taken as http, as curl does). A SOCKS proxy is refused.
 fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
     let url = url.trim();
     let full = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
@@ -152,8 +173,8 @@ fn check_proxy_url(name: &str, url: &str) -> Result<String, ParseError> {
     let (scheme, rest) = full.split_once("://").unwrap_or(("", ""));
     let authority = rest.split('/').next().unwrap_or("");
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let problem = if !scheme.eq_ignore_ascii_case("http") {
-        Some("is not an http:// proxy (https:// and SOCKS proxies are not supported)")
+    let problem = if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        Some("is not an http:// or https:// proxy (SOCKS proxies are not supported)")
     } else if host.is_empty() || host.starts_with(':') {
         Some("names no host")
     } else if !super::valid_url(&full) {
@@ -302,9 +323,10 @@ mod tests {
         assert_eq!(check_proxy_url("p", "http://u:p@proxy:3128/").unwrap(), "http://u:p@proxy:3128/");
         assert_eq!(check_proxy_url("p", "http://u:p@proxy").unwrap(), "http://u:p@proxy");
         assert!(check_proxy_url("p", "http://[::1]:3128").is_ok());
+        assert_eq!(check_proxy_url("p", "https://u:p@proxy:8443").unwrap(), "https://u:p@proxy:8443");
         for (bad, why) in [
-            ("https://proxy:3128", "not an http://"),
             ("socks5://proxy:1080", "not an http://"),
+            ("ftp://u:secret@proxy:21", "not an http://"),
             ("http://:3128", "no host"),
             ("http://u:secret@proxy:3128/path", "has a path"),
             ("http://u:secret@proxy:99999", "not a URL"),
