@@ -90,6 +90,16 @@ pub struct GlobalArgs {
     /// S3: `requester` pays for the requests to a requester-pays bucket (x-amz-request-payer).
     #[arg(long, global = true, help_heading = GLOBAL, value_parser = ["requester"])]
     pub request_payer: Option<String>,
+    /// Trust the certificates of this PEM file for TLS (endpoints and https:// proxies) in
+    /// place of the built-in ones; wins over --ca-native, AWS_CA_BUNDLE and the profile's
+    /// ca_bundle.
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "PATH")]
+    pub ca_bundle: Option<std::path::PathBuf>,
+    /// Trust the operating system's certificate store (as curl's --ca-native) in place of the
+    /// built-in roots; wins over AWS_CA_BUNDLE and the profile's ca_bundle.
+    #[arg(long, global = true, help_heading = GLOBAL, env = "CIRRUS_CA_NATIVE",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub ca_native: bool,
 }
 
 /// Output formats.
@@ -231,8 +241,13 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
         .profile(global.profile.as_deref())
         .endpoint_url(global.endpoint_url.as_deref())
         .credentials(credentials);
-    if global.cli_connect_timeout.is_some() || global.cli_read_timeout.is_some() {
+    let roots = trusted_roots(global)?;
+    if global.cli_connect_timeout.is_some() || global.cli_read_timeout.is_some() || roots.is_some() {
         let mut settings = cirrus::transport::TransportSettings::default();
+        if let Some(roots) = roots {
+            // The loader then leaves AWS_CA_BUNDLE and the profile's ca_bundle aside.
+            settings = settings.with_tls_roots(roots);
+        }
         if let Some(s) = global.cli_connect_timeout {
             // 0: as long as the system allows (the kernel gives up on its own, after minutes).
             let d = if s == 0.0 { Duration::from_secs(24 * 3600) } else { Duration::from_secs_f64(s) };
@@ -244,6 +259,20 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
         loader = loader.transport(settings);
     }
     loader.load().map_err(Failure::config)
+}
+
+/// The roots --ca-bundle or --ca-native ask for; none: the loader's choice (AWS_CA_BUNDLE, the
+/// profile's ca_bundle, else the built-in roots).
+fn trusted_roots(global: &GlobalArgs) -> Result<Option<cirrus::transport::TlsRoots>, Failure> {
+    let Some(path) = &global.ca_bundle else {
+        return Ok(global.ca_native.then_some(cirrus::transport::TlsRoots::System));
+    };
+    let pem = read_limited("--ca-bundle", path, 16 << 20)?;
+    let roots = cirrus::transport::TlsRoots::from_pem(&pem).map_err(|e| {
+        let what = format!("the CA bundle {} (from --ca-bundle) is not a PEM bundle", path.display());
+        Failure::input(anyhow::Error::new(e).context(what))
+    })?;
+    Ok(Some(roots))
 }
 
 /// A number of seconds from 0 to one day (the AWS CLI's timeouts take fractions).
@@ -307,6 +336,9 @@ fn main() -> ExitCode {
             if no_credentials(&error) {
                 eprintln!("{NO_CREDENTIALS_HINT}");
             }
+            if untrusted_certificate(&error) {
+                eprintln!("{UNTRUSTED_HINT}");
+            }
             ExitCode::from(code)
         }
     }
@@ -316,6 +348,18 @@ fn main() -> ExitCode {
 const NO_CREDENTIALS_HINT: &str = "cirrus: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `cirrus configure` \
      (keys) or `cirrus configure sso` / `cirrus sso login` (IAM Identity Center), or name a profile with \
      --profile; `cirrus credentials --explain` says why each source had none";
+
+/// What to do when a certificate is not signed by a CA cirrus trusts.
+const UNTRUSTED_HINT: &str =
+    "cirrus: the certificate is not signed by a CA cirrus trusts: name the CA's PEM file with \
+     --ca-bundle PATH (or AWS_CA_BUNDLE), or trust the system's store with --ca-native";
+
+/// Whether `error` is a TLS certificate of an unknown issuer.
+fn untrusted_certificate(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|e| e.downcast_ref::<cirrus::transport::CallError>().is_some_and(|c| c.is_untrusted_certificate()))
+}
 
 /// Whether `error` is that no source had credentials (not a source that failed).
 fn no_credentials(error: &anyhow::Error) -> bool {

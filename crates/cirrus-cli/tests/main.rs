@@ -17,6 +17,7 @@ mod ses;
 mod sns;
 mod sso;
 mod transfer;
+mod trust;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::io::Write;
@@ -521,6 +522,7 @@ fn main() {
     trials.extend(cognito::trials());
     trials.extend(sso::trials());
     trials.extend(mfa::trials());
+    trials.extend(trust::trials());
     let root = testdata().join("sigv4/v4");
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("context.json").exists()).collect(),

@@ -370,6 +370,28 @@ impl CallError {
     pub fn is_too_large(&self) -> bool {
         self.kind == CallErrorKind::TooLarge
     }
+
+    /// Whether no connection could be made because a certificate (the server's, or an
+    /// `https://` proxy's) is not signed by a trusted CA: trusting its CA (a CA bundle, or the
+    /// system's store) would help.
+    pub fn is_untrusted_certificate(&self) -> bool {
+        self.kind == CallErrorKind::Connect && self.cause.as_deref().is_some_and(|e| unknown_issuer(e))
+    }
+}
+
+/// Whether `e` or a cause under it is rustls refusing a certificate of an unknown issuer
+/// (inside `io::Error`s too, whose `source` skips the error they wrap).
+fn unknown_issuer(e: &(dyn std::error::Error + 'static)) -> bool {
+    use rustls::{CertificateError, Error as Tls};
+    if let Some(Tls::InvalidCertificate(CertificateError::UnknownIssuer)) = e.downcast_ref::<Tls>() {
+        return true;
+    }
+    if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        if unknown_issuer(inner) {
+            return true;
+        }
+    }
+    e.source().is_some_and(unknown_issuer)
 }
 
 impl fmt::Display for CallError {
