@@ -18,6 +18,7 @@ mod configure;
 mod credentials;
 mod curl;
 mod failure;
+mod mfa;
 mod output;
 mod s3;
 mod s3api;
@@ -174,29 +175,6 @@ fn generated(what: &Command) -> Result<(), Failure> {
     std::io::Write::write_all(&mut stdout, &out).and_then(|()| std::io::Write::flush(&mut stdout)).map_err(stdout_error)
 }
 
-/// Asks for an MFA code on the terminal, as the AWS CLI does (`Enter MFA code for ARN: `); an
-/// error when there is no terminal (a script, CI), rather than a hang.
-fn mfa_prompt() -> cirrus::context::MfaPrompt {
-    std::sync::Arc::new(|serial: String| {
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || ask_on_terminal(&format!("Enter MFA code for {serial}: ")))
-                .await
-                .map_err(|e| cirrus::CredentialsError::invalid(format!("the MFA prompt failed: {e}")))?
-        })
-    })
-}
-
-fn ask_on_terminal(prompt: &str) -> Result<String, cirrus::CredentialsError> {
-    use std::io::{BufRead, Write};
-    let no_terminal = || cirrus::CredentialsError::invalid("an MFA code is needed, but there is no terminal to ask on");
-    let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| no_terminal())?;
-    let mut out = &tty;
-    out.write_all(prompt.as_bytes()).and_then(|()| out.flush()).map_err(|_| no_terminal())?;
-    let mut line = String::new();
-    std::io::BufReader::new(&tty).read_line(&mut line).map_err(|_| no_terminal())?;
-    Ok(line.trim().to_owned())
-}
-
 /// The most a request body read into memory may be (`sign`, `curl -d @FILE`): 1 GiB.
 pub const MAX_BODY_IN_MEMORY: usize = 1 << 30;
 
@@ -235,7 +213,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
     } else {
         cirrus::loader::CredentialsChoice::Default
     };
-    let ctx = cirrus::Context::from_process().with_mfa_prompt(mfa_prompt());
+    let ctx = cirrus::Context::from_process().with_mfa_prompt(mfa::mfa_prompt());
     let mut loader = cirrus::loader::ConfigLoader::new(ctx)
         .region_from_flag(global.region.as_deref(), "--region")
         .profile(global.profile.as_deref())

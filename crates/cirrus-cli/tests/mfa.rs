@@ -100,6 +100,45 @@ fn asked_on_a_terminal_then_cached() -> Result<(), Failed> {
     Ok(())
 }
 
+/// `pty_run.py` answering the MFA prompt with `answer` (`^C` types Ctrl-C): the exit code,
+/// what the terminal showed, and what the script said on stderr (the terminal's echo at the
+/// end, a signal that killed cirrus).
+fn on_a_pty(home: &Path, answer: &str) -> Result<(i32, String, String), Failed> {
+    let out = std::process::Command::new(python()?)
+        .arg(script("pty_run.py"))
+        .args(["Enter MFA code for", answer, "--", env!("CARGO_BIN_EXE_cirrus"), "--profile", "mfa", "sts", "whoami"])
+        .env("HOME", home)
+        .env("AWS_ENDPOINT_URL", moto()?)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    Ok((out.status.code().unwrap_or(-1), text, String::from_utf8_lossy(&out.stderr).into_owned()))
+}
+
+/// The code is not echoed as it is typed, and the terminal echoes again afterwards: once the
+/// code is read, and when Ctrl-C interrupts the prompt (exit 130, from cirrus, not the signal).
+fn the_code_is_not_echoed() -> Result<(), Failed> {
+    let h = home("echo")?;
+    let (code, text, said) = on_a_pty(&h, "740213")?;
+    ensure(code == 0 && said.contains("echo: on"), format!("exit {code}: {text} {said}"))?;
+    let after = text.split(&format!("Enter MFA code for {SERIAL}: ")).nth(1).unwrap_or_default();
+    // Between the prompt and the answer's JSON: only the new line cirrus writes.
+    let between = after.split('{').next().unwrap_or_default();
+    ensure(after.contains("assumed-role/cirrus-mfa") && between.trim().is_empty(), format!("echoed: {text:?}"))?;
+    std::fs::remove_dir_all(h.join(".aws/cli")).map_err(|e| e.to_string())?;
+    let (code, text, said) = on_a_pty(&h, "^C")?;
+    ensure(
+        code == 130 && said.contains("echo: on") && !said.contains("killed by signal"),
+        format!("Ctrl-C: exit {code}: {text:?} {said}"),
+    )?;
+    ensure(!h.join(".aws/cli/cache").exists(), "credentials cached after Ctrl-C")?;
+    let _ = std::fs::remove_dir_all(&h);
+    Ok(())
+}
+
 fn reads_what_the_aws_cli_cached() -> Result<(), Failed> {
     let moto = moto()?;
     let h = home("botocore")?;
@@ -122,5 +161,6 @@ pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("mfa::asked_on_a_terminal_then_cached_for_both_tools", asked_on_a_terminal_then_cached),
         Trial::test("mfa::reads_what_the_aws_cli_cached", reads_what_the_aws_cli_cached),
+        Trial::test("mfa::the_code_is_not_echoed_and_echo_comes_back", the_code_is_not_echoed),
     ]
 }
