@@ -104,7 +104,7 @@ fn an_unseen_part_of_the_tree_deletes_nothing() -> Result<(), Failed> {
     write(&tree, "locked/x.txt", "x")?;
     std::os::unix::fs::symlink(dir.join("unmounted-disk"), tree.join("mnt")).map_err(|e| e.to_string())?;
     std::os::unix::fs::symlink(&tree, tree.join("ok/loop")).map_err(|e| e.to_string())?;
-    for d in [&dir, &tree, &tree.join("ok")] {
+    for d in [&*dir, &*tree, &*tree.join("ok")] {
         mode(d, 0o755)?;
     }
     mode(&tree.join("ok/a.txt"), 0o644)?;

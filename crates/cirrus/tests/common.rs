@@ -236,8 +236,8 @@ pub fn ctx_with(vars: &[(&str, &str)]) -> cirrus::Context {
     cirrus::Context::new(Arc::new(env), Arc::new(cirrus::fs::RealFs))
 }
 
-/// A fresh directory under the system temp dir.
-pub fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh directory under the system temp dir, removed when the test is done with it.
+pub fn temp_dir(tag: &str) -> TempDir {
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir().join(format!(
         "cirrus-test-{}-{tag}-{}",
@@ -246,7 +246,48 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
+}
+
+/// A test's scratch directory, removed with everything in it when dropped (kept when the test
+/// panicked, to look at).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// The path, owned (`Location::Local(dir.clone())`); the directory stays this guard's.
+    #[allow(clippy::should_implement_trait)]
+    pub fn clone(&self) -> PathBuf {
+        self.0.clone()
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() && std::fs::remove_dir_all(&self.0).is_err() && self.0.exists() {
+            // Unreadable corners made by a test (chmod 000) opened again first.
+            let _ = std::process::Command::new("chmod").args(["-R", "u+rwx"]).arg(&self.0).status();
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The Python of the test virtualenv (pycognito, boto3), named by scripts/test. Missing is a

@@ -473,7 +473,7 @@ fn syncs() -> Result<(), String> {
         }
         let empty = temp_dir("sync-many");
         let plan: Vec<String> = Transfers::new(s3.clone())
-            .sync_plan(&Location::s3(&b, "many"), &Location::Local(empty), &SyncOptions::default())
+            .sync_plan(&Location::s3(&b, "many"), &Location::Local(empty.clone()), &SyncOptions::default())
             .await
             .map_err(e)?
             .map_ok(|a| a.src.to_string())

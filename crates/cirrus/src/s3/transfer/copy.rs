@@ -136,7 +136,10 @@ async fn single(ctx: &Arc<Ctx>, from_bucket: &str, from_key: &str, bucket: &str,
         return Outcome::Failed(super::Error::new(ErrorKind::Other, why));
     }
     let copied = match ctx.request_slot().await {
-        Ok(_slot) => ctx.client.copy_with(from_bucket, from_key, bucket, key, &ctx.put).await.map_err(Into::into),
+        Ok(_slot) => {
+            super::ctx::point_of_no_return();
+            ctx.client.copy_with(from_bucket, from_key, bucket, key, &ctx.put).await.map_err(Into::into)
+        }
         Err(e) => Err(e),
     };
     match copied {

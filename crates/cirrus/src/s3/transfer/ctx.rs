@@ -8,6 +8,36 @@ use crate::s3::{PutOptions, S3Client};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+tokio::task_local! {
+    /// Whether the job of this task has passed its point of no return.
+    static COMMITTED: std::cell::Cell<bool>;
+}
+
+/// Marks the job running in this task as past its point of no return: the request or rename
+/// that makes its result real is under way. An interrupt from now on lets the job finish (and
+/// its event and count come out) rather than dropping it with its outcome unknown.
+pub(crate) fn point_of_no_return() {
+    let _ = COMMITTED.try_with(|c| c.set(true));
+}
+
+/// Runs `job` until it ends or `cancel` fires; on cancel, a job still before its point of no
+/// return is dropped (its guards clean up: `None`), one past it runs to its end.
+pub(crate) async fn unless_interrupted<F: std::future::Future>(job: F, cancel: &super::Cancel) -> Option<F::Output> {
+    COMMITTED
+        .scope(std::cell::Cell::new(false), async move {
+            let mut job = std::pin::pin!(job);
+            tokio::select! {
+                biased;
+                done = &mut job => Some(done),
+                () = cancel.cancelled() => match COMMITTED.with(std::cell::Cell::get) {
+                    true => Some(job.await),
+                    false => None,
+                },
+            }
+        })
+        .await
+}
+
 /// What a job needs from the run it belongs to.
 pub(crate) struct Ctx {
     pub(crate) client: S3Client,
@@ -170,6 +200,7 @@ impl Ctx {
         parts: &[crate::s3::CompletedPart],
     ) -> Result<(), Error> {
         let _slot = self.request_slot().await?;
+        point_of_no_return();
         self.client.complete_multipart_upload_with(bucket, key, upload_id, parts, &self.put).await?;
         Ok(())
     }

@@ -146,6 +146,8 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
     let modified = object.and_then(|o| o.last_modified).or(modified);
     let target = path.to_path_buf();
     let run = ctx.clone();
+    // The rename cannot be called back once its thread runs: the job finishes and is counted.
+    super::ctx::point_of_no_return();
     let placed = tokio::task::spawn_blocking(move || -> std::io::Result<Placed> {
         // Exactly the bytes received: a retry of a shorter answer leaves no old tail.
         file.set_len(n)?;

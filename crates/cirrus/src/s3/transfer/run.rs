@@ -18,6 +18,8 @@ enum Ended {
     /// `no_overwrite`: the destination was there, and left alone.
     NotOverwritten,
     Failed,
+    /// Interrupted before anything of it was done.
+    Dropped,
 }
 
 /// One object to move.
@@ -119,18 +121,26 @@ impl Job {
 async fn remove_source(ctx: &Ctx, source: &Source) -> Result<(), Error> {
     match source {
         Source::File(path) => {
+            super::ctx::point_of_no_return();
             tokio::fs::remove_file(path).await.map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
         }
         Source::Object(bucket, key) => {
             let _slot = ctx.request_slot().await?;
+            super::ctx::point_of_no_return();
             Ok(ctx.client.delete(bucket, key).await?)
         }
     }
 }
 
+/// One job run to its end, its event out, unless `cancel` fires before its point of no return
+/// (then it is dropped, and neither reported nor counted: nothing of it happened).
+async fn run_job(ctx: Arc<Ctx>, job: Job, cancel: Cancel) -> Ended {
+    super::ctx::unless_interrupted(run_whole_job(ctx, job), &cancel).await.unwrap_or(Ended::Dropped)
+}
+
 /// One job run to its end, its event out: for `mv`, the source removed once its copy is
 /// complete (never through a symlinked directory).
-async fn run_job(ctx: Arc<Ctx>, job: Job) -> Ended {
+async fn run_whole_job(ctx: Arc<Ctx>, job: Job) -> Ended {
     let (action, src, dst) = job.describe();
     let action = if ctx.move_source() { Action::Move } else { action };
     // A file reached through a symlinked directory is copied, never removed: that would delete
@@ -266,6 +276,7 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
         Ok(Ended::Skipped) => summary.skipped += 1,
         Ok(Ended::NotOverwritten) => summary.not_overwritten += 1,
         Ok(Ended::Failed) => summary.failed += 1,
+        Ok(Ended::Dropped) => {}
         Err(e) if e.is_cancelled() => {}
         Err(_) => summary.failed += 1,
     };
@@ -286,7 +297,7 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
                     objects += 1;
                     // Sizes come from the listing: a hostile one cannot overflow the total.
                     bytes = bytes.saturating_add(size);
-                    set.spawn(run_job(ctx.clone(), job));
+                    set.spawn(run_job(ctx.clone(), job, cancel.clone()));
                 }
                 Some(Planned::Skip { src, reason }) => {
                     summary.skipped += 1;
@@ -302,9 +313,9 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
         }
     }
     if summary.interrupted {
-        // Dropping the jobs runs their guards: temporary files go, multipart uploads are
-        // handed over to be aborted below.
-        set.abort_all();
+        // Each job stops on the interrupt by itself: one before its point of no return is
+        // dropped (its guards remove temporary files and hand multipart uploads over to be
+        // aborted below), one past it finishes, and is reported and counted as what happened.
         while let Some(joined) = set.join_next().await {
             count(&mut summary, joined);
         }

@@ -44,6 +44,7 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
             let _memory = ctx.memory(size).await?;
             let data = read_at(&file, 0, size).await?;
             unchanged(&file, &meta).await?;
+            super::ctx::point_of_no_return();
             ctx.client.put(bucket, key, data, &put).await?;
             Ok::<_, Error>(())
         }
