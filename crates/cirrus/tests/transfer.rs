@@ -387,6 +387,52 @@ fn old_file(root: &Path, rel: &str, body: &str) -> Result<(), String> {
     std::fs::File::options().write(true).open(&p).and_then(|f| f.set_modified(then)).map_err(|e| e.to_string())
 }
 
+/// A local file where the bucket has a folder (`data` here, `data/x` and `data/sub/y` there):
+/// `sync --delete` from S3 deletes the file and then downloads the folder, in one run (the
+/// downloads wait for the deletions); a second run sends nothing. Without `--delete` the file
+/// is the user's and stays; the keys beneath it are skipped.
+fn sync_turns_a_file_into_a_folder_in_one_run() -> Result<(), String> {
+    use cirrus::s3::transfer::SyncOptions;
+    let s3 = client(Server::S3s)?;
+    let b = bucket("sync-file-folder");
+    let dir = temp_dir("sync-file-folder");
+    let remote = Location::s3(&b, "t/");
+    let sync = |delete: bool| {
+        let (s3, remote, local) = (s3.clone(), remote.clone(), Location::Local(dir.clone()));
+        async move {
+            let log = Log::default();
+            let options = SyncOptions::default().with_delete(delete);
+            let summary = Transfers::new(s3).sync(&remote, &local, &options, log.observer(), &Cancel::new()).await;
+            Ok::<_, String>((summary.map_err(e)?, log))
+        }
+    };
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        for (k, v) in [("t/data/x", "x"), ("t/data/sub/y", "yy"), ("t/other", "o")] {
+            s3.put(&b, k, v, &PutOptions::default()).await.map_err(e)?;
+        }
+        std::fs::write(dir.join("data"), "the user's file").map_err(|e| e.to_string())?;
+        let (summary, log) = sync(false).await?;
+        ensure!(summary.done == 1 && summary.skipped == 2, "without --delete: {summary} {:?}", log.lines());
+        let kept = std::fs::read_to_string(dir.join("data")).map_err(|e| e.to_string())?;
+        ensure!(kept == "the user's file", "the file was changed: {kept}");
+        let (summary, log) = sync(true).await?;
+        ensure!(
+            summary.done == 3 && summary.failed == 0 && summary.skipped == 0 && log.with("delete:") == 1,
+            "first run: {summary} {:?}",
+            log.lines()
+        );
+        let x = std::fs::read_to_string(dir.join("data/x")).map_err(|e| e.to_string())?;
+        let y = std::fs::read_to_string(dir.join("data/sub/y")).map_err(|e| e.to_string())?;
+        ensure!(x == "x" && y == "yy", "downloaded: {x:?} {y:?}");
+        let (summary, log) = sync(true).await?;
+        ensure!(summary.done == 0 && summary.is_complete(), "second run: {summary} {:?}", log.lines());
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
 /// sync every way: the first copies the tree, the second sends nothing, a change is the only
 /// thing sent, --delete removes what the source lacks but not what filters leave out,
 /// --dryrun changes nothing, and the plan is a stream a program can read.
@@ -1004,6 +1050,7 @@ fn transfers_share_one_budget() -> Result<(), String> {
 pub fn trials() -> Vec<Trial> {
     vec![
         trial("transfer::loopback::transfers_from_one_engine_share_one_budget", transfers_share_one_budget),
+        trial("transfer::s3s::sync_turns_a_file_into_a_folder_in_one_run", sync_turns_a_file_into_a_folder_in_one_run),
         trial("transfer::moto::a_file_that_changes_while_sent_fails", a_file_that_changes_fails),
         trial("transfer::moto::resume_takes_up_an_interrupted_upload", resumes_an_interrupted_upload),
         trial("transfer::loopback::a_failed_abort_is_reported_with_its_upload_id", failed_abort_is_reported),

@@ -78,8 +78,18 @@ impl DownloadTo {
 /// What a planned source yields.
 pub(crate) enum Planned {
     Job(Job, u64),
-    Skip { src: Location, reason: Error },
-    Fail { action: Action, src: Location, reason: Error },
+    Skip {
+        src: Location,
+        reason: Error,
+    },
+    Fail {
+        action: Action,
+        src: Location,
+        reason: Error,
+    },
+    /// The jobs after this one start once every job before it has ended (a sync's downloads
+    /// under a local file that its deletions remove first).
+    AfterAll,
 }
 
 impl Job {
@@ -251,6 +261,7 @@ pub(crate) async fn dry_run(
                 let error = reason.at(src.clone());
                 observer(&Event::Failed { action, src, dst: None, error });
             }
+            Planned::AfterAll => {}
         }
     }
     summary.elapsed = start.elapsed();
@@ -267,6 +278,8 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
     let mut plan = plan;
     let mut set: JoinSet<Ended> = JoinSet::new();
     let mut exhausted = false;
+    // After `Planned::AfterAll`: nothing more starts until the jobs before it have ended.
+    let mut barrier = false;
     let (mut objects, mut bytes) = (0u64, 0u64);
     let count = |summary: &mut Summary, joined: Result<Ended, tokio::task::JoinError>| match joined {
         Ok(Ended::Done(n)) => {
@@ -288,7 +301,10 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
                 break;
             }
             Some(joined) = set.join_next(), if !set.is_empty() => count(&mut summary, joined),
-            next = plan.next(), if !exhausted && set.len() < max_jobs => match next {
+            // Polled under a barrier only once the jobs before it have ended: it is lifted.
+            next = plan.next(), if !exhausted && set.len() < max_jobs && !(barrier && !set.is_empty()) => {
+                barrier = false;
+                match next {
                 None => {
                     exhausted = true;
                     ctx.emit(&Event::Listed { objects, bytes });
@@ -309,7 +325,8 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
                     let error = reason.at(src.clone());
                     ctx.emit(&Event::Failed { action, src, dst: None, error });
                 }
-            },
+                Some(Planned::AfterAll) => barrier = true,
+            }},
         }
     }
     if summary.interrupted {

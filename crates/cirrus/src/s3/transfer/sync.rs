@@ -12,9 +12,9 @@
 //! filters leave out. A listing that fails stops the plan there: nothing is deleted on a
 //! partial view of the source. An S3 listing must come in key order; one that does not ends the
 //! plan with an error, and with S3 as the source the deletions wait for the end of the
-//! comparison (held as keys in memory), so a disorder found late deletes nothing. One cost: a
-//! download that needs a directory where a local file is to be deleted (file `a`, keys under
-//! `a/`) fails on the first sync, which deletes `a`; the next sync downloads them.
+//! comparison (held as keys in memory), so a disorder found late deletes nothing. A download
+//! that needs a directory where a local file is to be deleted (file `a`, keys under `a/`) is
+//! held back too, and starts once the deletions have ended: one sync converges.
 
 use super::ctx::Ctx;
 use super::plan::input;
@@ -519,7 +519,7 @@ impl Transfers {
             .filter_map(|(planned, say)| {
                 std::future::ready(match planned {
                     Planned::Fail { reason, .. } => Some(Err(reason)),
-                    Planned::Skip { .. } => None,
+                    Planned::Skip { .. } | Planned::AfterAll => None,
                     Planned::Job(..) => say.map(Ok),
                 })
             })
@@ -640,6 +640,8 @@ impl Transfers {
             tx,
             checks: JoinSet::new(),
             deferred: Vec::new(),
+            doomed: std::collections::HashSet::new(),
+            after_deletes: Vec::new(),
             unseen: Unseen::default(),
         };
         tokio::spawn(compare.run(src_side, dst_side));
@@ -669,6 +671,11 @@ struct Compare {
     /// Deletions held back to the end of the comparison (S3 as the source).
     defer_deletes: bool,
     deferred: Vec<Doomed>,
+    /// The names of the deletions held back.
+    doomed: std::collections::HashSet<String>,
+    /// Downloads under a name in `doomed` (a file where they need a directory): sent after
+    /// the deletions, to start once those have ended.
+    after_deletes: Vec<Step>,
     /// What the source could not see, by name.
     unseen: Unseen,
 }
@@ -719,8 +726,13 @@ impl Compare {
                 std::cmp::Ordering::Less => {
                     let Some(Ok(s)) = x.take() else { return Ok(()) };
                     x = a.next().await;
+                    let under_doomed = self.under_doomed(&s.rel);
                     let step = step(self.action, &self.src_root, &self.dst_root, s);
-                    self.send((step.0, Some(step.1))).await?;
+                    if under_doomed {
+                        self.after_deletes.push((step.0, Some(step.1)));
+                    } else {
+                        self.send((step.0, Some(step.1))).await?;
+                    }
                 }
                 std::cmp::Ordering::Greater => {
                     let Some(Ok(d)) = y.take() else { return Ok(()) };
@@ -768,6 +780,7 @@ impl Compare {
             return Ok(());
         }
         if self.defer_deletes {
+            self.doomed.insert(d.rel.clone());
             self.deferred.push(d.into());
             return Ok(());
         }
@@ -812,8 +825,16 @@ impl Compare {
         Ok(())
     }
 
+    /// Whether a download of `rel` needs a directory where a local file is to be deleted (a
+    /// folder above it is in `doomed`).
+    fn under_doomed(&self, rel: &str) -> bool {
+        self.action == Action::Download
+            && !self.doomed.is_empty()
+            && rel.match_indices('/').any(|(i, _)| self.doomed.contains(&rel[..i]))
+    }
+
     /// Both sides read to their end: the content checks still running, then the deletions held
-    /// back.
+    /// back, then the downloads that waited for them.
     async fn finish(&mut self) -> Result<(), Gone> {
         while let Some(done) = self.checks.join_next().await {
             if let Ok(Some(step)) = done {
@@ -824,6 +845,13 @@ impl Compare {
             if let Some(step) = delete_or_keep(&self.dst_root, d, &self.unseen) {
                 self.send(step).await?;
             }
+        }
+        let held = std::mem::take(&mut self.after_deletes);
+        if !held.is_empty() {
+            self.send((Planned::AfterAll, None)).await?;
+        }
+        for step in held {
+            self.send(step).await?;
         }
         Ok(())
     }
