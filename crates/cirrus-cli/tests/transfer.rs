@@ -71,12 +71,10 @@ impl AsRef<std::ffi::OsStr> for Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
-            if std::fs::remove_dir_all(&self.0).is_err() && self.0.exists() {
-                // Unreadable corners made by a test (chmod 000) opened again first.
-                let _ = std::process::Command::new("chmod").args(["-R", "u+rwx"]).arg(&self.0).status();
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
+        if !std::thread::panicking() && std::fs::remove_dir_all(&self.0).is_err() && self.0.exists() {
+            // Unreadable corners made by a test (chmod 000) opened again first.
+            let _ = std::process::Command::new("chmod").args(["-R", "u+rwx"]).arg(&self.0).status();
+            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 }

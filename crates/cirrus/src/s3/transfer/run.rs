@@ -302,7 +302,7 @@ pub(crate) async fn execute(ctx: Arc<Ctx>, plan: BoxStream<'static, Planned>, ca
             }
             Some(joined) = set.join_next(), if !set.is_empty() => count(&mut summary, joined),
             // Polled under a barrier only once the jobs before it have ended: it is lifted.
-            next = plan.next(), if !exhausted && set.len() < max_jobs && !(barrier && !set.is_empty()) => {
+            next = plan.next(), if !exhausted && set.len() < max_jobs && (!barrier || set.is_empty()) => {
                 barrier = false;
                 match next {
                 None => {
