@@ -38,6 +38,9 @@ pub(crate) async fn unless_interrupted<F: std::future::Future>(job: F, cancel: &
         .await
 }
 
+/// Permits of `Ctx::blocking_work`: more than blocking threads will ever run at once.
+const BLOCKING_PERMITS: u32 = 1 << 20;
+
 /// What a job needs from the run it belongs to.
 pub(crate) struct Ctx {
     pub(crate) client: S3Client,
@@ -50,6 +53,10 @@ pub(crate) struct Ctx {
     /// CreateMultipartUpload requests on their way, each in a task of its own (see
     /// `create_upload`): waited for before the orphans are aborted.
     creating: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Work on blocking threads (`blocking`), one permit each: all of them are taken at the
+    /// end, so what such work leaves (a temporary file whose job was dropped) is gone before
+    /// the summary returns.
+    blocking_work: Arc<Semaphore>,
     /// Aborts that failed.
     left_behind: Mutex<Vec<LeftBehind>>,
     pub(crate) put: PutOptions,
@@ -126,6 +133,7 @@ impl Ctx {
             observer,
             orphans: Mutex::new(Vec::new()),
             creating: Mutex::new(Vec::new()),
+            blocking_work: Arc::new(Semaphore::new(BLOCKING_PERMITS as usize)),
             left_behind: Mutex::new(Vec::new()),
             put,
             move_source,
@@ -283,7 +291,24 @@ impl Ctx {
     /// The end of a run: waits for CreateMultipartUpload requests still on their way, aborts
     /// the uploads dropped jobs left, and counts into `summary` what could not be aborted and
     /// how the downloads were verified.
+    /// Runs `f` on a blocking thread. When the job awaiting it is dropped (an interrupt), what
+    /// `f` returns (a temporary file's guard) is dropped on that thread, and [`finish`]
+    /// (Self::finish) waits for it.
+    pub(crate) async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+        let permit = self.blocking_work.clone().try_acquire_owned().ok();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::task::spawn_blocking(move || {
+            // Nobody waits any more: dropped here, before the permit goes back.
+            drop(tx.send(f()).err());
+            drop(permit);
+        });
+        task.await.map_err(Error::task)?;
+        rx.await.map_err(|_| Error::new(super::ErrorKind::Other, "a blocking task ended without its result"))
+    }
+
     pub(super) async fn finish(&self, summary: &mut Summary) {
+        // Blocking work of dropped jobs ends first (their temporary files removed).
+        let _all = self.blocking_work.acquire_many(BLOCKING_PERMITS).await;
         // A CreateMultipartUpload still on its way may yet add an orphan.
         let creating = self.creating.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
         for task in creating {

@@ -123,13 +123,13 @@ async fn into_file(ctx: &Arc<Ctx>, bucket: &str, key: &str, object: Option<&Obje
         Err(e) => return Outcome::Failed(e),
     };
     let p = path.to_path_buf();
-    let created = tokio::task::spawn_blocking(move || super::fd::patiently(|| TempFile::create(&p))).await;
+    let created = ctx.blocking(move || super::fd::patiently(|| TempFile::create(&p))).await;
     let (tmp, file) = match created {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => {
             return Outcome::Failed(Error::io(format!("cannot create a temporary file beside {}", path.display()), e))
         }
-        Err(e) => return Outcome::Failed(Error::task(e)),
+        Err(e) => return Outcome::Failed(e),
     };
     let file = Arc::new(file);
     let small = object.is_some_and(|o| o.size < ctx.client.settings().multipart_threshold);
