@@ -433,6 +433,55 @@ fn sync_turns_a_file_into_a_folder_in_one_run() -> Result<(), String> {
     })
 }
 
+/// A local folder where the bucket has a file (`data/y`, `data/sub/z` here, the key `data`
+/// there): `sync --delete` from S3 deletes the files, then puts the download in place of the
+/// folder left empty, in one run. A file the filters leave out keeps the folder (and the key is
+/// skipped): nothing the user keeps is removed.
+fn sync_turns_a_folder_into_a_file_in_one_run() -> Result<(), String> {
+    use cirrus::s3::transfer::{Filters, SyncOptions};
+    let s3 = client(Server::S3s)?;
+    let b = bucket("sync-folder-file");
+    let dir = temp_dir("sync-folder-file");
+    let remote = Location::s3(&b, "t/");
+    let sync = |exclude: Option<&'static str>| {
+        let (s3, remote, local) = (s3.clone(), remote.clone(), Location::Local(dir.clone()));
+        async move {
+            let log = Log::default();
+            let mut transfer = TransferOptions::recursive();
+            if let Some(pattern) = exclude {
+                transfer = transfer.with_filters(Filters::default().exclude(pattern));
+            }
+            let options = SyncOptions::default().with_delete(true).with_transfer(transfer);
+            let summary = Transfers::new(s3).sync(&remote, &local, &options, log.observer(), &Cancel::new()).await;
+            Ok::<_, String>((summary.map_err(e)?, log))
+        }
+    };
+    let folder = |keep: bool| -> Result<(), String> {
+        std::fs::create_dir_all(dir.join("data/sub/empty")).map_err(|e| e.to_string())?;
+        let files = [("data/y", "y"), ("data/sub/z", "z")].into_iter().chain(keep.then_some(("data/k.keep", "k")));
+        files.into_iter().try_for_each(|(rel, body)| std::fs::write(dir.join(rel), body).map_err(|e| e.to_string()))
+    };
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        s3.put(&b, "t/data", "the object", &PutOptions::default()).await.map_err(e)?;
+        folder(true)?;
+        let (summary, log) = sync(Some("*.keep")).await?;
+        ensure!(summary.done == 2 && summary.skipped == 1, "with a kept file: {summary} {:?}", log.lines());
+        ensure!(dir.join("data/k.keep").is_file(), "the kept file is gone");
+        std::fs::remove_dir_all(dir.join("data")).map_err(|e| e.to_string())?;
+        folder(false)?;
+        let (summary, log) = sync(None).await?;
+        ensure!(summary.done == 3 && summary.is_complete(), "first run: {summary} {:?}", log.lines());
+        let got = std::fs::read_to_string(dir.join("data")).map_err(|e| e.to_string())?;
+        ensure!(got == "the object", "data: {got:?}");
+        let (summary, log) = sync(None).await?;
+        ensure!(summary.done == 0 && summary.is_complete(), "second run: {summary} {:?}", log.lines());
+        s3.delete_prefix(&b, "").await.map_err(e)?;
+        s3.delete_bucket(&b).await.map_err(e)?;
+        Ok(())
+    })
+}
+
 /// sync every way: the first copies the tree, the second sends nothing, a change is the only
 /// thing sent, --delete removes what the source lacks but not what filters leave out,
 /// --dryrun changes nothing, and the plan is a stream a program can read.
@@ -1051,6 +1100,7 @@ pub fn trials() -> Vec<Trial> {
     vec![
         trial("transfer::loopback::transfers_from_one_engine_share_one_budget", transfers_share_one_budget),
         trial("transfer::s3s::sync_turns_a_file_into_a_folder_in_one_run", sync_turns_a_file_into_a_folder_in_one_run),
+        trial("transfer::s3s::sync_turns_a_folder_into_a_file_in_one_run", sync_turns_a_folder_into_a_file_in_one_run),
         trial("transfer::moto::a_file_that_changes_while_sent_fails", a_file_that_changes_fails),
         trial("transfer::moto::resume_takes_up_an_interrupted_upload", resumes_an_interrupted_upload),
         trial("transfer::loopback::a_failed_abort_is_reported_with_its_upload_id", failed_abort_is_reported),

@@ -126,6 +126,29 @@ pub(crate) fn removable_under(root: &Path, rel: &str) -> Result<PathBuf, Error> 
     }
 }
 
+/// Removes the folder `rel` under `root` when it holds nothing but empty folders (a sync's
+/// download of a key where the local side had a folder whose files the sync deleted). No file,
+/// symlink or unreadable folder is ever removed, and no folder on the way may be a symlink.
+/// Whether it was removed.
+pub(crate) fn remove_empty_folder(root: &Path, rel: &str) -> bool {
+    fn empty_tree(dir: &Path) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else { return false };
+        for entry in entries {
+            // The type of the entry itself: a symlink is not followed, and not empty.
+            match entry.and_then(|e| Ok((e.file_type()?, e.path()))) {
+                Ok((t, path)) if t.is_dir() && empty_tree(&path) => {}
+                _ => return false,
+            }
+        }
+        std::fs::remove_dir(dir).is_ok()
+    }
+    let Ok(segments) = key_segments(rel) else { return false };
+    let Some((leaf, dirs)) = segments.split_last() else { return false };
+    let Ok(mut path) = dirs_under(root, dirs, Purpose::Delete) else { return false };
+    path.push(leaf);
+    std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) && empty_tree(&path)
+}
+
 /// Opens a file to read, and its metadata: never blocks on a FIFO (opened without waiting for
 /// a writer, then refused, as a socket or device is), and waits out a shortage of file
 /// descriptors rather than fail on it.

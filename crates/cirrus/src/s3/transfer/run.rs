@@ -64,12 +64,17 @@ pub(crate) enum DownloadTo {
     Under { root: PathBuf, rel: String },
     /// A path the user named.
     Path(PathBuf),
+    /// Like `Under`, where the local side had a folder that a sync's deletions emptied: the
+    /// folder goes first when nothing but empty folders is left in it.
+    InPlaceOfFolder { root: PathBuf, rel: String },
 }
 
 impl DownloadTo {
     pub(crate) fn display(&self) -> PathBuf {
         match self {
-            DownloadTo::Under { root, rel } => root.join(rel.trim_start_matches('/')),
+            DownloadTo::Under { root, rel } | DownloadTo::InPlaceOfFolder { root, rel } => {
+                root.join(rel.trim_start_matches('/'))
+            }
             DownloadTo::Path(p) => p.clone(),
         }
     }
@@ -200,6 +205,13 @@ async fn do_job(ctx: &Arc<Ctx>, job: Job) -> Outcome {
             let target = match to {
                 DownloadTo::Under { root, rel } => {
                     tokio::task::spawn_blocking(move || super::local::target_under(&root, &rel)).await
+                }
+                DownloadTo::InPlaceOfFolder { root, rel } => {
+                    tokio::task::spawn_blocking(move || {
+                        super::local::remove_empty_folder(&root, &rel);
+                        super::local::target_under(&root, &rel)
+                    })
+                    .await
                 }
                 DownloadTo::Path(p) => tokio::task::spawn_blocking(move || target_at(&p)).await,
             };

@@ -14,7 +14,9 @@
 //! plan with an error, and with S3 as the source the deletions wait for the end of the
 //! comparison (held as keys in memory), so a disorder found late deletes nothing. A download
 //! that needs a directory where a local file is to be deleted (file `a`, keys under `a/`) is
-//! held back too, and starts once the deletions have ended: one sync converges.
+//! held back too, and starts once the deletions have ended: one sync converges. So does a key
+//! where the local side has a folder (key `a`, files under `a/`): its download waits for the
+//! deletions, then replaces the folder if nothing but empty folders is left in it.
 
 use super::ctx::Ctx;
 use super::plan::input;
@@ -353,6 +355,16 @@ fn delete_step(dst: &Root, rel: &str) -> (Planned, SyncAction) {
         Root::S3 { .. } => Job::Remove { target: target.clone() },
     };
     (Planned::Job(job, 0), SyncAction { action: Action::Delete, src: target, dst: None })
+}
+
+/// A download step made to replace a local folder that the sync's deletions empty.
+fn in_place_of_folder(planned: Planned) -> Planned {
+    match planned {
+        Planned::Job(Job::Download { bucket, key, object, to: DownloadTo::Under { root, rel } }, size) => {
+            Planned::Job(Job::Download { bucket, key, object, to: DownloadTo::InPlaceOfFolder { root, rel } }, size)
+        }
+        other => other,
+    }
 }
 
 /// A destination entry the source lacks: its name, and whether a symlinked directory leads to
@@ -727,8 +739,15 @@ impl Compare {
                     let Some(Ok(s)) = x.take() else { return Ok(()) };
                     x = a.next().await;
                     let under_doomed = self.under_doomed(&s.rel);
+                    // The local side has a folder where the key needs a file.
+                    let over_folder = self.defer_deletes
+                        && self.options.delete
+                        && self.action == Action::Download
+                        && matches!(&y, Some(Ok(d)) if d.rel.strip_prefix(s.rel.as_str()).is_some_and(|r| r.starts_with('/')));
                     let step = step(self.action, &self.src_root, &self.dst_root, s);
-                    if under_doomed {
+                    if over_folder {
+                        self.after_deletes.push((in_place_of_folder(step.0), Some(step.1)));
+                    } else if under_doomed {
                         self.after_deletes.push((step.0, Some(step.1)));
                     } else {
                         self.send((step.0, Some(step.1))).await?;
