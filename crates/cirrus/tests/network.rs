@@ -193,7 +193,18 @@ fn context_http_reads_the_proxies() -> Result<(), String> {
     ensure!(whoami_via(&[("HTTP_PROXY", &dead), ("NO_PROXY", "127.0.0.1")])? == "123456789012", "NO_PROXY ignored");
     let e = whoami_via(&[("HTTP_PROXY", "socks5://u:pw-4@127.0.0.1:1080")]).err().ok_or("a SOCKS proxy was ignored")?;
     ensure!(e.contains("HTTP_PROXY") && e.contains("not an http://") && !e.contains("pw-4"), "{e}");
-    Ok(())
+    // The container endpoint is reached directly, whatever the proxy settings say.
+    block_on(async {
+        let server = Loopback::start(|_, _| {
+            Reply::ok(r#"{"AccessKeyId":"AKIDCONTAINER","SecretAccessKey":"s","Token":"t","Expiration":"2100-01-01T00:00:00Z"}"#)
+        })
+        .await;
+        let full = format!("{}/creds", server.url);
+        let ctx = ctx_with(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &full), ("HTTP_PROXY", "socks5://127.0.0.1:1")]);
+        let c = ContainerCredentials::new(&ctx).provide_credentials().await.map_err(|e| report(&e))?;
+        ensure!(c.access_key_id() == "AKIDCONTAINER", "{c:?}");
+        Ok(())
+    })
 }
 
 fn bad_proxy_urls_are_config_errors() -> Result<(), String> {

@@ -41,18 +41,20 @@ pub(crate) struct LazyPool {
 
 impl LazyPool {
     pub(crate) fn get(&self, settings: &TransportSettings) -> &Pool {
-        self.proxied.get_or_init(|| build(settings, settings.proxy.matcher()))
+        self.proxied.get_or_init(|| build(settings, settings.proxy.matcher(), settings.proxy.broken()))
     }
 
     pub(crate) fn direct(&self, settings: &TransportSettings) -> &Pool {
         if settings.proxy.is_none() {
             return self.get(settings);
         }
-        self.direct.get_or_init(|| build(settings, None))
+        self.direct.get_or_init(|| build(settings, None, None))
     }
 }
 
-fn build(settings: &TransportSettings, proxies: Option<Arc<Matcher>>) -> Pool {
+/// A pool through `proxies`; `broken`: why the proxy settings could not be read, which every
+/// connection then fails with.
+fn build(settings: &TransportSettings, proxies: Option<Arc<Matcher>>, broken: Option<Arc<str>>) -> Pool {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -63,10 +65,11 @@ fn build(settings: &TransportSettings, proxies: Option<Arc<Matcher>>) -> Pool {
     let to_proxy =
         hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls.clone()).https_or_http().enable_http1();
     let to_proxy = to_proxy.wrap_connector(http.clone());
-    let https =
-        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(
-            ProxyConnector { http, to_proxy, proxies: proxies.clone(), broken: settings.proxy.broken() },
-        );
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(ProxyConnector { http, to_proxy, proxies: proxies.clone(), broken });
     let hyper = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).build(https);
     Pool { hyper, proxies }
 }
