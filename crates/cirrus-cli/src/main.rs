@@ -241,7 +241,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<cirrus::Config, Failure> {
 
 /// The roots --ca-bundle or --ca-native ask for; none: the loader's choice (AWS_CA_BUNDLE, the
 /// profile's ca_bundle, else the built-in roots).
-fn trusted_roots(global: &GlobalArgs) -> Result<Option<cirrus::transport::TlsRoots>, Failure> {
+pub(crate) fn trusted_roots(global: &GlobalArgs) -> Result<Option<cirrus::transport::TlsRoots>, Failure> {
     let Some(path) = &global.ca_bundle else {
         return Ok(global.ca_native.then_some(cirrus::transport::TlsRoots::System));
     };

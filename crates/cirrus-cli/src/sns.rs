@@ -76,7 +76,15 @@ async fn verify(global: &GlobalArgs, args: VerifyArgs) -> Result<(), Failure> {
     // The certificate is fetched through the proxies the environment names, as every call is.
     let proxy = cirrus::transport::ProxySettings::from_env(&cirrus::env::ProcessEnv)
         .map_err(|e| Failure::input(anyhow::Error::new(e)))?;
-    let mut verifier = Verifier::new().fetcher(cirrus::sns::CertFetcher::new().proxy(proxy));
+    // An https:// proxy's certificate is checked against what every other call trusts
+    // (--ca-bundle, --ca-native, AWS_CA_BUNDLE, the profile's ca_bundle); SNS's own against
+    // the built-in roots. Settings that cannot be read leave the built-in roots.
+    let roots = match crate::trusted_roots(global)? {
+        Some(roots) => roots,
+        None => crate::load_config(global).map(|c| c.http().settings().tls_roots.clone()).unwrap_or_default(),
+    };
+    let fetcher = cirrus::sns::CertFetcher::new().proxy(proxy).proxy_roots(&roots);
+    let mut verifier = Verifier::new().fetcher(fetcher);
     if !args.allow_topic.is_empty() {
         verifier = verifier.allow_topics(args.allow_topic);
     }

@@ -182,9 +182,33 @@ fn certificate_fetch_goes_through_the_proxy() -> Result<(), Failed> {
     ensure(count() > before, format!("the proxy's log has no {line}"))
 }
 
+/// Through an https:// proxy (stunnel in front of tinyproxy): TLS to the proxy checked against
+/// the CA bundle the other calls trust, then the tunnel asked for inside it (the proxy's log
+/// shows it; tinyproxy cannot resolve SNS here, so its refusal ends the fetch). Without that
+/// CA, the fetch stops at the proxy's certificate.
+fn certificate_fetch_through_an_https_proxy() -> Result<(), Failed> {
+    let proxy = std::env::var("CIRRUS_TLS_PROXY_URL")
+        .map_err(|_| "CIRRUS_TLS_PROXY_URL is not set: scripts/test starts stunnel in front of tinyproxy")?;
+    let ca = std::env::var("CIRRUS_TLS_CA").map_err(|_| "CIRRUS_TLS_CA is not set")?;
+    let log = std::env::var("CIRRUS_PROXY_LOG").map_err(|_| "CIRRUS_PROXY_LOG is not set")?;
+    let line = "CONNECT sns.eu-west-1.amazonaws.com:443";
+    let count = || std::fs::read_to_string(&log).map(|t| t.matches(line).count()).unwrap_or(0);
+    let file = dir().join("inbound_email.json");
+    let args = ["sns", "verify", "--at", "2024-06-01T00:00:00Z", file.to_str().unwrap_or_default()];
+    let before = count();
+    let r = cirrus(&args, &[("HTTPS_PROXY", &proxy), ("AWS_CA_BUNDLE", &ca)], b"");
+    let said = format!("exit {}: {}{}", r.code, r.out(), r.stderr);
+    ensure(r.code == 1 && r.out().contains("the proxy refused the CONNECT tunnel"), said.clone())?;
+    ensure(!said.contains("not supported"), said)?;
+    ensure(count() > before, format!("the proxy's log has no {line}"))?;
+    let r = cirrus(&args, &[("HTTPS_PROXY", &proxy)], b"");
+    ensure(r.code == 1 && r.out().contains("TLS to the proxy"), format!("exit {}: {}{}", r.code, r.out(), r.stderr))
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("sns::certificate_fetch_goes_through_the_proxy", certificate_fetch_goes_through_the_proxy),
+        Trial::test("sns::certificate_fetch_through_an_https_proxy", certificate_fetch_through_an_https_proxy),
         Trial::test("sns::verify_prints_the_message_and_the_ses_event", verified_with_the_ses_event),
         Trial::test("sns::verify_refusals_exit_1_naming_the_check", refusals_name_the_check),
         Trial::test("sns::publish_against_moto", publish_against_moto),

@@ -14,6 +14,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct CertFetcher {
     tls: Arc<rustls::ClientConfig>,
+    /// What an https:// proxy's certificate is checked against.
+    proxy_tls: Arc<rustls::ClientConfig>,
     connect_to: Option<SocketAddr>,
     timeout: Duration,
     proxy: crate::transport::ProxySettings,
@@ -57,6 +59,7 @@ impl CertFetcher {
     pub fn new() -> Self {
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         CertFetcher {
+            proxy_tls: tls_config(roots.clone()),
             tls: tls_config(roots),
             connect_to: None,
             timeout: Duration::from_secs(10),
@@ -94,6 +97,14 @@ impl CertFetcher {
         self
     }
 
+    /// Checks an `https://` proxy's certificate against these roots (default: the built-in
+    /// ones), e.g. the CA bundle the rest of the program trusts.
+    #[must_use]
+    pub fn proxy_roots(mut self, roots: &crate::transport::TlsRoots) -> Self {
+        self.proxy_tls = tls_config(roots.store());
+        self
+    }
+
     /// The most a fetch may take, connection included.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -110,14 +121,17 @@ impl CertFetcher {
         let uri: http::Uri = url.parse().map_err(|e| other(format!("bad URL: {e}")))?;
         let work = async {
             let via = self.proxy.matcher().and_then(|m| m.intercept(&uri));
-            if via.as_ref().is_some_and(|p| p.uri().scheme() == Some(&http::uri::Scheme::HTTPS)) {
-                return Err(other("an https:// proxy is not supported for the signing certificate".into()));
-            }
+            let https_proxy = via.as_ref().is_some_and(|p| p.uri().scheme() == Some(&http::uri::Scheme::HTTPS));
             let tcp = match (&via, self.connect_to) {
                 (Some(p), _) => {
                     let authority = p.uri().authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
                     let authority = authority.rsplit_once('@').map_or(authority.clone(), |(_, h)| h.to_owned());
-                    let port = if authority.contains(':') { authority } else { format!("{authority}:80") };
+                    let default_port = if https_proxy { 443 } else { 80 };
+                    let port = if authority.rsplit_once(']').map_or(authority.as_str(), |(_, p)| p).contains(':') {
+                        authority
+                    } else {
+                        format!("{authority}:{default_port}")
+                    };
                     tokio::net::TcpStream::connect(port).await
                 }
                 (None, Some(addr)) => tokio::net::TcpStream::connect(addr).await,
@@ -126,40 +140,72 @@ impl CertFetcher {
             .map_err(|e| {
                 other(format!("could not connect{}: {e}", if via.is_some() { " to the proxy" } else { "" }))
             })?;
-            let mut tcp = tcp;
-            if let Some(p) = &via {
-                crate::transport::client::tunnel(&mut tcp, &uri, p.basic_auth())
-                    .await
-                    .map_err(|e| other(e.to_string()))?;
-            }
             let _ = tcp.set_nodelay(true);
-            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-                .map_err(|e| other(format!("bad host name: {e}")))?;
-            let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-                .connect(name, tcp)
-                .await
-                .map_err(|e| other(format!("TLS: {e}")))?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-                .await
-                .map_err(|e| other(format!("HTTP: {e}")))?;
-            let driver = tokio::spawn(conn);
-            let request = http::Request::get(target)
-                .header(http::header::HOST, host)
-                .header(http::header::USER_AGENT, concat!("cirrus/", env!("CARGO_PKG_VERSION")))
-                .header(http::header::CONNECTION, "close")
-                .body(Full::new(Bytes::new()))
-                .map_err(|e| other(format!("bad request: {e}")))?;
-            let response = sender.send_request(request).await.map_err(|e| other(format!("HTTP: {e}")))?;
-            if response.status() != http::StatusCode::OK {
-                driver.abort();
-                return Err(other(format!("HTTP {} (redirects are not followed)", response.status())));
+            let mut tcp = tcp;
+            match &via {
+                // TLS to the proxy, the tunnel inside it, and TLS to SNS inside the tunnel.
+                Some(p) if https_proxy => {
+                    let proxy_host = p.uri().host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+                    let name = rustls::pki_types::ServerName::try_from(proxy_host.to_owned())
+                        .map_err(|e| other(format!("bad proxy host name: {e}")))?;
+                    let mut tls = tokio_rustls::TlsConnector::from(self.proxy_tls.clone())
+                        .connect(name, tcp)
+                        .await
+                        .map_err(|e| other(format!("TLS to the proxy: {e}")))?;
+                    crate::transport::client::tunnel(&mut tls, &uri, p.basic_auth())
+                        .await
+                        .map_err(|e| other(e.to_string()))?;
+                    self.get_over(tls, host, target, &uri, limit).await
+                }
+                Some(p) => {
+                    crate::transport::client::tunnel(&mut tcp, &uri, p.basic_auth())
+                        .await
+                        .map_err(|e| other(e.to_string()))?;
+                    self.get_over(tcp, host, target, &uri, limit).await
+                }
+                None => self.get_over(tcp, host, target, &uri, limit).await,
             }
-            let body = crate::transport::client::read_all(response.into_body(), limit, None, &uri).await;
-            driver.abort();
-            body.map_err(|e| if e.is_too_large() { FetchError::TooLarge(limit) } else { other(e.to_string()) })
         };
         tokio::time::timeout(self.timeout, work)
             .await
             .map_err(|_| other(format!("no answer within {:?}", self.timeout)))?
+    }
+
+    /// TLS to `host` over `stream` (a connection to it, or a tunnel), then the GET of `target`.
+    async fn get_over<S>(
+        &self,
+        stream: S,
+        host: &str,
+        target: &str,
+        uri: &http::Uri,
+        limit: usize,
+    ) -> Result<Bytes, FetchError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let other = |r: String| FetchError::Other(r);
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| other(format!("bad host name: {e}")))?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, stream)
+            .await
+            .map_err(|e| other(format!("TLS: {e}")))?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.map_err(|e| other(format!("HTTP: {e}")))?;
+        let driver = tokio::spawn(conn);
+        let request = http::Request::get(target)
+            .header(http::header::HOST, host)
+            .header(http::header::USER_AGENT, concat!("cirrus/", env!("CARGO_PKG_VERSION")))
+            .header(http::header::CONNECTION, "close")
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| other(format!("bad request: {e}")))?;
+        let response = sender.send_request(request).await.map_err(|e| other(format!("HTTP: {e}")))?;
+        if response.status() != http::StatusCode::OK {
+            driver.abort();
+            return Err(other(format!("HTTP {} (redirects are not followed)", response.status())));
+        }
+        let body = crate::transport::client::read_all(response.into_body(), limit, None, uri).await;
+        driver.abort();
+        body.map_err(|e| if e.is_too_large() { FetchError::TooLarge(limit) } else { other(e.to_string()) })
     }
 }
