@@ -173,6 +173,11 @@ fn no_overwrite() -> Result<(), Failed> {
         r.code == 0 && r.out().starts_with("skip: -: ") && get("up/small") == b"old",
         format!("stdin: {}", r.stderr),
     )?;
+    // A dry run says what the run would leave alone, and what it would send.
+    let r = run(&["s3", "cp", "--dryrun", "--no-overwrite", "--recursive", &s, &format!("s3://{b}/up/")], &env);
+    let said = format!("{}{}", r.out(), r.stderr);
+    ensure(r.code == 0 && r.out().matches("skip: ").count() == 2, said.clone())?;
+    ensure(r.out().matches("(dryrun) upload: ").count() == 1 && r.out().contains("up/fresh"), said)?;
     let r = run(&["s3", "cp", "--no-overwrite", "--recursive", &s, &format!("s3://{b}/up/")], &env);
     ensure(r.code == 0 && r.out().matches("skip: ").count() == 2, format!("{}{}", r.out(), r.stderr))?;
     ensure(get("up/big") == b"old" && get("up/fresh") == b"fresh", "an upload replaced an object")?;

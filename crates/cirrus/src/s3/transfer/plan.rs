@@ -75,7 +75,8 @@ impl Transfers {
         let engine = self.for_version(src, options)?;
         let plan = engine.plan(src, dst, options).await?;
         if options.dryrun {
-            return Ok(dry_run(plan, &observer, false).await);
+            let no_overwrite = options.no_overwrite.then_some(&engine.client);
+            return Ok(dry_run(plan, &observer, false, no_overwrite).await);
         }
         let resume = options.resume.clone();
         let put = options.put_for_run();
@@ -120,7 +121,8 @@ impl Transfers {
         no_version(options, "moved")?;
         let plan = self.plan(src, dst, options).await?;
         if options.dryrun {
-            return Ok(dry_run(plan, &observer, true).await);
+            let no_overwrite = options.no_overwrite.then_some(&self.client);
+            return Ok(dry_run(plan, &observer, true, no_overwrite).await);
         }
         let resume = options.resume.clone();
         let ctx =

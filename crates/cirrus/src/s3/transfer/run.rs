@@ -253,6 +253,7 @@ pub(crate) async fn dry_run(
     mut plan: BoxStream<'static, Planned>,
     observer: &(dyn Fn(&Event) + Send + Sync),
     move_source: bool,
+    no_overwrite: Option<&crate::s3::S3Client>,
 ) -> Summary {
     let start = Instant::now();
     let mut summary = Summary::default();
@@ -260,6 +261,22 @@ pub(crate) async fn dry_run(
         match planned {
             Planned::Job(job, _) => {
                 let (action, src, dst) = job.describe();
+                // `no_overwrite`: what would be left alone is said as the run would say it.
+                if let (Some(client), Some(to)) = (no_overwrite, &dst) {
+                    match exists(client, to).await {
+                        Ok(false) => {}
+                        Ok(true) => {
+                            summary.not_overwritten += 1;
+                            observer(&Event::Skipped { reason: Error::exists(to).at(src.clone()), src });
+                            continue;
+                        }
+                        Err(e) => {
+                            summary.failed += 1;
+                            observer(&Event::Failed { action, dst, error: e.at(src.clone()), src });
+                            continue;
+                        }
+                    }
+                }
                 let action = if move_source { Action::Move } else { action };
                 observer(&Event::DryRun { action, src, dst });
             }
@@ -278,6 +295,18 @@ pub(crate) async fn dry_run(
     }
     summary.elapsed = start.elapsed();
     summary
+}
+
+/// Whether the destination `to` has a file or object already (a dry run with `no_overwrite`).
+async fn exists(client: &crate::s3::S3Client, to: &Location) -> Result<bool, Error> {
+    match to {
+        Location::Local(path) => Ok(std::fs::symlink_metadata(path).is_ok()),
+        Location::S3 { bucket, key } => match client.head(bucket, key).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(Error::call("cannot tell whether the destination exists", e)),
+        },
+    }
 }
 
 /// Runs the jobs of `plan`, at most twice as many objects at once as requests may be in
