@@ -137,6 +137,20 @@ fn shorthand_and_json_arguments() -> Result<(), Failed> {
     let b = bucket("shorthand");
     ok(run_with(&["s3", "mb", &format!("s3://{b}")], &env), "mb")?;
     ok(run_with(&["s3api", "put-object", "--bucket", &b, "--key", "k"], &env), "put-object")?;
+    // put-object's metadata (shorthand, then JSON) and tags (a URL query), read back.
+    let put = ["s3api", "put-object", "--bucket", &b, "--key", "m", "--metadata", "team=data,run=7"];
+    ok(run_with(&[&put[..], &["--tagging", "tier=2&owner=ana"]].concat(), &env), "put-object --metadata")?;
+    let head = json(&run_with(&["s3api", "head-object", "--bucket", &b, "--key", "m"], &env))?;
+    ensure(head["Metadata"] == serde_json::json!({"team": "data", "run": "7"}), format!("{head}"))?;
+    let tags = json(&run_with(&["s3api", "get-object-tagging", "--bucket", &b, "--key", "m"], &env))?;
+    let want = serde_json::json!([{"Key": "tier", "Value": "2"}, {"Key": "owner", "Value": "ana"}]);
+    ensure(tags["TagSet"] == want, format!("{tags}"))?;
+    let put = ["s3api", "put-object", "--bucket", &b, "--key", "m", "--metadata", r#"{"from": "json"}"#];
+    ok(run_with(&put, &env), "put-object --metadata JSON")?;
+    let head = json(&run_with(&["s3api", "head-object", "--bucket", &b, "--key", "m"], &env))?;
+    ensure(head["Metadata"] == serde_json::json!({"from": "json"}), format!("{head}"))?;
+    let bad = run_with(&["s3api", "put-object", "--bucket", &b, "--key", "m", "--metadata", "[1]"], &env);
+    ensure(bad.code == 2 && bad.stderr.contains("--metadata"), bad.stderr.clone())?;
     let json_tags = r#"{"TagSet": [{"Key": "a", "Value": "1"}]}"#;
     ok(run_with(&["s3api", "put-object-tagging", "--bucket", &b, "--key", "k", "--tagging", json_tags], &env), "json")?;
     let tags = json(&run_with(&["s3api", "get-object-tagging", "--bucket", &b, "--key", "k"], &env))?;

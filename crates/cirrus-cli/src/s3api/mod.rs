@@ -60,7 +60,11 @@ pub(crate) enum S3apiCommand {
         outfile: PathBuf,
     },
     /// Write an object from a file, in one PutObject (files up to 1 GiB; larger: `s3 cp`).
-    #[command(after_help = "Examples:\n  cirrus s3api put-object --bucket my-bucket --key notes.txt --body notes.txt")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api put-object --bucket my-bucket --key notes.txt --body notes.txt\n  \
+                            cirrus s3api put-object --bucket my-bucket --key r.csv --body r.csv --metadata \
+                            team=data,run=7 --tagging 'tier=2&owner=ana'"
+    )]
     PutObject {
         #[command(flatten)]
         object: ObjectRef,
@@ -70,6 +74,13 @@ pub(crate) enum S3apiCommand {
         /// The object's Content-Type.
         #[arg(long)]
         content_type: Option<String>,
+        /// `x-amz-meta-*` metadata: `key1=value1,key2=value2`, the same as JSON
+        /// (`{"key1":"value1"}`), or file://FILE.
+        #[arg(long, value_name = "MAP")]
+        metadata: Option<String>,
+        /// Tags as a URL query: `key1=value1&key2=value2`.
+        #[arg(long, value_name = "QUERY")]
+        tagging: Option<String>,
     },
     /// Delete an object; with --version-id, that version for good (DeleteObject).
     #[command(
@@ -153,12 +164,16 @@ pub(crate) async fn run(global: &GlobalArgs, cmd: S3apiCommand) -> Result<(), Fa
             client(global)?.put_bucket_policy(&bucket.bucket, &policy).await?;
             json!({})
         }
-        S3apiCommand::PutObject { object, body, content_type } => {
+        S3apiCommand::PutObject { object, body, content_type, metadata, tagging } => {
+            let mut options = content_type.map(PutOptions::content_type).unwrap_or_default();
+            if let Some(given) = metadata {
+                options.metadata = shorthand::string_map("--metadata", &shorthand::structure("--metadata", &given)?)?;
+            }
+            options.tagging = tagging;
             let bytes = match &body {
                 Some(path) => crate::read_limited("--body", path, crate::MAX_BODY_IN_MEMORY)?,
                 None => Vec::new(),
             };
-            let options = content_type.map(PutOptions::content_type).unwrap_or_default();
             let out = client(global)?.put(&object.bucket, &object.key, bytes, &options).await?;
             let mut m = Map::new();
             m.insert("ETag".into(), json!(out.etag));

@@ -305,6 +305,20 @@ pub(super) fn tags(flag: &str, v: &Value) -> Result<Vec<(String, String)>, Failu
     Ok(tags)
 }
 
+/// A map of strings (`--metadata key1=value1,key2=value2`, or `{"key1": "value1"}`), in the
+/// order given.
+pub(super) fn string_map(flag: &str, v: &Value) -> Result<Vec<(String, String)>, Failure> {
+    let bad = |m: String| Failure::input(anyhow!("{flag}: {m}"));
+    let obj = v.as_object().ok_or_else(|| bad("expected KEY=VALUE,... or a JSON object".to_owned()))?;
+    obj.iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k.clone(), s.clone())),
+            Value::Number(n) => Ok((k.clone(), n.to_string())),
+            _ => Err(bad(format!("the value of {k:?} is not a string"))),
+        })
+        .collect()
+}
+
 /// `--versioning-configuration`: `{"Status": "Enabled"|"Suspended", "MFADelete": ...}`.
 pub(super) fn versioning(flag: &str, v: &Value) -> Result<cirrus::s3::VersioningConfiguration, Failure> {
     let bad = |m: String| Failure::input(anyhow!("{flag}: {m}"));
