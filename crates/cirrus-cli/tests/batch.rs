@@ -163,7 +163,13 @@ fn json_lines_for_transfers() -> Result<(), Failed> {
     ensure(r.code == 0 && r.out() == format!("delete: s3://{b}/moved.txt\n"), r.out())?;
     let _ = std::fs::remove_file(&fifo);
     let _ = std::fs::remove_dir_all(&dir);
-    ensure(run(&["s3", "rb", "--force", &format!("s3://{b}")], &env).code == 0, "rb")
+    // rb --force: its deletes and the bucket's removal as JSON lines too.
+    let r = run(&["--output", "json", "s3", "rb", "--force", &format!("s3://{b}")], &env);
+    let lines = json_lines(&r)?;
+    ensure(r.code == 0 && lines.iter().all(|v| v["event"] == "done" && fields(v) == set(DONE)), r.out())?;
+    let last = lines.last().map(|v| (v["action"].clone(), v["source"].clone()));
+    ensure(last == Some(("remove_bucket".into(), format!("s3://{b}").into())), r.out())?;
+    ensure(lines.iter().filter(|v| v["action"] == "delete").count() >= 3, r.out())
 }
 
 /// Every key of `bucket`, sorted (from `s3 ls --recursive --output json`: keys with spaces whole).

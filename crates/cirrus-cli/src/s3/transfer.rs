@@ -184,9 +184,9 @@ async fn on_engine(global: &GlobalArgs, tuning: TuningArgs, output: OutputArgs, 
 
 /// Deletes every object of `bucket` (`rb --force`); when any is left, the summary is printed
 /// and the error ends the command.
-pub(super) async fn empty_bucket(s3: &S3Client, bucket: &str) -> Result<(), Failure> {
+pub(super) async fn empty_bucket(s3: &S3Client, bucket: &str, json: bool) -> Result<(), Failure> {
     let cancel = interrupt_on_signal();
-    let printer = Printer::new(OutputArgs::default(), false, true, &cancel);
+    let printer = Printer::new(OutputArgs::default(), json, true, &cancel);
     let observer = printer.clone();
     let summary = Transfers::new(s3.clone())
         .remove(&Location::s3(bucket, ""), &TransferOptions::recursive(), move |e| observer.on(e), &cancel)

@@ -71,9 +71,9 @@ async fn rm_version(
 
 /// Deletes every version and delete marker of `bucket` (`rb --force` of a versioned bucket);
 /// when any is left, the summary is printed and the error ends the command.
-pub(super) async fn empty_bucket(s3: &S3Client, bucket: &str) -> Result<(), Failure> {
+pub(super) async fn empty_bucket(s3: &S3Client, bucket: &str, json: bool) -> Result<(), Failure> {
     let cancel = interrupt_on_signal();
-    let printer = Printer::new(OutputArgs::default(), false, true, &cancel);
+    let printer = Printer::new(OutputArgs::default(), json, true, &cancel);
     let observer = printer.clone();
     let summary = Transfers::new(s3.clone())
         .remove_versions(
