@@ -88,8 +88,10 @@ pub struct GlobalArgs {
     /// requests, presigned URLs and forms go to https://BUCKET/KEY.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub bucket_as_host: bool,
-    /// S3: `requester` pays for the requests to a requester-pays bucket (x-amz-request-payer).
-    #[arg(long, global = true, help_heading = GLOBAL, value_parser = ["requester"])]
+    /// S3: `requester` pays for the requests to a requester-pays bucket (x-amz-request-payer);
+    /// given alone, as the AWS CLI takes it, it means `requester`.
+    #[arg(long, global = true, help_heading = GLOBAL, value_parser = ["requester"], num_args = 0..=1,
+          default_missing_value = "requester", require_equals = false)]
     pub request_payer: Option<String>,
     /// Trust the certificates of this PEM file for TLS (endpoints and https:// proxies) in
     /// place of the built-in ones; wins over --ca-native, AWS_CA_BUNDLE and the profile's

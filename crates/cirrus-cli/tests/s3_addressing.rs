@@ -35,6 +35,9 @@ fn presigned_addresses() -> Result<(), Failed> {
     ensure(r.out().contains("x-amz-request-payer=requester"), r.out())?;
     let r = presign(&["--request-payer", "owner"], "s3://my-bucket/k");
     ensure(r.code == 2, format!("--request-payer owner: exit {}", r.code))?;
+    // Alone, as the AWS CLI takes it: requester.
+    let r = cirrus(&["s3", "presign", "s3://my-bucket/k", "--request-payer"], &creds(), b"");
+    ensure(r.code == 0 && r.out().contains("x-amz-request-payer=requester"), format!("{}{}", r.out(), r.stderr))?;
     // An alias is a bucket name.
     let alias = "my-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias";
     let r = presign(&[], &format!("s3://{alias}/k"));
