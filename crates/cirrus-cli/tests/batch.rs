@@ -298,6 +298,10 @@ fn run_a_file_of_commands() -> Result<(), Failed> {
         ("ls s3://x", "only cp, mv, rm and sync"),
         ("cp - s3://x/y", "standard input"),
         ("cp --part-size 5MB a s3://x/y", "cirrus s3 run"),
+        // A version is never taken for the current object.
+        ("rm --version-id V s3://x/y", "run them alone"),
+        ("rm --all-versions s3://x/y", "run them alone"),
+        ("mv --version-id V s3://x/y s3://x/z", "mv takes no --version-id"),
     ] {
         write(&bad_file, format!("{text}# then\n{bad}\n"))?;
         let r = run(&["s3", "run", &bad_file.to_string_lossy()], &env);

@@ -278,6 +278,13 @@ fn rm_all_versions_and_one_version() -> Result<(), Failed> {
     let down_s = down.to_string_lossy().into_owned();
     ok(run_with(&["s3", "cp", "--version-id", &ids[1], &format!("s3://{b}/doc"), &down_s], &env), "cp --version-id")?;
     ensure(std::fs::read(&down)? == b"v", "the download is not the version")?;
+    // The same as a line of `s3 run`.
+    let _ = std::fs::remove_file(&down);
+    let line = format!("cp --version-id {} s3://{b}/doc '{down_s}'\n", ids[1]);
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = crate::cirrus(&["s3", "run", "-"], &env_refs, line.as_bytes());
+    ensure(r.code == 0, format!("s3 run: {} {}", r.code, r.stderr))?;
+    ensure(std::fs::read(&down)? == b"v", "s3 run's cp --version-id did not download the version")?;
     let r = ok(run_with(&["s3", "rm", "--version-id", &ids[0], &format!("s3://{b}/doc")], &env), "rm --version-id")?;
     ensure(r.out() == format!("delete: s3://{b}/doc (version {})\n", ids[0]), r.out())?;
     let text = ok(run_with(&["s3", "ls", "--versions", &format!("s3://{b}/doc")], &env), "ls text")?;

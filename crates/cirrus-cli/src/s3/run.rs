@@ -157,6 +157,9 @@ fn read_line(global: &GlobalArgs, words: &[String]) -> Result<(OutputArgs, Task)
             Ok((args.transfer.output, Task::sync(&global, &args).map_err(failed)?))
         }
         S3Command::Rm(args) => {
+            if args.all_versions || args.version_id.is_some() {
+                return Err("rm --version-id and --all-versions cannot run in `s3 run`: run them alone".to_owned());
+            }
             if args.concurrency.is_some() {
                 return Err("--concurrency goes on `cirrus s3 run`, for every line".to_owned());
             }

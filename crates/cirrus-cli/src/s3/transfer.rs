@@ -29,8 +29,11 @@ pub(super) enum Task {
 impl Task {
     /// cp or mv on the engine (not standard input or output).
     pub(super) fn copy(global: &GlobalArgs, args: &CopyArgs, moving: bool) -> Result<Task, Failure> {
+        if moving && args.version_id.is_some() {
+            return Err(Failure::input(anyhow!("mv takes no --version-id: cp the version, then rm --version-id")));
+        }
         let (options, keys) = args.transfer.options(args.recursive, global)?;
-        let options = options.with_glob(!args.glob.no_glob);
+        let options = options.with_glob(!args.glob.no_glob).with_version_id(args.version_id.clone());
         Task::copy_of((&args.src, &args.dst), options, keys, moving)
     }
 
