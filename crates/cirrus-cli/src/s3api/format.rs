@@ -13,19 +13,7 @@ pub(super) fn print(output: Output, v: &Value) -> Result<(), Failure> {
         return Ok(());
     }
     match output {
-        Output::Json => {
-            // serde_json indents by two; the AWS CLI by four. Strings hold no raw line break, so
-            // every line's leading spaces are indentation.
-            let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
-            let mut out = String::with_capacity(pretty.len() * 5 / 4);
-            for line in pretty.lines() {
-                let body = line.trim_start_matches(' ');
-                out.push_str(&" ".repeat(2 * (line.len() - body.len())));
-                out.push_str(body);
-                out.push('\n');
-            }
-            crate::output::write_stdout_bytes(out.as_bytes())
-        }
+        Output::Json => crate::output::print_json(v),
         Output::Text => {
             let mut out = String::new();
             text(v, None, None, &mut out);
