@@ -12,6 +12,9 @@ use std::io::Read;
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum CognitoCommand {
     /// Log in and print AWS credentials (settings: flags, then --cognito-profile, then COGNITO_*).
+    #[command(
+        after_help = "Examples:\n  cirrus cognito login --user-pool-id eu-west-1_AbC123 --app-id 1example23456789 --identity-pool-id eu-west-1:0000-1111 --username ana --password-stdin < pw.txt\n  cirrus cognito login --cognito-profile app --format env"
+    )]
     Login(LoginArgs),
 }
 

@@ -155,11 +155,15 @@ enum Command {
     #[command(subcommand)]
     Cognito(cognito::CognitoCommand),
     /// Print shell completions: `cirrus completions bash > /etc/bash_completion.d/cirrus`.
+    #[command(
+        after_help = "Examples:\n  cirrus completions bash > ~/.local/share/bash-completion/completions/cirrus\n  cirrus completions zsh > ~/.zfunc/_cirrus"
+    )]
     Completions {
         /// bash, zsh, fish, powershell or elvish.
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff): `cirrus man > cirrus.1; man ./cirrus.1`.
+    #[command(after_help = "Examples:\n  cirrus man > cirrus.1")]
     Man,
 }
 
@@ -375,7 +379,7 @@ mod tests {
         let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
         for line in help.lines().filter_map(|l| l.trim_start().strip_prefix("cirrus ")) {
             // What the shell takes (a pipe, a redirection) is not an argument.
-            let line = line.split(" | ").next().unwrap_or_default().split(" < ").next().unwrap_or_default();
+            let line = [" | ", " < ", " > "].iter().fold(line, |l, cut| l.split(cut).next().unwrap_or_default());
             let mut words = vec!["cirrus".to_owned()];
             let mut quoted = false;
             let mut word = String::new();
@@ -392,6 +396,26 @@ mod tests {
         for sub in cmd.get_subcommands() {
             examples(sub, out);
         }
+    }
+
+    /// The commands under `cmd` (a path of names) whose help has no example line.
+    fn without_examples(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name());
+        let subs: Vec<_> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
+        let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+        if subs.is_empty() && !help.lines().any(|l| l.trim_start().starts_with("cirrus ")) {
+            out.push(path.clone());
+        }
+        for sub in subs {
+            without_examples(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        let mut missing = Vec::new();
+        without_examples(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no example in the help of: {missing:#?}");
     }
 
     #[test]

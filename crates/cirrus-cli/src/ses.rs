@@ -8,6 +8,9 @@ use std::path::PathBuf;
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum SesCommand {
     /// Send an email; print the message id SES gives it.
+    #[command(
+        after_help = "Examples:\n  cirrus ses send --from reports@example.com --to ana@example.org --subject 'Weekly report' --text-file report.txt\n  cirrus ses send --from a@example.com --to b@example.org --subject Logs --text 'attached' --attach app.log"
+    )]
     Send(Box<SendArgs>),
 }
 

@@ -11,8 +11,14 @@ use std::time::{Duration, SystemTime};
 pub(crate) enum SnsCommand {
     /// Verify an SNS HTTP message (or a Lambda SNS record); print it, and the SES event inside,
     /// as JSON. Exit 1 naming the check that failed.
+    #[command(
+        after_help = "Examples:\n  cirrus sns verify message.json\n  cirrus sns verify --allow-topic arn:aws:sns:eu-west-1:123456789012:orders --max-age 3600 < message.json"
+    )]
     Verify(VerifyArgs),
     /// Publish a message to a topic; print the message id.
+    #[command(
+        after_help = "Examples:\n  cirrus sns publish --topic-arn arn:aws:sns:eu-west-1:123456789012:orders --message 'order 42 shipped'"
+    )]
     Publish {
         /// The topic.
         #[arg(long, value_name = "ARN")]

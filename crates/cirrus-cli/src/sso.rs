@@ -10,8 +10,12 @@ use std::time::Duration;
 pub(crate) enum SsoCommand {
     /// Log in to IAM Identity Center for the profile (--profile, AWS_PROFILE) or an sso-session,
     /// and cache the token where the AWS CLI keeps it.
+    #[command(
+        after_help = "Examples:\n  cirrus sso login --profile dev\n  cirrus sso login --sso-session corp --use-device-code"
+    )]
     Login(LoginArgs),
     /// Remove every cached IAM Identity Center token and the role credentials cached from them.
+    #[command(after_help = "Examples:\n  cirrus sso logout")]
     Logout,
 }
 

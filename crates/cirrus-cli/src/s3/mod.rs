@@ -55,11 +55,15 @@ pub(crate) enum S3Command {
     )]
     Run(run::RunArgs),
     /// Make a bucket.
+    #[command(
+        after_help = "Examples:\n  cirrus s3 mb s3://my-bucket\n  cirrus --region eu-west-1 s3 mb s3://my-eu-bucket"
+    )]
     Mb {
         /// s3://BUCKET
         target: String,
     },
     /// Remove a bucket.
+    #[command(after_help = "Examples:\n  cirrus s3 rb s3://my-bucket\n  cirrus s3 rb --force s3://my-old-bucket")]
     Rb {
         /// Delete every object in it first.
         #[arg(long)]
@@ -71,6 +75,9 @@ pub(crate) enum S3Command {
     #[command(after_help = "Examples:\n  cirrus s3 presign s3://my-bucket/report.pdf --expires-in 3600")]
     Presign(presign::PresignArgs),
     /// Print a presigned POST form, {"url": ..., "fields": {...}}, for a browser upload.
+    #[command(
+        after_help = "Examples:\n  cirrus s3 presign-post s3://my-bucket/uploads/ --filename photo.jpg --max-size 10485760\n  cirrus s3 presign-post s3://my-bucket/in/ --filename report.pdf --size 48213 --attachment --expires-in 600"
+    )]
     PresignPost(presign::PresignPostArgs),
 }
 

@@ -100,6 +100,7 @@ pub(crate) enum S3apiCommand {
         delimiter: Option<String>,
     },
     /// The tags of an object (GetObjectTagging).
+    #[command(after_help = "Examples:\n  cirrus s3api get-object-tagging --bucket my-bucket --key report.pdf")]
     GetObjectTagging(VersionRef),
     /// Replace the tags of an object (PutObjectTagging).
     #[command(
@@ -113,8 +114,10 @@ pub(crate) enum S3apiCommand {
         tagging: String,
     },
     /// The region a bucket is in (GetBucketLocation; null for us-east-1).
+    #[command(after_help = "Examples:\n  cirrus s3api get-bucket-location --bucket my-bucket")]
     GetBucketLocation(BucketRef),
     /// A bucket's versioning (GetBucketVersioning; nothing when never enabled).
+    #[command(after_help = "Examples:\n  cirrus s3api get-bucket-versioning --bucket my-bucket")]
     GetBucketVersioning(BucketRef),
     /// Turn a bucket's versioning on or off (PutBucketVersioning).
     #[command(
@@ -128,6 +131,7 @@ pub(crate) enum S3apiCommand {
         versioning_configuration: String,
     },
     /// A bucket's policy (GetBucketPolicy).
+    #[command(after_help = "Examples:\n  cirrus s3api get-bucket-policy --bucket my-bucket --output text")]
     GetBucketPolicy(BucketRef),
     /// Set a bucket's policy (PutBucketPolicy).
     #[command(
@@ -141,6 +145,7 @@ pub(crate) enum S3apiCommand {
         policy: String,
     },
     /// Remove a bucket's policy (DeleteBucketPolicy).
+    #[command(after_help = "Examples:\n  cirrus s3api delete-bucket-policy --bucket my-bucket")]
     DeleteBucketPolicy(BucketRef),
 }
 
