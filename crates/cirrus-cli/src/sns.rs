@@ -17,7 +17,7 @@ pub(crate) enum SnsCommand {
     Verify(VerifyArgs),
     /// Publish a message to a topic; print the message id.
     #[command(
-        after_help = "Examples:\n  cirrus sns publish --topic-arn arn:aws:sns:eu-west-1:123456789012:orders --message 'order 42 shipped'"
+        after_help = "Examples:\n  cirrus sns publish --topic-arn arn:aws:sns:eu-west-1:123456789012:orders --message 'order 42 shipped'\n  cirrus sns publish --topic-arn arn:aws:sns:eu-west-1:123456789012:alerts --subject 'Disk full' --message 'db-1 at 95%'"
     )]
     Publish {
         /// The topic.

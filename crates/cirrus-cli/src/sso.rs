@@ -15,7 +15,7 @@ pub(crate) enum SsoCommand {
     )]
     Login(LoginArgs),
     /// Remove every cached IAM Identity Center token and the role credentials cached from them.
-    #[command(after_help = "Examples:\n  cirrus sso logout")]
+    #[command(after_help = "Examples:\n  cirrus sso logout\n  cirrus --profile dev sso logout")]
     Logout,
 }
 

@@ -47,7 +47,7 @@ pub(crate) enum ConfigureCommand {
         key: String,
     },
     /// The names of every profile in the config and credentials files.
-    #[command(after_help = "Examples:\n  cirrus configure list-profiles")]
+    #[command(after_help = "Examples:\n  cirrus configure list-profiles\n  cirrus configure list-profiles | grep dev")]
     ListProfiles,
     /// The profile, keys and region in use, and where each came from (keys masked).
     #[command(after_help = "Examples:\n  cirrus configure list\n  cirrus --profile dev configure list")]

@@ -72,7 +72,9 @@ pub(crate) enum S3Command {
         target: String,
     },
     /// Print a presigned URL.
-    #[command(after_help = "Examples:\n  cirrus s3 presign s3://my-bucket/report.pdf --expires-in 3600")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3 presign s3://my-bucket/report.pdf --expires-in 3600\n  cirrus --profile dev s3 presign s3://my-bucket/builds/app.tar.gz"
+    )]
     Presign(presign::PresignArgs),
     /// Print a presigned POST form, {"url": ..., "fields": {...}}, for a browser upload.
     #[command(

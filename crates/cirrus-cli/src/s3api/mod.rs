@@ -44,11 +44,13 @@ pub(crate) struct BucketRef {
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum S3apiCommand {
     /// What S3 says about an object (HeadObject), or one version of it.
-    #[command(after_help = "Examples:\n  cirrus s3api head-object --bucket my-bucket --key report.pdf")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api head-object --bucket my-bucket --key report.pdf\n  cirrus s3api head-object --bucket my-bucket --key config.json --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"
+    )]
     HeadObject(VersionRef),
     /// Download an object (or one version) to OUTFILE and print what S3 says about it (GetObject).
     #[command(
-        after_help = "Examples:\n  cirrus s3api get-object --bucket my-bucket --key config.json --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH old.json"
+        after_help = "Examples:\n  cirrus s3api get-object --bucket my-bucket --key config.json --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH old.json\n  cirrus s3api get-object --bucket my-bucket --key big.bin --range bytes=0-1023 head.bin"
     )]
     GetObject {
         #[command(flatten)]
@@ -84,11 +86,13 @@ pub(crate) enum S3apiCommand {
     },
     /// Delete an object; with --version-id, that version for good (DeleteObject).
     #[command(
-        after_help = "Examples:\n  cirrus s3api delete-object --bucket my-bucket --key old.txt --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"
+        after_help = "Examples:\n  cirrus s3api delete-object --bucket my-bucket --key old.txt --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH\n  cirrus s3api delete-object --bucket my-bucket --key tmp/scratch.txt"
     )]
     DeleteObject(VersionRef),
     /// Every version and delete marker under a prefix (ListObjectVersions, all pages).
-    #[command(after_help = "Examples:\n  cirrus s3api list-object-versions --bucket my-bucket --prefix config/")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api list-object-versions --bucket my-bucket --prefix config/\n  cirrus --output text s3api list-object-versions --bucket my-bucket"
+    )]
     ListObjectVersions {
         #[command(flatten)]
         bucket: BucketRef,
@@ -100,7 +104,9 @@ pub(crate) enum S3apiCommand {
         delimiter: Option<String>,
     },
     /// The tags of an object (GetObjectTagging).
-    #[command(after_help = "Examples:\n  cirrus s3api get-object-tagging --bucket my-bucket --key report.pdf")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api get-object-tagging --bucket my-bucket --key report.pdf\n  cirrus s3api get-object-tagging --bucket my-bucket --key report.pdf --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"
+    )]
     GetObjectTagging(VersionRef),
     /// Replace the tags of an object (PutObjectTagging).
     #[command(
@@ -114,14 +120,18 @@ pub(crate) enum S3apiCommand {
         tagging: String,
     },
     /// The region a bucket is in (GetBucketLocation; null for us-east-1).
-    #[command(after_help = "Examples:\n  cirrus s3api get-bucket-location --bucket my-bucket")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api get-bucket-location --bucket my-bucket\n  cirrus --output text s3api get-bucket-location --bucket my-bucket"
+    )]
     GetBucketLocation(BucketRef),
     /// A bucket's versioning (GetBucketVersioning; nothing when never enabled).
-    #[command(after_help = "Examples:\n  cirrus s3api get-bucket-versioning --bucket my-bucket")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api get-bucket-versioning --bucket my-bucket\n  cirrus --profile prod s3api get-bucket-versioning --bucket my-bucket"
+    )]
     GetBucketVersioning(BucketRef),
     /// Turn a bucket's versioning on or off (PutBucketVersioning).
     #[command(
-        after_help = "Examples:\n  cirrus s3api put-bucket-versioning --bucket my-bucket --versioning-configuration Status=Enabled"
+        after_help = "Examples:\n  cirrus s3api put-bucket-versioning --bucket my-bucket --versioning-configuration Status=Enabled\n  cirrus s3api put-bucket-versioning --bucket my-bucket --versioning-configuration Status=Suspended"
     )]
     PutBucketVersioning {
         #[command(flatten)]
@@ -131,11 +141,13 @@ pub(crate) enum S3apiCommand {
         versioning_configuration: String,
     },
     /// A bucket's policy (GetBucketPolicy).
-    #[command(after_help = "Examples:\n  cirrus s3api get-bucket-policy --bucket my-bucket --output text")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api get-bucket-policy --bucket my-bucket --output text\n  cirrus s3api get-bucket-policy --bucket my-bucket"
+    )]
     GetBucketPolicy(BucketRef),
     /// Set a bucket's policy (PutBucketPolicy).
     #[command(
-        after_help = "Examples:\n  cirrus s3api put-bucket-policy --bucket my-bucket --policy file://policy.json"
+        after_help = "Examples:\n  cirrus s3api put-bucket-policy --bucket my-bucket --policy file://policy.json\n  cirrus --profile prod s3api put-bucket-policy --bucket my-bucket --policy file://deny-http.json"
     )]
     PutBucketPolicy {
         #[command(flatten)]
@@ -145,7 +157,9 @@ pub(crate) enum S3apiCommand {
         policy: String,
     },
     /// Remove a bucket's policy (DeleteBucketPolicy).
-    #[command(after_help = "Examples:\n  cirrus s3api delete-bucket-policy --bucket my-bucket")]
+    #[command(
+        after_help = "Examples:\n  cirrus s3api delete-bucket-policy --bucket my-bucket\n  cirrus --profile prod s3api delete-bucket-policy --bucket my-bucket"
+    )]
     DeleteBucketPolicy(BucketRef),
 }
 
