@@ -351,7 +351,16 @@ fn curl_unsigned_and_empty_names() -> Result<(), Failed> {
     ensure(r.code == 2 && r.stderr.contains("is not a region name"), r.stderr.clone())?;
     // The source named as the user wrote it.
     let r = cirrus(&["--region", "us east 1", "s3", "ls"], &env, b"");
-    ensure(r.code == 2 && r.stderr.contains("\"us east 1\" (from --region) is not a region name"), r.stderr)
+    ensure(r.code == 2 && r.stderr.contains("\"us east 1\" (from --region) is not a region name"), r.stderr.clone())?;
+    let home = std::env::temp_dir().join(format!("cirrus-cli-region-from-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".aws")).map_err(|e| e.to_string())?;
+    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = us east 1\n").map_err(|e| e.to_string())?;
+    let h = home.to_string_lossy().into_owned();
+    let mut env: Vec<(&str, &str)> = env.iter().filter(|(k, _)| *k != "AWS_REGION").copied().collect();
+    env.push(("HOME", &h));
+    let r = cirrus(&["--profile", "dev", "s3", "ls"], &env, b"");
+    let _ = std::fs::remove_dir_all(&home);
+    ensure(r.code == 2 && r.stderr.contains("\"us east 1\" (from profile dev, "), r.stderr)
 }
 
 pub fn trials() -> Vec<Trial> {

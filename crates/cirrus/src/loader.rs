@@ -86,7 +86,7 @@ impl std::fmt::Debug for ConfigLoader {
 
 /// A region goes into host names (`sts.<region>.amazonaws.com`): it must be one DNS label of
 /// letters, digits and hyphens, or a crafted value could send signed requests to another host.
-pub(crate) fn check_region(region: &str, source: &Origin) -> Result<(), ConfigError> {
+pub(crate) fn check_region(region: &str, source: &str) -> Result<(), ConfigError> {
     let label = (1..=63).contains(&region.len())
         && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !region.starts_with('-')
@@ -310,7 +310,16 @@ impl ConfigLoader {
         }
         let (region, source) = self.region_and_source(ctx)?;
         if let Some(r) = &region {
-            check_region(r, &source)?;
+            // Named as the user wrote it: `--region`, `AWS_REGION`, `profile dev`.
+            let from = match &source {
+                Origin::Profile(_) => {
+                    let name = profile_name(self.profile.as_deref(), ctx.env());
+                    let file = ctx.profiles().ok().map(|s| s.sources().config_file.display().to_string());
+                    format!("profile {name}{}", file.map_or(String::new(), |f| format!(", {f}")))
+                }
+                other => other.to_string(),
+            };
+            check_region(r, &from)?;
         }
         Ok((region, source))
     }
