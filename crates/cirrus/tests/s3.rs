@@ -985,8 +985,34 @@ fn a_multipart_upload_sends_and_checks_the_whole_crc() -> Result<(), String> {
     })
 }
 
+/// `list_tree` (folders listed in parallel) gives exactly the flat listing, in the same order,
+/// with keys that sort around the folders' names (`a` < `a-b/` < `a.txt` < `a/`...), a folder
+/// marker, a deep folder, and a prefix that is not a folder.
+fn list_tree_is_the_flat_listing() -> Result<(), String> {
+    let s3 = client(Server::Moto)?;
+    let b = bucket("tree");
+    let keys =
+        ["t/0", "t/a", "t/a-b/c", "t/a.txt", "t/a/", "t/a/b", "t/a/b/c/d", "t/b", "t/\u{e4}", "t/z/y/x", "u/outside"];
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        for k in keys {
+            s3.put(&b, k, k.as_bytes().to_vec(), &PutOptions::default()).await.map_err(e)?;
+        }
+        for prefix in ["t/", "t", "t/a", ""] {
+            let flat: Vec<String> =
+                s3.list(&b, ListOptions::prefix(prefix)).map_ok(|o| o.key).try_collect().await.map_err(e)?;
+            let tree: Vec<String> = s3.list_tree(&b, prefix).map_ok(|o| o.key).try_collect().await.map_err(e)?;
+            ensure!(tree == flat && !flat.is_empty(), "prefix {prefix:?}: tree {tree:?}, flat {flat:?}");
+        }
+        let missing: Result<Vec<_>, _> = s3.list_tree("no-such-bucket-cirrus", "").try_collect().await;
+        ensure!(missing.is_err(), "a missing bucket listed");
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
     let mut out = vec![
+        trial("s3::moto::list_tree_is_the_flat_listing", list_tree_is_the_flat_listing),
         trial("s3::moto::uploads_carry_a_crc32_by_default", uploads_carry_a_crc32_by_default),
         trial("s3::moto::crc64nvme_uploads_are_stored_and_verified", crc64nvme_uploads_are_stored_and_verified),
         trial(

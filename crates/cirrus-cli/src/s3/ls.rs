@@ -103,7 +103,8 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
     let (mut objects_seen, mut bytes_seen) = (0u64, 0u64);
     async {
         if recursive {
-            let mut objects = Box::pin(s3.list(&bucket, ListOptions::prefix(prefix.clone())));
+            // Folder by folder in parallel, in key order (a flat listing is a chain of pages).
+            let mut objects = Box::pin(s3.list_tree(&bucket, &prefix));
             while let Some(o) = objects.next().await {
                 let o = o.map_err(Failure::from)?;
                 (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
@@ -207,24 +208,31 @@ async fn ls_json(
         return Ok(());
     };
     let (bucket, prefix) = parse_s3(target)?;
-    let mut options = ListOptions::prefix(prefix);
-    if !recursive {
-        options = options.with_delimiter("/");
-    }
     let (mut objects, mut bytes) = (0u64, 0u64);
-    let mut pages = Box::pin(s3.list_pages(&bucket, options));
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(Failure::from)?;
-        for p in &page.common_prefixes {
-            outln!("{}", json_text(&serde_json::json!({ "Prefix": p })))?;
+    let mut object_line = |o: &cirrus::s3::Object| {
+        (objects, bytes) = (objects + 1, bytes.saturating_add(o.size));
+        let line = serde_json::json!({
+            "Key": o.key, "Size": o.size, "LastModified": time(o.last_modified),
+            "ETag": o.etag, "StorageClass": o.storage_class,
+        });
+        outln!("{}", json_text(&line))
+    };
+    if recursive {
+        // Folder by folder in parallel, in key order (a flat listing is a chain of pages).
+        let mut listed = Box::pin(s3.list_tree(&bucket, &prefix));
+        while let Some(o) = listed.next().await {
+            object_line(&o.map_err(Failure::from)?)?;
         }
-        for o in &page.objects {
-            (objects, bytes) = (objects + 1, bytes.saturating_add(o.size));
-            let line = serde_json::json!({
-                "Key": o.key, "Size": o.size, "LastModified": time(o.last_modified),
-                "ETag": o.etag, "StorageClass": o.storage_class,
-            });
-            outln!("{}", json_text(&line))?;
+    } else {
+        let mut pages = Box::pin(s3.list_pages(&bucket, ListOptions::prefix(prefix).with_delimiter("/")));
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(Failure::from)?;
+            for p in &page.common_prefixes {
+                outln!("{}", json_text(&serde_json::json!({ "Prefix": p })))?;
+            }
+            for o in &page.objects {
+                object_line(o)?;
+            }
         }
     }
     if summarize {

@@ -23,6 +23,7 @@ mod delete;
 mod expires;
 mod folder;
 pub(crate) mod list;
+mod list_tree;
 mod presign;
 pub(crate) mod settings;
 mod sse;

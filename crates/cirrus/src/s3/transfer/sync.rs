@@ -25,7 +25,7 @@ use super::walk::{walk, Found};
 use super::{Action, Cancel, Error, ErrorKind, Event, Location, Summary, TransferOptions, Transfers};
 use crate::s3::checksum::{file_digests, EtagForm};
 use crate::s3::folder_key;
-use crate::s3::{ChecksumAlgorithm, ListOptions, Object, S3Client};
+use crate::s3::{ChecksumAlgorithm, Object, S3Client};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -155,9 +155,6 @@ fn local_side(root: PathBuf, follow: bool, skips: Option<mpsc::Sender<Planned>>)
     .boxed()
 }
 
-/// How many folders of a prefix are listed at once, ahead of the comparison.
-const LIST_AHEAD: usize = 16;
-
 /// An object as an entry of the side rooted at `root`; `None` for a folder marker.
 fn object_entry(o: Object, root: &str) -> Option<Entry> {
     if o.is_folder_marker() {
@@ -171,106 +168,19 @@ fn object_entry(o: Object, root: &str) -> Option<Entry> {
     })
 }
 
-/// One item of the first level of a prefix, in key order.
-enum Segment {
-    Entry(Entry),
-    /// A folder being listed (every key under it) by a task of its own.
-    Folder(mpsc::Receiver<Result<Entry, Error>>),
-}
-
-/// The objects under `prefix`, in key order. The first level is listed with `/` as delimiter;
-/// each folder found there is listed whole by a task of its own, up to [`LIST_AHEAD`] at once,
-/// and read in its turn, so a tree of folders is listed in parallel (a listing is a chain of
-/// pages, each waiting for the one before) while the order stays S3's and memory stays
-/// bounded (a page or so per folder listed ahead).
+/// The objects under `prefix`, in key order, listed folder by folder in parallel
+/// ([`S3Client::list_tree`]); folder markers left out, a listing error the last item.
 fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
-    let client = transfers.client().clone();
-    let (tx, rx) = mpsc::channel::<Result<Entry, Error>>(1024);
-    tokio::spawn(async move {
-        let stopped = |e: crate::Error| Err(Error::call("listing stopped", e));
-        let top_options = ListOptions::prefix(prefix.clone()).with_delimiter("/");
-        let mut pages = Box::pin(client.list_pages(&bucket, top_options));
-        let mut queue: std::collections::VecDeque<Segment> = std::collections::VecDeque::new();
-        let mut folders_ahead = 0usize;
-        let mut top_done = false;
-        loop {
-            // Read the first level ahead while few folders are being listed.
-            while !top_done && folders_ahead < LIST_AHEAD && queue.len() < 4096 {
-                match pages.next().await {
-                    None => top_done = true,
-                    Some(Err(e)) => {
-                        let _ = tx.send(stopped(e)).await;
-                        return;
-                    }
-                    Some(Ok(page)) => {
-                        // Keys and folders of a page, merged in key order.
-                        let mut objects = page.objects.into_iter().peekable();
-                        let mut folders = page.common_prefixes.into_iter().peekable();
-                        loop {
-                            let take_object = match (objects.peek(), folders.peek()) {
-                                (None, None) => break,
-                                (Some(_), None) => true,
-                                (None, Some(_)) => false,
-                                (Some(o), Some(f)) => o.key.as_bytes() < f.as_bytes(),
-                            };
-                            if take_object {
-                                if let Some(e) = objects.next().and_then(|o| object_entry(o, &prefix)) {
-                                    queue.push_back(Segment::Entry(e));
-                                }
-                            } else if let Some(folder) = folders.next() {
-                                let frx = list_folder(client.clone(), bucket.clone(), prefix.clone(), folder);
-                                queue.push_back(Segment::Folder(frx));
-                                folders_ahead += 1;
-                            }
-                        }
-                    }
-                }
-            }
-            // Hand over the front segment, a folder whole.
-            match queue.pop_front() {
-                None if top_done => return,
-                None => continue,
-                Some(Segment::Entry(e)) => {
-                    if tx.send(Ok(e)).await.is_err() {
-                        return;
-                    }
-                }
-                Some(Segment::Folder(mut frx)) => {
-                    folders_ahead -= 1;
-                    while let Some(item) = frx.recv().await {
-                        let failed = item.is_err();
-                        if tx.send(item).await.is_err() || failed {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-    });
-    stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
-}
-
-/// Every key under `folder`, as entries of the side rooted at `root`, listed by a task of its
-/// own; a listing error is the last item.
-fn list_folder(client: S3Client, bucket: String, root: String, folder: String) -> mpsc::Receiver<Result<Entry, Error>> {
-    let (tx, rx) = mpsc::channel(1024);
-    tokio::spawn(async move {
-        let mut objects = Box::pin(client.list(&bucket, ListOptions::prefix(folder)));
-        while let Some(o) = objects.next().await {
-            let item = match o {
-                Ok(o) => match object_entry(o, &root) {
-                    Some(e) => Ok(e),
-                    None => continue,
-                },
-                Err(e) => Err(Error::call("listing stopped", e)),
-            };
-            let failed = item.is_err();
-            if tx.send(item).await.is_err() || failed {
-                return;
-            }
-        }
-    });
-    rx
+    transfers
+        .client()
+        .list_tree(&bucket, &prefix)
+        .filter_map(move |item| {
+            std::future::ready(match item {
+                Ok(o) => object_entry(o, &prefix).map(Ok),
+                Err(e) => Some(Err(Error::call("listing stopped", e))),
+            })
+        })
+        .boxed()
 }
 
 /// S3 lists keys in ascending byte order, and the side-by-side comparison depends on it: a
