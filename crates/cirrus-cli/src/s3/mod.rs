@@ -109,7 +109,7 @@ fn parse_s3(url: &str) -> Result<(String, String), Failure> {
 }
 
 /// The S3 client the global flags and the profile's `s3` section describe.
-fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
+pub(crate) fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
     tuned_client(global, args::TuningArgs::default())
 }
 

@@ -5,7 +5,7 @@
 mod format;
 mod shorthand;
 
-use crate::{load_config, Failure, GlobalArgs};
+use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
 use cirrus::s3::{ListOptions, PutOptions, S3Client};
 use futures_util::StreamExt;
@@ -311,6 +311,7 @@ async fn list_versions(s3: &S3Client, bucket: &str, options: ListOptions) -> Res
 }
 
 /// The S3 client the global flags and the profile describe.
+/// The s3 commands' client: the profile's `s3` settings, `--bucket-as-host`, `--request-payer`.
 fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
-    S3Client::from_config(&load_config(global)?).map_err(Failure::config)
+    crate::s3::client(global)
 }

@@ -145,11 +145,12 @@ impl Transfers {
                     settle(&mut summary, bucket, joined, &*observer);
                 }
             }
+            let Ok(slot) = self.limits().request_slot().await else { break };
             let (client, b) = (self.client().clone(), bucket.to_owned());
             in_flight.spawn(async move {
-                let pairs: Vec<(&str, Option<&str>)> =
-                    chosen.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))).collect();
+                let pairs: Vec<_> = chosen.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))).collect();
                 let r = client.delete_versions(&b, pairs).await;
+                drop(slot);
                 (chosen, r)
             });
         }
