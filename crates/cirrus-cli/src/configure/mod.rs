@@ -60,21 +60,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: ConfigureArgs) -> Result<(), 
     let Some(cmd) = args.command else { return ask_keys(&ctx, &profile) };
     match cmd {
         ConfigureCommand::Sso(args) => sso::configure_sso(global, args).await,
-        ConfigureCommand::Set { key, value } => {
-            let path = cirrus::profile::set_value(ctx.env(), &profile, &key, &value).map_err(|e| {
-                let e = anyhow::Error::new(e).context(format!("cannot set {key} of the profile `{profile}`"));
-                let invalid = |c: &(dyn std::error::Error + 'static)| {
-                    c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidInput)
-                };
-                if e.chain().any(invalid) {
-                    Failure::input(e)
-                } else {
-                    Failure::from(e)
-                }
-            })?;
-            tracing::debug!(path = %path.display(), "written");
-            Ok(())
-        }
+        ConfigureCommand::Set { key, value } => write_setting(ctx.env(), &profile, &key, &value),
         ConfigureCommand::Get { key } => {
             let set = ctx.profiles().map_err(|e| Failure::input(anyhow::Error::new(e)))?;
             let found = set.get(&profile).and_then(|p| match key.split_once('.') {
@@ -120,18 +106,29 @@ fn ask_keys(ctx: &cirrus::Context, profile: &str) -> Result<(), Failure> {
         if answer.is_empty() || Some(&answer) == now.as_ref() {
             continue;
         }
-        let path = cirrus::profile::set_value(ctx.env(), profile, key, &answer).map_err(|e| {
-            let invalid = e.kind() == std::io::ErrorKind::InvalidInput;
-            let e = anyhow::Error::new(e).context(format!("cannot set {key} of the profile `{profile}`"));
-            if invalid {
-                Failure::input(e)
-            } else {
-                Failure::from(e)
-            }
-        })?;
-        tracing::debug!(path = %path.display(), key, "written");
+        write_setting(ctx.env(), profile, key, &answer)?;
     }
     Ok(())
+}
+
+/// `key = value` in `profile`, written where the AWS CLI writes it.
+fn write_setting(env: &dyn cirrus::env::Env, profile: &str, key: &str, value: &str) -> Result<(), Failure> {
+    let path = cirrus::profile::set_value(env, profile, key, value)
+        .map_err(|e| write_failure(e, format!("cannot set {key} of the profile `{profile}`")))?;
+    tracing::debug!(path = %path.display(), key, "written");
+    Ok(())
+}
+
+/// A settings file not written: what cannot be written (a new line in a value, `]` in a
+/// name) is bad input, anything else a failure.
+pub(super) fn write_failure(e: std::io::Error, what: String) -> Failure {
+    let invalid = e.kind() == std::io::ErrorKind::InvalidInput;
+    let e = anyhow::Error::new(e).context(what);
+    if invalid {
+        Failure::input(e)
+    } else {
+        Failure::from(e)
+    }
 }
 
 /// `configure list`: the AWS CLI's table of the profile, the keys (the last four characters of

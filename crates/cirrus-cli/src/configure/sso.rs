@@ -37,7 +37,8 @@ pub(super) async fn configure_sso(global: &GlobalArgs, args: SsoSetupArgs) -> Re
             ("sso_region", &session.region),
             ("sso_registration_scopes", &session.scopes),
         ] {
-            cirrus::profile::set_session_value(env, name, key, value).map_err(write_failure)?;
+            cirrus::profile::set_session_value(env, name, key, value)
+                .map_err(|e| super::write_failure(e, "cannot write the config file".into()))?;
         }
     }
     let target = LoginTarget {
@@ -72,7 +73,8 @@ pub(super) async fn configure_sso(global: &GlobalArgs, args: SsoSetupArgs) -> Re
     settings
         .extend([("region", region.as_str()), ("output", output.as_str())].into_iter().filter(|(_, v)| !v.is_empty()));
     for (key, value) in settings {
-        cirrus::profile::set_value(env, &profile, key, value).map_err(write_failure)?;
+        cirrus::profile::set_value(env, &profile, key, value)
+            .map_err(|e| super::write_failure(e, "cannot write the config file".into()))?;
     }
     let flag = if profile == "default" { String::new() } else { format!(" --profile {}", printable(&profile)) };
     eprintln!("\nTo use this profile, name it with --profile, as shown:\n\n    cirrus{flag} s3 ls\n");
@@ -137,14 +139,4 @@ async fn choose_role<R: BufRead>(
         }
     };
     Ok((account, role))
-}
-
-fn write_failure(e: std::io::Error) -> Failure {
-    let invalid = e.kind() == std::io::ErrorKind::InvalidInput;
-    let e = anyhow::Error::new(e).context("cannot write the config file");
-    if invalid {
-        Failure::input(e)
-    } else {
-        Failure::from(e)
-    }
 }

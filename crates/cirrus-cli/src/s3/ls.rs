@@ -149,11 +149,20 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
 }
 
 /// `s3://b/a\*b` as `s3://b/a*b`: escapes name the characters they escape.
-fn unescaped(target: &str) -> String {
+pub(super) fn unescaped(target: &str) -> String {
     match target.strip_prefix("s3://") {
         Some(rest) => format!("s3://{}", cirrus::s3::transfer::Glob::unescape(rest)),
         None => target.to_owned(),
     }
+}
+
+/// An object as a line of `--output json`, with ListObjectsV2's names, invisible characters
+/// escaped.
+fn object_json(o: &cirrus::s3::Object) -> String {
+    let time = o.last_modified.map(cirrus::sigv4::format_rfc3339);
+    json_text(&serde_json::json!({
+        "Key": o.key, "Size": o.size, "LastModified": time, "ETag": o.etag, "StorageClass": o.storage_class,
+    }))
 }
 
 /// `s3 ls s3://BUCKET/PATTERN`: the keys under the pattern's literal prefix that match it, as
@@ -170,11 +179,7 @@ async fn ls_glob(s3: &cirrus::s3::S3Client, target: &str, style: LsStyle, json: 
         }
         (objects_seen, bytes_seen) = (objects_seen + 1, bytes_seen.saturating_add(o.size));
         if json {
-            let time = o.last_modified.map(cirrus::sigv4::format_rfc3339);
-            let line = serde_json::json!({
-                "Key": o.key, "Size": o.size, "LastModified": time, "ETag": o.etag, "StorageClass": o.storage_class,
-            });
-            outln!("{line}")?;
+            outln!("{}", object_json(&o))?;
         } else {
             outln!("{} {:>10} {}", date(o.last_modified), style.size(o.size), printable(&o.key))?;
         }
@@ -211,11 +216,7 @@ async fn ls_json(
     let (mut objects, mut bytes) = (0u64, 0u64);
     let mut object_line = |o: &cirrus::s3::Object| {
         (objects, bytes) = (objects + 1, bytes.saturating_add(o.size));
-        let line = serde_json::json!({
-            "Key": o.key, "Size": o.size, "LastModified": time(o.last_modified),
-            "ETag": o.etag, "StorageClass": o.storage_class,
-        });
-        outln!("{}", json_text(&line))
+        outln!("{}", object_json(o))
     };
     if recursive {
         // Folder by folder in parallel, in key order (a flat listing is a chain of pages).

@@ -8,7 +8,7 @@ use super::{client, json, parse_s3, tuned_client};
 use crate::output::printable;
 use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
-use cirrus::s3::transfer::{Action, Cancel, Event, Glob, Location, Summary, SyncOptions, TransferOptions, Transfers};
+use cirrus::s3::transfer::{Action, Cancel, Event, Location, Summary, SyncOptions, TransferOptions, Transfers};
 use cirrus::s3::{is_folder_key, S3Client};
 use futures_util::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -150,15 +150,10 @@ pub(super) async fn cp(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failur
 
 /// `mv`: files and objects only, on the engine.
 pub(super) async fn mv(global: &GlobalArgs, args: CopyArgs) -> Result<(), Failure> {
-    let (options, keys) = args.transfer.options(args.recursive, global)?;
-    let options = options.with_glob(!args.glob.no_glob);
-    if args.version_id.is_some() {
-        return Err(Failure::input(anyhow!("mv takes no --version-id: cp the version, then rm --version-id")));
-    }
     if args.src == "-" || args.dst == "-" {
         return Err(Failure::input(anyhow!("mv moves files and objects, not standard input or output: use cp")));
     }
-    let task = Task::copy_of((&args.src, &args.dst), options, keys, true)?;
+    let task = Task::copy(global, &args, true)?;
     on_engine(global, args.transfer.tuning, args.transfer.output, task).await
 }
 
@@ -290,7 +285,7 @@ fn literal_source(src: &str, glob: GlobArgs) -> Result<String, Failure> {
             "{src:?} is a pattern; standard output takes one object (--no-glob for a key with wildcards)"
         )));
     }
-    Ok(src.strip_prefix("s3://").map_or(src.to_owned(), |rest| format!("s3://{}", Glob::unescape(rest))))
+    Ok(super::ls::unescaped(src))
 }
 
 /// Stops the engine on SIGINT or SIGTERM (it cleans up, then the command exits 130); a second

@@ -260,11 +260,7 @@ impl Ctx {
     /// destination might be there.
     pub(crate) async fn dst_exists(&self, bucket: &str, key: &str) -> Result<bool, Error> {
         let _slot = self.request_slot().await?;
-        match self.client.head(bucket, key).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
-            Err(e) => Err(Error::call("cannot tell whether the destination exists", e)),
-        }
+        head_exists(&self.client, bucket, key).await
     }
 
     /// Whether `path` is a file a download of this run wrote.
@@ -461,5 +457,14 @@ impl From<Result<u64, Error>> for Outcome {
             Ok(n) => Outcome::Done(n),
             Err(e) => Outcome::Failed(e),
         }
+    }
+}
+
+/// Whether `key` has an object (HEAD): found, not found, or an error (it might be there).
+pub(crate) async fn head_exists(client: &S3Client, bucket: &str, key: &str) -> Result<bool, Error> {
+    match client.head(bucket, key).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(Error::call("cannot tell whether the destination exists", e)),
     }
 }

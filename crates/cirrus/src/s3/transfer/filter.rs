@@ -29,26 +29,30 @@ pub enum Rule {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filters {
     rules: Vec<(Rule, String)>,
+    /// The rules' patterns, compiled once (`accepts` runs for every key and file).
+    compiled: Vec<Pattern>,
 }
 
 impl Filters {
     /// These filters with an `--exclude PATTERN` after the others.
     #[must_use]
     pub fn exclude(mut self, pattern: impl Into<String>) -> Self {
-        self.rules.push((Rule::Exclude, pattern.into()));
+        self.push(Rule::Exclude, pattern);
         self
     }
 
     /// These filters with an `--include PATTERN` after the others.
     #[must_use]
     pub fn include(mut self, pattern: impl Into<String>) -> Self {
-        self.rules.push((Rule::Include, pattern.into()));
+        self.push(Rule::Include, pattern);
         self
     }
 
     /// Adds a rule after the others.
     pub fn push(&mut self, rule: Rule, pattern: impl Into<String>) {
-        self.rules.push((rule, pattern.into()));
+        let pattern = pattern.into();
+        self.compiled.push(Pattern::new(pattern.as_bytes(), Syntax::Fnmatch));
+        self.rules.push((rule, pattern));
     }
 
     /// No rules: everything passes.
@@ -64,8 +68,8 @@ impl Filters {
     /// Whether `rel`, a path relative to the source with `/` between its parts, passes.
     pub fn accepts(&self, rel: &str) -> bool {
         let mut keep = true;
-        for (rule, pattern) in &self.rules {
-            if fnmatch(pattern.as_bytes(), rel.as_bytes()) {
+        for ((rule, _), pattern) in self.rules.iter().zip(&self.compiled) {
+            if pattern.matches(rel.as_bytes()) {
                 keep = *rule == Rule::Include;
             }
         }
@@ -110,7 +114,7 @@ enum Token {
 /// A compiled pattern: matched by walking the set of text offsets each token can reach, so the
 /// time is at most the pattern's length times the text's, whatever either holds (no
 /// backtracking to blow up).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Pattern {
     source: Vec<u8>,
     tokens: Vec<Token>,

@@ -105,9 +105,7 @@ impl Journal {
             "v": 1, "identity": self.identity, "upload_id": upload_id, "part_size": part_size,
             "checksum": checksum.map(ChecksumAlgorithm::as_str),
         });
-        if let Some(dir) = self.path.parent() {
-            create_private_dir(dir).map_err(|e| Error::io("cannot make the resume folder", e))?;
-        }
+        // write_private makes the folder (owner only) when it is missing.
         crate::fs::write_private(&self.path, format!("{header}\n").as_bytes())
             .map_err(|e| Error::io("cannot write the resume journal", e))
     }
@@ -173,15 +171,6 @@ pub(crate) async fn listed(
 
 fn md5_hex(data: &[u8]) -> String {
     cirrus_sigv4::hex(&md5::Md5::digest(data))
-}
-
-/// `dir` and its parents, the last one readable by the owner only.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// Where the CLI keeps journals: `$XDG_CACHE_HOME/cirrus/uploads`, else

@@ -301,11 +301,7 @@ pub(crate) async fn dry_run(
 async fn exists(client: &crate::s3::S3Client, to: &Location) -> Result<bool, Error> {
     match to {
         Location::Local(path) => Ok(std::fs::symlink_metadata(path).is_ok()),
-        Location::S3 { bucket, key } => match client.head(bucket, key).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
-            Err(e) => Err(Error::call("cannot tell whether the destination exists", e)),
-        },
+        Location::S3 { bucket, key } => super::ctx::head_exists(client, bucket, key).await,
     }
 }
 
