@@ -79,6 +79,7 @@ impl Filters {
 
 /// Python's `fnmatch.fnmatchcase`: `*`, `?`, `[seq]`, `[!seq]` (a `]` first in a set is
 /// literal; a `[` with no closing `]` is literal), `*` crossing `/`.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn fnmatch(pattern: &[u8], text: &[u8]) -> bool {
     Pattern::new(pattern, Syntax::Fnmatch).matches(text)
 }
