@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use std::io::Read;
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum CognitoCommand {
     /// Log in and print AWS credentials (settings: flags, then --cognito-profile, then COGNITO_*).
     #[command(

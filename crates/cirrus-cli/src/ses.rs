@@ -6,6 +6,7 @@ use cirrus::ses::{Email, Mailbox, SendOptions, SesClient};
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum SesCommand {
     /// Send an email; print the message id SES gives it.
     #[command(

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum SnsCommand {
     /// Verify an SNS HTTP message (or a Lambda SNS record); print it, and the SES event inside,
     /// as JSON. Exit 1 naming the check that failed.

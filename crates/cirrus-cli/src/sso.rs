@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum SsoCommand {
     /// Log in to IAM Identity Center for the profile (--profile, AWS_PROFILE) or an sso-session,
     /// and cache the token where the AWS CLI keeps it.
@@ -28,7 +29,7 @@ pub(crate) struct LoginArgs {
     how: HowArgs,
 }
 
-/// How to log in: the grant and the browser.
+// How to log in: the grant and the browser.
 #[derive(clap::Args, Debug)]
 pub(crate) struct HowArgs {
     /// Use the device authorization grant (a code to type at a URL, for a browser on another

@@ -5,6 +5,7 @@ use cirrus::sts::AssumeRoleRequest;
 use cirrus::Credentials;
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum StsCommand {
     /// Who the credentials belong to (GetCallerIdentity): account, ARN, user id.
     #[command(
@@ -25,7 +26,7 @@ pub(crate) enum StsCommand {
     GetSessionToken(SessionArgs),
 }
 
-/// AssumeRole's flags, named as the AWS CLI's.
+// AssumeRole's flags, named as the AWS CLI's.
 #[derive(clap::Args, Debug)]
 pub(crate) struct AssumeRoleArgs {
     /// The role to assume.
@@ -44,7 +45,7 @@ pub(crate) struct AssumeRoleArgs {
     session: SessionArgs,
 }
 
-/// What AssumeRole and GetSessionToken share: the lifetime and the MFA device.
+// What AssumeRole and GetSessionToken share: the lifetime and the MFA device.
 #[derive(clap::Args, Debug)]
 pub(crate) struct SessionArgs {
     /// How long the credentials last, in seconds (900 up to the role's or the account's maximum).

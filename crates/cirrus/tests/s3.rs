@@ -986,16 +986,22 @@ fn a_multipart_upload_sends_and_checks_the_whole_crc() -> Result<(), String> {
 }
 
 /// `list_tree` (folders listed in parallel) gives exactly the flat listing, in the same order,
-/// with keys that sort around the folders' names (`a` < `a-b/` < `a.txt` < `a/`...), a folder
-/// marker, a deep folder, and a prefix that is not a folder.
+/// with keys that sort around the folders' names (`a` < `a-b/` < `a.txt` < `a/`...), folder
+/// markers, deep folders, more small folders than are listed at once, a prefix that is not a
+/// folder; at pages of 1 to 4 keys (so that the first level's pages and every folder's pages
+/// end anywhere) and at S3's 1,000.
 fn list_tree_is_the_flat_listing() -> Result<(), String> {
     let s3 = client(Server::Moto)?;
     let b = bucket("tree");
-    let keys =
-        ["t/0", "t/a", "t/a-b/c", "t/a.txt", "t/a/", "t/a/b", "t/a/b/c/d", "t/b", "t/\u{e4}", "t/z/y/x", "u/outside"];
+    let mut keys: Vec<String> =
+        ["t/0", "t/a", "t/a-b/c", "t/a.txt", "t/a/", "t/a/b", "t/a/b/c/d", "t/b", "t/\u{e4}", "t/z/y/x", "u/outside"]
+            .map(String::from)
+            .into();
+    keys.extend(["t/c/", "t/c/1", "t/c/2", "t/c0", "t/c0/x"].map(String::from));
+    keys.extend((0..20).map(|i| format!("t/f{i:02}/k{}", i % 3)));
     block_on(async {
         s3.create_bucket(&b).await.map_err(e)?;
-        for k in keys {
+        for k in &keys {
             s3.put(&b, k, k.as_bytes().to_vec(), &PutOptions::default()).await.map_err(e)?;
         }
         for prefix in ["t/", "t", "t/a", ""] {
@@ -1003,6 +1009,15 @@ fn list_tree_is_the_flat_listing() -> Result<(), String> {
                 s3.list(&b, ListOptions::prefix(prefix)).map_ok(|o| o.key).try_collect().await.map_err(e)?;
             let tree: Vec<String> = s3.list_tree(&b, prefix).map_ok(|o| o.key).try_collect().await.map_err(e)?;
             ensure!(tree == flat && !flat.is_empty(), "prefix {prefix:?}: tree {tree:?}, flat {flat:?}");
+            for page in 1..=4 {
+                let tree: Vec<String> = s3
+                    .list_tree_with_page_size(&b, prefix, Some(page))
+                    .map_ok(|o| o.key)
+                    .try_collect()
+                    .await
+                    .map_err(e)?;
+                ensure!(tree == flat, "prefix {prefix:?}, {page} a page: tree {tree:?}, flat {flat:?}");
+            }
         }
         let missing: Result<Vec<_>, _> = s3.list_tree("no-such-bucket-cirrus", "").try_collect().await;
         ensure!(missing.is_err(), "a missing bucket listed");

@@ -10,7 +10,7 @@ use cirrus::profile::profile_name;
 use cirrus::Origin;
 use prompt::{masked, Prompter};
 
-/// `configure` alone asks for the keys, region and output; a subcommand does one thing.
+// `configure` alone asks for the keys, region and output; a subcommand does one thing.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  cirrus configure\n  cirrus --profile dev configure\n  cirrus configure sso\n  \
                   cirrus configure set region eu-west-1")]
@@ -20,6 +20,7 @@ pub(crate) struct ConfigureArgs {
 }
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum ConfigureCommand {
     /// Set up a profile for IAM Identity Center: an [sso-session], a login, then the account
     /// and role to use (as `aws configure sso`).

@@ -10,7 +10,7 @@ use anyhow::anyhow;
 use cirrus::sso::{LoginTarget, PortalClient, DEFAULT_SCOPE, PORTAL_SPEC};
 use std::io::BufRead;
 
-/// `configure sso`'s flags: how to log in.
+// `configure sso`'s flags: how to log in.
 #[derive(clap::Args, Debug)]
 pub(crate) struct SsoSetupArgs {
     #[command(flatten)]

@@ -8,7 +8,7 @@ use crate::{Failure, GlobalArgs};
 use cirrus::s3::transfer::{Filters, Rule, SyncOptions, TransferOptions};
 use cirrus::s3::ChecksumAlgorithm;
 
-/// What a copy or delete prints, as the AWS CLI's flags choose.
+// What a copy or delete prints, as the AWS CLI's flags choose.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub(crate) struct OutputArgs {
     /// Do not print the operations done (failures still go to stderr).
@@ -22,8 +22,8 @@ pub(crate) struct OutputArgs {
     pub no_progress: bool,
 }
 
-/// `--exclude` and `--include`, as the AWS CLI takes them: patterns relative to the source, the
-/// later one winning (the order across both flags is kept: see `ordered_filters`).
+// `--exclude` and `--include`, as the AWS CLI takes them: patterns relative to the source, the
+// later one winning (the order across both flags is kept: see `ordered_filters`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub(super) struct FilterArgs {
     /// Leave out what matches PATTERN (relative to the source; `*` `?` `[seq]` `[!seq]`).
@@ -54,7 +54,7 @@ pub(crate) fn ordered_filters(matches: &clap::ArgMatches) -> Filters {
     filters
 }
 
-/// What cp, mv and sync share: how objects are written, and what is taken from the source.
+// What cp, mv and sync share: how objects are written, and what is taken from the source.
 #[derive(clap::Args, Debug)]
 pub(crate) struct TransferArgs {
     #[command(flatten)]
@@ -115,7 +115,7 @@ impl TransferArgs {
     }
 }
 
-/// What `cp` and `mv` take.
+// What `cp` and `mv` take.
 #[derive(clap::Args, Debug)]
 pub(crate) struct CopyArgs {
     /// Everything under a directory or prefix (a prefix names a folder: `data` is `data/`).
@@ -134,7 +134,7 @@ pub(crate) struct CopyArgs {
     pub dst: String,
 }
 
-/// What `sync` takes: cp's flags (always recursive) and how to compare.
+// What `sync` takes: cp's flags (always recursive) and how to compare.
 #[derive(clap::Args, Debug)]
 pub(crate) struct SyncArgs {
     /// Remove what the destination has and the source lacks (except what filters leave out).
@@ -171,7 +171,7 @@ impl SyncArgs {
     }
 }
 
-/// What `rm` takes.
+// What `rm` takes.
 #[derive(clap::Args, Debug)]
 pub(crate) struct RmArgs {
     /// Delete every key under the folder.
@@ -209,7 +209,7 @@ impl RmArgs {
     }
 }
 
-/// `--no-glob`: wildcards in an S3 source are read as patterns unless this is given.
+// `--no-glob`: wildcards in an S3 source are read as patterns unless this is given.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub(crate) struct GlobArgs {
     /// Take `*`, `?`, `[` and `\` in the S3 source as part of the key, not as wildcards
@@ -225,8 +225,8 @@ impl GlobArgs {
     }
 }
 
-/// `--concurrency` and `--part-size`: how hard a transfer pushes, over the profile's
-/// `s3.max_concurrent_requests` and `s3.multipart_chunksize`.
+// `--concurrency` and `--part-size`: how hard a transfer pushes, over the profile's
+// `s3.max_concurrent_requests` and `s3.multipart_chunksize`.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub(crate) struct TuningArgs {
     /// Requests in flight at once, 1 to 10000 (default: the profile's

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use std::io::Write;
 use std::time::SystemTime;
 
-/// What `ls` takes.
+// What `ls` takes.
 #[derive(clap::Args, Debug)]
 pub(crate) struct LsArgs {
     /// Every key under the prefix, not one level.

@@ -21,6 +21,7 @@ use cirrus::s3::transfer::Location;
 use cirrus::s3::S3Client;
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum S3Command {
     /// List buckets, or the objects under s3://BUCKET/PREFIX.
     #[command(

@@ -7,7 +7,7 @@ use crate::Failure;
 use anyhow::anyhow;
 use cirrus::s3::{Expires, MetadataDirective, PutOptions, S3Client, ServerSideEncryption, SseCustomerKey};
 
-/// The headers of the objects written, with the AWS CLI's names.
+// The headers of the objects written, with the AWS CLI's names.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub(super) struct ObjectArgs {
     /// Content-Type of the objects written (default: from the file name).
@@ -46,8 +46,8 @@ pub(super) struct ObjectArgs {
     sse: SseArgs,
 }
 
-/// Server-side encryption: by S3's keys (`--sse`, `--sse-kms-key-id`) or by the caller's
-/// (SSE-C, for the objects and for a copy's source).
+// Server-side encryption: by S3's keys (`--sse`, `--sse-kms-key-id`) or by the caller's
+// (SSE-C, for the objects and for a copy's source).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub(super) struct SseArgs {
     /// Server-side encryption: AES256 (when given without a value) or aws:kms.

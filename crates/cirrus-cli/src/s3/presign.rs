@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use cirrus::s3::{PostOptions, PresignOptions};
 use std::time::Duration;
 
-/// What `presign` takes.
+// What `presign` takes.
 #[derive(clap::Args, Debug)]
 pub(crate) struct PresignArgs {
     /// Seconds the URL works (at most 604800, 7 days).
@@ -19,7 +19,7 @@ pub(crate) struct PresignArgs {
     target: String,
 }
 
-/// What `presign-post` takes.
+// What `presign-post` takes.
 #[derive(clap::Args, Debug)]
 pub(crate) struct PresignPostArgs {
     /// The file name the key ends with (the key is PREFIX + FILENAME).

@@ -13,7 +13,7 @@ use cirrus::s3::transfer::{Summary, Transfers};
 use futures_util::StreamExt;
 use std::path::PathBuf;
 
-/// What `run` takes.
+// What `run` takes.
 #[derive(clap::Args, Debug)]
 pub(crate) struct RunArgs {
     #[command(flatten)]

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
-/// `--bucket` and `--key`, as every object call takes them.
+// `--bucket` and `--key`, as every object call takes them.
 #[derive(clap::Args, Debug)]
 pub(crate) struct ObjectRef {
     /// The bucket.
@@ -23,7 +23,7 @@ pub(crate) struct ObjectRef {
     key: String,
 }
 
-/// An object call that may name a version.
+// An object call that may name a version.
 #[derive(clap::Args, Debug)]
 pub(crate) struct VersionRef {
     #[command(flatten)]
@@ -33,7 +33,7 @@ pub(crate) struct VersionRef {
     version_id: Option<String>,
 }
 
-/// `--bucket` alone.
+// `--bucket` alone.
 #[derive(clap::Args, Debug)]
 pub(crate) struct BucketRef {
     /// The bucket.
@@ -42,6 +42,7 @@ pub(crate) struct BucketRef {
 }
 
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub(crate) enum S3apiCommand {
     /// What S3 says about an object (HeadObject), or one version of it.
     #[command(
