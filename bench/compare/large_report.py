@@ -227,7 +227,7 @@ def report(versions, load_start):
                 if tool not in TOOLS:
                     return "-"
                 if t[tool] is None:
-                    return "failed"
+                    return "failed" if failures.get((case, tool)) else "-"
                 n = len(results.get((case, tool), []))
                 nf = len(failures.get((case, tool), []))
                 return f"{t[tool]:.2f} s, {LARGE_MIB / t[tool]:.0f} MiB/s" + (f" ({n} of {n + nf} ok)" if nf else "")

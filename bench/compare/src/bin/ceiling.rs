@@ -174,8 +174,7 @@ async fn upload(o: Arc<Opts>) -> Res<()> {
     let data = data(&o)?;
     let count = data.len().div_ceil(o.part);
     let parts: Vec<Bytes> = (0..count).map(|i| data.slice(i * o.part..((i + 1) * o.part).min(data.len()))).collect();
-    let hashes: Vec<Option<String>> =
-        parts.iter().map(|p| o.signed.then(|| cirrus_sigv4::sha256_hex(p))).collect();
+    let hashes: Vec<Option<String>> = parts.iter().map(|p| o.signed.then(|| cirrus_sigv4::sha256_hex(p))).collect();
     let (parts, hashes) = (Arc::new(parts), Arc::new(hashes));
     let path = format!("/{}/{}", o.bucket, o.key);
 
@@ -318,7 +317,13 @@ async fn download(o: Arc<Opts>) -> Res<()> {
 fn main() {
     let o = Arc::new(opts());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
-    let r = rt.block_on(async { if o.op == "up" { upload(o.clone()).await } else { download(o.clone()).await } });
+    let r = rt.block_on(async {
+        if o.op == "up" {
+            upload(o.clone()).await
+        } else {
+            download(o.clone()).await
+        }
+    });
     if let Err(e) = r {
         eprintln!("ceiling {}: {e}", o.op);
         std::process::exit(1);
