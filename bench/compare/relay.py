@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""A loopback TCP relay that adds a fixed one-way delay, for WAN-like benchmarks (the kernel here
-has no netem). Standard library only.
+"""A loopback TCP relay that adds a fixed one-way delay, and optionally a bandwidth cap per
+connection, for WAN-like benchmarks (the kernel here has no netem). Standard library only.
 
-    relay.py --listen-port P --target-port T --delay-ms D
+    relay.py --listen-port P --target-port T --delay-ms D [--rate-mbps R]
 
 Accepts on 127.0.0.1:P (0 = any free port), connects each client to 127.0.0.1:T, and forwards
 every chunk in both directions D ms after it arrived. Each direction is a queue of timestamped
@@ -10,10 +10,21 @@ chunks drained by one timer, so a stream still flows at full rate, only shifted 
 per chunk). Half-close (FIN) and close/reset are forwarded with the same delay. The first line on
 stdout is the listening port (flushed), so `--listen-port 0` can be used from scripts.
 
+`--rate-mbps R` caps each connection at R MB/s (10^6 bytes a second) in each direction, as a
+link whose every TCP connection gets its own share (S3 gives a connection about 100 MB/s; a
+client goes faster only with more connections). A token bucket per direction, BURST bytes
+deep, in its virtual-time form: a chunk leaves when the bucket holds its bytes, is then
+delivered D ms later, and that time is computed when the chunk arrives, so the same queue and
+timer carry it (still no sleep per chunk). With a cap, a direction stops reading from its sender
+once about two round trips' worth at the rate waits in the relay (a bottleneck's buffer of about
+one bandwidth-delay product, plus what is on the wire), so a sender feels the cap through TCP
+as it would on a real link, not after 16 MiB. Without it nothing is capped (the default).
+
 Not emulated: the connection handshake (connect() to the relay completes at once, so a new
-connection costs no extra round trip), loss, and bandwidth limits. The relay acknowledges what it
-reads at once (TCP_QUICKACK), so a server that sends an answer's head and body in two writes
-with Nagle on is not held 40 ms by a delayed ACK on every answer.
+connection costs no extra round trip), loss, slow start, and a cap shared by all connections
+(the machine's own limits are the only shared one). The relay acknowledges what it reads at once
+(TCP_QUICKACK), so a server that sends an answer's head and body in two writes with Nagle on is
+not held 40 ms by a delayed ACK on every answer.
 """
 import argparse
 import asyncio
@@ -31,14 +42,29 @@ SLACK = 0.0005
 # delay plus not yet written to the receiver); read again once it is back under LOW.
 HIGH = 16 << 20
 LOW = 4 << 20
+# With --rate-mbps: the token bucket's depth (what an idle connection may send at once).
+BURST = 64 << 10
+
+
+def limits(delay, rate):
+    """(high, low) backlog marks of one direction: the defaults, or with a rate cap what is on
+    the wire (rate x delay) plus a bottleneck buffer of one round trip at the rate."""
+    if not rate:
+        return HIGH, LOW
+    high = max(int(rate * 3 * delay) + BURST, 256 << 10)
+    return high, high // 2
 
 
 class Pipe:
     """One direction of one connection: chunks from src, written to dst after the delay."""
 
-    def __init__(self, conn, delay):
+    def __init__(self, conn, delay, rate):
         self.conn = conn
         self.delay = delay
+        self.rate = rate  # bytes a second, 0 = no cap
+        self.high, self.low = limits(delay, rate)
+        self.tat = 0.0  # the token bucket's theoretical arrival time (empty bucket at tat)
+        self.last_due = 0.0  # dues only grow: EOF and close never overtake data
         self.src = None  # transports, set when each side is connected
         self.dst = None
         self.queue = collections.deque()  # (due, kind, payload)
@@ -49,7 +75,14 @@ class Pipe:
 
     def push(self, kind, payload=None):
         loop = self.conn.loop
-        due = loop.time() + self.delay
+        now = loop.time()
+        leave = now
+        if kind == DATA and self.rate:
+            # Conforms once the bucket holds the chunk: BURST / rate ahead of tat at most.
+            self.tat = max(self.tat, now) + len(payload) / self.rate
+            leave = max(now, self.tat - BURST / self.rate)
+        due = max(leave + self.delay, self.last_due)
+        self.last_due = due
         self.queue.append((due, kind, payload))
         if kind == DATA:
             self.queued += len(payload)
@@ -94,10 +127,10 @@ class Pipe:
         if self.src is None or self.src.is_closing():
             return
         b = self.backlog()
-        if not self.paused and b > HIGH:
+        if not self.paused and b > self.high:
             self.paused = True
             self.src.pause_reading()
-        elif self.paused and b <= LOW:
+        elif self.paused and b <= self.low:
             self.paused = False
             self.src.resume_reading()
 
@@ -118,7 +151,7 @@ class Side(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
-        transport.set_write_buffer_limits(high=LOW, low=LOW // 2)
+        transport.set_write_buffer_limits(high=self.inp.low, low=self.inp.low // 2)
         self.out.src = transport
         self.inp.dst = transport
 
@@ -148,11 +181,11 @@ class Side(asyncio.Protocol):
 
 
 class Conn:
-    def __init__(self, loop, delay, target_port):
+    def __init__(self, loop, delay, rate, target_port):
         self.loop = loop
         self.closed = False
-        self.up = Pipe(self, delay)  # client -> target
-        self.down = Pipe(self, delay)  # target -> client
+        self.up = Pipe(self, delay, rate)  # client -> target
+        self.down = Pipe(self, delay, rate)  # target -> client
         self.client = Side(self, self.up, self.down)
         self.target = None
         loop.create_task(self.connect(target_port))
@@ -201,12 +234,17 @@ async def main():
     ap.add_argument("--listen-port", type=int, required=True)
     ap.add_argument("--target-port", type=int, required=True)
     ap.add_argument("--delay-ms", type=float, required=True, help="one-way delay, each direction")
+    ap.add_argument("--rate-mbps", type=float, default=0.0,
+                    help="cap per connection and direction, in MB/s (10^6 bytes); 0 = none")
     args = ap.parse_args()
+    if args.rate_mbps < 0:
+        ap.error("--rate-mbps must be positive (or 0 for no cap)")
     loop = asyncio.get_running_loop()
     delay = args.delay_ms / 1000.0
+    rate = args.rate_mbps * 1e6
 
     def factory():
-        return Conn(loop, delay, args.target_port).client
+        return Conn(loop, delay, rate, args.target_port).client
 
     server = await loop.create_server(factory, "127.0.0.1", args.listen_port, backlog=4096,
                                       reuse_address=True)
