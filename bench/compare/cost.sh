@@ -12,6 +12,12 @@
 # dated now: newer than the local files, same sizes, so a sync has nothing to send). rm re-seeds
 # the same way before each run.
 #
+# The AWS CLI lists a prefix as one chain of pages, and s3s-fs walks and stats the whole bucket for
+# every page: at 100,000 objects one page of 1,000 takes it ~3 s, so a listing at the AWS CLI's
+# default page size would be ~100 such pages, ~5 minutes of server time, where S3 answers a page
+# in about constant time. So the AWS CLI gets --page-size 100000 (one walk, whatever the size):
+# its cost is then its own, which is what this bench is about. cirrus runs at its defaults.
+#
 # Every run is checked: ls prints N lines; a sync with nothing to do sends 0 files; with 1%
 # changed (each of N/100 files, spread over the folders, grown by a byte before each run) it sends
 # exactly N/100; rm prints N deletions and leaves no file in the bucket's directory.
@@ -19,6 +25,7 @@
 #   bench/compare/cost.sh [ROUNDS]          (default 3)
 #
 # Environment: SIZES="1000 10000 100000", TOOLS="cirrus aws", OPS="ls sync-noop sync-1pct rm",
+# AWS_PAGE_SIZE=100000 (the AWS CLI's --page-size; empty: its default, 1,000: see below),
 # AWS_ROUNDS_AT_MAX (default: ROUNDS) rounds of the AWS CLI at the largest size (its rm sends one
 # DeleteObject per key), DELAY_MS=0 (plain loopback; N > 0 puts bench/compare/relay.py in front,
 # N ms each way), CIRRUS_BIN=target/release/cirrus (build it first: cargo build --release -p
@@ -29,7 +36,7 @@ cd "$(dirname "$0")/../.."
 
 ROUNDS=${1:-${ROUNDS:-3}} SIZES=${SIZES:-1000 10000 100000} TOOLS=${TOOLS:-cirrus aws}
 OPS=${OPS:-ls sync-noop sync-1pct rm} DELAY_MS=${DELAY_MS:-0} RUN_TIMEOUT=${RUN_TIMEOUT:-900}
-AWS_ROUNDS_AT_MAX=${AWS_ROUNDS_AT_MAX:-$ROUNDS}
+AWS_ROUNDS_AT_MAX=${AWS_ROUNDS_AT_MAX:-$ROUNDS} AWS_PAGE_SIZE=${AWS_PAGE_SIZE-100000}
 CIRRUS_BIN=${CIRRUS_BIN:-target/release/cirrus} BENCH_DIR=${BENCH_DIR:-/dev/shm}
 OUT_DIR=${OUT_DIR:-target/cost-bench}
 [ -x "$CIRRUS_BIN" ] || { echo "no cirrus binary at $CIRRUS_BIN: cargo build --release -p cirrus-cli" >&2; exit 2; }
@@ -128,12 +135,17 @@ check_seed() {
 # a CSV row.
 run() {
   local n=$1 op=$2 tool=$3 round=$4 bin args out tf
-  if [ "$tool" = cirrus ]; then bin=$CIRRUS_BIN; else bin=/usr/bin/aws; fi
   case $op in
     ls) args=(s3 ls --recursive "s3://$BUCKET/t/") ;;
     sync-*) args=(s3 sync "$TREE" "s3://$BUCKET/t/") ;;
     rm) args=(s3 rm --recursive "s3://$BUCKET/t/") ;;
   esac
+  if [ "$tool" = cirrus ]; then
+    bin=$CIRRUS_BIN
+  else
+    bin=/usr/bin/aws
+    [ -z "$AWS_PAGE_SIZE" ] || args+=(--page-size "$AWS_PAGE_SIZE")
+  fi
   out=$OUT_DIR/runs/$n-$op-$tool-$round.out
   tf=$OUT_DIR/runs/$n-$op-$tool-$round.time
   if ! timeout "$RUN_TIMEOUT" /usr/bin/time -o "$tf" -f '%e %M' "$bin" --endpoint-url "$URL" "${args[@]}" >"$out" 2>&1; then

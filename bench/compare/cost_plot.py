@@ -57,13 +57,16 @@ def label(v):
     return f"{v:.2g}"
 
 
-def panel(x0, title, unit, series, column):
-    """The SVG of one panel at x offset x0: series is {(op, tool): {n: values}}."""
+def panel(x0, title, unit, series, column, guide=False):
+    """The SVG of one panel at x offset x0: series is {(op, tool): {n: values}}; with guide, a
+    grey dotted line of slope 1 (cost proportional to the objects) from the lowest first point."""
     xs = sorted({n for pts in series.values() for n in pts})
     ys = [pts[n][column] for pts in series.values() for n in pts]
     if not xs or not ys:
         return []
     xlo, xhi = min(xs) / 1.3, max(xs) * 1.3
+    if guide and len(xs) > 1:
+        ys.append(min(pts[xs[0]][column] for pts in series.values() if xs[0] in pts) * xs[-1] / xs[0])
     ylo, yhi = min(ys) / 1.5, max(ys) * 1.5
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
 
@@ -88,6 +91,13 @@ def panel(x0, title, unit, series, column):
         f'<text x="{x0 + 16}" y="{TOP + ph / 2}" text-anchor="middle" font-size="12" '
         f'transform="rotate(-90 {x0 + 16} {TOP + ph / 2})">{unit} (log)</text>'
     )
+    if guide and len(xs) > 1:
+        y0 = min(pts[xs[0]][column] for pts in series.values() if xs[0] in pts)
+        y1 = y0 * xs[-1] / xs[0]
+        svg.append(
+            f'<line x1="{px(xs[0]):.1f}" y1="{py(y0):.1f}" x2="{px(xs[-1]):.1f}" y2="{py(y1):.1f}" '
+            f'stroke="#999" stroke-width="1.5" stroke-dasharray="2,4"/>'
+        )
     for op, _, colour in OPS:
         for tool, _, dash in TOOLS:
             pts = series.get((op, tool))
@@ -114,6 +124,8 @@ def legend(y0):
         svg.append(f'<line x1="{x}" y1="{y0 + 20}" x2="{x + 24}" y2="{y0 + 20}" stroke="#333" stroke-width="2"{dashes}/>')
         svg.append(f'<text x="{x + 30}" y="{y0 + 24}" font-size="12">{name}</text>')
         x += 190
+    svg.append(f'<line x1="{x}" y1="{y0 + 20}" x2="{x + 24}" y2="{y0 + 20}" stroke="#999" stroke-width="1.5" stroke-dasharray="2,4"/>')
+    svg.append(f'<text x="{x + 30}" y="{y0 + 24}" font-size="12">linear (time proportional to objects)</text>')
     return svg
 
 
@@ -124,7 +136,7 @@ def svg_text(series):
         f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
     ]
-    body += panel(0, "Wall time (median)", "seconds", series, 0)
+    body += panel(0, "Wall time (median)", "seconds", series, 0, guide=True)
     body += panel(W, "Peak RSS (median)", "MiB", series, 1)
     body += legend(H + 12)
     body.append("</svg>")
