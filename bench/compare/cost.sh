@@ -4,7 +4,8 @@
 # objects (1,000, 10,000 and 100,000 files of 1 KiB in 100 folders, as sync.sh makes them), for
 # the cirrus CLI and the AWS CLI v2 (/usr/bin/aws, always by full path), against one s3s-fs
 # (checks every signature) with its data on /dev/shm. Each run is one process under
-# `/usr/bin/time -f '%e %M'` (wall seconds, peak RSS in KiB); tools take turns round by round.
+# `/usr/bin/time -f '%e %M %U %S'` (wall seconds, peak RSS in KiB, the client's CPU seconds); tools
+# take turns round by round.
 #
 # Seeding is fast: s3s-fs keeps a bucket as a directory and an object as a file (its ETag is the
 # MD5 of the file when no metadata file says otherwise, its LastModified the file's mtime), so
@@ -57,7 +58,7 @@ WORK=$(mktemp -d "$BENCH_DIR/cirrus-cost-bench.XXXXXX")
 SERVER_DIRS+=("$WORK")
 rm -rf "$OUT_DIR" && mkdir -p "$OUT_DIR/runs"
 CSV=$OUT_DIR/cost.csv
-echo "objects,operation,tool,round,seconds,peak_rss_kib" >"$CSV"
+echo "objects,operation,tool,round,seconds,peak_rss_kib,cpu_seconds" >"$CSV"
 
 URL=$CIRRUS_S3S_URL
 if [ "$DELAY_MS" != 0 ]; then
@@ -148,7 +149,7 @@ run() {
   fi
   out=$OUT_DIR/runs/$n-$op-$tool-$round.out
   tf=$OUT_DIR/runs/$n-$op-$tool-$round.time
-  if ! timeout "$RUN_TIMEOUT" /usr/bin/time -o "$tf" -f '%e %M' "$bin" --endpoint-url "$URL" "${args[@]}" >"$out" 2>&1; then
+  if ! timeout "$RUN_TIMEOUT" /usr/bin/time -o "$tf" -f '%e %M %U %S' "$bin" --endpoint-url "$URL" "${args[@]}" >"$out" 2>&1; then
     echo "$tool $op at $n objects failed (or timed out after $RUN_TIMEOUT s); its output: $out" >&2
     tail -5 "$out" >&2
     exit 1
@@ -170,11 +171,12 @@ run() {
     head -5 "$out" >&2
     exit 1
   fi
-  local secs kib
-  read -r secs kib <"$tf"
-  echo "$n,$op,$tool,$round,$secs,$kib" >>"$CSV"
-  awk -v n="$n" -v op="$op" -v t="$tool" -v r="$round" -v s="$secs" -v k="$kib" \
-    'BEGIN { printf "%7d %-9s %-6s round %d: %7.2f s %7.1f MiB\n", n, op, t, r, s, k / 1024 }'
+  local secs kib user sys cpu
+  read -r secs kib user sys <"$tf"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  echo "$n,$op,$tool,$round,$secs,$kib,$cpu" >>"$CSV"
+  awk -v n="$n" -v op="$op" -v t="$tool" -v r="$round" -v s="$secs" -v k="$kib" -v c="$cpu" \
+    'BEGIN { printf "%7d %-9s %-6s round %d: %7.2f s %7.1f MiB, CPU %6.2f s\n", n, op, t, r, s, k / 1024, c }'
 }
 
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

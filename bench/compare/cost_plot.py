@@ -5,7 +5,8 @@ at each size). With --table, also prints the medians and the growth ratios as Ma
 
     cost_plot.py COST_CSV OUT_SVG [--table]
 
-COST_CSV has the columns objects,operation,tool,round,seconds,peak_rss_kib. Standard library
+COST_CSV has the columns objects,operation,tool,round,seconds,peak_rss_kib[,cpu_seconds] (the
+client's user + system time; older files lack it). Standard library
 only: the SVG is written by hand.
 """
 import csv
@@ -26,15 +27,19 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 20, 40, 50
 
 
 def medians(path):
-    """{(operation, tool): {objects: (median seconds, median peak RSS MiB, rounds)}}"""
+    """{(operation, tool): {objects: (median seconds, median peak RSS MiB, rounds, median CPU
+    seconds or None)}}"""
     runs = defaultdict(list)
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             key = (row["operation"], row["tool"], int(row["objects"]))
-            runs[key].append((float(row["seconds"]), int(row["peak_rss_kib"]) / 1024))
+            cpu = row.get("cpu_seconds")
+            runs[key].append((float(row["seconds"]), int(row["peak_rss_kib"]) / 1024, float(cpu) if cpu else None))
     out = defaultdict(dict)
     for (op, tool, n), rs in runs.items():
-        out[(op, tool)][n] = (statistics.median(s for s, _ in rs), statistics.median(m for _, m in rs), len(rs))
+        cpus = [c for _, _, c in rs if c is not None]
+        cpu = statistics.median(cpus) if cpus else None
+        out[(op, tool)][n] = (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs), len(rs), cpu)
     return out
 
 
@@ -147,8 +152,9 @@ def table(series):
     """Medians per operation and size, then the growth ratios, as Markdown."""
     sizes = sorted({n for pts in series.values() for n in pts})
     lines = [
-        "| operation | objects | cirrus | AWS CLI v2 | AWS CLI / cirrus | peak RSS cirrus / AWS CLI |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| operation | objects | cirrus | AWS CLI v2 | AWS CLI / cirrus | peak RSS cirrus / AWS CLI "
+        "| client CPU cirrus / AWS CLI |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for op, name, _ in OPS:
         c, a = series.get((op, "cirrus"), {}), series.get((op, "aws"), {})
@@ -162,7 +168,8 @@ def table(series):
             ratio = f"{a[n][0] / c[n][0]:.1f}x" if n in c and n in a else "-"
             cm = f"{c[n][1]:.0f}" if n in c else "-"
             am = f"{a[n][1]:.0f}" if n in a else "-"
-            lines.append(f"| {name} | {n:,} | {ct} | {at} | {ratio} | {cm} / {am} MiB |")
+            cpu = " / ".join(f"{x[n][3]:.2f}" if n in x and x[n][3] is not None else "-" for x in (c, a))
+            lines.append(f"| {name} | {n:,} | {ct} | {at} | {ratio} | {cm} / {am} MiB | {cpu} s |")
     if len(sizes) < 2:
         return "\n".join(lines)
     lines += ["", "| operation | tool | " + " | ".join(f"time {b:,} / {a:,}" for a, b in zip(sizes, sizes[1:])) + " |"]
