@@ -549,6 +549,42 @@ fn mv_moves() -> Result<(), Failed> {
     ensure(r.code == 0, r.stderr)
 }
 
+/// `rm --recursive` lists folder by folder, as sync and `ls --recursive` do (`--debug` shows
+/// a listing with `/` as delimiter, then one per folder of the first level), and deletes exactly
+/// the keys a flat listing gives under the folder, in key order: keys that sort around the
+/// folders' names (`a` < `a-b/` < `a.txt` < `a/`), a folder marker, deep keys; nothing beside it.
+fn rm_recursive_lists_folder_by_folder() -> Result<(), Failed> {
+    let dir = scratch("rm-tree");
+    let config = config_file(&dir, &[])?;
+    let env = moto_env(&config)?;
+    let b = format!("cli-rm-tree-{}", std::process::id());
+    ensure(run(&["s3", "mb", &format!("s3://{b}")], &env).code == 0, "mb")?;
+    let under = ["t/0", "t/a", "t/a-b/c", "t/a.txt", "t/a/", "t/a/b", "t/a/b/c/d", "t/z/y/x", "t/\u{e4}"];
+    let beside = ["t-other", "u/t/x"];
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for k in under.iter().chain(&beside) {
+        let r = crate::cirrus(&["s3api", "put-object", "--bucket", &b, "--key", k], &envs, b"");
+        ensure(r.code == 0, format!("put {k}: {}", r.stderr))?;
+    }
+    let r = run(&["--debug", "s3", "rm", "--recursive", &format!("s3://{b}/t/")], &env);
+    ensure(r.code == 0, format!("exit {}: {}", r.code, r.stderr))?;
+    let listings: Vec<&str> = r.stderr.lines().filter(|l| l.contains("list-type=2")).collect();
+    let by_folder = listings.iter().any(|l| l.contains("delimiter=%2F") && l.contains("prefix=t%2F"))
+        && ["t%2Fa%2F", "t%2Fa-b%2F", "t%2Fz%2F"]
+            .iter()
+            .all(|f| listings.iter().any(|l| l.contains(&format!("prefix={f}"))));
+    ensure(by_folder, format!("not listed folder by folder: {listings:#?}"))?;
+    let (out, line_start) = (r.out(), format!("delete: s3://{b}/"));
+    let deleted: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix(line_start.as_str())).collect();
+    let mut want: Vec<String> = under.iter().map(|k| k.to_string()).collect();
+    want.sort();
+    ensure(deleted == want, format!("deleted {deleted:?}, want {want:?}"))?;
+    ensure(keys_under(&b, "", &env)? == beside, "the keys beside the folder")?;
+    let r = run(&["s3", "rb", "--force", &format!("s3://{b}")], &env);
+    let _ = std::fs::remove_dir_all(&dir);
+    ensure(r.code == 0, r.stderr)
+}
+
 /// The AWS CLI's lines, --quiet and --only-show-errors, a recursive rm of a folder, and a tree
 /// where one file fails (a key over 1,024 bytes) and a FIFO is skipped: the rest goes up, the
 /// summary says so, exit 1.
@@ -1028,6 +1064,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("transfer::cli::one_connection_pool_for_200_files", one_pool_for_a_tree),
         Trial::test("transfer::cli::filters_agree_with_the_aws_cli", filters_agree_with_the_aws_cli),
         Trial::test("transfer::cli::mv_moves", mv_moves),
+        Trial::test("transfer::cli::rm_recursive_lists_folder_by_folder", rm_recursive_lists_folder_by_folder),
         Trial::test("transfer::cli::sync_plans_agree_with_the_aws_cli", sync_plans_agree_with_the_aws_cli),
         Trial::test(
             "transfer::cli::object_flags_and_ls_agree_with_the_aws_cli",

@@ -1,8 +1,8 @@
-//! Deleting one key, or every key under a folder, page by page with DeleteObjects.
+//! Deleting one key, or every key under a folder, 1,000 at a time with DeleteObjects.
 
 use super::plan::{input, literal, source_glob, Listed};
 use super::{Action, Cancel, Event, Location, Summary, TransferOptions, Transfers};
-use crate::s3::{DeleteReport, ListOptions};
+use crate::s3::DeleteReport;
 use crate::transport::Error;
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 impl Transfers {
     /// Deletes `target`: one key, or with `recursive` every key under the folder it names
-    /// (`data` means `data/`), page by page with DeleteObjects. Keys S3 refuses are reported
+    /// (`data` means `data/`), 1,000 at a time with DeleteObjects. Keys S3 refuses are reported
     /// and the rest go on.
     ///
     /// ```no_run
@@ -96,9 +96,10 @@ impl Transfers {
         summary
     }
 
-    /// Every key `listed` names (under a folder, or matching a pattern), listed page by page,
-    /// each page's keys deleted in one DeleteObjects call (up to 4 in flight, within the shared request budget): only keys seen
-    /// in a listing and matched are deleted. A pattern that matched nothing fails.
+    /// Every key `listed` names (under a folder, or matching a pattern), listed folder by
+    /// folder, deleted 1,000 at a time in one DeleteObjects call (up to 4 in flight, within the
+    /// shared request budget): only keys seen in a listing and matched are deleted. A pattern
+    /// that matched nothing fails.
     async fn remove_listed(
         &self,
         listed: &Listed,
@@ -116,7 +117,11 @@ impl Transfers {
         summary
     }
 
-    /// The listing and the DeleteObjects batches of [`remove_listed`](Self::remove_listed).
+    /// The listing and the DeleteObjects batches of [`remove_listed`](Self::remove_listed): the
+    /// keys come from [`S3Client::list_tree`](crate::s3::S3Client::list_tree) (the folders of
+    /// the first level listed in parallel, as sync and `ls --recursive` list), in key order, and
+    /// go in batches of [`BATCH`] as they arrive. A listing that fails sends nothing more: the
+    /// keys of the batch being filled stay.
     async fn remove_pages(
         &self,
         listed: &Listed,
@@ -126,23 +131,24 @@ impl Transfers {
     ) -> Summary {
         let mut summary = Summary::default();
         let (bucket, prefix) = (listed.bucket.as_str(), listed.prefix.clone());
-        let mut pages = Box::pin(self.client().list_pages(bucket, ListOptions::prefix(prefix.clone())));
+        let mut objects = Box::pin(self.client().list_tree(bucket, &prefix));
         let mut in_flight: JoinSet<Batch> = JoinSet::new();
-        let settle = |summary: &mut Summary, joined: Result<Batch, tokio::task::JoinError>| match joined {
-            Ok(batch) => settle(summary, bucket, batch, &**observer),
-            // A batch whose task died: its keys' fate is unknown, which is a failure.
-            Err(_) => summary.failed += 1,
-        };
+        let mut keys: Vec<String> = Vec::new();
         loop {
-            let page = tokio::select! {
+            let item = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => { summary.interrupted = true; break; }
-                p = pages.next() => p,
+                o = objects.next() => o,
             };
-            let Some(page) = page else { break };
-            let page = match page {
-                Ok(p) => p,
-                Err(e) => {
+            let end = match item {
+                None => true,
+                Some(Ok(o)) => {
+                    if listed.name(&o.key).is_some_and(|rel| options.filters.accepts(rel)) {
+                        keys.push(o.key);
+                    }
+                    false
+                }
+                Some(Err(e)) => {
                     summary.failed += 1;
                     let src = Location::s3(bucket, &prefix);
                     let error = super::Error::call("listing stopped", e).at(src.clone());
@@ -150,43 +156,74 @@ impl Transfers {
                     break;
                 }
             };
-            let keys: Vec<String> = page
-                .objects
-                .into_iter()
-                .map(|o| o.key)
-                .filter(|k| listed.name(k).is_some_and(|rel| options.filters.accepts(rel)))
-                .collect();
-            if keys.is_empty() {
-                continue;
-            }
-            if options.dryrun {
-                for k in keys {
-                    observer(&Event::DryRun { action: Action::Delete, src: Location::s3(bucket, k), dst: None });
-                }
-                continue;
-            }
-            while in_flight.len() >= 4 {
-                if let Some(joined) = in_flight.join_next().await {
-                    settle(&mut summary, joined);
+            if keys.len() >= BATCH || (end && !keys.is_empty()) {
+                let batch = std::mem::take(&mut keys);
+                if !self.dispatch(batch, bucket, options, observer, &mut in_flight, &mut summary).await {
+                    break;
                 }
             }
-            // A request slot of the shared budget (`--concurrency`), held by the call.
-            let Ok(slot) = self.limits().request_slot().await else { break };
-            let (client, b) = (self.client().clone(), bucket.to_owned());
-            in_flight.spawn(async move {
-                let r = client.delete_many(&b, &keys).await;
-                drop(slot);
-                (keys, r)
-            });
+            if end {
+                break;
+            }
         }
         // Batches already sent are waited for, even on interrupt: a DeleteObjects call is done
         // in one go and its report says what it removed.
         while let Some(joined) = in_flight.join_next().await {
-            settle(&mut summary, joined);
+            joined_batch(&mut summary, bucket, joined, &**observer);
         }
         summary
     }
+
+    /// One batch of keys: printed under `--dryrun`, else deleted by a task of its own (up to 4
+    /// in flight, each holding a request slot of the shared budget, `--concurrency`). False
+    /// when no slot can be had (the run is closing).
+    async fn dispatch(
+        &self,
+        batch: Vec<String>,
+        bucket: &str,
+        options: &TransferOptions,
+        observer: &Arc<impl Fn(&Event) + Send + Sync + 'static>,
+        in_flight: &mut JoinSet<Batch>,
+        summary: &mut Summary,
+    ) -> bool {
+        if options.dryrun {
+            for k in batch {
+                observer(&Event::DryRun { action: Action::Delete, src: Location::s3(bucket, k), dst: None });
+            }
+            return true;
+        }
+        while in_flight.len() >= 4 {
+            if let Some(joined) = in_flight.join_next().await {
+                joined_batch(summary, bucket, joined, &**observer);
+            }
+        }
+        let Ok(slot) = self.limits().request_slot().await else { return false };
+        let (client, b) = (self.client().clone(), bucket.to_owned());
+        in_flight.spawn(async move {
+            let r = client.delete_many(&b, &batch).await;
+            drop(slot);
+            (batch, r)
+        });
+        true
+    }
 }
+
+/// A batch's task ended: its keys are settled, or, if the task died, their fate is unknown,
+/// which is a failure.
+fn joined_batch(
+    summary: &mut Summary,
+    bucket: &str,
+    joined: Result<Batch, tokio::task::JoinError>,
+    observer: &(impl Fn(&Event) + ?Sized),
+) {
+    match joined {
+        Ok(batch) => settle(summary, bucket, batch, observer),
+        Err(_) => summary.failed += 1,
+    }
+}
+
+/// Keys a DeleteObjects call takes at most.
+const BATCH: usize = 1000;
 
 /// The keys of one DeleteObjects call, and what it said.
 type Batch = (Vec<String>, Result<DeleteReport, Error>);
