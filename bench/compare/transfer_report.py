@@ -42,7 +42,7 @@ S3TRANSFER = E.get("S3TRANSFER_BIN", "bench/compare/target/release/s3transfer")
 TIMEOUT = int(E.get("RUN_TIMEOUT", "900"))
 LOG_DIR = E.get("LOG_DIR", os.path.join(WORK, "logs"))
 NAMES = {"cirrus": "cirrus", "aws": "AWS CLI v2", "rclone": "rclone", "s3sync": "s3sync",
-         "s3transfer": "aws-s3-transfer"}
+         "s3transfer": "AWS transfer manager"}
 KNOWN = " ".join(NAMES)
 LARGE_NAME = f"{LARGE_MIB // 1024} GiB" if LARGE_MIB % 1024 == 0 else f"{LARGE_MIB} MiB"
 
@@ -171,12 +171,6 @@ def after_run(tool, op, local):
         shutil.rmtree(local + ".d", ignore_errors=True)
 
 
-def download_root(tool, dst):
-    """Where a recursive download of prefix up/ into dst puts the files: aws-s3-transfer writes
-    each object at its full key under the destination (dst/up/...), the others strip the prefix."""
-    return os.path.join(dst, "up") if tool == "s3transfer" else dst
-
-
 def crate_version(name):
     """The version of a crate as bench/compare/Cargo.lock resolves it."""
     lock = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Cargo.lock")
@@ -186,7 +180,8 @@ def crate_version(name):
 
 def version(tool):
     if tool == "s3transfer":
-        return f"aws-s3-transfer {crate_version('aws-s3-transfer')}, aws-sdk-s3 {crate_version('aws-sdk-s3')}"
+        return (f"aws-sdk-s3-transfer-manager {crate_version('aws-sdk-s3-transfer-manager')}, "
+                f"aws-sdk-s3 {crate_version('aws-sdk-s3')}")
     argv = {"cirrus": [CIRRUS, "--version"], "aws": [AWS, "--version"], "rclone": [RCLONE, "version"],
             "s3sync": [S3SYNC, "--version"]}[tool]
     try:
@@ -355,8 +350,7 @@ def main():
                 ok = seed(bucket, "up/", src)
             if ok:
                 dst = os.path.join(WORK, f"down-{tool}-{r + 1}")
-                got = download_root(tool, dst)
-                record(cases_small[1], tool, run(tool, "download", RELAY_URL, bucket, dst), lambda: same_tree(got))
+                record(cases_small[1], tool, run(tool, "download", RELAY_URL, bucket, dst), lambda: same_tree(dst))
                 shutil.rmtree(dst, ignore_errors=True)
                 cp = os.path.join(S3_DATA, bucket, "copy")
                 record(cases_small[2], tool, run(tool, "copy", RELAY_URL, bucket, None), lambda: same_tree(cp))
