@@ -17,8 +17,8 @@ ensure_s3sync() {
   fi
 }
 
-# bench/compare/src/bin/s3transfer.rs (the official transfer manager, aws-sdk-s3-transfer-manager, at its
-# defaults), built in release when missing; exports S3TRANSFER_BIN.
+# bench/compare/src/bin/s3transfer.rs (the official transfer manager, aws-sdk-s3-transfer-manager,
+# at its defaults), built in release when missing; exports S3TRANSFER_BIN.
 ensure_s3transfer() {
   export S3TRANSFER_BIN=${S3TRANSFER_BIN:-${CARGO_TARGET_DIR:-$PWD/bench/compare/target}/release/s3transfer}
   if [ ! -x "$S3TRANSFER_BIN" ]; then

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # S3 transfers side by side: the cirrus CLI vs the AWS CLI v2 vs rclone vs s3sync vs the official
 # transfer manager for Rust (aws-sdk-s3-transfer-manager, driven by src/bin/s3transfer.rs), each at
-# its defaults,
-# against one s3s-fs server (checks SigV4) whose data lives on /dev/shm.
+# its defaults, against one s3s-fs server (checks SigV4) whose data lives on /dev/shm.
 #
 #   Small objects over a WAN-like link: FILES files of FILE_KIB KiB (1,000 x 16 KiB), through
 #   relay.py adding DELAY_MS (10) each way (a 20 ms round trip): recursive upload to a fresh
