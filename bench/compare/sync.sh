@@ -1,25 +1,42 @@
 #!/usr/bin/env bash
 # A sync with nothing to do, side by side: `cirrus s3 sync` vs `aws s3 sync` (the AWS CLI v2,
-# /usr/bin/aws) over FILES files (10,000 of 1 KiB), through bench/compare/relay.py adding
-# DELAY_MS (10) each way in front of one s3s-fs server (data on /dev/shm). The tree is uploaded
-# once (directly, no relay), its files dated an hour back; then each tool syncs it ROUNDS times
-# in turn and must find nothing to send (a run that prints an upload line fails the bench).
-# Then CHANGED (1,000) files are grown by a byte before each run, and each tool must send
-# exactly those.
+# /usr/bin/aws) vs s3sync (each at its defaults) over FILES files (10,000 of 1 KiB), through
+# bench/compare/relay.py adding DELAY_MS (10) each way in front of one s3s-fs server (data on
+# /dev/shm). The tree is uploaded once (directly, no relay), its files dated an hour back; then
+# each tool syncs it ROUNDS times in turn and must find nothing to send. Then CHANGED (1,000)
+# files are grown by a byte before each run, and each tool must send exactly those.
+# Every run is checked on the server: the objects it wrote (their files in s3s-fs's data
+# directory newer than the run's start) must be exactly 0, or exactly the CHANGED files, and
+# afterwards every object must equal its file. A run that fails the check is reported (with
+# what it sent) and left out of the medians; the bench then exits 1.
 #
 #   bench/compare/sync.sh [ROUNDS]          (default 3)
 #
-# Environment: FILES=10000, DELAY_MS=10, CIRRUS_BIN=target/release/cirrus (build it first:
-# cargo build --release -p cirrus-cli), BENCH_DIR=/dev/shm. Prints each run's wall time, the
-# medians and the ratio.
+# s3sync compares modification times only, by default: a file that grew but is dated before its
+# object is not sent (so it fails the CHANGED case); the tool s3sync-size is s3sync with
+# --check-size, its switch for comparing sizes instead.
+#
+# Environment: TOOLS="cirrus aws" (the default; any subset of "cirrus aws s3sync s3sync-size"), FILES=10000,
+# CHANGED=1000, DELAY_MS=10, CIRRUS_BIN=target/release/cirrus (build it first: cargo build
+# --release -p cirrus-cli), S3SYNC_BIN (default: .tools/s3sync, installed there when missing,
+# see peers.sh), BENCH_DIR=/dev/shm. Prints each run's wall time, and a Markdown table of the
+# medians and the ratios to cirrus.
 set -euo pipefail
 [ -n "${KEEP_FOR_PROFILE:-}" ] && trap - EXIT
 cd "$(dirname "$0")/../.."
 
-ROUNDS=${1:-${ROUNDS:-3}} FILES=${FILES:-10000} DELAY_MS=${DELAY_MS:-10}
+ROUNDS=${1:-${ROUNDS:-3}} FILES=${FILES:-10000} DELAY_MS=${DELAY_MS:-10} TOOLS=${TOOLS:-cirrus aws}
 CIRRUS_BIN=${CIRRUS_BIN:-target/release/cirrus} BENCH_DIR=${BENCH_DIR:-/dev/shm}
+for t in $TOOLS; do
+  case $t in cirrus|aws|s3sync|s3sync-size) ;;
+    *) echo "unknown tool in TOOLS: $t (known: cirrus aws s3sync s3sync-size)" >&2; exit 2 ;;
+  esac
+done
+# cirrus also puts the tree in place, whichever tools are compared.
 [ -x "$CIRRUS_BIN" ] || { echo "no cirrus binary at $CIRRUS_BIN: cargo build --release -p cirrus-cli" >&2; exit 2; }
 [ -x /usr/bin/aws ] || { echo "== apt-get install awscli"; apt-get update -qq && apt-get install -y -qq awscli >/dev/null; }
+source bench/compare/peers.sh
+[[ " $TOOLS " != *" s3sync"* ]] || ensure_s3sync
 
 source scripts/lib/servers.sh
 ensure_venv
@@ -70,52 +87,104 @@ for i in range(n):
 EOF2
 }
 
+# Runs one tool once; prints its wall time, or "failed" (the reason goes to stderr).
 run() {
-  local tool=$1 start end out
+  local tool=$1 start end out rc=0
   start=$(date +%s.%N)
-  if [ "$tool" = cirrus ]; then
-    out=$("$CIRRUS_BIN" --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1)
-  else
-    out=$(/usr/bin/aws --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1)
-  fi
+  case $tool in
+    cirrus) out=$("$CIRRUS_BIN" --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1) || rc=$? ;;
+    aws) out=$(/usr/bin/aws --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1) || rc=$? ;;
+    s3sync) out=$("$S3SYNC_BIN" --target-endpoint-url "$RELAY_URL" --target-force-path-style \
+      "$WORK/tree/" s3://sync-bench/t/ 2>&1) || rc=$? ;;
+    s3sync-size) out=$("$S3SYNC_BIN" --check-size --target-endpoint-url "$RELAY_URL" --target-force-path-style \
+      "$WORK/tree/" s3://sync-bench/t/ 2>&1) || rc=$? ;;
+  esac
   end=$(date +%s.%N)
-  local sent
-  sent=$(grep -c "upload:" <<<"$out" || true)
-  if [ "$sent" != "${EXPECT:-0}" ]; then
-    echo "$tool sent $sent files, expected ${EXPECT:-0}:" >&2
-    head -5 <<<"$out" >&2
-    exit 1
+  local problem
+  problem=$(python3 - "$CIRRUS_S3S_DATA/sync-bench/t" "$WORK/tree" "$start" "${EXPECT:-0}" <<'EOF'
+import hashlib, os, sys
+data, tree, start, want = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+written, wrong = 0, []
+for d, _, files in os.walk(tree):
+    for name in files:
+        rel = os.path.relpath(os.path.join(d, name), tree)
+        obj = os.path.join(data, rel)
+        try:
+            st = os.stat(obj)
+        except FileNotFoundError:
+            wrong.append(f"{rel}: no object")
+            continue
+        written += st.st_mtime >= start
+        with open(obj, "rb") as a, open(os.path.join(d, name), "rb") as b:
+            if a.read() != b.read():
+                wrong.append(f"{rel}: the object differs from the file")
+if written != want or wrong:
+    print(f"sent {written} files, expected {want}; {len(wrong)} objects not equal to their file"
+          + (f" (first: {wrong[0]})" if wrong else ""))
+EOF
+)
+  if [ "$rc" != 0 ] || [ -n "$problem" ]; then
+    echo "$tool FAILED the check (exit $rc): ${problem:-its run failed}; its output began:" >&2
+    head -c 600 <<<"$out" | sed 's/^/    /' >&2
+    echo failed
+    return
   fi
   python3 -c "print(f'{$end - $start:.2f}')"
 }
 
-declare -A times
-for r in $(seq "$ROUNDS"); do
-  for tool in cirrus aws; do
-    t=$(run "$tool")
-    times[$tool]+="$t "
-    echo "round $r: $tool $t s"
-  done
-done
-report() {
-  python3 - "$1" "$2" "$3" <<'EOF'
-import statistics, sys
-c = [float(x) for x in sys.argv[2].split()]
-a = [float(x) for x in sys.argv[3].split()]
-mc, ma = statistics.median(c), statistics.median(a)
-print(f"{sys.argv[1]}: median cirrus {mc:.2f} s, aws {ma:.2f} s; aws / cirrus = {ma / mc:.1f}x")
-EOF
+version() {
+  case $1 in
+    cirrus) "$CIRRUS_BIN" --version ;;
+    aws) /usr/bin/aws --version ;;
+    s3sync | s3sync-size) "$S3SYNC_BIN" --version ;;
+  esac 2>&1 | head -n1
 }
 
-echo "== $CHANGED files changed before each run"
-declare -A changed
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+declare -A times changed
 for r in $(seq "$ROUNDS"); do
-  for tool in cirrus aws; do
+  for tool in $TOOLS; do
+    t=$(run "$tool")
+    times[$tool]+="$t "
+    echo "round $r: $tool $t$([ "$t" = failed ] || echo " s")"
+  done
+done
+
+echo "== $CHANGED files changed before each run"
+for r in $(seq "$ROUNDS"); do
+  for tool in $TOOLS; do
     change "$tool$r"
     t=$(EXPECT=$CHANGED run "$tool")
     changed[$tool]+="$t "
-    echo "round $r: $tool $t s"
+    echo "round $r: $tool $t$([ "$t" = failed ] || echo " s")"
   done
 done
-report "nothing to do" "${times[cirrus]}" "${times[aws]}"
-report "$CHANGED changed" "${changed[cirrus]}" "${changed[aws]}"
+
+# The table: one row per case and tool, each round, the median of the runs that passed, and
+# the ratio to cirrus's median (above 1: cirrus was faster).
+rows=()
+for tool in $TOOLS; do
+  v=$(version "$tool")
+  rows+=("nothing to do|$tool|$v|${times[$tool]}" "$CHANGED changed|$tool|$v|${changed[$tool]}")
+done
+python3 - "$ROUNDS" "$LOAD_START" "${rows[@]}" <<'EOF'
+import os, statistics, sys
+rounds, load_start, rows = int(sys.argv[1]), sys.argv[2], [r.split("|") for r in sys.argv[3:]]
+names = {"cirrus": "cirrus `s3 sync`", "aws": "AWS CLI v2 `s3 sync`", "s3sync": "s3sync",
+         "s3sync-size": "s3sync `--check-size`"}
+med, failed = {}, False
+for case, tool, _, runs in rows:
+    ok = [float(x) for x in runs.split() if x != "failed"]
+    med[case, tool] = statistics.median(ok) if ok else None
+print("\n| case | tool | " + " | ".join(f"round {i + 1}" for i in range(rounds)) + " | median | ratio to cirrus |")
+print("| --- | --- |" + " --- |" * rounds + " --- | --- |")
+for case, tool, _, runs in sorted(rows, key=lambda r: r[0] != "nothing to do"):
+    cells = [x if x == "failed" else f"{x} s" for x in runs.split()]
+    failed |= "failed" in cells
+    m, c = med[case, tool], med.get((case, "cirrus"))
+    ratio = "-" if tool == "cirrus" else ("n/a" if m is None or c is None else f"{m / c:.1f}x")
+    print(f"| {case} | {names[tool]} | " + " | ".join(cells) + f" | {'failed' if m is None else f'{m:.2f} s'} | {ratio} |")
+print("\nVersions: " + "; ".join(f"{names[t]}: {v}" for c, t, v, _ in rows if c == "nothing to do" and t != "s3sync-size") + ".")
+print(f"Load average (1 min) at the start and the end: {load_start}, {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.")
+sys.exit(1 if failed else 0)
+EOF

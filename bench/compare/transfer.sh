@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# S3 transfers side by side: the cirrus CLI vs the AWS CLI v2 vs rclone, each at its defaults,
-# against one s3s-fs server (checks SigV4) whose data lives on /dev/shm.
+# S3 transfers side by side: the cirrus CLI vs the AWS CLI v2 vs rclone vs s3sync vs the official
+# transfer manager for Rust (aws-sdk-s3-transfer-manager, driven by src/bin/s3transfer.rs), each at
+# its defaults, against one s3s-fs server (checks SigV4) whose data lives on /dev/shm.
 #
 #   Small objects over a WAN-like link: FILES files of FILE_KIB KiB (1,000 x 16 KiB), through
 #   relay.py adding DELAY_MS (10) each way (a 20 ms round trip): recursive upload to a fresh
@@ -13,12 +14,16 @@
 #
 #   bench/compare/transfer.sh [ROUNDS] [ROUNDS_LARGE]     (defaults 3 and 3)
 #
-# Environment: TOOLS="cirrus aws rclone" (any subset, e.g. TOOLS="aws rclone"), ROUNDS,
+# Environment: TOOLS="cirrus aws rclone" (the default; any subset of "cirrus aws rclone s3sync
+# s3transfer", e.g. TOOLS="cirrus aws s3sync s3transfer"), ROUNDS,
 # ROUNDS_LARGE, FILES=1000, FILE_KIB=16, SKIP_LARGE=1 (no large cases), LARGE_MIB=1024,
 # DELAY_MS=10, CIRRUS_BIN=target/release/cirrus (not built here: build it first),
 # BENCH_DIR=/dev/shm (scratch and server data), RUN_TIMEOUT=900 (seconds per run).
 # Installs Debian's awscli (/usr/bin/aws, always called by full path: a v1 `aws` may come first
-# on PATH), rclone and time with apt-get when missing. Each run's output: target/transfer-bench/.
+# on PATH), rclone and time with apt-get when missing. s3sync (crates.io, pinned at S3SYNC_VERSION)
+# is installed into .tools/s3sync with `cargo install --locked` when missing, and s3transfer is
+# built (release, bench/compare's workspace, CARGO_TARGET_DIR honoured) when missing; CARGO
+# overrides the cargo command. Each run's output: target/transfer-bench/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -29,8 +34,13 @@ export CIRRUS_BIN=${CIRRUS_BIN:-target/release/cirrus} AWS_BIN=/usr/bin/aws RCLO
 BENCH_DIR=${BENCH_DIR:-/dev/shm}
 
 for t in $TOOLS; do
-  case $t in cirrus|aws|rclone) ;; *) echo "unknown tool in TOOLS: $t (known: cirrus aws rclone)" >&2; exit 2 ;; esac
+  case $t in cirrus|aws|rclone|s3sync|s3transfer) ;;
+    *) echo "unknown tool in TOOLS: $t (known: cirrus aws rclone s3sync s3transfer)" >&2; exit 2 ;;
+  esac
 done
+source bench/compare/peers.sh
+[[ " $TOOLS " != *" s3sync "* ]] || ensure_s3sync
+[[ " $TOOLS " != *" s3transfer "* ]] || ensure_s3transfer
 if [[ " $TOOLS " == *" cirrus "* && ! -x $CIRRUS_BIN ]]; then
   echo "no cirrus binary at $CIRRUS_BIN: build it (cargo build --release -p cirrus-cli), set CIRRUS_BIN, or leave cirrus out (TOOLS=\"aws rclone\")" >&2
   exit 2

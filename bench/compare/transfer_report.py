@@ -7,7 +7,8 @@ Everything comes from the environment that transfer.sh sets up:
                         removed from it afterwards
   WORK                  scratch directory (sources, downloads)
   LOG_DIR               where each run's output and /usr/bin/time report go (kept)
-  TOOLS                 e.g. "cirrus aws rclone"; CIRRUS_BIN, AWS_BIN, RCLONE_BIN
+  TOOLS                 e.g. "cirrus aws rclone s3sync s3transfer"; CIRRUS_BIN, AWS_BIN,
+                        RCLONE_BIN, S3SYNC_BIN, S3TRANSFER_BIN
   ROUNDS, FILES, FILE_KIB, ROUNDS_LARGE, LARGE_MIB, SKIP_LARGE, DELAY_MS
   CIRRUS_S3S_ACCESS_KEY, CIRRUS_S3S_SECRET_KEY
 Standard library only.
@@ -36,9 +37,13 @@ DELAY_MS = E.get("DELAY_MS", "10")
 CIRRUS = E.get("CIRRUS_BIN", "target/release/cirrus")
 AWS = E.get("AWS_BIN", "/usr/bin/aws")
 RCLONE = E.get("RCLONE_BIN", "rclone")
+S3SYNC = E.get("S3SYNC_BIN", ".tools/s3sync/bin/s3sync")
+S3TRANSFER = E.get("S3TRANSFER_BIN", "bench/compare/target/release/s3transfer")
 TIMEOUT = int(E.get("RUN_TIMEOUT", "900"))
 LOG_DIR = E.get("LOG_DIR", os.path.join(WORK, "logs"))
-NAMES = {"cirrus": "cirrus", "aws": "AWS CLI v2", "rclone": "rclone"}
+NAMES = {"cirrus": "cirrus", "aws": "AWS CLI v2", "rclone": "rclone", "s3sync": "s3sync",
+         "s3transfer": "AWS transfer manager"}
+KNOWN = " ".join(NAMES)
 LARGE_NAME = f"{LARGE_MIB // 1024} GiB" if LARGE_MIB % 1024 == 0 else f"{LARGE_MIB} MiB"
 
 
@@ -120,11 +125,65 @@ def command(tool, op, url, bucket, local):
             "get": pre + ["copyto", f"{r}/large", local],
         }[op]
         return argv, rclone_env(url)
-    raise SystemExit(f"unknown tool {tool!r} (known: cirrus aws rclone)")
+    if tool == "s3sync":
+        return s3sync_command(op, url, bucket, local), ENV
+    if tool == "s3transfer":
+        # bench/compare/src/bin/s3transfer.rs: the crate at its defaults, the endpoint from the
+        # environment (as aws-config reads it), path-style addressing forced (s3s-fs needs it).
+        argv = {
+            "upload": [S3TRANSFER, "upload", local, bucket, "up/"],
+            "download": [S3TRANSFER, "download", bucket, "up/", local],
+            "copy": None,  # the crate has no S3 -> S3 copy (see s3transfer.rs)
+            "put": [S3TRANSFER, "upload-file", local, bucket, "large"],
+            "get": [S3TRANSFER, "download-file", bucket, "large", local],
+        }[op]
+        return argv, dict(ENV, AWS_ENDPOINT_URL=url)
+    raise SystemExit(f"unknown tool {tool!r} (known: {KNOWN})")
+
+
+def s3sync_command(op, url, bucket, local):
+    """s3sync at its defaults (16 workers, an update check by modification time, ETag checks).
+    It syncs a directory or a prefix, so a sync to an empty prefix is its `cp --recursive`. One
+    large object goes up as the only file of a directory (a hard link to the file) and comes
+    down into a directory of its own, then is moved to `local` (see after_run)."""
+    src = ["--source-endpoint-url", url, "--source-force-path-style"]
+    dst = ["--target-endpoint-url", url, "--target-force-path-style"]
+    if op == "put":
+        d = os.path.join(WORK, "s3sync-large-src")
+        if not os.path.exists(os.path.join(d, "large")):
+            os.makedirs(d, exist_ok=True)
+            os.link(local, os.path.join(d, "large"))
+        return [S3SYNC, *dst, d + "/", s3(bucket)]
+    if op == "copy":
+        return [S3SYNC, *src, *dst, s3(bucket, "up/"), s3(bucket, "copy/")]
+    return {
+        "upload": [S3SYNC, *dst, f"{local}/", s3(bucket, "up/")],
+        "download": [S3SYNC, *src, s3(bucket, "up/"), f"{local}/"],
+        "get": [S3SYNC, *src, s3(bucket), f"{local}.d/"],
+    }[op]
+
+
+def after_run(tool, op, local):
+    """What a run leaves where the check looks: s3sync's one-object download is a directory."""
+    if tool == "s3sync" and op == "get" and os.path.isfile(os.path.join(local + ".d", "large")):
+        os.replace(os.path.join(local + ".d", "large"), local)
+    if tool == "s3sync" and op == "get":
+        shutil.rmtree(local + ".d", ignore_errors=True)
+
+
+def crate_version(name):
+    """The version of a crate as bench/compare/Cargo.lock resolves it."""
+    lock = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Cargo.lock")
+    m = re.search(r'name = "' + re.escape(name) + r'"\nversion = "([^"]+)"', open(lock).read())
+    return m.group(1) if m else "?"
 
 
 def version(tool):
-    argv = {"cirrus": [CIRRUS, "--version"], "aws": [AWS, "--version"], "rclone": [RCLONE, "version"]}[tool]
+    if tool == "s3transfer":
+        return (f"aws-sdk-s3-transfer-manager {crate_version('aws-sdk-s3-transfer-manager')}, "
+                f"aws-sdk-s3 {crate_version('aws-sdk-s3')}")
+    argv = {"cirrus": [CIRRUS, "--version"], "aws": [AWS, "--version"], "rclone": [RCLONE, "version"],
+            "s3sync": [S3SYNC, "--version"]}[tool]
     try:
         p = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=60)
     except OSError as e:
@@ -141,6 +200,8 @@ def run(tool, op, url, bucket, local):
     global RUN_NO
     RUN_NO += 1
     argv, env = command(tool, op, url, bucket, local)
+    if argv is None:
+        return None
     tfile = os.path.join(LOG_DIR, f"{RUN_NO:03d}-{tool}-{op}.time")
     lfile = os.path.join(LOG_DIR, f"{RUN_NO:03d}-{tool}-{op}.log")
     with open(lfile, "wb") as out:
@@ -152,6 +213,7 @@ def run(tool, op, url, bucket, local):
         except subprocess.TimeoutExpired:
             rc = "timeout"
         wall = time.perf_counter() - t0
+    after_run(tool, op, local)
     if rc != 0:
         with open(lfile, "rb") as f:
             tail = f.read()[-1500:].decode(errors="replace")
@@ -217,10 +279,21 @@ def drop_bucket(bucket):
 
 results = {}  # (case, tool) -> [(wall, rss, cpu)]
 failures = {}  # (case, tool) -> [text]
+NOT_OFFERED = {"s3transfer": "n/a: the crate has no S3 -> S3 copy"}
+unsupported = set()  # (case, tool): the tool has no such operation
 
 
 def record(case, tool, res, check=None):
-    """Stores a run; check() returns None when the result is right, else what is wrong."""
+    """Stores a run; check() returns None when the result is right, else what is wrong. A None
+    result is an operation the tool does not offer."""
+    if res is None:
+        unsupported.add((case, tool))
+        log(f"   {tool:7} {case:32} {NOT_OFFERED.get(tool, 'n/a')}")
+        return True
+    return record_run(case, tool, res, check)
+
+
+def record_run(case, tool, res, check):
     if isinstance(res, tuple) and check is not None:
         problem = check()
         if problem:
@@ -321,6 +394,7 @@ def main():
                     results.setdefault((cases_large[1], tool), [])
                 drop_bucket(bucket)
         os.remove(big)
+        shutil.rmtree(os.path.join(WORK, "s3sync-large-src"), ignore_errors=True)
 
     report(cases_small, cases_large, small, versions)
     if failures:
@@ -352,7 +426,9 @@ def report(cases_small, cases_large, small, versions):
         for tool in TOOLS:
             runs = results.get((case, tool), [])
             nfail = len(failures.get((case, tool), []))
-            if not runs:
+            if not runs and (case, tool) in unsupported:
+                row = [case, NAMES[tool], NOT_OFFERED.get(tool, "n/a"), "", "", ""]
+            elif not runs:
                 row = [case, NAMES[tool], "failed", "", "", ""]
             else:
                 t = med[tool]
