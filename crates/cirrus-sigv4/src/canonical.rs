@@ -3,7 +3,8 @@
 use crate::encode::{decode_query_component, encode_into, encode_path_keep_escapes};
 use crate::error::{ErrorKind, SigningError};
 use crate::params::{
-    check_expiry, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningSettings, PRESIGN_PARAMS,
+    check_expiry, Field, Fields, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningSettings,
+    PRESIGN_PARAMS,
 };
 use crate::request::SignableRequest;
 use crate::time::Civil;
@@ -70,15 +71,18 @@ impl<'a> Scheme<'a> {
     }
 }
 
+/// The canonical request and the string to sign of a request, with the values signing adds,
+/// in two buffers (the fewest allocations): [`Canonical::finish`] adds the signature.
 pub(crate) struct Canonical {
-    pub(crate) request: String,
-    /// In header mode `<algorithm> Credential=<key>/<scope>, SignedHeaders=<signed headers>`,
-    /// which becomes the Authorization value; in query mode the signed headers alone.
-    auth: String,
-    headers: Vec<(&'static str, Cow<'static, str>)>,
-    query: Vec<(&'static str, String)>,
-    unsigned_token: Option<String>,
+    /// The canonical request, then the string to sign.
+    text: String,
+    canonical_end: usize,
+    /// The values of the headers (or query parameters) to add, as `fields` spans.
+    values: String,
+    fields: Fields,
     presign: bool,
+    /// Where the `Authorization` value starts in `values` (header mode).
+    auth_start: usize,
 }
 
 /// Where the signature goes, and what that decides.
@@ -91,6 +95,26 @@ enum Mode {
     Query { expires: u64 },
 }
 
+/// The headers the signer adds and signs (at most four), on the stack.
+#[derive(Default)]
+struct Added<'v> {
+    items: [(Field, &'v str); 4],
+    len: usize,
+}
+
+impl<'v> Added<'v> {
+    fn push(&mut self, name: Field, value: &'v str) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = (name, value);
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[(Field, &'v str)] {
+        &self.items[..self.len]
+    }
+}
+
 impl Mode {
     fn of(settings: &SigningSettings) -> Result<Mode, SigningError> {
         Ok(match settings.location {
@@ -101,35 +125,30 @@ impl Mode {
         })
     }
 
-    /// The headers the signer adds (none for a presigned URL).
-    fn added_headers(
+    /// The headers the signer adds (none for a presigned URL): the time (`http_date` or
+    /// `amz_date`), the token, the payload hash, the region set.
+    fn added_headers<'v>(
         self,
-        req: &SignableRequest<'_>,
-        time: (&Civil, &str),
-        token: Option<&str>,
-        payload_hash: &str,
-        scheme: Scheme<'_>,
-    ) -> Vec<(&'static str, Cow<'static, str>)> {
-        let Mode::Headers { use_date, sha_header } = self else { return Vec::new() };
-        let (civil, amz_date) = time;
-        let mut out: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(5);
+        (http_date, amz_date): (&'v str, &'v str),
+        token: Option<&'v str>,
+        payload_hash: &'v str,
+        scheme: Scheme<'v>,
+    ) -> Added<'v> {
+        let mut out = Added::default();
+        let Mode::Headers { use_date, sha_header } = self else { return out };
         if use_date {
-            out.push(("Date", Cow::Owned(civil.http_date())));
+            out.push(Field::Date, http_date);
         } else {
-            out.push(("X-Amz-Date", Cow::Owned(amz_date.to_owned())));
+            out.push(Field::AmzDate, amz_date);
         }
         if let Some(t) = token {
-            out.push(("X-Amz-Security-Token", Cow::Owned(t.to_owned())));
+            out.push(Field::SecurityToken, t);
         }
         if sha_header {
-            let value = match req.payload.static_literal() {
-                Some(literal) => Cow::Borrowed(literal),
-                None => Cow::Owned(payload_hash.to_owned()),
-            };
-            out.push(("X-Amz-Content-SHA256", value));
+            out.push(Field::ContentSha256, payload_hash);
         }
         if let Some(rs) = scheme.region_set() {
-            out.push(("X-Amz-Region-Set", Cow::Owned(rs.to_owned())));
+            out.push(Field::RegionSet, rs);
         }
         out
     }
@@ -153,16 +172,46 @@ impl Mode {
 /// (nothing to trim or collapse).
 type HeaderList<'a> = (Vec<(Cow<'a, str>, &'a str)>, bool);
 
+/// The credential scope's parts: `date/region/service/aws4_request` (SigV4a: no region).
+struct Scope<'a> {
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+    scheme: Scheme<'a>,
+}
+
+impl Scope<'_> {
+    /// Appends the scope, percent-encoded when `encode` (for `X-Amz-Credential`).
+    fn push(&self, out: &mut String, encode: bool) {
+        let slash = if encode { "%2F" } else { "/" };
+        let part = |out: &mut String, s: &str| {
+            if encode {
+                encode_into(out, s.as_bytes(), false);
+            } else {
+                out.push_str(s);
+            }
+        };
+        out.push_str(self.date);
+        out.push_str(slash);
+        if self.scheme.region_set().is_none() {
+            part(out, self.region);
+            out.push_str(slash);
+        }
+        part(out, self.service);
+        out.push_str(slash);
+        out.push_str("aws4_request");
+    }
+}
+
 impl Canonical {
-    /// The canonical request of `req`, and what signing it adds, step by step: the headers the
-    /// signer adds, the sorted list of headers signed, the `Authorization` prefix (or the
-    /// signed-header list), the presigning query, the canonical query, the canonical request.
+    /// The canonical request of `req` and its string to sign, and what signing it adds, step
+    /// by step: the headers the signer adds, the sorted list of headers signed, the values to
+    /// add (headers, or the presigning query), the canonical request, the string to sign.
     pub(crate) fn build(
         req: &SignableRequest<'_>,
         params: &SigningParams<'_>,
         civil: &Civil,
         amz_date: &str,
-        scope: &str,
         scheme: Scheme<'_>,
     ) -> Result<Canonical, SigningError> {
         let settings = &params.settings;
@@ -171,45 +220,205 @@ impl Canonical {
         let sign_token = settings.session_token == SessionTokenMode::Include;
         let signed_token = token.filter(|_| sign_token);
         let payload_hash = req.payload.hash();
-        let added = mode.added_headers(req, (civil, amz_date), signed_token, &payload_hash, scheme);
-        let (headers, plain_values) = header_list(req, mode, scheme, &added)?;
-        let algorithm = scheme.algorithm();
-        let (auth, signed_start) = auth_prefix(mode, algorithm, params.access_key_id, scope, &headers);
-        let signed = &auth[signed_start..];
-        let query = match mode {
-            Mode::Query { expires } => {
-                let credential = (params.access_key_id, scope);
-                presign_query(algorithm, credential, amz_date, expires, scheme, signed_token, signed)
-            }
-            Mode::Headers { .. } => Vec::new(),
+        let http_date = match mode {
+            Mode::Headers { use_date: true, .. } => civil.http_date(),
+            _ => String::new(),
         };
-        let canon_query = canonical_query(req.query, mode, &query);
-        let request = canonical_request(req, settings, &canon_query, &headers, plain_values, signed, &payload_hash);
-        let unsigned_token = token.filter(|_| !sign_token).map(str::to_owned);
-        let presign = matches!(mode, Mode::Query { .. });
-        let headers = added;
-        Ok(Canonical { request, auth, headers, query, unsigned_token, presign })
+        let added = mode.added_headers((&http_date, amz_date), signed_token, &payload_hash, scheme);
+        let (headers, plain_values) = header_list(req, mode, scheme, added.as_slice())?;
+        let scope = Scope {
+            date: amz_date.get(..8).unwrap_or_default(),
+            region: params.region,
+            service: params.service,
+            scheme,
+        };
+        let mut out = Canonical::with_capacity(req, params, &headers, mode);
+        let unsigned_token = token.filter(|_| !sign_token);
+        let names = match mode {
+            Mode::Headers { .. } => {
+                for &(field, value) in added.as_slice() {
+                    out.push_value(field, |v| v.push_str(value));
+                }
+                if let Some(t) = unsigned_token {
+                    out.push_value(Field::SecurityToken, |v| v.push_str(t));
+                }
+                Some(out.auth_prefix(params.access_key_id, &scope, &headers))
+            }
+            Mode::Query { expires } => {
+                out.presign_params(params.access_key_id, &scope, (amz_date, expires), signed_token, &headers);
+                None
+            }
+        };
+        out.canonical_request(req, (mode, settings), (&headers, plain_values), names, &payload_hash);
+        out.string_to_sign(scheme.algorithm(), amz_date, &scope);
+        if let (Some(t), true) = (unsigned_token, out.presign) {
+            // After the canonical query: outside the signature.
+            out.push_value(Field::SecurityToken, |v| encode_into(v, t.as_bytes(), false));
+        }
+        Ok(out)
     }
 
-    /// Turns the canonical request and the computed signature into the output to apply.
-    pub(crate) fn finish(self, signature: String, string_to_sign: String) -> SigningOutput {
-        let Canonical { request, mut auth, mut headers, mut query, unsigned_token, presign } = self;
-        if presign {
-            if let Some(t) = unsigned_token {
-                let mut v = String::with_capacity(t.len() + 32);
-                encode_into(&mut v, t.as_bytes(), false);
-                query.push(("X-Amz-Security-Token", v));
-            }
-            query.push(("X-Amz-Signature", signature.clone()));
-        } else {
-            if let Some(t) = unsigned_token {
-                headers.push(("X-Amz-Security-Token", Cow::Owned(t)));
-            }
-            auth.push_str(", Signature=");
-            auth.push_str(&signature);
-            headers.push(("Authorization", Cow::Owned(auth)));
+    /// Writes `<algorithm> Credential=<key>/<scope>, SignedHeaders=<signed headers>`, the
+    /// `Authorization` value but its signature, and returns the span of the signed headers.
+    fn auth_prefix(
+        &mut self,
+        access_key_id: &str,
+        scope: &Scope<'_>,
+        headers: &[(Cow<'_, str>, &str)],
+    ) -> (usize, usize) {
+        let v = &mut self.values;
+        self.auth_start = v.len();
+        v.push_str(scope.scheme.algorithm());
+        v.push_str(" Credential=");
+        v.push_str(access_key_id);
+        v.push('/');
+        scope.push(v, false);
+        v.push_str(", SignedHeaders=");
+        let start = v.len();
+        push_signed_names(v, headers, false);
+        (start, v.len())
+    }
+
+    /// Empty buffers, each large enough for everything this request will put in it.
+    fn with_capacity(
+        req: &SignableRequest<'_>,
+        params: &SigningParams<'_>,
+        headers: &[(Cow<'_, str>, &str)],
+        mode: Mode,
+    ) -> Canonical {
+        let headers_len: usize = headers.iter().map(|(n, v)| n.len() * 2 + v.len() + 2).sum();
+        let token_len = params.session_token.map_or(0, str::len);
+        let scope_len = params.region.len() + params.service.len() + 24;
+        let presign = matches!(mode, Mode::Query { .. });
+        let presign_len =
+            if presign { params.access_key_id.len() + scope_len * 2 + headers_len + token_len * 3 + 256 } else { 0 };
+        let text_len =
+            req.method.len() + req.path.len() * 2 + req.query.len() + headers_len + presign_len + scope_len + 200;
+        let values_len = 200 + params.access_key_id.len() + scope_len + token_len * 3 + headers_len + presign_len;
+        Canonical {
+            text: String::with_capacity(text_len),
+            canonical_end: 0,
+            values: String::with_capacity(values_len),
+            fields: Fields::default(),
+            presign,
+            auth_start: 0,
         }
-        SigningOutput { headers, query, signature, canonical_request: request, string_to_sign }
+    }
+
+    /// Appends a value (written by `write`) to `values`, named `name`.
+    fn push_value(&mut self, name: Field, write: impl FnOnce(&mut String)) {
+        let start = self.values.len();
+        write(&mut self.values);
+        self.fields.push(name, (start, self.values.len()));
+    }
+
+    /// The presigning parameters, encoded, except the signature.
+    fn presign_params(
+        &mut self,
+        access_key_id: &str,
+        scope: &Scope<'_>,
+        (amz_date, expires): (&str, u64),
+        token: Option<&str>,
+        headers: &[(Cow<'_, str>, &str)],
+    ) {
+        self.push_value(Field::Algorithm, |v| v.push_str(scope.scheme.algorithm()));
+        self.push_value(Field::Credential, |v| {
+            encode_into(v, access_key_id.as_bytes(), false);
+            v.push_str("%2F");
+            scope.push(v, true);
+        });
+        self.push_value(Field::AmzDate, |v| v.push_str(amz_date));
+        self.push_value(Field::Expires, |v| push_u64(v, expires));
+        if let Some(rs) = scope.scheme.region_set() {
+            self.push_value(Field::RegionSet, |v| encode_into(v, rs.as_bytes(), false));
+        }
+        if let Some(t) = token {
+            self.push_value(Field::SecurityToken, |v| encode_into(v, t.as_bytes(), false));
+        }
+        self.push_value(Field::SignedHeaders, |v| push_signed_names(v, headers, true));
+    }
+
+    /// Method, path, query, headers (repeated names joined with `,`), signed headers, payload
+    /// hash.
+    fn canonical_request(
+        &mut self,
+        req: &SignableRequest<'_>,
+        (mode, settings): (Mode, &SigningSettings),
+        (headers, plain_values): (&[(Cow<'_, str>, &str)], bool),
+        names: Option<(usize, usize)>,
+        payload_hash: &str,
+    ) {
+        let out = &mut self.text;
+        out.push_str(req.method);
+        out.push('\n');
+        push_canonical_path(out, req.path, settings.normalize_path, settings.double_encode_path);
+        out.push('\n');
+        // The presigning parameters written so far (all but the signature) are in the query.
+        let added = self.fields.iter(&self.values).filter(|_| matches!(mode, Mode::Query { .. }));
+        push_canonical_query(out, req.query, mode, added);
+        out.push('\n');
+        let mut prev: Option<&str> = None;
+        for (name, value) in headers {
+            if prev == Some(name.as_ref()) {
+                out.pop(); // the '\n' of the previous value
+                out.push(',');
+            } else {
+                out.push_str(name);
+                out.push(':');
+            }
+            if plain_values {
+                out.push_str(value);
+            } else {
+                push_trimmed(out, value);
+            }
+            out.push('\n');
+            prev = Some(name.as_ref());
+        }
+        out.push('\n');
+        // The names already written for `Authorization`, or (presigning) written here.
+        match names.and_then(|(start, end)| self.values.get(start..end)) {
+            Some(names) => out.push_str(names),
+            None => push_signed_names(out, headers, false),
+        }
+        out.push('\n');
+        out.push_str(payload_hash);
+        self.canonical_end = out.len();
+    }
+
+    /// Appends the string to sign: algorithm, time, scope, and the hash of the canonical
+    /// request.
+    fn string_to_sign(&mut self, algorithm: &str, amz_date: &str, scope: &Scope<'_>) {
+        let hash = crate::hmac::sha256(self.text.as_bytes());
+        let out = &mut self.text;
+        out.push_str(algorithm);
+        out.push('\n');
+        out.push_str(amz_date);
+        out.push('\n');
+        scope.push(out, false);
+        out.push('\n');
+        crate::encode::hex32_into(out, &hash);
+    }
+
+    /// The string to sign, for the signer.
+    pub(crate) fn sts(&self) -> &str {
+        self.text.get(self.canonical_end..).unwrap_or_default()
+    }
+
+    /// Adds the signature (written by `write`) and gives the output to apply.
+    pub(crate) fn finish(mut self, write: impl FnOnce(&mut String)) -> SigningOutput {
+        if !self.presign {
+            self.values.push_str(", Signature=");
+        }
+        let start = self.values.len();
+        write(&mut self.values);
+        let end = self.values.len();
+        if self.presign {
+            self.fields.push(Field::Signature, (start, end));
+        } else {
+            self.fields.push(Field::Authorization, (self.auth_start, end));
+        }
+        let Canonical { text, canonical_end, values, fields, presign, .. } = self;
+        SigningOutput { text, canonical_end, values, fields, presign, signature: (start, end) }
     }
 }
 
@@ -219,7 +428,7 @@ fn header_list<'a>(
     req: &'a SignableRequest<'_>,
     mode: Mode,
     scheme: Scheme<'_>,
-    added: &'a [(&'static str, Cow<'static, str>)],
+    added: &[(Field, &'a str)],
 ) -> Result<HeaderList<'a>, SigningError> {
     let mut headers: Vec<(Cow<'a, str>, &'a str)> = Vec::with_capacity(req.headers.len() + 4);
     let mut has_host = false;
@@ -237,87 +446,56 @@ fn header_list<'a>(
         plain_values &= crate::request::check_value(a) == Some(true);
         headers.push((Cow::Borrowed("host"), a));
     }
-    for (name, value) in added {
-        headers.push((Cow::Borrowed(lower_static(name)), value.as_ref()));
+    for &(name, value) in added {
+        headers.push((Cow::Borrowed(lower_field(name)), value));
     }
     headers.sort_by(|a, b| a.0.cmp(&b.0));
     Ok((headers, plain_values))
 }
 
-/// In header mode `<algorithm> Credential=<key>/<scope>, SignedHeaders=<signed headers>`, in
-/// query mode the signed headers alone; and where the signed headers start in it.
-fn auth_prefix(
-    mode: Mode,
-    algorithm: &str,
-    access_key_id: &str,
-    scope: &str,
-    headers: &[(Cow<'_, str>, &str)],
-) -> (String, usize) {
-    let mut auth =
-        String::with_capacity(algorithm.len() + access_key_id.len() + scope.len() + headers.len() * 16 + 112);
-    if let Mode::Headers { .. } = mode {
-        auth.push_str(algorithm);
-        auth.push_str(" Credential=");
-        auth.push_str(access_key_id);
-        auth.push('/');
-        auth.push_str(scope);
-        auth.push_str(", SignedHeaders=");
-    }
-    let start = auth.len();
+/// The signed header names joined by `;` (each name once), percent-encoded when `encode` (for
+/// `X-Amz-SignedHeaders`).
+fn push_signed_names(out: &mut String, headers: &[(Cow<'_, str>, &str)], encode: bool) {
     for (i, (name, _)) in headers.iter().enumerate() {
         if i > 0 && headers[i - 1].0 == *name {
             continue;
         }
         if i > 0 {
-            auth.push(';');
+            out.push_str(if encode { "%3B" } else { ";" });
         }
-        auth.push_str(name);
+        if encode {
+            encode_into(out, name.as_bytes(), false);
+        } else {
+            out.push_str(name);
+        }
     }
-    (auth, start)
 }
 
-/// The presigning parameters, encoded, except the signature.
-fn presign_query(
-    algorithm: &str,
-    (access_key_id, scope): (&str, &str),
-    amz_date: &str,
-    expires: u64,
-    scheme: Scheme<'_>,
-    token: Option<&str>,
-    signed: &str,
-) -> Vec<(&'static str, String)> {
-    let encoded = |s: &str, extra: usize| {
-        let mut v = String::with_capacity(s.len() + extra);
-        encode_into(&mut v, s.as_bytes(), false);
-        v
-    };
-    let mut credential = encoded(access_key_id, scope.len() + 8);
-    credential.push_str("%2F");
-    encode_into(&mut credential, scope.as_bytes(), false);
-    let mut query = Vec::with_capacity(7);
-    query.push(("X-Amz-Algorithm", algorithm.to_owned()));
-    query.push(("X-Amz-Credential", credential));
-    query.push(("X-Amz-Date", amz_date.to_owned()));
-    query.push(("X-Amz-Expires", expires.to_string()));
-    if let Some(rs) = scheme.region_set() {
-        query.push(("X-Amz-Region-Set", encoded(rs, 0)));
+/// Decimal digits of `n`.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    if let Some(t) = token {
-        query.push(("X-Amz-Security-Token", encoded(t, 32)));
+    for &b in &buf[i..] {
+        out.push(b as char);
     }
-    query.push(("X-Amz-SignedHeaders", encoded(signed, 8)));
-    query
 }
 
 /// The request's query parameters (each decoded and encoded again; in a presigned URL, without
 /// presigning parameters of its own) with `added`, sorted and joined.
-fn canonical_query(query: &str, mode: Mode, added: &[(&'static str, String)]) -> String {
-    let mut out = String::new();
-    if query.is_empty() && added.is_empty() {
-        return out;
-    }
+fn push_canonical_query<'v>(out: &mut String, query: &str, mode: Mode, added: impl Iterator<Item = (Field, &'v str)>) {
     let presign = matches!(mode, Mode::Query { .. });
-    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(added.len() + 4);
+    if query.is_empty() && !presign {
+        return;
+    }
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(12);
     let mut buf = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -327,7 +505,7 @@ fn canonical_query(query: &str, mode: Mode, added: &[(&'static str, String)]) ->
         pairs.push((canonical_query_component(k, &mut buf), canonical_query_component(v, &mut buf)));
     }
     for (k, v) in added {
-        pairs.push((Cow::Borrowed(k), Cow::Borrowed(v.as_str())));
+        pairs.push((Cow::Borrowed(k.name()), Cow::Borrowed(v)));
     }
     pairs.sort_unstable();
     for (i, (k, v)) in pairs.iter().enumerate() {
@@ -338,50 +516,6 @@ fn canonical_query(query: &str, mode: Mode, added: &[(&'static str, String)]) ->
         out.push('=');
         out.push_str(v);
     }
-    out
-}
-
-/// Method, path, query, headers (repeated names joined with `,`), signed headers, payload hash.
-fn canonical_request(
-    req: &SignableRequest<'_>,
-    settings: &SigningSettings,
-    query: &str,
-    headers: &[(Cow<'_, str>, &str)],
-    plain_values: bool,
-    signed: &str,
-    payload_hash: &str,
-) -> String {
-    let headers_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-    let mut request =
-        String::with_capacity(req.method.len() + req.path.len() * 3 + query.len() + headers_len + signed.len() + 80);
-    request.push_str(req.method);
-    request.push('\n');
-    push_canonical_path(&mut request, req.path, settings.normalize_path, settings.double_encode_path);
-    request.push('\n');
-    request.push_str(query);
-    request.push('\n');
-    let mut prev: Option<&str> = None;
-    for (name, value) in headers {
-        if prev == Some(name.as_ref()) {
-            request.pop(); // the '\n' of the previous value
-            request.push(',');
-        } else {
-            request.push_str(name);
-            request.push(':');
-        }
-        if plain_values {
-            request.push_str(value);
-        } else {
-            push_trimmed(&mut request, value);
-        }
-        request.push('\n');
-        prev = Some(name.as_ref());
-    }
-    request.push('\n');
-    request.push_str(signed);
-    request.push('\n');
-    request.push_str(payload_hash);
-    request
 }
 
 /// A query key or value decoded and encoded again; borrowed when that changes nothing (only
@@ -397,13 +531,13 @@ fn canonical_query_component<'a>(s: &'a str, buf: &mut Vec<u8>) -> Cow<'a, str> 
 }
 
 /// The lowercase form of the header names the signer adds.
-fn lower_static(name: &'static str) -> &'static str {
-    match name {
-        "Date" => "date",
-        "X-Amz-Date" => "x-amz-date",
-        "X-Amz-Security-Token" => "x-amz-security-token",
-        "X-Amz-Content-SHA256" => "x-amz-content-sha256",
-        "X-Amz-Region-Set" => "x-amz-region-set",
+fn lower_field(field: Field) -> &'static str {
+    match field {
+        Field::Date => "date",
+        Field::AmzDate => "x-amz-date",
+        Field::SecurityToken => "x-amz-security-token",
+        Field::ContentSha256 => "x-amz-content-sha256",
+        Field::RegionSet => "x-amz-region-set",
         _ => "x-unknown",
     }
 }

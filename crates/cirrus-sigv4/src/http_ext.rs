@@ -1,7 +1,7 @@
 //! Signing `http::Request`s and `http::request::Parts` (feature `http`, on by default).
 
 use crate::error::{ErrorKind, SigningError};
-use crate::params::{SigningOutput, SigningParams};
+use crate::params::{Field, SigningOutput, SigningParams};
 use crate::request::{Payload, SignableRequest};
 use crate::sign::sign;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -106,43 +106,79 @@ const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
 
 fn apply(out: &SigningOutput, uri: &mut Uri, headers: &mut HeaderMap) -> Result<(), SigningError> {
-    let mut new_uri = None;
-    if out.query_params().next().is_some() {
-        let original = uri.to_string();
-        let s = out.apply_to_uri(&original);
-        // The error names the URI as given: the new one carries the session token.
-        new_uri = Some(s.parse::<Uri>().map_err(|_| SigningError::new(ErrorKind::InvalidUri(original)))?);
-    }
-    let mut new_headers = Vec::with_capacity(out.headers.len());
-    for (name, value) in out.headers() {
-        let mut v = HeaderValue::from_str(value)
-            .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderValue(name.to_owned())))?;
-        if name == "Authorization" || name == "X-Amz-Security-Token" {
-            v.set_sensitive(true);
-        }
-        let n = match name {
-            "Authorization" => http::header::AUTHORIZATION,
-            "Date" => http::header::DATE,
-            "X-Amz-Date" => X_AMZ_DATE,
-            "X-Amz-Security-Token" => X_AMZ_SECURITY_TOKEN,
-            "X-Amz-Content-SHA256" => HeaderName::from_static("x-amz-content-sha256"),
-            "X-Amz-Region-Set" => HeaderName::from_static("x-amz-region-set"),
-            other => HeaderName::from_bytes(other.as_bytes())
-                .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderName(other.to_owned())))?,
-        };
-        new_headers.push((n, v));
+    let new_uri = if out.presign { Some(presigned_uri(out, uri)?) } else { None };
+    // At most five headers: their values made (and checked) before anything is changed.
+    let fields = || out.fields.iter(&out.values).filter(|_| !out.presign);
+    let mut values: [Option<HeaderValue>; 5] = Default::default();
+    for ((field, value), slot) in fields().zip(values.iter_mut()) {
+        *slot = Some(header_value(field, value)?);
     }
     if let Some(new_uri) = new_uri {
         *uri = new_uri;
     }
-    // Whatever signed this request before is gone: the new signature's headers replace it, and
-    // an old token or date that this signature does not cover is not sent.
-    headers.remove(X_AMZ_DATE);
-    headers.remove(X_AMZ_SECURITY_TOKEN);
-    headers.remove(http::header::AUTHORIZATION);
-    headers.reserve(new_headers.len());
-    for (n, v) in new_headers {
-        headers.insert(n, v);
+    // Whatever signed this request before is gone: the new signature's headers replace it
+    // (`insert` drops every value of the name), and an old token or date that this signature
+    // does not cover is not sent.
+    for (old, field) in [
+        (X_AMZ_DATE, Field::AmzDate),
+        (X_AMZ_SECURITY_TOKEN, Field::SecurityToken),
+        (http::header::AUTHORIZATION, Field::Authorization),
+    ] {
+        if !fields().any(|(f, _)| f == field) {
+            headers.remove(old);
+        }
+    }
+    headers.reserve(fields().count());
+    for ((field, _), value) in fields().zip(values) {
+        if let Some(value) = value {
+            headers.insert(header_name(field), value);
+        }
     }
     Ok(())
+}
+
+/// The value of a header the signer adds; the session token and `Authorization` are marked
+/// sensitive.
+fn header_value(field: Field, value: &str) -> Result<HeaderValue, SigningError> {
+    let literal = Payload::static_literals().iter().find(|l| **l == value).filter(|_| field == Field::ContentSha256);
+    let mut v = match literal {
+        // The payload literals need no copy.
+        Some(literal) => HeaderValue::from_static(literal),
+        None => HeaderValue::from_str(value)
+            .map_err(|_| SigningError::new(ErrorKind::InvalidHeaderValue(field.name().to_owned())))?,
+    };
+    if matches!(field, Field::Authorization | Field::SecurityToken) {
+        v.set_sensitive(true);
+    }
+    Ok(v)
+}
+
+fn header_name(field: Field) -> HeaderName {
+    match field {
+        Field::Authorization => http::header::AUTHORIZATION,
+        Field::Date => http::header::DATE,
+        Field::AmzDate => X_AMZ_DATE,
+        Field::SecurityToken => X_AMZ_SECURITY_TOKEN,
+        Field::ContentSha256 => HeaderName::from_static("x-amz-content-sha256"),
+        Field::RegionSet => HeaderName::from_static("x-amz-region-set"),
+        // Query parameters only: never a header.
+        _ => HeaderName::from_static("x-amz-unknown"),
+    }
+}
+
+/// `uri` with the presigning parameters of `out` in its query, written once and parsed once.
+fn presigned_uri(out: &SigningOutput, uri: &Uri) -> Result<Uri, SigningError> {
+    let query = uri.query().unwrap_or_default();
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let mut s = String::with_capacity(authority.len() + uri.path().len() + query.len() + out.values.len() + 160);
+    // As `Uri`'s Display writes it.
+    if let Some(scheme) = uri.scheme_str() {
+        s.push_str(scheme);
+        s.push_str("://");
+    }
+    s.push_str(authority);
+    s.push_str(uri.path());
+    out.push_query(&mut s, query);
+    // The error names the URI as given: the new one carries the session token.
+    Uri::try_from(s).map_err(|_| SigningError::new(ErrorKind::InvalidUri(uri.to_string())))
 }

@@ -202,21 +202,89 @@ impl fmt::Debug for SigningParams<'_> {
 /// a `SignatureDoesNotMatch`.
 #[derive(Clone)]
 pub struct SigningOutput {
-    pub(crate) headers: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
-    pub(crate) query: Vec<(&'static str, String)>,
-    pub(crate) signature: String,
-    pub(crate) canonical_request: String,
-    pub(crate) string_to_sign: String,
+    /// The canonical request, then the string to sign.
+    pub(crate) text: String,
+    pub(crate) canonical_end: usize,
+    /// The values of `fields`, the signature among them.
+    pub(crate) values: String,
+    /// Headers to set, or (`presign`) query parameters to append.
+    pub(crate) fields: Fields,
+    pub(crate) presign: bool,
+    pub(crate) signature: (usize, usize),
+}
+
+/// A header or query parameter signing adds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Field {
+    #[default]
+    Date,
+    AmzDate,
+    SecurityToken,
+    ContentSha256,
+    RegionSet,
+    Authorization,
+    Algorithm,
+    Credential,
+    Expires,
+    SignedHeaders,
+    Signature,
+}
+
+impl Field {
+    /// The name as AWS writes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Field::Date => "Date",
+            Field::AmzDate => "X-Amz-Date",
+            Field::SecurityToken => "X-Amz-Security-Token",
+            Field::ContentSha256 => "X-Amz-Content-SHA256",
+            Field::RegionSet => "X-Amz-Region-Set",
+            Field::Authorization => "Authorization",
+            Field::Algorithm => "X-Amz-Algorithm",
+            Field::Credential => "X-Amz-Credential",
+            Field::Expires => "X-Amz-Expires",
+            Field::SignedHeaders => "X-Amz-SignedHeaders",
+            Field::Signature => "X-Amz-Signature",
+        }
+    }
+}
+
+/// Up to eight fields, each value a span of a buffer kept beside them: the most a signature
+/// adds (five headers, or eight query parameters), with no allocation of its own.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Fields {
+    items: [(Field, u32, u32); 8],
+    len: u8,
+}
+
+impl Fields {
+    pub(crate) fn push(&mut self, field: Field, (start, end): (usize, usize)) {
+        debug_assert!(usize::from(self.len) < self.items.len(), "more fields than a signature adds");
+        // A span past u32 (never: the values are a few hundred bytes) would read as empty.
+        let span = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
+            *slot = (field, span(start), span(end));
+            self.len += 1;
+        }
+    }
+
+    /// The fields, their values read from `values`.
+    pub(crate) fn iter<'s>(&'s self, values: &'s str) -> impl Iterator<Item = (Field, &'s str)> + 's {
+        let items = self.items.get(..usize::from(self.len)).unwrap_or_default();
+        items
+            .iter()
+            .map(move |&(field, start, end)| (field, values.get(start as usize..end as usize).unwrap_or_default()))
+    }
 }
 
 impl fmt::Debug for SigningOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<_> = self.headers.iter().map(|(n, v)| (*n, redact(n, v.as_ref()))).collect();
-        let query: Vec<_> = self.query.iter().map(|(n, v)| (*n, redact(n, v))).collect();
+        let headers: Vec<_> = self.headers().map(|(n, v)| (n, redact(n, v))).collect();
+        let query: Vec<_> = self.query_params().map(|(n, v)| (n, redact(n, v))).collect();
         f.debug_struct("SigningOutput")
             .field("headers", &headers)
             .field("query", &query)
-            .field("signature", &self.signature)
+            .field("signature", &self.signature())
             .finish_non_exhaustive()
     }
 }
@@ -244,29 +312,29 @@ pub(crate) const PRESIGN_PARAMS: [&str; 8] = [
 impl SigningOutput {
     /// Headers to set on the request, each replacing any header of the same name (case-insensitive).
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.headers.iter().map(|(n, v)| (*n, v.as_ref()))
+        self.fields.iter(&self.values).filter(|_| !self.presign).map(|(f, v)| (f.name(), v))
     }
 
     /// Query parameters to append, values already percent-encoded, `X-Amz-Signature` last. Any
     /// parameter of the same name already in the URI must be removed first; see
     /// [`SigningOutput::apply_to_uri`].
     pub fn query_params(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.query.iter().map(|(n, v)| (*n, v.as_str()))
+        self.fields.iter(&self.values).filter(|_| self.presign).map(|(f, v)| (f.name(), v))
     }
 
     /// The signature (lowercase hex; DER hex for SigV4a).
     pub fn signature(&self) -> &str {
-        &self.signature
+        self.values.get(self.signature.0..self.signature.1).unwrap_or_default()
     }
 
     /// The canonical request that was hashed.
     pub fn canonical_request(&self) -> &str {
-        &self.canonical_request
+        self.text.get(..self.canonical_end).unwrap_or_default()
     }
 
     /// The string to sign.
     pub fn string_to_sign(&self) -> &str {
-        &self.string_to_sign
+        self.text.get(self.canonical_end..).unwrap_or_default()
     }
 
     /// The canonical request with `session_token` (as a header value, or percent-encoded as a
@@ -290,7 +358,7 @@ impl SigningOutput {
     /// ```
     pub fn redacted_canonical_request(&self, session_token: Option<&str>) -> String {
         const REDACTED: &str = "** redacted **";
-        let mut canonical = self.canonical_request.clone();
+        let mut canonical = self.canonical_request().to_owned();
         if let Some(token) = session_token.filter(|t| !t.is_empty()) {
             canonical = canonical.replace(token, REDACTED);
             let mut encoded = String::with_capacity(token.len() * 3);
@@ -303,7 +371,7 @@ impl SigningOutput {
     /// `uri` with the presigning parameters applied: existing `X-Amz-*` signing parameters
     /// removed, the new ones appended in order. Returns `uri` unchanged for header signing.
     pub fn apply_to_uri(&self, uri: &str) -> String {
-        if self.query.is_empty() {
+        if !self.presign {
             return uri.to_owned();
         }
         let (base, fragment) = match uri.find('#') {
@@ -314,8 +382,15 @@ impl SigningOutput {
             Some(i) => (&base[..i], &base[i + 1..]),
             None => (base, ""),
         };
-        let mut out = String::with_capacity(uri.len() + 512);
+        let mut out = String::with_capacity(uri.len() + self.values.len() + 160);
         out.push_str(path);
+        self.push_query(&mut out, query);
+        out.push_str(fragment);
+        out
+    }
+
+    /// Appends `?` and `query` without its presigning parameters, then the new ones.
+    pub(crate) fn push_query(&self, out: &mut String, query: &str) {
         let mut sep = '?';
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let name = pair.split('=').next().unwrap_or_default();
@@ -326,15 +401,13 @@ impl SigningOutput {
             out.push_str(pair);
             sep = '&';
         }
-        for (name, value) in &self.query {
+        for (name, value) in self.query_params() {
             out.push(sep);
             out.push_str(name);
             out.push('=');
             out.push_str(value);
             sep = '&';
         }
-        out.push_str(fragment);
-        out
     }
 }
 

@@ -33,6 +33,19 @@ impl<'a> Payload<'a> {
         }
     }
 
+    /// Every fixed payload hash literal.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn static_literals() -> &'static [&'static str] {
+        &[
+            "UNSIGNED-PAYLOAD",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+        ]
+    }
+
     /// The payload hash literal when it is a fixed string.
     pub(crate) fn static_literal(&self) -> Option<&'static str> {
         match self {
@@ -153,6 +166,11 @@ impl std::fmt::Debug for SignableRequest<'_> {
 /// plain: no leading or trailing space or tab, no tab, no two spaces in a row.
 pub(crate) fn check_value(value: &str) -> Option<bool> {
     let bytes = value.as_bytes();
+    // The common case, in one branch-free pass: no byte at or below space, so nothing to refuse
+    // or trim.
+    if bytes.iter().fold(true, |visible, &b| visible & (b > b' ')) {
+        return Some(true);
+    }
     let mut plain = !matches!(bytes.first(), Some(b' ' | b'\t')) && !matches!(bytes.last(), Some(b' ' | b'\t'));
     let mut prev_space = false;
     for &b in bytes {

@@ -123,21 +123,7 @@ pub fn sign(
 ) -> Result<SigningOutput, SigningError> {
     let civil = Civil::from_system_time(params.time);
     let amz_date = civil.amz_date();
-    let mut sts = String::with_capacity(160);
-    sts.push_str(V4A_ALGORITHM);
-    sts.push('\n');
-    sts.push_str(&amz_date);
-    sts.push('\n');
-    let scope_start = sts.len();
-    sts.push_str(&amz_date[..8]);
-    sts.push('/');
-    sts.push_str(params.service);
-    sts.push_str("/aws4_request");
-    let scope_end = sts.len();
-    let canonical =
-        Canonical::build(request, params, &civil, &amz_date, &sts[scope_start..scope_end], Scheme::v4a(region_set))?;
-    sts.push('\n');
-    crate::encode::hex_into(&mut sts, &crate::hmac::sha256(canonical.request.as_bytes()));
-    let signature = SigV4aKey::cached(params.access_key_id, params.secret_access_key).sign(&sts);
-    Ok(canonical.finish(signature, sts))
+    let canonical = Canonical::build(request, params, &civil, &amz_date, Scheme::v4a(region_set))?;
+    let signature = SigV4aKey::cached(params.access_key_id, params.secret_access_key).sign(canonical.sts());
+    Ok(canonical.finish(|out| out.push_str(&signature)))
 }
