@@ -192,7 +192,7 @@ pub(crate) struct RmArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Requests in flight at once, 1 to 10000 (default: the profile's
-    /// s3.max_concurrent_requests, else 64).
+    /// s3.max_concurrent_requests, else 128).
     #[arg(long, value_name = "N", value_parser = concurrency)]
     pub concurrency: Option<usize>,
     #[command(flatten)]
@@ -230,7 +230,7 @@ impl GlobArgs {
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub(crate) struct TuningArgs {
     /// Requests in flight at once, 1 to 10000 (default: the profile's
-    /// s3.max_concurrent_requests, else 64).
+    /// s3.max_concurrent_requests, else 128).
     #[arg(long, value_name = "N", value_parser = concurrency)]
     pub concurrency: Option<usize>,
     /// The size of each part of a multipart transfer, 5MiB to 5GiB: `8MB`, `16MiB`, `5242880`

@@ -30,8 +30,9 @@ pub struct S3Settings {
     /// parts.
     pub part_size: u64,
     /// Requests in flight at once, across every object of a transfer and the parts of each.
-    /// 64 by default: small objects spend their time waiting on round trips, and 64 requests
-    /// keep a 20 ms link busy where the AWS CLI's 10 leave it idle (see BENCHMARKS.md).
+    /// 128 by default: small objects spend their time waiting on round trips, and 128 requests
+    /// keep a 20 ms link busy where the AWS CLI's 10 leave it idle (see BENCHMARKS.md, "Why
+    /// 128 requests in flight"). Fewer when the open-file limit is low.
     pub concurrency: usize,
     /// Bytes of object data held in memory at once by the parts and buffers of transfers. 40
     /// MiB by default; together with the rest of the program that keeps a transfer of any size
@@ -65,7 +66,7 @@ impl Default for S3Settings {
             path_style: None,
             multipart_threshold: 8 << 20,
             part_size: 8 << 20,
-            concurrency: 64,
+            concurrency: 128,
             memory_budget: 40 << 20,
             upload_checksum: Some(ChecksumAlgorithm::Crc32),
             bucket_as_host: false,
