@@ -232,7 +232,7 @@ fn part_size_and_concurrency_flags() -> Result<(), Failed> {
         ensure(r.code == 0, r.stderr)?;
         used.push(connections.load(Ordering::SeqCst) - before);
     }
-    ensure(used[0] <= 2 && used[1] > 2, format!("connections: {used:?} (--concurrency 1, then 64)"))?;
+    ensure(used[0] <= 2 && used[1] > 2, format!("connections: {used:?} (--concurrency 1, then the default)"))?;
     let r = run(&["s3", "rm", "--recursive", "--concurrency", "1", &format!("s3://{b}/t0/")], &env);
     ensure(r.code == 0 && r.out().matches("delete: ").count() == 40, r.out())?;
 

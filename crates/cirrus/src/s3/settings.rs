@@ -299,7 +299,7 @@ mod tests {
             (20, 64 << 20, 16 << 20, Some(true))
         );
         let s = from_profile("[default]\nregion = x\n").unwrap();
-        assert_eq!((s.concurrency, s.part_size, s.path_style), (64, 8 << 20, None));
+        assert_eq!((s.concurrency, s.part_size, s.path_style), (128, 8 << 20, None));
         // Taken as the AWS CLI takes them, kept within what S3 allows.
         let s =
             from_profile("[default]\ns3 =\n  multipart_chunksize = 1KB\n  max_concurrent_requests = 99999\n").unwrap();
