@@ -985,11 +985,11 @@ fn a_multipart_upload_sends_and_checks_the_whole_crc() -> Result<(), String> {
     })
 }
 
-/// `list_tree` (folders listed in parallel) gives exactly the flat listing, in the same order,
+/// `list_tree` (key ranges listed in parallel) gives exactly the flat listing, in the same order,
 /// with keys that sort around the folders' names (`a` < `a-b/` < `a.txt` < `a/`...), folder
 /// markers, deep folders, more small folders than are listed at once, a prefix that is not a
-/// folder; at pages of 1 to 4 keys (so that the first level's pages and every folder's pages
-/// end anywhere) and at S3's 1,000.
+/// folder; at pages of 1 to 4 keys (so that the first page, the first level's pages and every
+/// range's pages end anywhere) and at S3's 1,000.
 fn list_tree_is_the_flat_listing() -> Result<(), String> {
     let s3 = client(Server::Moto)?;
     let b = bucket("tree");

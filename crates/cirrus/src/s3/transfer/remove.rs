@@ -118,8 +118,8 @@ impl Transfers {
     }
 
     /// The listing and the DeleteObjects batches of [`remove_listed`](Self::remove_listed): the
-    /// keys come from [`S3Client::list_tree`](crate::s3::S3Client::list_tree) (the folders of
-    /// the first level listed in parallel, as sync and `ls --recursive` list), in key order, and
+    /// keys come from [`S3Client::list_tree`](crate::s3::S3Client::list_tree) (key ranges
+    /// listed in parallel, as sync and `ls --recursive` list), in key order, and
     /// go in batches of [`BATCH`] as they arrive. A listing that fails sends nothing more: the
     /// keys of the batch being filled stay.
     async fn remove_pages(

@@ -168,7 +168,7 @@ fn object_entry(o: Object, root: &str) -> Option<Entry> {
     })
 }
 
-/// The objects under `prefix`, in key order, listed folder by folder in parallel
+/// The objects under `prefix`, in key order, listed in parallel key ranges
 /// ([`S3Client::list_tree`]); folder markers left out, a listing error the last item.
 fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
     transfers
