@@ -12,11 +12,17 @@
 #
 #   bench/compare/sync.sh [ROUNDS]          (default 3)
 #
+# SERVER=garage runs the same against one Garage node (scripts/lib/servers.sh start_garage;
+# built once into ~/.cache/cirrus when missing): a store whose listing costs a page, where
+# s3s-fs walks and reads the whole bucket for every page. There each run is checked through a
+# listing instead of the data directory: the objects dated at or after the run's start (the
+# runs are a second apart), and every object's ETag against its file's MD5.
+#
 # s3sync compares modification times only, by default: a file that grew but is dated before its
 # object is not sent (so it fails the CHANGED case); the tool s3sync-size is s3sync with
 # --check-size, its switch for comparing sizes instead.
 #
-# Environment: TOOLS="cirrus aws" (the default; any subset of "cirrus aws s3sync s3sync-size"), FILES=10000,
+# Environment: SERVER=s3s-fs (or garage), TOOLS="cirrus aws" (the default; any subset of "cirrus aws s3sync s3sync-size"), FILES=10000,
 # CHANGED=1000, DELAY_MS=10, CIRRUS_BIN=target/release/cirrus (build it first: cargo build
 # --release -p cirrus-cli), S3SYNC_BIN (default: .tools/s3sync, installed there when missing,
 # see peers.sh), BENCH_DIR=/dev/shm. Prints each run's wall time, and a Markdown table of the
@@ -26,6 +32,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ROUNDS=${1:-${ROUNDS:-3}} FILES=${FILES:-10000} DELAY_MS=${DELAY_MS:-10} TOOLS=${TOOLS:-cirrus aws}
+export SERVER=${SERVER:-s3s-fs}
+case $SERVER in s3s-fs|garage) ;; *) echo "unknown SERVER: $SERVER (known: s3s-fs garage)" >&2; exit 2 ;; esac
 CIRRUS_BIN=${CIRRUS_BIN:-target/release/cirrus} BENCH_DIR=${BENCH_DIR:-/dev/shm}
 for t in $TOOLS; do
   case $t in cirrus|aws|s3sync|s3sync-size) ;;
@@ -40,19 +48,25 @@ source bench/compare/peers.sh
 
 source scripts/lib/servers.sh
 ensure_venv
-start_s3s "$BENCH_DIR"
+if [ "$SERVER" = garage ]; then
+  start_garage "$BENCH_DIR"
+  S3_URL=$GARAGE_URL KEY_ID=$GARAGE_KEY_ID SECRET=$GARAGE_SECRET REGION=garage
+else
+  start_s3s "$BENCH_DIR"
+  S3_URL=$CIRRUS_S3S_URL KEY_ID=$CIRRUS_S3S_ACCESS_KEY SECRET=$CIRRUS_S3S_SECRET_KEY REGION=us-east-1
+fi
 WORK=$(mktemp -d "$BENCH_DIR/cirrus-sync-bench.XXXXXX")
 SERVER_DIRS+=("$WORK")
 
-python3 bench/compare/relay.py --listen-port 0 --target-port "${CIRRUS_S3S_URL##*:}" --delay-ms "$DELAY_MS" \
+python3 bench/compare/relay.py --listen-port 0 --target-port "${S3_URL##*:}" --delay-ms "$DELAY_MS" \
   >"$WORK/relay.port" 2>"$WORK/relay.log" &
 SERVER_PIDS+=($!)
 for _ in $(seq 100); do [ -s "$WORK/relay.port" ] && break; sleep 0.1; done
 RELAY_URL="http://127.0.0.1:$(head -n1 "$WORK/relay.port")"
-echo "== relay.py on $RELAY_URL -> $CIRRUS_S3S_URL, $DELAY_MS ms each way"
+echo "== relay.py on $RELAY_URL -> $S3_URL ($SERVER), $DELAY_MS ms each way"
 
-export AWS_ACCESS_KEY_ID=$CIRRUS_S3S_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$CIRRUS_S3S_SECRET_KEY
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET
+export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
 export HOME=$WORK AWS_CONFIG_FILE=$WORK/config
 printf '[default]\n' > "$AWS_CONFIG_FILE"
 
@@ -69,8 +83,8 @@ for i in range(n):
         f.write(os.urandom(1024))
     os.utime(p, (then, then))
 EOF
-"$CIRRUS_BIN" --endpoint-url "$CIRRUS_S3S_URL" s3 mb s3://sync-bench >/dev/null
-"$CIRRUS_BIN" --endpoint-url "$CIRRUS_S3S_URL" s3 cp --recursive --only-show-errors "$WORK/tree" s3://sync-bench/t/
+"$CIRRUS_BIN" --endpoint-url "$S3_URL" s3 mb s3://sync-bench >/dev/null
+"$CIRRUS_BIN" --endpoint-url "$S3_URL" s3 cp --recursive --only-show-errors "$WORK/tree" s3://sync-bench/t/
 
 # Grows CHANGED files by one byte (a new size: both tools must send them), dated an hour back.
 CHANGED=${CHANGED:-1000}
@@ -90,6 +104,8 @@ EOF2
 # Runs one tool once; prints its wall time, or "failed" (the reason goes to stderr).
 run() {
   local tool=$1 start end out rc=0
+  # Garage dates objects to the second: a second between runs tells whose writes are whose.
+  [ "$SERVER" = s3s-fs ] || sleep 1.1
   start=$(date +%s.%N)
   case $tool in
     cirrus) out=$("$CIRRUS_BIN" --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1) || rc=$? ;;
@@ -101,7 +117,10 @@ run() {
   esac
   end=$(date +%s.%N)
   local problem
-  problem=$(python3 - "$CIRRUS_S3S_DATA/sync-bench/t" "$WORK/tree" "$start" "${EXPECT:-0}" <<'EOF'
+  if [ "$SERVER" = garage ]; then
+    problem=$(listed_check "$start") || problem="the check's listing failed"
+  else
+    problem=$(python3 - "$CIRRUS_S3S_DATA/sync-bench/t" "$WORK/tree" "$start" "${EXPECT:-0}" <<'EOF'
 import hashlib, os, sys
 data, tree, start, want = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 written, wrong = 0, []
@@ -123,6 +142,7 @@ if written != want or wrong:
           + (f" (first: {wrong[0]})" if wrong else ""))
 EOF
 )
+  fi
   if [ "$rc" != 0 ] || [ -n "$problem" ]; then
     echo "$tool FAILED the check (exit $rc): ${problem:-its run failed}; its output began:" >&2
     head -c 600 <<<"$out" | sed 's/^/    /' >&2
@@ -130,6 +150,37 @@ EOF
     return
   fi
   python3 -c "print(f'{$end - $start:.2f}')"
+}
+
+# The check of a run on a store whose files cannot be read (Garage): from a listing, the objects
+# dated at or after the run's start (to the second), and each object's ETag (an MD5: the tree's
+# files go up in one PutObject each) against its file.
+listed_check() {
+  "$CIRRUS_BIN" --endpoint-url "$S3_URL" s3 ls --recursive --output json s3://sync-bench/t/ >"$WORK/listed.json"
+  python3 - "$WORK/listed.json" "$WORK/tree" "$1" "${EXPECT:-0}" <<'EOF'
+import hashlib, json, math, os, sys
+from datetime import datetime
+listed, tree, start, want = sys.argv[1], sys.argv[2], math.floor(float(sys.argv[3])), int(sys.argv[4])
+objects = {}
+for line in open(listed):
+    o = json.loads(line)
+    objects[o["Key"][len("t/"):]] = o
+written, wrong = 0, []
+for d, _, files in os.walk(tree):
+    for name in files:
+        rel = os.path.relpath(os.path.join(d, name), tree)
+        o = objects.get(rel)
+        if o is None:
+            wrong.append(f"{rel}: no object")
+            continue
+        written += datetime.fromisoformat(o["LastModified"].replace("Z", "+00:00")).timestamp() >= start
+        with open(os.path.join(d, name), "rb") as f:
+            if o["ETag"].strip('"') != hashlib.md5(f.read()).hexdigest():
+                wrong.append(f"{rel}: the object differs from the file")
+if written != want or wrong:
+    print(f"sent {written} files, expected {want}; {len(wrong)} objects not equal to their file"
+          + (f" (first: {wrong[0]})" if wrong else ""))
+EOF
 }
 
 version() {
@@ -185,6 +236,6 @@ for case, tool, _, runs in sorted(rows, key=lambda r: r[0] != "nothing to do"):
     ratio = "-" if tool == "cirrus" else ("n/a" if m is None or c is None else f"{m / c:.1f}x")
     print(f"| {case} | {names[tool]} | " + " | ".join(cells) + f" | {'failed' if m is None else f'{m:.2f} s'} | {ratio} |")
 print("\nVersions: " + "; ".join(f"{names[t]}: {v}" for c, t, v, _ in rows if c == "nothing to do" and t != "s3sync-size") + ".")
-print(f"Load average (1 min) at the start and the end: {load_start}, {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.")
+print(f"Server: {os.environ.get('SERVER', 's3s-fs')}. Load average (1 min) at the start and the end: {load_start}, {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.")
 sys.exit(1 if failed else 0)
 EOF

@@ -86,6 +86,64 @@ start_s3s() {
   echo "== s3s-fs (checks signatures) on $CIRRUS_S3S_URL"
 }
 
+# Garage (crates.io `garage`, pinned), built once with `cargo install --locked` into a cached
+# folder; sets GARAGE. scripts/garage runs three nodes of it, the benchmarks one.
+GARAGE_VERSION=2.5.0
+ensure_garage() {
+  local root="${CIRRUS_TOOLS_DIR:-$HOME/.cache/cirrus}/garage-$GARAGE_VERSION"
+  GARAGE="$root/bin/garage"
+  if [ ! -x "$GARAGE" ]; then
+    echo "== building garage $GARAGE_VERSION into $root (once, about 20 minutes on 2 cores)"
+    ${CARGO:-cargo} install "garage@$GARAGE_VERSION" --locked --root "$root" --quiet
+  fi
+}
+
+# One Garage node (replication 1, sqlite metadata) with its data under $1 (default TMPDIR): a
+# store whose listing costs a page, not a walk of the bucket as s3s-fs's does. Exports
+# GARAGE_URL (its S3 API, region `garage`), GARAGE_KEY_ID and GARAGE_SECRET (a key that may
+# create buckets).
+start_garage() {
+  local dir rpc s3 key id parent=${1:-${TMPDIR:-/tmp}}
+  ensure_garage || return 1
+  dir=$(mktemp -d "$parent/cirrus-garage.XXXXXX")
+  SERVER_DIRS+=("$dir")
+  rpc=$(free_port)
+  s3=$(free_port)
+  cat >"$dir/garage.toml" <<EOF
+metadata_dir = "$dir/meta"
+data_dir = "$dir/data"
+db_engine = "sqlite"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:$rpc"
+rpc_public_addr = "127.0.0.1:$rpc"
+rpc_secret = "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+
+[s3_api]
+s3_region = "garage"
+api_bind_addr = "127.0.0.1:$s3"
+root_domain = ".s3.garage.localhost"
+EOF
+  "$GARAGE" -c "$dir/garage.toml" server >"$dir/log" 2>&1 &
+  SERVER_PIDS+=($!)
+  for _ in $(seq 100); do
+    "$GARAGE" -c "$dir/garage.toml" node id -q >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  id=$("$GARAGE" -c "$dir/garage.toml" node id -q) || { echo "garage did not start; its log:" >&2; cat "$dir/log" >&2; return 1; }
+  "$GARAGE" -c "$dir/garage.toml" layout assign -z dc1 -c 1G "${id%%@*}" >/dev/null
+  "$GARAGE" -c "$dir/garage.toml" layout apply --version 1 >/dev/null
+  key=$("$GARAGE" -c "$dir/garage.toml" key create bench)
+  "$GARAGE" -c "$dir/garage.toml" key allow --create-bucket bench >/dev/null
+  GARAGE_KEY_ID=$(awk '/Key ID:/ {print $3}' <<<"$key")
+  GARAGE_SECRET=$(awk '/Secret key:/ {print $3}' <<<"$key")
+  if [ -z "$GARAGE_KEY_ID" ] || [ -z "$GARAGE_SECRET" ]; then
+    echo "no key in garage's answer: $key" >&2
+    return 1
+  fi
+  export GARAGE_URL="http://127.0.0.1:$s3" GARAGE_KEY_ID GARAGE_SECRET
+  echo "== garage $GARAGE_VERSION, one node, on $GARAGE_URL"
+}
+
 # tinyproxy and stunnel4 from Debian's packages, installed when missing, and the AWS CLI v2
 # (Debian's awscli, at /usr/bin/aws) that the behaviour tests compare cirrus with.
 ensure_network_parts() {
