@@ -75,17 +75,14 @@ impl S3Client {
 /// The first page; then, when there is more, ranges cut at the first level's folders, listed
 /// ahead and handed over in turn, until the listing ends, fails or the reader goes away.
 async fn feed(client: S3Client, bucket: String, options: ListOptions, tx: Sender) {
-    let first = match Box::pin(client.list_pages(&bucket, options.clone())).next().await {
-        None => return,
-        Some(Err(e)) => {
+    let first = match client.list_page(&bucket, &options, None).await {
+        Err(e) => {
             let _ = tx.send(Err(e)).await;
             return;
         }
-        Some(Ok(page)) => page,
+        Ok(page) => page,
     };
-    let more = first.next_token.is_some();
     let mut cuts = Cuts::new(&client, &bucket, &options, &first);
-    cuts.done = !more;
     let mut queue = VecDeque::from([Segment::Objects(first.objects)]);
     let mut ranges_ahead = 0usize;
     loop {
@@ -148,7 +145,7 @@ impl Cuts {
             options: options.clone(),
             cursor,
             token: None,
-            done: false,
+            done: first.next_token.is_none(),
         }
     }
 
@@ -179,7 +176,6 @@ impl Cuts {
     fn range(&self, last: Option<String>) -> Receiver {
         let (tx, rx) = mpsc::channel(RANGE_CHANNEL);
         let mut options = self.options.clone().with_start_after(self.cursor.clone());
-        options.delimiter = None;
         if let Some(last) = &last {
             let shared = common_prefix(&self.cursor, last);
             if shared.len() > options.prefix.as_deref().map_or(0, str::len) {
@@ -206,10 +202,6 @@ impl Cuts {
 /// The longest prefix `a` and `b` share, cut at a character boundary.
 fn common_prefix<'a>(a: &'a str, b: &str) -> &'a str {
     let n = a.char_indices().zip(b.chars()).find(|((_, x), y)| x != y).map_or(a.len().min(b.len()), |((i, _), _)| i);
-    let mut n = n.min(a.len());
-    while !a.is_char_boundary(n) {
-        n -= 1;
-    }
     &a[..n]
 }
 

@@ -96,8 +96,8 @@ impl Transfers {
         summary
     }
 
-    /// Every key `listed` names (under a folder, or matching a pattern), listed folder by
-    /// folder, deleted 1,000 at a time in one DeleteObjects call (up to 4 in flight, within the
+    /// Every key `listed` names (under a folder, or matching a pattern), listed in parallel key
+    /// ranges, deleted 1,000 at a time in one DeleteObjects call (up to 4 in flight, within the
     /// shared request budget): only keys seen in a listing and matched are deleted. A pattern
     /// that matched nothing fails.
     async fn remove_listed(
