@@ -3,7 +3,7 @@
 
     long_functions.py [--check] [--limit N] [--all] [DIR...]
 
-DIR defaults to crates/cirrus/src, crates/cirrus-sigv4/src and crates/cirrus-cli/src (from the
+DIR defaults to crates/cirrus/src, crates/cirrus-sigv4/src, crates/cirrus-cli/src and crates/cirrus-py/src (from the
 repository root); files under a `tests/` folder are left out, and so is every item under
 `#[cfg(test)]` (the `mod tests` of a file, see rustsrc.py).
 
@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rustsrc  # noqa: E402
 
 MARKER = re.compile(r"^\s*//\s*long:\s*table-like\b")
-DEFAULT_DIRS = ["crates/cirrus/src", "crates/cirrus-sigv4/src", "crates/cirrus-cli/src"]
+DEFAULT_DIRS = ["crates/cirrus/src", "crates/cirrus-sigv4/src", "crates/cirrus-cli/src", "crates/cirrus-py/src"]
 FN = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 

@@ -1,0 +1,427 @@
+"""The native module (Rust, pyo3). Import from `cirrus_aws`, not from here."""
+
+import datetime
+import os
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, AsyncIterator, Literal, final
+
+__version__: str
+__all__ = [
+    "AsyncObjectIterator",
+    "AsyncS3Client",
+    "CognitoLogin",
+    "Config",
+    "Credentials",
+    "Object",
+    "ObjectInfo",
+    "ObjectIterator",
+    "S3Client",
+    "TransferEvent",
+    "TransferSummary",
+    "__version__",
+]
+
+_Location = str | os.PathLike[str]
+_Patterns = str | Iterable[str]
+_Filters = Iterable[tuple[Literal["include", "exclude"], str]]
+
+@final
+class Credentials:
+    def __new__(
+        cls,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None = None,
+        *,
+        expiry: datetime.datetime | float | None = None,
+    ) -> Credentials: ...
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def secret_access_key(self) -> str: ...
+    @property
+    def session_token(self) -> str | None: ...
+    @property
+    def expiry(self) -> float | None: ...
+    @property
+    def provider(self) -> str: ...
+
+@final
+class CognitoLogin:
+    def __new__(
+        cls,
+        user_pool_id: str,
+        client_id: str,
+        username: str,
+        password: str,
+        identity_pool_id: str | None = None,
+        *,
+        auth_flow: str = "USER_SRP_AUTH",
+        client_secret: str | None = None,
+    ) -> CognitoLogin: ...
+    @property
+    def user_pool_id(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def identity_pool_id(self) -> str | None: ...
+    @property
+    def auth_flow(self) -> str: ...
+
+@final
+class Config:
+    def __new__(
+        cls,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        credentials: Credentials | CognitoLogin | Callable[[], Credentials] | None = None,
+        *,
+        signed: bool = True,
+    ) -> Config: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def profile(self) -> str | None: ...
+    @property
+    def endpoint_url(self) -> str | None: ...
+    def credentials(self) -> Credentials: ...
+    def whoami(self) -> dict[str, str]: ...
+
+@final
+class Object:
+    @property
+    def key(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def storage_class(self) -> str | None: ...
+    @property
+    def last_modified(self) -> datetime.datetime | None: ...
+
+@final
+class ObjectInfo:
+    @property
+    def size(self) -> int: ...
+    @property
+    def content_length(self) -> int: ...
+    @property
+    def content_type(self) -> str | None: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def version_id(self) -> str | None: ...
+    @property
+    def storage_class(self) -> str | None: ...
+    @property
+    def cache_control(self) -> str | None: ...
+    @property
+    def content_encoding(self) -> str | None: ...
+    @property
+    def content_disposition(self) -> str | None: ...
+    @property
+    def last_modified(self) -> datetime.datetime | None: ...
+    @property
+    def metadata(self) -> dict[str, str]: ...
+
+@final
+class ObjectIterator(Iterator[Object]):
+    def __iter__(self) -> ObjectIterator: ...
+    def __next__(self) -> Object: ...
+
+@final
+class AsyncObjectIterator(AsyncIterator[Object]):
+    def __aiter__(self) -> AsyncObjectIterator: ...
+    def __anext__(self) -> Awaitable[Object]: ...
+
+@final
+class TransferEvent:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def action(self) -> str | None: ...
+    @property
+    def src(self) -> str | None: ...
+    @property
+    def dst(self) -> str | None: ...
+    @property
+    def bytes(self) -> int: ...
+
+@final
+class TransferSummary:
+    @property
+    def done(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def skipped(self) -> int: ...
+    @property
+    def not_overwritten(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def elapsed(self) -> float: ...
+    @property
+    def interrupted(self) -> bool: ...
+    @property
+    def verified(self) -> int: ...
+    @property
+    def unverified(self) -> int: ...
+    @property
+    def left_behind(self) -> int: ...
+    @property
+    def errors(self) -> list[str]: ...
+    @property
+    def ok(self) -> bool: ...
+
+_Progress = Callable[[TransferEvent], object]
+
+@final
+class S3Client:
+    def __new__(cls, config: Config | None = None) -> S3Client: ...
+    @property
+    def config(self) -> Config: ...
+    def head(self, bucket: str, key: str) -> ObjectInfo: ...
+    def get(self, bucket: str, key: str, *, range: str | None = None) -> bytes: ...
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | bytearray | memoryview | str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+    ) -> dict[str, str | None]: ...
+    def upload_file(
+        self,
+        filename: str | os.PathLike[str],
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        callback: Callable[[int], object] | None = None,
+    ) -> dict[str, str | None]: ...
+    def download_file(self, bucket: str, key: str, filename: str | os.PathLike[str]) -> int: ...
+    def delete(self, bucket: str, *keys: str) -> int: ...
+    def delete_prefix(self, bucket: str, prefix: str) -> int: ...
+    def presign_get(self, bucket: str, key: str, expires_in: int = 3600) -> str: ...
+    def presign_put(self, bucket: str, key: str, expires_in: int = 3600) -> str: ...
+    def presign_post(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_in: int = 3600,
+        content_type: str | None = None,
+        max_size: int | None = None,
+    ) -> dict[str, Any]: ...
+    def list(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int | None = None,
+    ) -> ObjectIterator: ...
+    def cp(
+        self,
+        src: _Location,
+        dst: _Location,
+        *,
+        recursive: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        dryrun: bool = False,
+        follow_symlinks: bool = True,
+        no_overwrite: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> TransferSummary: ...
+    def sync(
+        self,
+        src: _Location,
+        dst: _Location,
+        *,
+        delete: bool = False,
+        dryrun: bool = False,
+        size_only: bool = False,
+        exact_timestamps: bool = False,
+        checksum: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        follow_symlinks: bool = True,
+        no_overwrite: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> TransferSummary: ...
+    def mv(
+        self,
+        src: _Location,
+        dst: _Location,
+        *,
+        recursive: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        dryrun: bool = False,
+        follow_symlinks: bool = True,
+        no_overwrite: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> TransferSummary: ...
+    def rm(
+        self,
+        target: _Location,
+        *,
+        recursive: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        dryrun: bool = False,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> TransferSummary: ...
+    def create_bucket(self, bucket: str) -> None: ...
+    def delete_bucket(self, bucket: str) -> None: ...
+
+@final
+class AsyncS3Client:
+    def __new__(cls, config: Config | None = None) -> AsyncS3Client: ...
+    @property
+    def config(self) -> Config: ...
+    def head(self, bucket: str, key: str) -> Awaitable[ObjectInfo]: ...
+    def get(self, bucket: str, key: str, *, range: str | None = None) -> Awaitable[bytes]: ...
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | bytearray | memoryview | str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+    ) -> Awaitable[dict[str, str | None]]: ...
+    def upload_file(
+        self,
+        filename: str | os.PathLike[str],
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        callback: Callable[[int], object] | None = None,
+    ) -> Awaitable[dict[str, str | None]]: ...
+    def download_file(self, bucket: str, key: str, filename: str | os.PathLike[str]) -> Awaitable[int]: ...
+    def delete(self, bucket: str, *keys: str) -> Awaitable[int]: ...
+    def delete_prefix(self, bucket: str, prefix: str) -> Awaitable[int]: ...
+    def presign_get(self, bucket: str, key: str, expires_in: int = 3600) -> Awaitable[str]: ...
+    def presign_put(self, bucket: str, key: str, expires_in: int = 3600) -> Awaitable[str]: ...
+    def presign_post(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_in: int = 3600,
+        content_type: str | None = None,
+        max_size: int | None = None,
+    ) -> Awaitable[dict[str, Any]]: ...
+    def list(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncObjectIterator: ...
+    def cp(
+        self,
+        src: _Location,
+        dst: _Location,
+        *,
+        recursive: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        dryrun: bool = False,
+        follow_symlinks: bool = True,
+        no_overwrite: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> Awaitable[TransferSummary]: ...
+    def sync(
+        self,
+        src: _Location,
+        dst: _Location,
+        *,
+        delete: bool = False,
+        dryrun: bool = False,
+        size_only: bool = False,
+        exact_timestamps: bool = False,
+        checksum: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        follow_symlinks: bool = True,
+        no_overwrite: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> Awaitable[TransferSummary]: ...
+    def mv(
+        self,
+        src: _Location,
+        dst: _Location,
+        *,
+        recursive: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        dryrun: bool = False,
+        follow_symlinks: bool = True,
+        no_overwrite: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: str | None = None,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> Awaitable[TransferSummary]: ...
+    def rm(
+        self,
+        target: _Location,
+        *,
+        recursive: bool = False,
+        include: _Patterns = (),
+        exclude: _Patterns = (),
+        filters: _Filters = (),
+        dryrun: bool = False,
+        progress: _Progress | None = None,
+        raise_on_failure: bool = True,
+    ) -> Awaitable[TransferSummary]: ...
+    def create_bucket(self, bucket: str) -> Awaitable[None]: ...
+    def delete_bucket(self, bucket: str) -> Awaitable[None]: ...

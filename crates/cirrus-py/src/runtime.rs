@@ -1,0 +1,135 @@
+//! One tokio runtime for the module, and the two ways Python waits on it: a blocking call that
+//! lets go of the GIL and still hears Ctrl-C, and an asyncio future.
+//!
+//! A forked child cannot use its parent's runtime (its threads did not come along): the runtime
+//! is made again, lazily, in any process whose id differs from the one that made it, and the
+//! parent's is leaked, never dropped (dropping would wait for threads that do not exist).
+
+use crate::errors::Failure;
+use pyo3::prelude::*;
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
+use pyo3::BoundObject;
+use std::future::Future;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+use tokio::runtime::Runtime;
+
+/// What stops a running operation cleanly (the transfer engine's `Cancel`).
+pub(crate) type Stop = Box<dyn Fn() + Send + Sync>;
+
+static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+
+/// The runtime of this process, made on first use.
+pub(crate) fn runtime() -> Arc<Runtime> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, rt)) = slot.as_ref() {
+        if *owner == pid {
+            return rt.clone();
+        }
+    }
+    if let Some((_, inherited)) = slot.take() {
+        // The parent's runtime: its worker threads are not in this process.
+        std::mem::forget(inherited);
+    }
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("cirrus")
+            .enable_all()
+            .build()
+            .expect("the tokio runtime starts (threads and an I/O driver)"),
+    );
+    *slot = Some((pid, rt.clone()));
+    rt
+}
+
+/// How often a blocked call looks for a signal (Ctrl-C) to hand to Python.
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// Runs `fut` on the runtime while the calling thread waits without the GIL. A signal whose
+/// handler raises (Ctrl-C's `KeyboardInterrupt`) stops the work: `stop` is called (the
+/// transfer engine's `Cancel`, which aborts multipart uploads and removes temporary files), the
+/// call waits for that clean-up to end, and the exception is raised. Without a `stop`, the
+/// work is dropped where it stands.
+pub(crate) fn block_on<T, F>(py: Python<'_>, fut: F, stop: Option<Stop>) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::sync_channel(1);
+    // Behind a lock only to be Sync: the closures that wait without the GIL must be.
+    let rx = Mutex::new(rx);
+    let task = runtime().spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    loop {
+        match py.detach(|| rx.lock().unwrap_or_else(|e| e.into_inner()).recv_timeout(SIGNAL_CHECK)) {
+            Ok(result) => return result.map_err(|f| f.into_py_err(py)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Failure::Input("the operation's task ended without an answer".into()).into_py_err(py))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if let Err(interrupt) = py.check_signals() {
+            match &stop {
+                Some(stop) => {
+                    stop();
+                    // The clean-up runs to its end; its summary is not the answer any more.
+                    let _ = py.detach(|| rx.lock().unwrap_or_else(|e| e.into_inner()).recv());
+                }
+                None => task.abort(),
+            }
+            return Err(interrupt);
+        }
+    }
+}
+
+/// Starts `fut` on the runtime and returns an asyncio future of the running loop that ends
+/// with its result. Cancelling the asyncio future calls `stop` (or drops the work).
+pub(crate) fn to_asyncio<'py, T, F>(py: Python<'py>, fut: F, stop: Option<Stop>) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+{
+    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let future = event_loop.call_method0("create_future")?;
+    let (loop_ref, future_ref) = (event_loop.clone().unbind(), future.clone().unbind());
+    let task = runtime().spawn(async move {
+        let result = fut.await;
+        Python::attach(|py| {
+            let (ok, value) = match result {
+                Ok(v) => match v.into_pyobject(py) {
+                    Ok(v) => (true, v.into_any().unbind()),
+                    Err(e) => (false, Into::<PyErr>::into(e).into_value(py).into_any()),
+                },
+                Err(f) => (false, f.into_py_err(py).into_value(py).into_any()),
+            };
+            let resolve = py.import("cirrus_aws._bridge").and_then(|m| m.getattr("resolve"));
+            let sent = resolve.and_then(|resolve| {
+                loop_ref.bind(py).call_method1("call_soon_threadsafe", (resolve, future_ref.bind(py), ok, value))
+            });
+            if let Err(e) = sent {
+                // The loop is closed: nobody is waiting any more.
+                e.write_unraisable(py, None);
+            }
+        });
+    });
+    let abort = task.abort_handle();
+    let on_done = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            let cancelled = args.get_item(0)?.call_method0("cancelled")?.is_truthy()?;
+            if cancelled {
+                match &stop {
+                    Some(stop) => stop(),
+                    None => abort.abort(),
+                }
+            }
+            Ok(())
+        },
+    )?;
+    future.call_method1("add_done_callback", (on_done,))?;
+    Ok(future)
+}
