@@ -84,8 +84,9 @@ where
     }
 }
 
-/// Starts `fut` on the runtime and returns an asyncio future of the running loop that ends
-/// with its result. Cancelling the asyncio future calls `stop` (or drops the work).
+/// Starts `fut` on the runtime and returns an awaitable of the running loop that ends with its
+/// result. Cancelling it calls `stop` and waits for the work to end (or, without a `stop`,
+/// drops the work at once).
 pub(crate) fn to_asyncio<'py, T, F>(py: Python<'py>, fut: F, stop: Option<Stop>) -> PyResult<Bound<'py, PyAny>>
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
@@ -104,32 +105,35 @@ where
                 },
                 Err(f) => (false, f.into_py_err(py).into_value(py).into_any()),
             };
+            let event_loop = loop_ref.bind(py);
+            if event_loop.call_method0("is_closed").and_then(|c| c.is_truthy()).unwrap_or(true) {
+                return; // nobody is waiting any more
+            }
             let resolve = py.import("cirrus_aws._bridge").and_then(|m| m.getattr("resolve"));
             let sent = resolve.and_then(|resolve| {
-                loop_ref.bind(py).call_method1("call_soon_threadsafe", (resolve, future_ref.bind(py), ok, value))
+                event_loop.call_method1("call_soon_threadsafe", (resolve, future_ref.bind(py), ok, value))
             });
             if let Err(e) = sent {
-                // The loop is closed: nobody is waiting any more.
                 e.write_unraisable(py, None);
             }
         });
     });
+    if let Some(stop) = stop {
+        // Cancelling the caller's task waits for the clean-up: `cleanly` shields the future,
+        // calls `stop` on cancellation, awaits the end, then lets the cancellation go on.
+        let stop = PyCFunction::new_closure(py, None, None, move |_: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
+            stop();
+        })?;
+        return py.import("cirrus_aws._bridge")?.getattr("cleanly")?.call1((future, stop));
+    }
     let abort = task.abort_handle();
-    let on_done = PyCFunction::new_closure(
-        py,
-        None,
-        None,
-        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
-            let cancelled = args.get_item(0)?.call_method0("cancelled")?.is_truthy()?;
-            if cancelled {
-                match &stop {
-                    Some(stop) => stop(),
-                    None => abort.abort(),
-                }
-            }
-            Ok(())
-        },
-    )?;
+    let on_done = PyCFunction::new_closure(py, None, None, move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+        if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+            abort.abort();
+        }
+        Ok(())
+    })?;
     future.call_method1("add_done_callback", (on_done,))?;
-    Ok(future)
+    // A coroutine, not the future itself: `asyncio.create_task` and task groups take only those.
+    py.import("cirrus_aws._bridge")?.getattr("awaiting")?.call1((future,))
 }

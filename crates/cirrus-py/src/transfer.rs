@@ -158,12 +158,16 @@ pub(crate) fn run(
     RAISE_LIMIT.call_once(|| {
         let _ = cirrus::s3::transfer::raise_open_file_limit();
     });
-    let errors = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(Mutex::new((Vec::new(), None)));
     let seen = errors.clone();
     let callback = flags.progress.as_ref().map(|c| Arc::new(c.clone_ref(py)));
     let observer = move |event: &Event| {
-        if matches!(event, Event::Failed { .. } | Event::Skipped { .. }) {
-            seen.lock().unwrap_or_else(|e| e.into_inner()).push(event.to_string());
+        if let Event::Failed { error, .. } | Event::Skipped { reason: error, .. } = event {
+            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.0.push(event.to_string());
+            if matches!(event, Event::Failed { .. }) && seen.1.is_none() {
+                seen.1 = Some(error.clone());
+            }
         }
         if let Some(callback) = &callback {
             Python::attach(|py| {
@@ -174,6 +178,7 @@ pub(crate) fn run(
         }
     };
     let raise = flags.raise_on_failure;
+    let single = !flags.recursive && !matches!(command, Command::Sync);
     Ok(async move {
         let engine = Transfers::new(s3);
         let options = flags.transfer_options();
@@ -189,7 +194,11 @@ pub(crate) fn run(
             }
             (_, _) => engine.remove(&src, &options, observer, &cancel).await?,
         };
-        let errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|e| e.into_inner()));
+        let (errors, first) = std::mem::take(&mut *errors.lock().unwrap_or_else(|e| e.into_inner()));
+        // One object that failed raises its own error (NotFoundError...), as boto3's calls do.
+        if let (true, true, 0, Some(first)) = (raise, single, summary.done, first) {
+            return Err(Failure::Transfer(first));
+        }
         let report = Report::new(summary, errors);
         let failed = report.is_failure();
         if raise && failed {

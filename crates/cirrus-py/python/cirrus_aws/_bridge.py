@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Callable
 
 
 def resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -22,3 +22,22 @@ async def stop_at_none(future: "asyncio.Future[Any]") -> Any:
     if value is None:
         raise StopAsyncIteration
     return value
+
+
+async def cleanly(future: "asyncio.Future[Any]", stop: Callable[[], None]) -> Any:
+    """Awaits `future`; if the awaiting task is cancelled, calls `stop`, waits for the work to
+    wind down (multipart uploads aborted, temporary files removed), then re-raises."""
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        stop()
+        try:
+            await future
+        except BaseException:  # the interrupted transfer's own error: the cancellation wins
+            pass
+        raise
+
+
+async def awaiting(future: "asyncio.Future[Any]") -> Any:
+    """`future` as a coroutine (cancelling the task cancels the future, which drops the work)."""
+    return await future
