@@ -98,3 +98,37 @@ def test_upload_and_download_file_with_callback(s3: S3Client, bucket: str, tmp_p
     dst = tmp_path / "back.bin"
     assert s3.download_file(bucket, "big.bin", str(dst)) == len(data)
     assert dst.read_bytes() == data
+
+
+def test_presigned_post_form_with_requests(s3: S3Client, bucket: str) -> None:
+    import requests
+
+    form = s3.presign_post(bucket, "uploads/42/avatar.png", content_type="image/png", max_size=1000)
+    assert set(form) == {"url", "fields"} and form["fields"]["key"] == "uploads/42/avatar.png"
+    ok = requests.post(form["url"], data=form["fields"], files={"file": ("a.png", b"\x01" * 100)}, timeout=30)
+    assert 200 <= ok.status_code < 300, ok.text
+    assert s3.get(bucket, "uploads/42/avatar.png") == b"\x01" * 100
+    too_big = requests.post(form["url"], data=form["fields"], files={"file": ("a.png", b"\x01" * 5000)}, timeout=30)
+    assert too_big.status_code >= 400
+    elsewhere = dict(form["fields"], key="elsewhere/avatar.png")
+    moved = requests.post(form["url"], data=elsewhere, files={"file": ("a.png", b"\x01" * 100)}, timeout=30)
+    assert moved.status_code >= 400
+    # A prefix form: the browser names the file.
+    open_form = s3.presign_post(bucket, "drop/${filename}")
+    assert open_form["fields"]["key"] == "drop/${filename}"
+    named = requests.post(open_form["url"], data=open_form["fields"], files={"file": ("notes.txt", b"hi")}, timeout=30)
+    assert 200 <= named.status_code < 300, named.text
+    # S3 puts the file's name for ${filename}; s3s-fs keeps the key as the form gives it.
+    [dropped] = [o.key for o in s3.list(bucket, "drop/")]
+    assert dropped in ("drop/notes.txt", "drop/${filename}") and s3.get(bucket, dropped) == b"hi"
+
+
+def test_multipart_upload_on_moto(moto_s3: S3Client, moto_bucket: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import os
+
+    data = os.urandom(17 * 1024 * 1024)  # 3 parts of 8 MiB
+    (tmp_path / "f").write_bytes(data)
+    out = moto_s3.upload_file(str(tmp_path / "f"), moto_bucket, "f")
+    assert out["etag"] is not None and out["etag"].endswith('-3"')
+    assert hashlib.md5(moto_s3.get(moto_bucket, "f")).digest() == hashlib.md5(data).digest()
