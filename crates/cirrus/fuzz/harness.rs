@@ -477,3 +477,11 @@ mod tests {
         replay("values", super::values);
     }
 }
+
+/// Not a fuzz target: a seam for the tests. `hook` is called with the file between an upload
+/// part's first pass (its checksum and payload hash) and its sending, so a test can change
+/// the file there; `None` clears it.
+#[cfg(feature = "s3")]
+pub fn set_after_first_pass(hook: Option<Box<dyn Fn(&std::fs::File) + Send + Sync>>) {
+    crate::s3::transfer::upload::test_hook::set(hook);
+}

@@ -50,7 +50,6 @@ pub fn open_file(path: &Path) -> io::Result<std::fs::File> {
 
 /// Exactly `buf.len()` bytes of `file` from `offset`, leaving the file's position alone where
 /// the system allows (a positioned read).
-#[cfg(feature = "s3")]
 pub(crate) fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     #[cfg(unix)]
     {

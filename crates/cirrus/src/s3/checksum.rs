@@ -503,6 +503,70 @@ impl EtagForm {
     }
 }
 
+/// What the first pass over an upload part found, before the part is streamed from the file.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PartDigests {
+    /// The SHA-256, lower-case hex: the signed payload hash.
+    pub(crate) sha256_hex: Option<String>,
+    /// The MD5, lower-case hex: what a resume journal records.
+    pub(crate) md5_hex: Option<String>,
+    /// S3's checksums of the part, one per algorithm asked for.
+    pub(crate) sums: Vec<Checksum>,
+}
+
+impl PartDigests {
+    /// The checksum of `algorithm`, when it was computed.
+    pub(crate) fn sum(&self, algorithm: ChecksumAlgorithm) -> Option<&Checksum> {
+        self.sums.iter().find(|c| c.algorithm == algorithm)
+    }
+}
+
+/// What [`part_digests`] computes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Wanted {
+    pub(crate) sha256: bool,
+    pub(crate) md5: bool,
+    pub(crate) sums: Vec<ChecksumAlgorithm>,
+}
+
+/// The digests of `len` bytes of `file` from `offset`, read once in chunks of `chunk` bytes
+/// (positioned reads, on the calling blocking thread): memory is one chunk, not the range. A
+/// file shorter than the range is an `UnexpectedEof` error.
+pub(crate) fn part_digests(
+    file: &std::fs::File,
+    (offset, len): (u64, u64),
+    want: &Wanted,
+    chunk: usize,
+) -> std::io::Result<PartDigests> {
+    use sha2::Digest;
+    let mut buf = vec![0u8; chunk.max(1).min(usize::try_from(len).unwrap_or(usize::MAX)).max(1)];
+    let mut sha = want.sha256.then(sha2::Sha256::new);
+    let mut md5 = want.md5.then(md5::Md5::new);
+    let mut sums: Vec<(ChecksumAlgorithm, Running)> = want.sums.iter().map(|&a| (a, a.running())).collect();
+    let mut at = offset;
+    let end = offset + len;
+    while at < end {
+        let n = ((end - at) as usize).min(buf.len());
+        let data = &mut buf[..n];
+        crate::fs::read_exact_at(file, data, at)?;
+        if let Some(h) = &mut sha {
+            h.update(&*data);
+        }
+        if let Some(h) = &mut md5 {
+            md5::Digest::update(h, &*data);
+        }
+        for (_, r) in &mut sums {
+            r.update(data);
+        }
+        at += n as u64;
+    }
+    Ok(PartDigests {
+        sha256_hex: sha.map(|h| cirrus_sigv4::hex(&h.finalize())),
+        md5_hex: md5.map(|h| cirrus_sigv4::hex(&md5::Digest::finalize(h))),
+        sums: sums.into_iter().map(|(algorithm, r)| Checksum { algorithm, value: r.finish() }).collect(),
+    })
+}
+
 /// The multipart ETag form of the first `size` bytes of `file` in parts of `part` bytes, read
 /// back from the disk (positioned reads, 1 MiB at a time).
 pub(crate) fn multipart_form_of(file: &std::fs::File, size: u64, part: u64) -> std::io::Result<EtagForm> {

@@ -670,11 +670,47 @@ impl S3Client {
         body: Bytes,
         checksum: Option<ChecksumAlgorithm>,
     ) -> Result<CompletedPart, Error> {
-        const OP: &str = "UploadPart";
         let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
         let sent = checksum.map(|algorithm| Checksum { algorithm, value: algorithm.checksum(&body) });
         let size = body.len() as u64;
-        let mut req = self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), body));
+        let req = self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), body));
+        self.send_part(bucket, number, req, sent, size).await
+    }
+
+    /// UploadPart of a byte range of a file, streamed from it (read in chunks as it is sent,
+    /// and again on a retry), with the checksum and payload hash a first pass over the range
+    /// found (`body` carries the SHA-256 when the payload is signed, [`Self::signs_payload`]).
+    /// The server checks both against the bytes it receives: a file changed since that pass
+    /// is refused.
+    pub(crate) async fn upload_part_file(
+        &self,
+        (bucket, key, upload_id): (&str, &str, &str),
+        number: u32,
+        body: crate::transport::FileBody,
+        sent: Option<Checksum>,
+    ) -> Result<CompletedPart, Error> {
+        let query = format!("partNumber={number}&uploadId={}", encode_query(upload_id));
+        let size = body.len();
+        let req = self.sse_c(self.request(Method::PUT, self.url(bucket, key, &query), Bytes::new()).with_file(body));
+        self.send_part(bucket, number, req, sent, size).await
+    }
+
+    /// Whether request payloads are signed with their SHA-256 (plain http), not sent as
+    /// `UNSIGNED-PAYLOAD` (https).
+    pub(crate) fn signs_payload(&self) -> bool {
+        !self.request(Method::PUT, String::new(), Bytes::new()).unsigned_payload
+    }
+
+    /// Sends an UploadPart request with its checksum headers and reads the part's ETag.
+    async fn send_part(
+        &self,
+        bucket: &str,
+        number: u32,
+        mut req: Request,
+        sent: Option<Checksum>,
+        size: u64,
+    ) -> Result<CompletedPart, Error> {
+        const OP: &str = "UploadPart";
         if let Some(c) = &sent {
             req = req
                 .header("x-amz-sdk-checksum-algorithm", c.algorithm.as_str())

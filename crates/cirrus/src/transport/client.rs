@@ -4,10 +4,11 @@
 //! hyper rather than reqwest: request targets go out exactly as built (`http::Uri` does not
 //! resolve `.` and `..` segments, which S3 keys may contain), and the dependency tree stays small.
 
+use super::body::SendBody;
 use super::TransportSettings;
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_rustls::MaybeHttpsStream;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
@@ -23,7 +24,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 
 type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
-type Hyper = Client<Connector, Full<Bytes>>;
+type Hyper = Client<Connector, SendBody>;
 
 /// A connection pool and the proxies its connections go through.
 pub(crate) struct Pool {
@@ -485,7 +486,7 @@ pub fn redact_url(url: &str) -> String {
 /// Sends `request` and waits for the response head, at most `wait` (none: no limit).
 pub(crate) async fn send(
     pool: &Pool,
-    mut request: http::Request<Bytes>,
+    mut request: http::Request<SendBody>,
     wait: Option<Duration>,
 ) -> Result<http::Response<Incoming>, CallError> {
     let uri = request.uri().clone();
@@ -498,7 +499,7 @@ pub(crate) async fn send(
             request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth.clone());
         }
     }
-    let fut = pool.hyper.request(request.map(Full::new));
+    let fut = pool.hyper.request(request);
     let result = match wait {
         Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| CallError::timed_out("the response", t, &uri))?,
         None => fut.await,

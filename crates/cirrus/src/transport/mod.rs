@@ -2,6 +2,7 @@
 //! retry mode, clock-skew correction, re-signing on every attempt, and errors read per protocol.
 
 mod adaptive;
+mod body;
 pub(crate) mod client;
 mod error;
 pub mod paginate;
@@ -12,6 +13,8 @@ pub(crate) mod retry;
 mod send;
 pub mod xml;
 
+pub use body::FileBody;
+pub(crate) use body::FILE_CHUNK;
 pub use client::{redact_url, CallError};
 pub use error::{report, Chain, Error};
 pub use parse_error::ParseError;
@@ -210,7 +213,7 @@ impl HttpClient {
         let settings = &self.inner.settings;
         let whole = async {
             let wait = if timeout.is_some() { None } else { settings.read_timeout };
-            let resp = client::send(pool, request, wait).await?;
+            let resp = client::send(pool, request.map(body::SendBody::from), wait).await?;
             let (parts, body) = resp.into_parts();
             let body = client::read_all(body, settings.max_response_bytes, wait, &uri).await?;
             Ok(http::Response::from_parts(parts, body))
@@ -441,6 +444,9 @@ pub struct Request {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+    /// A byte range of a file sent in place of `body` (which is then empty), read as it goes
+    /// and again on a retry; see [`FileBody`].
+    pub file: Option<FileBody>,
     /// Sign the payload as `UNSIGNED-PAYLOAD` instead of hashing it (S3 over https).
     pub unsigned_payload: bool,
 }
@@ -448,7 +454,14 @@ pub struct Request {
 impl Request {
     /// A request with no headers.
     pub fn new(method: Method, url: impl Into<String>, body: impl Into<Bytes>) -> Self {
-        Request { method, url: url.into(), headers: HeaderMap::new(), body: body.into(), unsigned_payload: false }
+        Request {
+            method,
+            url: url.into(),
+            headers: HeaderMap::new(),
+            body: body.into(),
+            file: None,
+            unsigned_payload: false,
+        }
     }
 
     /// The request line and headers, `Host` set from the URL (it is signed).
@@ -471,6 +484,22 @@ impl Request {
         let host = HeaderValue::from_str(&host).map_err(|_| format!("URL {:?} has no host", self.url))?;
         parts.headers.insert(http::header::HOST, host);
         Ok(parts)
+    }
+
+    /// This request with `file` as its body (in place of [`body`](Self::body), which is emptied).
+    #[must_use]
+    pub fn with_file(mut self, file: FileBody) -> Self {
+        self.body = Bytes::new();
+        self.file = Some(file);
+        self
+    }
+
+    /// The body for one attempt: the bytes, or a fresh reader of the file range.
+    pub(crate) fn send_body(&self) -> body::SendBody {
+        match &self.file {
+            Some(f) => body::SendBody::File(f.reader()),
+            None => body::SendBody::from(self.body.clone()),
+        }
     }
 
     /// Adds a header whose value comes from the caller, refusing values that are not valid

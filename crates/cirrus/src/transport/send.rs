@@ -160,7 +160,17 @@ impl ServiceConfig {
         )
         .session_token(credentials.session_token())
         .settings(settings);
-        let payload = if request.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&request.body) };
+        let payload = match (&request.file, request.unsigned_payload) {
+            (_, true) => Payload::Unsigned,
+            (None, false) => Payload::Bytes(&request.body),
+            (Some(f), false) => match f.sha256() {
+                Some(hash) => Payload::Precomputed(hash),
+                None => {
+                    let why = "a file body is signed with its SHA-256, and none was given (FileBody::with_sha256)";
+                    return Err(Error::input(self.spec.name, operation, why));
+                }
+            },
+        };
         cirrus_sigv4::sign_http(parts, payload, &params)
             .map(drop)
             .map_err(|e| Error::input(self.spec.name, operation, format!("cannot sign the request: {e}")))
@@ -173,7 +183,7 @@ impl ServiceConfig {
         parts: http::request::Parts,
         request: &Request,
     ) -> Result<http::Response<Incoming>, CallError> {
-        let http_req = http::Request::from_parts(parts, request.body.clone());
+        let http_req = http::Request::from_parts(parts, request.send_body());
         tracing::debug!(service = self.spec.name, operation, method = %request.method, url = %request.url, "sending");
         if tracing::enabled!(tracing::Level::TRACE) {
             // Names only: values carry the signature and the session token.

@@ -55,7 +55,7 @@ mod remove;
 mod resume;
 mod run;
 mod sync;
-mod upload;
+pub(crate) mod upload;
 mod versions;
 mod walk;
 

@@ -10,8 +10,8 @@
 //! time moved starts over, and its old upload is aborted.
 
 use super::Error;
+use crate::s3::checksum::PartDigests;
 use crate::s3::{Checksum, ChecksumAlgorithm, CompletedPart, S3Client};
-use md5::Digest;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Write;
@@ -110,10 +110,11 @@ impl Journal {
             .map_err(|e| Error::io("cannot write the resume journal", e))
     }
 
-    /// Records a part S3 confirmed, with the digests of the bytes sent.
-    pub(crate) fn record(&self, part: &CompletedPart, data: &[u8]) -> Result<(), Error> {
+    /// Records a part S3 confirmed, with the MD5 (hex) of the bytes sent; its checksum is
+    /// the part's.
+    pub(crate) fn record(&self, part: &CompletedPart, md5_hex: &str) -> Result<(), Error> {
         let line = json!({
-            "n": part.number, "etag": part.etag, "md5": md5_hex(data), "size": part.size,
+            "n": part.number, "etag": part.etag, "md5": md5_hex, "size": part.size,
             "sum": part.checksum.as_ref().map(|c| c.value.as_str()),
         });
         let mut file = std::fs::OpenOptions::new()
@@ -132,17 +133,24 @@ impl Journal {
 
 impl Found {
     /// The recorded part `number` as CompleteMultipartUpload needs it, when S3 still lists it
-    /// (`listed`: number to size and ETag) as it was and `data`, the file's bytes at its place,
-    /// has the digests recorded.
-    pub(crate) fn reusable(&self, number: u32, data: &[u8], listed: &Listed) -> Option<CompletedPart> {
+    /// (`listed`: number to size and ETag) as it was and the file's `len` bytes at its place
+    /// have the digests recorded (`digests`, from a pass over them that computed the MD5 and
+    /// the recorded checksum's algorithm, [`Found::algorithm_of`]).
+    pub(crate) fn reusable(
+        &self,
+        number: u32,
+        len: u64,
+        digests: &PartDigests,
+        listed: &Listed,
+    ) -> Option<CompletedPart> {
         let (etag, md5, checksum, size) = self.parts.get(&number)?;
         let (listed_size, listed_etag) = listed.get(&number)?;
         let same_etag = listed_etag.as_ref().is_none_or(|e| e == etag);
-        if *listed_size != *size || data.len() as u64 != *size || !same_etag || md5_hex(data) != *md5 {
+        if *listed_size != *size || len != *size || !same_etag || digests.md5_hex.as_ref() != Some(md5) {
             return None;
         }
         if let Some(c) = checksum {
-            if c.algorithm.checksum(data) != c.value {
+            if digests.sum(c.algorithm).map(|d| &d.value) != Some(&c.value) {
                 return None;
             }
         }
@@ -152,6 +160,11 @@ impl Found {
     /// Whether a part of this number was confirmed (and is worth reading back to check).
     pub(crate) fn has(&self, number: u32) -> bool {
         self.parts.contains_key(&number)
+    }
+
+    /// The checksum algorithm recorded with part `number`, which checking it needs computed.
+    pub(crate) fn algorithm_of(&self, number: u32) -> Option<ChecksumAlgorithm> {
+        self.parts.get(&number).and_then(|p| p.2.as_ref()).map(|c| c.algorithm)
     }
 }
 
@@ -167,10 +180,6 @@ pub(crate) async fn listed(
         Err(e) if e.code() == Some("NoSuchUpload") => Ok(None),
         Err(e) => Err(Error::call("cannot list the parts of the upload to resume", e)),
     }
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    cirrus_sigv4::hex(&md5::Md5::digest(data))
 }
 
 /// Where the CLI keeps journals: `$XDG_CACHE_HOME/cirrus/uploads`, else

@@ -7,7 +7,9 @@ use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
 use super::resume::{self, Found, Journal, Listed};
 use super::{Error, ErrorKind, Event, Location};
+use crate::s3::checksum::{part_digests, PartDigests, Wanted};
 use crate::s3::CompletedPart;
+use crate::transport::FileBody;
 use bytes::Bytes;
 use std::fs::File;
 use std::path::Path;
@@ -67,6 +69,8 @@ pub(crate) async fn upload_file(ctx: &Arc<Ctx>, path: &Path, bucket: &str, key: 
 /// A multipart upload being sent: what its parts need.
 struct Multipart {
     file: Arc<File>,
+    /// The file as it was when the upload began.
+    before: std::fs::Metadata,
     size: u64,
     part_size: u64,
     bucket: String,
@@ -106,6 +110,7 @@ async fn multipart(
     let guard = if journal.is_some() { guard.kept_on_drop() } else { guard };
     let job = Arc::new(Multipart {
         file,
+        before: meta.clone(),
         size,
         part_size,
         bucket: bucket.to_owned(),
@@ -241,28 +246,73 @@ async fn upload_parts(ctx: &Arc<Ctx>, job: &Arc<Multipart>) -> Result<(Vec<Compl
     Ok((parts, reused))
 }
 
+/// Memory charged for a part in flight: the chunk its first pass reads, then the chunk its
+/// body reads and what hyper has queued to write (up to about 400 KiB) while it is sent.
+const PART_IN_FLIGHT: u64 = 4 * crate::transport::FILE_CHUNK as u64;
+
 /// Part `index` (from 0): reused when an earlier run sent it and it checks out, else sent and,
 /// when resumable, recorded in the journal once S3 confirmed it.
+///
+/// The part is never held whole: a first pass over its range computes its checksum, the
+/// signed payload hash (plain http) and, for a resume journal, its MD5, one chunk at a time;
+/// then the body is streamed from the file (read again on a retry). S3 checks the checksum
+/// and the hash against the bytes it receives, so a file changed between the passes is
+/// refused, and the part is then reported as the file having changed.
 async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(CompletedPart, bool), Error> {
     let offset = index * job.part_size;
     let len = job.part_size.min(job.size - offset);
     let number = index as u32 + 1;
     let _slot = ctx.request_slot().await?;
-    let _memory = ctx.memory(len).await?;
-    let data = read_at(&job.file, offset, len).await?;
-    if let Some((found, listed)) = job.found.as_ref().filter(|(f, _)| f.has(number)) {
-        if let Some(part) = found.reusable(number, &data, listed) {
+    let _memory = ctx.memory(PART_IN_FLIGHT).await?;
+    let found = job.found.as_ref().filter(|(f, _)| f.has(number));
+    let want = Wanted {
+        sha256: ctx.client.signs_payload(),
+        md5: job.journal.is_some() || found.is_some(),
+        sums: job.checksum.into_iter().chain(found.and_then(|(f, _)| f.algorithm_of(number))).collect(),
+    };
+    let digests = first_pass(&job.file, (offset, len), want).await?;
+    if let Some((found, listed)) = found {
+        if let Some(part) = found.reusable(number, len, &digests, listed) {
             ctx.progress(len);
             return Ok((part, true));
         }
     }
+    test_hook::after_first_pass(&job.file);
+    let mut body = FileBody::new(job.file.clone(), offset, len);
+    if let Some(hash) = &digests.sha256_hex {
+        body = body.with_sha256(hash.clone());
+    }
+    let sent = job.checksum.and_then(|a| digests.sum(a).cloned());
     let (bucket, key) = (job.bucket.as_str(), job.key.as_str());
-    let part = ctx.client.upload_part(bucket, key, &job.upload_id, number, data.clone(), job.checksum).await?;
-    if let Some(journal) = &job.journal {
-        journal.record(&part, &data)?;
+    let part = match ctx.client.upload_part_file((bucket, key, &job.upload_id), number, body, sent).await {
+        Ok(part) => part,
+        // Refused: when the file changed meanwhile, that is the reason to give.
+        Err(e) => {
+            unchanged(&job.file, &job.before).await?;
+            return Err(e.into());
+        }
+    };
+    if let (Some(journal), Some(md5)) = (&job.journal, &digests.md5_hex) {
+        journal.record(&part, md5)?;
     }
     ctx.progress(len);
     Ok((part, false))
+}
+
+/// The first pass over a part's range, on a blocking thread; a file that got shorter has
+/// changed.
+async fn first_pass(file: &Arc<File>, range: (u64, u64), want: Wanted) -> Result<PartDigests, Error> {
+    let file = file.clone();
+    let chunk = crate::transport::FILE_CHUNK;
+    let read =
+        tokio::task::spawn_blocking(move || part_digests(&file, range, &want, chunk)).await.map_err(Error::task)?;
+    read.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::new(ErrorKind::Changed, "the file got shorter while it was being uploaded")
+        } else {
+            Error::io("cannot read the file", e)
+        }
+    })
 }
 
 /// Stops the other parts and waits until none is in flight, so the abort that follows is the
@@ -309,4 +359,31 @@ async fn read_at(file: &Arc<File>, offset: u64, len: u64) -> Result<Bytes, Error
         }
         Err(e) => Err(Error::io("cannot read the file", e)),
     }
+}
+
+/// A seam for the tests (feature `fuzzing` only, never on in the product): a function called
+/// between a part's first pass and its sending, which may change the file.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod test_hook {
+    use std::fs::File;
+    use std::sync::{Mutex, PoisonError};
+
+    type Hook = Box<dyn Fn(&File) + Send + Sync>;
+    static AFTER_FIRST_PASS: Mutex<Option<Hook>> = Mutex::new(None);
+
+    /// Sets (or with `None` clears) the function.
+    pub(crate) fn set(hook: Option<Hook>) {
+        *AFTER_FIRST_PASS.lock().unwrap_or_else(PoisonError::into_inner) = hook;
+    }
+
+    pub(super) fn after_first_pass(file: &File) {
+        if let Some(hook) = &*AFTER_FIRST_PASS.lock().unwrap_or_else(PoisonError::into_inner) {
+            hook(file);
+        }
+    }
+}
+
+#[cfg(not(any(test, feature = "fuzzing")))]
+mod test_hook {
+    pub(super) fn after_first_pass(_: &std::fs::File) {}
 }
