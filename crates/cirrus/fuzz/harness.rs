@@ -400,6 +400,17 @@ pub fn values(data: &[u8]) {
     let _ = crate::transport::ProxySettings::none().with_no_proxy(text).matcher();
 }
 
+/// Not a fuzz target: what [`set_after_first_pass`] takes.
+pub type AfterFirstPass = Box<dyn Fn(&std::fs::File) + Send + Sync>;
+
+/// Not a fuzz target: a seam for the tests. `hook` is called with the file between an upload
+/// part's first pass (its checksum and payload hash) and its sending, so a test can change
+/// the file there; `None` clears it.
+#[cfg(feature = "s3")]
+pub fn set_after_first_pass(hook: Option<AfterFirstPass>) {
+    crate::s3::transfer::upload::test_hook::set(hook);
+}
+
 #[cfg(test)]
 mod tests {
     //! The saved corpora and every crash found, replayed: one test per target.
@@ -476,12 +487,4 @@ mod tests {
     fn values() {
         replay("values", super::values);
     }
-}
-
-/// Not a fuzz target: a seam for the tests. `hook` is called with the file between an upload
-/// part's first pass (its checksum and payload hash) and its sending, so a test can change
-/// the file there; `None` clears it.
-#[cfg(feature = "s3")]
-pub fn set_after_first_pass(hook: Option<Box<dyn Fn(&std::fs::File) + Send + Sync>>) {
-    crate::s3::transfer::upload::test_hook::set(hook);
 }

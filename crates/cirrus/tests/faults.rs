@@ -58,6 +58,21 @@ struct FaultProxy {
 
 impl FaultProxy {
     fn start(target: &str, seed: u64, one_in: u64) -> Result<FaultProxy, String> {
+        FaultProxy::start_with(target, seed, move |_, rng| {
+            if rng.u64(..one_in) == 0 {
+                FAULTS[rng.usize(..FAULTS.len())]
+            } else {
+                Fault::Pass
+            }
+        })
+    }
+
+    /// A proxy whose fault for the connection numbered `i` (from 0) is `pick(i, rng)`.
+    fn start_with(
+        target: &str,
+        seed: u64,
+        pick: impl Fn(u64, &mut fastrand::Rng) -> Fault + Send + 'static,
+    ) -> Result<FaultProxy, String> {
         let target = target.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").map_err(e)?;
         let url = format!("http://{}", listener.local_addr().map_err(e)?);
@@ -70,11 +85,7 @@ impl FaultProxy {
                 let i = n.fetch_add(1, Ordering::SeqCst);
                 // One generator per request, from the seed and the request's number.
                 let mut rng = fastrand::Rng::with_seed(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i);
-                let fault = if on2.load(Ordering::SeqCst) && rng.u64(..one_in) == 0 {
-                    FAULTS[rng.usize(..FAULTS.len())]
-                } else {
-                    Fault::Pass
-                };
+                let fault = if on2.load(Ordering::SeqCst) { pick(i, &mut rng) } else { Fault::Pass };
                 let (target, counts) = (target.clone(), counts2.clone());
                 std::thread::spawn(move || {
                     if let Ok(applied) = relay(client, &target, fault, &mut rng) {
@@ -312,25 +323,59 @@ async fn converge(t: &Transfers, src: &Location, dst: &Location) -> Result<u32, 
     Err(format!("sync {src} -> {dst} did not converge in 12 runs"))
 }
 
+/// A client of s3s-fs through `proxy`: the same server, another endpoint.
+fn through(proxy: &FaultProxy, settings: S3Settings) -> Result<S3Client, String> {
+    let key = std::env::var("CIRRUS_S3S_ACCESS_KEY").map_err(e)?;
+    let secret = std::env::var("CIRRUS_S3S_SECRET_KEY").map_err(e)?;
+    let config = cirrus::loader::ConfigLoader::new(crate::common::ctx_with(&[]))
+        .region(Some("us-east-1"))
+        .endpoint_url(Some(&proxy.url))
+        .credentials(cirrus::loader::CredentialsChoice::Provider(Arc::new(
+            cirrus::credentials::StaticCredentials::new(key, secret, None),
+        )))
+        .load()
+        .map_err(e)?;
+    S3Client::with_settings(&config, settings).map_err(e)
+}
+
+/// Upload parts are streamed from the file; one whose connection is reset after its body went
+/// out is sent again by reading its range from the file again. The proxy drops every other
+/// connection once it has read the request (one request in flight at a time, so every
+/// request's first attempt is dropped and its second goes through): the object is the file.
+fn a_part_sent_again_reads_its_range_again() -> Result<(), String> {
+    let settings =
+        S3Settings::default().with_part_size(5 << 20, 5 << 20).with_concurrency(1).with_memory_budget(1 << 20);
+    let direct = client_with(Server::S3s, None, settings.clone())?;
+    let proxy = FaultProxy::start_with(&std::env::var("CIRRUS_S3S_URL").map_err(e)?, 0, |i, _| {
+        if i % 2 == 0 {
+            Fault::DropBefore
+        } else {
+            Fault::Pass
+        }
+    })?;
+    let t = Transfers::new(through(&proxy, settings)?);
+    let b = bucket("partretry");
+    let dir = temp_dir("partretry");
+    let data: Vec<u8> = (0..12u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(dir.join("big.bin"), &data).map_err(e)?;
+    block_on(async {
+        direct.create_bucket(&b).await.map_err(e)?;
+        let (src, dst) = (Location::Local(dir.join("big.bin")), Location::s3(&b, "big.bin"));
+        let summary = t.copy(&src, &dst, &TransferOptions::default(), |_| {}, &Cancel::new()).await.map_err(e)?;
+        ensure!(summary.is_complete() && summary.done == 1, "{summary}");
+        // CreateMultipartUpload, three parts and the completion: each dropped once.
+        ensure!(proxy.faults() >= 5, "{} requests dropped", proxy.faults());
+        let got = direct.get_bytes(&b, "big.bin").await.map_err(e)?;
+        ensure!(got[..] == data[..], "the object is not the file");
+        Ok(())
+    })
+}
+
 fn faults_survived(seed: u64) -> Result<(), String> {
     let settings = S3Settings::default().with_part_size(5 << 20, 5 << 20).with_concurrency(8);
     let direct = client_with(Server::S3s, None, settings.clone())?;
     let proxy = FaultProxy::start(&std::env::var("CIRRUS_S3S_URL").map_err(e)?, seed, 4)?;
-    // Through the proxy: the same server, another endpoint.
-    let via = {
-        let key = std::env::var("CIRRUS_S3S_ACCESS_KEY").map_err(e)?;
-        let secret = std::env::var("CIRRUS_S3S_SECRET_KEY").map_err(e)?;
-        let config = cirrus::loader::ConfigLoader::new(crate::common::ctx_with(&[]))
-            .region(Some("us-east-1"))
-            .endpoint_url(Some(&proxy.url))
-            .credentials(cirrus::loader::CredentialsChoice::Provider(Arc::new(
-                cirrus::credentials::StaticCredentials::new(key, secret, None),
-            )))
-            .load()
-            .map_err(e)?;
-        S3Client::with_settings(&config, settings).map_err(e)?
-    };
-    let t = Transfers::new(via);
+    let t = Transfers::new(through(&proxy, settings)?);
     let b = bucket(&format!("faults{seed}"));
     let dir = temp_dir(&format!("faults-{seed}"));
     let src = dir.join("src");
@@ -473,5 +518,9 @@ pub fn trials() -> Vec<Trial> {
         .map(|seed| {
             trial(format!("faults::s3s::nothing_lost_through_faults_seed_{seed}"), move || faults_survived(seed))
         })
+        .chain([trial(
+            "faults::s3s::an_upload_part_sent_again_reads_its_range_again",
+            a_part_sent_again_reads_its_range_again,
+        )])
         .collect()
 }

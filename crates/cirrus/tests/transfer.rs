@@ -1096,9 +1096,219 @@ fn transfers_share_one_budget() -> Result<(), String> {
     })
 }
 
+/// A loopback S3 that takes multipart uploads (id `U1`) of `parts` parts.
+async fn multipart_loopback(parts: usize) -> Loopback {
+    Loopback::start(move |_, req| {
+        if req.method == "POST" && req.target.ends_with("?uploads=") {
+            Reply::ok("<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>")
+        } else if req.method == "PUT" {
+            Reply::ok("").with_header("ETag", "\"p\"")
+        } else {
+            Reply::ok(format!(
+                "<CompleteMultipartUploadResult><ETag>\"x-{parts}\"</ETag></CompleteMultipartUploadResult>"
+            ))
+        }
+    })
+    .await
+}
+
+/// Checks that the UploadPart `put` (of parts of 5 MiB of `data`) carried its part's bytes,
+/// their `algorithm` checksum and their SHA-256 as the signed payload hash.
+fn part_received_whole(
+    put: &crate::common::Seen,
+    data: &[u8],
+    algorithm: cirrus::s3::ChecksumAlgorithm,
+) -> Result<(), String> {
+    let number: usize = put
+        .target
+        .split("partNumber=")
+        .nth(1)
+        .and_then(|n| n.split('&').next())
+        .and_then(|n| n.parse().ok())
+        .ok_or("no part number")?;
+    let range = &data[(number - 1) * (5 << 20)..(number * (5 << 20)).min(data.len())];
+    ensure!(put.body == range, "part {number}: other bytes");
+    let sum = algorithm.checksum(range);
+    ensure!(put.header(algorithm.header_name()) == Some(sum.as_str()), "part {number}: {algorithm} checksum");
+    ensure!(
+        put.header("x-amz-content-sha256") == Some(cirrus_sigv4::sha256_hex(range).as_str()),
+        "part {number}: hash"
+    );
+    Ok(())
+}
+
+/// A multipart upload within a memory budget below one part: parts are streamed from the
+/// file, so more than one is in flight (before, each held its 5 MiB and the 2 MiB budget let one
+/// go at a time), and the server receives each part's bytes, checksum and payload hash exactly.
+/// The server answers each part after 300 ms: parts in flight together reach it within less.
+fn parts_stream_within_a_small_budget() -> Result<(), String> {
+    let dir = temp_dir("stream");
+    let data = bytes(40 << 20, 11);
+    std::fs::write(dir.join("big.bin"), &data).map_err(e)?;
+    block_on(async {
+        let parts = Arc::new(Mutex::new(Vec::new()));
+        let seen_parts = parts.clone();
+        let server = Loopback::start(move |_, req| {
+            if req.method == "POST" && req.target.ends_with("?uploads=") {
+                Reply::ok("<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>")
+            } else if req.method == "PUT" {
+                seen_parts.lock().unwrap().push(std::time::Instant::now());
+                let ok = Reply::ok("").with_header("ETag", "\"p\"");
+                Reply::Slow(std::time::Duration::from_millis(300), Box::new(ok))
+            } else {
+                Reply::ok("<CompleteMultipartUploadResult><ETag>\"x-8\"</ETag></CompleteMultipartUploadResult>")
+            }
+        })
+        .await;
+        let settings = small_parts().with_memory_budget(2 << 20).with_concurrency(8);
+        let s3 = client_at(&server.url, settings)?;
+        let src = Location::Local(dir.join("big.bin"));
+        let (summary, log) =
+            run_copy(&s3, &src, &Location::s3("bucket", "big.bin"), TransferOptions::default()).await?;
+        ensure!(summary.done == 1 && summary.failed == 0, "{summary}: {:?}", log.lines());
+        let puts: Vec<_> = server.requests().into_iter().filter(|r| r.method == "PUT").collect();
+        ensure!(puts.len() == 8, "{} parts", puts.len());
+        for put in &puts {
+            part_received_whole(put, &data, cirrus::s3::ChecksumAlgorithm::Crc32)?;
+        }
+        let mut at = parts.lock().unwrap().clone();
+        at.sort();
+        let together = at.windows(2).filter(|w| w[1] - w[0] < std::time::Duration::from_millis(150)).count();
+        ensure!(together >= 2, "parts reached the server one at a time: {at:?}");
+        Ok(())
+    })
+}
+
+/// A part whose file changed between its first pass (checksum and payload hash) and its
+/// sending, at the same size and modification time, so the engine's own check cannot see it:
+/// the signature-checking server refuses the bytes (their hash is not the one signed) and
+/// nothing is stored. (A test seam changes the file between the passes.)
+#[cfg(feature = "fuzzing")]
+fn a_file_changed_between_the_passes_is_refused() -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let s3 = client_with(Server::S3s, None, small_parts().with_concurrency(1))?;
+    let b = bucket("between");
+    let dir = temp_dir("between");
+    let path = dir.join("big.bin");
+    std::fs::write(&path, bytes(12 << 20, 4)).map_err(e)?;
+    let inode = std::fs::metadata(&path).map_err(e)?.ino();
+    let target = path.clone();
+    let flipped = std::sync::atomic::AtomicBool::new(false);
+    cirrus::fuzzing::set_after_first_pass(Some(Box::new(move |file: &std::fs::File| {
+        let ours = file.metadata().is_ok_and(|m| m.ino() == inode);
+        if ours && !flipped.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            use std::os::unix::fs::FileExt;
+            let mtime = std::fs::metadata(&target).and_then(|m| m.modified()).expect("mtime");
+            let f = std::fs::File::options().write(true).open(&target).expect("open to write");
+            f.write_all_at(b"CHANGED", 1000).expect("write");
+            f.set_modified(mtime).expect("put the time back");
+        }
+    })));
+    let result = block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let src = Location::Local(path.clone());
+        let (summary, log) = run_copy(&s3, &src, &Location::s3(&b, "big.bin"), TransferOptions::default()).await?;
+        ensure!(summary.failed == 1 && summary.done == 0, "{summary}: {:?}", log.lines());
+        ensure!(log.with("UploadPart") == 1, "not refused by the server: {:?}", log.lines());
+        ensure!(keys(&s3, &b, "").await?.is_empty(), "an object was stored");
+        Ok(())
+    });
+    cirrus::fuzzing::set_after_first_pass(None);
+    result
+}
+
+/// A 40 MiB file through the signature-checking server with a 2 MiB memory budget: streamed
+/// parts carry the right payload hash and checksum, and the object is the file.
+fn a_large_file_within_a_small_budget() -> Result<(), String> {
+    let settings = small_parts().with_memory_budget(2 << 20);
+    let s3 = client_with(Server::S3s, None, settings)?;
+    let b = bucket("smallbudget");
+    let dir = temp_dir("smallbudget");
+    let data = bytes(40 << 20, 13);
+    std::fs::write(dir.join("big.bin"), &data).map_err(e)?;
+    block_on(async {
+        s3.create_bucket(&b).await.map_err(e)?;
+        let src = Location::Local(dir.join("big.bin"));
+        let (summary, log) = run_copy(&s3, &src, &Location::s3(&b, "big.bin"), TransferOptions::default()).await?;
+        ensure!(summary.is_complete() && summary.done == 1, "{summary}: {:?}", log.lines());
+        ensure!(s3.get_bytes(&b, "big.bin").await.map_err(e)?[..] == data[..], "the object is not the file");
+        Ok(())
+    })
+}
+
+/// Streamed parts carry each of S3's checksums, computed in the first pass: the signature-
+/// checking s3s-fs takes every part (their payload hashes are right) and the object is the file.
+/// (Neither s3s-fs nor moto checks a part's checksum: `streamed_parts_carry_each_checksum_exactly`
+/// reads them.)
+fn streamed_parts_carry_each_checksum() -> Result<(), String> {
+    use cirrus::s3::ChecksumAlgorithm;
+    let b = bucket("streamsum");
+    let dir = temp_dir("streamsum");
+    let data = bytes(11 << 20, 17);
+    std::fs::write(dir.join("big.bin"), &data).map_err(e)?;
+    block_on(async {
+        client_with(Server::S3s, None, small_parts())?.create_bucket(&b).await.map_err(e)?;
+        for algorithm in ChecksumAlgorithm::ALL {
+            let mut settings = small_parts().with_memory_budget(2 << 20);
+            settings.upload_checksum = Some(algorithm);
+            let s3 = client_with(Server::S3s, None, settings)?;
+            let key = format!("big-{algorithm}");
+            let src = Location::Local(dir.join("big.bin"));
+            let (summary, log) = run_copy(&s3, &src, &Location::s3(&b, &key), TransferOptions::default()).await?;
+            ensure!(summary.is_complete() && summary.done == 1, "{algorithm}: {summary}: {:?}", log.lines());
+            ensure!(s3.get_bytes(&b, &key).await.map_err(e)?[..] == data[..], "{algorithm}: the object differs");
+        }
+        Ok(())
+    })
+}
+
+/// What a loopback server receives of a streamed upload with each of S3's checksums: every
+/// part's bytes, their checksum and payload hash as computed in the first pass, and in the
+/// completion the whole object's CRC32 or CRC32C combined from the parts' (cirrus combines no
+/// CRC64NVME, and SHA-256 has no whole-object form).
+fn streamed_parts_carry_each_checksum_exactly() -> Result<(), String> {
+    use cirrus::s3::ChecksumAlgorithm;
+    let dir = temp_dir("sumsloop");
+    let data = bytes(11 << 20, 19);
+    std::fs::write(dir.join("big.bin"), &data).map_err(e)?;
+    block_on(async {
+        let server = multipart_loopback(3).await;
+        for algorithm in ChecksumAlgorithm::ALL {
+            let mut settings = small_parts().with_memory_budget(2 << 20);
+            settings.upload_checksum = Some(algorithm);
+            let s3 = client_at(&server.url, settings)?;
+            let before = server.requests().len();
+            let src = Location::Local(dir.join("big.bin"));
+            let (summary, log) =
+                run_copy(&s3, &src, &Location::s3("bucket", "big.bin"), TransferOptions::default()).await?;
+            ensure!(summary.done == 1 && summary.failed == 0, "{algorithm}: {summary}: {:?}", log.lines());
+            let seen = server.requests().split_off(before);
+            let puts: Vec<_> = seen.iter().filter(|r| r.method == "PUT").collect();
+            ensure!(puts.len() == 3, "{algorithm}: {} parts", puts.len());
+            for put in puts {
+                part_received_whole(put, &data, algorithm).map_err(|m| format!("{algorithm}: {m}"))?;
+            }
+            let complete = seen.iter().find(|r| r.method == "POST" && r.target.contains("uploadId=U1"));
+            let whole = complete.and_then(|r| r.header(algorithm.header_name()));
+            let crc32 = matches!(algorithm, ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c);
+            let want = crc32.then(|| algorithm.checksum(&data));
+            ensure!(whole == want.as_deref(), "{algorithm}: the completion carried {whole:?}");
+        }
+        Ok(())
+    })
+}
+
 pub fn trials() -> Vec<Trial> {
-    vec![
+    #[cfg_attr(not(feature = "fuzzing"), allow(unused_mut))]
+    let mut v = vec![
         trial("transfer::loopback::transfers_from_one_engine_share_one_budget", transfers_share_one_budget),
+        trial("transfer::loopback::upload_parts_stream_within_a_small_budget", parts_stream_within_a_small_budget),
+        trial("transfer::s3s::upload_of_a_large_file_within_a_small_budget", a_large_file_within_a_small_budget),
+        trial("transfer::s3s::streamed_parts_carry_each_checksum", streamed_parts_carry_each_checksum),
+        trial(
+            "transfer::loopback::streamed_parts_carry_each_checksum_exactly",
+            streamed_parts_carry_each_checksum_exactly,
+        ),
         trial("transfer::s3s::sync_turns_a_file_into_a_folder_in_one_run", sync_turns_a_file_into_a_folder_in_one_run),
         trial("transfer::s3s::sync_turns_a_folder_into_a_file_in_one_run", sync_turns_a_folder_into_a_file_in_one_run),
         trial("transfer::moto::a_file_that_changes_while_sent_fails", a_file_that_changes_fails),
@@ -1123,5 +1333,12 @@ pub fn trials() -> Vec<Trial> {
         trial("transfer::moto::a_stale_etag_is_refused", stale_etag_is_refused),
         trial("transfer::moto::an_interrupt_aborts_and_removes", interrupt_cleans_up),
         trial("transfer::s3s::bad_input_is_refused_before_starting", bad_input),
-    ]
+    ];
+    // Through the test seam of `cirrus::fuzzing` (the tests run with every feature).
+    #[cfg(feature = "fuzzing")]
+    v.push(trial(
+        "transfer::s3s::upload_of_a_file_changed_between_the_passes_is_refused",
+        a_file_changed_between_the_passes_is_refused,
+    ));
+    v
 }

@@ -36,7 +36,8 @@ pub struct S3Settings {
     pub concurrency: usize,
     /// Bytes of object data held in memory at once by the parts and buffers of transfers. 40
     /// MiB by default; together with the rest of the program that keeps a transfer of any size
-    /// under 64 MiB of memory.
+    /// under 64 MiB of memory. The transfer engine streams a file's upload parts from the file,
+    /// so a part in flight costs 768 KiB of it, whatever the part size.
     pub memory_budget: u64,
     /// The checksum every upload carries when its [`PutOptions`](super::PutOptions) name none:
     /// the whole object's for a single PutObject, each part's for a multipart upload. S3
