@@ -121,18 +121,24 @@ where
     if let Some(stop) = stop {
         // Cancelling the caller's task waits for the clean-up: `cleanly` shields the future,
         // calls `stop` on cancellation, awaits the end, then lets the cancellation go on.
-        let stop = PyCFunction::new_closure(py, None, None, move |_: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
-            stop();
-        })?;
+        let stop =
+            PyCFunction::new_closure(py, None, None, move |_: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
+                stop();
+            })?;
         return py.import("cirrus_aws._bridge")?.getattr("cleanly")?.call1((future, stop));
     }
     let abort = task.abort_handle();
-    let on_done = PyCFunction::new_closure(py, None, None, move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
-        if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
-            abort.abort();
-        }
-        Ok(())
-    })?;
+    let on_done = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+                abort.abort();
+            }
+            Ok(())
+        },
+    )?;
     future.call_method1("add_done_callback", (on_done,))?;
     // A coroutine, not the future itself: `asyncio.create_task` and task groups take only those.
     py.import("cirrus_aws._bridge")?.getattr("awaiting")?.call1((future,))
