@@ -3,7 +3,9 @@
 import datetime
 import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, AsyncIterator, Literal, final
+from typing import Any, AsyncIterator, Literal, TypedDict, final
+
+from typing_extensions import Unpack
 
 __version__: str
 __all__ = [
@@ -180,6 +182,39 @@ class TransferSummary:
 
 _Progress = Callable[[TransferEvent], object]
 
+class _Common(TypedDict, total=False):
+    include: _Patterns
+    exclude: _Patterns
+    filters: _Filters
+    dryrun: bool
+    progress: _Progress | None
+    raise_on_failure: bool
+
+class _Writes(_Common, total=False):
+    follow_symlinks: bool
+    no_overwrite: bool
+    content_type: str | None
+    metadata: Mapping[str, str] | None
+    storage_class: str | None
+
+class _CopyOptions(_Writes, total=False):
+    """The keywords of cp and mv: `recursive`, the filters, the object headers, `progress`."""
+
+    recursive: bool
+
+class _SyncOptions(_Writes, total=False):
+    """The keywords of sync."""
+
+    delete: bool
+    size_only: bool
+    exact_timestamps: bool
+    checksum: bool
+
+class _RemoveOptions(_Common, total=False):
+    """The keywords of rm."""
+
+    recursive: bool
+
 @final
 class S3Client:
     def __new__(cls, config: Config | None = None) -> S3Client: ...
@@ -231,75 +266,10 @@ class S3Client:
         start_after: str | None = None,
         page_size: int | None = None,
     ) -> ObjectIterator: ...
-    def cp(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
-    def sync(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        delete: bool = False,
-        dryrun: bool = False,
-        size_only: bool = False,
-        exact_timestamps: bool = False,
-        checksum: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
-    def mv(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
-    def rm(
-        self,
-        target: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
+    def cp(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> TransferSummary: ...
+    def sync(self, src: _Location, dst: _Location, **options: Unpack[_SyncOptions]) -> TransferSummary: ...
+    def mv(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> TransferSummary: ...
+    def rm(self, target: _Location, **options: Unpack[_RemoveOptions]) -> TransferSummary: ...
     def create_bucket(self, bucket: str) -> None: ...
     def delete_bucket(self, bucket: str) -> None: ...
 
@@ -354,74 +324,9 @@ class AsyncS3Client:
         start_after: str | None = None,
         page_size: int | None = None,
     ) -> AsyncObjectIterator: ...
-    def cp(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
-    def sync(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        delete: bool = False,
-        dryrun: bool = False,
-        size_only: bool = False,
-        exact_timestamps: bool = False,
-        checksum: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
-    def mv(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
-    def rm(
-        self,
-        target: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
+    def cp(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> Awaitable[TransferSummary]: ...
+    def sync(self, src: _Location, dst: _Location, **options: Unpack[_SyncOptions]) -> Awaitable[TransferSummary]: ...
+    def mv(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> Awaitable[TransferSummary]: ...
+    def rm(self, target: _Location, **options: Unpack[_RemoveOptions]) -> Awaitable[TransferSummary]: ...
     def create_bucket(self, bucket: str) -> Awaitable[None]: ...
     def delete_bucket(self, bucket: str) -> Awaitable[None]: ...
