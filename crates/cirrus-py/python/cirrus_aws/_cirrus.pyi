@@ -425,3 +425,176 @@ class AsyncS3Client:
     ) -> Awaitable[TransferSummary]: ...
     def create_bucket(self, bucket: str) -> Awaitable[None]: ...
     def delete_bucket(self, bucket: str) -> Awaitable[None]: ...
+
+# ---- SES, SNS and SNS webhook verification (src/ses.rs, src/sns.rs, src/sns_verify.rs) ----
+
+__all__ += [
+    "AsyncSesClient",
+    "AsyncSnsClient",
+    "SesClient",
+    "SesEvent",
+    "SnsClient",
+    "SnsMessage",
+    "SnsVerifier",
+]
+
+_Recipient = str | tuple[str | None, str] | Any
+_Recipients = _Recipient | Iterable[_Recipient]
+_Body = bytes | bytearray | memoryview | str
+_Attribute = str | int | float | bytes | bytearray | list[Any] | tuple[Any, ...] | Mapping[str, Any]
+
+@final
+class SesClient:
+    def __new__(cls, config: Config | None = None) -> SesClient: ...
+    @property
+    def config(self) -> Config: ...
+    def send_email(
+        self,
+        e_from: _Recipient,
+        subject: str,
+        to: _Recipients | None = None,
+        text_body: str = "",
+        html_body: str | None = None,
+        *,
+        cc: _Recipients | None = None,
+        bcc: _Recipients | None = None,
+        reply_to: _Recipients | None = None,
+        attachments: Iterable[Mapping[str, Any] | Any] | None = None,
+        unsubscribe_link: str | None = None,
+        configuration_set: str | None = None,
+        message_tags: Mapping[str, Any] | None = None,
+        smtp_headers: Mapping[str, str] | None = None,
+    ) -> str: ...
+    def create_email_identity(self, identity: str) -> None: ...
+
+@final
+class AsyncSesClient:
+    def __new__(cls, config: Config | None = None) -> AsyncSesClient: ...
+    @property
+    def config(self) -> Config: ...
+    def send_email(
+        self,
+        e_from: _Recipient,
+        subject: str,
+        to: _Recipients | None = None,
+        text_body: str = "",
+        html_body: str | None = None,
+        *,
+        cc: _Recipients | None = None,
+        bcc: _Recipients | None = None,
+        reply_to: _Recipients | None = None,
+        attachments: Iterable[Mapping[str, Any] | Any] | None = None,
+        unsubscribe_link: str | None = None,
+        configuration_set: str | None = None,
+        message_tags: Mapping[str, Any] | None = None,
+        smtp_headers: Mapping[str, str] | None = None,
+    ) -> Awaitable[str]: ...
+    def create_email_identity(self, identity: str) -> Awaitable[None]: ...
+
+@final
+class SnsClient:
+    def __new__(cls, config: Config | None = None) -> SnsClient: ...
+    @property
+    def config(self) -> Config: ...
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        message_attributes: Mapping[str, _Attribute] | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+    ) -> str: ...
+    def create_topic(self, name: str) -> str: ...
+    def delete_topic(self, topic_arn: str) -> None: ...
+    def subscribe(self, topic_arn: str, protocol: str, endpoint: str) -> str: ...
+
+@final
+class AsyncSnsClient:
+    def __new__(cls, config: Config | None = None) -> AsyncSnsClient: ...
+    @property
+    def config(self) -> Config: ...
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        message_attributes: Mapping[str, _Attribute] | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+    ) -> Awaitable[str]: ...
+    def create_topic(self, name: str) -> Awaitable[str]: ...
+    def delete_topic(self, topic_arn: str) -> Awaitable[None]: ...
+    def subscribe(self, topic_arn: str, protocol: str, endpoint: str) -> Awaitable[str]: ...
+
+@final
+class SesEvent:
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def destination(self) -> list[str]: ...
+    @property
+    def tags(self) -> dict[str, list[str]]: ...
+    @property
+    def recipients(self) -> list[str]: ...
+    @property
+    def bounce_type(self) -> str | None: ...
+    @property
+    def bounce_sub_type(self) -> str | None: ...
+    @property
+    def unsubscribe(self) -> bool: ...
+    @property
+    def link(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SnsMessage:
+    @property
+    def type(self) -> Literal["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"]: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def topic_arn(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def timestamp(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime.datetime | None: ...
+    @property
+    def signature_version(self) -> Literal[1, 2]: ...
+    @property
+    def signing_cert_url(self) -> str: ...
+    @property
+    def subscribe_url(self) -> str | None: ...
+    @property
+    def token(self) -> str | None: ...
+    @property
+    def unsubscribe_url(self) -> str | None: ...
+    @property
+    def message_attributes(self) -> dict[str, Any] | None: ...
+    @property
+    def ses_event(self) -> SesEvent | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SnsVerifier:
+    def __new__(
+        cls,
+        *,
+        topics: list[str] | None = None,
+        max_age: float | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+        connect_to: str | None = None,
+        timeout: float | None = None,
+    ) -> SnsVerifier: ...
+    def verify(self, body: _Body) -> SnsMessage: ...
+    def verify_async(self, body: _Body) -> Awaitable[SnsMessage]: ...
