@@ -184,6 +184,7 @@ async fn send(ses: SesClient, m: Message) -> Result<String, Failure> {
         let (name, data) = match p.source {
             Source::Bytes(data) => (p.name.unwrap_or_else(|| "attachment".to_owned()), data),
             Source::File(path) => {
+                // attach_file reads at most a message's size (40 MB), whatever the file holds.
                 let read = tokio::task::spawn_blocking(move || {
                     let e = Email::default().attach_file(&path);
                     e.map_err(|e| format!("attachment {}: {e}", path.display()))

@@ -134,9 +134,31 @@ impl SnsVerifier {
         to_asyncio(py, check(self.inner.clone(), body), None)
     }
 
+    /// Confirms the subscription a verified `SubscriptionConfirmation` asks for by visiting its
+    /// `SubscribeURL` (checked again: https, on the certificate's SNS host): the subscription ARN.
+    fn confirm_subscription(&self, py: Python<'_>, message: &Bound<'_, SnsMessage>) -> PyResult<String> {
+        block_on(py, confirm(self.inner.clone(), message.get().inner.clone()), None)
+    }
+
+    /// `confirm_subscription` for asyncio.
+    fn confirm_subscription_async<'py>(
+        &self,
+        py: Python<'py>,
+        message: &Bound<'py, SnsMessage>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        to_asyncio(py, confirm(self.inner.clone(), message.get().inner.clone()), None)
+    }
+
     fn __repr__(&self) -> String {
         format!("SnsVerifier(topics={:?})", self.topics)
     }
+}
+
+async fn confirm(verifier: Verifier, message: Message) -> Result<String, Failure> {
+    verifier
+        .confirm_subscription(&message)
+        .await
+        .map_err(|e| Failure::Python(Python::attach(|py| signature_error(py, &e))))
 }
 
 async fn check(verifier: Verifier, body: Vec<u8>) -> Result<SnsMessage, Failure> {

@@ -40,7 +40,7 @@ from cirrus_aws import (
     SignatureError,
     SnsClient,
 )
-from cirrus_aws.sns import verify_webhook, verify_webhook_async
+from cirrus_aws.sns import confirm_subscription, confirm_subscription_async, verify_webhook, verify_webhook_async
 
 # ---- a recording relay in front of moto ----
 
@@ -113,7 +113,7 @@ def moto_creds() -> Credentials:
 
 
 def boto(service: str) -> Any:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     return boto3.client(
         service,
@@ -171,7 +171,11 @@ def test_ses_send_email_reaches_moto_whole(mail_relay: Relay, tmp_path: pathlib.
         "<p>Hello in <b>HTML</b></p>",
         cc=[("Carl", "carl@example.com")],
         bcc=["hidden@example.com"],
-        attachments=[{"file": csv}, AioawsAttachment(png, name="logo.bin", mime_type="image/png")],
+        attachments=[
+            {"file": csv},
+            AioawsAttachment(png, name="logo.bin", mime_type="image/png"),
+            {"file": memoryview(png[:100]), "name": "inline.png", "content_id": "inline-logo"},
+        ],
         unsubscribe_link="https://example.com/unsubscribe?u=42",
         configuration_set="marketing",
         message_tags={"campaign": "nov", "wave": 2},
@@ -179,6 +183,8 @@ def test_ses_send_email_reaches_moto_whole(mail_relay: Relay, tmp_path: pathlib.
     )
     assert isinstance(message_id, str) and message_id
     stored, msg = find_sent(marker)
+    assert stored["id"] == message_id
+    assert stored["source"] == "sender@example.com"
     assert "hidden@example.com" in stored["destinations"]
     assert "hidden@example.com" not in stored["raw_data"]
     assert "\nbcc:" not in stored["raw_data"].lower()
@@ -198,6 +204,9 @@ def test_ses_send_email_reaches_moto_whole(mail_relay: Relay, tmp_path: pathlib.
     assert parts["report.csv"].get_payload(decode=True) == csv.read_bytes()
     assert parts["logo.bin"].get_content_type() == "image/png"
     assert parts["logo.bin"].get_payload(decode=True) == png
+    inline = [p for p in msg.walk() if p["Content-ID"] == "<inline-logo>"]
+    assert len(inline) == 1 and inline[0].get_payload(decode=True) == png[:100]
+    assert inline[0].get_content_type() == "image/png"
     # What moto does not keep: the configuration set and the tags, as sent.
     sends = [json.loads(s.body) for s in mail_relay.seen if s.path.endswith("/outbound-emails")]
     assert len(sends) == 1
@@ -223,6 +232,8 @@ def test_ses_refuses_bad_arguments_before_sending(moto_config: Config) -> None:
         ses.send_email("a@example.com", "s", ["b@example.com"], "t", attachments=[{"name": "x"}])
     with pytest.raises(cirrus_aws.ParamValidationError, match="recipient"):
         ses.send_email("a@example.com", "s", text_body="t")
+    with pytest.raises(cirrus_aws.ParamValidationError, match="no-such-file"):
+        ses.send_email("a@example.com", "s", ["b@example.com"], "t", attachments=[{"file": "/no-such-file.pdf"}])
     with pytest.raises(cirrus_aws.ParamValidationError, match="line break"):
         ses.send_email("a@example.com", "s", ["b@example.com"], "t", smtp_headers={"X-A": "a\r\nBcc: e@example.com"})
 
@@ -318,6 +329,14 @@ HOST = "sns.us-east-1.amazonaws.com"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:orders"
 
 
+SUBSCRIPTION = f"{TOPIC}:0f7d5ba1-5d5b-4c4a-b0a9-1f9c1a1b2c3d"
+CONFIRMED = (
+    '<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+    f"<ConfirmSubscriptionResult><SubscriptionArn>{SUBSCRIPTION}</SubscriptionArn></ConfirmSubscriptionResult>"
+    "<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></ConfirmSubscriptionResponse>"
+)
+
+
 @dataclasses.dataclass
 class Pki:
     """A test CA, the SNS signing certificate and its key, and a TLS server for the SNS host."""
@@ -381,10 +400,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pki]:
 
         def do_GET(self) -> None:
             hits.append(self.path)
-            self.send_response(200 if self.path.endswith(".pem") else 404)
-            self.send_header("content-length", str(len(signing_pem)))
+            if self.path.startswith("/?Action=ConfirmSubscription"):
+                body = CONFIRMED.encode()
+            else:
+                body = signing_pem
+            self.send_response(200 if self.path.endswith(".pem") or body is not signing_pem else 404)
+            self.send_header("content-length", str(len(body)))
             self.end_headers()
-            self.wfile.write(signing_pem)
+            self.wfile.write(body)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -444,7 +467,7 @@ def test_verify_webhook_accepts_a_signed_notification(pki: Pki, version: int) ->
     assert len(pki.hits) == before + 1
 
 
-def test_verify_webhook_subscription_confirmation(pki: Pki) -> None:
+async def test_verify_webhook_and_confirm_a_subscription(pki: Pki) -> None:
     f = {
         "Type": "SubscriptionConfirmation",
         "MessageId": str(uuid.uuid4()),
@@ -458,6 +481,14 @@ def test_verify_webhook_subscription_confirmation(pki: Pki) -> None:
     m = verify_webhook(json.dumps(signed(pki, f, 1)), ca_file=pki.ca_file, connect_to=pki.connect_to)
     assert m.type == "SubscriptionConfirmation"
     assert (m.subscribe_url, m.token) == (f["SubscribeURL"], f["Token"])
+    before = len(pki.hits)
+    assert confirm_subscription(m, ca_file=pki.ca_file, connect_to=pki.connect_to) == SUBSCRIPTION
+    assert pki.hits[before:] == [urllib.parse.urlsplit(f["SubscribeURL"])._replace(scheme="", netloc="").geturl()]
+    assert await confirm_subscription_async(m, ca_file=pki.ca_file, connect_to=pki.connect_to) == SUBSCRIPTION
+    # A notification has no subscription to confirm.
+    n = verify_webhook(json.dumps(signed(pki, notification())), ca_file=pki.ca_file, connect_to=pki.connect_to)
+    with pytest.raises(SignatureError, match="no subscription to confirm"):
+        confirm_subscription(n, ca_file=pki.ca_file, connect_to=pki.connect_to)
 
 
 @pytest.mark.parametrize("field", ["Message", "MessageId", "Subject", "Timestamp", "TopicArn"])
@@ -545,6 +576,18 @@ def test_verify_webhook_reads_an_ses_event(pki: Pki) -> None:
         False,
         ["ok@example.net"],
     )
+
+
+def test_sns_verifier_refuses_bad_options(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(cirrus_aws.ParamValidationError, match="ca_file"):
+        cirrus_aws.SnsVerifier(ca_file=tmp_path / "missing.pem")
+    (tmp_path / "empty.pem").write_text("no certificate here")
+    with pytest.raises(cirrus_aws.ParamValidationError, match="no certificate"):
+        cirrus_aws.SnsVerifier(ca_file=tmp_path / "empty.pem")
+    with pytest.raises(cirrus_aws.ParamValidationError, match="connect_to"):
+        cirrus_aws.SnsVerifier(connect_to="no port")
+    with pytest.raises(cirrus_aws.ParamValidationError, match="max_age"):
+        cirrus_aws.SnsVerifier(max_age=-1)
 
 
 async def test_verify_webhook_async(pki: Pki) -> None:

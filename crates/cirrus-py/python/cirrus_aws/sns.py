@@ -4,7 +4,7 @@
 
     message = verify_webhook(request_body)          # SignatureError (a ValueError) if forged
     if message.type == "SubscriptionConfirmation":
-        ...                                         # visit message.subscribe_url
+        confirm_subscription(message)               # visits its SubscribeURL
     elif (event := message.ses_event) and event.unsubscribe:
         suppress(event.recipients)                  # a hard bounce or a complaint
 
@@ -22,7 +22,15 @@ from collections.abc import Iterable
 
 from ._cirrus import SesEvent, SnsMessage, SnsVerifier
 
-__all__ = ["SesEvent", "SnsMessage", "SnsVerifier", "verify_webhook", "verify_webhook_async"]
+__all__ = [
+    "SesEvent",
+    "SnsMessage",
+    "SnsVerifier",
+    "confirm_subscription",
+    "confirm_subscription_async",
+    "verify_webhook",
+    "verify_webhook_async",
+]
 
 _Body = bytes | bytearray | memoryview | str
 
@@ -98,3 +106,25 @@ async def verify_webhook_async(
 ) -> SnsMessage:
     """`verify_webhook` for asyncio: the certificate is fetched without blocking the loop."""
     return await _get(topics, max_age, ca_file, connect_to).verify_async(body)
+
+
+def confirm_subscription(
+    message: SnsMessage,
+    *,
+    ca_file: str | os.PathLike[str] | None = None,
+    connect_to: str | None = None,
+) -> str:
+    """Confirms the subscription a verified `SubscriptionConfirmation` asks for, by visiting its
+    `SubscribeURL` (https, on the certificate's SNS host, checked again); returns the
+    subscription ARN. Raises `SignatureError` (`.check == "subscribe-url"`) if it cannot."""
+    return _get(None, None, ca_file, connect_to).confirm_subscription(message)
+
+
+async def confirm_subscription_async(
+    message: SnsMessage,
+    *,
+    ca_file: str | os.PathLike[str] | None = None,
+    connect_to: str | None = None,
+) -> str:
+    """`confirm_subscription` for asyncio."""
+    return await _get(None, None, ca_file, connect_to).confirm_subscription_async(message)
