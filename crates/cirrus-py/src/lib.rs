@@ -9,7 +9,10 @@ mod config;
 mod errors;
 mod runtime;
 mod s3;
+mod ses;
 mod show;
+mod sns;
+mod sns_verify;
 mod summary;
 mod transfer;
 
@@ -23,5 +26,9 @@ fn _cirrus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::CognitoLogin>()?;
     s3::register(m)?;
     summary::register(m)?;
+    // SES, SNS and SNS webhook verification.
+    ses::register(m)?;
+    sns::register(m)?;
+    sns_verify::register(m)?;
     Ok(())
 }
