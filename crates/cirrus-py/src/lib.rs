@@ -5,6 +5,7 @@
 //! `cirrus` crate, on one tokio runtime (`runtime.rs`). Blocking methods let go of the GIL
 //! while they wait; the `Async*` clients' methods return asyncio futures.
 
+mod auth;
 mod config;
 mod errors;
 mod runtime;
@@ -23,5 +24,6 @@ fn _cirrus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::CognitoLogin>()?;
     s3::register(m)?;
     summary::register(m)?;
+    auth::register(m)?;
     Ok(())
 }

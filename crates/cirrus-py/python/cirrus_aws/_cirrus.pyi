@@ -19,6 +19,7 @@ __all__ = [
     "TransferEvent",
     "TransferSummary",
     "__version__",
+    "sign_headers",
 ]
 
 _Location = str | os.PathLike[str]
@@ -425,3 +426,17 @@ class AsyncS3Client:
     ) -> Awaitable[TransferSummary]: ...
     def create_bucket(self, bucket: str) -> Awaitable[None]: ...
     def delete_bucket(self, bucket: str) -> Awaitable[None]: ...
+
+# SigV4 for requests that another HTTP client sends (src/auth.rs; cirrus_aws.auth).
+def sign_headers(
+    method: str,
+    url: str,
+    headers: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]],
+    body: bytes | str | None,
+    region: str,
+    service: str,
+    credentials: Credentials | Config,
+    *,
+    payload_hash: str | None = None,
+    time: datetime.datetime | float | None = None,
+) -> dict[str, str]: ...
