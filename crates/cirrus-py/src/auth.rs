@@ -14,7 +14,7 @@ use cirrus::CredentialsError;
 use futures_util::FutureExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
@@ -117,7 +117,9 @@ fn header_pairs(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
         }
         return Ok(out);
     }
-    let items = if headers.hasattr("items")? { headers.call_method0("items")? } else { headers.clone() };
+    // A list or tuple of pairs needs no `.items()` (asking for it would raise and catch).
+    let sequence = headers.is_instance_of::<PyList>() || headers.is_instance_of::<PyTuple>();
+    let items = if !sequence && headers.hasattr("items")? { headers.call_method0("items")? } else { headers.clone() };
     for item in items.try_iter()? {
         let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract().map_err(|_| bad())?;
         out.push((text(&name).ok_or_else(bad)?, text(&value).ok_or_else(bad)?));

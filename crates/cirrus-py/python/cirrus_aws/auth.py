@@ -34,6 +34,7 @@ from .errors import ParamValidationError
 if TYPE_CHECKING:
     from httpx import Auth as _HttpxAuth
     from httpx import Request as _HttpxRequest
+    from httpx import RequestNotRead as _RequestNotRead
     from httpx import Response as _HttpxResponse
 
     class _RequestsAuth:
@@ -48,8 +49,12 @@ else:
         _RequestsAuth = object
     try:
         from httpx import Auth as _HttpxAuth
+        from httpx import RequestNotRead as _RequestNotRead
     except ImportError:  # httpx is optional
         _HttpxAuth = object
+
+        class _RequestNotRead(Exception):
+            pass
 
 __all__ = [
     "AWS4Auth",
@@ -93,6 +98,13 @@ def _credentials_source(
             raise TypeError("config must be cirrus_aws.Config")
         return config
     return Config(region=region)
+
+
+def _pairs(headers: Any) -> Any:
+    """requests' headers as `(name, value)` pairs: its CaseInsensitiveDict keeps them so in
+    `_store` (read directly, it is three times quicker than `.items()`), or `headers` itself."""
+    store = getattr(headers, "_store", None)
+    return list(store.values()) if isinstance(store, dict) else headers
 
 
 class _Signer:
@@ -158,17 +170,15 @@ class SigV4Auth(_Signer, _RequestsAuth):
     def __call__(self, r: Any) -> Any:
         body = r.body
         payload_hash = None
-        if body is None or isinstance(body, (bytes, str)):
-            pass
-        elif isinstance(body, (bytearray, memoryview)):
-            body = bytes(body)
-        else:
-            body, payload_hash = None, self._streamed_hash()
-        headers = self._headers_to_sign(r)
+        if body is not None and not isinstance(body, (bytes, str)):
+            if isinstance(body, (bytearray, memoryview)):
+                body = bytes(body)
+            else:
+                body, payload_hash = None, self._streamed_hash()
         added = sign_headers(
             r.method,
             r.url,
-            headers,
+            self._headers_to_sign(r),
             body,
             self.region,
             self.service,
@@ -180,7 +190,7 @@ class SigV4Auth(_Signer, _RequestsAuth):
 
     def _headers_to_sign(self, r: Any) -> Any:
         """The request's headers the signature covers: all of them (but the few proxies change)."""
-        return r.headers
+        return _pairs(r.headers)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._scope_repr()})"
@@ -204,12 +214,8 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
         self._init_signer(region, service, credentials, config)
 
     def _sign(self, request: _HttpxRequest) -> None:
-        body: Optional[bytes]
-        payload_hash = None
-        if hasattr(request, "_content"):
-            body = request.content
-        else:
-            body, payload_hash = None, self._streamed_hash()
+        body = _httpx_body(request)
+        payload_hash = None if body is not None else self._streamed_hash()
         added = sign_headers(
             request.method,
             str(request.url),
@@ -223,7 +229,7 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
         request.headers.update(added)
 
     def _must_read(self, request: _HttpxRequest) -> bool:
-        return not hasattr(request, "_content") and self.service not in _S3_SERVICES
+        return self.service not in _S3_SERVICES and _httpx_body(request) is None
 
     def auth_flow(self, request: _HttpxRequest) -> Generator[_HttpxRequest, _HttpxResponse, None]:
         self._sign(request)
@@ -243,6 +249,14 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
 
     def __repr__(self) -> str:
         return f"HttpxSigV4Auth({self._scope_repr()})"
+
+
+def _httpx_body(request: _HttpxRequest) -> Optional[bytes]:
+    """The body when httpx holds it in memory (given as bytes, or read), else None."""
+    try:
+        return request.content
+    except _RequestNotRead:
+        return None
 
 
 class AWSRequestsAuth(SigV4Auth):
@@ -268,7 +282,7 @@ class AWSRequestsAuth(SigV4Auth):
     def _headers_to_sign(self, r: Any) -> Any:
         if self.aws_host and "host" not in r.headers:
             r.headers["Host"] = self.aws_host
-        return r.headers
+        return _pairs(r.headers)
 
     @property
     def aws_access_key(self) -> str:
@@ -364,15 +378,17 @@ class AWS4Auth(SigV4Auth):
         return self._source
 
     def _headers_to_sign(self, r: Any) -> Any:
+        pairs = _pairs(r.headers)
         include = self._include
         if "*" in include:
-            return r.headers
-        return [
-            (name, value)
-            for name, value in r.headers.items()
-            if name.lower() in include
-            or ("x-amz-*" in include and name.lower().startswith("x-amz-") and name.lower() != "x-amz-client-context")
-        ]
+            return pairs
+        amz = "x-amz-*" in include
+        signed = []
+        for name, value in pairs:
+            low = name.lower()
+            if low in include or (amz and low.startswith("x-amz-") and low != "x-amz-client-context"):
+                signed.append((name, value))
+        return signed
 
 
 def _aws4auth_args(
