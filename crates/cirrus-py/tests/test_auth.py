@@ -387,11 +387,11 @@ async def test_httpx_sts_get_caller_identity_on_moto_sync_and_async() -> None:
     async def form() -> Any:
         yield STS_BODY.encode()
 
-    async with httpx.AsyncClient(auth=auth) as client:
+    async with httpx.AsyncClient(auth=auth) as aclient:
         # A streamed body for a service other than S3 is read first, then signed.
-        r = await client.post(need("CIRRUS_MOTO_URL"), content=form(), headers=FORM)
-        assert r.status_code == 200 and "<Arn>" in r.text, r.text
-        assert "UNSIGNED" not in r.request.headers["Authorization"]
+        ar = await aclient.post(need("CIRRUS_MOTO_URL"), content=form(), headers=FORM)
+        assert ar.status_code == 200 and "<Arn>" in ar.text, ar.text
+        assert "UNSIGNED" not in ar.request.headers["Authorization"]
 
 
 # --- the drop-ins' constructors ---------------------------------------------------------------

@@ -201,6 +201,8 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
 
     A body in memory is hashed. A streamed body is read first, as httpx does for an auth that
     needs the body, except for S3, where it is signed as UNSIGNED-PAYLOAD and streamed as it is.
+    Credentials from a `Config` are read from its cache; the rare refresh (minutes before they
+    expire) is waited for where the request is signed, so an async client's loop waits too.
     """
 
     def __init__(
