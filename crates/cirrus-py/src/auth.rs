@@ -8,7 +8,7 @@
 
 use crate::config::{system_time, PyConfig, PyCredentials};
 use crate::errors::Failure;
-use crate::runtime::runtime;
+use crate::runtime::{runtime, to_asyncio};
 use cirrus::sigv4::{sign, Payload, SignableRequest, SigningParams, SigningSettings};
 use cirrus::CredentialsError;
 use futures_util::FutureExt;
@@ -16,10 +16,13 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
+use tokio::runtime::Runtime;
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(sign_headers, m)?)
+    m.add_function(wrap_pyfunction!(sign_headers, m)?)?;
+    m.add_function(wrap_pyfunction!(config_credentials, m)?)
 }
 
 /// The headers SigV4 adds to a request: `Authorization`, `X-Amz-Date`, and when they apply
@@ -151,7 +154,8 @@ fn wire_host(url: &str) -> Option<&str> {
     Some(authority.strip_suffix(default_port).unwrap_or(authority)).filter(|a| !a.is_empty())
 }
 
-/// The credentials to sign with: a `Credentials` as they are, or a `Config`'s, from its cache.
+/// The credentials to sign with: a `Credentials` as they are, or a `Config`'s, from its cache
+/// (a refresh is waited for here).
 fn credentials_of(py: Python<'_>, credentials: &Bound<'_, PyAny>) -> PyResult<cirrus::Credentials> {
     if let Ok(c) = credentials.cast::<PyCredentials>() {
         return Ok(c.get().inner.clone());
@@ -159,26 +163,55 @@ fn credentials_of(py: Python<'_>, credentials: &Bound<'_, PyAny>) -> PyResult<ci
     let Ok(config) = credentials.cast::<PyConfig>() else {
         return Err(PyTypeError::new_err("credentials must be cirrus_aws.Credentials or cirrus_aws.Config"));
     };
-    let loaded = config.get().load().map_err(|f| f.into_py_err(py))?;
-    let Some(provider) = loaded.credentials() else {
+    let rt = runtime();
+    let result = match ask(py, config.get(), &rt)? {
+        Asked::Ready(result) => result,
+        Asked::Pending(pending) => wait_here(py, &rt, pending)?,
+    };
+    result.map_err(|e| Failure::Credentials(e).into_py_err(py))
+}
+
+/// A `Config`'s credentials for an async client: `Credentials` at once when its cache holds
+/// fresh ones, otherwise an asyncio future of them (the refresh runs on the runtime while the
+/// caller's event loop goes on).
+#[pyfunction]
+fn config_credentials<'py>(py: Python<'py>, config: &Bound<'py, PyConfig>) -> PyResult<Bound<'py, PyAny>> {
+    let rt = runtime();
+    match ask(py, config.get(), &rt)? {
+        Asked::Ready(result) => {
+            let inner = result.map_err(|e| Failure::Credentials(e).into_py_err(py))?;
+            Ok(Bound::new(py, PyCredentials { inner })?.into_any())
+        }
+        Asked::Pending(pending) => to_asyncio(
+            py,
+            async move { pending.await.map(|inner| PyCredentials { inner }).map_err(Failure::Credentials) },
+            None,
+        ),
+    }
+}
+
+type Fetch = Pin<Box<dyn Future<Output = Result<cirrus::Credentials, CredentialsError>> + Send>>;
+
+/// What a provider said when asked once: its answer, or the fetch still under way (the same
+/// one, to be driven to its end: a source is never asked twice for one signature).
+enum Asked {
+    Ready(Result<cirrus::Credentials, CredentialsError>),
+    Pending(Fetch),
+}
+
+fn ask(py: Python<'_>, config: &PyConfig, rt: &Runtime) -> PyResult<Asked> {
+    let loaded = config.load().map_err(|f| f.into_py_err(py))?;
+    let Some(provider) = loaded.credentials().cloned() else {
         let none = CredentialsError::not_configured("this Config signs nothing (signed=False)");
         return Err(Failure::Credentials(none).into_py_err(py));
     };
-    let rt = runtime();
     // A provider may start a task or a timer when asked: both need the runtime's context.
-    let mut pending = {
-        let _context = rt.enter();
-        provider.provide_credentials()
-    };
-    let ready = {
-        let _context = rt.enter();
-        (&mut pending).now_or_never()
-    };
-    let result = match ready {
-        Some(result) => result,
-        None => wait_here(py, &rt, pending)?,
-    };
-    result.map_err(|e| Failure::Credentials(e).into_py_err(py))
+    let _context = rt.enter();
+    let mut fetch: Fetch = Box::pin(async move { provider.provide_credentials().await });
+    Ok(match (&mut fetch).now_or_never() {
+        Some(result) => Asked::Ready(result),
+        None => Asked::Pending(fetch),
+    })
 }
 
 /// How often a wait for a credentials refresh looks for a signal (Ctrl-C) to hand to Python.
@@ -186,7 +219,7 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 /// Drives `fut` (already polled once) to its end on this thread without the GIL, raising a
 /// signal's exception (`KeyboardInterrupt`) if one comes first.
-fn wait_here<F>(py: Python<'_>, rt: &tokio::runtime::Runtime, mut fut: F) -> PyResult<F::Output>
+fn wait_here<F>(py: Python<'_>, rt: &Runtime, mut fut: F) -> PyResult<F::Output>
 where
     F: Future + Unpin + Send,
     F::Output: Send,

@@ -354,6 +354,40 @@ async def test_httpx_async_put_get(bucket: str) -> None:
         assert (await client.get(f"{url}.2")).content == b"streamed async"
 
 
+async def test_httpx_async_awaits_a_slow_refresh_with_the_loop_going_on(bucket: str) -> None:
+    import asyncio
+    import time
+
+    fetched: list[str] = []
+
+    def slow_source() -> Credentials:
+        time.sleep(0.5)  # an SSO or STS call: the event loop must not wait for it
+        fetched.append("once")
+        expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        return Credentials(need("CIRRUS_S3S_ACCESS_KEY"), need("CIRRUS_S3S_SECRET_KEY"), expiry=expiry)
+
+    auth = HttpxSigV4Auth("us-east-1", "s3", config=Config(region="us-east-1", credentials=slow_source))
+    url = f"{need('CIRRUS_S3S_URL').rstrip('/')}/{bucket}/slow.txt"
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        async with httpx.AsyncClient(auth=auth, timeout=30) as client:
+            put = await client.put(url, content=b"slow")
+            assert put.status_code == 200, put.text
+            assert (await client.get(url)).content == b"slow"
+    finally:
+        task.cancel()
+    assert fetched == ["once"]
+    assert ticks >= 20, f"the event loop stood still while the credentials were fetched ({ticks} ticks)"
+
+
 # --- moto: STS GetCallerIdentity, a form POST signed for `sts` -------------------------------
 
 STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15"

@@ -19,6 +19,7 @@ __all__ = [
     "TransferEvent",
     "TransferSummary",
     "__version__",
+    "config_credentials",
     "sign_headers",
 ]
 
@@ -428,6 +429,7 @@ class AsyncS3Client:
     def delete_bucket(self, bucket: str) -> Awaitable[None]: ...
 
 # SigV4 for requests that another HTTP client sends (src/auth.rs; cirrus_aws.auth).
+def config_credentials(config: Config) -> Credentials | Awaitable[Credentials]: ...
 def sign_headers(
     method: str,
     url: str,

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator, Iterable
 from typing import TYPE_CHECKING, Any, Optional, Protocol, Union
 
-from ._cirrus import Config, Credentials, sign_headers
+from ._cirrus import Config, Credentials, config_credentials, sign_headers
 from .errors import ParamValidationError
 
 if TYPE_CHECKING:
@@ -201,8 +201,8 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
 
     A body in memory is hashed. A streamed body is read first, as httpx does for an auth that
     needs the body, except for S3, where it is signed as UNSIGNED-PAYLOAD and streamed as it is.
-    Credentials from a `Config` are read from its cache; the rare refresh (minutes before they
-    expire) is waited for where the request is signed, so an async client's loop waits too.
+    Credentials from a `Config` are read from its cache; a refresh (minutes before they expire)
+    blocks a sync client's request and is awaited by an async one, its event loop going on.
     """
 
     def __init__(
@@ -215,7 +215,7 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
     ) -> None:
         self._init_signer(region, service, credentials, config)
 
-    def _sign(self, request: _HttpxRequest) -> None:
+    def _sign(self, request: _HttpxRequest, credentials: Union[Credentials, Config]) -> None:
         body = _httpx_body(request)
         payload_hash = None if body is not None else self._streamed_hash()
         added = sign_headers(
@@ -225,7 +225,7 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
             body,
             self.region,
             self.service,
-            self._credentials(),
+            credentials,
             payload_hash=payload_hash,
         )
         request.headers.update(added)
@@ -234,19 +234,24 @@ class HttpxSigV4Auth(_Signer, _HttpxAuth):
         return self.service not in _S3_SERVICES and _httpx_body(request) is None
 
     def auth_flow(self, request: _HttpxRequest) -> Generator[_HttpxRequest, _HttpxResponse, None]:
-        self._sign(request)
+        self._sign(request, self._credentials())
         yield request
 
     def sync_auth_flow(self, request: _HttpxRequest) -> Generator[_HttpxRequest, _HttpxResponse, None]:
         if self._must_read(request):
             request.read()
-        self._sign(request)
+        self._sign(request, self._credentials())
         yield request
 
     async def async_auth_flow(self, request: _HttpxRequest) -> AsyncGenerator[_HttpxRequest, _HttpxResponse]:
         if self._must_read(request):
             await request.aread()
-        self._sign(request)
+        source = self._credentials()
+        if isinstance(source, Config):
+            # Fresh credentials come at once; a refresh is awaited, the loop going on meanwhile.
+            now_or_later = config_credentials(source)
+            source = now_or_later if isinstance(now_or_later, Credentials) else await now_or_later
+        self._sign(request, source)
         yield request
 
     def __repr__(self) -> str:
