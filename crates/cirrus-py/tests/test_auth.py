@@ -431,6 +431,17 @@ async def test_httpx_sts_get_caller_identity_on_moto_sync_and_async() -> None:
 # --- the drop-ins' constructors ---------------------------------------------------------------
 
 
+def test_aws_requests_auth_attributes_set_new_keys() -> None:
+    auth = AWSRequestsAuth("AKIDOLD", "old-secret", "h.example", "eu-west-1", "es")
+    shown = (auth.aws_access_key, auth.aws_token, auth.aws_host, auth.aws_region)
+    assert shown == ("AKIDOLD", None, "h.example", "eu-west-1")
+    auth.aws_access_key, auth.aws_secret_access_key, auth.aws_token = "AKIDNEW", "new-secret", "new-token"
+    prepared = auth(requests.Request("GET", "https://h.example/").prepare())
+    assert prepared.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDNEW/")
+    assert prepared.headers["X-Amz-Security-Token"] == "new-token"
+    assert "new-secret" not in repr(auth) and "new-token" not in repr(auth)
+
+
 class SigningKey:
     """requests-aws4auth's AWS4SigningKey, as far as AWS4Auth(access_id, signing_key) reads it."""
 

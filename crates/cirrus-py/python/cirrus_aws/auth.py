@@ -291,17 +291,42 @@ class AWSRequestsAuth(SigV4Auth):
             r.headers["Host"] = self.aws_host
         return _pairs(r.headers)
 
+    # aws-requests-auth's attributes: code that sets new keys or a new token on the instance
+    # (as its BotoAWSRequestsAuth does before each request) signs with them from then on.
     @property
     def aws_access_key(self) -> str:
-        return self._access_key_id()
+        return self._keys().access_key_id
+
+    @aws_access_key.setter
+    def aws_access_key(self, value: str) -> None:
+        k = self._keys()
+        self._source = Credentials(value, k.secret_access_key, k.session_token)
+
+    @property
+    def aws_secret_access_key(self) -> str:
+        return self._keys().secret_access_key
+
+    @aws_secret_access_key.setter
+    def aws_secret_access_key(self, value: str) -> None:
+        k = self._keys()
+        self._source = Credentials(k.access_key_id, value, k.session_token)
+
+    @property
+    def aws_token(self) -> Optional[str]:
+        return self._keys().session_token
+
+    @aws_token.setter
+    def aws_token(self, value: Optional[str]) -> None:
+        k = self._keys()
+        self._source = Credentials(k.access_key_id, k.secret_access_key, value)
 
     @property
     def aws_region(self) -> str:
         return self.region
 
-    def _access_key_id(self) -> str:
+    def _keys(self) -> Credentials:
         source = self._source
-        return source.access_key_id if isinstance(source, Credentials) else source.credentials().access_key_id
+        return source if isinstance(source, Credentials) else source.credentials()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(aws_host={self.aws_host!r}, {self._scope_repr()})"
