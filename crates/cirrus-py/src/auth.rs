@@ -1,10 +1,12 @@
 //! `sign_headers`: the SigV4 headers for a request that another HTTP client sends (requests,
-//! httpx). The native half of `cirrus_aws.auth`, over `cirrus::sigv4`.
+//! httpx), and `config_credentials` for the async auth flow. The native half of
+//! `cirrus_aws.auth`, over `cirrus::sigv4`.
 //!
-//! It is called once per request, so it stays on the calling thread with the GIL held (letting
-//! go of the GIL costs more than a signature). Credentials from a `Config` come from its
-//! cache: a fresh entry is read at once, with no task and no network call; only a refresh waits
-//! on the runtime, without the GIL and hearing Ctrl-C.
+//! Signing is called once per request, so it stays on the calling thread with the GIL held
+//! (letting go of the GIL costs more than a signature). Credentials from a `Config` come from
+//! its cache: a fresh entry is read at once, with no task and no network call; only a refresh
+//! waits, without the GIL and hearing Ctrl-C (`sign_headers`), or as an asyncio future
+//! (`config_credentials`).
 
 use crate::config::{system_time, PyConfig, PyCredentials};
 use crate::errors::Failure;
