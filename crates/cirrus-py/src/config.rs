@@ -49,7 +49,7 @@ pub(crate) struct PyCredentials {
     pub(crate) inner: cirrus::Credentials,
 }
 
-fn system_time(value: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
+pub(crate) fn system_time(value: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
     let seconds: f64 = match value.call_method0("timestamp") {
         Ok(ts) => ts.extract()?,
         Err(_) => value.extract()?,

@@ -5,6 +5,7 @@
 //! `cirrus` crate, on one tokio runtime (`runtime.rs`). Blocking methods let go of the GIL
 //! while they wait; the `Async*` clients' methods return asyncio futures.
 
+mod auth;
 mod config;
 mod errors;
 mod runtime;
@@ -30,5 +31,6 @@ fn _cirrus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ses::register(m)?;
     sns::register(m)?;
     sns_verify::register(m)?;
+    auth::register(m)?;
     Ok(())
 }

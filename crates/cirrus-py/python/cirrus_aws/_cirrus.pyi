@@ -21,6 +21,8 @@ __all__ = [
     "TransferEvent",
     "TransferSummary",
     "__version__",
+    "config_credentials",
+    "sign_headers",
 ]
 
 _Location = str | os.PathLike[str]
@@ -505,3 +507,18 @@ class SnsVerifier:
     def verify_async(self, body: _Body) -> Awaitable[SnsMessage]: ...
     def confirm_subscription(self, message: SnsMessage) -> str: ...
     def confirm_subscription_async(self, message: SnsMessage) -> Awaitable[str]: ...
+
+# SigV4 for requests that another HTTP client sends (src/auth.rs; cirrus_aws.auth).
+def config_credentials(config: Config) -> Credentials | Awaitable[Credentials]: ...
+def sign_headers(
+    method: str,
+    url: str,
+    headers: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]],
+    body: bytes | str | None,
+    region: str,
+    service: str,
+    credentials: Credentials | Config,
+    *,
+    payload_hash: str | None = None,
+    time: datetime.datetime | float | None = None,
+) -> dict[str, str]: ...
