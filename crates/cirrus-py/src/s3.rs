@@ -476,6 +476,16 @@ impl AsyncObjectIterator {
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        // An object of the page in hand is answered at once, by a future already done: a trip
+        // through the runtime's threads for each one cost ~60 µs, most of a listing's CPU.
+        if let Ok(mut l) = self.0.try_lock() {
+            if let Some(o) = l.buffer.pop_front() {
+                drop(l);
+                let future = py.import("asyncio")?.call_method0("get_running_loop")?.call_method0("create_future")?;
+                future.call_method1("set_result", (PyObject::from(o),))?;
+                return Ok(future);
+            }
+        }
         let listing = self.0.clone();
         to_asyncio(
             py,
