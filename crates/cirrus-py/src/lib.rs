@@ -22,6 +22,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _cirrus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    runtime::ensure_exit_hook(m.py())?;
     m.add_class::<config::PyConfig>()?;
     m.add_class::<config::PyCredentials>()?;
     m.add_class::<config::CognitoLogin>()?;

@@ -255,11 +255,12 @@ fn byte_callback(callback: Option<Py<PyAny>>) -> Option<cirrus::s3::Progress> {
         if total <= before {
             return;
         }
-        Python::attach(|py| {
+        // From a runtime thread: not once the interpreter is exiting (see runtime.rs).
+        crate::runtime::attach_unless_exiting(|py| {
             if let Err(e) = callback.call1(py, (total - before,)) {
                 e.write_unraisable(py, None);
             }
-        })
+        });
     }))
 }
 
