@@ -1,10 +1,6 @@
 """Signing N requests (default 100,000) with cirrus_aws.auth against the pure-Python signers.
 
-    python3 -m venv .tools/pybench
-    .tools/pybench/bin/pip install -r bench/python/requirements.txt
-    PATH=/tmp/dev/bin:$PATH CARGO_TARGET_DIR=... .tools/pybench/bin/maturin build --release \\
-        -m crates/cirrus-py/Cargo.toml -o target/py-release
-    .tools/pybench/bin/pip install --force-reinstall --no-deps target/py-release/cirrus_aws-*.whl
+    CASES=start bench/python/run.sh 1    # makes .tools/pybench, builds and installs the wheel
     .tools/pybench/bin/python bench/python/sign.py [--n 100000] [--runs 3]
 
 Each signer signs the same requests `PreparedRequest` (botocore: the same `AWSRequest`) N times:
