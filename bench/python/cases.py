@@ -54,12 +54,16 @@ def cirrus_cp(endpoint, bucket, prefix, local, n, op):
 def cirrus_file(endpoint, bucket, prefix, local, n, op):
     import cirrus_aws
 
-    s3 = cirrus_aws.S3Client(cirrus_config(endpoint))
+    return one_file(cirrus_aws.S3Client(cirrus_config(endpoint)), bucket, prefix, local, op)
+
+
+def one_file(s3, bucket, key, local, op):
+    """upload_file or download_file (boto3's names and argument order, which cirrus_aws shares), timed."""
     t = time.perf_counter()
     if op == "put":
-        s3.upload_file(local, bucket, prefix)
+        s3.upload_file(local, bucket, key)
     else:
-        s3.download_file(bucket, prefix, local)
+        s3.download_file(bucket, key, local)
     return time.perf_counter() - t, 1
 
 
@@ -139,13 +143,8 @@ def boto3_threads(workers):
 
 
 def boto3_file(endpoint, bucket, prefix, local, n, op):
-    s3 = boto3_client(endpoint, 10)  # its TransferManager's defaults: 8 MiB parts, 10 threads
-    t = time.perf_counter()
-    if op == "put":
-        s3.upload_file(local, bucket, prefix)
-    else:
-        s3.download_file(bucket, prefix, local)
-    return time.perf_counter() - t, 1
+    # its TransferManager's defaults: 8 MiB parts, 10 threads
+    return one_file(boto3_client(endpoint, 10), bucket, prefix, local, op)
 
 
 def boto3_list(endpoint, bucket, prefix, local, n, op):
