@@ -49,6 +49,8 @@ OUTSIDE = {
     "Default",  # std
     "Display",  # std
     "Matcher",  # hyper-util's proxy matcher
+    "KeyboardInterrupt",  # Python's built-in exceptions (crates/cirrus-py)
+    "FileNotFoundError",
 }
 
 EXTENSIONS = (".rs", ".md", ".py", ".toml", ".sh", ".json", ".txt", ".yml", ".yaml")

@@ -49,7 +49,7 @@ pub(crate) struct PyCredentials {
     pub(crate) inner: cirrus::Credentials,
 }
 
-fn system_time(value: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
+pub(crate) fn system_time(value: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
     let seconds: f64 = match value.call_method0("timestamp") {
         Ok(ts) => ts.extract()?,
         Err(_) => value.extract()?,
@@ -198,13 +198,14 @@ impl ProvideCredentials for CallableProvider {
         let callable = Python::attach(|py| self.0.clone_ref(py));
         Box::pin(async move {
             let called = tokio::task::spawn_blocking(move || {
-                Python::attach(|py| -> Result<cirrus::Credentials, String> {
+                crate::runtime::attach_unless_exiting(|py| -> Result<cirrus::Credentials, String> {
                     let value = callable.call0(py).map_err(|e| e.to_string())?;
                     let creds = value
                         .extract::<PyCredentials>(py)
                         .map_err(|_| "the credentials callable must return cirrus_aws.Credentials".to_owned())?;
                     Ok(creds.inner.with_provider("python"))
                 })
+                .unwrap_or_else(|| Err("the interpreter is exiting".to_owned()))
             })
             .await;
             match called {

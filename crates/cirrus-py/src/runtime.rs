@@ -1,6 +1,13 @@
 //! One tokio runtime for the module, and the two ways Python waits on it: a blocking call that
 //! lets go of the GIL and still hears Ctrl-C, and an asyncio future.
 //!
+//! The runtime's threads call into Python only through [`attach_unless_exiting`]: an atexit hook
+//! waits for those calls to end and turns later ones away. A thread that asks for the GIL once
+//! the interpreter is finalizing is ended by CPython with `pthread_exit`, whose unwinding through
+//! Rust frames aborts the process ("Fatal Python error: Aborted" after a script's last line).
+//! Resolving an asyncio future does ask for it again: `call_soon_threadsafe` lets go of the GIL
+//! to wake the loop, and the loop can finish the program in that moment.
+//!
 //! A forked child cannot use its parent's runtime (its threads did not come along): the runtime
 //! is made again, lazily, in any process whose id differs from the one that made it, and the
 //! parent's is leaked, never dropped (dropping would wait for threads that do not exist).
@@ -10,8 +17,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use pyo3::BoundObject;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 /// What stops a running operation cleanly (the transfer engine's `Cancel`).
@@ -29,8 +37,9 @@ pub(crate) fn runtime() -> Arc<Runtime> {
         }
     }
     if let Some((_, inherited)) = slot.take() {
-        // The parent's runtime: its worker threads are not in this process.
+        // The parent's runtime: its worker threads are not in this process, nor their calls.
         std::mem::forget(inherited);
+        IN_PYTHON.store(0, SeqCst);
     }
     let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
@@ -41,6 +50,53 @@ pub(crate) fn runtime() -> Arc<Runtime> {
     );
     *slot = Some((pid, rt.clone()));
     rt
+}
+
+/// Calls from the runtime's threads now inside Python, and whether the interpreter is exiting.
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+static EXITING: AtomicBool = AtomicBool::new(false);
+static EXIT_HOOK: AtomicBool = AtomicBool::new(false);
+/// How long the exit hook waits for calls into Python to end (each takes microseconds).
+const EXIT_WAIT: Duration = Duration::from_secs(2);
+
+/// Runs `f` with the GIL from one of the runtime's threads, unless the interpreter is exiting
+/// (then `None`: nobody waits for the answer any more, and asking for the GIL would end the
+/// thread; see the module's doc).
+pub(crate) fn attach_unless_exiting<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
+    // Counted before the flag is read, and the hook sets the flag before it reads the count
+    // (both SeqCst): either this call sees the flag, or the hook sees the call and waits.
+    IN_PYTHON.fetch_add(1, SeqCst);
+    let answer = if EXITING.load(SeqCst) { None } else { Python::try_attach(f) };
+    IN_PYTHON.fetch_sub(1, SeqCst);
+    answer
+}
+
+/// Registers, at import, the atexit hook that closes the door to the runtime's threads and waits
+/// (without the GIL) for those inside Python to leave.
+pub(crate) fn ensure_exit_hook(py: Python<'_>) -> PyResult<()> {
+    if EXIT_HOOK.swap(true, SeqCst) {
+        return Ok(());
+    }
+    let hook = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            EXITING.store(true, SeqCst);
+            let deadline = Instant::now() + EXIT_WAIT;
+            args.py().detach(|| {
+                while IN_PYTHON.load(SeqCst) > 0 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            });
+            Ok(())
+        },
+    )?;
+    let registered = py.import("atexit").and_then(|atexit| atexit.call_method1("register", (hook,)));
+    if registered.is_err() {
+        EXIT_HOOK.store(false, SeqCst);
+    }
+    registered.map(drop)
 }
 
 /// How often a blocked call looks for a signal (Ctrl-C) to hand to Python.
@@ -97,7 +153,7 @@ where
     let (loop_ref, future_ref) = (event_loop.clone().unbind(), future.clone().unbind());
     let task = runtime().spawn(async move {
         let result = fut.await;
-        Python::attach(|py| {
+        attach_unless_exiting(|py| {
             let (ok, value) = match result {
                 Ok(v) => match v.into_pyobject(py) {
                     Ok(v) => (true, v.into_any().unbind()),

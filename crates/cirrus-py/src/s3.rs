@@ -7,7 +7,7 @@ use crate::errors::{value_error, Failure};
 use crate::runtime::{block_on, to_asyncio, Stop};
 use crate::show::py_str;
 use cirrus::s3::{ListOptions, Object, ObjectInfo, PostOptions, PresignOptions, PutOptions, S3Client};
-use pyo3::exceptions::PyStopIteration;
+use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3::BoundObject;
@@ -255,11 +255,12 @@ fn byte_callback(callback: Option<Py<PyAny>>) -> Option<cirrus::s3::Progress> {
         if total <= before {
             return;
         }
-        Python::attach(|py| {
+        // From a runtime thread: not once the interpreter is exiting (see runtime.rs).
+        crate::runtime::attach_unless_exiting(|py| {
             if let Err(e) = callback.call1(py, (total - before,)) {
                 e.write_unraisable(py, None);
             }
-        })
+        });
     }))
 }
 
@@ -475,6 +476,16 @@ impl AsyncObjectIterator {
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        // The objects of the page in hand need no trip to the runtime.
+        if let Ok(mut l) = self.0.try_lock() {
+            if let Some(o) = l.buffer.pop_front() {
+                let object = Bound::new(py, PyObject::from(o))?;
+                return py.import("cirrus_aws._bridge")?.getattr("ready")?.call1((object,));
+            }
+            if l.is_done() {
+                return Err(PyStopAsyncIteration::new_err(()));
+            }
+        }
         let listing = self.0.clone();
         to_asyncio(
             py,

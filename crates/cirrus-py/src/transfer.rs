@@ -170,7 +170,8 @@ pub(crate) fn run(
             }
         }
         if let Some(callback) = &callback {
-            Python::attach(|py| {
+            // From a runtime thread: not once the interpreter is exiting (see runtime.rs).
+            crate::runtime::attach_unless_exiting(|py| {
                 if let Err(e) = callback.call1(py, (TransferEvent::of(event),)) {
                     e.write_unraisable(py, None);
                 }

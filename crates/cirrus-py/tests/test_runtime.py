@@ -36,14 +36,6 @@ def uploads_in_progress(bucket: str) -> list[str]:
     return [u["Key"] for u in boto_moto().list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
 
 
-def wait_for(check, what: str, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > end:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_sixteen_threads_share_one_client(s3: S3Client, bucket: str) -> None:
     def work(i: int) -> bytes:
         key = f"t/{i}"
@@ -94,40 +86,63 @@ def test_a_forked_child_makes_its_own_runtime(s3: S3Client, bucket: str) -> None
 
 
 CHILD = """
-import os, sys, time, cirrus_aws
+import os, signal, sys, threading, cirrus_aws
 cfg = cirrus_aws.Config(region="us-east-1", endpoint_url=os.environ["CIRRUS_MOTO_URL"],
                         credentials=cirrus_aws.Credentials("AKIDMOTO", "moto-secret"))
 s3 = cirrus_aws.S3Client(cfg)
-def slow(event):
-    time.sleep(0.05)  # a slow progress bar: the transfer takes seconds
+interrupted = threading.Event()
+told = threading.Event()
+
+def on_sigint(signum, frame):
+    interrupted.set()
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGINT, on_sigint)
+
+def hold(event):
+    # Once bytes move, the transfer waits here (in the engine's threads) until Ctrl-C: the
+    # interrupt always comes in the middle.
+    if event.kind == "bytes":
+        if not told.is_set():
+            told.set()
+            print("moving", flush=True)
+        interrupted.wait(30)
+
 try:
-    s3.cp(sys.argv[1], sys.argv[2], recursive=sys.argv[3] == "1", progress=slow)
+    s3.cp(sys.argv[1], sys.argv[2], recursive=sys.argv[3] == "1", progress=hold)
 except KeyboardInterrupt:
     print("interrupted", flush=True)
-    sys.exit(130)
+    # Gone at once, with nothing left to run: the clean-up must have ended before the raise.
+    os._exit(130)
 print("finished", flush=True)
 """
 
 
-def run_child(tmp_path: pathlib.Path, src: str, dst: str, recursive: bool) -> subprocess.Popen[str]:
+def interrupt_midway(tmp_path: pathlib.Path, src: str, dst: str, recursive: bool) -> tuple[int, str, str]:
+    """Runs a cp in a child, sends Ctrl-C once bytes move, and returns its exit and output."""
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(CHILD))
-    return subprocess.Popen(
+    child = subprocess.Popen(
         [sys.executable, str(script), src, dst, "1" if recursive else "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert child.stdout is not None
+    first = child.stdout.readline().strip()
+    if first != "moving":
+        child.kill()
+        pytest.fail(f"the child said {first!r} before any bytes moved: {child.communicate()[1]}")
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    return child.returncode, out.strip(), err
 
 
 def test_ctrl_c_aborts_the_multipart_upload(moto_bucket: str, tmp_path: pathlib.Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(40 << 20))  # 5 parts of 8 MiB
-    child = run_child(tmp_path, str(big), f"s3://{moto_bucket}/big.bin", False)
-    wait_for(lambda: uploads_in_progress(moto_bucket) == ["big.bin"] or child.poll() is not None, "the upload")
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
-    assert (child.returncode, out.strip()) == (130, "interrupted"), err
+    code, out, err = interrupt_midway(tmp_path, str(big), f"s3://{moto_bucket}/big.bin", False)
+    assert (code, out) == (130, "interrupted"), err
     assert uploads_in_progress(moto_bucket) == []
     keys = [o["Key"] for o in boto_moto().list_objects_v2(Bucket=moto_bucket).get("Contents", [])]
     assert keys == []
@@ -137,13 +152,10 @@ def test_ctrl_c_leaves_no_partial_download(moto_s3: S3Client, moto_bucket: str, 
     for i in range(40):
         moto_s3.put(moto_bucket, f"d/{i:02}", os.urandom(256 << 10))
     out_dir = tmp_path / "out"
-    child = run_child(tmp_path, f"s3://{moto_bucket}/d/", str(out_dir), True)
-    wait_for(lambda: out_dir.exists() and any(out_dir.iterdir()) or child.poll() is not None, "the first file")
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
-    assert (child.returncode, out.strip()) == (130, "interrupted"), err
-    written = sorted(p.name for p in out_dir.iterdir())
-    assert 0 < len(written) < 40
+    code, out, err = interrupt_midway(tmp_path, f"s3://{moto_bucket}/d/", str(out_dir), True)
+    assert (code, out) == (130, "interrupted"), err
+    written = sorted(p.name for p in out_dir.iterdir()) if out_dir.exists() else []
+    assert len(written) < 40
     # Every file there is whole and named as its object: no temporary file was left behind.
     for name in written:
         assert name.isdigit() and (out_dir / name).stat().st_size == 256 << 10
@@ -153,16 +165,18 @@ async def test_cancelling_the_task_aborts_the_upload(moto_config: cirrus_aws.Con
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(40 << 20))
     a = cirrus_aws.AsyncS3Client(moto_config)
+    moving, cancelled = threading.Event(), threading.Event()
 
-    def slow(event: cirrus_aws.TransferEvent) -> None:
-        time.sleep(0.05)
+    def hold(event: cirrus_aws.TransferEvent) -> None:
+        if event.kind == "bytes":
+            moving.set()
+            cancelled.wait(30)  # the upload stays in the middle until the task is cancelled
 
-    task = asyncio.create_task(a.cp(str(big), f"s3://{moto_bucket}/big.bin", progress=slow))
-    for _ in range(600):
-        if await asyncio.to_thread(uploads_in_progress, moto_bucket):
-            break
-        await asyncio.sleep(0.05)
+    task = asyncio.create_task(a.cp(str(big), f"s3://{moto_bucket}/big.bin", progress=hold))
+    assert await asyncio.to_thread(moving.wait, 30)
+    assert await asyncio.to_thread(uploads_in_progress, moto_bucket) == ["big.bin"]
     task.cancel()
+    cancelled.set()
     with pytest.raises(asyncio.CancelledError):
         await task
     # The cancelled task ended after the clean-up: nothing is left to wait for.

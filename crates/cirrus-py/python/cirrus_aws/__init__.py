@@ -64,3 +64,26 @@ __all__ = [
     "__version__",
     "errors",
 ]
+
+# SES, SNS and SNS webhook verification (cirrus_aws.sns.verify_webhook).
+from . import sns  # noqa: E402
+from ._cirrus import (  # noqa: E402
+    AsyncSesClient,
+    AsyncSnsClient,
+    SesClient,
+    SesEvent,
+    SnsClient,
+    SnsMessage,
+    SnsVerifier,
+)
+
+__all__ += [
+    "AsyncSesClient",
+    "AsyncSnsClient",
+    "SesClient",
+    "SesEvent",
+    "SnsClient",
+    "SnsMessage",
+    "SnsVerifier",
+    "sns",
+]

@@ -41,3 +41,8 @@ async def cleanly(future: "asyncio.Future[Any]", stop: Callable[[], None]) -> An
 async def awaiting(future: "asyncio.Future[Any]") -> Any:
     """`future` as a coroutine (cancelling the task cancels the future, which drops the work)."""
     return await future
+
+
+async def ready(value: Any) -> Any:
+    """An awaitable of a value already in hand."""
+    return value

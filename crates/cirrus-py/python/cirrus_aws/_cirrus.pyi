@@ -3,7 +3,9 @@
 import datetime
 import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, AsyncIterator, Literal, final
+from typing import Any, AsyncIterator, Literal, TypedDict, final
+
+from typing_extensions import Unpack
 
 __version__: str
 __all__ = [
@@ -19,6 +21,8 @@ __all__ = [
     "TransferEvent",
     "TransferSummary",
     "__version__",
+    "config_credentials",
+    "sign_headers",
 ]
 
 _Location = str | os.PathLike[str]
@@ -180,6 +184,39 @@ class TransferSummary:
 
 _Progress = Callable[[TransferEvent], object]
 
+class _Common(TypedDict, total=False):
+    include: _Patterns
+    exclude: _Patterns
+    filters: _Filters
+    dryrun: bool
+    progress: _Progress | None
+    raise_on_failure: bool
+
+class _Writes(_Common, total=False):
+    follow_symlinks: bool
+    no_overwrite: bool
+    content_type: str | None
+    metadata: Mapping[str, str] | None
+    storage_class: str | None
+
+class _CopyOptions(_Writes, total=False):
+    """The keywords of cp and mv: `recursive`, the filters, the object headers, `progress`."""
+
+    recursive: bool
+
+class _SyncOptions(_Writes, total=False):
+    """The keywords of sync."""
+
+    delete: bool
+    size_only: bool
+    exact_timestamps: bool
+    checksum: bool
+
+class _RemoveOptions(_Common, total=False):
+    """The keywords of rm."""
+
+    recursive: bool
+
 @final
 class S3Client:
     def __new__(cls, config: Config | None = None) -> S3Client: ...
@@ -231,75 +268,10 @@ class S3Client:
         start_after: str | None = None,
         page_size: int | None = None,
     ) -> ObjectIterator: ...
-    def cp(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
-    def sync(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        delete: bool = False,
-        dryrun: bool = False,
-        size_only: bool = False,
-        exact_timestamps: bool = False,
-        checksum: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
-    def mv(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
-    def rm(
-        self,
-        target: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> TransferSummary: ...
+    def cp(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> TransferSummary: ...
+    def sync(self, src: _Location, dst: _Location, **options: Unpack[_SyncOptions]) -> TransferSummary: ...
+    def mv(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> TransferSummary: ...
+    def rm(self, target: _Location, **options: Unpack[_RemoveOptions]) -> TransferSummary: ...
     def create_bucket(self, bucket: str) -> None: ...
     def delete_bucket(self, bucket: str) -> None: ...
 
@@ -354,74 +326,199 @@ class AsyncS3Client:
         start_after: str | None = None,
         page_size: int | None = None,
     ) -> AsyncObjectIterator: ...
-    def cp(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
-    def sync(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        delete: bool = False,
-        dryrun: bool = False,
-        size_only: bool = False,
-        exact_timestamps: bool = False,
-        checksum: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
-    def mv(
-        self,
-        src: _Location,
-        dst: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        follow_symlinks: bool = True,
-        no_overwrite: bool = False,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        storage_class: str | None = None,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
-    def rm(
-        self,
-        target: _Location,
-        *,
-        recursive: bool = False,
-        include: _Patterns = (),
-        exclude: _Patterns = (),
-        filters: _Filters = (),
-        dryrun: bool = False,
-        progress: _Progress | None = None,
-        raise_on_failure: bool = True,
-    ) -> Awaitable[TransferSummary]: ...
+    def cp(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> Awaitable[TransferSummary]: ...
+    def sync(self, src: _Location, dst: _Location, **options: Unpack[_SyncOptions]) -> Awaitable[TransferSummary]: ...
+    def mv(self, src: _Location, dst: _Location, **options: Unpack[_CopyOptions]) -> Awaitable[TransferSummary]: ...
+    def rm(self, target: _Location, **options: Unpack[_RemoveOptions]) -> Awaitable[TransferSummary]: ...
     def create_bucket(self, bucket: str) -> Awaitable[None]: ...
     def delete_bucket(self, bucket: str) -> Awaitable[None]: ...
+
+# ---- SES, SNS and SNS webhook verification (src/ses.rs, src/sns.rs, src/sns_verify.rs) ----
+
+__all__ += [
+    "AsyncSesClient",
+    "AsyncSnsClient",
+    "SesClient",
+    "SesEvent",
+    "SnsClient",
+    "SnsMessage",
+    "SnsVerifier",
+]
+
+_Recipient = str | tuple[str | None, str] | Any
+_Recipients = _Recipient | Iterable[_Recipient]
+_Body = bytes | bytearray | memoryview | str
+_Attribute = str | int | float | bytes | bytearray | list[Any] | tuple[Any, ...] | Mapping[str, Any]
+
+@final
+class SesClient:
+    def __new__(cls, config: Config | None = None) -> SesClient: ...
+    @property
+    def config(self) -> Config: ...
+    def send_email(
+        self,
+        e_from: _Recipient,
+        subject: str,
+        to: _Recipients | None = None,
+        text_body: str = "",
+        html_body: str | None = None,
+        *,
+        cc: _Recipients | None = None,
+        bcc: _Recipients | None = None,
+        reply_to: _Recipients | None = None,
+        attachments: Iterable[Mapping[str, Any] | Any] | None = None,
+        unsubscribe_link: str | None = None,
+        configuration_set: str | None = None,
+        message_tags: Mapping[str, Any] | None = None,
+        smtp_headers: Mapping[str, str] | None = None,
+    ) -> str: ...
+    def create_email_identity(self, identity: str) -> None: ...
+
+@final
+class AsyncSesClient:
+    def __new__(cls, config: Config | None = None) -> AsyncSesClient: ...
+    @property
+    def config(self) -> Config: ...
+    def send_email(
+        self,
+        e_from: _Recipient,
+        subject: str,
+        to: _Recipients | None = None,
+        text_body: str = "",
+        html_body: str | None = None,
+        *,
+        cc: _Recipients | None = None,
+        bcc: _Recipients | None = None,
+        reply_to: _Recipients | None = None,
+        attachments: Iterable[Mapping[str, Any] | Any] | None = None,
+        unsubscribe_link: str | None = None,
+        configuration_set: str | None = None,
+        message_tags: Mapping[str, Any] | None = None,
+        smtp_headers: Mapping[str, str] | None = None,
+    ) -> Awaitable[str]: ...
+    def create_email_identity(self, identity: str) -> Awaitable[None]: ...
+
+@final
+class SnsClient:
+    def __new__(cls, config: Config | None = None) -> SnsClient: ...
+    @property
+    def config(self) -> Config: ...
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        message_attributes: Mapping[str, _Attribute] | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+    ) -> str: ...
+    def create_topic(self, name: str) -> str: ...
+    def delete_topic(self, topic_arn: str) -> None: ...
+    def subscribe(self, topic_arn: str, protocol: str, endpoint: str) -> str: ...
+
+@final
+class AsyncSnsClient:
+    def __new__(cls, config: Config | None = None) -> AsyncSnsClient: ...
+    @property
+    def config(self) -> Config: ...
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        message_attributes: Mapping[str, _Attribute] | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+    ) -> Awaitable[str]: ...
+    def create_topic(self, name: str) -> Awaitable[str]: ...
+    def delete_topic(self, topic_arn: str) -> Awaitable[None]: ...
+    def subscribe(self, topic_arn: str, protocol: str, endpoint: str) -> Awaitable[str]: ...
+
+@final
+class SesEvent:
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def destination(self) -> list[str]: ...
+    @property
+    def tags(self) -> dict[str, list[str]]: ...
+    @property
+    def recipients(self) -> list[str]: ...
+    @property
+    def bounce_type(self) -> str | None: ...
+    @property
+    def bounce_sub_type(self) -> str | None: ...
+    @property
+    def unsubscribe(self) -> bool: ...
+    @property
+    def link(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SnsMessage:
+    @property
+    def type(self) -> Literal["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"]: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def topic_arn(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def timestamp(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime.datetime | None: ...
+    @property
+    def signature_version(self) -> Literal[1, 2]: ...
+    @property
+    def signing_cert_url(self) -> str: ...
+    @property
+    def subscribe_url(self) -> str | None: ...
+    @property
+    def token(self) -> str | None: ...
+    @property
+    def unsubscribe_url(self) -> str | None: ...
+    @property
+    def message_attributes(self) -> dict[str, Any] | None: ...
+    @property
+    def ses_event(self) -> SesEvent | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SnsVerifier:
+    def __new__(
+        cls,
+        *,
+        topics: list[str] | None = None,
+        max_age: float | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+        connect_to: str | None = None,
+        timeout: float | None = None,
+    ) -> SnsVerifier: ...
+    def verify(self, body: _Body) -> SnsMessage: ...
+    def verify_async(self, body: _Body) -> Awaitable[SnsMessage]: ...
+    def confirm_subscription(self, message: SnsMessage) -> str: ...
+    def confirm_subscription_async(self, message: SnsMessage) -> Awaitable[str]: ...
+
+# SigV4 for requests that another HTTP client sends (src/auth.rs; cirrus_aws.auth).
+def config_credentials(config: Config) -> Credentials | Awaitable[Credentials]: ...
+def sign_headers(
+    method: str,
+    url: str,
+    headers: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]],
+    body: bytes | str | None,
+    region: str,
+    service: str,
+    credentials: Credentials | Config,
+    *,
+    payload_hash: str | None = None,
+    time: datetime.datetime | float | None = None,
+) -> dict[str, str]: ...

@@ -88,6 +88,12 @@ class ThrottlingError(ServiceError):
 class SignatureError(CirrusError, ValueError):
     """A signed message whose signature does not hold (an SNS message, a certificate URL)."""
 
+    #: For an SNS message, the check that refused it: `signature`, `cert-url`, `format`,
+    #: `signature-version`, `subscribe-url`, `topic`, `age`, `cert-fetch`, `certificate`,
+    #: `cert-validity`; and `.reason`, what it found.
+    check: str = ""
+    reason: str = ""
+
 
 class TransferError(CirrusError):
     """A cp, sync, mv or rm that did not do everything: `.summary` says what it did."""

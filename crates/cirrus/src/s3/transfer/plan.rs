@@ -545,9 +545,10 @@ pub(super) fn no_version(options: &TransferOptions, what: &str) -> Result<(), Er
     }
 }
 
-/// Every object under `prefix`, page by page.
+/// Every object under `prefix`, in key order: the first page, then the rest of the tree in
+/// parallel key ranges when there is more ([`S3Client::list_tree`]).
 fn async_stream_list(client: S3Client, bucket: String, prefix: String) -> BoxStream<'static, Result<Object, Error>> {
-    stream::once(async move { client.list(&bucket, ListOptions::prefix(prefix)).boxed() }).flatten().boxed()
+    client.list_tree(&bucket, &prefix).boxed()
 }
 
 /// Every file under `root`, as upload jobs to `prefix`.
