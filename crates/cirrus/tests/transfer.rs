@@ -1179,20 +1179,14 @@ fn parts_stream_within_a_small_budget() -> Result<(), String> {
     })
 }
 
-/// A part whose file changed between its first pass (checksum and payload hash) and its
-/// sending, at the same size and modification time, so the engine's own check cannot see it:
-/// the signature-checking server refuses the bytes (their hash is not the one signed) and
-/// nothing is stored. (A test seam changes the file between the passes.)
+/// Through a test seam, changes the file at `path` once, between its first part's first pass
+/// (checksum and payload hash) and its sending, at the same size and modification time, so the
+/// engine's check of the file's size and time cannot see it.
 #[cfg(feature = "fuzzing")]
-fn a_file_changed_between_the_passes_is_refused() -> Result<(), String> {
+fn change_between_the_passes(path: &std::path::Path) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
-    let s3 = client_with(Server::S3s, None, small_parts().with_concurrency(1))?;
-    let b = bucket("between");
-    let dir = temp_dir("between");
-    let path = dir.join("big.bin");
-    std::fs::write(&path, bytes(12 << 20, 4)).map_err(e)?;
-    let inode = std::fs::metadata(&path).map_err(e)?.ino();
-    let target = path.clone();
+    let inode = std::fs::metadata(path).map_err(e)?.ino();
+    let target = path.to_owned();
     let flipped = std::sync::atomic::AtomicBool::new(false);
     cirrus::fuzzing::set_after_first_pass(Some(Box::new(move |file: &std::fs::File| {
         let ours = file.metadata().is_ok_and(|m| m.ino() == inode);
@@ -1204,13 +1198,58 @@ fn a_file_changed_between_the_passes_is_refused() -> Result<(), String> {
             f.set_modified(mtime).expect("put the time back");
         }
     })));
+    Ok(())
+}
+
+/// A part whose file changed between its two passes is never stored by the signature-checking
+/// server, and the upload fails naming the change.
+#[cfg(feature = "fuzzing")]
+fn a_file_changed_between_the_passes_is_refused() -> Result<(), String> {
+    let s3 = client_with(Server::S3s, None, small_parts().with_concurrency(1))?;
+    let b = bucket("between");
+    let dir = temp_dir("between");
+    let path = dir.join("big.bin");
+    std::fs::write(&path, bytes(12 << 20, 4)).map_err(e)?;
+    change_between_the_passes(&path)?;
     let result = block_on(async {
         s3.create_bucket(&b).await.map_err(e)?;
         let src = Location::Local(path.clone());
         let (summary, log) = run_copy(&s3, &src, &Location::s3(&b, "big.bin"), TransferOptions::default()).await?;
         ensure!(summary.failed == 1 && summary.done == 0, "{summary}: {:?}", log.lines());
-        ensure!(log.with("UploadPart") == 1, "not refused by the server: {:?}", log.lines());
+        ensure!(log.with("file changed while it was being uploaded") == 1, "{:?}", log.lines());
         ensure!(keys(&s3, &b, "").await?.is_empty(), "an object was stored");
+        Ok(())
+    });
+    cirrus::fuzzing::set_after_first_pass(None);
+    result
+}
+
+/// The same change against a server that checks nothing (neither the payload hash nor the
+/// checksum, as s3s-fs does not check the checksum and some stores check neither): the body
+/// finds that its bytes no longer come to the first pass's CRC32 and breaks off before its
+/// last byte, so the server never receives the changed part whole, and the upload is aborted,
+/// never completed.
+#[cfg(feature = "fuzzing")]
+fn a_changed_part_never_reaches_a_server_that_checks_nothing() -> Result<(), String> {
+    let dir = temp_dir("betweenloop");
+    let path = dir.join("big.bin");
+    let data = bytes(12 << 20, 5);
+    std::fs::write(&path, &data).map_err(e)?;
+    change_between_the_passes(&path)?;
+    let result = block_on(async {
+        let server = multipart_loopback(3).await;
+        let s3 = client_at(&server.url, small_parts().with_concurrency(1))?;
+        let src = Location::Local(path.clone());
+        let (summary, log) =
+            run_copy(&s3, &src, &Location::s3("bucket", "big.bin"), TransferOptions::default()).await?;
+        ensure!(summary.failed == 1 && summary.done == 0, "{summary}: {:?}", log.lines());
+        ensure!(log.with("file changed while it was being uploaded") == 1, "{:?}", log.lines());
+        let seen = server.requests();
+        for put in seen.iter().filter(|r| r.method == "PUT") {
+            part_received_whole(put, &data, cirrus::s3::ChecksumAlgorithm::Crc32)?;
+        }
+        ensure!(!seen.iter().any(|r| r.method == "POST" && r.target.contains("uploadId=U1")), "completed");
+        ensure!(seen.iter().any(|r| r.method == "DELETE"), "the upload was not aborted");
         Ok(())
     });
     cirrus::fuzzing::set_after_first_pass(None);
@@ -1339,6 +1378,11 @@ pub fn trials() -> Vec<Trial> {
     v.push(trial(
         "transfer::s3s::upload_of_a_file_changed_between_the_passes_is_refused",
         a_file_changed_between_the_passes_is_refused,
+    ));
+    #[cfg(feature = "fuzzing")]
+    v.push(trial(
+        "transfer::loopback::a_changed_part_never_reaches_a_server_that_checks_nothing",
+        a_changed_part_never_reaches_a_server_that_checks_nothing,
     ));
     v
 }

@@ -1,6 +1,7 @@
 //! Request bodies: bytes in memory, or a byte range of an open file read in small chunks as
 //! hyper sends it ([`FileBody`]), so a large upload part costs a chunk of memory, not the part.
-//! A file body is read again from the file for every attempt.
+//! A file body is read again from the file for every attempt, and with the S3 client it can
+//! check what it read against the CRC32 a first pass found ([`FileBody::with_crc32`]).
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
@@ -8,6 +9,7 @@ use std::fmt;
 use std::fs::File;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::task::JoinHandle;
@@ -24,14 +26,20 @@ pub(crate) const FILE_CHUNK: usize = 128 << 10;
 /// [`with_sha256`](Self::with_sha256), or send with
 /// [`unsigned_payload`](super::Request::unsigned_payload). The server checks that hash (and
 /// any checksum header) against the bytes it receives, so a file that changes after the hash
-/// was taken is refused, never stored. A file that got shorter than the range fails the
-/// attempt.
+/// was taken is refused, never stored; [`with_crc32`](Self::with_crc32) makes sure of it on
+/// this side too, for servers that check neither. A file that got shorter than the range
+/// fails the attempt.
 #[derive(Clone)]
 pub struct FileBody {
     file: Arc<File>,
     offset: u64,
     len: u64,
     sha256: Option<String>,
+    /// The CRC32 (base64 of its big-endian bytes) each attempt's bytes must come to.
+    #[cfg(feature = "s3")]
+    crc32: Option<String>,
+    /// Set by an attempt whose bytes did not come to `crc32`.
+    changed: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for FileBody {
@@ -43,7 +51,34 @@ impl fmt::Debug for FileBody {
 impl FileBody {
     /// `len` bytes of `file` from `offset`.
     pub fn new(file: Arc<File>, offset: u64, len: u64) -> Self {
-        FileBody { file, offset, len, sha256: None }
+        FileBody {
+            file,
+            offset,
+            len,
+            sha256: None,
+            #[cfg(feature = "s3")]
+            crc32: None,
+            changed: Arc::default(),
+        }
+    }
+
+    /// This body with the CRC32 of its bytes, as S3's `x-amz-checksum-crc32` carries it
+    /// (base64 of the big-endian value), found by a first pass over the range. Every attempt
+    /// computes the CRC32 of what it reads and, when that differs, fails in place of its last
+    /// chunk: the server never receives the whole body, so a file that changed since that pass
+    /// is not stored, whether or not the server checks checksums. [`changed`](Self::changed)
+    /// says so afterwards.
+    #[cfg(feature = "s3")]
+    #[must_use]
+    pub fn with_crc32(mut self, base64: impl Into<String>) -> Self {
+        self.crc32 = Some(base64.into());
+        self
+    }
+
+    /// Whether an attempt read bytes that did not come to the CRC32 given with `with_crc32`:
+    /// the file changed while it was being sent.
+    pub fn changed(&self) -> bool {
+        self.changed.load(Ordering::Acquire)
     }
 
     /// This body with the SHA-256 of its bytes (lower-case hex), used as the signed payload hash.
@@ -75,7 +110,14 @@ impl FileBody {
 
     /// A fresh reader of the range, for one attempt.
     pub(crate) fn reader(&self) -> FileReader {
-        FileReader { file: self.file.clone(), at: self.offset, left: self.len, pending: None }
+        FileReader {
+            file: self.file.clone(),
+            at: self.offset,
+            left: self.len,
+            pending: None,
+            #[cfg(feature = "s3")]
+            crc32: self.crc32.clone().map(|want| (crc32fast::Hasher::new(), want, self.changed.clone())),
+        }
     }
 }
 
@@ -85,6 +127,33 @@ pub(crate) struct FileReader {
     at: u64,
     left: u64,
     pending: Option<JoinHandle<std::io::Result<Bytes>>>,
+    /// The CRC32 of what this attempt read so far, what it must come to, and the body's flag
+    /// to set when it does not.
+    #[cfg(feature = "s3")]
+    crc32: Option<(crc32fast::Hasher, String, Arc<AtomicBool>)>,
+}
+
+impl FileReader {
+    /// Folds `chunk` (just read) into the running CRC32; after the last chunk, an error when
+    /// the bytes read are not the ones the first pass saw.
+    #[cfg(feature = "s3")]
+    fn check(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        let Some((running, want, changed)) = &mut self.crc32 else { return Ok(()) };
+        running.update(chunk);
+        if self.left > 0 || cirrus_sigv4::base64(&running.clone().finalize().to_be_bytes()) == *want {
+            return Ok(());
+        }
+        changed.store(true, Ordering::Release);
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file changed while it was being sent: its bytes no longer match the CRC32 taken before",
+        ))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    fn check(&mut self, _chunk: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Drop for FileReader {
@@ -150,6 +219,9 @@ impl Body for SendBody {
         };
         r.at += chunk.len() as u64;
         r.left -= chunk.len() as u64;
+        if let Err(e) = r.check(&chunk) {
+            return Poll::Ready(Some(Err(e)));
+        }
         Poll::Ready(Some(Ok(Frame::data(chunk))))
     }
 

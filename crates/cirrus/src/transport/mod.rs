@@ -14,6 +14,7 @@ mod send;
 pub mod xml;
 
 pub use body::FileBody;
+#[cfg(feature = "s3")]
 pub(crate) use body::FILE_CHUNK;
 pub use client::{redact_url, CallError};
 pub use error::{report, Chain, Error};

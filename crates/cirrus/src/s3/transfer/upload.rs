@@ -8,7 +8,7 @@ use super::error::joined;
 use super::resume::{self, Found, Journal, Listed};
 use super::{Error, ErrorKind, Event, Location};
 use crate::s3::checksum::{part_digests, PartDigests, Wanted};
-use crate::s3::CompletedPart;
+use crate::s3::{ChecksumAlgorithm, CompletedPart};
 use crate::transport::FileBody;
 use bytes::Bytes;
 use std::fs::File;
@@ -259,7 +259,9 @@ const PART_IN_FLIGHT: u64 = 6 * crate::transport::FILE_CHUNK as u64;
 /// signed payload hash (plain http) and, for a resume journal, its MD5, one chunk at a time;
 /// then the body is streamed from the file (read again on a retry). S3 checks the checksum
 /// and the hash against the bytes it receives, so a file changed between the passes is
-/// refused, and the part is then reported as the file having changed.
+/// refused, and the part is then reported as the file having changed. The body also checks
+/// what it sends against the first pass's CRC32 and breaks off before its last byte when they
+/// differ, so the same holds with a server that checks neither.
 async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(CompletedPart, bool), Error> {
     let offset = index * job.part_size;
     let len = job.part_size.min(job.size - offset);
@@ -273,6 +275,9 @@ async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(Compl
         sums: job.checksum.into_iter().chain(found.and_then(|(f, _)| f.algorithm_of(number))).collect(),
     };
     want.sums.dedup();
+    if !want.sums.contains(&ChecksumAlgorithm::Crc32) {
+        want.sums.push(ChecksumAlgorithm::Crc32); // what the body checks as it is sent
+    }
     let digests = first_pass(&job.file, (offset, len), want).await?;
     if let Some((found, listed)) = found {
         if let Some(part) = found.reusable(number, len, &digests, listed) {
@@ -282,14 +287,23 @@ async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(Compl
     }
     test_hook::after_first_pass(&job.file);
     let mut body = FileBody::new(job.file.clone(), offset, len);
+    if let Some(crc) = digests.sum(ChecksumAlgorithm::Crc32) {
+        body = body.with_crc32(crc.value.clone());
+    }
     if let Some(hash) = &digests.sha256_hex {
         body = body.with_sha256(hash.clone());
     }
     let sent = job.checksum.and_then(|a| digests.sum(a).cloned());
     let (bucket, key) = (job.bucket.as_str(), job.key.as_str());
-    let part = match ctx.client.upload_part_file((bucket, key, &job.upload_id), number, body, sent).await {
+    let part = match ctx.client.upload_part_file((bucket, key, &job.upload_id), number, body.clone(), sent).await {
         Ok(part) => part,
         // Refused: when the file changed meanwhile, that is the reason to give.
+        Err(_) if body.changed() => {
+            return Err(Error::new(
+                ErrorKind::Changed,
+                format!("the file changed while it was being uploaded: part {number} no longer matched its CRC32"),
+            ))
+        }
         Err(e) => {
             unchanged(&job.file, &job.before).await?;
             return Err(e.into());
