@@ -1146,36 +1146,75 @@ fn parts_stream_within_a_small_budget() -> Result<(), String> {
     let data = bytes(40 << 20, 11);
     std::fs::write(dir.join("big.bin"), &data).map_err(e)?;
     block_on(async {
-        let parts = Arc::new(Mutex::new(Vec::new()));
-        let seen_parts = parts.clone();
-        let server = Loopback::start(move |_, req| {
-            if req.method == "POST" && req.target.ends_with("?uploads=") {
-                Reply::ok("<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>")
-            } else if req.method == "PUT" {
-                seen_parts.lock().unwrap().push(std::time::Instant::now());
-                let ok = Reply::ok("").with_header("ETag", "\"p\"");
-                Reply::Slow(std::time::Duration::from_millis(300), Box::new(ok))
-            } else {
-                Reply::ok("<CompleteMultipartUploadResult><ETag>\"x-8\"</ETag></CompleteMultipartUploadResult>")
-            }
-        })
-        .await;
+        let (server, parts) = slow_multipart_loopback().await;
         let settings = small_parts().with_memory_budget(2 << 20).with_concurrency(8);
         let s3 = client_at(&server.url, settings)?;
         let src = Location::Local(dir.join("big.bin"));
         let (summary, log) =
             run_copy(&s3, &src, &Location::s3("bucket", "big.bin"), TransferOptions::default()).await?;
         ensure!(summary.done == 1 && summary.failed == 0, "{summary}: {:?}", log.lines());
-        let puts: Vec<_> = server.requests().into_iter().filter(|r| r.method == "PUT").collect();
-        ensure!(puts.len() == 8, "{} parts", puts.len());
-        for put in &puts {
-            part_received_whole(put, &data, cirrus::s3::ChecksumAlgorithm::Crc32)?;
+        parts_streamed_together(&server, &parts, &data)
+    })
+}
+
+/// A multipart server that answers each part after 300 ms, and when each part reached it.
+async fn slow_multipart_loopback() -> (Loopback, Arc<Mutex<Vec<std::time::Instant>>>) {
+    let parts = Arc::new(Mutex::new(Vec::new()));
+    let seen_parts = parts.clone();
+    let server = Loopback::start(move |_, req| {
+        if req.method == "POST" && req.target.ends_with("?uploads=") {
+            Reply::ok("<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>")
+        } else if req.method == "PUT" {
+            seen_parts.lock().unwrap().push(std::time::Instant::now());
+            let ok = Reply::ok("").with_header("ETag", "\"p\"");
+            Reply::Slow(std::time::Duration::from_millis(300), Box::new(ok))
+        } else {
+            Reply::ok("<CompleteMultipartUploadResult><ETag>\"x-8\"</ETag></CompleteMultipartUploadResult>")
         }
-        let mut at = parts.lock().unwrap().clone();
-        at.sort();
-        let together = at.windows(2).filter(|w| w[1] - w[0] < std::time::Duration::from_millis(150)).count();
-        ensure!(together >= 2, "parts reached the server one at a time: {at:?}");
-        Ok(())
+    })
+    .await;
+    (server, parts)
+}
+
+/// The 8 parts of `data` reached `server` whole (bytes, CRC32, payload hash), several in
+/// flight together.
+fn parts_streamed_together(
+    server: &Loopback,
+    parts: &Mutex<Vec<std::time::Instant>>,
+    data: &[u8],
+) -> Result<(), String> {
+    let puts: Vec<_> = server.requests().into_iter().filter(|r| r.method == "PUT").collect();
+    ensure!(puts.len() == 8, "{} parts", puts.len());
+    for put in &puts {
+        part_received_whole(put, data, cirrus::s3::ChecksumAlgorithm::Crc32)?;
+    }
+    let mut at = parts.lock().unwrap().clone();
+    at.sort();
+    let together = at.windows(2).filter(|w| w[1] - w[0] < std::time::Duration::from_millis(150)).count();
+    ensure!(together >= 2, "parts reached the server one at a time: {at:?}");
+    Ok(())
+}
+
+/// `S3Client::upload_file` streams a file's parts as the engine does: within a 2 MiB budget
+/// several 5 MiB parts are in flight at once (held in memory, one would go at a time), each
+/// arrives whole with its CRC32 and payload hash, and progress ends at the file's size.
+fn upload_file_streams_its_parts() -> Result<(), String> {
+    let dir = temp_dir("ufstream");
+    let data = bytes(40 << 20, 23);
+    std::fs::write(dir.join("big.bin"), &data).map_err(e)?;
+    block_on(async {
+        let (server, parts) = slow_multipart_loopback().await;
+        let s3 = client_at(&server.url, small_parts().with_memory_budget(2 << 20).with_concurrency(8))?;
+        let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = sent.clone();
+        let progress = Arc::new(move |n: u64| {
+            seen.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
+        });
+        let options = cirrus::s3::PutOptions::default().with_progress(progress);
+        let out = s3.upload_file("bucket", "big.bin", &dir.join("big.bin"), &options).await.map_err(e)?;
+        ensure!(out.parts == 8, "{out:?}");
+        ensure!(sent.load(std::sync::atomic::Ordering::SeqCst) == data.len() as u64, "progress");
+        parts_streamed_together(&server, &parts, &data)
     })
 }
 
@@ -1342,6 +1381,7 @@ pub fn trials() -> Vec<Trial> {
     let mut v = vec![
         trial("transfer::loopback::transfers_from_one_engine_share_one_budget", transfers_share_one_budget),
         trial("transfer::loopback::upload_parts_stream_within_a_small_budget", parts_stream_within_a_small_budget),
+        trial("transfer::loopback::upload_file_streams_its_parts", upload_file_streams_its_parts),
         trial("transfer::s3s::upload_of_a_large_file_within_a_small_budget", a_large_file_within_a_small_budget),
         trial("transfer::s3s::streamed_parts_carry_each_checksum", streamed_parts_carry_each_checksum),
         trial(

@@ -30,6 +30,7 @@ mod sse;
 mod tagging;
 pub mod transfer;
 mod upload;
+pub(crate) mod upload_streamed;
 mod versions;
 
 pub use bucket_config::VersioningConfiguration;

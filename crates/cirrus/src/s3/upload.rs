@@ -427,7 +427,13 @@ impl S3Client {
         })
     }
 
-    /// Uploads a file, streaming it (see [`upload`](Self::upload)).
+    /// Uploads a file: one PutObject below the multipart threshold; above it, a regular file's
+    /// parts are streamed from the file, never held (a first pass over each part computes its
+    /// checksum and a CRC32, then the part is read again as it is sent and checked against that
+    /// CRC32, so a file changed meanwhile is not stored), as many in flight as
+    /// [`concurrency`](super::S3Settings::concurrency) allows within the memory budget (768 KiB
+    /// each). Anything else (a pipe, a device) is read as a stream, as [`upload`](Self::upload)
+    /// does.
     ///
     /// ```no_run
     /// # async fn example(s3: &cirrus::s3::S3Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -449,14 +455,24 @@ impl S3Client {
         path: &Path,
         options: &PutOptions,
     ) -> Result<PutOutput, Error> {
+        check_bucket_key("PutObject", bucket, key)?;
         let owned = path.to_path_buf();
-        let file = tokio::task::spawn_blocking(move || crate::fs::open_file(&owned))
-            .await
-            .map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?
-            .map(tokio::fs::File::from_std)
-            .map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?;
-        let size = file.metadata().await.ok().map(|m| m.len());
-        self.upload_sized(bucket, key, file, size, options, None).await
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = crate::fs::open_file(&owned)?;
+            let meta = file.metadata()?;
+            Ok::<_, std::io::Error>((file, meta))
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+        let (file, meta) =
+            opened.map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?;
+        // A regular file big enough for parts: each part streamed from the file, never held.
+        if meta.is_file() && meta.len() >= self.settings().multipart_threshold && options.checksum_value.is_none() {
+            return self.upload_streamed((bucket, key), Arc::new(file), meta.len(), options).await;
+        }
+        let file = tokio::fs::File::from_std(file);
+        self.upload_sized(bucket, key, file, Some(meta.len()), options, None).await
     }
 
     /// Uploads everything `reader` yields: one PutObject below the multipart threshold,
@@ -554,21 +570,7 @@ impl S3Client {
             r = self.upload_parts(bucket, key, &upload_id, first, reader, part_size, options) => r,
             () = stop() => Err(interrupted("UploadPart")),
         };
-        match result {
-            Ok(parts) => {
-                let n = parts.len() as u32;
-                let done = self.complete_multipart_upload_with(bucket, key, &upload_id, &parts, options).await;
-                match done {
-                    Ok(mut out) => {
-                        guard.upload_id = None;
-                        out.parts = n;
-                        Ok(out)
-                    }
-                    Err(e) => Err(guard.abort_after(e).await),
-                }
-            }
-            Err(e) => Err(guard.abort_after(e).await),
-        }
+        self.complete_guarded(&mut guard, (bucket, key), result, options).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -861,7 +863,9 @@ impl S3Client {
     }
 }
 
-fn joined(done: Result<Result<CompletedPart, Error>, tokio::task::JoinError>) -> Result<CompletedPart, Error> {
+pub(super) fn joined(
+    done: Result<Result<CompletedPart, Error>, tokio::task::JoinError>,
+) -> Result<CompletedPart, Error> {
     match done {
         Ok(r) => r,
         Err(e) => Err(S3Client::response_error("UploadPart", format!("an upload task failed: {e}"))),
@@ -938,7 +942,12 @@ impl S3Client {
 
     /// CreateMultipartUpload, its id handed over inside an armed [`AbortGuard`]; an id whose
     /// caller was dropped is aborted on the runtime.
-    async fn create_guarded(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<AbortGuard, Error> {
+    pub(super) async fn create_guarded(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: &PutOptions,
+    ) -> Result<AbortGuard, Error> {
         let client = self.clone();
         let orphaned: Orphaned = Arc::new(move |bucket, key, id| {
             drop(AbortGuard { client: client.clone(), bucket, key, upload_id: Some(id) });
@@ -951,16 +960,16 @@ impl S3Client {
 
 /// Aborts the multipart upload unless it completed: awaited on failure, spawned when the
 /// upload's future is dropped mid-way.
-struct AbortGuard {
+pub(super) struct AbortGuard {
     client: S3Client,
     bucket: String,
     key: String,
-    upload_id: Option<String>,
+    pub(super) upload_id: Option<String>,
 }
 
 impl AbortGuard {
     /// Aborts after `error`; an abort that fails too is added to the error, upload id and all.
-    async fn abort_after(&mut self, error: Error) -> Error {
+    pub(super) async fn abort_after(&mut self, error: Error) -> Error {
         let Some(id) = self.upload_id.clone() else { return error };
         // Still armed while the abort is awaited: dropped mid-way, Drop aborts it again.
         let aborted = self.client.abort_multipart_upload(&self.bucket, &self.key, &id).await;

@@ -7,9 +7,9 @@ use super::ctx::{Ctx, Outcome, UploadGuard};
 use super::error::joined;
 use super::resume::{self, Found, Journal, Listed};
 use super::{Error, ErrorKind, Event, Location};
-use crate::s3::checksum::{part_digests, PartDigests, Wanted};
-use crate::s3::{ChecksumAlgorithm, CompletedPart};
-use crate::transport::FileBody;
+use crate::s3::checksum::{PartDigests, Wanted};
+use crate::s3::upload_streamed::{first_pass, PartFailed, STREAMED_PART_MEMORY};
+use crate::s3::CompletedPart;
 use bytes::Bytes;
 use std::fs::File;
 use std::path::Path;
@@ -246,28 +246,20 @@ async fn upload_parts(ctx: &Arc<Ctx>, job: &Arc<Multipart>) -> Result<(Vec<Compl
     Ok((parts, reused))
 }
 
-/// Memory charged for a part in flight: the chunk its first pass reads, then, while it is
-/// sent, the chunk its body reads and what hyper has queued to write (hyper takes chunks while
-/// under its 400 KiB buffer: up to four more of 128 KiB). Measured: 80 parts at 512 KiB each
-/// peaked at 66 MiB through a slow link, 53 at 768 KiB stay within the 64 MiB bound.
-const PART_IN_FLIGHT: u64 = 6 * crate::transport::FILE_CHUNK as u64;
-
 /// Part `index` (from 0): reused when an earlier run sent it and it checks out, else sent and,
 /// when resumable, recorded in the journal once S3 confirmed it.
 ///
 /// The part is never held whole: a first pass over its range computes its checksum, the
 /// signed payload hash (plain http) and, for a resume journal, its MD5, one chunk at a time;
-/// then the body is streamed from the file (read again on a retry). S3 checks the checksum
-/// and the hash against the bytes it receives, so a file changed between the passes is
-/// refused, and the part is then reported as the file having changed. The body also checks
-/// what it sends against the first pass's CRC32 and breaks off before its last byte when they
-/// differ, so the same holds with a server that checks neither.
+/// then the body is streamed from the file (read again on a retry) and checked against the
+/// first pass's CRC32 ([`S3Client::upload_part_streamed`](crate::s3::S3Client)): a file changed
+/// between the passes is never stored, and the part is reported as the file having changed.
 async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(CompletedPart, bool), Error> {
     let offset = index * job.part_size;
     let len = job.part_size.min(job.size - offset);
     let number = index as u32 + 1;
     let _slot = ctx.request_slot().await?;
-    let _memory = ctx.memory(PART_IN_FLIGHT).await?;
+    let _memory = ctx.memory(STREAMED_PART_MEMORY).await?;
     let found = job.found.as_ref().filter(|(f, _)| f.has(number));
     let mut want = Wanted {
         sha256: ctx.client.signs_payload(),
@@ -275,10 +267,7 @@ async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(Compl
         sums: job.checksum.into_iter().chain(found.and_then(|(f, _)| f.algorithm_of(number))).collect(),
     };
     want.sums.dedup();
-    if !want.sums.contains(&ChecksumAlgorithm::Crc32) {
-        want.sums.push(ChecksumAlgorithm::Crc32); // what the body checks as it is sent
-    }
-    let digests = first_pass(&job.file, (offset, len), want).await?;
+    let digests = read_first_pass(&job.file, (offset, len), want.streamed()).await?;
     if let Some((found, listed)) = found {
         if let Some(part) = found.reusable(number, len, &digests, listed) {
             ctx.progress(len);
@@ -286,25 +275,18 @@ async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(Compl
         }
     }
     test_hook::after_first_pass(&job.file);
-    let mut body = FileBody::new(job.file.clone(), offset, len);
-    if let Some(crc) = digests.sum(ChecksumAlgorithm::Crc32) {
-        body = body.with_crc32(crc.value.clone());
-    }
-    if let Some(hash) = &digests.sha256_hex {
-        body = body.with_sha256(hash.clone());
-    }
-    let sent = job.checksum.and_then(|a| digests.sum(a).cloned());
-    let (bucket, key) = (job.bucket.as_str(), job.key.as_str());
-    let part = match ctx.client.upload_part_file((bucket, key, &job.upload_id), number, body.clone(), sent).await {
+    let upload = (job.bucket.as_str(), job.key.as_str(), job.upload_id.as_str());
+    let sent = ctx.client.upload_part_streamed(upload, number, (&job.file, (offset, len)), &digests, job.checksum);
+    let part = match sent.await {
         Ok(part) => part,
-        // Refused: when the file changed meanwhile, that is the reason to give.
-        Err(_) if body.changed() => {
+        Err(PartFailed::Changed) => {
             return Err(Error::new(
                 ErrorKind::Changed,
                 format!("the file changed while it was being uploaded: part {number} no longer matched its CRC32"),
             ))
         }
-        Err(e) => {
+        // Refused: when the file changed meanwhile, that is the reason to give.
+        Err(PartFailed::Sent(e)) => {
             unchanged(&job.file, &job.before).await?;
             return Err(e.into());
         }
@@ -318,12 +300,8 @@ async fn send_part(ctx: &Arc<Ctx>, job: &Multipart, index: u64) -> Result<(Compl
 
 /// The first pass over a part's range, on a blocking thread; a file that got shorter has
 /// changed.
-async fn first_pass(file: &Arc<File>, range: (u64, u64), want: Wanted) -> Result<PartDigests, Error> {
-    let file = file.clone();
-    let chunk = crate::transport::FILE_CHUNK;
-    let read =
-        tokio::task::spawn_blocking(move || part_digests(&file, range, &want, chunk)).await.map_err(Error::task)?;
-    read.map_err(|e| {
+async fn read_first_pass(file: &Arc<File>, range: (u64, u64), want: Wanted) -> Result<PartDigests, Error> {
+    first_pass(file, range, want).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             Error::new(ErrorKind::Changed, "the file got shorter while it was being uploaded")
         } else {
