@@ -300,8 +300,9 @@ mod ops {
         bucket: String,
         key: String,
         put: PutOptions,
+        cancel: cirrus::s3::transfer::Cancel,
     ) -> Result<Put, Failure> {
-        Ok(Put(s3.upload_file(&bucket, &key, &path, &put).await?))
+        Ok(Put(s3.upload_file_with_cancel(&bucket, &key, &path, &put, &cancel).await?))
     }
 
     pub(super) async fn download_file(
@@ -596,7 +597,10 @@ macro_rules! s3_methods {
             ) -> PyResult<$out> {
                 let mut put = put_options(content_type, metadata, storage_class)?;
                 put.progress = byte_callback(callback);
-                $run(py, ops::upload_file(s3(&self.0, py)?, filename, bucket, key, put), None).map(Into::into)
+                // Stopped (Ctrl-C, a cancelled task): a multipart upload is aborted first.
+                let cancel = cirrus::s3::transfer::Cancel::new();
+                let work = ops::upload_file(s3(&self.0, py)?, filename, bucket, key, put, cancel.clone());
+                $run(py, work, Some(Box::new(move || cancel.cancel()))).map(Into::into)
             }
 
             /// Downloads an object to a file, verified, written to a temporary file and moved

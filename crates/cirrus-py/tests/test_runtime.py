@@ -108,8 +108,15 @@ def hold(event):
             print("moving", flush=True)
         interrupted.wait(30)
 
+def hold_bytes(n):
+    hold(type("Bytes", (), {"kind": "bytes"})())
+
 try:
-    s3.cp(sys.argv[1], sys.argv[2], recursive=sys.argv[3] == "1", progress=hold)
+    if sys.argv[3] == "upload_file":
+        bucket, key = sys.argv[2][len("s3://"):].split("/", 1)
+        s3.upload_file(sys.argv[1], bucket, key, callback=hold_bytes)
+    else:
+        s3.cp(sys.argv[1], sys.argv[2], recursive=sys.argv[3] == "1", progress=hold)
 except KeyboardInterrupt:
     print("interrupted", flush=True)
     # Gone at once, with nothing left to run: the clean-up must have ended before the raise.
@@ -118,12 +125,13 @@ print("finished", flush=True)
 """
 
 
-def interrupt_midway(tmp_path: pathlib.Path, src: str, dst: str, recursive: bool) -> tuple[int, str, str]:
-    """Runs a cp in a child, sends Ctrl-C once bytes move, and returns its exit and output."""
+def interrupt_midway(tmp_path: pathlib.Path, src: str, dst: str, recursive: bool | str) -> tuple[int, str, str]:
+    """Runs a cp (or, with "upload_file", that) in a child, sends Ctrl-C once bytes move, and
+    returns its exit and output."""
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(CHILD))
     child = subprocess.Popen(
-        [sys.executable, str(script), src, dst, "1" if recursive else "0"],
+        [sys.executable, str(script), src, dst, recursive if isinstance(recursive, str) else str(int(recursive))],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -142,6 +150,16 @@ def test_ctrl_c_aborts_the_multipart_upload(moto_bucket: str, tmp_path: pathlib.
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(40 << 20))  # 5 parts of 8 MiB
     code, out, err = interrupt_midway(tmp_path, str(big), f"s3://{moto_bucket}/big.bin", False)
+    assert (code, out) == (130, "interrupted"), err
+    assert uploads_in_progress(moto_bucket) == []
+    keys = [o["Key"] for o in boto_moto().list_objects_v2(Bucket=moto_bucket).get("Contents", [])]
+    assert keys == []
+
+
+def test_ctrl_c_aborts_an_upload_file(moto_bucket: str, tmp_path: pathlib.Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(40 << 20))
+    code, out, err = interrupt_midway(tmp_path, str(big), f"s3://{moto_bucket}/big.bin", "upload_file")
     assert (code, out) == (130, "interrupted"), err
     assert uploads_in_progress(moto_bucket) == []
     keys = [o["Key"] for o in boto_moto().list_objects_v2(Bucket=moto_bucket).get("Contents", [])]

@@ -455,6 +455,30 @@ impl S3Client {
         path: &Path,
         options: &PutOptions,
     ) -> Result<PutOutput, Error> {
+        self.upload_file_cancellable(bucket, key, path, options, None).await
+    }
+
+    /// Like [`upload_file`](Self::upload_file), stopping when `cancel` fires: a multipart
+    /// upload in progress is aborted (and awaited) before the error returns.
+    pub async fn upload_file_with_cancel(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        options: &PutOptions,
+        cancel: &Cancel,
+    ) -> Result<PutOutput, Error> {
+        self.upload_file_cancellable(bucket, key, path, options, Some(cancel)).await
+    }
+
+    async fn upload_file_cancellable(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        options: &PutOptions,
+        cancel: Option<&Cancel>,
+    ) -> Result<PutOutput, Error> {
         check_bucket_key("PutObject", bucket, key)?;
         let owned = path.to_path_buf();
         let opened = tokio::task::spawn_blocking(move || {
@@ -469,10 +493,10 @@ impl S3Client {
             opened.map_err(|e| Self::input_error("PutObject", format!("cannot open {}: {e}", path.display())))?;
         // A regular file big enough for parts: each part streamed from the file, never held.
         if meta.is_file() && meta.len() >= self.settings().multipart_threshold && options.checksum_value.is_none() {
-            return self.upload_streamed((bucket, key), Arc::new(file), meta.len(), options).await;
+            return self.upload_streamed((bucket, key), Arc::new(file), meta.len(), options, cancel).await;
         }
         let file = tokio::fs::File::from_std(file);
-        self.upload_sized(bucket, key, file, Some(meta.len()), options, None).await
+        self.upload_sized(bucket, key, file, Some(meta.len()), options, cancel).await
     }
 
     /// Uploads everything `reader` yields: one PutObject below the multipart threshold,

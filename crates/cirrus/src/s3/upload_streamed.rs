@@ -2,6 +2,7 @@
 //! [`S3Client::upload_file`]'s path for files at or above the multipart threshold, and each
 //! part of the transfer engine's uploads ([`S3Client::upload_part_streamed`]).
 
+use super::cancel::Cancel;
 use super::checksum::{part_digests, PartDigests, Wanted};
 use super::upload::{joined, AbortGuard, PutOutput, MAX_PARTS};
 use super::{ChecksumAlgorithm, CompletedPart, PutOptions, S3Client};
@@ -76,19 +77,21 @@ impl S3Client {
 
     /// A multipart upload of the `size` bytes of a regular file, each part streamed from it:
     /// as many parts in flight as `concurrency` allows within the memory budget (768 KiB each,
-    /// not the part's size), the upload aborted on any failure.
+    /// not the part's size), the upload aborted (and the abort awaited) on any failure or when
+    /// `cancel` fires.
     pub(super) async fn upload_streamed(
         &self,
         (bucket, key): (&str, &str),
         file: Arc<File>,
         size: u64,
         options: &PutOptions,
+        cancel: Option<&Cancel>,
     ) -> Result<PutOutput, Error> {
         let part_size = self.settings().part_size.max(size.div_ceil(MAX_PARTS));
         let options = &self.with_upload_checksum(options);
         let mut guard = self.create_guarded(bucket, key, options).await?;
         let upload_id = guard.upload_id.clone().unwrap_or_default();
-        let sent = self.streamed_parts((bucket, key, &upload_id), &file, (size, part_size), options).await;
+        let sent = self.streamed_parts((bucket, key, &upload_id), &file, (size, part_size), options, cancel).await;
         self.complete_guarded(&mut guard, (bucket, key), sent, options).await
     }
 
@@ -98,6 +101,7 @@ impl S3Client {
         file: &Arc<File>,
         (size, part_size): (u64, u64),
         options: &PutOptions,
+        cancel: Option<&Cancel>,
     ) -> Result<Vec<CompletedPart>, Error> {
         let settings = self.settings();
         let fit = (settings.memory_budget / STREAMED_PART_MEMORY).max(1);
@@ -107,7 +111,7 @@ impl S3Client {
         let mut parts = Vec::new();
         for index in 0..size.div_ceil(part_size) {
             while in_flight.len() >= concurrency {
-                match in_flight.join_next().await.map(joined) {
+                match next_part(&mut in_flight, cancel).await {
                     Some(Ok(part)) => parts.push(part),
                     Some(Err(e)) => return Err(stop(in_flight, e).await),
                     None => break,
@@ -127,8 +131,8 @@ impl S3Client {
                 Ok::<_, Error>(part)
             });
         }
-        while let Some(done) = in_flight.join_next().await {
-            match joined(done) {
+        while let Some(done) = next_part(&mut in_flight, cancel).await {
+            match done {
                 Ok(part) => parts.push(part),
                 Err(e) => return Err(stop(in_flight, e).await),
             }
@@ -181,6 +185,23 @@ impl S3Client {
             }
             Err(e) => Err(guard.abort_after(e).await),
         }
+    }
+}
+
+/// The next part to end (`None` when none is left), or an error when `cancel` fires first.
+async fn next_part(
+    in_flight: &mut JoinSet<Result<CompletedPart, Error>>,
+    cancel: Option<&Cancel>,
+) -> Option<Result<CompletedPart, Error>> {
+    let stopped = async {
+        match cancel {
+            Some(c) => c.cancelled().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        done = in_flight.join_next() => done.map(joined),
+        () = stopped => Some(Err(S3Client::response_error("UploadPart", "interrupted"))),
     }
 }
 
