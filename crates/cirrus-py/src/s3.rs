@@ -302,6 +302,13 @@ mod ops {
         put: PutOptions,
         cancel: cirrus::s3::transfer::Cancel,
     ) -> Result<Put, Failure> {
+        // A missing file is Python's own FileNotFoundError, as boto3's upload_file raises.
+        if let Err(e) = tokio::fs::metadata(&path).await {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                let why = (2, e.to_string(), path.display().to_string()); // errno ENOENT
+                return Err(Failure::Python(pyo3::exceptions::PyFileNotFoundError::new_err(why)));
+            }
+        }
         Ok(Put(s3.upload_file_with_cancel(&bucket, &key, &path, &put, &cancel).await?))
     }
 

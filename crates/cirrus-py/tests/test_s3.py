@@ -100,6 +100,13 @@ def test_upload_and_download_file_with_callback(s3: S3Client, bucket: str, tmp_p
     assert dst.read_bytes() == data
 
 
+def test_upload_file_of_a_missing_file_is_file_not_found(s3: S3Client, bucket: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "nope.bin"
+    with pytest.raises(FileNotFoundError) as raised:
+        s3.upload_file(str(missing), bucket, "nope.bin")
+    assert raised.value.filename == str(missing)
+
+
 def test_presigned_post_form_with_requests(s3: S3Client, bucket: str) -> None:
     import requests
 
