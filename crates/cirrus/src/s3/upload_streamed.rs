@@ -113,7 +113,7 @@ impl S3Client {
             while in_flight.len() >= concurrency {
                 match next_part(&mut in_flight, cancel).await {
                     Some(Ok(part)) => parts.push(part),
-                    Some(Err(e)) => return Err(stop(in_flight, e).await),
+                    Some(Err(e)) => return Err(stop_parts(in_flight, e).await),
                     None => break,
                 }
             }
@@ -134,7 +134,7 @@ impl S3Client {
         while let Some(done) = next_part(&mut in_flight, cancel).await {
             match done {
                 Ok(part) => parts.push(part),
-                Err(e) => return Err(stop(in_flight, e).await),
+                Err(e) => return Err(stop_parts(in_flight, e).await),
             }
         }
         parts.sort_by_key(|p| p.number);
@@ -206,8 +206,9 @@ async fn next_part(
 }
 
 /// Stops the other parts and waits until none is in flight, so the abort that follows is the
-/// last word on the upload (a part that landed after an abort would be billed again).
-async fn stop(mut in_flight: JoinSet<Result<CompletedPart, Error>>, error: Error) -> Error {
-    in_flight.shutdown().await;
+/// last word on the upload (a part that landed after an abort would be billed again); then
+/// `error`.
+pub(crate) async fn stop_parts<T: 'static, E>(mut set: JoinSet<T>, error: E) -> E {
+    set.shutdown().await;
     error
 }

@@ -8,6 +8,7 @@ use super::error::joined;
 use super::resume::{self, Found, Journal, Listed};
 use super::{Error, ErrorKind, Event, Location};
 use crate::s3::checksum::{PartDigests, Wanted};
+pub(crate) use crate::s3::upload_streamed::stop_parts;
 use crate::s3::upload_streamed::{first_pass, PartFailed, STREAMED_PART_MEMORY};
 use crate::s3::CompletedPart;
 use bytes::Bytes;
@@ -308,13 +309,6 @@ async fn read_first_pass(file: &Arc<File>, range: (u64, u64), want: Wanted) -> R
             Error::io("cannot read the file", e)
         }
     })
-}
-
-/// Stops the other parts and waits until none is in flight, so the abort that follows is the
-/// last word on the upload (a part that landed after an abort would be billed again).
-pub(crate) async fn stop_parts<T: 'static>(mut set: JoinSet<T>, error: Error) -> Error {
-    set.shutdown().await;
-    error
 }
 
 /// Fails when the file's size or modification time moved since `before`: a file written while it
