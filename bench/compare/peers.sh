@@ -26,3 +26,13 @@ ensure_s3transfer() {
     ${CARGO:-cargo} build --quiet --release --manifest-path bench/compare/Cargo.toml --bin s3transfer
   fi
 }
+
+# bench/compare/src/bin/ceiling.rs (the minimal client: the ceiling of one large object, the
+# floor of many small ones), built in release when missing; exports CEILING_BIN.
+ensure_ceiling() {
+  export CEILING_BIN=${CEILING_BIN:-${CARGO_TARGET_DIR:-$PWD/bench/compare/target}/release/ceiling}
+  if [ ! -x "$CEILING_BIN" ]; then
+    echo "== building bench/compare's ceiling (release)"
+    ${CARGO:-cargo} build --quiet --release --manifest-path bench/compare/Cargo.toml --bin ceiling
+  fi
+}

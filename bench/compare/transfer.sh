@@ -7,6 +7,9 @@
 #   relay.py adding DELAY_MS (10) each way (a 20 ms round trip): recursive upload to a fresh
 #   prefix, recursive download of it to a fresh local directory, recursive S3 -> S3 copy of it.
 #   One large object on loopback, no relay: upload and download of LARGE_MIB (1 GiB).
+#   The tool `floor` is the floor of the small cases on this machine: bench/compare's minimal
+#   client (src/bin/ceiling.rs, tree-up / tree-down / tree-copy), one request per object and
+#   FLOOR_CONNS (128, cirrus's default) in flight, nothing else.
 #
 # Tools take turns round by round; each run is one process under /usr/bin/time -v (wall time,
 # peak RSS, CPU), and every result is checked (the combined SHA-256 of the 1,000 files in the
@@ -15,7 +18,7 @@
 #   bench/compare/transfer.sh [ROUNDS] [ROUNDS_LARGE]     (defaults 3 and 3)
 #
 # Environment: TOOLS="cirrus aws rclone" (the default; any subset of "cirrus aws rclone s3sync
-# s3transfer", e.g. TOOLS="cirrus aws s3sync s3transfer"), ROUNDS,
+# s3transfer floor", e.g. TOOLS="floor cirrus aws s3sync s3transfer"), ROUNDS,
 # ROUNDS_LARGE, FILES=1000, FILE_KIB=16, SKIP_LARGE=1 (no large cases), LARGE_MIB=1024,
 # DELAY_MS=10, CIRRUS_BIN=target/release/cirrus (not built here: build it first),
 # BENCH_DIR=/dev/shm (scratch and server data), RUN_TIMEOUT=900 (seconds per run).
@@ -34,13 +37,14 @@ export CIRRUS_BIN=${CIRRUS_BIN:-target/release/cirrus} AWS_BIN=/usr/bin/aws RCLO
 BENCH_DIR=${BENCH_DIR:-/dev/shm}
 
 for t in $TOOLS; do
-  case $t in cirrus|aws|rclone|s3sync|s3transfer) ;;
-    *) echo "unknown tool in TOOLS: $t (known: cirrus aws rclone s3sync s3transfer)" >&2; exit 2 ;;
+  case $t in cirrus|aws|rclone|s3sync|s3transfer|floor) ;;
+    *) echo "unknown tool in TOOLS: $t (known: cirrus aws rclone s3sync s3transfer floor)" >&2; exit 2 ;;
   esac
 done
 source bench/compare/peers.sh
 [[ " $TOOLS " != *" s3sync "* ]] || ensure_s3sync
 [[ " $TOOLS " != *" s3transfer "* ]] || ensure_s3transfer
+[[ " $TOOLS " != *" floor "* ]] || ensure_ceiling
 if [[ " $TOOLS " == *" cirrus "* && ! -x $CIRRUS_BIN ]]; then
   echo "no cirrus binary at $CIRRUS_BIN: build it (cargo build --release -p cirrus-cli), set CIRRUS_BIN, or leave cirrus out (TOOLS=\"aws rclone\")" >&2
   exit 2

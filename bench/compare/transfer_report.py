@@ -39,10 +39,12 @@ AWS = E.get("AWS_BIN", "/usr/bin/aws")
 RCLONE = E.get("RCLONE_BIN", "rclone")
 S3SYNC = E.get("S3SYNC_BIN", ".tools/s3sync/bin/s3sync")
 S3TRANSFER = E.get("S3TRANSFER_BIN", "bench/compare/target/release/s3transfer")
+CEILING = E.get("CEILING_BIN", "bench/compare/target/release/ceiling")
+FLOOR_CONNS = E.get("FLOOR_CONNS", "128")
 TIMEOUT = int(E.get("RUN_TIMEOUT", "900"))
 LOG_DIR = E.get("LOG_DIR", os.path.join(WORK, "logs"))
 NAMES = {"cirrus": "cirrus", "aws": "AWS CLI v2", "rclone": "rclone", "s3sync": "s3sync",
-         "s3transfer": "AWS transfer manager"}
+         "s3transfer": "AWS transfer manager", "floor": "minimal client (floor)"}
 KNOWN = " ".join(NAMES)
 LARGE_NAME = f"{LARGE_MIB // 1024} GiB" if LARGE_MIB % 1024 == 0 else f"{LARGE_MIB} MiB"
 
@@ -127,6 +129,18 @@ def command(tool, op, url, bucket, local):
         return argv, rclone_env(url)
     if tool == "s3sync":
         return s3sync_command(op, url, bucket, local), ENV
+    if tool == "floor":
+        # bench/compare/src/bin/ceiling.rs: one request per object, FLOOR_CONNS in flight on as
+        # many keep-alive connections, nothing else (the small cases only).
+        pre = ["--endpoint", url, "--bucket", bucket, "--conns", FLOOR_CONNS]
+        argv = {
+            "upload": [CEILING, "tree-up", *pre, "--prefix", "up/", "--dir", local or ""],
+            "download": [CEILING, "tree-down", *pre, "--prefix", "up/", "--dir", local or ""],
+            "copy": [CEILING, "tree-copy", *pre, "--prefix", "up/", "--to", "copy/"],
+            "put": None,
+            "get": None,
+        }[op]
+        return argv, ENV
     if tool == "s3transfer":
         # bench/compare/src/bin/s3transfer.rs: the crate at its defaults, the endpoint from the
         # environment (as aws-config reads it), path-style addressing forced (s3s-fs needs it).
@@ -179,6 +193,8 @@ def crate_version(name):
 
 
 def version(tool):
+    if tool == "floor":
+        return f"bench/compare/src/bin/ceiling.rs, {FLOOR_CONNS} requests in flight"
     if tool == "s3transfer":
         return (f"aws-sdk-s3-transfer-manager {crate_version('aws-sdk-s3-transfer-manager')}, "
                 f"aws-sdk-s3 {crate_version('aws-sdk-s3')}")
@@ -279,7 +295,8 @@ def drop_bucket(bucket):
 
 results = {}  # (case, tool) -> [(wall, rss, cpu)]
 failures = {}  # (case, tool) -> [text]
-NOT_OFFERED = {"s3transfer": "n/a: the crate has no S3 -> S3 copy"}
+NOT_OFFERED = {"s3transfer": "n/a: the crate has no S3 -> S3 copy",
+               "floor": "n/a: see large.sh for the ceiling of one large object"}
 unsupported = set()  # (case, tool): the tool has no such operation
 
 
@@ -443,6 +460,14 @@ def report(cases_small, cases_large, small, versions):
                 else:
                     row.append(f"{med[tool] / med['cirrus']:.2f}x")
             print("| " + " | ".join(row) + " |")
+    if "floor" in TOOLS and has_cirrus:
+        print()
+        for case in cases_small:
+            f = [w for w, _, _ in results.get((case, "floor"), [])]
+            c = [w for w, _, _ in results.get((case, "cirrus"), [])]
+            if f and c:
+                print(f"- {case}: cirrus takes {statistics.median(c) / statistics.median(f):.2f}x the floor "
+                      f"({statistics.median(c):.2f} s against {statistics.median(f):.2f} s).")
     parts = []
     if cases_small:
         parts.append(f"{rounds(ROUNDS)} ({small}: through a relay adding {DELAY_MS} ms each way, "

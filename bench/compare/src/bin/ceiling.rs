@@ -15,6 +15,19 @@
 //! are counted and dropped (each range must bring exactly its length). With `--verify` they are
 //! kept, and the SHA-256 of the whole object is printed after the clock stops.
 //!
+//! The floor for many small objects (transfer.sh's `floor` tool), each object one request, N
+//! requests in flight on N keep-alive connections, payloads signed (their SHA-256 computed
+//! before the requests start), nothing else: no checksum headers, no retries.
+//!
+//!     ceiling tree-up   --endpoint E --bucket B --prefix P --dir D --conns N
+//!     ceiling tree-down --endpoint E --bucket B --prefix P --dir D --conns N
+//!     ceiling tree-copy --endpoint E --bucket B --prefix P --to Q --conns N
+//!
+//! `tree-up` reads every file under D into memory and PUTs it at P + its relative path.
+//! `tree-down` lists P (ListObjectsV2, pages in a chain) and GETs every key into D, one file
+//! written per object. `tree-copy` lists P and copies every key to Q (CopyObject). The clock
+//! runs from the first connection to the last answer.
+//!
 //! Keys come from CIRRUS_S3S_ACCESS_KEY and CIRRUS_S3S_SECRET_KEY (else AWS_ACCESS_KEY_ID and
 //! AWS_SECRET_ACCESS_KEY); the region is us-east-1, addressing path-style. One line goes to
 //! stdout: `op=up conns=N part_mib=M bytes=... secs=... mib_s=...` and the phases.
@@ -44,6 +57,9 @@ struct Opts {
     size_mib: usize,
     signed: bool,
     verify: bool,
+    prefix: String,
+    to: String,
+    dir: String,
     access: String,
     secret: String,
 }
@@ -51,14 +67,19 @@ struct Opts {
 fn usage() -> ! {
     eprintln!(
         "usage: ceiling up|down --endpoint http://HOST:PORT --bucket B --key K --conns N --part-mib M \
-         [--file PATH | --size-mib S] [--payload unsigned|signed] [--verify]"
+         [--file PATH | --size-mib S] [--payload unsigned|signed] [--verify]\n       \
+         ceiling tree-up|tree-down|tree-copy --endpoint http://HOST:PORT --bucket B --prefix P \
+         [--dir D] [--to Q] --conns N"
     );
     std::process::exit(2)
 }
 
 fn opts() -> Opts {
     let mut args = std::env::args().skip(1);
-    let op = args.next().filter(|o| o == "up" || o == "down").unwrap_or_else(|| usage());
+    let op = args
+        .next()
+        .filter(|o| ["up", "down", "tree-up", "tree-down", "tree-copy"].contains(&o.as_str()))
+        .unwrap_or_else(|| usage());
     let env = |a: &str, b: &str| std::env::var(a).or_else(|_| std::env::var(b)).unwrap_or_default();
     let mut o = Opts {
         op,
@@ -71,6 +92,9 @@ fn opts() -> Opts {
         size_mib: 1024,
         signed: false,
         verify: false,
+        prefix: String::new(),
+        to: String::new(),
+        dir: String::new(),
         access: env("CIRRUS_S3S_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
         secret: env("CIRRUS_S3S_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
     };
@@ -90,10 +114,20 @@ fn opts() -> Opts {
             "--file" => o.file = Some(v),
             "--size-mib" => o.size_mib = num(&v),
             "--payload" => o.signed = v == "signed",
+            "--prefix" => o.prefix = v,
+            "--to" => o.to = v,
+            "--dir" => o.dir = v,
             _ => usage(),
         }
     }
-    if o.host.is_empty() || o.bucket.is_empty() || o.key.is_empty() || o.access.is_empty() {
+    let tree = o.op.starts_with("tree-");
+    let named = if tree { !o.prefix.is_empty() } else { !o.key.is_empty() };
+    let needs = match o.op.as_str() {
+        "tree-up" | "tree-down" => !o.dir.is_empty(),
+        "tree-copy" => !o.to.is_empty(),
+        _ => true,
+    };
+    if o.host.is_empty() || o.bucket.is_empty() || !named || !needs || o.access.is_empty() {
         usage();
     }
     o
@@ -121,7 +155,8 @@ async fn send(
         Some(h) => cirrus_sigv4::Payload::Precomputed(h),
         None => cirrus_sigv4::Payload::Unsigned,
     };
-    let req = cirrus_sigv4::SignableRequest::new(method, uri, [("host", o.host.as_str())], payload)?;
+    let signed_headers = std::iter::once(("host", o.host.as_str())).chain(extra.iter().map(|(n, v)| (*n, v.as_str())));
+    let req = cirrus_sigv4::SignableRequest::new(method, uri, signed_headers, payload)?;
     let params = cirrus_sigv4::SigningParams::new(&o.access, &o.secret, "us-east-1", "s3", SystemTime::now());
     let signed = cirrus_sigv4::sign(&req, &params)?;
     let mut b = http::Request::builder().method(method).uri(uri).header("host", &o.host);
@@ -314,14 +349,157 @@ async fn download(o: Arc<Opts>) -> Res<()> {
     Ok(())
 }
 
+/// Percent-encodes a query value or a key's bytes (all but the unreserved characters; `/` too
+/// unless `keep_slash`).
+fn encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Every file under `dir`, as (path relative to it with `/`, bytes).
+fn read_tree(dir: &std::path::Path, rel: &str, out: &mut Vec<(String, Bytes)>) -> Res<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().into_string().map_err(|_| "a file name that is not UTF-8")?;
+        let rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        if entry.file_type()?.is_dir() {
+            read_tree(&entry.path(), &rel, out)?;
+        } else {
+            out.push((rel, Bytes::from(std::fs::read(entry.path())?)));
+        }
+    }
+    Ok(())
+}
+
+/// Every key under the prefix: ListObjectsV2 pages in a chain.
+async fn list_keys(c: &mut Conn, o: &Opts) -> Res<Vec<String>> {
+    let (mut keys, mut token) = (Vec::new(), None::<String>);
+    loop {
+        let mut uri = format!("/{}?list-type=2&prefix={}", o.bucket, encode(&o.prefix, false));
+        if let Some(t) = &token {
+            uri = format!("/{}?continuation-token={}&list-type=2&prefix={}", o.bucket, encode(t, false), encode(&o.prefix, false));
+        }
+        let r = send(c, o, "GET", &uri, Bytes::new(), Some(EMPTY_SHA256), &[]).await?;
+        let (_, body) = ok_body(r, "ListObjectsV2").await?;
+        let xml = String::from_utf8_lossy(&body).into_owned();
+        let mut rest = xml.as_str();
+        while let Some(k) = tag(rest, "Key") {
+            keys.push(k.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"));
+            rest = &rest[rest.find("</Key>").unwrap_or(rest.len() - 1) + 6..];
+        }
+        token = tag(&xml, "NextContinuationToken").map(str::to_owned);
+        if tag(&xml, "IsTruncated") != Some("true") || token.is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
+/// Runs `one` for every item on `o.conns` connections, each taking the next item in turn.
+async fn each<T, F, Fut>(o: &Arc<Opts>, items: Vec<T>, one: F) -> Res<()>
+where
+    T: Send + Sync + 'static,
+    F: Fn(Arc<Opts>, Conn, Arc<Vec<T>>, usize) -> Fut + Send + Sync + Copy + 'static,
+    Fut: std::future::Future<Output = Res<Conn>> + Send,
+{
+    let (items, next) = (Arc::new(items), Arc::new(AtomicUsize::new(0)));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..o.conns.min(items.len()) {
+        let (o, items, next) = (o.clone(), items.clone(), next.clone());
+        set.spawn(async move {
+            let mut c = connect(&o.host).await?;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() {
+                    return Ok::<_, Box<dyn Error + Send + Sync>>(());
+                }
+                c = one(o.clone(), c, items.clone(), i).await?;
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r??;
+    }
+    Ok(())
+}
+
+async fn tree(o: Arc<Opts>) -> Res<()> {
+    let mut files = Vec::new();
+    if o.op == "tree-up" {
+        read_tree(std::path::Path::new(&o.dir), "", &mut files)?;
+    }
+    let files: Vec<(String, Bytes, String)> =
+        files.into_iter().map(|(rel, data)| (format!("{}{rel}", o.prefix), data.clone(), cirrus_sigv4::sha256_hex(&data))).collect();
+    let t0 = Instant::now();
+    let count = match o.op.as_str() {
+        "tree-up" => {
+            let n = files.len();
+            each(&o, files, |o, mut c, files, i| async move {
+                let (key, data, hash) = &files[i];
+                let uri = format!("/{}/{}", o.bucket, encode(key, true));
+                let r = send(&mut c, &o, "PUT", &uri, data.clone(), Some(hash), &[]).await?;
+                ok_body(r, "PutObject").await?;
+                Ok(c)
+            })
+            .await?;
+            n
+        }
+        op => {
+            let mut c = connect(&o.host).await?;
+            let keys = list_keys(&mut c, &o).await?;
+            let n = keys.len();
+            let fetch = |o: Arc<Opts>, mut c: Conn, keys: Arc<Vec<String>>, i: usize| async move {
+                let key = &keys[i];
+                let rel = key.strip_prefix(&o.prefix).ok_or("a listed key outside the prefix")?;
+                let uri = format!("/{}/{}", o.bucket, encode(key, true));
+                let r = send(&mut c, &o, "GET", &uri, Bytes::new(), Some(EMPTY_SHA256), &[]).await?;
+                let (_, body) = ok_body(r, "GetObject").await?;
+                let path = std::path::Path::new(&o.dir).join(rel);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(path, &body)?;
+                Ok(c)
+            };
+            let copy = |o: Arc<Opts>, mut c: Conn, keys: Arc<Vec<String>>, i: usize| async move {
+                let key = &keys[i];
+                let rel = key.strip_prefix(&o.prefix).ok_or("a listed key outside the prefix")?;
+                let uri = format!("/{}/{}", o.bucket, encode(&format!("{}{rel}", o.to), true));
+                let source = vec![("x-amz-copy-source", format!("/{}/{}", o.bucket, encode(key, true)))];
+                let r = send(&mut c, &o, "PUT", &uri, Bytes::new(), Some(EMPTY_SHA256), &source).await?;
+                let (_, body) = ok_body(r, "CopyObject").await?;
+                if String::from_utf8_lossy(&body).contains("<Error>") {
+                    return Err(format!("CopyObject {key}: {}", String::from_utf8_lossy(&body)).into());
+                }
+                Ok(c)
+            };
+            if op == "tree-down" {
+                each(&o, keys, fetch).await?;
+            } else {
+                each(&o, keys, copy).await?;
+            }
+            n
+        }
+    };
+    let secs = t0.elapsed().as_secs_f64();
+    println!("op={} conns={} objects={count} secs={secs:.3} objects_s={:.0}", o.op, o.conns, count as f64 / secs);
+    Ok(())
+}
+
 fn main() {
     let o = Arc::new(opts());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let r = rt.block_on(async {
-        if o.op == "up" {
-            upload(o.clone()).await
-        } else {
-            download(o.clone()).await
+        match o.op.as_str() {
+            "up" => upload(o.clone()).await,
+            "down" => download(o.clone()).await,
+            _ => tree(o.clone()).await,
         }
     });
     if let Err(e) = r {
