@@ -204,8 +204,15 @@ impl Transfers {
         path: &std::path::Path,
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
-        if !options.dryrun {
-            self.readable(&src.bucket, &src.prefix, path).await?;
+        let mut objects = async_stream_list(self.client.clone(), src.bucket.clone(), src.prefix.clone());
+        if !options.dryrun && tokio::fs::metadata(path).await.is_err() {
+            // The listing's first answer says that the source can be read before the folder is
+            // made, as `readable` would with a request of its own.
+            let first = objects.next().await;
+            if let Some(Err(e)) = first {
+                return Err(e);
+            }
+            objects = stream::iter(first).chain(objects).boxed();
             tokio::fs::create_dir_all(path)
                 .await
                 .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
@@ -216,7 +223,7 @@ impl Transfers {
         let p = path.to_path_buf();
         let fold_case = tokio::task::spawn_blocking(move || super::collide::ignores_case(&p)).await.unwrap_or(false);
         let names = src.clone();
-        let jobs = self.list_jobs(Action::Download, &src.bucket, &src.prefix, None, move |o| {
+        let jobs = jobs_of(Action::Download, Location::s3(&src.bucket, &src.prefix), objects, None, move |o| {
             // A folder marker (`dir/`) is a directory, made by the keys under it.
             if o.is_folder_marker() {
                 return None;
@@ -330,29 +337,38 @@ impl Transfers {
         job: impl Fn(Object) -> Option<Job> + Send + 'static,
     ) -> BoxStream<'static, Planned> {
         let src = Location::s3(bucket, prefix);
-        let client = self.client.clone();
-        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
-        let objects = async_stream_list(client, bucket, prefix);
-        objects
-            .filter_map(move |o| {
-                let planned = match o {
-                    Ok(o) => {
-                        if exclude.as_deref().is_some_and(|x| o.key.starts_with(x)) {
-                            None
-                        } else {
-                            let size = o.size;
-                            job(o).map(|j| Planned::Job(j, size))
-                        }
-                    }
-                    Err(e) => {
-                        let reason = super::Error::call("listing stopped", e);
-                        Some(Planned::Fail { action, src: src.clone(), reason })
-                    }
-                };
-                std::future::ready(planned)
-            })
-            .boxed()
+        let objects = async_stream_list(self.client.clone(), bucket.to_owned(), prefix.to_owned());
+        jobs_of(action, src, objects, exclude, job)
     }
+}
+
+/// [`Transfers::list_jobs`] of a listing already under way.
+fn jobs_of(
+    action: Action,
+    src: Location,
+    objects: BoxStream<'static, Result<Object, Error>>,
+    exclude: Option<String>,
+    job: impl Fn(Object) -> Option<Job> + Send + 'static,
+) -> BoxStream<'static, Planned> {
+    objects
+        .filter_map(move |o| {
+            let planned = match o {
+                Ok(o) => {
+                    if exclude.as_deref().is_some_and(|x| o.key.starts_with(x)) {
+                        None
+                    } else {
+                        let size = o.size;
+                        job(o).map(|j| Planned::Job(j, size))
+                    }
+                }
+                Err(e) => {
+                    let reason = super::Error::call("listing stopped", e);
+                    Some(Planned::Fail { action, src: src.clone(), reason })
+                }
+            };
+            std::future::ready(planned)
+        })
+        .boxed()
 }
 
 /// The pattern in an S3 source, when the options read wildcards and it holds one.
