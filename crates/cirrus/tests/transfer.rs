@@ -933,6 +933,73 @@ fn broken_body_is_resumed() -> Result<(), String> {
     })
 }
 
+/// The small objects of a listing are gathered in memory and written in one go: one whose body
+/// breaks off is asked for the rest, one whose bytes do not make its ETag is asked for again
+/// whole, and each file holds exactly the object (not the first answer and the second).
+fn small_objects_of_a_listing_come_whole_after_faults() -> Result<(), String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = temp_dir("small-faults");
+    // MD5 of 1,000 x 'x'.
+    const ETAG: &str = "\"398533d48111e9f664b1f64cb10c4b63\"";
+    block_on(async {
+        let gets = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+        let seen = gets.clone();
+        let server = Loopback::start(move |_, req| {
+            if req.target.contains("list-type=2") {
+                let item = |k: &str| {
+                    format!(
+                        "<Contents><Key>{k}</Key><Size>1000</Size><ETag>{ETAG}</ETag>\
+                         <LastModified>2024-01-01T00:00:00.000Z</LastModified></Contents>"
+                    )
+                };
+                return Reply::ok(format!(
+                    "<ListBucketResult><IsTruncated>false</IsTruncated>{}{}</ListBucketResult>",
+                    item("cut"),
+                    item("flip")
+                ));
+            }
+            let whole = || Reply::ok(vec![b'x'; 1000]).with_header("etag", ETAG);
+            if req.target.ends_with("/cut") {
+                match seen[0].fetch_add(1, Ordering::SeqCst) {
+                    0 => Reply::CutBody(1000),
+                    _ => Reply::Http(206, vec![("content-range".into(), "bytes 500-999/1000".into())], vec![b'x'; 500]),
+                }
+            } else {
+                match seen[1].fetch_add(1, Ordering::SeqCst) {
+                    0 => {
+                        let mut flipped = vec![b'x'; 1000];
+                        flipped[10] = b'y';
+                        Reply::ok(flipped).with_header("etag", ETAG)
+                    }
+                    _ => whole(),
+                }
+            }
+        })
+        .await;
+        let s3 = client_at(&server.url, S3Settings::default())?;
+        let down = dir.join("down");
+        let summary = Transfers::new(s3)
+            .copy(
+                &Location::s3("bucket", ""),
+                &Location::Local(down.clone()),
+                &TransferOptions::recursive(),
+                |_: &Event| {},
+                &Cancel::new(),
+            )
+            .await
+            .map_err(e)?;
+        ensure!(summary.done == 2 && summary.failed == 0, "{summary}");
+        for name in ["cut", "flip"] {
+            let got = std::fs::read(down.join(name)).map_err(e)?;
+            ensure!(got == vec![b'x'; 1000], "{name}: {} bytes, not the object", got.len());
+        }
+        ensure!(gets[0].load(Ordering::SeqCst) == 2 && gets[1].load(Ordering::SeqCst) == 2, "GETs: {gets:?}");
+        let rest = server.requests().into_iter().filter(|r| r.target.ends_with("/cut")).nth(1);
+        ensure!(rest.as_ref().and_then(|r| r.header("range")) == Some("bytes=500-999"), "{rest:?}");
+        Ok(())
+    })
+}
+
 /// A file that grows while its parts are sent fails, and its multipart upload is aborted:
 /// nothing is stored at a size that was never the file's.
 fn a_file_that_changes_fails() -> Result<(), String> {
@@ -1398,6 +1465,10 @@ pub fn trials() -> Vec<Trial> {
             failures_are_typed_alike_in_a_call_and_a_run,
         ),
         trial("transfer::loopback::a_broken_body_is_asked_for_again_from_where_it_stopped", broken_body_is_resumed),
+        trial(
+            "transfer::loopback::small_objects_of_a_listing_come_whole_after_faults",
+            small_objects_of_a_listing_come_whole_after_faults,
+        ),
         trial("transfer::s3s::tree_round_trip", || tree_round_trip(Server::S3s)),
         trial("transfer::moto::tree_round_trip", || tree_round_trip(Server::Moto)),
         trial("transfer::moto::hostile_keys_stay_inside_the_destination", hostile_keys_stay_inside),
