@@ -384,7 +384,12 @@ async fn list_keys(c: &mut Conn, o: &Opts) -> Res<Vec<String>> {
     loop {
         let mut uri = format!("/{}?list-type=2&prefix={}", o.bucket, encode(&o.prefix, false));
         if let Some(t) = &token {
-            uri = format!("/{}?continuation-token={}&list-type=2&prefix={}", o.bucket, encode(t, false), encode(&o.prefix, false));
+            uri = format!(
+                "/{}?continuation-token={}&list-type=2&prefix={}",
+                o.bucket,
+                encode(t, false),
+                encode(&o.prefix, false)
+            );
         }
         let r = send(c, o, "GET", &uri, Bytes::new(), Some(EMPTY_SHA256), &[]).await?;
         let (_, body) = ok_body(r, "ListObjectsV2").await?;
@@ -434,8 +439,10 @@ async fn tree(o: Arc<Opts>) -> Res<()> {
     if o.op == "tree-up" {
         read_tree(std::path::Path::new(&o.dir), "", &mut files)?;
     }
-    let files: Vec<(String, Bytes, String)> =
-        files.into_iter().map(|(rel, data)| (format!("{}{rel}", o.prefix), data.clone(), cirrus_sigv4::sha256_hex(&data))).collect();
+    let files: Vec<(String, Bytes, String)> = files
+        .into_iter()
+        .map(|(rel, data)| (format!("{}{rel}", o.prefix), data.clone(), cirrus_sigv4::sha256_hex(&data)))
+        .collect();
     let t0 = Instant::now();
     let count = match o.op.as_str() {
         "tree-up" => {
