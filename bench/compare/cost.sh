@@ -16,8 +16,10 @@
 # The AWS CLI lists a prefix as one chain of pages, and s3s-fs walks and stats the whole bucket for
 # every page: at 100,000 objects one page of 1,000 takes it ~3 s, so a listing at the AWS CLI's
 # default page size would be ~100 such pages, ~5 minutes of server time, where S3 answers a page
-# in about constant time. So the AWS CLI gets --page-size 100000 (one walk, whatever the size):
-# its cost is then its own, which is what this bench is about. cirrus runs at its defaults.
+# in about constant time. So both tools get --page-size 100000 (one walk, whatever the size):
+# their cost is then their own, which is what this bench is about. (cirrus lists a large tree in
+# parallel key ranges, each under the prefix its two ends share: on s3s-fs every page of a range
+# reads every key under that prefix, and at 100,000 objects `ls` took 153 s at its defaults.)
 #
 # Every run is checked: ls prints N lines; a sync with nothing to do sends 0 files; with 1%
 # changed (each of N/100 files, spread over the folders, grown by a byte before each run) it sends
@@ -27,6 +29,7 @@
 #
 # Environment: SIZES="1000 10000 100000", TOOLS="cirrus aws", OPS="ls sync-noop sync-1pct rm",
 # AWS_PAGE_SIZE=100000 (the AWS CLI's --page-size; empty: its default, 1,000: see below),
+# CIRRUS_PAGE_SIZE (cirrus's --page-size; default: AWS_PAGE_SIZE; empty: its default),
 # AWS_ROUNDS_AT_MAX (default: ROUNDS) rounds of the AWS CLI at the largest size (its rm sends one
 # DeleteObject per key), DELAY_MS=0 (plain loopback; N > 0 puts bench/compare/relay.py in front,
 # N ms each way), CIRRUS_BIN=target/release/cirrus (build it first: cargo build --release -p
@@ -38,6 +41,7 @@ cd "$(dirname "$0")/../.."
 ROUNDS=${1:-${ROUNDS:-3}} SIZES=${SIZES:-1000 10000 100000} TOOLS=${TOOLS:-cirrus aws}
 OPS=${OPS:-ls sync-noop sync-1pct rm} DELAY_MS=${DELAY_MS:-0} RUN_TIMEOUT=${RUN_TIMEOUT:-900}
 AWS_ROUNDS_AT_MAX=${AWS_ROUNDS_AT_MAX:-$ROUNDS} AWS_PAGE_SIZE=${AWS_PAGE_SIZE-100000}
+CIRRUS_PAGE_SIZE=${CIRRUS_PAGE_SIZE-$AWS_PAGE_SIZE}
 CIRRUS_BIN=${CIRRUS_BIN:-target/release/cirrus} BENCH_DIR=${BENCH_DIR:-/dev/shm}
 OUT_DIR=${OUT_DIR:-target/cost-bench}
 [ -x "$CIRRUS_BIN" ] || { echo "no cirrus binary at $CIRRUS_BIN: cargo build --release -p cirrus-cli" >&2; exit 2; }
@@ -143,6 +147,7 @@ run() {
   esac
   if [ "$tool" = cirrus ]; then
     bin=$CIRRUS_BIN
+    [ -z "$CIRRUS_PAGE_SIZE" ] || args+=(--page-size "$CIRRUS_PAGE_SIZE")
   else
     bin=/usr/bin/aws
     [ -z "$AWS_PAGE_SIZE" ] || args+=(--page-size "$AWS_PAGE_SIZE")

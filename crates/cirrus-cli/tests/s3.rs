@@ -254,6 +254,48 @@ fn missing_bucket_makes_no_folder() -> Result<(), Failed> {
     Ok(())
 }
 
+/// `--page-size N`, as the AWS CLI's s3 commands take it: every listing request of ls, sync and
+/// rm asks for N keys, and the whole tree still comes; 0 is bad input.
+fn page_size_pages_every_listing() -> Result<(), Failed> {
+    let env = s3s_env()?;
+    let b = bucket("pagesize");
+    let dir = std::env::temp_dir().join(format!("cirrus-cli-pagesize-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
+    for i in 0..5 {
+        std::fs::write(src.join(format!("f{i}.txt")), format!("file {i}")).map_err(|e| e.to_string())?;
+    }
+    // An existing folder: a sync into a new one first asks whether the source can be read.
+    std::fs::create_dir_all(dir.join("down")).map_err(|e| e.to_string())?;
+    let (src, down) = (src.to_string_lossy().into_owned(), dir.join("down").to_string_lossy().into_owned());
+    let prefix = format!("s3://{b}/p/");
+    ok(&run(&["s3", "mb", &format!("s3://{b}")], &env, b""), "mb")?;
+    ok(&run(&["s3", "cp", "--recursive", &src, &prefix], &env, b""), "cp up")?;
+    // Five keys in pages of two: at least three requests, each asking for two.
+    let paged = |r: &Run, what: &str| -> Result<(), Failed> {
+        ok(r, what)?;
+        let asked = r.stderr.matches("max-keys=2&").count();
+        let other = r.stderr.matches("max-keys=").count() - asked;
+        ensure(asked >= 3 && other == 0, format!("{what}: {asked} requests for 2 keys, {other} for others"))
+    };
+    let ls = run(&["--debug", "s3", "ls", "--recursive", "--page-size", "2", &prefix], &env, b"");
+    paged(&ls, "ls")?;
+    let listed = String::from_utf8_lossy(&ls.stdout);
+    ensure(listed.lines().count() == 5, format!("ls listed:\n{listed}"))?;
+    paged(&run(&["--debug", "s3", "sync", "--page-size", "2", &prefix, &down], &env, b""), "sync down")?;
+    let got = std::fs::read_dir(&down).map_err(|e| e.to_string())?.count();
+    ensure(got == 5, format!("sync brought {got} files"))?;
+    let rm = run(&["--debug", "s3", "rm", "--recursive", "--page-size", "2", &prefix], &env, b"");
+    paged(&rm, "rm")?;
+    let said = String::from_utf8_lossy(&rm.stdout);
+    ensure(said.matches("delete: ").count() == 5, format!("rm said:\n{said}"))?;
+    let bad = run(&["s3", "ls", "--page-size", "0", &prefix], &env, b"");
+    ensure(bad.code == 2 && bad.stderr.contains("--page-size"), format!("exit {}: {}", bad.code, bad.stderr))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// `s3 ls --output json`: one JSON object a line with ListObjectsV2's names (machine-readable
 /// ls, aws-cli #371); without --output, the AWS CLI's text as before.
 fn ls_as_json_lines() -> Result<(), Failed> {
@@ -372,6 +414,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("s3::dryrun_on_cp_mv_rm_does_nothing", dryrun_does_nothing),
         Trial::test("s3::a_missing_bucket_makes_no_local_folder", missing_bucket_makes_no_folder),
         Trial::test("s3::ls_as_json_lines", ls_as_json_lines),
+        Trial::test("s3::page_size_pages_every_listing", page_size_pages_every_listing),
         Trial::test("s3::cli_round_trip_against_a_signature_checking_server", round_trip),
         Trial::test("s3::bad_input_exits_2_with_a_reason", bad_input),
         Trial::test("s3::no_credentials_is_said_once", no_credentials_said_once),

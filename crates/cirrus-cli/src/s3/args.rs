@@ -196,6 +196,8 @@ pub(crate) struct RmArgs {
     #[arg(long, value_name = "N", value_parser = concurrency)]
     pub concurrency: Option<usize>,
     #[command(flatten)]
+    pub listing: PageSizeArgs,
+    #[command(flatten)]
     pub glob: GlobArgs,
     /// s3://BUCKET/KEY_OR_FOLDER (`*`, `?`, `[...]`, `**` match keys)
     pub target: String,
@@ -226,7 +228,8 @@ impl GlobArgs {
 }
 
 // `--concurrency` and `--part-size`: how hard a transfer pushes, over the profile's
-// `s3.max_concurrent_requests` and `s3.multipart_chunksize`.
+// `s3.max_concurrent_requests` and `s3.multipart_chunksize`; `--page-size`: how many keys each
+// listing request asks for.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub(crate) struct TuningArgs {
     /// Requests in flight at once, 1 to 10000 (default: the profile's
@@ -237,12 +240,31 @@ pub(crate) struct TuningArgs {
     /// (default: the profile's s3.multipart_chunksize, else 8MiB).
     #[arg(long, value_name = "SIZE", value_parser = part_size)]
     pub part_size: Option<u64>,
+    #[command(flatten)]
+    pub listing: PageSizeArgs,
+}
+
+// `--page-size`, as the AWS CLI's s3 commands take it.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub(crate) struct PageSizeArgs {
+    /// Keys asked for in each listing request (default: the store's, 1000 on S3, which is also
+    /// its most). Fewer help a store that times out on large pages.
+    #[arg(long, value_name = "N", value_parser = page_size)]
+    pub page_size: Option<u32>,
 }
 
 impl TuningArgs {
-    /// Whether either flag was given.
+    /// Whether any of the flags was given.
     pub(crate) fn is_set(&self) -> bool {
-        self.concurrency.is_some() || self.part_size.is_some()
+        self.concurrency.is_some() || self.part_size.is_some() || self.listing.page_size.is_some()
+    }
+}
+
+/// `--page-size N`: a whole number of keys, at least 1.
+fn page_size(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s:?} is not a number of keys (1 or more)")),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `ls`: the buckets, or the objects under a prefix, as the AWS CLI prints them.
 
-use super::{client, parse_s3};
+use super::{parse_s3, tuned_client};
 use crate::output::{json_text, printable};
 use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
@@ -26,6 +26,8 @@ pub(crate) struct LsArgs {
     /// Every version and delete marker, with its version id (ListObjectVersions).
     #[arg(long)]
     versions: bool,
+    #[command(flatten)]
+    listing: super::args::PageSizeArgs,
     /// s3://BUCKET[/PREFIX]; none lists the buckets. A key with `*`, `?`, `[...]` or `**`
     /// lists the keys that match (whole, as --recursive prints them).
     target: Option<String>,
@@ -77,7 +79,7 @@ pub(super) async fn ls(global: &GlobalArgs, args: LsArgs) -> Result<(), Failure>
     // `s3://` alone names no bucket: the buckets are listed, as the AWS CLI lists them.
     let (recursive, target) = (args.recursive, args.target.as_deref().filter(|t| *t != "s3://"));
     let style = LsStyle { human_readable: args.human_readable, summarize: args.summarize };
-    let s3 = client(global)?;
+    let s3 = tuned_client(global, super::args::TuningArgs { listing: args.listing, ..Default::default() })?;
     let json = global.output_given && global.output == crate::Output::Json;
     if args.versions {
         let style = VersionsStyle { human_readable: args.human_readable, summarize: args.summarize, json };

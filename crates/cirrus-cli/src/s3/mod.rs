@@ -115,8 +115,8 @@ pub(crate) fn client(global: &GlobalArgs) -> Result<S3Client, Failure> {
 }
 
 /// The S3 client the global flags and the profile's `s3` section describe, with
-/// `--concurrency` and `--part-size` over the profile's keys.
-fn tuned_client(global: &GlobalArgs, tuning: args::TuningArgs) -> Result<S3Client, Failure> {
+/// `--concurrency` and `--part-size` over the profile's keys, and `--page-size`.
+pub(super) fn tuned_client(global: &GlobalArgs, tuning: args::TuningArgs) -> Result<S3Client, Failure> {
     let config = load_config(global)?;
     let mut settings = cirrus::s3::S3Settings::from_config(&config)
         .map_err(Failure::config)?
@@ -127,6 +127,9 @@ fn tuned_client(global: &GlobalArgs, tuning: args::TuningArgs) -> Result<S3Clien
     }
     if let Some(n) = tuning.part_size {
         settings.part_size = n;
+    }
+    if let Some(n) = tuning.listing.page_size {
+        settings = settings.with_list_page_size(n);
     }
     S3Client::with_settings(&config, settings).map_err(Failure::config)
 }

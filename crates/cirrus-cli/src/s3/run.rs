@@ -137,7 +137,7 @@ fn read_line(global: &GlobalArgs, words: &[String]) -> Result<(OutputArgs, Task)
     global.filters = super::ordered_filters(&matches);
     let failed = |f: Failure| f.error.map(|e| crate::failure::one_line(&e)).unwrap_or_default();
     let no_tuning = |t: &TuningArgs| match t.is_set() {
-        true => Err("--concurrency and --part-size go on `cirrus s3 run`, for every line".to_owned()),
+        true => Err("--concurrency, --part-size and --page-size go on `cirrus s3 run`, for every line".to_owned()),
         false => Ok(()),
     };
     match line.command {
@@ -160,8 +160,8 @@ fn read_line(global: &GlobalArgs, words: &[String]) -> Result<(OutputArgs, Task)
             if args.all_versions || args.version_id.is_some() {
                 return Err("rm --version-id and --all-versions cannot run in `s3 run`: run them alone".to_owned());
             }
-            if args.concurrency.is_some() {
-                return Err("--concurrency goes on `cirrus s3 run`, for every line".to_owned());
+            if args.concurrency.is_some() || args.listing.page_size.is_some() {
+                return Err("--concurrency and --page-size go on `cirrus s3 run`, for every line".to_owned());
             }
             Ok((args.output, Task::remove(&global, &args).map_err(failed)?))
         }

@@ -166,7 +166,7 @@ pub(super) async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<(), Fail
 /// `rm`: one key, or with `--recursive` everything under the folder.
 pub(super) async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure> {
     let task = Task::remove(global, &args)?;
-    let tuning = TuningArgs { concurrency: args.concurrency, part_size: None };
+    let tuning = TuningArgs { concurrency: args.concurrency, part_size: None, listing: args.listing };
     on_engine(global, tuning, args.output, task).await
 }
 

@@ -5,7 +5,7 @@
 use super::args::{OutputArgs, RmArgs};
 use super::printer::Printer;
 use super::transfer::interrupt_on_signal;
-use super::{client, parse_s3};
+use super::{parse_s3, tuned_client};
 use crate::{Failure, GlobalArgs};
 use anyhow::anyhow;
 use cirrus::s3::transfer::{Action, Event, Location, Summary, TransferOptions, Transfers, VersionEvent};
@@ -15,7 +15,8 @@ use cirrus::s3::{is_folder_key, S3Client};
 /// (every version and delete marker of the key, or of every key under the folder).
 pub(super) async fn rm(global: &GlobalArgs, args: RmArgs) -> Result<(), Failure> {
     let (bucket, key) = parse_s3(&args.target)?;
-    let s3 = client(global)?;
+    let tuning = super::args::TuningArgs { listing: args.listing, ..Default::default() };
+    let s3 = tuned_client(global, tuning)?;
     let cancel = interrupt_on_signal();
     let bulk = args.recursive || args.all_versions;
     let printer = Printer::new(args.output, super::json(global), bulk, &cancel);

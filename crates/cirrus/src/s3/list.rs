@@ -146,7 +146,7 @@ impl S3Client {
         // Keys come back percent-encoded, so any byte survives the XML.
         q.push("encoding-type=url".to_owned());
         q.push("list-type=2".to_owned());
-        if let Some(n) = options.page_size {
+        if let Some(n) = options.page_size.or(self.settings().list_page_size) {
             q.push(format!("max-keys={n}"));
         }
         if let Some(p) = &options.prefix {

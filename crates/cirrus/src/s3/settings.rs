@@ -59,6 +59,12 @@ pub struct S3Settings {
     /// requester`, so that a bucket whose owner made requesters pay answers (and bills the
     /// caller). POST forms carry nothing of it (S3 takes no such form field). Off by default.
     pub request_payer: bool,
+    /// The keys each listing page asks for (`max-keys` on ListObjectsV2 and
+    /// ListObjectVersions) when a call's [`ListOptions`](super::ListOptions) name no page size:
+    /// the AWS CLI's `--page-size`. `None` (the default) leaves it to the store: 1,000 on S3,
+    /// which is also its most. Fewer keys a page help a store that times out on large pages;
+    /// more help one whose every page costs as much as the whole listing.
+    pub list_page_size: Option<u32>,
 }
 
 impl Default for S3Settings {
@@ -72,6 +78,7 @@ impl Default for S3Settings {
             upload_checksum: Some(ChecksumAlgorithm::Crc32),
             bucket_as_host: false,
             request_payer: false,
+            list_page_size: None,
         }
     }
 }
@@ -213,6 +220,14 @@ impl S3Settings {
     pub fn with_part_size(mut self, threshold: u64, part_size: u64) -> Self {
         self.multipart_threshold = threshold.max(1);
         self.part_size = part_size.max(1);
+        self
+    }
+
+    /// These settings with listing pages of `n` keys (at least 1) when a call names no page
+    /// size (see [`list_page_size`](Self::list_page_size)).
+    #[must_use]
+    pub fn with_list_page_size(mut self, n: u32) -> Self {
+        self.list_page_size = Some(n.max(1));
         self
     }
 

@@ -107,7 +107,7 @@ impl S3Client {
         if let Some(k) = key_marker.filter(|k| !k.is_empty()) {
             q.push(format!("key-marker={}", encode_query(k)));
         }
-        if let Some(n) = options.page_size {
+        if let Some(n) = options.page_size.or(self.settings().list_page_size) {
             q.push(format!("max-keys={n}"));
         }
         if let Some(p) = &options.prefix {
