@@ -207,7 +207,8 @@ impl Transfers {
         let mut objects = async_stream_list(self.client.clone(), src.bucket.clone(), src.prefix.clone());
         if !options.dryrun && tokio::fs::metadata(path).await.is_err() {
             // The listing's first answer says that the source can be read before the folder is
-            // made, as `readable` would with a request of its own.
+            // made (a bucket that does not exist, or that the caller may not list, leaves no
+            // empty folder behind).
             let first = objects.next().await;
             if let Some(Err(e)) = first {
                 return Err(e);
@@ -281,17 +282,6 @@ impl Transfers {
             })
         });
         Ok(from.unless_empty(jobs, Action::Copy))
-    }
-
-    /// Before a local folder is made for a download: when it is not there yet, one listing
-    /// request says that the source can be read (a bucket that does not exist, or that the
-    /// caller may not list, leaves no empty folder behind).
-    pub(super) async fn readable(&self, bucket: &str, prefix: &str, path: &std::path::Path) -> Result<(), Error> {
-        if tokio::fs::metadata(path).await.is_ok() {
-            return Ok(());
-        }
-        let options = ListOptions::prefix(prefix).with_page_size(1);
-        self.client.list_page(bucket, &options, None).await.map(drop)
     }
 
     /// The source inside the destination (`s3://b/a/sub/` into `s3://b/a/`): `a/sub/sub/x`

@@ -171,9 +171,12 @@ fn object_entry(o: Object, root: &str) -> Option<Entry> {
 /// The objects under `prefix`, in key order, listed in parallel key ranges
 /// ([`S3Client::list_tree`]); folder markers left out, a listing error the last item.
 fn s3_side(transfers: &Transfers, bucket: String, prefix: String) -> Side {
-    transfers
-        .client()
-        .list_tree(&bucket, &prefix)
+    objects_side(transfers.client().list_tree(&bucket, &prefix).boxed(), prefix)
+}
+
+/// [`s3_side`] of a listing already under way.
+fn objects_side(objects: BoxStream<'static, Result<Object, crate::transport::Error>>, prefix: String) -> Side {
+    objects
         .filter_map(move |item| {
             std::future::ready(match item {
                 Ok(o) => object_entry(o, &prefix).map(Ok),
@@ -491,6 +494,24 @@ impl Transfers {
         Ok(execute(ctx, plan, cancel).await)
     }
 
+    /// A download into a folder not made yet: the listing of the source begun, and the folder
+    /// made once its first answer says that the source can be read (nothing is left behind
+    /// when it cannot).
+    async fn listed_into_new_folder(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        path: &std::path::Path,
+    ) -> Result<BoxStream<'static, Result<Object, crate::Error>>, crate::Error> {
+        let mut objects = self.client().list_tree(bucket, prefix).boxed();
+        let first = objects.next().await;
+        if let Some(Err(e)) = first {
+            return Err(e);
+        }
+        tokio::fs::create_dir_all(path).await.map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
+        Ok(stream::iter(first).chain(objects).boxed())
+    }
+
     async fn sync_steps(
         &self,
         src: &Location,
@@ -498,6 +519,8 @@ impl Transfers {
         options: &SyncOptions,
         skips: Option<mpsc::Sender<Planned>>,
     ) -> Result<BoxStream<'static, (Planned, Option<SyncAction>)>, crate::Error> {
+        // A listing of the S3 source begun while checking that it can be read.
+        let mut started = None;
         let action = match (src, dst) {
             (Location::Local(p), Location::S3 { bucket, .. }) => {
                 crate::s3::check_bucket("PutObject", bucket)?;
@@ -508,11 +531,8 @@ impl Transfers {
             }
             (Location::S3 { bucket, key }, Location::Local(p)) => {
                 crate::s3::check_bucket("GetObject", bucket)?;
-                if !options.dryrun {
-                    self.readable(bucket, &folder_key(key), p).await?;
-                    tokio::fs::create_dir_all(p)
-                        .await
-                        .map_err(|e| input(format!("cannot create {}: {e}", p.display())))?;
+                if !options.dryrun && tokio::fs::metadata(p).await.is_err() {
+                    started = Some(self.listed_into_new_folder(bucket, &folder_key(key), p).await?);
                 }
                 Action::Download
             }
@@ -529,9 +549,12 @@ impl Transfers {
                 return Err(input("one of the source and destination must be in S3"));
             }
         };
-        let side = |at: &Location, skips: Option<mpsc::Sender<Planned>>| match at {
+        let mut side = |at: &Location, skips: Option<mpsc::Sender<Planned>>| match at {
             Location::Local(p) => local_side(p.clone(), options.transfer.follow_symlinks, skips),
-            Location::S3 { bucket, key } => in_key_order(s3_side(self, bucket.clone(), folder_key(key))),
+            Location::S3 { bucket, key } => in_key_order(match started.take() {
+                Some(objects) => objects_side(objects, folder_key(key)),
+                None => s3_side(self, bucket.clone(), folder_key(key)),
+            }),
         };
         // What could not be seen is kept whatever the filters: files under it may be included.
         let filtered = |side: Side| {
