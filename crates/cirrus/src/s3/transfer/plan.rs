@@ -204,20 +204,11 @@ impl Transfers {
         path: &std::path::Path,
         options: &TransferOptions,
     ) -> Result<BoxStream<'static, Planned>, Error> {
-        let mut objects = async_stream_list(self.client.clone(), src.bucket.clone(), src.prefix.clone());
-        if !options.dryrun && tokio::fs::metadata(path).await.is_err() {
-            // The listing's first answer says that the source can be read before the folder is
-            // made (a bucket that does not exist, or that the caller may not list, leaves no
-            // empty folder behind).
-            let first = objects.next().await;
-            if let Some(Err(e)) = first {
-                return Err(e);
-            }
-            objects = stream::iter(first).chain(objects).boxed();
-            tokio::fs::create_dir_all(path)
-                .await
-                .map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
-        }
+        let objects = if !options.dryrun && tokio::fs::metadata(path).await.is_err() {
+            self.listed_into_new_folder(&src.bucket, &src.prefix, path).await?
+        } else {
+            async_stream_list(self.client.clone(), src.bucket.clone(), src.prefix.clone())
+        };
         let (root, b) = (path.to_path_buf(), src.bucket.clone());
         let filters = options.filters.clone();
         let to = move |rel: String| DownloadTo::Under { root: root.clone(), rel };
@@ -282,6 +273,24 @@ impl Transfers {
             })
         });
         Ok(from.unless_empty(jobs, Action::Copy))
+    }
+
+    /// A download into a folder not made yet: the listing of the source begun, and the folder
+    /// made once its first answer says that the source can be read (nothing is left behind
+    /// when it cannot).
+    pub(super) async fn listed_into_new_folder(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        path: &std::path::Path,
+    ) -> Result<BoxStream<'static, Result<Object, Error>>, Error> {
+        let mut objects = async_stream_list(self.client.clone(), bucket.to_owned(), prefix.to_owned());
+        let first = objects.next().await;
+        if let Some(Err(e)) = first {
+            return Err(e);
+        }
+        tokio::fs::create_dir_all(path).await.map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
+        Ok(stream::iter(first).chain(objects).boxed())
     }
 
     /// The source inside the destination (`s3://b/a/sub/` into `s3://b/a/`): `a/sub/sub/x`

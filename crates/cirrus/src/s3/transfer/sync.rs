@@ -494,24 +494,6 @@ impl Transfers {
         Ok(execute(ctx, plan, cancel).await)
     }
 
-    /// A download into a folder not made yet: the listing of the source begun, and the folder
-    /// made once its first answer says that the source can be read (nothing is left behind
-    /// when it cannot).
-    async fn listed_into_new_folder(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        path: &std::path::Path,
-    ) -> Result<BoxStream<'static, Result<Object, crate::Error>>, crate::Error> {
-        let mut objects = self.client().list_tree(bucket, prefix).boxed();
-        let first = objects.next().await;
-        if let Some(Err(e)) = first {
-            return Err(e);
-        }
-        tokio::fs::create_dir_all(path).await.map_err(|e| input(format!("cannot create {}: {e}", path.display())))?;
-        Ok(stream::iter(first).chain(objects).boxed())
-    }
-
     async fn sync_steps(
         &self,
         src: &Location,
