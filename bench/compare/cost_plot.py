@@ -21,7 +21,8 @@ OPS = [
     ("sync-1pct", "sync, 1% changed", "#ff7f0e"),
     ("rm", "rm --recursive", "#d62728"),
 ]
-TOOLS = [("cirrus", "cirrus", ""), ("aws", "AWS CLI v2", "7,5")]
+TOOLS = [("cirrus", "cirrus", ""), ("aws", "AWS CLI v2", "7,5"), ("rclone", "rclone", "2,3"),
+         ("s3sync", "s3sync", "10,3,2,3")]
 W, H = 480, 360  # one panel
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 40, 50
 
@@ -116,7 +117,7 @@ def panel(x0, title, unit, series, column, guide=False):
     return svg
 
 
-def legend(y0):
+def legend(y0, tools):
     svg = []
     x = LEFT
     for op, name, colour in OPS:
@@ -124,14 +125,19 @@ def legend(y0):
         svg.append(f'<text x="{x + 30}" y="{y0 + 4}" font-size="12">{name}</text>')
         x += 190
     x = LEFT
-    for _, name, dash in TOOLS:
+    for _, name, dash in tools:
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         svg.append(f'<line x1="{x}" y1="{y0 + 20}" x2="{x + 24}" y2="{y0 + 20}" stroke="#333" stroke-width="2"{dashes}/>')
         svg.append(f'<text x="{x + 30}" y="{y0 + 24}" font-size="12">{name}</text>')
-        x += 190
+        x += 130
     svg.append(f'<line x1="{x}" y1="{y0 + 20}" x2="{x + 24}" y2="{y0 + 20}" stroke="#999" stroke-width="1.5" stroke-dasharray="2,4"/>')
     svg.append(f'<text x="{x + 30}" y="{y0 + 24}" font-size="12">linear (time proportional to objects)</text>')
     return svg
+
+
+def present(series):
+    """The tools of TOOLS that have a point in series, in TOOLS's order."""
+    return [t for t in TOOLS if any(tool == t[0] for _, tool in series)]
 
 
 def svg_text(series):
@@ -143,39 +149,50 @@ def svg_text(series):
     ]
     body += panel(0, "Wall time (median)", "seconds", series, 0, guide=True)
     body += panel(W, "Peak RSS (median)", "MiB", series, 1)
-    body += legend(H + 12)
+    body += legend(H + 12, present(series))
     body.append("</svg>")
     return "\n".join(body) + "\n"
 
 
 def table(series):
-    """Medians per operation and size, then the growth ratios, as Markdown."""
+    """Medians per operation and size (each peer's time with its ratio to cirrus's: above 1,
+    cirrus was faster), then the growth ratios, as Markdown."""
     sizes = sorted({n for pts in series.values() for n in pts})
+    tools = present(series)
+    names = [name for _, name, _ in tools]
     lines = [
-        "| operation | objects | cirrus | AWS CLI v2 | AWS CLI / cirrus | peak RSS cirrus / AWS CLI "
-        "| client CPU cirrus / AWS CLI |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| operation | objects | " + " | ".join(names) + " | peak RSS (MiB): " + " / ".join(names)
+        + " | client CPU (s): " + " / ".join(names) + " |",
+        "| --- | --- |" + " --- |" * (len(tools) + 2),
     ]
     for op, name, _ in OPS:
-        c, a = series.get((op, "cirrus"), {}), series.get((op, "aws"), {})
+        pts = [series.get((op, tool), {}) for tool, _, _ in tools]
+        c = series.get((op, "cirrus"), {})
         for n in sizes:
-            if n not in c and n not in a:
+            if not any(n in p for p in pts):
                 continue
-            ct = f"**{c[n][0]:.2f} s**" if n in c else "-"
-            at = f"{a[n][0]:.2f} s" if n in a else "-"
-            if n in a and n in c and a[n][2] < c[n][2]:
-                at += f" ({a[n][2]} run{'s' if a[n][2] > 1 else ''})"
-            ratio = f"{a[n][0] / c[n][0]:.1f}x" if n in c and n in a else "-"
-            cm = f"{c[n][1]:.0f}" if n in c else "-"
-            am = f"{a[n][1]:.0f}" if n in a else "-"
-            cpu = " / ".join(f"{x[n][3]:.2f}" if n in x and x[n][3] is not None else "-" for x in (c, a))
-            lines.append(f"| {name} | {n:,} | {ct} | {at} | {ratio} | {cm} / {am} MiB | {cpu} s |")
+            cells = []
+            for (tool, _, _), p in zip(tools, pts):
+                if n not in p:
+                    cells.append("-")
+                elif tool == "cirrus":
+                    cells.append(f"**{p[n][0]:.2f} s**")
+                else:
+                    cell = f"{p[n][0]:.2f} s"
+                    if n in c:
+                        cell += f" ({p[n][0] / c[n][0]:.1f}x)"
+                    if n in c and p[n][2] < c[n][2]:
+                        cell += f", {p[n][2]} run{'s' if p[n][2] > 1 else ''}"
+                    cells.append(cell)
+            rss = " / ".join(f"{p[n][1]:.0f}" if n in p else "-" for p in pts)
+            cpu = " / ".join(f"{p[n][3]:.2f}" if n in p and p[n][3] is not None else "-" for p in pts)
+            lines.append(f"| {name} | {n:,} | " + " | ".join(cells) + f" | {rss} | {cpu} |")
     if len(sizes) < 2:
         return "\n".join(lines)
     lines += ["", "| operation | tool | " + " | ".join(f"time {b:,} / {a:,}" for a, b in zip(sizes, sizes[1:])) + " |"]
     lines.append("| --- | --- |" + " --- |" * (len(sizes) - 1))
     for op, name, _ in OPS:
-        for tool, tname, _ in TOOLS:
+        for tool, tname, _ in tools:
             pts = series.get((op, tool), {})
             if not pts:
                 continue

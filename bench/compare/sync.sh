@@ -22,7 +22,14 @@
 # object is not sent (so it fails the CHANGED case); the tool s3sync-size is s3sync with
 # --check-size, its switch for comparing sizes instead.
 #
-# Environment: SERVER=s3s-fs (or garage), TOOLS="cirrus aws" (the default; any subset of "cirrus aws s3sync s3sync-size"), FILES=10000,
+# rclone runs with --checksum (sizes, then the files' MD5 against the listed ETags). At its
+# default it reads each object's date from its metadata, one HEAD per object, and rewrites every
+# object whose date differs from its file's (a server-side copy), so a first run with nothing to
+# do would rewrite all 10,000 here; its S3 documentation advises --checksum, --size-only or
+# --update --use-server-modtime against that, and --update skips the CHANGED files, older than
+# their objects.
+#
+# Environment: SERVER=s3s-fs (or garage), TOOLS="cirrus aws" (the default; any subset of "cirrus aws rclone s3sync s3sync-size"), FILES=10000,
 # CHANGED=1000, DELAY_MS=10, CIRRUS_BIN=target/release/cirrus (build it first: cargo build
 # --release -p cirrus-cli), S3SYNC_BIN (default: .tools/s3sync, installed there when missing,
 # see peers.sh), BENCH_DIR=/dev/shm. Prints each run's wall time, and a Markdown table of the
@@ -36,13 +43,17 @@ export SERVER=${SERVER:-s3s-fs}
 case $SERVER in s3s-fs|garage) ;; *) echo "unknown SERVER: $SERVER (known: s3s-fs garage)" >&2; exit 2 ;; esac
 CIRRUS_BIN=${CIRRUS_BIN:-target/release/cirrus} BENCH_DIR=${BENCH_DIR:-/dev/shm}
 for t in $TOOLS; do
-  case $t in cirrus|aws|s3sync|s3sync-size) ;;
-    *) echo "unknown tool in TOOLS: $t (known: cirrus aws s3sync s3sync-size)" >&2; exit 2 ;;
+  case $t in cirrus|aws|rclone|s3sync|s3sync-size) ;;
+    *) echo "unknown tool in TOOLS: $t (known: cirrus aws rclone s3sync s3sync-size)" >&2; exit 2 ;;
   esac
 done
 # cirrus also puts the tree in place, whichever tools are compared.
 [ -x "$CIRRUS_BIN" ] || { echo "no cirrus binary at $CIRRUS_BIN: cargo build --release -p cirrus-cli" >&2; exit 2; }
 [ -x /usr/bin/aws ] || { echo "== apt-get install awscli"; apt-get update -qq && apt-get install -y -qq awscli >/dev/null; }
+if [[ " $TOOLS " == *" rclone "* && ! -x /usr/bin/rclone ]]; then
+  echo "== apt-get install rclone"
+  apt-get update -qq && apt-get install -y -qq rclone >/dev/null
+fi
 source bench/compare/peers.sh
 [[ " $TOOLS " != *" s3sync"* ]] || ensure_s3sync
 
@@ -69,6 +80,12 @@ export AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET
 export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
 export HOME=$WORK AWS_CONFIG_FILE=$WORK/config
 printf '[default]\n' > "$AWS_CONFIG_FILE"
+# rclone's remote `bench:`, from the environment (it runs with --config /dev/null). AWS_CA_BUNDLE
+# (set on these machines) is left out: plain http here, and rclone refuses to start with it.
+unset AWS_CA_BUNDLE
+export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other RCLONE_CONFIG_BENCH_ENDPOINT=$RELAY_URL
+export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=$KEY_ID RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$SECRET
+export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true RCLONE_CONFIG_BENCH_REGION=$REGION
 
 echo "== $FILES files of 1 KiB, dated an hour back, uploaded once"
 python3 - "$WORK/tree" "$FILES" <<'EOF'
@@ -110,6 +127,7 @@ run() {
   case $tool in
     cirrus) out=$("$CIRRUS_BIN" --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1) || rc=$? ;;
     aws) out=$(/usr/bin/aws --endpoint-url "$RELAY_URL" s3 sync "$WORK/tree" s3://sync-bench/t/ 2>&1) || rc=$? ;;
+    rclone) out=$(/usr/bin/rclone --config /dev/null sync --checksum "$WORK/tree/" bench:sync-bench/t/ 2>&1) || rc=$? ;;
     s3sync) out=$("$S3SYNC_BIN" --target-endpoint-url "$RELAY_URL" --target-force-path-style \
       "$WORK/tree/" s3://sync-bench/t/ 2>&1) || rc=$? ;;
     s3sync-size) out=$("$S3SYNC_BIN" --check-size --target-endpoint-url "$RELAY_URL" --target-force-path-style \
@@ -187,6 +205,7 @@ version() {
   case $1 in
     cirrus) "$CIRRUS_BIN" --version ;;
     aws) /usr/bin/aws --version ;;
+    rclone) /usr/bin/rclone version ;;
     s3sync | s3sync-size) "$S3SYNC_BIN" --version ;;
   esac 2>&1 | head -n1
 }
@@ -221,7 +240,7 @@ done
 python3 - "$ROUNDS" "$LOAD_START" "${rows[@]}" <<'EOF'
 import os, statistics, sys
 rounds, load_start, rows = int(sys.argv[1]), sys.argv[2], [r.split("|") for r in sys.argv[3:]]
-names = {"cirrus": "cirrus `s3 sync`", "aws": "AWS CLI v2 `s3 sync`", "s3sync": "s3sync",
+names = {"cirrus": "cirrus `s3 sync`", "aws": "AWS CLI v2 `s3 sync`", "rclone": "rclone `sync --checksum`", "s3sync": "s3sync",
          "s3sync-size": "s3sync `--check-size`"}
 med, failed = {}, False
 for case, tool, _, runs in rows:
