@@ -11,13 +11,14 @@
 //! The crate has no S3 -> S3 copy. Credentials, region and endpoint come from the usual AWS_*
 //! variables (AWS_ENDPOINT_URL for s3s-fs), as aws-config reads them.
 //!
-//! The crate is `aws-sdk-s3-transfer-manager` 0.1.x, the developer preview: the 1.0 release
-//! (`aws-s3-transfer`) is not in the registry this project can reach.
+//! The crate is `aws-sdk-s3-transfer-manager` 0.3.x, the newest in the registry this project can
+//! reach: the 1.0 release (`aws-s3-transfer`) is not there. A single download is written by the
+//! crate itself (`write_to_file`: positioned writes of its ranged parts), as its docs show.
 
 use std::path::Path;
 
+use aws_sdk_s3_transfer_manager::io::walk::FsWalker;
 use aws_sdk_s3_transfer_manager::io::InputStream;
-use tokio::io::AsyncWriteExt;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -46,9 +47,8 @@ async fn run(a: &[String]) -> Res<()> {
                 .source(&a[1])
                 .bucket(&a[2])
                 .key_prefix(&a[3])
-                .recursive(true)
-                .send()
-                .await?
+                .walker(FsWalker::builder().recursive(true).build())
+                .initiate()?
                 .join()
                 .await?;
             let failed = out.failed_transfers().len();
@@ -60,7 +60,7 @@ async fn run(a: &[String]) -> Res<()> {
         "download" => {
             tokio::fs::create_dir_all(&a[3]).await?;
             let out =
-                tm.download_objects().bucket(&a[1]).key_prefix(&a[2]).destination(&a[3]).send().await?.join().await?;
+                tm.download_objects().bucket(&a[1]).key_prefix(&a[2]).destination(&a[3]).initiate()?.join().await?;
             let failed = out.failed_transfers().len();
             println!("downloaded {} objects, {failed} failed", out.objects_downloaded());
             if failed > 0 {
@@ -72,15 +72,8 @@ async fn run(a: &[String]) -> Res<()> {
             tm.upload().bucket(&a[2]).key(&a[3]).body(body).initiate()?.join().await?;
         }
         "download-file" => {
-            let mut handle = tm.download().bucket(&a[1]).key(&a[2]).initiate()?;
-            let mut file = tokio::fs::File::create(&a[3]).await?;
-            let body = handle.body_mut();
-            while let Some(chunk) = body.next().await {
-                for segment in chunk?.data.into_segments() {
-                    file.write_all(&segment).await?;
-                }
-            }
-            file.flush().await?;
+            let file = std::fs::File::create(&a[3])?;
+            tm.download().bucket(&a[1]).key(&a[2]).write_to_file(file)?.join().await?;
         }
         other => return Err(format!("unknown operation {other}; {USAGE}").into()),
     }
