@@ -4,6 +4,7 @@
 //! left; a shortage that still happens is waited out (see [`patiently`]), never taken for
 //! a missing file.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Descriptors kept back for everything else: the runtime, listings read ahead (up to 16), the
@@ -24,19 +25,48 @@ pub(crate) fn out_of_descriptors(e: &std::io::Error) -> bool {
     }
 }
 
-/// `op`, tried again while it fails for want of file descriptors (for up to ~10 s, as other
-/// transfers finish and close theirs).
-pub(crate) fn patiently<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
-    let mut wait = Duration::from_millis(5);
-    let mut waited = Duration::ZERO;
-    loop {
-        match op() {
-            Err(e) if out_of_descriptors(&e) && waited < Duration::from_secs(10) => {
-                std::thread::sleep(wait);
-                waited += wait;
-                wait = (wait * 2).min(Duration::from_millis(200));
+/// `op`, an operation that takes a descriptor (an open, a directory read), tried again while it
+/// fails for want of them (for up to ~10 s, as other transfers finish and close theirs). Once a
+/// wait has run its whole course with none freed, the next shortage fails at once, until such
+/// an operation succeeds again: a process starved for good (an open-file limit below what it
+/// holds) fails each file in turn, not one every 10 s.
+pub(crate) fn patiently<T>(op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    static PATIENCE: Patience = Patience::new(Duration::from_secs(10));
+    PATIENCE.wait_out(op)
+}
+
+/// How long shortages of descriptors are waited out, and whether the last wait came to nothing.
+struct Patience {
+    limit: Duration,
+    starved: AtomicBool,
+}
+
+impl Patience {
+    const fn new(limit: Duration) -> Self {
+        Self { limit, starved: AtomicBool::new(false) }
+    }
+
+    fn wait_out<T>(&self, mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+        let mut wait = Duration::from_millis(5);
+        let mut waited = Duration::ZERO;
+        loop {
+            match op() {
+                Err(e) if out_of_descriptors(&e) => {
+                    if waited >= self.limit || self.starved.load(Ordering::Relaxed) {
+                        self.starved.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                    std::thread::sleep(wait.min(self.limit - waited));
+                    waited += wait;
+                    wait = (wait * 2).min(Duration::from_millis(200));
+                }
+                other => {
+                    if other.is_ok() {
+                        self.starved.store(false, Ordering::Relaxed);
+                    }
+                    return other;
+                }
             }
-            other => return other,
         }
     }
 }
@@ -112,5 +142,57 @@ mod tests {
             assert!((budget as u64).saturating_mul(3) <= limit, "{budget} for a limit of {limit}");
         }
         assert!(budget >= 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shortage_is_waited_out_until_a_wait_comes_to_nothing() {
+        use std::time::{Duration, Instant};
+        let emfile = || std::io::Error::from_raw_os_error(libc::EMFILE);
+        let patience = super::Patience::new(Duration::from_millis(100));
+        // Freed on the third try: waited out, and the answer is the operation's.
+        let mut tries = 0;
+        let got = patience.wait_out(|| {
+            tries += 1;
+            if tries < 3 {
+                Err(emfile())
+            } else {
+                Ok(tries)
+            }
+        });
+        assert_eq!(got.unwrap(), 3);
+        // Never freed: the whole wait, then the shortage itself.
+        let started = Instant::now();
+        let mut tries = 0;
+        let err = patience.wait_out(|| -> std::io::Result<()> {
+            tries += 1;
+            Err(emfile())
+        });
+        assert!(super::out_of_descriptors(&err.unwrap_err()));
+        assert!(started.elapsed() >= Duration::from_millis(100) && tries > 2, "{tries} tries");
+        // Starved: the next shortage fails at once, tried once.
+        let started = Instant::now();
+        let mut tries = 0;
+        let err = patience.wait_out(|| -> std::io::Result<()> {
+            tries += 1;
+            Err(emfile())
+        });
+        assert!(super::out_of_descriptors(&err.unwrap_err()));
+        assert_eq!(tries, 1);
+        assert!(started.elapsed() < Duration::from_millis(50));
+        // Another error is not a shortage and ends nothing; a success ends the starving.
+        assert!(patience.wait_out(|| -> std::io::Result<()> { Err(std::io::ErrorKind::NotFound.into()) }).is_err());
+        assert!(patience.wait_out(|| Ok(())).is_ok());
+        let mut tries = 0;
+        let got = patience.wait_out(|| {
+            tries += 1;
+            if tries < 2 {
+                Err(emfile())
+            } else {
+                Ok(())
+            }
+        });
+        assert!(got.is_ok());
+        assert_eq!(tries, 2);
     }
 }

@@ -61,7 +61,8 @@ struct Frame {
 }
 
 fn walk_blocking(root: PathBuf, follow: bool, send: &dyn Fn(Found) -> bool) {
-    let root_meta = match patiently(|| std::fs::metadata(&root)) {
+    // A stat takes no descriptor: only opens are waited out (fd::patiently).
+    let root_meta = match std::fs::metadata(&root) {
         Ok(m) => m,
         Err(e) => {
             send(Found::Unseen { path: root, rel: String::new(), reason: Some(Error::io("cannot read it", e)) });
@@ -125,7 +126,7 @@ fn read_items(dir: &std::path::Path, rel: &str, follow: bool) -> Result<Vec<(Str
         let unseen = |path: PathBuf, child: &str, reason: Option<Error>| {
             (child.to_owned(), Item::Out(Found::Unseen { path, rel: child.to_owned(), reason }))
         };
-        let lmeta = match patiently(|| std::fs::symlink_metadata(&path)) {
+        let lmeta = match std::fs::symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) => {
                 items.push(unseen(path, &child, Some(Error::io("cannot read it", e))));
@@ -138,7 +139,7 @@ fn read_items(dir: &std::path::Path, rel: &str, follow: bool) -> Result<Vec<(Str
                 items.push(unseen(path, &child, None));
                 continue;
             }
-            match patiently(|| std::fs::metadata(&path)) {
+            match std::fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
                     items.push(unseen(path, &child, Some(Error::io("a symlink to nothing readable", e))));
