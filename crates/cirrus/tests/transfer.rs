@@ -1224,7 +1224,10 @@ fn parts_stream_within_a_small_budget() -> Result<(), String> {
     })
 }
 
-/// A multipart server that answers each part after 300 ms, and when each part reached it.
+/// How long [`slow_multipart_loopback`] holds each part before it answers.
+const PART_HOLD: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// A multipart server that answers each part after [`PART_HOLD`], and when each part reached it.
 async fn slow_multipart_loopback() -> (Loopback, Arc<Mutex<Vec<std::time::Instant>>>) {
     let parts = Arc::new(Mutex::new(Vec::new()));
     let seen_parts = parts.clone();
@@ -1234,7 +1237,7 @@ async fn slow_multipart_loopback() -> (Loopback, Arc<Mutex<Vec<std::time::Instan
         } else if req.method == "PUT" {
             seen_parts.lock().unwrap().push(std::time::Instant::now());
             let ok = Reply::ok("").with_header("ETag", "\"p\"");
-            Reply::Slow(std::time::Duration::from_millis(300), Box::new(ok))
+            Reply::Slow(PART_HOLD, Box::new(ok))
         } else {
             Reply::ok("<CompleteMultipartUploadResult><ETag>\"x-8\"</ETag></CompleteMultipartUploadResult>")
         }
@@ -1257,7 +1260,11 @@ fn parts_streamed_together(
     }
     let mut at = parts.lock().unwrap().clone();
     at.sort();
-    let together = at.windows(2).filter(|w| w[1] - w[0] < std::time::Duration::from_millis(150)).count();
+    // One at a time, a part is sent only once the one before is answered, at least PART_HOLD
+    // after it arrived: a part that arrives sooner was in flight beside it. (Not a tighter
+    // window: each part is read and hashed first, and on a slow machine, in a debug build,
+    // beside the other tests, that alone takes 150 ms or more.)
+    let together = at.windows(2).filter(|w| w[1] - w[0] < PART_HOLD).count();
     ensure!(together >= 2, "parts reached the server one at a time: {at:?}");
     Ok(())
 }
