@@ -144,54 +144,46 @@ mod tests {
         assert!(budget >= 1);
     }
 
+    /// An operation short of descriptors for its first `short` tries, through `patience`: what
+    /// it answered, how often it was tried, and how long that took.
     #[cfg(unix)]
-    #[test]
-    fn a_shortage_is_waited_out_until_a_wait_comes_to_nothing() {
-        use std::time::{Duration, Instant};
-        let emfile = || std::io::Error::from_raw_os_error(libc::EMFILE);
-        let patience = super::Patience::new(Duration::from_millis(100));
-        // Freed on the third try: waited out, and the answer is the operation's.
+    fn short_for(patience: &super::Patience, short: u32) -> (std::io::Result<()>, u32, std::time::Duration) {
+        let started = std::time::Instant::now();
         let mut tries = 0;
         let got = patience.wait_out(|| {
             tries += 1;
-            if tries < 3 {
-                Err(emfile())
-            } else {
-                Ok(tries)
-            }
-        });
-        assert_eq!(got.unwrap(), 3);
-        // Never freed: the whole wait, then the shortage itself.
-        let started = Instant::now();
-        let mut tries = 0;
-        let err = patience.wait_out(|| -> std::io::Result<()> {
-            tries += 1;
-            Err(emfile())
-        });
-        assert!(super::out_of_descriptors(&err.unwrap_err()));
-        assert!(started.elapsed() >= Duration::from_millis(100) && tries > 2, "{tries} tries");
-        // Starved: the next shortage fails at once, tried once.
-        let started = Instant::now();
-        let mut tries = 0;
-        let err = patience.wait_out(|| -> std::io::Result<()> {
-            tries += 1;
-            Err(emfile())
-        });
-        assert!(super::out_of_descriptors(&err.unwrap_err()));
-        assert_eq!(tries, 1);
-        assert!(started.elapsed() < Duration::from_millis(50));
-        // Another error is not a shortage and ends nothing; a success ends the starving.
-        assert!(patience.wait_out(|| -> std::io::Result<()> { Err(std::io::ErrorKind::NotFound.into()) }).is_err());
-        assert!(patience.wait_out(|| Ok(())).is_ok());
-        let mut tries = 0;
-        let got = patience.wait_out(|| {
-            tries += 1;
-            if tries < 2 {
-                Err(emfile())
+            if tries <= short {
+                Err(std::io::Error::from_raw_os_error(libc::EMFILE))
             } else {
                 Ok(())
             }
         });
+        (got, tries, started.elapsed())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shortage_is_waited_out_until_a_wait_comes_to_nothing() {
+        use std::time::Duration;
+        let patience = super::Patience::new(Duration::from_millis(100));
+        // Freed on the third try: waited out, and the answer is the operation's.
+        let (got, tries, _) = short_for(&patience, 2);
+        assert!(got.is_ok());
+        assert_eq!(tries, 3);
+        // Never freed: the whole wait, then the shortage itself.
+        let (got, tries, took) = short_for(&patience, u32::MAX);
+        assert!(super::out_of_descriptors(&got.unwrap_err()));
+        assert!(took >= Duration::from_millis(100) && tries > 2, "{tries} tries in {took:?}");
+        // Starved: the next shortage fails at once, tried once.
+        let (got, tries, took) = short_for(&patience, u32::MAX);
+        assert!(super::out_of_descriptors(&got.unwrap_err()));
+        assert_eq!(tries, 1);
+        assert!(took < Duration::from_millis(50), "{took:?}");
+        // Another error is not a shortage and ends nothing; a success ends the starving.
+        assert!(patience.wait_out(|| -> std::io::Result<()> { Err(std::io::ErrorKind::NotFound.into()) }).is_err());
+        assert_eq!(short_for(&patience, u32::MAX).1, 1);
+        assert!(patience.wait_out(|| Ok(())).is_ok());
+        let (got, tries, _) = short_for(&patience, 1);
         assert!(got.is_ok());
         assert_eq!(tries, 2);
     }
