@@ -1292,11 +1292,30 @@ fn upload_file_streams_its_parts() -> Result<(), String> {
     })
 }
 
+/// The seam holds one function for the whole process, and the trials run in parallel: the
+/// tests that set it take turns, or one's function replaces the other's (or is cleared under
+/// it) and a file that should change does not.
+#[cfg(feature = "fuzzing")]
+static ONE_SEAM: Mutex<()> = Mutex::new(());
+
+/// A turn at the seam: its function is cleared, then the turn given up, when this drops.
+#[cfg(feature = "fuzzing")]
+struct SeamTurn(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+#[cfg(feature = "fuzzing")]
+impl Drop for SeamTurn {
+    fn drop(&mut self) {
+        cirrus::fuzzing::set_after_first_pass(None);
+    }
+}
+
 /// Through a test seam, changes the file at `path` once, between its first part's first pass
 /// (checksum and payload hash) and its sending, at the same size and modification time, so the
-/// engine's check of the file's size and time cannot see it.
+/// engine's check of the file's size and time cannot see it. Holds the seam until the turn
+/// returned drops.
 #[cfg(feature = "fuzzing")]
-fn change_between_the_passes(path: &std::path::Path) -> Result<(), String> {
+fn change_between_the_passes(path: &std::path::Path) -> Result<SeamTurn, String> {
+    let turn = SeamTurn(ONE_SEAM.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     use std::os::unix::fs::MetadataExt;
     let inode = std::fs::metadata(path).map_err(e)?.ino();
     let target = path.to_owned();
@@ -1311,7 +1330,7 @@ fn change_between_the_passes(path: &std::path::Path) -> Result<(), String> {
             f.set_modified(mtime).expect("put the time back");
         }
     })));
-    Ok(())
+    Ok(turn)
 }
 
 /// A part whose file changed between its two passes is never stored by the signature-checking
@@ -1323,8 +1342,8 @@ fn a_file_changed_between_the_passes_is_refused() -> Result<(), String> {
     let dir = temp_dir("between");
     let path = dir.join("big.bin");
     std::fs::write(&path, bytes(12 << 20, 4)).map_err(e)?;
-    change_between_the_passes(&path)?;
-    let result = block_on(async {
+    let _turn = change_between_the_passes(&path)?;
+    block_on(async {
         s3.create_bucket(&b).await.map_err(e)?;
         let src = Location::Local(path.clone());
         let (summary, log) = run_copy(&s3, &src, &Location::s3(&b, "big.bin"), TransferOptions::default()).await?;
@@ -1332,9 +1351,7 @@ fn a_file_changed_between_the_passes_is_refused() -> Result<(), String> {
         ensure!(log.with("file changed while it was being uploaded") == 1, "{:?}", log.lines());
         ensure!(keys(&s3, &b, "").await?.is_empty(), "an object was stored");
         Ok(())
-    });
-    cirrus::fuzzing::set_after_first_pass(None);
-    result
+    })
 }
 
 /// The same change against a server that checks nothing (neither the payload hash nor the
@@ -1348,8 +1365,8 @@ fn a_changed_part_never_reaches_a_server_that_checks_nothing() -> Result<(), Str
     let path = dir.join("big.bin");
     let data = bytes(12 << 20, 5);
     std::fs::write(&path, &data).map_err(e)?;
-    change_between_the_passes(&path)?;
-    let result = block_on(async {
+    let _turn = change_between_the_passes(&path)?;
+    block_on(async {
         let server = multipart_loopback(3).await;
         let s3 = client_at(&server.url, small_parts().with_concurrency(1))?;
         let src = Location::Local(path.clone());
@@ -1364,9 +1381,7 @@ fn a_changed_part_never_reaches_a_server_that_checks_nothing() -> Result<(), Str
         ensure!(!seen.iter().any(|r| r.method == "POST" && r.target.contains("uploadId=U1")), "completed");
         ensure!(seen.iter().any(|r| r.method == "DELETE"), "the upload was not aborted");
         Ok(())
-    });
-    cirrus::fuzzing::set_after_first_pass(None);
-    result
+    })
 }
 
 /// A 40 MiB file through the signature-checking server with a 2 MiB memory budget: streamed
